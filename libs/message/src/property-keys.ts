@@ -1,0 +1,47 @@
+/** Message property keys (RocketMQ MessageConst) that Apogee reads or writes. */
+export const PropertyKey = {
+  KEYS: 'KEYS',
+  TAGS: 'TAGS',
+  WAIT_STORE_MSG_OK: 'WAIT',
+  DELAY_TIME_LEVEL: 'DELAY',
+  RETRY_TOPIC: 'RETRY_TOPIC',
+  REAL_TOPIC: 'REAL_TOPIC',
+  REAL_QUEUE_ID: 'REAL_QID',
+  TRANSACTION_PREPARED: 'TRAN_MSG',
+  PRODUCER_GROUP: 'PGROUP',
+  MIN_OFFSET: 'MIN_OFFSET',
+  MAX_OFFSET: 'MAX_OFFSET',
+  UNIQ_CLIENT_MESSAGE_ID_KEYIDX: 'UNIQ_KEY',
+  RECONSUME_TIME: 'RECONSUME_TIME',
+  MAX_RECONSUME_TIMES: 'MAX_RECONSUME_TIMES',
+  ORIGIN_MESSAGE_ID: 'ORIGIN_MESSAGE_ID',
+  INNER_MULTI_DISPATCH: 'INNER_MULTI_DISPATCH',
+  INNER_MULTI_QUEUE_OFFSET: 'INNER_MULTI_QUEUE_OFFSET',
+  SHARDING_KEY: '__SHARDINGKEY',
+  TRANSACTION_ID: '__transactionId__',
+  CLUSTER: 'CLUSTER',
+  MSG_REGION: 'MSG_REGION',
+  TRACE_SWITCH: 'TRACE_ON',
+  CRC32: '__CRC32#',
+  TIMER_DELIVER_MS: 'TIMER_DELIVER_MS',
+  TIMER_DELAY_SEC: 'TIMER_DELAY_SEC',
+  TIMER_DELAY_MS: 'TIMER_DELAY_MS',
+  DLQ_ORIGIN_TOPIC: 'DLQ_ORIGIN_TOPIC',
+  DLQ_ORIGIN_MESSAGE_ID: 'DLQ_ORIGIN_MESSAGE_ID',
+} as const;
+
+/** Properties with this prefix are transient: never stored. */
+export const TRANSIENT_PROPERTY_PREFIX = '__RMQ.TRANSIENT.';
+
+/** Separator between key and value (U+0001) and after each pair (U+0002). */
+export const NAME_VALUE_SEPARATOR = '\u0001';
+export const PROPERTY_SEPARATOR = '\u0002';
+
+/** Separator of the LMQ name list in INNER_MULTI_DISPATCH and of offsets in INNER_MULTI_QUEUE_OFFSET. */
+export const MULTI_DISPATCH_SEPARATOR = ',';
+
+/** KEYS holds several keys separated by a space. */
+export const KEY_SEPARATOR = ' ';
+
+/** Prefix of light message queue names. */
+export const LMQ_PREFIX = '%LMQ%';

@@ -1,0 +1,206 @@
+import type { HostAddress } from '@apogee/message';
+
+/** Durability contract of put(). */
+export type FlushMode = 'ASYNC_FLUSH' | 'SYNC_FLUSH';
+
+/** Store configuration. Every field but dataDir has a production default. */
+export interface StoreConfig {
+  /** Directory holding `commitlog/`, `index/` (LMDB), `checkpoint`, `lock`. Created if missing. */
+  dataDir: string;
+  /** CommitLog segment size in bytes; a multiple of 4096. Default 1 GiB. */
+  segmentSize?: number;
+  /**
+   * ASYNC_FLUSH: put() resolves once the record reached the OS (survives a process kill);
+   * data is fdatasync'ed every asyncFlushIntervalMs. SYNC_FLUSH: put() resolves only after
+   * fdatasync; concurrent puts share one fdatasync (group commit). Default ASYNC_FLUSH.
+   */
+  flushMode?: FlushMode;
+  /** ASYNC_FLUSH fdatasync period. Default 500 ms. */
+  asyncFlushIntervalMs?: number;
+  /** Largest accepted body in bytes. Default 4 MiB. */
+  maxMessageSize?: number;
+  /** Store host written into every record and offset message id. Default 127.0.0.1:10911. */
+  storeHost?: HostAddress;
+  /** Bytes of the CommitLog tail kept in memory for tailing readers. Default 64 MiB. */
+  hotTailBytes?: number;
+  /** Append RocketMQ's `__CRC32#` whole-record checksum property to each record. Default true. */
+  recordCrc?: boolean;
+  /** Delete CommitLog segments whose newest record is older than this. Default 72 h. */
+  retentionMs?: number;
+  /** Delete the oldest segments while disk usage is above this ratio. Default 0.75. */
+  diskMaxUsedRatio?: number;
+  /** How often retention and LMQ expiry run. Default 10 s. */
+  cleanIntervalMs?: number;
+  /** An LMQ with no append and no offset commit for this long is removed with its consumer offsets. 0 = never. Default 0. */
+  lmqIdleTtlMs?: number;
+  /** Queue states kept in memory (LRU); idle queues beyond this live only in LMDB. Default 100,000. */
+  maxCachedQueues?: number;
+  /** Period of index persistence into LMDB. Default 100 ms. */
+  indexFlushIntervalMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** One message to store. */
+export interface PutMessage {
+  topic: string;
+  queueId: number;
+  /** Body as it is to be stored (compressed already if sysFlag says so). */
+  body: Buffer;
+  flag?: number;
+  /** Message properties; INNER_MULTI_DISPATCH lists LMQs to dispatch into. */
+  properties?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+  sysFlag?: number;
+  bornTimestamp?: number;
+  bornHost?: HostAddress;
+  reconsumeTimes?: number;
+  preparedTransactionOffset?: number;
+  /** Overrides the tags code (default: Java hashCode of TAGS, 0 without tags). */
+  tagsCode?: number;
+}
+
+/** What put() reports once the message is stored under the flush contract. */
+export interface PutResult {
+  commitLogOffset: number;
+  /** Offset in the message's own (topic, queueId). */
+  queueOffset: number;
+  /** Record size in bytes. */
+  size: number;
+  storeTimestamp: number;
+  /** Offset message id (store host + commit-log offset). */
+  msgId: string;
+  /** Offsets in each LMQ, in INNER_MULTI_DISPATCH order (empty without LMQs). */
+  lmqOffsets: number[];
+}
+
+/** Filter applied while reading a queue (RocketMQ MessageFilter). */
+export interface MessageFilter {
+  /** Decides on the index entry alone (tags code). */
+  matchByTagsCode(tagsCode: number): boolean;
+  /** Optional second check on the record bytes (SQL92 on properties). */
+  matchByRecord?(record: Buffer): boolean;
+}
+
+export type GetStatus =
+  /** Messages returned. */
+  | 'FOUND'
+  /** Entries exist at the offset but none matched the filter. */
+  | 'NO_MATCHED_MESSAGE'
+  /** The queue is empty. */
+  | 'NO_MESSAGE_IN_QUEUE'
+  /** offset < min offset (data expired). */
+  | 'OFFSET_TOO_SMALL'
+  /** offset == max offset: nothing new yet. */
+  | 'OFFSET_OVERFLOW_ONE'
+  /** offset > max offset. */
+  | 'OFFSET_OVERFLOW_BADLY'
+  /** The entry's record is gone (deleted segment) or failed its CRC. */
+  | 'OFFSET_FOUND_NULL';
+
+/** One message returned by get(): the stored record bytes, not re-encoded. */
+export interface StoredMessage {
+  /** The record exactly as stored (a pull response concatenates these). */
+  record: Buffer;
+  /** Offset of this message in the queue that was read (an LMQ offset when reading an LMQ). */
+  queueOffset: number;
+  commitLogOffset: number;
+  tagsCode: number;
+  storeTimestamp: number;
+}
+
+export interface GetResult {
+  status: GetStatus;
+  messages: StoredMessage[];
+  /** Where the next read of this queue should start. */
+  nextOffset: number;
+  minOffset: number;
+  /** Next offset to be written (one past the last readable message). */
+  maxOffset: number;
+}
+
+export interface GetOptions {
+  /** Stop once this many record bytes are collected (at least one message is returned). Default 256 KiB. */
+  maxBytes?: number;
+  filter?: MessageFilter;
+}
+
+/** RocketMQ TopicConfig. */
+export interface TopicConfig {
+  topicName: string;
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  topicFilterType: 'SINGLE_TAG' | 'MULTI_TAG';
+  topicSysFlag: number;
+  order: boolean;
+  attributes: Record<string, string>;
+}
+
+/** A message found by key or unique id. */
+export interface KeyLookupHit {
+  record: Buffer;
+  commitLogOffset: number;
+  storeTimestamp: number;
+}
+
+/** Per-queue figures, for admin and metrics. */
+export interface QueueStats {
+  topic: string;
+  queueId: number;
+  minOffset: number;
+  maxOffset: number;
+}
+
+export interface StoreStats {
+  /** First byte still stored in the CommitLog. */
+  minCommitLogOffset: number;
+  /** One past the last byte appended. */
+  maxCommitLogOffset: number;
+  /** One past the last byte durable on disk (fdatasync'ed). */
+  flushedCommitLogOffset: number;
+  segments: number;
+  cachedQueues: number;
+  putMessages: number;
+  putBytes: number;
+}
+
+/**
+ * The store's public surface. Queues are named by (topic, queueId); an LMQ is the queue
+ * (lmqName, 0). Everything here is safe to call concurrently from any number of callers.
+ */
+export interface MessageStore {
+  /** Stores one message; resolves per the flush mode. Rejects with a typed StoreError. */
+  put(msg: PutMessage): Promise<PutResult>;
+  /** Stores messages contiguously (consecutive records); one promise for the lot. */
+  putBatch(msgs: readonly PutMessage[]): Promise<PutResult[]>;
+  /** Reads up to maxCount messages of a queue from `offset`. */
+  get(topic: string, queueId: number, offset: number, maxCount: number, opts?: GetOptions): Promise<GetResult>;
+  getMinOffset(topic: string, queueId: number): number;
+  /** Next offset to be written (readable messages are below it). */
+  getMaxOffset(topic: string, queueId: number): number;
+  /** First offset whose store time is >= timestamp ('lower') or last offset whose store time is <= timestamp ('upper'). */
+  getOffsetByTime(topic: string, queueId: number, timestamp: number, boundary?: 'lower' | 'upper'): Promise<number>;
+  /** The record at a commit-log offset (view message by id); null if absent or corrupt. */
+  readRecord(commitLogOffset: number, size?: number): Promise<Buffer | null>;
+  /** Messages of `topic` whose KEYS contain `key`, stored within [begin, end] ms. */
+  queryByKey(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<KeyLookupHit[]>;
+  /** Messages of `topic` with this UNIQ_KEY, stored within [begin, end] ms. */
+  queryByUniqueKey(topic: string, uniqKey: string, begin: number, end: number): Promise<KeyLookupHit[]>;
+  /** Calls `listener` whenever new messages become readable in the queue. Returns an unsubscribe function. */
+  onArrival(topic: string, queueId: number, listener: (maxOffset: number) => void): () => void;
+  /** Durable consumer offset of (group, queue). */
+  commitOffset(group: string, topic: string, queueId: number, offset: number): Promise<void>;
+  getConsumerOffset(group: string, topic: string, queueId: number): number | undefined;
+  /** Every committed offset of a group. */
+  listConsumerOffsets(group: string): Array<{ topic: string; queueId: number; offset: number }>;
+  deleteConsumerOffsets(group: string, topic?: string): Promise<void>;
+  putTopicConfig(config: TopicConfig): Promise<void>;
+  getTopicConfig(topic: string): TopicConfig | undefined;
+  listTopicConfigs(): TopicConfig[];
+  deleteTopicConfig(topic: string): Promise<void>;
+  /** True if the queue has ever been written (or has offsets). */
+  hasQueue(topic: string, queueId: number): boolean;
+  stats(): StoreStats;
+  /** Flushes everything, persists indexes, releases the data directory lock. */
+  close(): Promise<void>;
+}
