@@ -12,8 +12,7 @@ export interface HostAddress {
  * (`::ffff:1.2.3.4`) are stored as IPv4, so 4.x clients that only read IPv4 hosts can decode them.
  */
 export function encodeHost(host: HostAddress): Buffer {
-  let addr = host.address;
-  if (addr.startsWith('::ffff:') && net.isIPv4(addr.slice(7))) addr = addr.slice(7);
+  const addr = host.address;
   if (net.isIPv4(addr)) {
     const out = Buffer.allocUnsafe(8);
     const parts = addr.split('.');
@@ -25,9 +24,16 @@ export function encodeHost(host: HostAddress): Buffer {
     const out = Buffer.allocUnsafe(20);
     ipv6ToBytes(addr, out);
     out.writeInt32BE(host.port | 0, 16);
+    // ::ffff:a.b.c.d in any spelling (::FFFF:…, hex groups, uncompressed zeros) is stored as IPv4.
+    if (isV4Mapped(out)) return out.subarray(12);
     return out;
   }
   throw new IllegalMessageError(`host address is neither IPv4 nor IPv6: ${JSON.stringify(host.address)}`);
+}
+
+function isV4Mapped(v6: Buffer): boolean {
+  for (let i = 0; i < 10; i++) if (v6[i] !== 0) return false;
+  return v6[10] === 0xff && v6[11] === 0xff;
 }
 
 /** Decodes 8 (IPv4) or 20 (IPv6) bytes at `offset`. */

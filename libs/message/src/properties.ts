@@ -40,20 +40,25 @@ export function decodeProperties(s: string): Properties {
 
 /**
  * Reads one property from a serialised property string without building a map (hot paths).
- * Returns undefined when absent.
+ * Returns undefined when absent. Agrees with decodeProperties(s).get(key): a piece with an empty
+ * value does not count, and of repeated keys the last one wins, as in Java.
  */
 export function findProperty(s: string, key: string): string | undefined {
+  if (key.length === 0 || key.includes(NAME_VALUE_SEPARATOR) || key.includes(PROPERTY_SEPARATOR)) return undefined;
   const needle = key + NAME_VALUE_SEPARATOR;
+  let found: string | undefined;
   let from = 0;
   for (;;) {
     const i = s.indexOf(needle, from);
-    if (i < 0) return undefined;
+    if (i < 0) return found;
     if (i === 0 || s.charCodeAt(i - 1) === 2) {
       const valueStart = i + needle.length;
       let end = s.indexOf(PROPERTY_SEPARATOR, valueStart);
       if (end < 0) end = s.length;
-      return s.substring(valueStart, end);
+      if (end > valueStart) found = s.substring(valueStart, end);
+      from = end;
+    } else {
+      from = i + 1;
     }
-    from = i + 1;
   }
 }

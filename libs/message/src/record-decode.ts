@@ -57,6 +57,8 @@ export interface CheckOptions {
  * (never-written, preallocated space) as 'end'.
  */
 export function checkRecord(buf: Buffer, pos: number, available: number, opts: CheckOptions = {}): RecordCheck {
+  // Never look past the buffer, whatever the caller believes is available.
+  if (available > buf.length - pos) available = buf.length - pos;
   if (available < 8) return available <= 0 || isZero(buf, pos, available) ? { kind: 'end' } : { kind: 'corrupt', reason: 'truncated header' };
   const size = buf.readInt32BE(pos);
   const magic = buf.readInt32BE(pos + 4);
@@ -92,9 +94,34 @@ export function checkRecord(buf: Buffer, pos: number, available: number, opts: C
     return { kind: 'corrupt', reason: 'body CRC mismatch' };
   }
   const withCrc = propsLen >= RECORD_CRC_RESERVED_BYTES && hasRecordCrc(buf, pos, size);
+  // A record CRC property whose marker lost one byte is damage, not a record without checksum.
+  if (!withCrc && opts.recordCrc !== false && propsLen >= RECORD_CRC_RESERVED_BYTES && hasDamagedRecordCrc(buf, pos, size, propsLen)) {
+    return { kind: 'corrupt', reason: 'record CRC property damaged' };
+  }
   if (!withCrc && opts.requireRecordCrc) return { kind: 'corrupt', reason: 'record CRC property missing' };
   if (withCrc && opts.recordCrc !== false && !verifyRecordCrc(buf, pos, size)) return { kind: 'corrupt', reason: 'record CRC mismatch' };
   return { kind: 'record', size };
+}
+
+/** Bytes of the record CRC property that are fixed: `__CRC32#`, U+0001 (then 10 digits), U+0002. */
+const CRC_MARKER = Buffer.from('__CRC32#\u0001', 'latin1');
+
+/**
+ * True when the properties end like a record CRC property (ten digits, starting a property) whose
+ * fixed marker bytes differ from `__CRC32#` U+0001 ... U+0002 in exactly one byte: a single damaged
+ * byte there must not turn a checksummed record into one that merely lacks a checksum.
+ */
+function hasDamagedRecordCrc(buf: Buffer, pos: number, size: number, propsLen: number): boolean {
+  const start = pos + size - RECORD_CRC_RESERVED_BYTES;
+  if (propsLen > RECORD_CRC_RESERVED_BYTES && buf[start - 1] !== 2) return false;
+  const digits = start + CRC_MARKER.length;
+  for (let i = 0; i < 10; i++) {
+    const c = buf[digits + i]!;
+    if (c < 48 || c > 57) return false;
+  }
+  let diff = buf[pos + size - 1] === 2 ? 0 : 1;
+  for (let i = 0; i < CRC_MARKER.length; i++) if (buf[start + i] !== CRC_MARKER[i]) diff++;
+  return diff === 1;
 }
 
 function isZero(buf: Buffer, pos: number, len: number): boolean {

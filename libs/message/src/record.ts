@@ -115,8 +115,10 @@ export function writeRecord(
   if (propertiesByteLength > 0) p += target.write(input.properties, p, propertiesByteLength, 'utf8');
   if (withRecordCrc) {
     if (propertiesByteLength > 0 && input.properties.charCodeAt(input.properties.length - 1) !== 2) target[p++] = 2;
+    // The checksum covers every byte before the `__CRC32#` marker (RocketMQ: size - CRC32_RESERVED_LEN).
+    const crc = crc32Masked(target, pos, p);
     p += CRC_PREFIX.copy(target, p);
-    writeCrcDigits(crc32Masked(target, pos, p), target, p);
+    writeCrcDigits(crc, target, p);
     p += 10;
     target[p++] = 2;
   }

@@ -55,8 +55,6 @@ export interface PutMessage {
   bornHost?: HostAddress;
   reconsumeTimes?: number;
   preparedTransactionOffset?: number;
-  /** Overrides the tags code (default: Java hashCode of TAGS, 0 without tags). */
-  tagsCode?: number;
 }
 
 /** What put() reports once the message is stored under the flush contract. */

@@ -1,0 +1,438 @@
+import fs from 'node:fs';
+import { BLANK_MIN_BYTES, MessageMagic, checkRecord } from '@apogee/message';
+import type { ResolvedStoreConfig } from './config.js';
+import { StoreUnavailableError } from './errors.js';
+import { HotTail, pageSizeFor } from './hot-tail.js';
+import type { Logger } from './logger.js';
+import { type Segment, SegmentSet } from './segments.js';
+
+interface Waiter {
+  end: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Called for each valid record found by recovery at or after the dispatch point. */
+export type RecoveredRecord = (buf: Buffer, offset: number, size: number, logOffset: number) => void;
+
+/**
+ * The CommitLog: one append-only log of records in fixed-size segment files.
+ *
+ * Positions (absolute log offsets), always appendPos >= writtenPos >= flushedPos:
+ * - appendPos: next byte to assign (records are encoded into the hot tail synchronously);
+ * - writtenPos: bytes handed to the OS (survive a process kill);
+ * - flushedPos: bytes fdatasync'ed (survive a power cut).
+ * `confirmedPos` is what a put waits for and what readers may see: writtenPos under
+ * ASYNC_FLUSH, flushedPos under SYNC_FLUSH. One writev and one fdatasync are in flight at a time;
+ * everything appended meanwhile goes into the next one (group commit).
+ */
+export class CommitLog {
+  readonly segments: SegmentSet;
+  readonly pageSize: number;
+  private hot!: HotTail;
+  appendPos = 0;
+  writtenPos = 0;
+  flushedPos = 0;
+  /** Called whenever confirmedPos advances. */
+  onConfirmed: (confirmedPos: number) => void = () => {};
+  /** Called whenever flushedPos advances. */
+  onFlushed: (flushedPos: number) => void = () => {};
+
+  private readonly waiters: Waiter[] = [];
+  private waiterHead = 0;
+  private writing = false;
+  private flushing = false;
+  private readonly unsynced = new Set<Segment>();
+  private writeError: Error | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private idleResolvers: Array<() => void> = [];
+  /** Fsync batches and the records they covered, for stats. */
+  fsyncs = 0;
+
+  constructor(
+    private readonly cfg: ResolvedStoreConfig,
+    dir: string,
+    private readonly log: Logger,
+  ) {
+    this.segments = new SegmentSet(dir, cfg.segmentSize);
+    this.pageSize = pageSizeFor(cfg.segmentSize);
+  }
+
+  get syncMode(): boolean {
+    return this.cfg.flushMode === 'SYNC_FLUSH';
+  }
+
+  get confirmedPos(): number {
+    return this.syncMode ? this.flushedPos : this.writtenPos;
+  }
+
+  get minPos(): number {
+    return this.segments.first()?.base ?? this.appendPos;
+  }
+
+  /** Largest record that fits a segment together with the end-of-segment filler. */
+  get maxRecordSize(): number {
+    return this.cfg.segmentSize - BLANK_MIN_BYTES;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * Opens the log: loads segments, walks records from `scanFrom` checking each (size, magic,
+   * position, body CRC, record CRC), hands those at or after `dispatchFrom` to `onRecord`, and
+   * truncates at the first bad or missing record. `floorPos` is the lowest offset the log may
+   * restart at when no segment is left (offsets never go backwards).
+   */
+  async recover(scanFrom: number, dispatchFrom: number, floorPos: number, onRecord: RecoveredRecord): Promise<void> {
+    this.segments.load();
+    const size = this.cfg.segmentSize;
+    if (this.segments.segments.length === 0) {
+      const base = Math.ceil(floorPos / size) * size;
+      this.segments.createSync(base);
+      this.setPositions(base);
+      return;
+    }
+    const first = this.segments.first()!;
+    let pos = Math.max(scanFrom, first.base);
+    let seg = this.segments.find(pos);
+    if (!seg) {
+      // The checkpoint is past the last segment: the log ends at the last segment's end.
+      seg = this.segments.last()!;
+      pos = seg.base + size;
+    }
+    const chunk = Math.min(size, 8 * 1024 * 1024);
+    let end = -1;
+    let reason = '';
+    scan: while (seg) {
+      const segEnd = seg.base + size;
+      const fd = this.segments.fd(seg);
+      let buf = Buffer.allocUnsafe(Math.min(chunk, segEnd - pos));
+      let bufPos = pos;
+      let bufLen = await readAt(fd, buf, pos - seg.base);
+      while (pos < segEnd) {
+        let off = pos - bufPos;
+        let avail = bufLen - off;
+        const need = avail >= 8 ? buf.readInt32BE(off) : 8;
+        if (need > avail && need <= segEnd - pos && segEnd - pos > avail) {
+          // The record announced here goes past the buffer: refill from pos, large enough for it.
+          const want = Math.min(segEnd - pos, Math.max(chunk, need));
+          if (buf.length < want) buf = Buffer.allocUnsafe(want);
+          bufPos = pos;
+          bufLen = await readAt(fd, buf.subarray(0, want), pos - seg.base);
+          off = 0;
+          avail = bufLen;
+        }
+        const check = checkRecord(buf, off, avail, { expectedPhysicalOffset: pos });
+        if (check.kind === 'record') {
+          if (pos >= dispatchFrom) onRecord(buf, off, check.size, pos);
+          pos += check.size;
+          continue;
+        }
+        if (check.kind === 'blank') {
+          if (pos + check.size !== segEnd) {
+            end = pos;
+            reason = 'end-of-segment filler does not reach the segment end';
+            break scan;
+          }
+          seg.dataEnd = pos + BLANK_MIN_BYTES;
+          pos = segEnd;
+          break;
+        }
+        end = pos;
+        reason = check.kind === 'corrupt' ? check.reason : '';
+        break scan;
+      }
+      const next = this.segments.find(segEnd);
+      if (!next) {
+        end = pos;
+        break;
+      }
+      seg = next;
+      pos = segEnd;
+    }
+    await this.truncate(end, reason);
+    this.setPositions(end);
+  }
+
+  /** Makes `end` the end of the log: discards bytes after it and later segments, syncs. */
+  private async truncate(end: number, reason: string): Promise<void> {
+    const size = this.cfg.segmentSize;
+    let seg = this.segments.find(end);
+    if (!seg && end === this.segments.last()!.base + size) {
+      // The log ends exactly at a segment end: start the next one.
+      seg = this.segments.createSync(end);
+    }
+    if (!seg) throw new Error(`recovery end ${end} outside the commit log`);
+    this.segments.removeAfter(seg);
+    const fd = this.segments.fd(seg);
+    const inSeg = end - seg.base;
+    const tail = Buffer.alloc(Math.min(8, size - inSeg));
+    const probe = Buffer.alloc(tail.length);
+    await readAt(fd, probe, inSeg);
+    if (!probe.equals(tail)) {
+      this.log.warn({ offset: end, reason }, 'commit log: truncating a torn or corrupt tail');
+      // Shrinking then re-growing the file discards every byte after `end` (they read as zeros),
+      // so no stale record can ever reappear after new appends.
+      fs.ftruncateSync(fd, inSeg);
+      fs.ftruncateSync(fd, size);
+    }
+    for (const s of this.segments.segments) {
+      if (s.base + size > end - size) fs.fdatasyncSync(this.segments.fd(s));
+    }
+  }
+
+  private setPositions(end: number): void {
+    this.appendPos = end;
+    this.writtenPos = end;
+    this.flushedPos = end;
+    this.hot = new HotTail(this.pageSize, this.cfg.hotTailBytes, end);
+  }
+
+  // ---------------------------------------------------------------- append
+
+  /** Why puts cannot be taken now, or null. */
+  refusal(): StoreUnavailableError | null {
+    if (this.closed) return new StoreUnavailableError('CLOSED', 'the store is closed');
+    if (this.writeError) return new StoreUnavailableError('WRITE_FAILED', `commit log writes are failing (${this.writeError.message}); retrying`);
+    const backlog = this.appendPos - this.writtenPos;
+    if (backlog > this.cfg.maxWriteBacklogBytes) {
+      return new StoreUnavailableError('WRITE_BACKLOG', `${backlog} bytes wait to be written to disk (limit ${this.cfg.maxWriteBacklogBytes}); the disk is slower than the producers`);
+    }
+    return null;
+  }
+
+  /**
+   * Reserves `size` bytes for the next record and returns its log offset. When the record and
+   * the 8-byte filler do not fit the current segment, the segment is sealed with a filler and the
+   * record goes to the start of the next one.
+   */
+  reserve(size: number): number {
+    let pos = this.appendPos;
+    const segEnd = this.segments.baseOf(pos) + this.cfg.segmentSize;
+    if (pos + size + BLANK_MIN_BYTES > segEnd) {
+      const page = this.hot.page(pos);
+      const off = pos % this.pageSize;
+      page.writeInt32BE(segEnd - pos, off);
+      page.writeInt32BE(MessageMagic.BLANK, off + 4);
+      const seg = this.segments.find(pos)!;
+      seg.dataEnd = pos + BLANK_MIN_BYTES;
+      pos = segEnd;
+      this.segments.createSync(segEnd);
+    } else if (pos === segEnd - this.cfg.segmentSize && !this.segments.find(pos)) {
+      this.segments.createSync(pos);
+    }
+    this.appendPos = pos + size;
+    return pos;
+  }
+
+  /** Where to encode a record of `size` at `pos` in place, or null when it straddles two pages. */
+  target(pos: number, size: number): { buf: Buffer; off: number } | null {
+    const off = pos % this.pageSize;
+    if (off + size > this.pageSize) return null;
+    return { buf: this.hot.page(pos), off };
+  }
+
+  /** Copies an encoded record into the tail (for records straddling pages). */
+  copyIn(pos: number, record: Buffer): void {
+    this.hot.copyIn(pos, record);
+  }
+
+  /** Resolves once everything below `end` is confirmed (written or flushed, per flush mode). */
+  whenConfirmed(end: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ end, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Starts a write if none is in flight. */
+  kick(): void {
+    if (!this.writing && !this.writeError && this.writtenPos < this.appendPos) this.writeNext();
+  }
+
+  private writeNext(): void {
+    const start = this.writtenPos;
+    const seg = this.segments.find(start)!;
+    const limit = seg.dataEnd ?? seg.base + this.cfg.segmentSize;
+    const end = Math.min(this.appendPos, limit);
+    const slices = this.hot.slices(start, end);
+    const fd = this.segments.fd(seg);
+    this.writing = true;
+    seg.readers++; // keeps the fd open while the write is in flight
+    fs.writev(fd, slices, start - seg.base, (err, n) => {
+      seg.readers--;
+      this.writing = false;
+      if (err) return this.onWriteError(err);
+      this.writeError = null;
+      let pos = start + n;
+      if (pos === seg.dataEnd) pos = seg.base + this.cfg.segmentSize;
+      this.writtenPos = pos;
+      this.unsynced.add(seg);
+      this.hot.release(this.writtenPos, this.appendPos);
+      if (this.syncMode) this.flush();
+      else this.confirm();
+      this.kick();
+      this.signalIdle();
+    });
+  }
+
+  private onWriteError(err: Error): void {
+    if (!this.writeError) this.log.error({ err }, 'commit log write failed; puts are refused until it succeeds');
+    this.writeError = err;
+    if (this.closed) {
+      this.failWaiters(err);
+      this.signalIdle();
+      return;
+    }
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.writeError = null;
+      this.kick();
+    }, 1000);
+  }
+
+  /** fdatasyncs every segment written since the last flush; one flush in flight at a time. */
+  flush(): void {
+    if (this.flushing || this.flushedPos >= this.writtenPos) return;
+    this.flushing = true;
+    const target = this.writtenPos;
+    const segs = [...this.unsynced];
+    this.unsynced.clear();
+    let left = segs.length;
+    let failed: Error | null = null;
+    for (const seg of segs) {
+      seg.readers++;
+      fs.fdatasync(this.segments.fd(seg), (err) => {
+        seg.readers--;
+        this.segments.releaseIfIdle(seg);
+        if (err) failed = err;
+        if (--left > 0) return;
+        this.flushing = false;
+        if (failed) {
+          for (const s of segs) this.unsynced.add(s);
+          return this.onWriteError(failed);
+        }
+        this.fsyncs++;
+        this.flushedPos = target;
+        this.onFlushed(target);
+        if (this.syncMode) this.confirm();
+        if (this.syncMode && this.flushedPos < this.writtenPos) this.flush();
+        this.signalIdle();
+      });
+    }
+  }
+
+  private confirm(): void {
+    const pos = this.confirmedPos;
+    const w = this.waiters;
+    let i = this.waiterHead;
+    while (i < w.length && w[i]!.end <= pos) w[i++]!.resolve();
+    if (i === w.length) {
+      w.length = 0;
+      this.waiterHead = 0;
+    } else if (i > 1024 && i * 2 > w.length) {
+      w.splice(0, i);
+      this.waiterHead = 0;
+    } else {
+      this.waiterHead = i;
+    }
+    this.onConfirmed(pos);
+  }
+
+  private failWaiters(err: Error): void {
+    for (let i = this.waiterHead; i < this.waiters.length; i++) this.waiters[i]!.reject(err);
+    this.waiters.length = 0;
+    this.waiterHead = 0;
+  }
+
+  /** Starts the periodic fdatasync of ASYNC_FLUSH. */
+  startFlushTimer(): void {
+    if (this.syncMode) return;
+    this.flushTimer = setInterval(() => this.flush(), this.cfg.asyncFlushIntervalMs);
+    this.flushTimer.unref();
+  }
+
+  private signalIdle(): void {
+    if (this.writing || this.flushing) return;
+    if (this.writtenPos < this.appendPos && !this.writeError) return;
+    const r = this.idleResolvers;
+    this.idleResolvers = [];
+    for (const f of r) f();
+  }
+
+  /** Writes and flushes everything appended so far. */
+  async drain(): Promise<void> {
+    for (;;) {
+      this.kick();
+      if (!this.writing && !this.flushing && this.writtenPos < this.appendPos && this.writeError) throw this.writeError;
+      if (!this.writing && !this.flushing && this.writtenPos === this.appendPos) {
+        if (this.flushedPos === this.writtenPos) return;
+        this.flush();
+      }
+      await new Promise<void>((r) => this.idleResolvers.push(r));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    try {
+      await this.drain();
+    } finally {
+      this.closed = true;
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.failWaiters(new StoreUnavailableError('CLOSED', 'the store closed before this message was written'));
+      this.segments.closeAll();
+    }
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /** The bytes [pos, pos+size) if they are in the hot tail, else null. */
+  readHot(pos: number, size: number): Buffer | null {
+    return this.hot.read(pos, size);
+  }
+
+  /**
+   * Reads [pos, pos+len) from disk (one pread on the thread pool). Null when the segment is gone
+   * (retention) or the range crosses a segment end.
+   */
+  async readCold(pos: number, len: number): Promise<Buffer | null> {
+    const seg = this.segments.find(pos);
+    if (!seg || seg.removed || pos + len > seg.base + this.cfg.segmentSize || pos + len > this.writtenPos) return null;
+    seg.readers++;
+    try {
+      const buf = Buffer.allocUnsafe(len);
+      const n = await readAt(this.segments.fd(seg), buf, pos - seg.base);
+      return n === len ? buf : null;
+    } finally {
+      seg.readers--;
+      this.segments.releaseIfIdle(seg);
+    }
+  }
+
+  /** Segment base of `pos`. */
+  segmentBase(pos: number): number {
+    return this.segments.baseOf(pos);
+  }
+
+  get hotBytes(): number {
+    return this.hot.bytes;
+  }
+}
+
+function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let done = 0;
+    const step = (): void => {
+      fs.read(fd, buf, done, buf.length - done, position + done, (err, n) => {
+        if (err) return reject(err);
+        done += n;
+        if (n === 0 || done === buf.length) resolve(done);
+        else step();
+      });
+    };
+    step();
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The CommitLog tail in memory: fixed-size pages aligned to absolute log offsets. Records are
+ * encoded straight into these pages, the writer hands page slices to writev, and tailing readers
+ * get slices of them without a syscall. Pages are never recycled (a reader may still hold a
+ * slice), only dropped for the GC once written and older than the hot window.
+ */
+export class HotTail {
+  private readonly pages = new Map<number, Buffer>();
+  private lowestPage = 0;
+  /** Positions below this are never served from memory (bytes before a recovered tail are not loaded). */
+  private floor: number;
+
+  constructor(
+    readonly pageSize: number,
+    private readonly keepBytes: number,
+    start: number,
+  ) {
+    this.floor = start;
+    this.lowestPage = Math.floor(start / pageSize);
+  }
+
+  /** The page holding `pos`, allocated on first use (only for positions being appended). */
+  page(pos: number): Buffer {
+    const idx = Math.floor(pos / this.pageSize);
+    let p = this.pages.get(idx);
+    if (!p) {
+      p = Buffer.allocUnsafeSlow(this.pageSize);
+      this.pages.set(idx, p);
+    }
+    return p;
+  }
+
+  /** Copies `src` into the pages from `pos` on (a record straddling pages). */
+  copyIn(pos: number, src: Buffer): void {
+    let done = 0;
+    while (done < src.length) {
+      const at = pos + done;
+      const off = at % this.pageSize;
+      const n = Math.min(src.length - done, this.pageSize - off);
+      src.copy(this.page(at), off, done, done + n);
+      done += n;
+    }
+  }
+
+  /** Slices covering [start, end) for writev. The pages must exist (they were appended to). */
+  slices(start: number, end: number): Buffer[] {
+    const out: Buffer[] = [];
+    let at = start;
+    while (at < end) {
+      const off = at % this.pageSize;
+      const n = Math.min(end - at, this.pageSize - off);
+      out.push(this.page(at).subarray(off, off + n));
+      at += n;
+    }
+    return out;
+  }
+
+  /** The bytes [pos, pos + size) if all in memory; a slice when within one page, else a copy. */
+  read(pos: number, size: number): Buffer | null {
+    if (pos < this.floor) return null;
+    const first = Math.floor(pos / this.pageSize);
+    const last = Math.floor((pos + size - 1) / this.pageSize);
+    const page = this.pages.get(first);
+    if (!page) return null;
+    const off = pos % this.pageSize;
+    if (first === last) return page.subarray(off, off + size);
+    const out = Buffer.allocUnsafe(size);
+    let done = 0;
+    for (let i = first; i <= last; i++) {
+      const p = this.pages.get(i);
+      if (!p) return null;
+      const from = i === first ? off : 0;
+      const n = Math.min(size - done, this.pageSize - from);
+      p.copy(out, done, from, from + n);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Drops pages wholly below both the write position and the hot window. */
+  release(writtenPos: number, appendPos: number): void {
+    const keepFrom = Math.min(writtenPos, appendPos - this.keepBytes);
+    const limit = Math.floor(keepFrom / this.pageSize);
+    while (this.lowestPage < limit) {
+      this.pages.delete(this.lowestPage);
+      this.lowestPage++;
+    }
+    if (this.floor < this.lowestPage * this.pageSize) this.floor = this.lowestPage * this.pageSize;
+  }
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.pages.size * this.pageSize;
+  }
+}
+
+/** Largest power of two <= 4 MiB dividing the segment size, so a page never spans two segments. */
+export function pageSizeFor(segmentSize: number): number {
+  let p = 4 * 1024 * 1024;
+  while (segmentSize % p !== 0) p /= 2;
+  return p;
+}

@@ -1,0 +1,715 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ApogeeError,
+  MessageMagic,
+  NAME_VALUE_SEPARATOR,
+  PROPERTY_SEPARATOR,
+  PropertyKey,
+  RecordOffset,
+  type RecordInput,
+  TRANSIENT_PROPERTY_PREFIX,
+  checkRecord,
+  createOffsetMessageId,
+  encodeHost,
+  encodedRecordSize,
+  findProperty,
+  isLmqName,
+  parseMultiDispatch,
+  readInt64BE,
+  readRecordProperties,
+  recordPositions,
+  validateTopicName,
+  writeRecord,
+} from '@apogee/message';
+import type {
+  GetOptions,
+  GetResult,
+  KeyLookupHit,
+  MessageStore,
+  PutMessage,
+  PutResult,
+  StoreConfig,
+  StoreStats,
+  StoredMessage,
+  TopicConfig,
+} from './api.js';
+import { CheckpointWriter, readCheckpoint } from './checkpoint.js';
+import { CommitLog } from './commit-log.js';
+import { type ResolvedStoreConfig, resolveConfig } from './config.js';
+import { entersQueues, indexKeysOf, lmqDispatchAllowed, tagsCodeOf } from './dispatch-rules.js';
+import { IllegalPutError, MessageTooLargeError, StoreCorruptError, StoreUnavailableError } from './errors.js';
+import { type IndexEnv, openIndexEnv } from './index-env.js';
+import { KeyIndex } from './key-index.js';
+import { DirectoryLock } from './lock.js';
+import { type Logger, stderrLogger } from './logger.js';
+import { Metadata } from './metadata.js';
+import { type EntryRef, QueueIndex } from './queue-index.js';
+import { entryLogOffset, entrySize, entryStoreTime, entryTagsCode } from './queue-entry.js';
+import type { QueueState } from './queue-state.js';
+import { Retention } from './retention.js';
+
+/** A put validated and ready to append (no store state touched yet). */
+interface PreparedPut {
+  msg: PutMessage;
+  topicBytes: Buffer;
+  baseProperties: string;
+  tags: string | undefined;
+  keys: string | undefined;
+  uniqKey: string | undefined;
+  lmqs: string[] | null;
+  dispatched: boolean;
+  bornHost: Buffer;
+}
+
+const DEFAULT_BORN_HOST = encodeHost({ address: '127.0.0.1', port: 0 });
+const SCAN_ENTRIES = 800;
+
+/** Opens (and recovers) a store in `config.dataDir`. */
+export async function openStore(config: StoreConfig, logger: Logger = stderrLogger): Promise<MessageStore> {
+  return DefaultMessageStore.open(config, logger);
+}
+
+export class DefaultMessageStore implements MessageStore {
+  private readonly storeHost: Buffer;
+  private readonly topicBytes = new Map<string, Buffer>();
+  private readonly validTopics = new Set<string>();
+  private lastStoreTimestamp = 0;
+  private scratch = Buffer.allocUnsafe(64 * 1024);
+  private readonly input: RecordInput;
+  private indexTimer: NodeJS.Timeout | null = null;
+  private lastIndexFlush: Promise<unknown> = Promise.resolve();
+  private indexBound = -1;
+  private closing: Promise<void> | null = null;
+  private putMessages = 0;
+  private putBytes = 0;
+  private corruptReads = 0;
+  private readonly retention: Retention;
+
+  private constructor(
+    readonly cfg: ResolvedStoreConfig,
+    private readonly lock: DirectoryLock,
+    private readonly env: IndexEnv,
+    readonly commitLog: CommitLog,
+    readonly index: QueueIndex,
+    private readonly keyIndex: KeyIndex,
+    private readonly meta: Metadata,
+    private readonly checkpoint: CheckpointWriter,
+    private readonly log: Logger,
+  ) {
+    this.storeHost = encodeHost(cfg.storeHost);
+    this.input = {
+      topic: Buffer.alloc(0),
+      queueId: 0,
+      flag: 0,
+      queueOffset: 0,
+      physicalOffset: 0,
+      sysFlag: 0,
+      bornTimestamp: 0,
+      bornHost: DEFAULT_BORN_HOST,
+      storeTimestamp: 0,
+      storeHost: this.storeHost,
+      reconsumeTimes: 0,
+      preparedTransactionOffset: 0,
+      body: Buffer.alloc(0),
+      properties: '',
+    };
+    this.retention = new Retention(cfg, commitLog, index, keyIndex, meta, log);
+  }
+
+  static async open(config: StoreConfig, log: Logger): Promise<DefaultMessageStore> {
+    const cfg = resolveConfig(config);
+    fs.mkdirSync(cfg.dataDir, { recursive: true });
+    const lock = DirectoryLock.acquire(cfg.dataDir);
+    let env: IndexEnv | undefined;
+    try {
+      const cpFile = path.join(cfg.dataDir, 'checkpoint');
+      const cp = readCheckpoint(cpFile);
+      const onDiskSegment = existingSegmentSize(path.join(cfg.dataDir, 'commitlog'), cp?.segmentSize);
+      if (onDiskSegment !== undefined && onDiskSegment !== cfg.segmentSize) {
+        log.warn({ configured: cfg.segmentSize, onDisk: onDiskSegment }, 'store: keeping the segment size the data directory was created with');
+        cfg.segmentSize = onDiskSegment;
+      }
+      env = openIndexEnv(path.join(cfg.dataDir, 'index'));
+      const index = new QueueIndex(env, cfg.maxCachedQueues, log);
+      const keyIndex = new KeyIndex(env);
+      const meta = new Metadata(env);
+      const commitLog = new CommitLog(cfg, path.join(cfg.dataDir, 'commitlog'), log);
+      const store = new DefaultMessageStore(cfg, lock, env, commitLog, index, keyIndex, meta, new CheckpointWriter(cpFile), log);
+      await store.recover(cp?.flushedOffset ?? 0, cp?.minOffset ?? 0, cp?.lastStoreTimestamp ?? 0, cp?.cleanShutdown ?? false);
+      store.start();
+      return store;
+    } catch (err) {
+      await env?.root.close().catch(() => {});
+      lock.release();
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private async recover(cpFlushed: number, cpMin: number, cpStoreTs: number, clean: boolean): Promise<void> {
+    const marker = this.index.dispatchedMarker();
+    const t0 = Date.now();
+    let records = 0;
+    this.lastStoreTimestamp = cpStoreTs;
+    await this.commitLog.recover(marker, marker, Math.max(marker, cpFlushed, cpMin), (buf, off, size, pos) => {
+      records++;
+      this.redispatch(buf, off, size, pos);
+    });
+    const end = this.commitLog.appendPos;
+    if (marker > end) {
+      const fixed = this.index.truncateAbove(end);
+      this.log.warn({ marker, end, queuesFixed: fixed }, 'store: index was ahead of the commit log (durable data lost); truncated');
+    }
+    await this.index.flush(end, () => this.keyIndex.flushInto(end));
+    this.indexBound = end;
+    this.log.info({ clean, from: marker, end, records, ms: Date.now() - t0 }, 'store: recovered');
+  }
+
+  /** Rebuilds the index entries of one recovered record, at the offsets it recorded. */
+  private redispatch(buf: Buffer, off: number, size: number, pos: number): void {
+    const sysFlag = buf.readInt32BE(off + RecordOffset.SYS_FLAG);
+    const at = recordPositions(sysFlag, off);
+    const storeTime = readInt64BE(buf, at.storeTimestamp);
+    if (storeTime > this.lastStoreTimestamp) this.lastStoreTimestamp = storeTime;
+    if (!entersQueues(sysFlag)) return;
+    const bodyLen = buf.readInt32BE(at.bodyLength);
+    let p = at.bodyLength + 4 + bodyLen;
+    const v2 = buf.readInt32BE(off + RecordOffset.MAGIC) === MessageMagic.V2;
+    const topicLen = v2 ? buf.readInt16BE(p) : buf[p]!;
+    p += v2 ? 2 : 1;
+    const topic = buf.toString('utf8', p, p + topicLen);
+    const props = readRecordProperties(buf, off);
+    const queueId = buf.readInt32BE(off + RecordOffset.QUEUE_ID);
+    const queueOffset = readInt64BE(buf, off + RecordOffset.QUEUE_OFFSET);
+    const tagsCode = tagsCodeOf(findProperty(props, PropertyKey.TAGS));
+    const st = this.index.lookup(topic, queueId, true)!;
+    this.index.appendAt(st, queueOffset, pos, size, tagsCode, storeTime);
+    const lmqList = findProperty(props, PropertyKey.INNER_MULTI_DISPATCH);
+    const lmqOffsets = findProperty(props, PropertyKey.INNER_MULTI_QUEUE_OFFSET);
+    if (lmqList && lmqOffsets && lmqDispatchAllowed(topic)) {
+      const names = lmqList.split(',');
+      const offsets = lmqOffsets.split(',');
+      for (let i = 0; i < names.length && i < offsets.length; i++) {
+        const o = Number(offsets[i]);
+        if (!Number.isSafeInteger(o) || o < 0) continue;
+        this.index.appendAt(this.index.lookup(names[i]!, 0, true)!, o, pos, size, tagsCode, storeTime);
+      }
+    }
+    const keys = indexKeysOf(findProperty(props, PropertyKey.KEYS), findProperty(props, PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX));
+    if (keys.length > 0) this.keyIndex.add(topic, keys, storeTime, pos, size);
+  }
+
+  private start(): void {
+    this.commitLog.onConfirmed = (pos) => this.index.notifyArrivals(pos);
+    this.commitLog.startFlushTimer();
+    this.indexTimer = setInterval(() => this.flushIndex(), this.cfg.indexFlushIntervalMs);
+    this.indexTimer.unref();
+    this.retention.start();
+  }
+
+  /** Persists index entries of durable records, and the checkpoint. */
+  private flushIndex(): Promise<unknown> {
+    const bound = this.commitLog.flushedPos;
+    if (bound === this.indexBound && this.index.dirtyCount === 0) return this.lastIndexFlush;
+    this.indexBound = bound;
+    this.lastIndexFlush = this.index.flush(bound, () => this.keyIndex.flushInto(bound)).catch((err) => {
+      this.log.error({ err }, 'store: index flush failed');
+    });
+    this.checkpoint.write(this.checkpointState(false));
+    return this.lastIndexFlush;
+  }
+
+  private checkpointState(clean: boolean) {
+    return {
+      segmentSize: this.cfg.segmentSize,
+      flushedOffset: this.commitLog.flushedPos,
+      minOffset: this.commitLog.minPos,
+      lastStoreTimestamp: this.lastStoreTimestamp,
+      cleanShutdown: clean,
+    };
+  }
+
+  // ---------------------------------------------------------------- put
+
+  put(msg: PutMessage): Promise<PutResult> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    let prepared: PreparedPut;
+    let appended: { end: number; result: PutResult };
+    try {
+      prepared = this.prepare(msg);
+      appended = this.append(prepared);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.commitLog.whenConfirmed(appended.end).then(() => appended.result);
+  }
+
+  putBatch(msgs: readonly PutMessage[]): Promise<PutResult[]> {
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    if (msgs.length === 0) return Promise.resolve([]);
+    const results: PutResult[] = [];
+    let end = 0;
+    try {
+      const prepared = msgs.map((m) => this.prepare(m));
+      for (const p of prepared) {
+        const a = this.append(p);
+        results.push(a.result);
+        end = a.end;
+      }
+    } catch (err) {
+      // Messages appended before the failing one are stored; report the error after them.
+      if (results.length === 0) return Promise.reject(err);
+      return this.commitLog.whenConfirmed(end).then(() => Promise.reject(err));
+    }
+    return this.commitLog.whenConfirmed(end).then(() => results);
+  }
+
+  private refusal(): ApogeeError | null {
+    if (this.closing) return new StoreUnavailableError('CLOSED', 'the store is closing');
+    return this.retention.refusal() ?? this.commitLog.refusal();
+  }
+
+  /** Validates a put and derives what append needs. Throws typed errors; changes nothing. */
+  private prepare(msg: PutMessage): PreparedPut {
+    const topic = msg.topic;
+    if (!this.validTopics.has(topic)) {
+      try {
+        validateTopicName(topic);
+      } catch (err) {
+        throw new IllegalPutError((err as Error).message, err);
+      }
+      if (this.validTopics.size > 100_000) this.validTopics.clear();
+      this.validTopics.add(topic);
+    }
+    const queueId = msg.queueId;
+    if (!Number.isInteger(queueId) || queueId < 0 || queueId > 0x7fffffff || (queueId !== 0 && isLmqName(topic))) {
+      throw new IllegalPutError(`queueId ${String(queueId)} is not valid for topic ${topic}`);
+    }
+    const body = msg.body;
+    if (!Buffer.isBuffer(body)) throw new IllegalPutError('body must be a Buffer');
+    if (body.length > this.cfg.maxMessageSize) {
+      throw new MessageTooLargeError(`body is ${body.length} bytes; maxMessageSize is ${this.cfg.maxMessageSize}`);
+    }
+    let topicBytes = this.topicBytes.get(topic);
+    if (!topicBytes) {
+      topicBytes = Buffer.from(topic, 'utf8');
+      if (this.topicBytes.size > 100_000) this.topicBytes.clear();
+      this.topicBytes.set(topic, topicBytes);
+    }
+    let props = '';
+    let tags: string | undefined;
+    let keys: string | undefined;
+    let uniqKey: string | undefined;
+    let lmqList: string | undefined;
+    if (msg.properties) {
+      const entries = msg.properties instanceof Map ? msg.properties.entries() : Object.entries(msg.properties);
+      for (const [k, v] of entries as Iterable<[string, string]>) {
+        if (v === undefined || v === null) continue;
+        if (typeof k !== 'string' || typeof v !== 'string') throw new IllegalPutError(`property ${String(k)} must have a string value`);
+        if (k === PropertyKey.INNER_MULTI_QUEUE_OFFSET || k.startsWith(TRANSIENT_PROPERTY_PREFIX)) continue;
+        if (k.length === 0 || hasSeparator(k) || hasSeparator(v)) {
+          throw new IllegalPutError(`property ${JSON.stringify(k)} is empty or contains the separator characters U+0001/U+0002`);
+        }
+        if (k === PropertyKey.INNER_MULTI_DISPATCH) lmqList = v;
+        else if (k === PropertyKey.TAGS) tags = v;
+        else if (k === PropertyKey.KEYS) keys = v;
+        else if (k === PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) uniqKey = v;
+        props += k + NAME_VALUE_SEPARATOR + v + PROPERTY_SEPARATOR;
+      }
+    }
+    const sysFlag = msg.sysFlag ?? 0;
+    const dispatched = entersQueues(sysFlag);
+    let lmqs: string[] | null = null;
+    if (lmqList !== undefined && dispatched && lmqDispatchAllowed(topic)) {
+      try {
+        lmqs = parseMultiDispatch(lmqList);
+      } catch (err) {
+        throw new IllegalPutError(`INNER_MULTI_DISPATCH is malformed: ${(err as Error).message}`, err);
+      }
+    }
+    let bornHost = DEFAULT_BORN_HOST;
+    if (msg.bornHost) {
+      try {
+        bornHost = encodeHost(msg.bornHost);
+      } catch (err) {
+        throw new IllegalPutError((err as Error).message, err);
+      }
+    }
+    for (const n of [msg.flag, msg.reconsumeTimes]) {
+      if (n !== undefined && (!Number.isInteger(n) || n < -0x80000000 || n > 0x7fffffff)) throw new IllegalPutError(`flag and reconsumeTimes must be 32-bit integers, got ${n}`);
+    }
+    for (const n of [msg.bornTimestamp, msg.preparedTransactionOffset]) {
+      if (n !== undefined && !Number.isSafeInteger(n)) throw new IllegalPutError(`bornTimestamp and preparedTransactionOffset must be safe integers, got ${n}`);
+    }
+    return { msg, topicBytes, baseProperties: props, tags, keys, uniqKey, lmqs, dispatched, bornHost };
+  }
+
+  /**
+   * Appends a prepared put: assigns queue and LMQ offsets, encodes the record into the CommitLog
+   * tail and adds its index entries — synchronously, so offsets are atomic per queue.
+   */
+  private append(p: PreparedPut): { end: number; result: PutResult } {
+    const msg = p.msg;
+    const st = p.dispatched ? this.index.lookup(msg.topic, msg.queueId, true)! : null;
+    let lmqStates: QueueState[] | null = null;
+    let properties = p.baseProperties;
+    let lmqOffsets: number[] = [];
+    if (p.lmqs) {
+      lmqStates = p.lmqs.map((n) => this.index.lookup(n, 0, true)!);
+      lmqOffsets = lmqStates.map((s) => s.next);
+      properties += PropertyKey.INNER_MULTI_QUEUE_OFFSET + NAME_VALUE_SEPARATOR + lmqOffsets.join(',') + PROPERTY_SEPARATOR;
+    }
+    const now = this.cfg.now();
+    const storeTimestamp = now > this.lastStoreTimestamp ? now : this.lastStoreTimestamp;
+    const input = this.input;
+    input.topic = p.topicBytes;
+    input.queueId = msg.queueId;
+    input.flag = msg.flag ?? 0;
+    input.queueOffset = st ? st.next : 0;
+    input.sysFlag = msg.sysFlag ?? 0;
+    input.bornTimestamp = msg.bornTimestamp ?? now;
+    input.bornHost = p.bornHost;
+    input.storeTimestamp = storeTimestamp;
+    input.reconsumeTimes = msg.reconsumeTimes ?? 0;
+    input.preparedTransactionOffset = msg.preparedTransactionOffset ?? 0;
+    input.body = msg.body;
+    input.bodyCrc = undefined;
+    input.properties = properties;
+    const propsLen = Buffer.byteLength(properties, 'utf8');
+    let size: number;
+    try {
+      size = encodedRecordSize(input, propsLen, this.cfg.recordCrc);
+    } catch (err) {
+      throw new IllegalPutError((err as Error).message, err);
+    }
+    if (size > this.commitLog.maxRecordSize) {
+      throw new MessageTooLargeError(`record of ${size} bytes does not fit a commit log segment of ${this.cfg.segmentSize} bytes`);
+    }
+    this.lastStoreTimestamp = storeTimestamp;
+    const pos = this.commitLog.reserve(size);
+    input.physicalOffset = pos;
+    const target = this.commitLog.target(pos, size);
+    if (target) {
+      writeRecord(input, propsLen, this.cfg.recordCrc, size, target.buf, target.off);
+    } else {
+      if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, this.scratch.length * 2));
+      writeRecord(input, propsLen, this.cfg.recordCrc, size, this.scratch, 0);
+      this.commitLog.copyIn(pos, this.scratch.subarray(0, size));
+    }
+    const tagsCode = tagsCodeOf(p.tags);
+    const queueOffset = st ? this.index.append(st, pos, size, tagsCode, storeTimestamp) : 0;
+    if (lmqStates) for (const s of lmqStates) this.index.append(s, pos, size, tagsCode, storeTimestamp);
+    if (p.keys || p.uniqKey) this.keyIndex.add(msg.topic, indexKeysOf(p.keys, p.uniqKey), storeTimestamp, pos, size);
+    this.putMessages++;
+    this.putBytes += size;
+    const end = pos + size;
+    return {
+      end,
+      result: { commitLogOffset: pos, queueOffset, size, storeTimestamp, msgId: createOffsetMessageId(this.storeHost, pos), lmqOffsets },
+    };
+  }
+
+  // ---------------------------------------------------------------- read
+
+  async get(topic: string, queueId: number, offset: number, maxCount: number, opts: GetOptions = {}): Promise<GetResult> {
+    const st = this.index.lookup(topic, queueId, false);
+    if (!st) return { status: 'NO_MESSAGE_IN_QUEUE', messages: [], nextOffset: 0, minOffset: 0, maxOffset: 0 };
+    this.index.correctMin(st, this.commitLog.minPos);
+    const min = st.min;
+    const max = this.index.visibleMax(st, this.commitLog.confirmedPos);
+    const base = { messages: [] as StoredMessage[], minOffset: min, maxOffset: max };
+    if (max === 0) return { ...base, status: 'NO_MESSAGE_IN_QUEUE', nextOffset: 0 };
+    if (offset < min) return { ...base, status: 'OFFSET_TOO_SMALL', nextOffset: min };
+    if (offset === max) return { ...base, status: 'OFFSET_OVERFLOW_ONE', nextOffset: offset };
+    if (offset > max) return { ...base, status: 'OFFSET_OVERFLOW_BADLY', nextOffset: max };
+
+    const maxBytes = opts.maxBytes ?? 256 * 1024;
+    const filter = opts.filter;
+    const refs: EntryRef[] = [];
+    this.index.entries(st, offset, Math.min(max, offset + Math.max(maxCount, SCAN_ENTRIES)), refs);
+    const picked: Array<{ offset: number; logOffset: number; size: number; tagsCode: number; storeTime: number }> = [];
+    let next = offset;
+    let bytes = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const r = refs[i]!;
+      const size = entrySize(r.buf, r.idx);
+      if (picked.length >= Math.max(1, maxCount) || (picked.length > 0 && bytes + size > maxBytes)) break;
+      next = offset + i + 1;
+      if (size <= 0) continue;
+      const tagsCode = entryTagsCode(r.buf, r.idx);
+      if (filter && !filter.matchByTagsCode(tagsCode)) continue;
+      picked.push({ offset: offset + i, logOffset: entryLogOffset(r.buf, r.idx), size, tagsCode, storeTime: entryStoreTime(r.buf, r.idx) });
+      bytes += size;
+    }
+    if (picked.length === 0) {
+      return { ...base, status: refs.length > 0 ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL', nextOffset: refs.length > 0 ? next : offset + 1 };
+    }
+    const records = await this.readRecords(picked);
+    const messages: StoredMessage[] = [];
+    for (let i = 0; i < picked.length; i++) {
+      const record = records[i];
+      if (!record) continue;
+      if (filter?.matchByRecord && !filter.matchByRecord(record)) continue;
+      const e = picked[i]!;
+      messages.push({ record, queueOffset: e.offset, commitLogOffset: e.logOffset, tagsCode: e.tagsCode, storeTimestamp: e.storeTime });
+    }
+    const status = messages.length > 0 ? 'FOUND' : records.some((r) => r) ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL';
+    return { ...base, status, messages, nextOffset: next };
+  }
+
+  /**
+   * Records for index entries: hot ones are slices of the in-memory tail; cold runs of adjacent
+   * records are read with one pread each and verified (CRC, position) before being served.
+   */
+  private async readRecords(picked: ReadonlyArray<{ logOffset: number; size: number }>): Promise<Array<Buffer | null>> {
+    const out: Array<Buffer | null> = new Array(picked.length).fill(null);
+    const cold: number[] = [];
+    for (let i = 0; i < picked.length; i++) {
+      const e = picked[i]!;
+      const hot = this.commitLog.readHot(e.logOffset, e.size);
+      if (hot) out[i] = hot;
+      else cold.push(i);
+    }
+    let i = 0;
+    while (i < cold.length) {
+      const first = picked[cold[i]!]!;
+      let j = i + 1;
+      let end = first.logOffset + first.size;
+      const segEnd = this.commitLog.segmentBase(first.logOffset) + this.cfg.segmentSize;
+      while (j < cold.length) {
+        const e = picked[cold[j]!]!;
+        if (e.logOffset !== end || e.logOffset + e.size > segEnd || end - first.logOffset > 1024 * 1024) break;
+        end += e.size;
+        j++;
+      }
+      let buf: Buffer | null = null;
+      try {
+        buf = await this.commitLog.readCold(first.logOffset, end - first.logOffset);
+      } catch (err) {
+        this.log.error({ err, offset: first.logOffset }, 'store: read failed');
+      }
+      if (buf) {
+        for (let k = i; k < j; k++) {
+          const e = picked[cold[k]!]!;
+          const off = e.logOffset - first.logOffset;
+          const check = checkRecord(buf, off, e.size, { expectedPhysicalOffset: e.logOffset, requireRecordCrc: this.cfg.recordCrc });
+          if (check.kind === 'record' && check.size === e.size) out[cold[k]!] = buf.subarray(off, off + e.size);
+          else this.reportCorrupt(e.logOffset, check.kind === 'corrupt' ? check.reason : `expected a record of ${e.size} bytes`);
+        }
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  private reportCorrupt(logOffset: number, reason: string): void {
+    this.corruptReads++;
+    this.log.error({ offset: logOffset, reason }, 'store: corrupt record not served');
+  }
+
+  getMinOffset(topic: string, queueId: number): number {
+    const st = this.index.lookup(topic, queueId, false);
+    if (!st) return 0;
+    this.index.correctMin(st, this.commitLog.minPos);
+    return st.min;
+  }
+
+  getMaxOffset(topic: string, queueId: number): number {
+    const st = this.index.lookup(topic, queueId, false);
+    return st ? this.index.visibleMax(st, this.commitLog.confirmedPos) : 0;
+  }
+
+  async getOffsetByTime(topic: string, queueId: number, timestamp: number, boundary: 'lower' | 'upper' = 'lower'): Promise<number> {
+    const st = this.index.lookup(topic, queueId, false);
+    if (!st) return 0;
+    this.index.correctMin(st, this.commitLog.minPos);
+    return this.index.offsetByTime(st, this.index.visibleMax(st, this.commitLog.confirmedPos), timestamp, boundary);
+  }
+
+  async readRecord(commitLogOffset: number, size?: number): Promise<Buffer | null> {
+    if (!Number.isSafeInteger(commitLogOffset) || commitLogOffset < this.commitLog.minPos || commitLogOffset >= this.commitLog.confirmedPos) return null;
+    let len = size;
+    if (len === undefined) {
+      const head = this.commitLog.readHot(commitLogOffset, 4) ?? (await this.commitLog.readCold(commitLogOffset, 4));
+      if (!head) return null;
+      len = head.readInt32BE(0);
+    }
+    if (len < RecordOffset.BORN_HOST + 8 || commitLogOffset + len > this.commitLog.confirmedPos) return null;
+    const hot = this.commitLog.readHot(commitLogOffset, len);
+    if (hot) return hot;
+    const buf = await this.commitLog.readCold(commitLogOffset, len);
+    if (!buf) return null;
+    const check = checkRecord(buf, 0, len, { expectedPhysicalOffset: commitLogOffset, requireRecordCrc: this.cfg.recordCrc });
+    if (check.kind !== 'record' || check.size !== len) {
+      this.reportCorrupt(commitLogOffset, check.kind === 'corrupt' ? check.reason : 'not a record');
+      return null;
+    }
+    return buf;
+  }
+
+  async queryByKey(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<KeyLookupHit[]> {
+    return this.queryKeys(topic, key, maxNum, begin, end, (props) => (findProperty(props, PropertyKey.KEYS) ?? '').split(' ').includes(key));
+  }
+
+  async queryByUniqueKey(topic: string, uniqKey: string, begin: number, end: number): Promise<KeyLookupHit[]> {
+    return this.queryKeys(topic, uniqKey, 32, begin, end, (props) => findProperty(props, PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) === uniqKey);
+  }
+
+  private async queryKeys(topic: string, key: string, maxNum: number, begin: number, end: number, matches: (props: string) => boolean): Promise<KeyLookupHit[]> {
+    const refs = this.keyIndex.lookup(topic, key, begin, end, Math.max(1, maxNum) * 4);
+    const hits: KeyLookupHit[] = [];
+    for (const r of refs) {
+      if (hits.length >= maxNum) break;
+      const record = await this.readRecord(r.commitLogOffset, r.size);
+      if (!record) continue;
+      let props: string;
+      try {
+        props = readRecordProperties(record, 0);
+      } catch {
+        continue;
+      }
+      if (matches(props)) hits.push({ record, commitLogOffset: r.commitLogOffset, storeTimestamp: r.storeTimestamp });
+    }
+    return hits;
+  }
+
+  onArrival(topic: string, queueId: number, listener: (maxOffset: number) => void): () => void {
+    return this.index.onArrival(topic, queueId, listener);
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  async commitOffset(group: string, topic: string, queueId: number, offset: number): Promise<void> {
+    if (!group) throw new IllegalPutError('consumer group is empty');
+    if (!Number.isSafeInteger(offset)) throw new IllegalPutError(`offset must be an integer, got ${offset}`);
+    try {
+      validateTopicName(topic);
+    } catch (err) {
+      throw new IllegalPutError((err as Error).message, err);
+    }
+    const st = this.index.lookup(topic, queueId, true)!;
+    const now = this.cfg.now();
+    if (this.cfg.lmqIdleTtlMs > 0 && now - st.lastActive > this.cfg.lmqIdleTtlMs / 10) this.index.touch(st, now);
+    await this.meta.commitOffset(st.qid, group, offset, now);
+  }
+
+  getConsumerOffset(group: string, topic: string, queueId: number): number | undefined {
+    const st = this.index.lookup(topic, queueId, false);
+    return st ? this.meta.getOffset(st.qid, group) : undefined;
+  }
+
+  listConsumerOffsets(group: string): Array<{ topic: string; queueId: number; offset: number }> {
+    const out: Array<{ topic: string; queueId: number; offset: number }> = [];
+    for (const qid of this.meta.groupQids(group)) {
+      const m = this.index.metaChunk(qid - 1, 1)[0];
+      const offset = this.meta.getOffset(qid, group);
+      if (m && m.qid === qid && offset !== undefined) out.push({ topic: m.topic, queueId: m.queueId, offset });
+    }
+    return out;
+  }
+
+  async deleteConsumerOffsets(group: string, topic?: string): Promise<void> {
+    const pending: Array<Promise<unknown>> = [];
+    for (const o of this.listConsumerOffsets(group)) {
+      if (topic !== undefined && o.topic !== topic) continue;
+      const st = this.index.lookup(o.topic, o.queueId, false);
+      if (st) pending.push(this.meta.deleteOffset(st.qid, group));
+    }
+    await Promise.all(pending);
+  }
+
+  async putTopicConfig(config: TopicConfig): Promise<void> {
+    try {
+      validateTopicName(config.topicName);
+    } catch (err) {
+      throw new IllegalPutError((err as Error).message, err);
+    }
+    await this.meta.putTopic(config);
+  }
+
+  getTopicConfig(topic: string): TopicConfig | undefined {
+    return this.meta.getTopic(topic);
+  }
+
+  listTopicConfigs(): TopicConfig[] {
+    return this.meta.listTopics();
+  }
+
+  async deleteTopicConfig(topic: string): Promise<void> {
+    await this.meta.deleteTopic(topic);
+  }
+
+  hasQueue(topic: string, queueId: number): boolean {
+    return this.index.lookup(topic, queueId, false) !== undefined;
+  }
+
+  stats(): StoreStats & { corruptReads: number; fsyncs: number; hotTailBytes: number } {
+    return {
+      minCommitLogOffset: this.commitLog.minPos,
+      maxCommitLogOffset: this.commitLog.appendPos,
+      flushedCommitLogOffset: this.commitLog.flushedPos,
+      segments: this.commitLog.segments.segments.length,
+      cachedQueues: this.index.cachedCount,
+      putMessages: this.putMessages,
+      putBytes: this.putBytes,
+      corruptReads: this.corruptReads,
+      fsyncs: this.commitLog.fsyncs,
+      hotTailBytes: this.commitLog.hotBytes,
+    };
+  }
+
+  /** Runs retention and LMQ expiry once now (tests, admin). */
+  runMaintenance(): Promise<void> {
+    return this.retention.runOnce();
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    if (this.indexTimer) clearInterval(this.indexTimer);
+    await this.retention.stop();
+    try {
+      await this.commitLog.close();
+      const end = this.commitLog.flushedPos;
+      await this.index.flush(end, () => this.keyIndex.flushInto(end));
+      await this.env.root.flushed;
+      this.checkpoint.writeSync(this.checkpointState(true));
+    } finally {
+      await this.checkpoint.close();
+      await this.env.root.close();
+      this.lock.release();
+    }
+  }
+}
+
+function hasSeparator(s: string): boolean {
+  return s.indexOf('\u0001') >= 0 || s.indexOf('\u0002') >= 0;
+}
+
+/**
+ * Segment size of an existing commit log: the distance between the first two segment names, else
+ * the checkpoint's, else the size of a lone segment file (files are preallocated to full size).
+ */
+function existingSegmentSize(dir: string, fromCheckpoint: number | undefined): number | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => /^\d{20}$/.test(n)).sort();
+  } catch {
+    return fromCheckpoint;
+  }
+  if (names.length >= 2) {
+    const d = Number(names[1]) - Number(names[0]);
+    if (d <= 0) throw new StoreCorruptError(`commit log segment names out of order in ${dir}`);
+    return d;
+  }
+  if (fromCheckpoint !== undefined || names.length === 0) return fromCheckpoint;
+  const size = fs.statSync(path.join(dir, names[0]!)).size;
+  return size > 0 && size % 4096 === 0 ? size : undefined;
+}

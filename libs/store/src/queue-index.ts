@@ -1,0 +1,468 @@
+import { readInt64BE, writeInt64BE } from '@apogee/message';
+import { type IndexEnv, u32Key } from './index-env.js';
+import type { Logger } from './logger.js';
+import { BLOCK_ENTRIES, ENTRY_BYTES, entryEnd, entryLogOffset, entryStoreTime, writeEntry } from './queue-entry.js';
+import { QueueState } from './queue-state.js';
+
+/** Key of a queue in the `queues` table: topic UTF-8, a NUL, queue id (4 B). */
+export function queueNameKey(topic: string, queueId: number): Buffer {
+  const len = Buffer.byteLength(topic, 'utf8');
+  const b = Buffer.allocUnsafe(len + 5);
+  b.write(topic, 0, 'utf8');
+  b[len] = 0;
+  b.writeUInt32BE(queueId, len + 1);
+  return b;
+}
+
+function blockKey(qid: number, block: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeUInt32BE(qid, 0);
+  b.writeUInt32BE(block, 4);
+  return b;
+}
+
+const META_FIXED = 8 + 8 + 8 + 4;
+
+function encodeMeta(st: QueueState, next: number): Buffer {
+  const len = Buffer.byteLength(st.topic, 'utf8');
+  const b = Buffer.allocUnsafe(META_FIXED + len);
+  writeInt64BE(b, next, 0);
+  writeInt64BE(b, st.min, 8);
+  writeInt64BE(b, st.lastActive, 16);
+  b.writeUInt32BE(st.queueId, 24);
+  b.write(st.topic, META_FIXED, 'utf8');
+  return b;
+}
+
+export interface QueueMeta {
+  qid: number;
+  next: number;
+  min: number;
+  lastActive: number;
+  queueId: number;
+  topic: string;
+}
+
+export function decodeMeta(qid: number, b: Buffer): QueueMeta {
+  return { qid, next: readInt64BE(b, 0), min: readInt64BE(b, 8), lastActive: readInt64BE(b, 16), queueId: b.readUInt32BE(24), topic: b.toString('utf8', META_FIXED) };
+}
+
+/** A located index entry. */
+export interface EntryRef {
+  buf: Buffer;
+  idx: number;
+}
+
+/**
+ * Queue indexes for every queue, LMQs included, in LMDB: one row per queue (meta) and one per
+ * block of 64 entries. Only cached queues (an LRU of at most maxCached) live in memory, so memory
+ * does not grow with idle queues. Offsets are assigned synchronously in append(), so they are
+ * dense and unique per queue whatever the number of concurrent producers.
+ *
+ * Persistence lags the CommitLog on purpose: flush(bound) writes only entries whose record ends
+ * at or below `bound` (the durable log position) together with the dispatch marker, so the index
+ * on disk never points past durable data; recovery re-dispatches the log from the marker.
+ */
+export class QueueIndex {
+  private readonly cache = new Map<string, QueueState>();
+  private readonly dirty = new Set<QueueState>();
+  /** Queues being removed (TTL): their LMDB rows may still be visible until the delete commits. */
+  private readonly deleting = new Set<string>();
+  private touchGen = 0;
+  private flushGen = 0;
+  private committedGen = 0;
+  nextQid = 1;
+  private readonly listeners = new Map<string, Set<(maxOffset: number) => void>>();
+  private readonly pendingArrivals = new Set<QueueState>();
+
+  constructor(
+    private readonly env: IndexEnv,
+    private readonly maxCached: number,
+    private readonly log: Logger,
+  ) {
+    const n = env.sys.get('nextQid');
+    if (n) this.nextQid = n.readUInt32BE(0);
+  }
+
+  get cachedCount(): number {
+    return this.cache.size;
+  }
+
+  static key(topic: string, queueId: number): string {
+    return `${topic}\u0000${queueId}`;
+  }
+
+  /** The queue's state, loading it from LMDB; with `create`, a missing queue is created. */
+  lookup(topic: string, queueId: number, create: boolean): QueueState | undefined {
+    const key = QueueIndex.key(topic, queueId);
+    let st = this.cache.get(key);
+    if (st) {
+      if (st.touchGen !== this.touchGen) {
+        this.cache.delete(key);
+        this.cache.set(key, st);
+        st.touchGen = this.touchGen;
+      }
+      return st;
+    }
+    if (!this.deleting.has(key)) {
+      const q = this.env.queues.get(queueNameKey(topic, queueId));
+      if (q) st = this.load(key, q.readUInt32BE(0), topic, queueId);
+    }
+    if (!st) {
+      if (!create) return undefined;
+      st = new QueueState(key, this.nextQid++, topic, queueId);
+      // The name row goes out at once, ahead of anything (offsets, blocks) that refers to the qid.
+      this.env.queues.put(queueNameKey(topic, queueId), u32Key(st.qid));
+      this.env.sys.put('nextQid', u32Key(this.nextQid));
+      st.metaDirty = true;
+      this.markDirty(st);
+    }
+    st.touchGen = this.touchGen;
+    this.cache.set(key, st);
+    if (this.cache.size > this.maxCached) this.evict();
+    return st;
+  }
+
+  private load(key: string, qid: number, topic: string, queueId: number): QueueState {
+    const st = new QueueState(key, qid, topic, queueId);
+    const m = this.env.meta.get(u32Key(qid));
+    if (m) {
+      const meta = decodeMeta(qid, m);
+      st.next = meta.next;
+      st.min = meta.min;
+      st.lastActive = meta.lastActive;
+    }
+    st.persisted = st.next;
+    st.notified = st.next;
+    st.tailBase = st.next - (st.next % BLOCK_ENTRIES);
+    const count = st.next - st.tailBase;
+    if (count > 0) {
+      const block = this.env.blocks.get(blockKey(qid, st.tailBase / BLOCK_ENTRIES));
+      st.tail = Buffer.allocUnsafe(Math.min(BLOCK_ENTRIES, Math.max(4, count * 2)) * ENTRY_BYTES);
+      if (block) block.copy(st.tail, 0, 0, Math.min(block.length, count * ENTRY_BYTES));
+      else st.tail.fill(0, 0, count * ENTRY_BYTES); // lost block: holes
+      st.lastEnd = entryEnd(st.tail, count - 1);
+    }
+    return st;
+  }
+
+  /** Drops clean, committed, unobserved queues from the cache, oldest first, to 90 % of the cap. */
+  private evict(): void {
+    this.touchGen++;
+    const target = Math.floor(this.maxCached * 0.9);
+    for (const [key, st] of this.cache) {
+      if (this.cache.size <= target) break;
+      if (this.dirty.has(st) || st.flushGen > this.committedGen || this.listeners.has(key)) continue;
+      this.cache.delete(key);
+    }
+  }
+
+  private markDirty(st: QueueState): void {
+    this.dirty.add(st);
+  }
+
+  /** Appends an entry at the queue's next offset and returns that offset. */
+  append(st: QueueState, logOffset: number, size: number, tagsCode: number, storeTime: number): number {
+    const offset = st.next;
+    const idx = st.slotForAppend();
+    writeEntry(st.tail, idx, logOffset, size, tagsCode, storeTime);
+    st.next = offset + 1;
+    st.lastActive = storeTime;
+    st.lastEnd = logOffset + size;
+    this.dirty.add(st);
+    if (this.listeners.size !== 0 && this.listeners.has(st.key)) this.pendingArrivals.add(st);
+    return offset;
+  }
+
+  /**
+   * Recovery: puts an entry at the offset the record says. Offsets already indexed are left as
+   * they are (re-dispatch is idempotent); a gap (lost index data) is filled with holes.
+   */
+  appendAt(st: QueueState, offset: number, logOffset: number, size: number, tagsCode: number, storeTime: number): void {
+    if (offset < st.next) return;
+    if (offset > st.next) this.log.warn({ topic: st.topic, queueId: st.queueId, from: st.next, to: offset }, 'queue index: filling a gap with holes');
+    while (st.next < offset) this.append(st, logOffset, 0, 0, storeTime);
+    this.append(st, logOffset, size, tagsCode, storeTime);
+  }
+
+  /** The entry at `offset` (in memory or from its LMDB block), or null. */
+  entry(st: QueueState, offset: number): EntryRef | null {
+    const mem = st.memEntry(offset);
+    if (mem) return mem;
+    if (offset < 0 || offset >= st.next) return null;
+    const block = this.env.blocks.get(blockKey(st.qid, Math.floor(offset / BLOCK_ENTRIES)));
+    const idx = offset % BLOCK_ENTRIES;
+    if (!block || (idx + 1) * ENTRY_BYTES > block.length) return null;
+    return { buf: block, idx };
+  }
+
+  /**
+   * Entries [from, from + max) as (buf, idx) pairs, reading each LMDB block once. Stops early at
+   * the first missing block.
+   */
+  entries(st: QueueState, from: number, to: number, out: EntryRef[]): void {
+    let block: Buffer | null = null;
+    let blockNo = -1;
+    for (let o = from; o < to; o++) {
+      const mem = st.memEntry(o);
+      if (mem) {
+        out.push(mem);
+        continue;
+      }
+      const b = Math.floor(o / BLOCK_ENTRIES);
+      if (b !== blockNo) {
+        blockNo = b;
+        block = this.env.blocks.get(blockKey(st.qid, b)) ?? null;
+      }
+      const idx = o % BLOCK_ENTRIES;
+      if (!block || (idx + 1) * ENTRY_BYTES > block.length) return;
+      out.push({ buf: block, idx });
+    }
+  }
+
+  /** One past the last entry whose record is confirmed (readable). */
+  visibleMax(st: QueueState, confirmedPos: number): number {
+    let n = st.next;
+    while (n > st.persisted && n > st.min) {
+      const e = st.memEntry(n - 1);
+      if (!e || entryEnd(e.buf, e.idx) <= confirmedPos) break;
+      n--;
+    }
+    return n;
+  }
+
+  /**
+   * Moves the queue's min offset past entries whose records are below `logMin` (deleted by
+   * retention) and drops their blocks. Binary search over the index: O(log n) block reads.
+   */
+  correctMin(st: QueueState, logMin: number): void {
+    if (st.minCheckedAt === logMin) return;
+    st.minCheckedAt = logMin;
+    if (st.min >= st.next) return;
+    const first = this.entry(st, st.min);
+    if (first && entryLogOffset(first.buf, first.idx) >= logMin) return;
+    let lo = st.min;
+    let hi = st.next; // first offset whose record is >= logMin lies in [lo, hi]
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const e = this.entry(st, mid);
+      if (e && entryLogOffset(e.buf, e.idx) >= logMin) hi = mid;
+      else lo = mid + 1;
+    }
+    const oldBlock = Math.floor(st.min / BLOCK_ENTRIES);
+    st.min = lo;
+    const newBlock = Math.floor(lo / BLOCK_ENTRIES);
+    for (let b = oldBlock; b < newBlock; b++) this.env.blocks.remove(blockKey(st.qid, b));
+    st.metaDirty = true;
+    this.dirty.add(st);
+  }
+
+  /** Offset of the first entry stored at or after `timestamp` ('lower'), or of the last at or before it ('upper'). */
+  offsetByTime(st: QueueState, visibleMax: number, timestamp: number, boundary: 'lower' | 'upper'): number {
+    const timeAt = (o: number): number => {
+      const e = this.entry(st, o);
+      return e ? entryStoreTime(e.buf, e.idx) : Number.MAX_SAFE_INTEGER;
+    };
+    if (visibleMax <= st.min) return st.min;
+    if (boundary === 'lower') {
+      let lo = st.min;
+      let hi = visibleMax;
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (timeAt(mid) >= timestamp) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    }
+    let lo = st.min - 1;
+    let hi = visibleMax - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (timeAt(mid) <= timestamp) lo = mid;
+      else hi = mid - 1;
+    }
+    return Math.max(lo, st.min);
+  }
+
+  /** Marks a queue active now (offset commit) so TTL expiry leaves it alone. */
+  touch(st: QueueState, now: number): void {
+    st.lastActive = now;
+    st.metaDirty = true;
+    this.dirty.add(st);
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  /**
+   * Writes every dirty queue's entries whose records end at or below `bound`, their meta, and
+   * finally the dispatch marker `bound`, all in one event turn (one LMDB transaction, in order).
+   * Resolves when committed.
+   */
+  flush(bound: number, extra?: () => void): Promise<unknown> {
+    const gen = ++this.flushGen;
+    for (const st of this.dirty) {
+      const before = st.persisted;
+      let blocked = false;
+      while (st.sealed.length > 0) {
+        const s = st.sealed[0]!;
+        const n = persistablePrefix(s.buf, BLOCK_ENTRIES, bound);
+        if (s.base + n > st.persisted) {
+          this.env.blocks.put(blockKey(st.qid, s.base / BLOCK_ENTRIES), Buffer.from(s.buf.subarray(0, n * ENTRY_BYTES)));
+          st.persisted = s.base + n;
+        }
+        if (n < BLOCK_ENTRIES) {
+          blocked = true;
+          break;
+        }
+        st.sealed.shift();
+      }
+      if (!blocked) {
+        const n = persistablePrefix(st.tail, st.tailCount, bound);
+        if (st.tailBase + n > st.persisted) {
+          this.env.blocks.put(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES), Buffer.from(st.tail.subarray(0, n * ENTRY_BYTES)));
+          st.persisted = st.tailBase + n;
+        }
+      }
+      if (st.persisted !== before || st.metaDirty) {
+        this.env.meta.put(u32Key(st.qid), encodeMeta(st, st.persisted));
+        st.metaDirty = false;
+        st.flushGen = gen;
+      }
+      if (st.persisted === st.next && st.sealed.length === 0) this.dirty.delete(st);
+    }
+    extra?.();
+    const marker = Buffer.allocUnsafe(8);
+    writeInt64BE(marker, bound, 0);
+    const done = this.env.sys.put('dispatched', marker);
+    return done.then(() => {
+      if (gen > this.committedGen) this.committedGen = gen;
+    });
+  }
+
+  /** The persisted dispatch marker: every entry of a record below it is in LMDB. */
+  dispatchedMarker(): number {
+    const m = this.env.sys.get('dispatched');
+    return m ? readInt64BE(m, 0) : 0;
+  }
+
+  get dirtyCount(): number {
+    return this.dirty.size;
+  }
+
+  // ---------------------------------------------------------------- arrivals
+
+  onArrival(topic: string, queueId: number, listener: (maxOffset: number) => void): () => void {
+    const key = QueueIndex.key(topic, queueId);
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(key) === set) this.listeners.delete(key);
+    };
+  }
+
+  /** Tells listeners of queues whose new entries became readable. */
+  notifyArrivals(confirmedPos: number): void {
+    if (this.pendingArrivals.size === 0) return;
+    for (const st of this.pendingArrivals) {
+      const max = this.visibleMax(st, confirmedPos);
+      if (st.lastEnd <= confirmedPos) this.pendingArrivals.delete(st);
+      if (max <= st.notified) continue;
+      st.notified = max;
+      const set = this.listeners.get(st.key);
+      if (!set) continue;
+      for (const fn of set) {
+        try {
+          fn(max);
+        } catch (err) {
+          this.log.error({ err }, 'arrival listener threw');
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** Meta rows after qid `after`, at most `limit` (sweeps walk all queues a chunk at a time). */
+  metaChunk(after: number, limit: number): QueueMeta[] {
+    const out: QueueMeta[] = [];
+    for (const { key, value } of this.env.meta.getRange({ start: u32Key(after + 1), limit })) {
+      out.push(decodeMeta((key as Buffer).readUInt32BE(0), value));
+    }
+    return out;
+  }
+
+  hasListeners(st: QueueState): boolean {
+    return this.listeners.has(st.key);
+  }
+
+  /** A cached state for a meta row, if cached. */
+  cached(topic: string, queueId: number): QueueState | undefined {
+    return this.cache.get(QueueIndex.key(topic, queueId));
+  }
+
+  /**
+   * Removes a queue with its entries; `alsoDelete` removes rows keyed by its qid elsewhere
+   * (consumer offsets). The name stays reserved until the delete commits.
+   */
+  remove(meta: QueueMeta, alsoDelete: (qid: number) => void): Promise<unknown> {
+    const key = QueueIndex.key(meta.topic, meta.queueId);
+    const st = this.cache.get(key);
+    if (st) {
+      this.cache.delete(key);
+      this.dirty.delete(st);
+      this.pendingArrivals.delete(st);
+    }
+    this.deleting.add(key);
+    this.env.queues.remove(queueNameKey(meta.topic, meta.queueId));
+    this.env.meta.remove(u32Key(meta.qid));
+    for (const k of this.env.blocks.getKeys({ start: blockKey(meta.qid, 0), end: blockKey(meta.qid + 1, 0) })) this.env.blocks.remove(k as Buffer);
+    alsoDelete(meta.qid);
+    return this.env.sys.put('nextQid', u32Key(this.nextQid)).finally(() => this.deleting.delete(key));
+  }
+
+  /**
+   * Recovery when the index is ahead of the CommitLog (durable data was lost below the marker):
+   * every queue drops entries whose records end after `logEnd`. Walks all queues once.
+   */
+  truncateAbove(logEnd: number): number {
+    let fixed = 0;
+    let after = 0;
+    for (;;) {
+      const chunk = this.metaChunk(after, 10_000);
+      if (chunk.length === 0) break;
+      for (const m of chunk) {
+        after = m.qid;
+        const st = this.lookup(m.topic, m.queueId, false);
+        if (!st) continue;
+        let n = st.next;
+        while (n > st.min) {
+          const e = this.entry(st, n - 1);
+          if (e && entryEnd(e.buf, e.idx) <= logEnd) break;
+          n--;
+        }
+        if (n === st.next) continue;
+        fixed++;
+        st.next = n;
+        st.persisted = Math.min(st.persisted, n);
+        st.sealed = st.sealed.filter((s) => s.base < n);
+        st.tailBase = n - (n % BLOCK_ENTRIES);
+        const block = this.env.blocks.get(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES));
+        st.tail = Buffer.alloc(BLOCK_ENTRIES * ENTRY_BYTES);
+        if (block) block.copy(st.tail, 0, 0, Math.min(block.length, (n - st.tailBase) * ENTRY_BYTES));
+        st.persisted = st.tailBase;
+        st.metaDirty = true;
+        this.dirty.add(st);
+      }
+    }
+    return fixed;
+  }
+}
+
+/** Number of leading entries whose records end at or below `bound`. */
+function persistablePrefix(buf: Buffer, count: number, bound: number): number {
+  let n = count;
+  while (n > 0 && entryEnd(buf, n - 1) > bound) n--;
+  return n;
+}

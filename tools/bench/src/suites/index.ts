@@ -1,0 +1,22 @@
+/**
+ * The suite table. A suite is loaded only when it is run, so one whose dependencies are missing
+ * does not stop the others. To add one (remoting, mqtt, amqp, …): one line here, one module under
+ * suites/ whose default export is a Suite.
+ */
+import type { Suite } from '../suite.js';
+
+export interface SuiteEntry {
+  readonly description: string;
+  readonly load: () => Promise<Suite>;
+}
+
+export const suites: Readonly<Record<string, SuiteEntry>> = {
+  store: {
+    description: 'the message store alone: append, group commit, LMQ fan-out, a million LMQs, reads',
+    load: async () => (await import('./store/index.js')).default,
+  },
+};
+
+export function suiteNames(): string[] {
+  return Object.keys(suites);
+}
