@@ -298,28 +298,32 @@ export class CommitLog {
     if (this.flushing || this.flushedPos >= this.writtenPos) return;
     this.flushing = true;
     const target = this.writtenPos;
-    const segs = [...this.unsynced];
+    // Segments deleted by retention need no sync.
+    const segs = [...this.unsynced].filter((s) => !s.removed);
     this.unsynced.clear();
     let left = segs.length;
     let failed: Error | null = null;
+    const done = (): void => {
+      this.flushing = false;
+      if (failed) {
+        for (const s of segs) this.unsynced.add(s);
+        return this.onWriteError(failed);
+      }
+      this.fsyncs++;
+      this.flushedPos = target;
+      this.onFlushed(target);
+      if (this.syncMode) this.confirm();
+      if (this.syncMode && this.flushedPos < this.writtenPos) this.flush();
+      this.signalIdle();
+    };
+    if (left === 0) return queueMicrotask(done);
     for (const seg of segs) {
       seg.readers++;
       fs.fdatasync(this.segments.fd(seg), (err) => {
         seg.readers--;
         this.segments.releaseIfIdle(seg);
         if (err) failed = err;
-        if (--left > 0) return;
-        this.flushing = false;
-        if (failed) {
-          for (const s of segs) this.unsynced.add(s);
-          return this.onWriteError(failed);
-        }
-        this.fsyncs++;
-        this.flushedPos = target;
-        this.onFlushed(target);
-        if (this.syncMode) this.confirm();
-        if (this.syncMode && this.flushedPos < this.writtenPos) this.flush();
-        this.signalIdle();
+        if (--left === 0) done();
       });
     }
   }

@@ -76,10 +76,10 @@ export class Retention {
     const now = this.cfg.now();
     let usage = this.diskUsage();
     const segs = this.commitLog.segments;
-    // Only whole segments that are durable and not the one being appended.
+    // Only whole segments already written out, never the one being appended.
     while (segs.segments.length > 1) {
       const first = segs.first()!;
-      if (first.base + this.cfg.segmentSize > this.commitLog.flushedPos) break;
+      if (first.base + this.cfg.segmentSize > this.commitLog.writtenPos) break;
       const mtime = fs.statSync(first.file).mtimeMs;
       const expired = now - mtime > this.cfg.retentionMs;
       const overDisk = usage > this.cfg.diskMaxUsedRatio;

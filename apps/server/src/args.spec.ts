@@ -1,0 +1,26 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseServerArgs } from './args.js';
+
+describe('server command line', () => {
+  it('has the documented defaults', () => {
+    const a = parseServerArgs([], {});
+    expect(a).toMatchObject({ dataDir: './data', namesrvPort: 9876, brokerPort: 10911, mqttPort: 1883, mqttWsPort: 8083, amqpPort: 5672, httpPort: 8080, flush: 'ASYNC_FLUSH' });
+  });
+
+  it('lets flags override the environment, which overrides the config file', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'apg-args-')), 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ brokerPort: 1, mqttPort: 2, amqpPort: 3, flush: 'sync' }));
+    const a = parseServerArgs(['--config', file, '--broker-port=7', '--data-dir', '/x'], { APOGEE_MQTT_PORT: '9' });
+    expect(a).toMatchObject({ brokerPort: 7, mqttPort: 9, amqpPort: 3, flush: 'SYNC_FLUSH', dataDir: '/x' });
+  });
+
+  it('rejects unknown flags and bad values with a clear message', () => {
+    expect(() => parseServerArgs(['--nope'], {})).toThrow(/unknown option --nope/);
+    expect(() => parseServerArgs(['--broker-port', 'x'], {})).toThrow(/port must be an integer/);
+    expect(() => parseServerArgs(['--flush', 'maybe'], {})).toThrow(/flush must be sync or async/);
+    expect(() => parseServerArgs(['--data-dir'], {})).toThrow(/needs a value/);
+  });
+});

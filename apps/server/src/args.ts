@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import type { FlushMode } from '@apogee/store';
+
+/** Settings of the all-in-one server. Flags override the config file, which overrides defaults. */
+export interface ServerArgs {
+  help: boolean;
+  dataDir: string;
+  namesrvPort: number;
+  brokerPort: number;
+  mqttPort: number;
+  mqttWsPort: number;
+  amqpPort: number;
+  httpPort: number;
+  flush: FlushMode;
+  configFile: string | null;
+}
+
+const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile'> = {
+  dataDir: './data',
+  namesrvPort: 9876,
+  brokerPort: 10911,
+  mqttPort: 1883,
+  mqttWsPort: 8083,
+  amqpPort: 5672,
+  httpPort: 8080,
+  flush: 'ASYNC_FLUSH',
+};
+
+/** flag name -> [settings key, environment variable] */
+const FLAGS = {
+  '--data-dir': ['dataDir', 'APOGEE_DATA_DIR'],
+  '--namesrv-port': ['namesrvPort', 'APOGEE_NAMESRV_PORT'],
+  '--broker-port': ['brokerPort', 'APOGEE_BROKER_PORT'],
+  '--mqtt-port': ['mqttPort', 'APOGEE_MQTT_PORT'],
+  '--mqtt-ws-port': ['mqttWsPort', 'APOGEE_MQTT_WS_PORT'],
+  '--amqp-port': ['amqpPort', 'APOGEE_AMQP_PORT'],
+  '--http-port': ['httpPort', 'APOGEE_HTTP_PORT'],
+  '--flush': ['flush', 'APOGEE_FLUSH'],
+} as const;
+
+type Key = (typeof FLAGS)[keyof typeof FLAGS][0];
+
+export function usage(): string {
+  return [
+    'usage: npm start -- [--data-dir DIR] [--namesrv-port N] [--broker-port N] [--mqtt-port N]',
+    '                    [--mqtt-ws-port N] [--amqp-port N] [--http-port N] [--flush sync|async]',
+    '                    [--config FILE]',
+    'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
+    '',
+  ].join('\n');
+}
+
+function setValue(out: Record<string, unknown>, key: Key, raw: string, source: string): void {
+  if (key === 'dataDir') {
+    out[key] = raw;
+  } else if (key === 'flush') {
+    const v = raw.toLowerCase();
+    if (v === 'sync' || v === 'sync_flush') out[key] = 'SYNC_FLUSH';
+    else if (v === 'async' || v === 'async_flush') out[key] = 'ASYNC_FLUSH';
+    else throw new Error(`${source}: flush must be sync or async, got ${JSON.stringify(raw)}`);
+  } else {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${source}: port must be an integer 0-65535, got ${JSON.stringify(raw)}`);
+    out[key] = n;
+  }
+}
+
+export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ServerArgs {
+  const fromFlags: Record<string, unknown> = {};
+  let configFile: string | null = env['APOGEE_CONFIG'] ?? null;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    let flag = argv[i]!;
+    let value: string | undefined;
+    const eq = flag.indexOf('=');
+    if (flag.startsWith('--') && eq > 0) {
+      value = flag.slice(eq + 1);
+      flag = flag.slice(0, eq);
+    }
+    if (flag === '--help' || flag === '-h') {
+      help = true;
+      continue;
+    }
+    const takeValue = (): string => {
+      if (value !== undefined) return value;
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--config') {
+      configFile = takeValue();
+      continue;
+    }
+    const spec = FLAGS[flag as keyof typeof FLAGS];
+    if (!spec) throw new Error(`unknown option ${flag}\n${usage()}`);
+    setValue(fromFlags, spec[0], takeValue(), flag);
+  }
+  const fromFile: Record<string, unknown> = {};
+  if (configFile) {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`config file ${configFile}: ${(err as Error).message}`);
+    }
+    for (const [flag, [key]] of Object.entries(FLAGS)) {
+      if (parsed[key] !== undefined) setValue(fromFile, key, String(parsed[key]), `${configFile}: ${key} (${flag})`);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [flag, [key, name]] of Object.entries(FLAGS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setValue(fromEnv, key, v, `${name} (${flag})`);
+  }
+  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile } as ServerArgs;
+}

@@ -1,0 +1,244 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SysFlag, decodeRecord, javaStringHashCode } from '@apogee/message';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DefaultMessageStore } from './message-store.js';
+import { IllegalPutError, MessageTooLargeError, StoreLockedError } from './errors.js';
+import { memoryLogger, openTestStore, tempDir } from './test-support.js';
+
+let dir: string;
+let cleanup: () => void;
+let store: DefaultMessageStore;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = tempDir());
+  store = await openTestStore(dir);
+});
+
+afterEach(async () => {
+  await store.close();
+  cleanup();
+});
+
+const body = (s: string) => Buffer.from(s);
+const bodiesOf = (r: { messages: Array<{ record: Buffer }> }) => r.messages.map((m) => decodeRecord(m.record).body.toString());
+
+describe('put and get', () => {
+  it('assigns dense queue offsets per queue and returns records byte-identical to what get serves', async () => {
+    const results = [];
+    for (let i = 0; i < 10; i++) results.push(await store.put({ topic: 'T', queueId: i % 2, body: body(`m${i}`), properties: { TAGS: 'a' } }));
+    expect(results.map((r) => r.queueOffset)).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    const got = await store.get('T', 1, 0, 32);
+    expect(got.status).toBe('FOUND');
+    expect(bodiesOf(got)).toEqual(['m1', 'm3', 'm5', 'm7', 'm9']);
+    expect(got.nextOffset).toBe(5);
+    expect(got.maxOffset).toBe(5);
+    const m = decodeRecord(got.messages[2]!.record);
+    expect(m.queueOffset).toBe(2);
+    expect(m.commitLogOffset).toBe(results[5]!.commitLogOffset);
+    expect(m.msgId).toBe(results[5]!.msgId);
+    expect(m.storeTimestamp).toBe(results[5]!.storeTimestamp);
+    expect(m.properties.get('TAGS')).toBe('a');
+  });
+
+  it('reports RocketMQ read statuses at and around the queue bounds', async () => {
+    expect((await store.get('T', 0, 0, 1)).status).toBe('NO_MESSAGE_IN_QUEUE');
+    await store.put({ topic: 'T', queueId: 0, body: body('x') });
+    expect((await store.get('T', 0, 1, 1))).toMatchObject({ status: 'OFFSET_OVERFLOW_ONE', nextOffset: 1 });
+    expect((await store.get('T', 0, 5, 1))).toMatchObject({ status: 'OFFSET_OVERFLOW_BADLY', nextOffset: 1 });
+    expect((await store.get('T', 0, 0, 1)).status).toBe('FOUND');
+  });
+
+  it('filters by tags code without reading records and says when nothing matched', async () => {
+    for (const t of ['a', 'b', 'a', 'c', 'b']) await store.put({ topic: 'T', queueId: 0, body: body(t), properties: { TAGS: t } });
+    const want = new Set([javaStringHashCode('b')]);
+    const got = await store.get('T', 0, 0, 32, { filter: { matchByTagsCode: (c) => want.has(c) } });
+    expect(bodiesOf(got)).toEqual(['b', 'b']);
+    expect(got.messages.map((m) => m.queueOffset)).toEqual([1, 4]);
+    expect(got.nextOffset).toBe(5);
+    const none = await store.get('T', 0, 0, 32, { filter: { matchByTagsCode: () => false } });
+    expect(none).toMatchObject({ status: 'NO_MATCHED_MESSAGE', nextOffset: 5 });
+    const byRecord = await store.get('T', 0, 0, 32, { filter: { matchByTagsCode: () => true, matchByRecord: (r) => decodeRecord(r).body.toString() === 'c' } });
+    expect(bodiesOf(byRecord)).toEqual(['c']);
+  });
+
+  it('honours maxCount and maxBytes but always returns at least one message', async () => {
+    for (let i = 0; i < 10; i++) await store.put({ topic: 'T', queueId: 0, body: Buffer.alloc(1000, i) });
+    expect((await store.get('T', 0, 0, 3)).messages).toHaveLength(3);
+    expect((await store.get('T', 0, 0, 32, { maxBytes: 2500 })).messages).toHaveLength(2);
+    const one = await store.get('T', 0, 0, 32, { maxBytes: 1 });
+    expect(one.messages).toHaveLength(1);
+    expect(one.nextOffset).toBe(1);
+  });
+
+  it('rolls segments over with an end-of-segment filler and reads across them', async () => {
+    const n = 300; // 300 x ~1.1 KiB > several 64 KiB segments
+    const puts = await Promise.all(Array.from({ length: n }, (_, i) => store.put({ topic: 'T', queueId: 0, body: Buffer.alloc(1000, i % 251) })));
+    expect(store.stats().segments).toBeGreaterThan(4);
+    for (const r of puts) expect(Math.floor(r.commitLogOffset / 65536)).toBe(Math.floor((r.commitLogOffset + r.size - 1) / 65536));
+    let offset = 0;
+    while (offset < n) {
+      const got = await store.get('T', 0, offset, 32);
+      for (const m of got.messages) expect(decodeRecord(m.record).body[0]).toBe(m.queueOffset % 251);
+      offset = got.nextOffset;
+    }
+  });
+
+  it('finds the offset of a store time (lower and upper bound)', async () => {
+    let now = 1_000_000;
+    await store.close();
+    store = await openTestStore(dir, { now: () => now });
+    for (let i = 0; i < 5; i++) {
+      now = 1_000_000 + i * 100;
+      await store.put({ topic: 'T', queueId: 0, body: body(`${i}`) });
+    }
+    expect(await store.getOffsetByTime('T', 0, 1_000_150)).toBe(2);
+    expect(await store.getOffsetByTime('T', 0, 1_000_150, 'upper')).toBe(1);
+    expect(await store.getOffsetByTime('T', 0, 1_000_200)).toBe(2);
+    expect(await store.getOffsetByTime('T', 0, 0)).toBe(0);
+    expect(await store.getOffsetByTime('T', 0, 9_999_999)).toBe(5);
+  });
+
+  it('looks messages up by key and by unique key within a time range, and by commit-log offset', async () => {
+    const r = await store.put({ topic: 'T', queueId: 0, body: body('k'), properties: { KEYS: 'order-1 user-9', UNIQ_KEY: 'U1' } });
+    await store.put({ topic: 'T', queueId: 0, body: body('other'), properties: { KEYS: 'order-2' } });
+    await store.put({ topic: 'U', queueId: 0, body: body('other topic'), properties: { KEYS: 'order-1' } });
+    const now = Date.now();
+    const hits = await store.queryByKey('T', 'user-9', 10, now - 60_000, now + 60_000);
+    expect(hits.map((h) => decodeRecord(h.record).body.toString())).toEqual(['k']);
+    expect((await store.queryByKey('T', 'order-1', 10, now - 60_000, now + 60_000)).length).toBe(1);
+    expect(await store.queryByKey('T', 'order-1', 10, now + 120_000, now + 180_000)).toEqual([]);
+    expect((await store.queryByUniqueKey('T', 'U1', now - 60_000, now + 60_000))[0]!.commitLogOffset).toBe(r.commitLogOffset);
+    const rec = await store.readRecord(r.commitLogOffset);
+    expect(decodeRecord(rec!).body.toString()).toBe('k');
+    expect(await store.readRecord(r.commitLogOffset + 1)).toBeNull();
+    expect(await store.readRecord(1e12)).toBeNull();
+    // Persisted rows answer the same after a restart.
+    await store.close();
+    store = await openTestStore(dir);
+    expect((await store.queryByKey('T', 'user-9', 10, now - 60_000, now + 60_000)).length).toBe(1);
+  });
+
+  it('keeps prepared and rolled-back transaction records out of every queue', async () => {
+    const r = await store.put({ topic: 'T', queueId: 0, body: body('half'), sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE, properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } });
+    expect(r.queueOffset).toBe(0);
+    expect(store.getMaxOffset('T', 0)).toBe(0);
+    expect(store.getMaxOffset('%LMQ%a', 0)).toBe(0);
+    expect(decodeRecord((await store.readRecord(r.commitLogOffset))!).body.toString()).toBe('half');
+  });
+});
+
+describe('LMQ multi-dispatch', () => {
+  it('gives the message an entry in each LMQ and writes the offsets back into the record', async () => {
+    await store.put({ topic: 'T', queueId: 0, body: body('1'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a,%LMQ%b' } });
+    const r = await store.put({ topic: 'T', queueId: 0, body: body('2'), properties: { INNER_MULTI_DISPATCH: '%LMQ%b,%LMQ%c' } });
+    expect(r.lmqOffsets).toEqual([1, 0]);
+    const b = await store.get('%LMQ%b', 0, 0, 10);
+    expect(bodiesOf(b)).toEqual(['1', '2']);
+    const m = decodeRecord(b.messages[1]!.record);
+    expect(m.topic).toBe('T');
+    expect(m.queueOffset).toBe(1);
+    expect(m.properties.get('INNER_MULTI_QUEUE_OFFSET')).toBe('1,0');
+    expect(b.messages[1]!.queueOffset).toBe(1);
+    expect(store.getMaxOffset('%LMQ%c', 0)).toBe(1);
+  });
+
+  it('ignores a caller-supplied INNER_MULTI_QUEUE_OFFSET and multi-dispatch on retry topics', async () => {
+    const r = await store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a', INNER_MULTI_QUEUE_OFFSET: '99' } });
+    expect(r.lmqOffsets).toEqual([0]);
+    await store.put({ topic: '%RETRY%g', queueId: 0, body: body('y'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } });
+    expect(store.getMaxOffset('%LMQ%a', 0)).toBe(1);
+  });
+
+  it('wakes arrival listeners of the queues a message lands in', async () => {
+    const seen: Array<[string, number]> = [];
+    const off = store.onArrival('%LMQ%a', 0, (max) => seen.push(['a', max]));
+    store.onArrival('T', 0, (max) => seen.push(['T', max]));
+    await store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } });
+    await store.put({ topic: 'T', queueId: 0, body: body('y') });
+    off();
+    await store.put({ topic: 'T', queueId: 0, body: body('z'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } });
+    expect(seen).toEqual([['T', 1], ['a', 1], ['T', 2], ['T', 3]]);
+  });
+});
+
+describe('bad input leaves the store unharmed', () => {
+  it('rejects each illegal put with a typed error and a clear message', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024 + 1);
+    await store.close();
+    store = await openTestStore(dir, { segmentSize: 16 * 1024 * 1024 });
+    await expect(store.put({ topic: 'T', queueId: 0, body: big })).rejects.toThrow(MessageTooLargeError);
+    await expect(store.put({ topic: 'T', queueId: 0, body: big })).rejects.toThrow(/maxMessageSize is 4194304/);
+    await expect(store.put({ topic: 'bad topic!', queueId: 0, body: body('x') })).rejects.toThrow(IllegalPutError);
+    await expect(store.put({ topic: '', queueId: 0, body: body('x') })).rejects.toThrow(/empty/);
+    await expect(store.put({ topic: 'x'.repeat(128), queueId: 0, body: body('x') })).rejects.toThrow(/limit is 127/);
+    await expect(store.put({ topic: 'T', queueId: -1, body: body('x') })).rejects.toThrow(/queueId/);
+    await expect(store.put({ topic: 'T', queueId: 1.5, body: body('x') })).rejects.toThrow(/queueId/);
+    for (const list of ['', '%LMQ%a,,%LMQ%b', 'plain', '%LMQ%a,%LMQ%a', '%LMQ%', '%LMQ%a\u0000b', `%LMQ%${'x'.repeat(2000)}`]) {
+      await expect(store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { INNER_MULTI_DISPATCH: list } })).rejects.toThrow(/INNER_MULTI_DISPATCH is malformed/);
+    }
+    await expect(store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { KEYS: 'a\u0001b' } })).rejects.toThrow(/separator/);
+    await expect(store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { BIG: 'v'.repeat(40_000) } })).rejects.toThrow(IllegalPutError);
+    await expect(store.put({ topic: 'T', queueId: 0, body: 'str' as unknown as Buffer })).rejects.toThrow(/Buffer/);
+    await expect(store.putBatch([{ topic: 'T', queueId: 0, body: body('ok') }, { topic: '!', queueId: 0, body: body('x') }])).rejects.toThrow(IllegalPutError);
+    // Nothing of the above was stored; the store still works.
+    expect(store.getMaxOffset('T', 0)).toBe(0);
+    expect(store.stats().putMessages).toBe(0);
+    const ok = await store.put({ topic: 'T', queueId: 0, body: body('fine') });
+    expect(ok.queueOffset).toBe(0);
+    await store.close();
+    store = await openTestStore(dir, { segmentSize: 16 * 1024 * 1024 });
+    expect(bodiesOf(await store.get('T', 0, 0, 10))).toEqual(['fine']);
+  });
+
+  it('rejects a record larger than a segment', async () => {
+    await expect(store.put({ topic: 'T', queueId: 0, body: Buffer.alloc(70 * 1024) })).rejects.toThrow(/does not fit a commit log segment/);
+  });
+});
+
+describe('data directory', () => {
+  it('refuses a second open of a locked directory with a clear error', async () => {
+    await expect(openTestStore(dir)).rejects.toThrow(StoreLockedError);
+  });
+
+  it('takes over the lock of a dead process', async () => {
+    await store.close();
+    fs.writeFileSync(path.join(dir, 'lock'), '999999999\n');
+    store = await openTestStore(dir);
+    expect(store.getMaxOffset('T', 0)).toBe(0);
+  });
+
+  it('keeps consumer offsets and topic configs durable across restarts', async () => {
+    await store.put({ topic: 'T', queueId: 3, body: body('x') });
+    await store.commitOffset('g1', 'T', 3, 1);
+    await store.commitOffset('g1', '%LMQ%dev', 0, 7);
+    await store.commitOffset('g2', 'T', 3, 0);
+    expect(store.getConsumerOffset('g1', 'T', 3)).toBe(1);
+    await store.putTopicConfig({ topicName: 'T', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+    await store.close();
+    store = await openTestStore(dir);
+    expect(store.getConsumerOffset('g1', 'T', 3)).toBe(1);
+    expect(store.getConsumerOffset('g1', '%LMQ%dev', 0)).toBe(7);
+    expect(store.getConsumerOffset('g1', 'T', 0)).toBeUndefined();
+    expect(store.listConsumerOffsets('g1').sort((a, b) => a.topic.localeCompare(b.topic))).toEqual([
+      { topic: '%LMQ%dev', queueId: 0, offset: 7 },
+      { topic: 'T', queueId: 3, offset: 1 },
+    ]);
+    expect(store.getTopicConfig('T')?.readQueueNums).toBe(4);
+    await store.deleteConsumerOffsets('g1', 'T');
+    expect(store.getConsumerOffset('g1', 'T', 3)).toBeUndefined();
+    expect(store.getConsumerOffset('g2', 'T', 3)).toBe(0);
+    await store.deleteTopicConfig('T');
+    expect(store.listTopicConfigs()).toEqual([]);
+  });
+
+  it('keeps the segment size the directory was created with', async () => {
+    await store.put({ topic: 'T', queueId: 0, body: body('x') });
+    await store.close();
+    const log = memoryLogger();
+    store = await openTestStore(dir, { segmentSize: 128 * 1024 }, log);
+    expect(store.cfg.segmentSize).toBe(64 * 1024);
+    expect(log.lines.some((l) => l.msg.includes('segment size'))).toBe(true);
+    expect(bodiesOf(await store.get('T', 0, 0, 1))).toEqual(['x']);
+  });
+});
