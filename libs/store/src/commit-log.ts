@@ -80,7 +80,7 @@ export class CommitLog {
   // ---------------------------------------------------------------- recovery
 
   /**
-   * Opens the log: loads segments, walks records from `scanFrom` checking each (size, magic,
+   * Opens the log: loads segments, walks records from `scanFrom` (a record boundary) checking each (size, magic,
    * position, body CRC, record CRC), hands those at or after `dispatchFrom` to `onRecord`, and
    * truncates at the first bad or missing record. `floorPos` is the lowest offset the log may
    * restart at when no segment is left (offsets never go backwards).
@@ -96,12 +96,9 @@ export class CommitLog {
     }
     const first = this.segments.first()!;
     let pos = Math.max(scanFrom, first.base);
-    let seg = this.segments.find(pos);
-    if (!seg) {
-      // The checkpoint is past the last segment: the log ends at the last segment's end.
-      seg = this.segments.last()!;
-      pos = seg.base + size;
-    }
+    // Past the last segment (the log lost data the index had seen): scan all of the last one.
+    let seg = this.segments.find(pos) ?? this.segments.last()!;
+    if (pos >= seg.base + size) pos = seg.base;
     const chunk = Math.min(size, 8 * 1024 * 1024);
     let end = -1;
     let reason = '';

@@ -153,7 +153,12 @@ export class DefaultMessageStore implements MessageStore {
     const t0 = Date.now();
     let records = 0;
     this.lastStoreTimestamp = cpStoreTs;
-    await this.commitLog.recover(marker, marker, Math.max(marker, cpFlushed, cpMin), (buf, off, size, pos) => {
+    // After a clean shutdown the log ends exactly at the marker. After a crash, the end may lie
+    // below it only if durable data was lost (a lying or damaged disk): scan the whole segment
+    // holding the older of marker and checkpoint, so a gap there cannot hide the true end.
+    const trusted = clean && cpFlushed === marker;
+    const from = trusted ? marker : this.commitLog.segmentBase(Math.min(marker, cpFlushed || marker));
+    await this.commitLog.recover(from, marker, Math.max(marker, cpFlushed, cpMin), (buf, off, size, pos) => {
       records++;
       this.redispatch(buf, off, size, pos);
     });

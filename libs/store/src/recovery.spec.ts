@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeRecord } from '@apogee/message';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DefaultMessageStore } from './message-store.js';
+import { memoryLogger, openTestStore, tempDir } from './test-support.js';
+
+let cleanup: (() => void) | undefined;
+let store: DefaultMessageStore | undefined;
+
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+  cleanup?.();
+});
+
+async function fill(s: DefaultMessageStore, n: number) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await s.put({ topic: 'T', queueId: i % 2, body: Buffer.from(`b${i}`), properties: { INNER_MULTI_DISPATCH: `%LMQ%x,%LMQ%y${i % 3}`, KEYS: `k${i}` } }));
+  return out;
+}
+
+async function expectAll(s: DefaultMessageStore, puts: Awaited<ReturnType<typeof fill>>) {
+  for (const [i, p] of puts.entries()) {
+    const got = await s.get('T', i % 2, p.queueOffset, 1);
+    expect(decodeRecord(got.messages[0]!.record).body.toString()).toBe(`b${i}`);
+    const x = await s.get('%LMQ%x', 0, p.lmqOffsets[0]!, 1);
+    expect(decodeRecord(x.messages[0]!.record).body.toString()).toBe(`b${i}`);
+  }
+  expect(s.getMaxOffset('%LMQ%x', 0)).toBe(puts.length);
+}
+
+describe('recovery', () => {
+  it('rebuilds every index (queues, LMQs, keys) from the commit log when the index is lost', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    store = await openTestStore(t.dir);
+    const puts = await fill(store, 120);
+    await store.close();
+    fs.rmSync(path.join(t.dir, 'index'), { recursive: true });
+    store = await openTestStore(t.dir);
+    await expectAll(store, puts);
+    const now = Date.now();
+    expect((await store.queryByKey('T', 'k7', 5, now - 60_000, now + 60_000)).length).toBe(1);
+    const next = await store.put({ topic: 'T', queueId: 0, body: Buffer.from('n'), properties: { INNER_MULTI_DISPATCH: '%LMQ%x' } });
+    expect(next.queueOffset).toBe(60);
+    expect(next.lmqOffsets).toEqual([120]);
+  });
+
+  it('recovers with a garbage checkpoint file', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    store = await openTestStore(t.dir);
+    const puts = await fill(store, 50);
+    await store.close();
+    fs.writeFileSync(path.join(t.dir, 'checkpoint'), Buffer.from('not a checkpoint'));
+    store = await openTestStore(t.dir);
+    await expectAll(store, puts);
+  });
+
+  it('truncates queue indexes that point past a commit log that lost durable data', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    store = await openTestStore(t.dir);
+    const puts = await fill(store, 100);
+    await store.close();
+    // Simulate a crash on a disk that lost the tail of the log below the index's dispatch
+    // marker: no clean-shutdown checkpoint, and the last records gone.
+    fs.rmSync(path.join(t.dir, 'checkpoint'));
+    const keep = puts[59]!;
+    const cut = keep.commitLogOffset + keep.size;
+    const segDir = path.join(t.dir, 'commitlog');
+    for (const name of fs.readdirSync(segDir).sort()) {
+      const base = Number(name);
+      const file = path.join(segDir, name);
+      if (base >= cut) fs.rmSync(file);
+      else if (base + 65536 > cut) {
+        fs.truncateSync(file, cut - base);
+        fs.truncateSync(file, 65536);
+      }
+    }
+    const log = memoryLogger();
+    store = await openTestStore(t.dir, {}, log);
+    expect(log.lines.some((l) => l.msg.includes('index was ahead'))).toBe(true);
+    await expectAll(store, puts.slice(0, 60));
+    expect(store.getMaxOffset('T', 0)).toBe(30);
+    const next = await store.put({ topic: 'T', queueId: 0, body: Buffer.from('n'), properties: { INNER_MULTI_DISPATCH: '%LMQ%x' } });
+    expect(next.queueOffset).toBe(30);
+    expect(next.lmqOffsets).toEqual([60]);
+  });
+});
