@@ -6,8 +6,17 @@ const TWO_32 = 0x1_0000_0000;
 
 export function writeInt64BE(buf: Buffer, value: number, offset: number): void {
   const hi = Math.floor(value / TWO_32);
-  buf.writeInt32BE(hi | 0, offset);
-  buf.writeUInt32BE(value - hi * TWO_32, offset + 4);
+  const lo = value - hi * TWO_32;
+  // Direct byte stores: this runs several times per stored message, and Buffer's checked writers
+  // cost more than the stores themselves.
+  buf[offset] = hi >>> 24;
+  buf[offset + 1] = hi >>> 16;
+  buf[offset + 2] = hi >>> 8;
+  buf[offset + 3] = hi;
+  buf[offset + 4] = lo >>> 24;
+  buf[offset + 5] = lo >>> 16;
+  buf[offset + 6] = lo >>> 8;
+  buf[offset + 7] = lo;
 }
 
 export function readInt64BE(buf: Buffer, offset: number): number {

@@ -59,12 +59,33 @@ export function validateLmqName(name: string): string {
 export function parseMultiDispatch(value: string): string[] {
   const names = value.split(MULTI_DISPATCH_SEPARATOR);
   if (names.length > MAX_LMQS_PER_MESSAGE) throw new IllegalNameError(`a message may name at most ${MAX_LMQS_PER_MESSAGE} LMQs; this one names ${names.length}`);
-  const seen = new Set<string>();
-  for (const n of names) {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
     if (n.length === 0) throw new IllegalNameError(`LMQ list ${JSON.stringify(value.slice(0, 200))} has an empty entry`);
-    validateLmqName(n);
-    if (seen.has(n)) throw new IllegalNameError(`LMQ list names ${JSON.stringify(n)} twice`);
-    seen.add(n);
+    if (!validLmqNames.has(n)) {
+      validateLmqName(n);
+      if (validLmqNames.size >= VALID_NAME_CACHE) validLmqNames.clear();
+      validLmqNames.add(n);
+    }
+  }
+  if (names.length > 1) {
+    if (names.length <= 16) {
+      for (let i = 1; i < names.length; i++) for (let j = 0; j < i; j++) if (names[i] === names[j]) throw duplicate(names[i]!);
+    } else {
+      const seen = new Set<string>();
+      for (const n of names) {
+        if (seen.has(n)) throw duplicate(n);
+        seen.add(n);
+      }
+    }
   }
   return names;
 }
+
+function duplicate(name: string): IllegalNameError {
+  return new IllegalNameError(`LMQ list names ${JSON.stringify(name)} twice`);
+}
+
+/** LMQ names already validated (hot names repeat on every publish); bounded. */
+const validLmqNames = new Set<string>();
+const VALID_NAME_CACHE = 65_536;

@@ -5,7 +5,7 @@ import { readInt64BE } from './int64.js';
 import { createOffsetMessageId } from './message-id.js';
 import { decodeProperties, type Properties } from './properties.js';
 import { MessageMagic, RecordOffset, recordPositions } from './record-layout.js';
-import { RECORD_CRC_RESERVED_BYTES, hasRecordCrc, verifyRecordCrc } from './record.js';
+import { RECORD_CRC_RESERVED_BYTES, hasDamagedRecordCrc, hasRecordCrc, verifyRecordCrc } from './record.js';
 import { SysFlag } from './sysflag.js';
 
 /** A stored message, decoded (RocketMQ MessageExt). */
@@ -81,6 +81,8 @@ export function checkRecord(buf: Buffer, pos: number, available: number, opts: C
   if (p + (v2 ? 2 : 1) > end) return { kind: 'corrupt', reason: 'topic length overruns record' };
   const topicLen = v2 ? buf.readInt16BE(p) : buf[p]!;
   p += v2 ? 2 : 1;
+  // v1 stores the length in a signed byte (Java reads 128..255 as negative): at most 127.
+  if (!v2 && topicLen > 127) return { kind: 'corrupt', reason: `v1 topic length ${topicLen} over 127` };
   if (topicLen < 0 || p + topicLen + 2 > end) return { kind: 'corrupt', reason: 'topic overruns record' };
   p += topicLen;
   const propsLen = buf.readInt16BE(p);
@@ -95,33 +97,12 @@ export function checkRecord(buf: Buffer, pos: number, available: number, opts: C
   }
   const withCrc = propsLen >= RECORD_CRC_RESERVED_BYTES && hasRecordCrc(buf, pos, size);
   // A record CRC property whose marker lost one byte is damage, not a record without checksum.
-  if (!withCrc && opts.recordCrc !== false && propsLen >= RECORD_CRC_RESERVED_BYTES && hasDamagedRecordCrc(buf, pos, size, propsLen)) {
+  if (!withCrc && opts.recordCrc !== false && hasDamagedRecordCrc(buf, end - propsLen, end)) {
     return { kind: 'corrupt', reason: 'record CRC property damaged' };
   }
   if (!withCrc && opts.requireRecordCrc) return { kind: 'corrupt', reason: 'record CRC property missing' };
   if (withCrc && opts.recordCrc !== false && !verifyRecordCrc(buf, pos, size)) return { kind: 'corrupt', reason: 'record CRC mismatch' };
   return { kind: 'record', size };
-}
-
-/** Bytes of the record CRC property that are fixed: `__CRC32#`, U+0001 (then 10 digits), U+0002. */
-const CRC_MARKER = Buffer.from('__CRC32#\u0001', 'latin1');
-
-/**
- * True when the properties end like a record CRC property (ten digits, starting a property) whose
- * fixed marker bytes differ from `__CRC32#` U+0001 ... U+0002 in exactly one byte: a single damaged
- * byte there must not turn a checksummed record into one that merely lacks a checksum.
- */
-function hasDamagedRecordCrc(buf: Buffer, pos: number, size: number, propsLen: number): boolean {
-  const start = pos + size - RECORD_CRC_RESERVED_BYTES;
-  if (propsLen > RECORD_CRC_RESERVED_BYTES && buf[start - 1] !== 2) return false;
-  const digits = start + CRC_MARKER.length;
-  for (let i = 0; i < 10; i++) {
-    const c = buf[digits + i]!;
-    if (c < 48 || c > 57) return false;
-  }
-  let diff = buf[pos + size - 1] === 2 ? 0 : 1;
-  for (let i = 0; i < CRC_MARKER.length; i++) if (buf[start + i] !== CRC_MARKER[i]) diff++;
-  return diff === 1;
 }
 
 function isZero(buf: Buffer, pos: number, len: number): boolean {

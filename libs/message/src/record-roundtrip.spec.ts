@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeHost, type HostAddress } from './host.js';
-import { encodeProperties } from './properties.js';
+import { decodeProperties, encodeProperties } from './properties.js';
 import { encodedRecordSize, writeRecord, type RecordInput } from './record.js';
 import { checkRecord, decodeRecord, decodeRecords, readRecordProperties, type RecordCheck } from './record-decode.js';
 import { SysFlag } from './sysflag.js';
@@ -288,6 +288,52 @@ describe('record round trip (fast-check)', () => {
   });
 });
 
+describe('checkRecord accepts whatever writeRecord writes', () => {
+  const S1 = '\u0001';
+  const S2 = '\u0002';
+  const digits = fc.stringMatching(/^[0-9]{10}$/);
+  /** Property-string endings that resemble a record CRC property. */
+  const lookAlike = fc.oneof(
+    digits.map((d) => `__CRC32#${S1}${d}${S2}`),
+    fc.tuple(digits, fc.nat({ max: 9 }), fc.integer({ min: 0, max: 0x7f })).map(([d, i, c]) => {
+      const fixed = `__CRC32#${S1}`.split('');
+      fixed[i] = String.fromCharCode(c);
+      return `${fixed.join('')}${d}${S2}`;
+    }),
+    fc.tuple(digits, fc.integer({ min: 0, max: 0x7f })).map(([d, c]) => `__CRC32#${S1}${d}${String.fromCharCode(c)}`),
+    fc.tuple(digits, fc.nat({ max: 9 })).map(([d, i]) => `__CRC32#${S1}${d}${S2}`.slice(0, 9 + i)),
+    text(0, 12).map((t) => `__CRC32#${S1}${t}${S2}`),
+  );
+  const propString = fc.tuple(properties, fc.oneof(fc.constant(''), lookAlike), fc.boolean()).map(([ps, tail, sep]) => {
+    const head = encodeProperties(new Map(ps));
+    return head + (sep || head.length === 0 ? '' : S2) + tail;
+  });
+
+  it('also when the properties end like a (damaged) record CRC property', () => {
+    fc.assert(
+      fc.property(msg, propString, (m, props) => {
+        const { input } = toInput(m);
+        input.properties = props;
+        const n = Buffer.byteLength(props);
+        const size = encodedRecordSize(input, n, m.withCrc);
+        const buf = Buffer.alloc(size);
+        writeRecord(input, n, m.withCrc, size, buf, 0);
+        expect(checkRecord(buf, 0, size)).toEqual({ kind: 'record', size });
+        if (m.withCrc) expect(checkRecord(buf, 0, size, { requireRecordCrc: true })).toEqual({ kind: 'record', size });
+        const decoded = decodeRecord(buf).properties;
+        const expected = decodeProperties(props);
+        if (m.withCrc) {
+          expect(decoded.get('__CRC32#')).toBe(buf.subarray(size - 11, size - 1).toString('latin1'));
+          decoded.delete('__CRC32#');
+          expected.delete('__CRC32#');
+        }
+        expect(decoded).toEqual(expected);
+      }),
+      { numRuns: 300, seed: 0x5eed04 },
+    );
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 
 /** A damaged record must never pass as the original record. */
@@ -367,7 +413,7 @@ describe('single-byte damage of a record with the record CRC', () => {
     expect(checked).toBeGreaterThan(5000);
   });
 
-  it('without the record CRC, damage to the body or header fields is still caught by BODYCRC only in the body', () => {
+  it('without the record CRC only the body is protected (BODYCRC)', () => {
     const m: Msg = {
       topic: 'T', queueId: 1, flag: 0, queueOffset: 0, physicalOffset: 0, sysFlag: 0, bornTimestamp: 0, bornHost: { address: '1.2.3.4', port: 1 },
       storeTimestamp: 0, storeHost: { address: '1.2.3.4', port: 2 }, reconsumeTimes: 0, preparedTransactionOffset: 0, body: Buffer.from('payload'),

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptRecordError, IllegalMessageError } from './errors.js';
 import { encodeHost } from './host.js';
-import { encodeProperties } from './properties.js';
-import { encodedRecordSize, hasRecordCrc, readCrcDigits, RECORD_CRC_RESERVED_BYTES, storedPropertiesLength, verifyRecordCrc, writeRecord, type RecordInput } from './record.js';
+import { decodeProperties, encodeProperties } from './properties.js';
+import { encodedRecordSize, hasDamagedRecordCrc, hasRecordCrc, readCrcDigits, RECORD_CRC_RESERVED_BYTES, storedPropertiesLength, verifyRecordCrc, writeRecord, type RecordInput } from './record.js';
 import { checkRecord, decodeRecord, decodeRecords, readRecordProperties } from './record-decode.js';
 import { computeRecordSize, hostLength, MAX_PROPERTIES_BYTES, MessageMagic, RecordOffset, recordPositions, V1_MAX_TOPIC_BYTES } from './record-layout.js';
 import { SysFlag } from './sysflag.js';
@@ -324,6 +324,11 @@ describe('record layout, fixed vectors', () => {
     expect(m.properties.get('k')).toHaveLength(MAX_PROPERTIES_BYTES - 3);
   });
 
+  it('refuses hosts that are neither 8 nor 20 bytes (not encoded with encodeHost)', () => {
+    expect(() => encodedRecordSize(smallInput({ bornHost: Buffer.alloc(16) }), 10, false)).toThrow(/born host takes 16 bytes/);
+    expect(() => encodedRecordSize(smallInput({ storeHost: Buffer.alloc(4) }), 10, false)).toThrow(IllegalMessageError);
+  });
+
   it('writeRecord refuses a size that does not match the encoding', () => {
     const out = Buffer.alloc(200);
     expect(() => writeRecord(smallInput(), 10, false, 111, out, 0)).toThrow(IllegalMessageError);
@@ -334,5 +339,71 @@ describe('record layout, fixed vectors', () => {
     const out = encode(smallInput({ properties: props }));
     expect(readRecordProperties(out, 0)).toBe(props);
     expect([...decodeRecord(out).properties]).toEqual([['KEYS', 'k1 k2'], ['UNIQ_KEY', 'ABC'], ['ü', '€']]);
+  });
+
+  it('a v1 record claiming a topic longer than 127 bytes is corrupt (Java reads the length as a signed byte)', () => {
+    const topic = Buffer.alloc(200, 'a');
+    const v2 = encode(smallInput({ topic }));
+    // rewrite as v1: one length byte of 200
+    const v1 = Buffer.concat([v2.subarray(0, 97), Buffer.from([200]), v2.subarray(99)]);
+    v1.writeInt32BE(v1.length, 0);
+    v1.writeInt32BE(MessageMagic.V1, 4);
+    expect(checkRecord(v1, 0, v1.length)).toEqual({ kind: 'corrupt', reason: 'v1 topic length 200 over 127' });
+    expect(() => decodeRecord(v1)).toThrow(CorruptRecordError);
+  });
+
+  describe('properties that look like a record CRC property, written without the record CRC', () => {
+    const S1 = '\u0001';
+    const S2 = '\u0002';
+    const cases: Array<[string, string]> = [
+      ['a stale __CRC32# copied from another record', `TAGS${S1}a${S2}__CRC32#${S1}1234567890${S2}`],
+      ['only a stale __CRC32#', `__CRC32#${S1}0000000000${S2}`],
+      ['__CRC32# with a non-digit value', `k${S1}v${S2}__CRC32#${S1}ééééé${S2}`],
+      ['a look-alike key one byte off', `k${S1}v${S2}__CRC32X${S1}1234567890${S2}`],
+      ['the marker without the final separator', `k${S1}v${S2}__CRC32#${S1}12345678901`],
+      ['a look-alike separator', `__CRC32#=1234567890${S2}`],
+    ];
+    it.each(cases)('%s: one U+0002 is appended, and the record checks and decodes as the properties say', (_name, props) => {
+      const n = Buffer.byteLength(props);
+      expect(storedPropertiesLength(props, n, false)).toBe(n + 1);
+      const out = encode(smallInput({ properties: props }));
+      expect(out.length).toBe(91 + 9 + 2 + n + 1);
+      expect(checkRecord(out, 0, out.length)).toEqual({ kind: 'record', size: out.length });
+      expect(readRecordProperties(out, 0)).toBe(props + S2);
+      expect(decodeRecord(out).properties).toEqual(decodeProperties(props));
+      // with the record CRC, ours comes last and wins
+      const withCrc = encode(smallInput({ properties: props }), true);
+      expect(checkRecord(withCrc, 0, withCrc.length, { requireRecordCrc: true })).toEqual({ kind: 'record', size: withCrc.length });
+      expect(decodeRecord(withCrc).properties.get('__CRC32#')).toBe(withCrc.subarray(withCrc.length - 11, withCrc.length - 1).toString('latin1'));
+    });
+
+    it('ordinary properties are stored unchanged', () => {
+      for (const props of ['', `TAGS${S1}a${S2}`, `k${S1}1234567890${S2}`, `x${S1}y${S2}__CRC32#${S1}1${S2}`, `__CRC32#${S1}123456789${S2}`, `__CRC32#${S1}12345678${S2}${S2}`, `ab__CRC32#${S1}1234567890${S2}`.slice(0, -1) + 'é', 'é'.repeat(30)]) {
+        const n = Buffer.byteLength(props);
+        expect(storedPropertiesLength(props, n, false), JSON.stringify(props)).toBe(n);
+      }
+    });
+  });
+
+  it('hasDamagedRecordCrc: one wrong fixed byte, intact digits and boundary', () => {
+    const ok = Buffer.from('k\u0001v\u0002__CRC32#\u00011234567890\u0002', 'latin1');
+    expect(hasDamagedRecordCrc(ok, 0, ok.length)).toBe(false); // intact is not damaged
+    for (let i = 4; i < ok.length; i++) {
+      const d = Buffer.from(ok);
+      d[i]! ^= 0x40;
+      const inDigits = i >= 4 + 9 && i < 4 + 19;
+      expect(hasDamagedRecordCrc(d, 0, d.length), `byte ${i}`).toBe(!inDigits);
+    }
+    const two = Buffer.from(ok);
+    two[4] = 0x41;
+    two[5] = 0x41;
+    expect(hasDamagedRecordCrc(two, 0, two.length)).toBe(false);
+    const noBoundary = Buffer.from(ok);
+    noBoundary[3] = 0x41;
+    noBoundary[6] = 0x41;
+    expect(hasDamagedRecordCrc(noBoundary, 0, noBoundary.length)).toBe(false);
+    // exactly 20 bytes of properties: no boundary needed
+    expect(hasDamagedRecordCrc(Buffer.from('__CRC32X\u00011234567890\u0002', 'latin1'), 0, 20)).toBe(true);
+    expect(hasDamagedRecordCrc(Buffer.from('CRC32X\u00011234567890\u0002', 'latin1'), 0, 17)).toBe(false);
   });
 });

@@ -39,12 +39,19 @@ export interface RecordInput {
 
 /** `__CRC32#` U+0001 + 10 digits + U+0002: RocketMQ's whole-record checksum property. */
 const CRC_PREFIX = Buffer.from(`${PropertyKey.CRC32}\u0001`, 'latin1');
+const CRC_MARKER_TEXT = `${PropertyKey.CRC32}\u0001`;
 /** Bytes of the record CRC property at the very end of a record. */
 export const RECORD_CRC_RESERVED_BYTES = CRC_PREFIX.length + 10 + 1;
 
-/** Bytes the properties will take in the record, the optional record CRC property included. */
+/**
+ * Bytes the properties will take in the record, the optional record CRC property included.
+ * Without the record CRC, properties whose last bytes would read back as a record CRC property
+ * (a stale `__CRC32#` copied from another record, or a look-alike) get one extra U+0002 appended,
+ * so that checkRecord does not take them for a wrong or damaged checksum. Parsers ignore the
+ * resulting empty piece.
+ */
 export function storedPropertiesLength(properties: string, propertiesByteLength: number, withRecordCrc: boolean): number {
-  if (!withRecordCrc) return propertiesByteLength;
+  if (!withRecordCrc) return propertiesByteLength + (propertiesEndLikeRecordCrc(properties, propertiesByteLength) ? 1 : 0);
   const needsSeparator = propertiesByteLength > 0 && properties.charCodeAt(properties.length - 1) !== 2;
   return propertiesByteLength + (needsSeparator ? 1 : 0) + RECORD_CRC_RESERVED_BYTES;
 }
@@ -58,7 +65,14 @@ export function encodedRecordSize(input: RecordInput, propertiesByteLength: numb
   if (input.topic.length > MAX_TOPIC_BYTES) {
     throw new IllegalMessageError(`topic takes ${input.topic.length} bytes; at most ${MAX_TOPIC_BYTES} fit in a record`);
   }
+  // The sysFlag host bits can only say 8 (IPv4) or 20 (IPv6) bytes; anything else would be unreadable.
+  checkHostLength('born', input.bornHost.length);
+  checkHostLength('store', input.storeHost.length);
   return computeRecordSize(input.body.length, input.topic.length, propsLen, input.bornHost.length, input.storeHost.length);
+}
+
+function checkHostLength(name: string, length: number): void {
+  if (length !== 8 && length !== 20) throw new IllegalMessageError(`${name} host takes ${length} bytes; it must be 8 (IPv4) or 20 (IPv6)`);
 }
 
 /**
@@ -113,7 +127,10 @@ export function writeRecord(
   target.writeInt16BE(propsLen, p);
   p += 2;
   if (propertiesByteLength > 0) p += target.write(input.properties, p, propertiesByteLength, 'utf8');
-  if (withRecordCrc) {
+  if (!withRecordCrc) {
+    // See storedPropertiesLength: keeps the properties from ending like a record CRC property.
+    if (propsLen > propertiesByteLength) target[p++] = 2;
+  } else {
     if (propertiesByteLength > 0 && input.properties.charCodeAt(input.properties.length - 1) !== 2) target[p++] = 2;
     // The checksum covers every byte before the `__CRC32#` marker (RocketMQ: size - CRC32_RESERVED_LEN).
     const crc = crc32Masked(target, pos, p);
@@ -154,6 +171,49 @@ export function hasRecordCrc(buf: Buffer, pos: number, size: number): boolean {
   const start = pos + size - RECORD_CRC_RESERVED_BYTES;
   if (start < pos || buf[pos + size - 1] !== 2) return false;
   return buf.compare(CRC_PREFIX, 0, CRC_PREFIX.length, start, start + CRC_PREFIX.length) === 0;
+}
+
+/** Offsets of the fixed bytes of a record CRC property (`__CRC32#`, U+0001, and the final U+0002). */
+const CRC_FIXED_BYTES: ReadonlyArray<readonly [offset: number, value: number]> = [
+  ...[...CRC_PREFIX].map((v, i) => [i, v] as const),
+  [RECORD_CRC_RESERVED_BYTES - 1, 2],
+];
+
+/**
+ * True when the property bytes [propsStart, propsEnd) end like a record CRC property with exactly
+ * one of its fixed bytes (`__CRC32#`, U+0001, final U+0002) wrong, while its ten digits and the
+ * property boundary before it are intact. checkRecord treats that as damage, so a single damaged
+ * byte cannot turn a checksummed record into a record that merely lacks a checksum.
+ */
+export function hasDamagedRecordCrc(buf: Buffer, propsStart: number, propsEnd: number): boolean {
+  const start = propsEnd - RECORD_CRC_RESERVED_BYTES;
+  if (start < propsStart || (start > propsStart && buf[start - 1] !== 2)) return false;
+  for (let i = CRC_PREFIX.length; i < CRC_PREFIX.length + 10; i++) {
+    const c = buf[start + i]!;
+    if (c < 48 || c > 57) return false;
+  }
+  let wrong = 0;
+  for (const [offset, value] of CRC_FIXED_BYTES) if (buf[start + offset] !== value) wrong++;
+  return wrong === 1;
+}
+
+/** True when these serialised properties, stored as they are, would end like a record CRC property (intact or damaged). */
+function propertiesEndLikeRecordCrc(properties: string, byteLength: number): boolean {
+  const n = properties.length;
+  if (byteLength < RECORD_CRC_RESERVED_BYTES) return false;
+  // Cheap filter: the marker within the last 20 characters, or ten digits before the last one.
+  if (properties.indexOf(CRC_MARKER_TEXT, Math.max(0, n - RECORD_CRC_RESERVED_BYTES)) < 0) {
+    for (let i = n - 11; i < n - 1; i++) {
+      const c = properties.charCodeAt(i);
+      if (!(c >= 48 && c <= 57)) return false;
+    }
+  }
+  // The last 21 bytes of the UTF-8 encoding (22 characters always cover them, whole).
+  const enc = Buffer.from(n > 22 ? properties.slice(n - 22) : properties, 'utf8');
+  const tail = enc.subarray(Math.max(0, enc.length - RECORD_CRC_RESERVED_BYTES - 1));
+  const start = tail.length - RECORD_CRC_RESERVED_BYTES;
+  const intact = tail[tail.length - 1] === 2 && tail.compare(CRC_PREFIX, 0, CRC_PREFIX.length, start, start + CRC_PREFIX.length) === 0;
+  return intact || hasDamagedRecordCrc(tail, 0, tail.length);
 }
 
 /** Verifies the record CRC property; returns true when it matches every byte before it. */

@@ -44,13 +44,28 @@ export class KeyIndex {
   /** Indexes one record under each of `keys` (called during dispatch). */
   add(topic: string, keys: readonly string[], storeTime: number, logOffset: number, size: number): void {
     const bucket = Math.floor(storeTime / KEY_BUCKET_MS);
+    const tLen = Buffer.byteLength(topic, 'utf8');
     for (const k of keys) {
       if (k.length === 0) continue;
-      const p = prefix(bucket, topic, k);
-      const row = Buffer.allocUnsafe(p.length + 16);
-      p.copy(row, 0);
-      writeInt64BE(row, storeTime, p.length);
-      writeInt64BE(row, logOffset, p.length + 8);
+      const kLen = Buffer.byteLength(k, 'utf8');
+      if (kLen > MAX_INDEXED_KEY_BYTES) {
+        const p = prefix(bucket, topic, k);
+        const long = Buffer.allocUnsafe(p.length + 16);
+        p.copy(long, 0);
+        writeInt64BE(long, storeTime, p.length);
+        writeInt64BE(long, logOffset, p.length + 8);
+        this.pending.push({ key: long, end: logOffset + size });
+        continue;
+      }
+      // Same layout as prefix() + time + offset, built in one allocation (hot path).
+      const row = Buffer.allocUnsafe(4 + tLen + 1 + kLen + 1 + 16);
+      row.writeUInt32BE(bucket, 0);
+      row.write(topic, 4, 'utf8');
+      row[4 + tLen] = 0;
+      row.write(k, 5 + tLen, 'utf8');
+      row[5 + tLen + kLen] = 0;
+      writeInt64BE(row, storeTime, 6 + tLen + kLen);
+      writeInt64BE(row, logOffset, 14 + tLen + kLen);
       // The size rides along in the pending entry's end; the row value is the size.
       this.pending.push({ key: row, end: logOffset + size });
     }

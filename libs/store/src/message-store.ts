@@ -10,7 +10,6 @@ import {
   type RecordInput,
   TRANSIENT_PROPERTY_PREFIX,
   checkRecord,
-  createOffsetMessageId,
   encodeHost,
   encodedRecordSize,
   findProperty,
@@ -72,6 +71,7 @@ export async function openStore(config: StoreConfig, logger: Logger = stderrLogg
 
 export class DefaultMessageStore implements MessageStore {
   private readonly storeHost: Buffer;
+  private readonly storeHostHex: string;
   private readonly topicBytes = new Map<string, Buffer>();
   private readonly validTopics = new Set<string>();
   private lastStoreTimestamp = 0;
@@ -98,6 +98,7 @@ export class DefaultMessageStore implements MessageStore {
     private readonly log: Logger,
   ) {
     this.storeHost = encodeHost(cfg.storeHost);
+    this.storeHostHex = this.storeHost.toString('hex').toUpperCase();
     this.input = {
       topic: Buffer.alloc(0),
       queueId: 0,
@@ -315,7 +316,8 @@ export class DefaultMessageStore implements MessageStore {
       for (const [k, v] of entries as Iterable<[string, string]>) {
         if (v === undefined || v === null) continue;
         if (typeof k !== 'string' || typeof v !== 'string') throw new IllegalPutError(`property ${String(k)} must have a string value`);
-        if (k === PropertyKey.INNER_MULTI_QUEUE_OFFSET || k.startsWith(TRANSIENT_PROPERTY_PREFIX)) continue;
+        // Offsets and the record checksum are the store's to write (Java drops a stale __CRC32# too).
+        if (k === PropertyKey.INNER_MULTI_QUEUE_OFFSET || k === PropertyKey.CRC32 || k.startsWith(TRANSIENT_PROPERTY_PREFIX)) continue;
         if (k.length === 0 || hasSeparator(k) || hasSeparator(v)) {
           throw new IllegalPutError(`property ${JSON.stringify(k)} is empty or contains the separator characters U+0001/U+0002`);
         }
@@ -414,7 +416,7 @@ export class DefaultMessageStore implements MessageStore {
     const end = pos + size;
     return {
       end,
-      result: { commitLogOffset: pos, queueOffset, size, storeTimestamp, msgId: createOffsetMessageId(this.storeHost, pos), lmqOffsets },
+      result: { commitLogOffset: pos, queueOffset, size, storeTimestamp, msgId: this.storeHostHex + pos.toString(16).toUpperCase().padStart(16, '0'), lmqOffsets },
     };
   }
 

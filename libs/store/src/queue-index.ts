@@ -88,8 +88,9 @@ export class QueueIndex {
     return this.cache.size;
   }
 
+  /** Cache key: the name alone for queue 0 (every LMQ), name NUL id otherwise (names never hold NUL). */
   static key(topic: string, queueId: number): string {
-    return `${topic}\u0000${queueId}`;
+    return queueId === 0 ? topic : `${topic}\u0000${queueId}`;
   }
 
   /** The queue's state, loading it from LMDB; with `create`, a missing queue is created. */
