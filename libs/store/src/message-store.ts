@@ -74,6 +74,10 @@ export class DefaultMessageStore implements MessageStore {
   private readonly storeHostHex: string;
   private readonly topicBytes = new Map<string, Buffer>();
   private readonly validTopics = new Set<string>();
+  /** Parsed INNER_MULTI_DISPATCH lists: publishers repeat the same list per topic (bounded). */
+  private readonly lmqLists = new Map<string, string[]>();
+  /** Scratch of prepare(): reused, as puts are prepared one at a time. */
+  private readonly scan: { props: string; tags?: string | undefined; keys?: string | undefined; uniqKey?: string | undefined; lmqList?: string | undefined } = { props: '' };
   private lastStoreTimestamp = 0;
   private scratch = Buffer.allocUnsafe(64 * 1024);
   private readonly input: RecordInput;
@@ -306,36 +310,30 @@ export class DefaultMessageStore implements MessageStore {
       if (this.topicBytes.size > 100_000) this.topicBytes.clear();
       this.topicBytes.set(topic, topicBytes);
     }
-    let props = '';
-    let tags: string | undefined;
-    let keys: string | undefined;
-    let uniqKey: string | undefined;
-    let lmqList: string | undefined;
-    if (msg.properties) {
-      const entries = msg.properties instanceof Map ? msg.properties.entries() : Object.entries(msg.properties);
-      for (const [k, v] of entries as Iterable<[string, string]>) {
-        if (v === undefined || v === null) continue;
-        if (typeof k !== 'string' || typeof v !== 'string') throw new IllegalPutError(`property ${String(k)} must have a string value`);
-        // Offsets and the record checksum are the store's to write (Java drops a stale __CRC32# too).
-        if (k === PropertyKey.INNER_MULTI_QUEUE_OFFSET || k === PropertyKey.CRC32 || k.startsWith(TRANSIENT_PROPERTY_PREFIX)) continue;
-        if (k.length === 0 || hasSeparator(k) || hasSeparator(v)) {
-          throw new IllegalPutError(`property ${JSON.stringify(k)} is empty or contains the separator characters U+0001/U+0002`);
-        }
-        if (k === PropertyKey.INNER_MULTI_DISPATCH) lmqList = v;
-        else if (k === PropertyKey.TAGS) tags = v;
-        else if (k === PropertyKey.KEYS) keys = v;
-        else if (k === PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) uniqKey = v;
-        props += k + NAME_VALUE_SEPARATOR + v + PROPERTY_SEPARATOR;
-      }
+    const scan = this.scan;
+    scan.props = '';
+    scan.tags = scan.keys = scan.uniqKey = scan.lmqList = undefined;
+    const given = msg.properties;
+    if (given instanceof Map) {
+      for (const [k, v] of given) this.scanProperty(k, v);
+    } else if (given) {
+      // for-in, not Object.entries: no per-property array on this hot path.
+      for (const k in given) if (Object.prototype.hasOwnProperty.call(given, k)) this.scanProperty(k, (given as Record<string, string>)[k]);
     }
+    const { props, tags, keys, uniqKey, lmqList } = scan;
     const sysFlag = msg.sysFlag ?? 0;
     const dispatched = entersQueues(sysFlag);
     let lmqs: string[] | null = null;
     if (lmqList !== undefined && dispatched && lmqDispatchAllowed(topic)) {
-      try {
-        lmqs = parseMultiDispatch(lmqList);
-      } catch (err) {
-        throw new IllegalPutError(`INNER_MULTI_DISPATCH is malformed: ${(err as Error).message}`, err);
+      lmqs = this.lmqLists.get(lmqList) ?? null;
+      if (!lmqs) {
+        try {
+          lmqs = parseMultiDispatch(lmqList);
+        } catch (err) {
+          throw new IllegalPutError(`INNER_MULTI_DISPATCH is malformed: ${(err as Error).message}`, err);
+        }
+        if (this.lmqLists.size >= 10_000) this.lmqLists.clear();
+        this.lmqLists.set(lmqList, lmqs);
       }
     }
     let bornHost = DEFAULT_BORN_HOST;
@@ -355,6 +353,23 @@ export class DefaultMessageStore implements MessageStore {
     return { msg, topicBytes, baseProperties: props, tags, keys, uniqKey, lmqs, dispatched, bornHost };
   }
 
+  /** Adds one property to `this.scan` (the property string being built and the keys the store reads). */
+  private scanProperty(k: string, v: string | undefined | null): void {
+    if (v === undefined || v === null) return;
+    if (typeof k !== 'string' || typeof v !== 'string') throw new IllegalPutError(`property ${String(k)} must have a string value`);
+    // Offsets and the record checksum are the store's to write (Java drops a stale __CRC32# too).
+    if (k === PropertyKey.INNER_MULTI_QUEUE_OFFSET || k === PropertyKey.CRC32 || k.startsWith(TRANSIENT_PROPERTY_PREFIX)) return;
+    if (k.length === 0 || hasSeparator(k) || hasSeparator(v)) {
+      throw new IllegalPutError(`property ${JSON.stringify(k)} is empty or contains the separator characters U+0001/U+0002`);
+    }
+    const scan = this.scan;
+    if (k === PropertyKey.INNER_MULTI_DISPATCH) scan.lmqList = v;
+    else if (k === PropertyKey.TAGS) scan.tags = v;
+    else if (k === PropertyKey.KEYS) scan.keys = v;
+    else if (k === PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) scan.uniqKey = v;
+    scan.props += k + NAME_VALUE_SEPARATOR + v + PROPERTY_SEPARATOR;
+  }
+
   /**
    * Appends a prepared put: assigns queue and LMQ offsets, encodes the record into the CommitLog
    * tail and adds its index entries — synchronously, so offsets are atomic per queue.
@@ -366,9 +381,17 @@ export class DefaultMessageStore implements MessageStore {
     let properties = p.baseProperties;
     let lmqOffsets: number[] = [];
     if (p.lmqs) {
-      lmqStates = p.lmqs.map((n) => this.index.lookup(n, 0, true)!);
-      lmqOffsets = lmqStates.map((s) => s.next);
-      properties += PropertyKey.INNER_MULTI_QUEUE_OFFSET + NAME_VALUE_SEPARATOR + lmqOffsets.join(',') + PROPERTY_SEPARATOR;
+      const n = p.lmqs.length;
+      lmqStates = new Array<QueueState>(n);
+      lmqOffsets = new Array<number>(n);
+      let list = '';
+      for (let i = 0; i < n; i++) {
+        const s = this.index.lookup(p.lmqs[i]!, 0, true)!;
+        lmqStates[i] = s;
+        lmqOffsets[i] = s.next;
+        list += i === 0 ? String(s.next) : `,${s.next}`;
+      }
+      properties += PropertyKey.INNER_MULTI_QUEUE_OFFSET + NAME_VALUE_SEPARATOR + list + PROPERTY_SEPARATOR;
     }
     const now = this.cfg.now();
     const storeTimestamp = now > this.lastStoreTimestamp ? now : this.lastStoreTimestamp;

@@ -159,7 +159,10 @@ export class QueueIndex {
   }
 
   private markDirty(st: QueueState): void {
-    this.dirty.add(st);
+    if (!st.inDirty) {
+      st.inDirty = true;
+      this.dirty.add(st);
+    }
   }
 
   /** Appends an entry at the queue's next offset and returns that offset. */
@@ -170,7 +173,7 @@ export class QueueIndex {
     st.next = offset + 1;
     st.lastActive = storeTime;
     st.lastEnd = logOffset + size;
-    this.dirty.add(st);
+    if (!st.inDirty) this.markDirty(st);
     if (this.listeners.size !== 0 && this.listeners.has(st.key)) this.pendingArrivals.add(st);
     return offset;
   }
@@ -255,7 +258,7 @@ export class QueueIndex {
     const newBlock = Math.floor(lo / BLOCK_ENTRIES);
     for (let b = oldBlock; b < newBlock; b++) this.env.blocks.remove(blockKey(st.qid, b));
     st.metaDirty = true;
-    this.dirty.add(st);
+    this.markDirty(st);
   }
 
   /** Offset of the first entry stored at or after `timestamp` ('lower'), or of the last at or before it ('upper'). */
@@ -289,7 +292,7 @@ export class QueueIndex {
   touch(st: QueueState, now: number): void {
     st.lastActive = now;
     st.metaDirty = true;
-    this.dirty.add(st);
+    this.markDirty(st);
   }
 
   // ---------------------------------------------------------------- persistence
@@ -329,7 +332,10 @@ export class QueueIndex {
         st.metaDirty = false;
         st.flushGen = gen;
       }
-      if (st.persisted === st.next && st.sealed.length === 0) this.dirty.delete(st);
+      if (st.persisted === st.next && st.sealed.length === 0) {
+        this.dirty.delete(st);
+        st.inDirty = false;
+      }
     }
     extra?.();
     const marker = Buffer.allocUnsafe(8);
@@ -413,6 +419,7 @@ export class QueueIndex {
     if (st) {
       this.cache.delete(key);
       this.dirty.delete(st);
+      st.inDirty = false;
       this.pendingArrivals.delete(st);
     }
     this.deleting.add(key);
@@ -454,7 +461,7 @@ export class QueueIndex {
         if (block) block.copy(st.tail, 0, 0, Math.min(block.length, (n - st.tailBase) * ENTRY_BYTES));
         st.persisted = st.tailBase;
         st.metaDirty = true;
-        this.dirty.add(st);
+        this.markDirty(st);
       }
     }
     return fixed;

@@ -21,6 +21,8 @@ export class QueueState {
   /** Entries below this offset are persisted (or in an LMDB commit in flight). */
   persisted = 0;
   metaDirty = false;
+  /** Member of the index's dirty set. */
+  inDirty = false;
   /** Flush generation that last wrote this queue; evictable once that generation committed. */
   flushGen = 0;
   touchGen = -1;
