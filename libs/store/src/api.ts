@@ -199,6 +199,8 @@ export interface MessageStore {
   /** True if the queue has ever been written (or has offsets). */
   hasQueue(topic: string, queueId: number): boolean;
   stats(): StoreStats;
+  /** Makes everything appended so far durable (fdatasync) and its index persisted. */
+  flush(): Promise<void>;
   /** Flushes everything, persists indexes, releases the data directory lock. */
   close(): Promise<void>;
 }

@@ -8,7 +8,8 @@ import { type Segment, SegmentSet } from './segments.js';
 
 interface Waiter {
   end: number;
-  resolve: () => void;
+  value: unknown;
+  resolve: (value: unknown) => void;
   reject: (err: Error) => void;
 }
 
@@ -236,10 +237,10 @@ export class CommitLog {
     this.hot.copyIn(pos, record);
   }
 
-  /** Resolves once everything below `end` is confirmed (written or flushed, per flush mode). */
-  whenConfirmed(end: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ end, resolve, reject });
+  /** Resolves with `value` once everything below `end` is confirmed (written or flushed, per flush mode). */
+  whenConfirmed<T>(end: number, value: T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiters.push({ end, value, resolve: resolve as (v: unknown) => void, reject });
       this.kick();
     });
   }
@@ -329,7 +330,10 @@ export class CommitLog {
     const pos = this.confirmedPos;
     const w = this.waiters;
     let i = this.waiterHead;
-    while (i < w.length && w[i]!.end <= pos) w[i++]!.resolve();
+    while (i < w.length && w[i]!.end <= pos) {
+      const x = w[i++]!;
+      x.resolve(x.value);
+    }
     if (i === w.length) {
       w.length = 0;
       this.waiterHead = 0;

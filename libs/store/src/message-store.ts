@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   ApogeeError,
+  type CheckOptions,
   MessageMagic,
   NAME_VALUE_SEPARATOR,
   PROPERTY_SEPARATOR,
@@ -63,6 +64,8 @@ interface PreparedPut {
 
 const DEFAULT_BORN_HOST = encodeHost({ address: '127.0.0.1', port: 0 });
 const SCAN_ENTRIES = 800;
+/** Characters of INNER_MULTI_DISPATCH lists kept parsed (about 2 MiB of strings). */
+const LMQ_LIST_CACHE_CHARS = 1 << 20;
 
 /** Opens (and recovers) a store in `config.dataDir`. */
 export async function openStore(config: StoreConfig, logger: Logger = stderrLogger): Promise<MessageStore> {
@@ -76,6 +79,7 @@ export class DefaultMessageStore implements MessageStore {
   private readonly validTopics = new Set<string>();
   /** Parsed INNER_MULTI_DISPATCH lists: publishers repeat the same list per topic (bounded). */
   private readonly lmqLists = new Map<string, string[]>();
+  private lmqListChars = 0;
   /** Scratch of prepare(): reused, as puts are prepared one at a time. */
   private readonly scan: { props: string; tags?: string | undefined; keys?: string | undefined; uniqKey?: string | undefined; lmqList?: string | undefined } = { props: '' };
   private lastStoreTimestamp = 0;
@@ -254,7 +258,7 @@ export class DefaultMessageStore implements MessageStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.commitLog.whenConfirmed(appended.end).then(() => appended.result);
+    return this.commitLog.whenConfirmed(appended.end, appended.result);
   }
 
   putBatch(msgs: readonly PutMessage[]): Promise<PutResult[]> {
@@ -273,9 +277,9 @@ export class DefaultMessageStore implements MessageStore {
     } catch (err) {
       // Messages appended before the failing one are stored; report the error after them.
       if (results.length === 0) return Promise.reject(err);
-      return this.commitLog.whenConfirmed(end).then(() => Promise.reject(err));
+      return this.commitLog.whenConfirmed(end, null).then(() => Promise.reject(err));
     }
-    return this.commitLog.whenConfirmed(end).then(() => results);
+    return this.commitLog.whenConfirmed(end, results);
   }
 
   private refusal(): ApogeeError | null {
@@ -320,7 +324,7 @@ export class DefaultMessageStore implements MessageStore {
       // for-in, not Object.entries: no per-property array on this hot path.
       for (const k in given) if (Object.prototype.hasOwnProperty.call(given, k)) this.scanProperty(k, (given as Record<string, string>)[k]);
     }
-    const { props, tags, keys, uniqKey, lmqList } = scan;
+    const { props, tags, keys, uniqKey, lmqList } = this.scan;
     const sysFlag = msg.sysFlag ?? 0;
     const dispatched = entersQueues(sysFlag);
     let lmqs: string[] | null = null;
@@ -332,7 +336,12 @@ export class DefaultMessageStore implements MessageStore {
         } catch (err) {
           throw new IllegalPutError(`INNER_MULTI_DISPATCH is malformed: ${(err as Error).message}`, err);
         }
-        if (this.lmqLists.size >= 10_000) this.lmqLists.clear();
+        // Bounded by characters, not entries: lists of many long names must not pile up.
+        this.lmqListChars += lmqList.length;
+        if (this.lmqListChars > LMQ_LIST_CACHE_CHARS) {
+          this.lmqLists.clear();
+          this.lmqListChars = lmqList.length;
+        }
         this.lmqLists.set(lmqList, lmqs);
       }
     }
@@ -526,7 +535,7 @@ export class DefaultMessageStore implements MessageStore {
         for (let k = i; k < j; k++) {
           const e = picked[cold[k]!]!;
           const off = e.logOffset - first.logOffset;
-          const check = checkRecord(buf, off, e.size, { expectedPhysicalOffset: e.logOffset, requireRecordCrc: this.cfg.recordCrc });
+          const check = checkRecord(buf, off, e.size, this.readCheck(e.logOffset));
           if (check.kind === 'record' && check.size === e.size) out[cold[k]!] = buf.subarray(off, off + e.size);
           else this.reportCorrupt(e.logOffset, check.kind === 'corrupt' ? check.reason : `expected a record of ${e.size} bytes`);
         }
@@ -534,6 +543,11 @@ export class DefaultMessageStore implements MessageStore {
       i = j;
     }
     return out;
+  }
+
+  /** Checks for records read from disk; the whole-record CRC covers the body, so one CRC pass suffices. */
+  private readCheck(logOffset: number): CheckOptions {
+    return this.cfg.recordCrc ? { expectedPhysicalOffset: logOffset, requireRecordCrc: true, bodyCrc: false } : { expectedPhysicalOffset: logOffset };
   }
 
   private reportCorrupt(logOffset: number, reason: string): void {
@@ -573,7 +587,7 @@ export class DefaultMessageStore implements MessageStore {
     if (hot) return hot;
     const buf = await this.commitLog.readCold(commitLogOffset, len);
     if (!buf) return null;
-    const check = checkRecord(buf, 0, len, { expectedPhysicalOffset: commitLogOffset, requireRecordCrc: this.cfg.recordCrc });
+    const check = checkRecord(buf, 0, len, this.readCheck(commitLogOffset));
     if (check.kind !== 'record' || check.size !== len) {
       this.reportCorrupt(commitLogOffset, check.kind === 'corrupt' ? check.reason : 'not a record');
       return null;
@@ -690,6 +704,13 @@ export class DefaultMessageStore implements MessageStore {
       fsyncs: this.commitLog.fsyncs,
       hotTailBytes: this.commitLog.hotBytes,
     };
+  }
+
+  async flush(): Promise<void> {
+    await this.commitLog.drain();
+    const end = this.commitLog.flushedPos;
+    this.indexBound = end;
+    await this.index.flush(end, () => this.keyIndex.flushInto(end));
   }
 
   /** Runs retention and LMQ expiry once now (tests, admin). */

@@ -4,6 +4,9 @@ import type { Logger } from './logger.js';
 import { BLOCK_ENTRIES, ENTRY_BYTES, entryEnd, entryLogOffset, entryStoreTime, writeEntry } from './queue-entry.js';
 import { QueueState } from './queue-state.js';
 
+/** New qids are reserved in LMDB this many at a time. */
+const QID_RESERVATION = 1024;
+
 /** Key of a queue in the `queues` table: topic UTF-8, a NUL, queue id (4 B). */
 export function queueNameKey(topic: string, queueId: number): Buffer {
   const len = Buffer.byteLength(topic, 'utf8');
@@ -72,6 +75,8 @@ export class QueueIndex {
   private flushGen = 0;
   private committedGen = 0;
   nextQid = 1;
+  /** qids below this are reserved in LMDB (sys.nextQid). */
+  private reservedQid = 1;
   private readonly listeners = new Map<string, Set<(maxOffset: number) => void>>();
   private readonly pendingArrivals = new Set<QueueState>();
 
@@ -82,6 +87,7 @@ export class QueueIndex {
   ) {
     const n = env.sys.get('nextQid');
     if (n) this.nextQid = n.readUInt32BE(0);
+    this.reservedQid = this.nextQid;
   }
 
   get cachedCount(): number {
@@ -112,9 +118,13 @@ export class QueueIndex {
     if (!st) {
       if (!create) return undefined;
       st = new QueueState(key, this.nextQid++, topic, queueId);
+      // qids are reserved a block at a time, ahead of use: a restart never hands one out twice.
+      if (st.qid >= this.reservedQid) {
+        this.reservedQid = st.qid + QID_RESERVATION;
+        this.env.sys.put('nextQid', u32Key(this.reservedQid));
+      }
       // The name row goes out at once, ahead of anything (offsets, blocks) that refers to the qid.
       this.env.queues.put(queueNameKey(topic, queueId), u32Key(st.qid));
-      this.env.sys.put('nextQid', u32Key(this.nextQid));
       st.metaDirty = true;
       this.markDirty(st);
     }
@@ -224,15 +234,21 @@ export class QueueIndex {
     }
   }
 
-  /** One past the last entry whose record is confirmed (readable). */
+  /**
+   * One past the last entry whose record is confirmed (readable). Only in-memory entries above
+   * `persisted` can be unconfirmed, and their log ends grow with the offset: binary search.
+   */
   visibleMax(st: QueueState, confirmedPos: number): number {
-    let n = st.next;
-    while (n > st.persisted && n > st.min) {
-      const e = st.memEntry(n - 1);
-      if (!e || entryEnd(e.buf, e.idx) <= confirmedPos) break;
-      n--;
+    if (st.next === 0 || st.lastEnd <= confirmedPos) return st.next;
+    let lo = Math.max(st.persisted, st.min); // entries below lo are confirmed
+    let hi = st.next; // entries at or above hi are not
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = st.memEntry(mid);
+      if (!e || entryEnd(e.buf, e.idx) <= confirmedPos) lo = mid + 1;
+      else hi = mid;
     }
-    return n;
+    return lo;
   }
 
   /**
@@ -424,10 +440,9 @@ export class QueueIndex {
     }
     this.deleting.add(key);
     this.env.queues.remove(queueNameKey(meta.topic, meta.queueId));
-    this.env.meta.remove(u32Key(meta.qid));
     for (const k of this.env.blocks.getKeys({ start: blockKey(meta.qid, 0), end: blockKey(meta.qid + 1, 0) })) this.env.blocks.remove(k as Buffer);
     alsoDelete(meta.qid);
-    return this.env.sys.put('nextQid', u32Key(this.nextQid)).finally(() => this.deleting.delete(key));
+    return this.env.meta.remove(u32Key(meta.qid)).finally(() => this.deleting.delete(key));
   }
 
   /**

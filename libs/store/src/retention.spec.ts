@@ -68,11 +68,11 @@ describe('LMQ lifecycle', () => {
     await store.put({ topic: 'T', queueId: 0, body: Buffer.from('x'), properties: { INNER_MULTI_DISPATCH: '%LMQ%idle,%LMQ%busy' } });
     await store.commitOffset('%LMQ%c1', '%LMQ%idle', 0, 1);
     await store.commitOffset('%LMQ%c1', '%LMQ%busy', 0, 1);
-    // Let the index reach LMDB (expiry only removes persisted, clean queues).
-    await new Promise((r) => setTimeout(r, 300));
+    // Expiry only removes persisted, clean queues.
+    await store.flush();
     now += ttl / 2;
     await store.put({ topic: 'T', queueId: 0, body: Buffer.from('y'), properties: { INNER_MULTI_DISPATCH: '%LMQ%busy' } });
-    await new Promise((r) => setTimeout(r, 300));
+    await store.flush();
     now += ttl / 2 + 1000;
     await store.runMaintenance();
     expect(store.hasQueue('%LMQ%idle', 0)).toBe(false);

@@ -60,8 +60,3 @@ export function expectedRecordSize(msg: PutMessage, recordCrc = true): number {
   const propsLen = Buffer.byteLength(props) + (recordCrc ? RECORD_CRC_RESERVED_BYTES + (props.length > 0 && !props.endsWith('\u0002') ? 1 : 0) : 0);
   return computeRecordSize(msg.body.length, Buffer.byteLength(msg.topic), propsLen, 8, 8);
 }
-
-/** Formats bytes as MiB with one decimal. */
-export function mib(bytes: number): string {
-  return `${(bytes / MiB).toFixed(1)} MiB`;
-}

@@ -18,7 +18,7 @@ export const lmqFanout: Scenario = {
   description: `cost per message dispatched into 0/1/10/100 LMQs (pool of ${POOL}, ${BODY_BYTES} B bodies, ${WINDOW} in flight)`,
   async run(ctx: BenchContext): Promise<void> {
     const body = makeBody(BODY_BYTES);
-    const durationMs = pick(ctx, 500, 2500);
+    const durationMs = pick(ctx, 350, 2500);
     const maxMessages = (k: number): number => pick(ctx, 1, 5) * (k >= 100 ? 20_000 : k >= 10 ? 80_000 : 200_000);
 
     const variant = (k: number) => async (run: number): Promise<number> => {

@@ -24,7 +24,7 @@ export const syncFlush: Scenario = {
   description: `SYNC_FLUSH, ${WRITERS} writers each awaiting its put: messages/s vs raw write + fdatasync per batch of the same size`,
   async run(ctx: BenchContext): Promise<void> {
     const body = makeBody(BODY_BYTES);
-    const durationMs = pick(ctx, 800, 3000);
+    const durationMs = pick(ctx, 500, 3000);
     const maxMessages = pick(ctx, 200_000, 1_000_000);
     let recordSize = expectedRecordSize({ topic: TOPIC, queueId: 0, body });
     let lastBatch = WRITERS;

@@ -22,8 +22,18 @@ const STALL_MS = 5000;
  * onArrival when caught up. `wakeups.wake` is set so the writer can wake it once it is done.
  * Checks that offsets come back contiguous.
  */
-async function tail(store: MessageStore, target: () => number | null, wakeups: { wake: () => void }): Promise<number> {
+interface TailResult {
+  read: number;
+  /** get() calls that returned messages. */
+  gets: number;
+  /** Times the consumer caught up and parked until onArrival. */
+  parks: number;
+}
+
+async function tail(store: MessageStore, target: () => number | null, wakeups: { wake: () => void }): Promise<TailResult> {
   let offset = 0;
+  let gets = 0;
+  let parks = 0;
   let waiter: (() => void) | null = null;
   const wake = (): void => {
     const w = waiter;
@@ -46,18 +56,20 @@ async function tail(store: MessageStore, target: () => number | null, wakeups: {
   try {
     for (;;) {
       const total = target();
-      if (total !== null && offset >= total) return offset;
+      if (total !== null && offset >= total) return { read: offset, gets, parks };
       const r = await store.get(TOPIC, 0, offset, MAX_PER_GET);
       if (r.status === 'FOUND') {
         const first = r.messages[0]!.queueOffset;
         if (first !== offset) throw new Error(`get(offset ${offset}) returned queue offset ${first} first`);
         offset = r.nextOffset;
+        gets++;
         continue;
       }
       if (r.status !== 'OFFSET_OVERFLOW_ONE' && r.status !== 'NO_MESSAGE_IN_QUEUE') throw new Error(`tailing get(offset ${offset}) answered ${r.status}`);
       // No await between this check and parking, so an arrival cannot slip in unseen.
       if (store.getMaxOffset(TOPIC, 0) > offset) continue;
       if (target() !== null && offset >= target()!) continue;
+      parks++;
       await park();
     }
   } finally {
@@ -70,7 +82,7 @@ export const tailRead: Scenario = {
   description: `a consumer tailing a writer (${BODY_BYTES} B bodies, get() ≤ ${MAX_PER_GET}, onArrival): messages/s vs the writer alone`,
   async run(ctx: BenchContext): Promise<void> {
     const body = makeBody(BODY_BYTES);
-    const durationMs = pick(ctx, 600, 2500);
+    const durationMs = pick(ctx, 400, 2500);
     const maxMessages = pick(ctx, 300_000, 2_000_000);
     const config = { flushMode: 'ASYNC_FLUSH', segmentSize: 64 * MiB } as const;
 
@@ -83,10 +95,13 @@ export const tailRead: Scenario = {
         const w = await pump({ window: WINDOW, maxOps: maxMessages, durationMs, op: () => store.put({ topic: TOPIC, queueId: 0, body }) });
         written = w.ops;
         wakeups.wake();
-        const read = await consumer;
+        const { read, gets, parks } = await consumer;
         const elapsedMs = performance.now() - start;
         const rate = read / (elapsedMs / 1000);
-        ctx.log(`   ${runLabel(run)} writer+consumer: ${read} msgs written and read in ${elapsedMs.toFixed(0)} ms (writer done at ${w.elapsedMs.toFixed(0)} ms) = ${rate.toFixed(0)} msg/s`);
+        ctx.log(
+          `   ${runLabel(run)} writer+consumer: ${read} msgs written and read in ${elapsedMs.toFixed(0)} ms (writer done at ${w.elapsedMs.toFixed(0)} ms) = ${rate.toFixed(0)} msg/s; ` +
+            `${gets} gets (${(read / Math.max(1, gets)).toFixed(1)} msgs each), parked ${parks} times`,
+        );
         return rate;
       });
 
