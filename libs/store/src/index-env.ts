@@ -8,17 +8,15 @@ import { type Database, type RootDatabase, open } from 'lmdb';
  */
 export interface IndexEnv {
   root: RootDatabase;
-  /** (topic \0 queueId) -> qid */
+  /** (topic \0 queueId) -> qid, offsets, inline tail entries (see queue-index.ts) */
   queues: Database<Buffer, Buffer>;
-  /** qid -> queue meta (next, min, lastActive, queueId, topic) */
-  meta: Database<Buffer, Buffer>;
   /** qid + block number -> up to BLOCK_ENTRIES index entries */
   blocks: Database<Buffer, Buffer>;
   /** time bucket + topic \0 key \0 + store time + log offset -> record size */
   keys: Database<Buffer, Buffer>;
   /** qid + group -> consumer offset + update time */
   offsets: Database<Buffer, Buffer>;
-  /** group \0 qid -> (empty): which queues a group has offsets in */
+  /** group \0 qid -> queue name key: which queues a group has offsets in */
   groups: Database<Buffer, Buffer>;
   /** topic -> TopicConfig */
   topics: Database<unknown, string>;
@@ -32,7 +30,6 @@ export function openIndexEnv(path: string): IndexEnv {
   return {
     root,
     queues: bin('queues'),
-    meta: bin('meta'),
     blocks: bin('blocks'),
     keys: bin('keys'),
     offsets: bin('offsets'),

@@ -44,7 +44,7 @@ import { KeyIndex } from './key-index.js';
 import { DirectoryLock } from './lock.js';
 import { type Logger, stderrLogger } from './logger.js';
 import { Metadata } from './metadata.js';
-import { type EntryRef, QueueIndex } from './queue-index.js';
+import { type EntryRef, QueueIndex, decodeQueueName, queueNameKey } from './queue-index.js';
 import { entryLogOffset, entrySize, entryStoreTime, entryTagsCode } from './queue-entry.js';
 import type { QueueState } from './queue-state.js';
 import { Retention } from './retention.js';
@@ -638,7 +638,8 @@ export class DefaultMessageStore implements MessageStore {
     const st = this.index.lookup(topic, queueId, true)!;
     const now = this.cfg.now();
     if (this.cfg.lmqIdleTtlMs > 0 && now - st.lastActive > this.cfg.lmqIdleTtlMs / 10) this.index.touch(st, now);
-    await this.meta.commitOffset(st.qid, group, offset, now);
+    this.index.ensureRow(st);
+    await this.meta.commitOffset(st.qid, queueNameKey(topic, queueId), group, offset, now);
   }
 
   getConsumerOffset(group: string, topic: string, queueId: number): number | undefined {
@@ -648,10 +649,9 @@ export class DefaultMessageStore implements MessageStore {
 
   listConsumerOffsets(group: string): Array<{ topic: string; queueId: number; offset: number }> {
     const out: Array<{ topic: string; queueId: number; offset: number }> = [];
-    for (const qid of this.meta.groupQids(group)) {
-      const m = this.index.metaChunk(qid - 1, 1)[0];
+    for (const { qid, queueKey } of this.meta.groupQueues(group)) {
       const offset = this.meta.getOffset(qid, group);
-      if (m && m.qid === qid && offset !== undefined) out.push({ topic: m.topic, queueId: m.queueId, offset });
+      if (offset !== undefined) out.push({ ...decodeQueueName(queueKey), offset });
     }
     return out;
   }

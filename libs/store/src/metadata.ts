@@ -32,7 +32,8 @@ export class Metadata {
     for (const { key, value } of env.topics.getRange({})) this.topicCache.set(String(key), value as unknown as TopicConfig);
   }
 
-  commitOffset(qid: number, group: string, offset: number, now: number): Promise<void> {
+  /** `queueKey` is the queue's name key (see queueNameKey), kept so a group can list its queues. */
+  commitOffset(qid: number, queueKey: Buffer, group: string, offset: number, now: number): Promise<void> {
     const k = offsetKey(qid, group);
     const pk = `${qid}\u0000${group}`;
     const isNew = !this.pendingOffsets.has(pk) && this.env.offsets.get(k) === undefined;
@@ -40,7 +41,7 @@ export class Metadata {
     const v = Buffer.allocUnsafe(16);
     writeInt64BE(v, offset, 0);
     writeInt64BE(v, now, 8);
-    if (isNew) this.env.groups.put(groupKey(group, qid), Buffer.alloc(0));
+    if (isNew) this.env.groups.put(groupKey(group, qid), queueKey);
     return this.env.offsets.put(k, v).then(() => {
       if (this.pendingOffsets.get(pk) === offset) this.pendingOffsets.delete(pk);
     });
@@ -53,14 +54,14 @@ export class Metadata {
     return v ? readInt64BE(v, 0) : undefined;
   }
 
-  /** qids a group has offsets in. */
-  groupQids(group: string): number[] {
+  /** Queues a group has offsets in: qid and queue name key. */
+  groupQueues(group: string): Array<{ qid: number; queueKey: Buffer }> {
     const start = groupKey(group, 0);
-    const end = groupKey(group, 0xffffffff);
-    const out: number[] = [];
-    for (const k of this.env.groups.getKeys({ start, end: Buffer.concat([end, Buffer.from([0xff])]) })) {
-      const key = k as Buffer;
-      out.push(key.readUInt32BE(key.length - 4));
+    const end = Buffer.concat([groupKey(group, 0xffffffff), Buffer.from([0xff])]);
+    const out: Array<{ qid: number; queueKey: Buffer }> = [];
+    for (const { key, value } of this.env.groups.getRange({ start, end })) {
+      const k = key as Buffer;
+      out.push({ qid: k.readUInt32BE(k.length - 4), queueKey: value });
     }
     return out;
   }

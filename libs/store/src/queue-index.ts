@@ -4,6 +4,8 @@ import type { Logger } from './logger.js';
 import { BLOCK_ENTRIES, ENTRY_BYTES, entryEnd, entryLogOffset, entryStoreTime, writeEntry } from './queue-entry.js';
 import { QueueState } from './queue-state.js';
 
+const ZERO = Buffer.from([0]);
+
 /** New qids are reserved in LMDB this many at a time. */
 const QID_RESERVATION = 1024;
 
@@ -24,30 +26,52 @@ function blockKey(qid: number, block: number): Buffer {
   return b;
 }
 
-const META_FIXED = 8 + 8 + 8 + 4;
+/**
+ * A queue's row in the `queues` table, keyed by its name: qid (4) · next (8) · min (8) ·
+ * lastActive (8) · the persisted entries of its partial tail block, [next - next % 64, next).
+ * Full blocks live in the `blocks` table. So a new queue costs one LMDB insert, and a dirty queue
+ * one row write per flush (plus a block write when a block fills).
+ */
+const ROW_FIXED = 4 + 8 + 8 + 8;
 
-function encodeMeta(st: QueueState, next: number): Buffer {
-  const len = Buffer.byteLength(st.topic, 'utf8');
-  const b = Buffer.allocUnsafe(META_FIXED + len);
-  writeInt64BE(b, next, 0);
-  writeInt64BE(b, st.min, 8);
-  writeInt64BE(b, st.lastActive, 16);
-  b.writeUInt32BE(st.queueId, 24);
-  b.write(st.topic, META_FIXED, 'utf8');
+function encodeRow(st: QueueState, next: number, inline: Buffer, inlineCount: number): Buffer {
+  const b = Buffer.allocUnsafe(ROW_FIXED + inlineCount * ENTRY_BYTES);
+  b.writeUInt32BE(st.qid, 0);
+  writeInt64BE(b, next, 4);
+  writeInt64BE(b, st.min, 12);
+  writeInt64BE(b, st.lastActive, 20);
+  if (inlineCount > 0) inline.copy(b, ROW_FIXED, 0, inlineCount * ENTRY_BYTES);
   return b;
 }
 
+/** A queue as stored: its name key, qid, offsets and inline tail entries. */
 export interface QueueMeta {
+  key: Buffer;
   qid: number;
   next: number;
   min: number;
   lastActive: number;
-  queueId: number;
   topic: string;
+  queueId: number;
+  inline: Buffer;
 }
 
-export function decodeMeta(qid: number, b: Buffer): QueueMeta {
-  return { qid, next: readInt64BE(b, 0), min: readInt64BE(b, 8), lastActive: readInt64BE(b, 16), queueId: b.readUInt32BE(24), topic: b.toString('utf8', META_FIXED) };
+export function decodeQueueName(key: Buffer): { topic: string; queueId: number } {
+  return { topic: key.toString('utf8', 0, key.length - 5), queueId: key.readUInt32BE(key.length - 4) };
+}
+
+function decodeRow(key: Buffer, b: Buffer): QueueMeta {
+  const { topic, queueId } = decodeQueueName(key);
+  return {
+    key,
+    qid: b.readUInt32BE(0),
+    next: readInt64BE(b, 4),
+    min: readInt64BE(b, 12),
+    lastActive: readInt64BE(b, 20),
+    topic,
+    queueId,
+    inline: b.subarray(ROW_FIXED),
+  };
 }
 
 /** A located index entry. */
@@ -74,6 +98,7 @@ export class QueueIndex {
   private touchGen = 0;
   private flushGen = 0;
   private committedGen = 0;
+  private evictAfterGen = 0;
   nextQid = 1;
   /** qids below this are reserved in LMDB (sys.nextQid). */
   private reservedQid = 1;
@@ -112,8 +137,9 @@ export class QueueIndex {
       return st;
     }
     if (!this.deleting.has(key)) {
-      const q = this.env.queues.get(queueNameKey(topic, queueId));
-      if (q) st = this.load(key, q.readUInt32BE(0), topic, queueId);
+      const nameKey = queueNameKey(topic, queueId);
+      const row = this.env.queues.get(nameKey);
+      if (row) st = this.load(key, decodeRow(nameKey, row));
     }
     if (!st) {
       if (!create) return undefined;
@@ -123,9 +149,7 @@ export class QueueIndex {
         this.reservedQid = st.qid + QID_RESERVATION;
         this.env.sys.put('nextQid', u32Key(this.reservedQid));
       }
-      // The name row goes out at once, ahead of anything (offsets, blocks) that refers to the qid.
-      this.env.queues.put(queueNameKey(topic, queueId), u32Key(st.qid));
-      st.metaDirty = true;
+      st.metaDirty = true; // its row goes out with the next flush
       this.markDirty(st);
     }
     st.touchGen = this.touchGen;
@@ -134,38 +158,41 @@ export class QueueIndex {
     return st;
   }
 
-  private load(key: string, qid: number, topic: string, queueId: number): QueueState {
-    const st = new QueueState(key, qid, topic, queueId);
-    const m = this.env.meta.get(u32Key(qid));
-    if (m) {
-      const meta = decodeMeta(qid, m);
-      st.next = meta.next;
-      st.min = meta.min;
-      st.lastActive = meta.lastActive;
-    }
+  private load(key: string, m: QueueMeta): QueueState {
+    const st = new QueueState(key, m.qid, m.topic, m.queueId);
+    st.rowWritten = true;
+    st.next = m.next;
+    st.min = m.min;
+    st.lastActive = m.lastActive;
     st.persisted = st.next;
     st.notified = st.next;
     st.tailBase = st.next - (st.next % BLOCK_ENTRIES);
     const count = st.next - st.tailBase;
     if (count > 0) {
-      const block = this.env.blocks.get(blockKey(qid, st.tailBase / BLOCK_ENTRIES));
       st.tail = Buffer.allocUnsafe(Math.min(BLOCK_ENTRIES, Math.max(4, count * 2)) * ENTRY_BYTES);
-      if (block) block.copy(st.tail, 0, 0, Math.min(block.length, count * ENTRY_BYTES));
-      else st.tail.fill(0, 0, count * ENTRY_BYTES); // lost block: holes
+      const have = Math.min(count * ENTRY_BYTES, m.inline.length);
+      m.inline.copy(st.tail, 0, 0, have);
+      st.tail.fill(0, have, count * ENTRY_BYTES); // lost entries read as holes
       st.lastEnd = entryEnd(st.tail, count - 1);
     }
     return st;
   }
 
-  /** Drops clean, committed, unobserved queues from the cache, oldest first, to 90 % of the cap. */
+  /**
+   * Drops clean, committed, unobserved queues from the cache, oldest first, to 90 % of the cap.
+   * When a pass cannot get there (queues not yet persisted), no new pass runs before the next
+   * index commit: otherwise every lookup would rescan the whole cache.
+   */
   private evict(): void {
+    if (this.committedGen < this.evictAfterGen) return;
     this.touchGen++;
     const target = Math.floor(this.maxCached * 0.9);
     for (const [key, st] of this.cache) {
       if (this.cache.size <= target) break;
-      if (this.dirty.has(st) || st.flushGen > this.committedGen || this.listeners.has(key)) continue;
+      if (st.inDirty || st.flushGen > this.committedGen || this.listeners.has(key)) continue;
       this.cache.delete(key);
     }
+    if (this.cache.size > target) this.evictAfterGen = this.committedGen + 1;
   }
 
   private markDirty(st: QueueState): void {
@@ -304,6 +331,16 @@ export class QueueIndex {
     return Math.max(lo, st.min);
   }
 
+  /**
+   * Writes the row of a queue never persisted yet, at once: a consumer offset about to be
+   * written refers to its qid, and must never outlive a crash that loses the qid's row.
+   */
+  ensureRow(st: QueueState): void {
+    if (st.rowWritten) return;
+    st.rowWritten = true;
+    this.env.queues.put(queueNameKey(st.topic, st.queueId), encodeRow(st, st.persisted, st.tail, 0));
+  }
+
   /** Marks a queue active now (offset commit) so TTL expiry leaves it alone. */
   touch(st: QueueState, now: number): void {
     st.lastActive = now;
@@ -322,30 +359,42 @@ export class QueueIndex {
     const gen = ++this.flushGen;
     for (const st of this.dirty) {
       const before = st.persisted;
-      let blocked = false;
+      // Full blocks whose records are all durable go to the blocks table; the persisted part of
+      // the first block that is not (or of the tail) goes inline into the queue's row.
+      let persisted = before;
+      let inline: Buffer = st.tail;
+      let inlineCount = 0;
+      let open = false;
       while (st.sealed.length > 0) {
         const s = st.sealed[0]!;
         const n = persistablePrefix(s.buf, BLOCK_ENTRIES, bound);
-        if (s.base + n > st.persisted) {
-          this.env.blocks.put(blockKey(st.qid, s.base / BLOCK_ENTRIES), Buffer.from(s.buf.subarray(0, n * ENTRY_BYTES)));
-          st.persisted = s.base + n;
-        }
         if (n < BLOCK_ENTRIES) {
-          blocked = true;
+          persisted = s.base + n;
+          inline = s.buf;
+          inlineCount = n;
+          open = true;
           break;
         }
+        if (s.base + BLOCK_ENTRIES > before) this.env.blocks.put(blockKey(st.qid, s.base / BLOCK_ENTRIES), Buffer.from(s.buf));
+        persisted = s.base + BLOCK_ENTRIES;
         st.sealed.shift();
       }
-      if (!blocked) {
+      if (!open) {
         const n = persistablePrefix(st.tail, st.tailCount, bound);
-        if (st.tailBase + n > st.persisted) {
-          this.env.blocks.put(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES), Buffer.from(st.tail.subarray(0, n * ENTRY_BYTES)));
-          st.persisted = st.tailBase + n;
+        if (n === BLOCK_ENTRIES) {
+          if (st.tailBase + BLOCK_ENTRIES > before) this.env.blocks.put(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES), Buffer.from(st.tail.subarray(0, BLOCK_ENTRIES * ENTRY_BYTES)));
+          persisted = st.tailBase + BLOCK_ENTRIES;
+        } else {
+          persisted = st.tailBase + n;
+          inline = st.tail;
+          inlineCount = n;
         }
       }
-      if (st.persisted !== before || st.metaDirty) {
-        this.env.meta.put(u32Key(st.qid), encodeMeta(st, st.persisted));
+      if (persisted !== before || st.metaDirty || !st.rowWritten) {
+        this.env.queues.put(queueNameKey(st.topic, st.queueId), encodeRow(st, persisted, inline, inlineCount));
+        st.persisted = persisted;
         st.metaDirty = false;
+        st.rowWritten = true;
         st.flushGen = gen;
       }
       if (st.persisted === st.next && st.sealed.length === 0) {
@@ -359,6 +408,7 @@ export class QueueIndex {
     const done = this.env.sys.put('dispatched', marker);
     return done.then(() => {
       if (gen > this.committedGen) this.committedGen = gen;
+      if (this.cache.size > this.maxCached) this.evict();
     });
   }
 
@@ -407,13 +457,19 @@ export class QueueIndex {
 
   // ---------------------------------------------------------------- maintenance
 
-  /** Meta rows after qid `after`, at most `limit` (sweeps walk all queues a chunk at a time). */
-  metaChunk(after: number, limit: number): QueueMeta[] {
+  /** Queue rows after `after` (name order), at most `limit`: sweeps walk all queues a chunk at a time. */
+  metaChunk(after: Buffer | null, limit: number): QueueMeta[] {
     const out: QueueMeta[] = [];
-    for (const { key, value } of this.env.meta.getRange({ start: u32Key(after + 1), limit })) {
-      out.push(decodeMeta((key as Buffer).readUInt32BE(0), value));
-    }
+    const start = after ? Buffer.concat([after, ZERO]) : undefined;
+    for (const { key, value } of this.env.queues.getRange(start ? { start, limit } : { limit })) out.push(decodeRow(key as Buffer, value));
     return out;
+  }
+
+  /** The stored row of a queue. */
+  meta(topic: string, queueId: number): QueueMeta | undefined {
+    const key = queueNameKey(topic, queueId);
+    const row = this.env.queues.get(key);
+    return row ? decodeRow(key, row) : undefined;
   }
 
   hasListeners(st: QueueState): boolean {
@@ -439,10 +495,10 @@ export class QueueIndex {
       this.pendingArrivals.delete(st);
     }
     this.deleting.add(key);
-    this.env.queues.remove(queueNameKey(meta.topic, meta.queueId));
+    const removed = this.env.queues.remove(meta.key);
     for (const k of this.env.blocks.getKeys({ start: blockKey(meta.qid, 0), end: blockKey(meta.qid + 1, 0) })) this.env.blocks.remove(k as Buffer);
     alsoDelete(meta.qid);
-    return this.env.meta.remove(u32Key(meta.qid)).finally(() => this.deleting.delete(key));
+    return removed.finally(() => this.deleting.delete(key));
   }
 
   /**
@@ -451,12 +507,12 @@ export class QueueIndex {
    */
   truncateAbove(logEnd: number): number {
     let fixed = 0;
-    let after = 0;
+    let after: Buffer | null = null;
     for (;;) {
       const chunk = this.metaChunk(after, 10_000);
       if (chunk.length === 0) break;
       for (const m of chunk) {
-        after = m.qid;
+        after = m.key;
         const st = this.lookup(m.topic, m.queueId, false);
         if (!st) continue;
         let n = st.next;
@@ -467,14 +523,19 @@ export class QueueIndex {
         }
         if (n === st.next) continue;
         fixed++;
+        // Rebuild the tail from the block that now holds the last entry.
+        const base = n - (n % BLOCK_ENTRIES);
+        const tail = Buffer.alloc(BLOCK_ENTRIES * ENTRY_BYTES);
+        for (let o = base; o < n; o++) {
+          const e = this.entry(st, o);
+          if (e) e.buf.copy(tail, (o - base) * ENTRY_BYTES, e.idx * ENTRY_BYTES, (e.idx + 1) * ENTRY_BYTES);
+        }
         st.next = n;
-        st.persisted = Math.min(st.persisted, n);
-        st.sealed = st.sealed.filter((s) => s.base < n);
-        st.tailBase = n - (n % BLOCK_ENTRIES);
-        const block = this.env.blocks.get(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES));
-        st.tail = Buffer.alloc(BLOCK_ENTRIES * ENTRY_BYTES);
-        if (block) block.copy(st.tail, 0, 0, Math.min(block.length, (n - st.tailBase) * ENTRY_BYTES));
-        st.persisted = st.tailBase;
+        st.sealed = [];
+        st.tailBase = base;
+        st.tail = tail;
+        st.persisted = base;
+        st.lastEnd = n > base ? entryEnd(tail, n - base - 1) : 0;
         st.metaDirty = true;
         this.markDirty(st);
       }

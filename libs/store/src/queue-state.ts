@@ -21,6 +21,8 @@ export class QueueState {
   /** Entries below this offset are persisted (or in an LMDB commit in flight). */
   persisted = 0;
   metaDirty = false;
+  /** Its row exists in LMDB (or is in a write in flight). */
+  rowWritten = false;
   /** Member of the index's dirty set. */
   inDirty = false;
   /** Flush generation that last wrote this queue; evictable once that generation committed. */

@@ -23,7 +23,7 @@ export class Retention {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private diskFull: string | null = null;
-  private sweepAfter = 0;
+  private sweepAfter: Buffer | null = null;
   private oldestKeptTime = 0;
 
   constructor(
@@ -105,10 +105,10 @@ export class Retention {
     const now = this.cfg.now();
     const chunk = this.index.metaChunk(this.sweepAfter, SWEEP_CHUNK);
     if (chunk.length === 0) {
-      this.sweepAfter = 0;
+      this.sweepAfter = null;
       return;
     }
-    this.sweepAfter = chunk[chunk.length - 1]!.qid;
+    this.sweepAfter = chunk[chunk.length - 1]!.key;
     const removals: Array<Promise<unknown>> = [];
     for (const m of chunk) {
       if (!isLmqName(m.topic)) continue;
