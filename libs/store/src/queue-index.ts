@@ -99,6 +99,7 @@ export class QueueIndex {
   private flushGen = 0;
   private committedGen = 0;
   private evictAfterGen = 0;
+  private evictScheduled = false;
   nextQid = 1;
   /** qids below this are reserved in LMDB (sys.nextQid). */
   private reservedQid = 1;
@@ -154,7 +155,14 @@ export class QueueIndex {
     }
     st.touchGen = this.touchGen;
     this.cache.set(key, st);
-    if (this.cache.size > this.maxCached) this.evict();
+    // Never evict here: the caller (a put naming several queues) still holds earlier states.
+    if (this.cache.size > this.maxCached && !this.evictScheduled) {
+      this.evictScheduled = true;
+      setImmediate(() => {
+        this.evictScheduled = false;
+        this.evict();
+      });
+    }
     return st;
   }
 
@@ -365,8 +373,10 @@ export class QueueIndex {
       let inline: Buffer = st.tail;
       let inlineCount = 0;
       let open = false;
-      while (st.sealed.length > 0) {
-        const s = st.sealed[0]!;
+      // Blocks whose write has committed are readable from LMDB now: drop them from memory.
+      while (st.sealed.length > 0 && st.sealed[0]!.gen !== 0 && st.sealed[0]!.gen <= this.committedGen) st.sealed.shift();
+      for (const s of st.sealed) {
+        if (s.gen !== 0) continue; // written, commit pending
         const n = persistablePrefix(s.buf, BLOCK_ENTRIES, bound);
         if (n < BLOCK_ENTRIES) {
           persisted = s.base + n;
@@ -375,14 +385,17 @@ export class QueueIndex {
           open = true;
           break;
         }
-        if (s.base + BLOCK_ENTRIES > before) this.env.blocks.put(blockKey(st.qid, s.base / BLOCK_ENTRIES), Buffer.from(s.buf));
+        this.env.blocks.put(blockKey(st.qid, s.base / BLOCK_ENTRIES), Buffer.from(s.buf));
+        s.gen = gen;
         persisted = s.base + BLOCK_ENTRIES;
-        st.sealed.shift();
       }
       if (!open) {
         const n = persistablePrefix(st.tail, st.tailCount, bound);
         if (n === BLOCK_ENTRIES) {
-          if (st.tailBase + BLOCK_ENTRIES > before) this.env.blocks.put(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES), Buffer.from(st.tail.subarray(0, BLOCK_ENTRIES * ENTRY_BYTES)));
+          if (st.tailBlockGen === 0) {
+            this.env.blocks.put(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES), Buffer.from(st.tail.subarray(0, BLOCK_ENTRIES * ENTRY_BYTES)));
+            st.tailBlockGen = gen;
+          }
           persisted = st.tailBase + BLOCK_ENTRIES;
         } else {
           persisted = st.tailBase + n;
@@ -532,6 +545,7 @@ export class QueueIndex {
         }
         st.next = n;
         st.sealed = [];
+        st.tailBlockGen = 0;
         st.tailBase = base;
         st.tail = tail;
         st.persisted = base;

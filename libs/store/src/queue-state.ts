@@ -1,9 +1,11 @@
 import { BLOCK_ENTRIES, ENTRY_BYTES } from './queue-entry.js';
 
-/** A full block whose entries are not all persisted yet. */
+/** A full block kept in memory until its LMDB write has committed. */
 export interface SealedBlock {
   base: number;
   buf: Buffer;
+  /** Flush generation that wrote it to LMDB; 0 while unwritten. Dropped once that commits. */
+  gen: number;
 }
 
 /**
@@ -21,6 +23,8 @@ export class QueueState {
   /** Entries below this offset are persisted (or in an LMDB commit in flight). */
   persisted = 0;
   metaDirty = false;
+  /** Flush generation that wrote the full tail as a block (0: not written). */
+  tailBlockGen = 0;
   /** Its row exists in LMDB (or is in a write in flight). */
   rowWritten = false;
   /** Member of the index's dirty set. */
@@ -52,7 +56,9 @@ export class QueueState {
   slotForAppend(): number {
     let idx = this.next - this.tailBase;
     if (idx === BLOCK_ENTRIES) {
-      if (this.persisted < this.next) this.sealed.push({ base: this.tailBase, buf: this.tail });
+      // Always kept: even a block already written may not be committed (readable in LMDB) yet.
+      this.sealed.push({ base: this.tailBase, buf: this.tail, gen: this.tailBlockGen });
+      this.tailBlockGen = 0;
       this.tail = Buffer.allocUnsafe(4 * ENTRY_BYTES);
       this.tailBase = this.next;
       idx = 0;

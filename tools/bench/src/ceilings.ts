@@ -41,10 +41,13 @@ class SegmentedFile {
   constructor(
     private readonly dir: string,
     private readonly segmentSize: number,
+    /** fdatasync each file before closing it (durable runs). */
+    private readonly syncOnClose = false,
   ) {}
 
   async append(buf: Buffer, length: number): Promise<FileHandle> {
     if (!this.fh || this.pos + length > this.segmentSize) {
+      if (this.fh && this.syncOnClose) await this.fh.datasync();
       await this.fh?.close();
       this.fh = await open(path.join(this.dir, String(this.index++).padStart(20, '0')), 'w');
       this.pos = 0;
@@ -59,6 +62,7 @@ class SegmentedFile {
   }
 
   async close(): Promise<void> {
+    if (this.fh && this.syncOnClose) await this.fh.datasync();
     await this.fh?.close();
     this.fh = null;
   }
@@ -76,15 +80,18 @@ export interface RawAppendOptions {
   batchBytes?: number;
   /** Files roll over at this size. Default 1 GiB. */
   segmentSize?: number;
+  /** fdatasync every file before the clock stops: the disk's rate, not the page cache's. */
+  durable?: boolean;
 }
 
 /** Raw sequential append: records of `recordSize` bytes written with fs.write in large batches. */
 export async function rawSequentialAppend(opts: RawAppendOptions): Promise<ThroughputResult> {
   const perBatch = Math.max(1, Math.floor((opts.batchBytes ?? 4 * MiB) / opts.recordSize));
   const buf = recordBuffer(opts.recordSize, perBatch);
-  const file = new SegmentedFile(opts.dir, Math.max(opts.segmentSize ?? 1024 * MiB, buf.length));
+  const file = new SegmentedFile(opts.dir, Math.max(opts.segmentSize ?? 1024 * MiB, buf.length), opts.durable ?? false);
   let bytes = 0;
   let records = 0;
+  let closed = false;
   const start = performance.now();
   const deadline = start + opts.durationMs;
   try {
@@ -93,9 +100,13 @@ export async function rawSequentialAppend(opts: RawAppendOptions): Promise<Throu
       bytes += buf.length;
       records += perBatch;
     }
+    if (opts.durable) {
+      await file.close();
+      closed = true;
+    }
     return throughput(bytes, records, performance.now() - start);
   } finally {
-    await file.close();
+    if (!closed) await file.close();
   }
 }
 

@@ -21,42 +21,59 @@ export const append4k: Scenario = {
     const maxBytes = pick(ctx, 256 * MiB, 768 * MiB);
     let recordSize = expectedRecordSize({ topic: TOPIC, queueId: 0, body });
 
-    const [apogee, raw] = await alternate(runsFor(ctx), [
-      (run) =>
-        withStore(ctx, 'append-4k', { flushMode: 'ASYNC_FLUSH', segmentSize: SEGMENT_SIZE }, async (store) => {
-          let bytes = 0;
-          const r = await pump({
-            window,
-            maxOps: Math.ceil(maxBytes / recordSize),
-            durationMs,
-            op: (i) =>
-              store.put({ topic: TOPIC, queueId: i % QUEUES, body }).then((res) => {
-                bytes += res.size;
-                recordSize = res.size;
-              }),
-          });
-          const mbps = bytes / MB / (r.elapsedMs / 1000);
-          ctx.log(`   ${runLabel(run)} apogee: ${r.ops} puts, ${(bytes / MiB).toFixed(0)} MiB in ${r.elapsedMs.toFixed(0)} ms = ${mbps.toFixed(1)} MB/s`);
-          return mbps;
-        }),
-      (run) =>
-        ctx.tmp.with('raw-append', async (dir) => {
-          const r = await rawSequentialAppend({ dir, recordSize, maxBytes, durationMs, segmentSize: SEGMENT_SIZE });
-          ctx.log(`   ${runLabel(run)} raw:    ${(r.bytes / MiB).toFixed(0)} MiB of ${recordSize} B records in ${r.elapsedMs.toFixed(0)} ms = ${r.mbPerSec.toFixed(1)} MB/s`);
-          return r.mbPerSec;
-        }),
-    ], { warmup: true });
+    // Two comparisons: to the page cache (no fsync anywhere in the clock), and to the disk — the
+    // issue's "raw sequential-write ceiling of the same disk": the clock stops only once the data
+    // is fdatasync'ed (store.flush() for Apogee, fdatasync of every file for raw writes).
+    const storeRun = (durable: boolean) => (run: number) =>
+      withStore(ctx, 'append-4k', { flushMode: 'ASYNC_FLUSH', segmentSize: SEGMENT_SIZE }, async (store) => {
+        let bytes = 0;
+        const r = await pump({
+          window,
+          maxOps: Math.ceil(maxBytes / recordSize),
+          durationMs,
+          op: (i) =>
+            store.put({ topic: TOPIC, queueId: i % QUEUES, body }).then((res) => {
+              bytes += res.size;
+              recordSize = res.size;
+            }),
+        });
+        let elapsedMs = r.elapsedMs;
+        if (durable) {
+          const t = performance.now();
+          await store.flush();
+          elapsedMs += performance.now() - t;
+        }
+        const mbps = bytes / MB / (elapsedMs / 1000);
+        ctx.log(`   ${runLabel(run)} apogee${durable ? ' (to disk)' : ''}: ${r.ops} puts, ${(bytes / MiB).toFixed(0)} MiB in ${elapsedMs.toFixed(0)} ms = ${mbps.toFixed(1)} MB/s`);
+        return mbps;
+      });
+    const rawRun = (durable: boolean) => (run: number) =>
+      ctx.tmp.with('raw-append', async (dir) => {
+        const r = await rawSequentialAppend({ dir, recordSize, maxBytes, durationMs, segmentSize: SEGMENT_SIZE, durable });
+        ctx.log(`   ${runLabel(run)} raw${durable ? ' (to disk)' : ''}:    ${(r.bytes / MiB).toFixed(0)} MiB of ${recordSize} B records in ${r.elapsedMs.toFixed(0)} ms = ${r.mbPerSec.toFixed(1)} MB/s`);
+        return r.mbPerSec;
+      });
+
+    const [apogeeDisk, rawDisk, apogee, raw] = await alternate(runsFor(ctx), [storeRun(true), rawRun(true), storeRun(false), rawRun(false)], { warmup: true });
 
     ctx.report.add({
       scenario: 'append-4k',
-      metric: `put ${recordSize} B records, ${window} in flight`,
+      metric: `put ${recordSize} B records, ${window} in flight, until on disk`,
+      unit: 'MB/s',
+      better: 'higher',
+      samples: apogeeDisk!,
+      baseline: { name: 'raw fs.write 4 MiB batches + fdatasync', samples: rawDisk! },
+      target: { on: 'ratio', op: '>=', value: 0.7 },
+    });
+    ctx.report.add({
+      scenario: 'append-4k',
+      metric: `put ${recordSize} B records, ${window} in flight, into the page cache`,
       unit: 'MB/s',
       better: 'higher',
       samples: apogee!,
-      baseline: { name: 'raw fs.write, 4 MiB batches', samples: raw! },
-      target: { on: 'ratio', op: '>=', value: 0.7 },
+      baseline: { name: 'raw fs.write, 4 MiB batches, no fsync', samples: raw! },
     });
-    ctx.report.note('append-*: the raw fs.write ceiling never fsyncs, so it runs at page-cache speed; the ASYNC_FLUSH store also fdatasyncs every 500 ms');
+    ctx.report.note('append-4k: the target row stops the clock once the data is fdatasync\'ed (the disk\'s ceiling); the page-cache row never fsyncs the raw file, so it measures memory bandwidth');
   },
 };
 
