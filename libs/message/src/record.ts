@@ -35,6 +35,12 @@ export interface RecordInput {
   bodyCrc?: number;
   /** Serialised property string (see encodeProperties). */
   properties: string;
+  /**
+   * Bytes stored right after `properties`: already-serialised properties (UTF-8, ending with
+   * U+0002), counted in propertiesByteLength. Lets a hot path append computed properties (LMQ
+   * offsets) without building strings.
+   */
+  propertiesSuffix?: Buffer | undefined;
 }
 
 /** `__CRC32#` U+0001 + 10 digits + U+0002: RocketMQ's whole-record checksum property. */
@@ -50,7 +56,11 @@ export const RECORD_CRC_RESERVED_BYTES = CRC_PREFIX.length + 10 + 1;
  * so that checkRecord does not take them for a wrong or damaged checksum. Parsers ignore the
  * resulting empty piece.
  */
-export function storedPropertiesLength(properties: string, propertiesByteLength: number, withRecordCrc: boolean): number {
+export function storedPropertiesLength(properties: string, propertiesByteLength: number, withRecordCrc: boolean, suffix?: Buffer): number {
+  if (suffix && suffix.length > 0) {
+    // A suffix ends with U+0002 after a property that is not the checksum.
+    return propertiesByteLength + (withRecordCrc ? RECORD_CRC_RESERVED_BYTES : 0);
+  }
   if (!withRecordCrc) return propertiesByteLength + (propertiesEndLikeRecordCrc(properties, propertiesByteLength) ? 1 : 0);
   const needsSeparator = propertiesByteLength > 0 && properties.charCodeAt(properties.length - 1) !== 2;
   return propertiesByteLength + (needsSeparator ? 1 : 0) + RECORD_CRC_RESERVED_BYTES;
@@ -58,7 +68,7 @@ export function storedPropertiesLength(properties: string, propertiesByteLength:
 
 /** Size of the record `input` encodes to. Throws IllegalMessageError when a part is too long. */
 export function encodedRecordSize(input: RecordInput, propertiesByteLength: number, withRecordCrc: boolean): number {
-  const propsLen = storedPropertiesLength(input.properties, propertiesByteLength, withRecordCrc);
+  const propsLen = storedPropertiesLength(input.properties, propertiesByteLength, withRecordCrc, input.propertiesSuffix);
   if (propsLen > MAX_PROPERTIES_BYTES) {
     throw new IllegalMessageError(`properties take ${propsLen} bytes; at most ${MAX_PROPERTIES_BYTES} fit in a record`);
   }
@@ -123,15 +133,19 @@ export function writeRecord(
     target[p++] = input.topic.length;
   }
   p += input.topic.copy(target, p);
-  const propsLen = storedPropertiesLength(input.properties, propertiesByteLength, withRecordCrc);
+  const suffix = input.propertiesSuffix;
+  const propsLen = storedPropertiesLength(input.properties, propertiesByteLength, withRecordCrc, suffix);
   target.writeInt16BE(propsLen, p);
   p += 2;
-  if (propertiesByteLength > 0) p += target.write(input.properties, p, propertiesByteLength, 'utf8');
+  const textBytes = suffix ? propertiesByteLength - suffix.length : propertiesByteLength;
+  if (textBytes > 0) p += target.write(input.properties, p, textBytes, 'utf8');
+  const hasSuffix = suffix !== undefined && suffix.length > 0;
+  if (hasSuffix) p += suffix.copy(target, p);
   if (!withRecordCrc) {
     // See storedPropertiesLength: keeps the properties from ending like a record CRC property.
     if (propsLen > propertiesByteLength) target[p++] = 2;
   } else {
-    if (propertiesByteLength > 0 && input.properties.charCodeAt(input.properties.length - 1) !== 2) target[p++] = 2;
+    if (!hasSuffix && propertiesByteLength > 0 && input.properties.charCodeAt(input.properties.length - 1) !== 2) target[p++] = 2;
     // The checksum covers every byte before the `__CRC32#` marker (RocketMQ: size - CRC32_RESERVED_LEN).
     const crc = crc32Masked(target, pos, p);
     p += CRC_PREFIX.copy(target, p);

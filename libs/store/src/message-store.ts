@@ -45,9 +45,17 @@ import { DirectoryLock } from './lock.js';
 import { type Logger, stderrLogger } from './logger.js';
 import { Metadata } from './metadata.js';
 import { type EntryRef, QueueIndex, decodeQueueName, queueNameKey } from './queue-index.js';
-import { entryLogOffset, entrySize, entryStoreTime, entryTagsCode } from './queue-entry.js';
+import { ENTRY_BYTES, entryLogOffset, entrySize, entryStoreTime, entryTagsCode, writeEntry } from './queue-entry.js';
 import type { QueueState } from './queue-state.js';
 import { Retention } from './retention.js';
+
+/** A parsed INNER_MULTI_DISPATCH list and, while valid, the queue states it resolved to. */
+interface LmqList {
+  names: string[];
+  states: QueueState[] | null;
+  /** QueueIndex.epoch when `states` were resolved. */
+  epoch: number;
+}
 
 /** A put validated and ready to append (no store state touched yet). */
 interface PreparedPut {
@@ -57,7 +65,7 @@ interface PreparedPut {
   tags: string | undefined;
   keys: string | undefined;
   uniqKey: string | undefined;
-  lmqs: string[] | null;
+  lmqs: LmqList | null;
   dispatched: boolean;
   bornHost: Buffer;
 }
@@ -78,12 +86,16 @@ export class DefaultMessageStore implements MessageStore {
   private readonly topicBytes = new Map<string, Buffer>();
   private readonly validTopics = new Set<string>();
   /** Parsed INNER_MULTI_DISPATCH lists: publishers repeat the same list per topic (bounded). */
-  private readonly lmqLists = new Map<string, string[]>();
+  private readonly lmqLists = new Map<string, LmqList>();
   private lmqListChars = 0;
   /** Scratch of prepare(): reused, as puts are prepared one at a time. */
   private readonly scan: { props: string; tags?: string | undefined; keys?: string | undefined; uniqKey?: string | undefined; lmqList?: string | undefined } = { props: '' };
   private lastStoreTimestamp = 0;
   private scratch = Buffer.allocUnsafe(64 * 1024);
+  /** The index entry of the message being appended (the same for all its queues). */
+  private readonly entry = Buffer.alloc(ENTRY_BYTES);
+  /** Reused bytes of the INNER_MULTI_QUEUE_OFFSET property (copied into each record). */
+  private suffix = Buffer.allocUnsafe(4096);
   private readonly input: RecordInput;
   private indexTimer: NodeJS.Timeout | null = null;
   private lastIndexFlush: Promise<unknown> = Promise.resolve();
@@ -327,12 +339,12 @@ export class DefaultMessageStore implements MessageStore {
     const { props, tags, keys, uniqKey, lmqList } = this.scan;
     const sysFlag = msg.sysFlag ?? 0;
     const dispatched = entersQueues(sysFlag);
-    let lmqs: string[] | null = null;
+    let lmqs: LmqList | null = null;
     if (lmqList !== undefined && dispatched && lmqDispatchAllowed(topic)) {
       lmqs = this.lmqLists.get(lmqList) ?? null;
       if (!lmqs) {
         try {
-          lmqs = parseMultiDispatch(lmqList);
+          lmqs = { names: parseMultiDispatch(lmqList), states: null, epoch: -1 };
         } catch (err) {
           throw new IllegalPutError(`INNER_MULTI_DISPATCH is malformed: ${(err as Error).message}`, err);
         }
@@ -387,20 +399,33 @@ export class DefaultMessageStore implements MessageStore {
     const msg = p.msg;
     const st = p.dispatched ? this.index.lookup(msg.topic, msg.queueId, true)! : null;
     let lmqStates: QueueState[] | null = null;
-    let properties = p.baseProperties;
+    const properties = p.baseProperties;
     let lmqOffsets: number[] = [];
+    let suffix: Buffer | undefined;
     if (p.lmqs) {
-      const n = p.lmqs.length;
-      lmqStates = new Array<QueueState>(n);
-      lmqOffsets = new Array<number>(n);
-      let list = '';
-      for (let i = 0; i < n; i++) {
-        const s = this.index.lookup(p.lmqs[i]!, 0, true)!;
-        lmqStates[i] = s;
-        lmqOffsets[i] = s.next;
-        list += i === 0 ? String(s.next) : `,${s.next}`;
+      const names = p.lmqs.names;
+      const n = names.length;
+      // The states resolved last time stay valid while no queue has left the cache.
+      if (p.lmqs.epoch !== this.index.epoch || !p.lmqs.states) {
+        const resolved = new Array<QueueState>(n);
+        for (let i = 0; i < n; i++) resolved[i] = this.index.lookup(names[i]!, 0, true)!;
+        p.lmqs.states = resolved;
+        p.lmqs.epoch = this.index.epoch;
       }
-      properties += PropertyKey.INNER_MULTI_QUEUE_OFFSET + NAME_VALUE_SEPARATOR + list + PROPERTY_SEPARATOR;
+      lmqStates = p.lmqs.states;
+      lmqOffsets = new Array<number>(n);
+      // INNER_MULTI_QUEUE_OFFSET goes into the record as bytes written here, not as a string.
+      if (this.suffix.length < MULTI_QUEUE_OFFSET_PREFIX.length + n * 17 + 1) this.suffix = Buffer.allocUnsafe(MULTI_QUEUE_OFFSET_PREFIX.length + n * 17 + 1);
+      const out = this.suffix;
+      let at = MULTI_QUEUE_OFFSET_PREFIX.copy(out, 0);
+      for (let i = 0; i < n; i++) {
+        const next = lmqStates[i]!.next;
+        lmqOffsets[i] = next;
+        if (i > 0) out[at++] = 0x2c; // ','
+        at = writeDecimal(out, at, next);
+      }
+      out[at++] = 2;
+      suffix = out.subarray(0, at);
     }
     const now = this.cfg.now();
     const storeTimestamp = now > this.lastStoreTimestamp ? now : this.lastStoreTimestamp;
@@ -418,7 +443,8 @@ export class DefaultMessageStore implements MessageStore {
     input.body = msg.body;
     input.bodyCrc = undefined;
     input.properties = properties;
-    const propsLen = Buffer.byteLength(properties, 'utf8');
+    input.propertiesSuffix = suffix;
+    const propsLen = Buffer.byteLength(properties, 'utf8') + (suffix ? suffix.length : 0);
     let size: number;
     try {
       size = encodedRecordSize(input, propsLen, this.cfg.recordCrc);
@@ -439,9 +465,10 @@ export class DefaultMessageStore implements MessageStore {
       writeRecord(input, propsLen, this.cfg.recordCrc, size, this.scratch, 0);
       this.commitLog.copyIn(pos, this.scratch.subarray(0, size));
     }
-    const tagsCode = tagsCodeOf(p.tags);
-    const queueOffset = st ? this.index.append(st, pos, size, tagsCode, storeTimestamp) : 0;
-    if (lmqStates) for (const s of lmqStates) this.index.append(s, pos, size, tagsCode, storeTimestamp);
+    const entry = this.entry;
+    writeEntry(entry, 0, pos, size, tagsCodeOf(p.tags), storeTimestamp);
+    const queueOffset = st ? this.index.appendEncoded(st, entry, pos + size, storeTimestamp) : 0;
+    if (lmqStates) for (let i = 0; i < lmqStates.length; i++) this.index.appendEncoded(lmqStates[i]!, entry, pos + size, storeTimestamp);
     if (p.keys || p.uniqKey) this.keyIndex.add(msg.topic, indexKeysOf(p.keys, p.uniqKey), storeTimestamp, pos, size);
     this.putMessages++;
     this.putBytes += size;
@@ -738,6 +765,25 @@ export class DefaultMessageStore implements MessageStore {
       this.lock.release();
     }
   }
+}
+
+const MULTI_QUEUE_OFFSET_PREFIX = Buffer.from(`${PropertyKey.INNER_MULTI_QUEUE_OFFSET}${NAME_VALUE_SEPARATOR}`, 'latin1');
+
+/** Writes a non-negative safe integer as ASCII digits at `at`; returns the position after them. */
+function writeDecimal(buf: Buffer, at: number, n: number): number {
+  if (n < 10) {
+    buf[at] = 48 + n;
+    return at + 1;
+  }
+  let digits = 1;
+  for (let p = 10; p <= n && digits < 16; p *= 10) digits++;
+  let v = n;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const q = Math.floor(v / 10);
+    buf[i] = 48 + (v - q * 10);
+    v = q;
+  }
+  return at + digits;
 }
 
 function hasSeparator(s: string): boolean {

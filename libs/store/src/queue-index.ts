@@ -101,10 +101,13 @@ export class QueueIndex {
   private evictAfterGen = 0;
   private evictScheduled = false;
   nextQid = 1;
+  /** Bumped whenever a state leaves the cache (or the LRU order is reset): resolved-state caches check it. */
+  epoch = 0;
   /** qids below this are reserved in LMDB (sys.nextQid). */
   private reservedQid = 1;
   private readonly listeners = new Map<string, Set<(maxOffset: number) => void>>();
   private readonly pendingArrivals = new Set<QueueState>();
+  private readonly entryScratch = Buffer.alloc(ENTRY_BYTES);
 
   constructor(
     private readonly env: IndexEnv,
@@ -194,6 +197,7 @@ export class QueueIndex {
   private evict(): void {
     if (this.committedGen < this.evictAfterGen) return;
     this.touchGen++;
+    this.epoch++;
     const target = Math.floor(this.maxCached * 0.9);
     for (const [key, st] of this.cache) {
       if (this.cache.size <= target) break;
@@ -212,12 +216,21 @@ export class QueueIndex {
 
   /** Appends an entry at the queue's next offset and returns that offset. */
   append(st: QueueState, logOffset: number, size: number, tagsCode: number, storeTime: number): number {
+    writeEntry(this.entryScratch, 0, logOffset, size, tagsCode, storeTime);
+    return this.appendEncoded(st, this.entryScratch, logOffset + size, storeTime);
+  }
+
+  /**
+   * Appends an entry already encoded (see writeEntry) — a message dispatched into many queues
+   * encodes its entry once and copies it into each.
+   */
+  appendEncoded(st: QueueState, entry: Buffer, logEnd: number, storeTime: number): number {
     const offset = st.next;
     const idx = st.slotForAppend();
-    writeEntry(st.tail, idx, logOffset, size, tagsCode, storeTime);
+    st.tail.set(entry, idx * ENTRY_BYTES);
     st.next = offset + 1;
     st.lastActive = storeTime;
-    st.lastEnd = logOffset + size;
+    st.lastEnd = logEnd;
     if (!st.inDirty) this.markDirty(st);
     if (this.listeners.size !== 0 && this.listeners.has(st.key)) this.pendingArrivals.add(st);
     return offset;
@@ -385,7 +398,8 @@ export class QueueIndex {
           open = true;
           break;
         }
-        this.env.blocks.put(blockKey(st.qid, s.base / BLOCK_ENTRIES), Buffer.from(s.buf));
+        // A full block is never written again (appends go to a new tail): no copy needed.
+        this.env.blocks.put(blockKey(st.qid, s.base / BLOCK_ENTRIES), s.buf);
         s.gen = gen;
         persisted = s.base + BLOCK_ENTRIES;
       }
@@ -393,7 +407,7 @@ export class QueueIndex {
         const n = persistablePrefix(st.tail, st.tailCount, bound);
         if (n === BLOCK_ENTRIES) {
           if (st.tailBlockGen === 0) {
-            this.env.blocks.put(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES), Buffer.from(st.tail.subarray(0, BLOCK_ENTRIES * ENTRY_BYTES)));
+            this.env.blocks.put(blockKey(st.qid, st.tailBase / BLOCK_ENTRIES), st.tail.subarray(0, BLOCK_ENTRIES * ENTRY_BYTES));
             st.tailBlockGen = gen;
           }
           persisted = st.tailBase + BLOCK_ENTRIES;
@@ -502,6 +516,7 @@ export class QueueIndex {
     const key = QueueIndex.key(meta.topic, meta.queueId);
     const st = this.cache.get(key);
     if (st) {
+      this.epoch++;
       this.cache.delete(key);
       this.dirty.delete(st);
       st.inDirty = false;

@@ -59,7 +59,8 @@ export class QueueState {
       // Always kept: even a block already written may not be committed (readable in LMDB) yet.
       this.sealed.push({ base: this.tailBase, buf: this.tail, gen: this.tailBlockGen });
       this.tailBlockGen = 0;
-      this.tail = Buffer.allocUnsafe(4 * ENTRY_BYTES);
+      // A queue that filled a block is busy: its next tail gets a whole block at once.
+      this.tail = Buffer.allocUnsafe(BLOCK_ENTRIES * ENTRY_BYTES);
       this.tailBase = this.next;
       idx = 0;
     }
