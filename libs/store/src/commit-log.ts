@@ -6,6 +6,19 @@ import { HotTail, pageSizeFor } from './hot-tail.js';
 import type { Logger } from './logger.js';
 import { type Segment, SegmentSet } from './segments.js';
 
+/** A writev in flight: log bytes [start, end); `next` is where the log continues after it. */
+interface InflightWrite {
+  start: number;
+  end: number;
+  next: number;
+  done: boolean;
+  error: Error | null;
+}
+
+/** A second write starts alongside the first once this much is waiting. */
+const PARALLEL_WRITE_BYTES = 1024 * 1024;
+const MAX_WRITES_IN_FLIGHT = 2;
+
 interface Waiter {
   end: number;
   value: unknown;
@@ -41,7 +54,7 @@ export class CommitLog {
 
   private readonly waiters: Waiter[] = [];
   private waiterHead = 0;
-  private writing = false;
+  private readonly inflight: InflightWrite[] = [];
   private flushing = false;
   private readonly unsynced = new Set<Segment>();
   private writeError: Error | null = null;
@@ -166,16 +179,15 @@ export class CommitLog {
     this.segments.removeAfter(seg);
     const fd = this.segments.fd(seg);
     const inSeg = end - seg.base;
-    const tail = Buffer.alloc(Math.min(8, size - inSeg));
-    const probe = Buffer.alloc(tail.length);
+    const probe = Buffer.alloc(Math.min(8, size - inSeg));
     await readAt(fd, probe, inSeg);
-    if (!probe.equals(tail)) {
-      this.log.warn({ offset: end, reason }, 'commit log: truncating a torn or corrupt tail');
-      // Shrinking then re-growing the file discards every byte after `end` (they read as zeros),
-      // so no stale record can ever reappear after new appends.
-      fs.ftruncateSync(fd, inSeg);
-      fs.ftruncateSync(fd, size);
-    }
+    if (probe.some((b) => b !== 0)) this.log.warn({ offset: end, reason }, 'commit log: truncating a torn or corrupt tail');
+    // Always discard every byte after `end`, even when it reads as zeros: writes land out of order
+    // (two writes in flight, or pages after a power cut), so whole records may sit beyond a hole,
+    // and must never reappear once new appends fill the hole. Shrinking then re-growing the file
+    // makes them zeros.
+    fs.ftruncateSync(fd, inSeg);
+    fs.ftruncateSync(fd, size);
     for (const s of this.segments.segments) {
       if (s.base + size > end - size) fs.fdatasyncSync(this.segments.fd(s));
     }
@@ -245,35 +257,69 @@ export class CommitLog {
     });
   }
 
-  /** Starts a write if none is in flight. */
+  /**
+   * Starts writes: one whenever data waits and none is in flight (latency), and a second one in
+   * parallel once at least PARALLEL_WRITE_BYTES wait (throughput: the kernel copies into the page
+   * cache on another thread while the first write runs). writtenPos advances only over the
+   * contiguous prefix of completed writes.
+   */
   kick(): void {
-    if (!this.writing && !this.writeError && this.writtenPos < this.appendPos) this.writeNext();
+    if (this.writeError) return;
+    while (this.inflight.length < MAX_WRITES_IN_FLIGHT) {
+      const start = this.inflight.length > 0 ? this.inflight[this.inflight.length - 1]!.next : this.writtenPos;
+      const pending = this.appendPos - start;
+      if (pending <= 0 || (this.inflight.length > 0 && pending < PARALLEL_WRITE_BYTES)) return;
+      this.startWrite(start);
+    }
   }
 
-  private writeNext(): void {
-    const start = this.writtenPos;
+  private startWrite(start: number): void {
     const seg = this.segments.find(start)!;
     const limit = seg.dataEnd ?? seg.base + this.cfg.segmentSize;
     const end = Math.min(this.appendPos, limit);
-    const slices = this.hot.slices(start, end);
+    // A write that reaches a sealed segment's filler moves the position to the next segment.
+    const w: InflightWrite = { start, end, next: end === seg.dataEnd ? seg.base + this.cfg.segmentSize : end, done: false, error: null };
+    this.inflight.push(w);
     const fd = this.segments.fd(seg);
-    this.writing = true;
     seg.readers++; // keeps the fd open while the write is in flight
-    fs.writev(fd, slices, start - seg.base, (err, n) => {
-      seg.readers--;
-      this.writing = false;
-      if (err) return this.onWriteError(err);
-      this.writeError = null;
-      let pos = start + n;
-      if (pos === seg.dataEnd) pos = seg.base + this.cfg.segmentSize;
-      this.writtenPos = pos;
-      this.unsynced.add(seg);
-      this.hot.release(this.writtenPos, this.appendPos);
-      if (this.syncMode) this.flush();
-      else this.confirm();
-      this.kick();
-      this.signalIdle();
-    });
+    const step = (from: number): void => {
+      fs.writev(fd, this.hot.slices(from, end), from - seg.base, (err, n) => {
+        if (!err && from + n < end) return step(from + n); // short write: write the rest
+        seg.readers--;
+        w.done = true;
+        w.error = err;
+        this.unsynced.add(seg);
+        this.onWriteDone();
+      });
+    };
+    step(start);
+  }
+
+  private onWriteDone(): void {
+    let failed: Error | null = null;
+    while (this.inflight.length > 0 && this.inflight[0]!.done) {
+      const w = this.inflight[0]!;
+      if (w.error) {
+        failed = w.error;
+        break;
+      }
+      this.inflight.shift();
+      this.writtenPos = w.next;
+    }
+    if (failed) {
+      // Wait for the others, then rewrite everything from the last good position.
+      if (this.inflight.every((x) => x.done)) {
+        this.inflight.length = 0;
+        this.onWriteError(failed);
+      }
+      return;
+    }
+    this.writeError = null;
+    this.hot.release(this.writtenPos, this.appendPos);
+    if (this.syncMode) this.flush();
+    else this.confirm();
+    this.kick();
+    this.signalIdle();
   }
 
   private onWriteError(err: Error): void {
@@ -357,6 +403,10 @@ export class CommitLog {
     if (this.syncMode) return;
     this.flushTimer = setInterval(() => this.flush(), this.cfg.asyncFlushIntervalMs);
     this.flushTimer.unref();
+  }
+
+  private get writing(): boolean {
+    return this.inflight.length > 0;
   }
 
   private signalIdle(): void {

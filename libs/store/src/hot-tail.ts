@@ -1,11 +1,16 @@
 /**
  * The CommitLog tail in memory: fixed-size pages aligned to absolute log offsets. Records are
  * encoded straight into these pages, the writer hands page slices to writev, and tailing readers
- * get slices of them without a syscall. Pages are never recycled (a reader may still hold a
- * slice), only dropped for the GC once written and older than the hot window.
+ * get slices of them without a syscall. A page is dropped once written and older than the hot
+ * window; if no reader ever got a slice of it, it is reused for new appends (fresh memory costs a
+ * page fault per 4 KiB on first write), otherwise it is left to the GC, since a reader may still
+ * hold — and be sending — its slice.
  */
 export class HotTail {
   private readonly pages = new Map<number, Buffer>();
+  /** Pages a reader got a slice of: never reused. */
+  private readonly lent = new Set<Buffer>();
+  private readonly spare: Buffer[] = [];
   private lowestPage = 0;
   /** Positions below this are never served from memory (bytes before a recovered tail are not loaded). */
   private floor: number;
@@ -24,7 +29,7 @@ export class HotTail {
     const idx = Math.floor(pos / this.pageSize);
     let p = this.pages.get(idx);
     if (!p) {
-      p = Buffer.allocUnsafeSlow(this.pageSize);
+      p = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.pageSize);
       this.pages.set(idx, p);
     }
     return p;
@@ -63,7 +68,10 @@ export class HotTail {
     const page = this.pages.get(first);
     if (!page) return null;
     const off = pos % this.pageSize;
-    if (first === last) return page.subarray(off, off + size);
+    if (first === last) {
+      this.lent.add(page);
+      return page.subarray(off, off + size);
+    }
     const out = Buffer.allocUnsafe(size);
     let done = 0;
     for (let i = first; i <= last; i++) {
@@ -82,8 +90,12 @@ export class HotTail {
     const keepFrom = Math.min(writtenPos, appendPos - this.keepBytes);
     const limit = Math.floor(keepFrom / this.pageSize);
     while (this.lowestPage < limit) {
+      const page = this.pages.get(this.lowestPage);
       this.pages.delete(this.lowestPage);
       this.lowestPage++;
+      if (!page) continue;
+      if (this.lent.delete(page)) continue;
+      if (this.spare.length < MAX_SPARE_PAGES) this.spare.push(page);
     }
     if (this.floor < this.lowestPage * this.pageSize) this.floor = this.lowestPage * this.pageSize;
   }
@@ -93,6 +105,9 @@ export class HotTail {
     return this.pages.size * this.pageSize;
   }
 }
+
+/** Unlent pages kept for reuse. */
+const MAX_SPARE_PAGES = 4;
 
 /** Largest power of two <= 4 MiB dividing the segment size, so a page never spans two segments. */
 export function pageSizeFor(segmentSize: number): number {
