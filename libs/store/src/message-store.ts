@@ -55,6 +55,8 @@ interface LmqList {
   states: QueueState[] | null;
   /** QueueIndex.epoch when `states` were resolved. */
   epoch: number;
+  /** Used by an earlier put (only then are `states` kept). */
+  seen: boolean;
 }
 
 /** A put validated and ready to append (no store state touched yet). */
@@ -344,7 +346,7 @@ export class DefaultMessageStore implements MessageStore {
       lmqs = this.lmqLists.get(lmqList) ?? null;
       if (!lmqs) {
         try {
-          lmqs = { names: parseMultiDispatch(lmqList), states: null, epoch: -1 };
+          lmqs = { names: parseMultiDispatch(lmqList), states: null, epoch: -1, seen: false };
         } catch (err) {
           throw new IllegalPutError(`INNER_MULTI_DISPATCH is malformed: ${(err as Error).message}`, err);
         }
@@ -405,14 +407,20 @@ export class DefaultMessageStore implements MessageStore {
     if (p.lmqs) {
       const names = p.lmqs.names;
       const n = names.length;
-      // The states resolved last time stay valid while no queue has left the cache.
+      // The states resolved last time stay valid while no queue has left the cache. Only lists
+      // seen before keep them: a one-off list must not pin its states in memory.
       if (p.lmqs.epoch !== this.index.epoch || !p.lmqs.states) {
         const resolved = new Array<QueueState>(n);
         for (let i = 0; i < n; i++) resolved[i] = this.index.lookup(names[i]!, 0, true)!;
-        p.lmqs.states = resolved;
-        p.lmqs.epoch = this.index.epoch;
+        if (p.lmqs.seen) {
+          p.lmqs.states = resolved;
+          p.lmqs.epoch = this.index.epoch;
+        }
+        p.lmqs.seen = true;
+        lmqStates = resolved;
+      } else {
+        lmqStates = p.lmqs.states;
       }
-      lmqStates = p.lmqs.states;
       lmqOffsets = new Array<number>(n);
       // INNER_MULTI_QUEUE_OFFSET goes into the record as bytes written here, not as a string.
       if (this.suffix.length < MULTI_QUEUE_OFFSET_PREFIX.length + n * 17 + 1) this.suffix = Buffer.allocUnsafe(MULTI_QUEUE_OFFSET_PREFIX.length + n * 17 + 1);
