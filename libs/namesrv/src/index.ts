@@ -1,0 +1,36 @@
+/**
+ * @apogee/namesrv: the NameServer's pure logic (route tables, KV config, JSON bodies). No sockets:
+ * request handlers in the server map RocketMQ request codes onto these calls.
+ */
+export * from './types.js';
+export * from './perm-name.js';
+export * from './errors.js';
+export { sameDataVersion, compareDataVersion } from './data-version.js';
+export { dataVersionToJson, parseDataVersion } from './data-version-json.js';
+export type { ChannelId } from './broker-live-table.js';
+export {
+  RouteRegistry,
+  type KvLookup,
+  type RouteRegistryOptions,
+  type RegisterBrokerRequest,
+  type RegisterBrokerResult,
+  type UnregisterBrokerRequest,
+  type TopicListResult,
+} from './route-registry.js';
+export { KvConfigStore, type KvConfigStoreOptions } from './kv-config.js';
+export {
+  topicRouteDataToJson,
+  clusterInfoToJson,
+  topicListToJson,
+  kvTableToJson,
+  brokerDataToJson,
+  queueDataToJson,
+} from './route-json.js';
+export {
+  parseRegisterBrokerBody,
+  encodeRegisterBrokerBody,
+  checkBodyCrc32,
+  javaCrc32,
+  type RegisterBrokerBody,
+  type ParseRegisterBodyOptions,
+} from './register-body.js';

@@ -1,0 +1,99 @@
+/**
+ * Typed access to a command's custom header (extFields). Java decodes each field by its declared
+ * type (Integer.parseInt, Long.parseLong, Boolean) and fails the request when a @CFNotNull field is
+ * missing; these helpers throw HeaderFieldError, which the broker turns into an error response.
+ */
+import { EncodeError, HeaderFieldError } from './errors.js';
+import { preview, setOwn } from './values.js';
+
+export type ExtFields = Readonly<Record<string, string>>;
+
+/** Decimal integer as Java's parseInt/parseLong accept it: optional sign, ASCII digits. */
+const DECIMAL = /^[+-]?\d+$/;
+
+function get(ext: ExtFields, field: string): string | undefined {
+  return Object.hasOwn(ext, field) ? ext[field] : undefined;
+}
+
+function missing(field: string): HeaderFieldError {
+  return new HeaderFieldError(field, 'missing', `required header field "${field}" is missing`);
+}
+
+function invalid(field: string, type: string, value: string): HeaderFieldError {
+  return new HeaderFieldError(field, 'invalid', `header field "${field}" is not a valid ${type}: ${preview(value)}`);
+}
+
+function parseInteger(field: string, value: string, type: string, min: number, max: number): number {
+  if (!DECIMAL.test(value)) throw invalid(field, type, value);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalid(field, type, value);
+  return n;
+}
+
+function parseBool(field: string, value: string): boolean {
+  const lower = value.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  throw invalid(field, 'boolean', value);
+}
+
+export function requireString(ext: ExtFields, field: string): string {
+  const v = get(ext, field);
+  if (v === undefined) throw missing(field);
+  return v;
+}
+
+export function optionalString(ext: ExtFields, field: string): string | undefined {
+  return get(ext, field);
+}
+
+/** Java int: decimal, −2^31 … 2^31−1. */
+export function requireInt(ext: ExtFields, field: string): number {
+  return parseInteger(field, requireString(ext, field), 'int', -0x80000000, 0x7fffffff);
+}
+
+export function optionalInt(ext: ExtFields, field: string): number | undefined {
+  const v = get(ext, field);
+  return v === undefined ? undefined : parseInteger(field, v, 'int', -0x80000000, 0x7fffffff);
+}
+
+/** Java long restricted to JS safe integers (±2^53−1); larger values throw rather than lose precision. */
+export function requireLong(ext: ExtFields, field: string): number {
+  return parseInteger(field, requireString(ext, field), 'long', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+}
+
+export function optionalLong(ext: ExtFields, field: string): number | undefined {
+  const v = get(ext, field);
+  return v === undefined ? undefined : parseInteger(field, v, 'long', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+}
+
+/** "true"/"false" (any case). */
+export function requireBool(ext: ExtFields, field: string): boolean {
+  return parseBool(field, requireString(ext, field));
+}
+
+/** "true"/"false" (any case); absent → undefined. */
+export function optionalBool(ext: ExtFields, field: string): boolean | undefined {
+  const v = get(ext, field);
+  return v === undefined ? undefined : parseBool(field, v);
+}
+
+export type ExtFieldValue = string | number | bigint | boolean | null | undefined;
+
+/**
+ * A header object as extFields, the way Java's makeCustomHeaderToNet does: null/undefined omitted,
+ * numbers in decimal, booleans "true"/"false". NaN, ±Infinity and |n| ≥ 1e21 (exponent form) throw EncodeError.
+ */
+export function toExtFields(obj: Readonly<Record<string, ExtFieldValue>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'string') setOwn(out, k, v);
+    else if (typeof v === 'number') {
+      if (!Number.isFinite(v) || Math.abs(v) >= 1e21) throw new EncodeError(`extFields.${k}: ${v} has no decimal form`);
+      setOwn(out, k, String(v));
+    } else if (typeof v === 'bigint' || typeof v === 'boolean') setOwn(out, k, String(v));
+    else throw new EncodeError(`extFields.${k}: unsupported value type ${typeof v}`);
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+import { codeNamer } from './code-names.js';
+
+/** Request codes Apogee knows (RequestCode.java; facts sheet §1, §2). */
+export const RequestCode = {
+  // §2.1 produce
+  SEND_MESSAGE: 10,
+  SEND_MESSAGE_V2: 310,
+  SEND_BATCH_MESSAGE: 320,
+  END_TRANSACTION: 37,
+  CHECK_TRANSACTION_STATE: 39,
+  // §2.2 consume
+  PULL_MESSAGE: 11,
+  LITE_PULL_MESSAGE: 361,
+  QUERY_CONSUMER_OFFSET: 14,
+  UPDATE_CONSUMER_OFFSET: 15,
+  GET_MAX_OFFSET: 30,
+  GET_MIN_OFFSET: 31,
+  SEARCH_OFFSET_BY_TIMESTAMP: 29,
+  HEART_BEAT: 34,
+  UNREGISTER_CLIENT: 35,
+  CONSUMER_SEND_MSG_BACK: 36,
+  GET_CONSUMER_LIST_BY_GROUP: 38,
+  NOTIFY_CONSUMER_IDS_CHANGED: 40,
+  LOCK_BATCH_MQ: 41,
+  UNLOCK_BATCH_MQ: 42,
+  // §2.3 query / admin
+  QUERY_MESSAGE: 12,
+  VIEW_MESSAGE_BY_ID: 33,
+  UPDATE_AND_CREATE_TOPIC: 17,
+  GET_ALL_TOPIC_CONFIG: 21,
+  // §2.4 NameServer
+  PUT_KV_CONFIG: 100,
+  GET_KV_CONFIG: 101,
+  DELETE_KV_CONFIG: 102,
+  REGISTER_BROKER: 103,
+  UNREGISTER_BROKER: 104,
+  GET_ROUTEINFO_BY_TOPIC: 105,
+  GET_BROKER_CLUSTER_INFO: 106,
+  /** ali-ons calls 217 GET_KV_CONFIG_BY_VALUE but never sends it (§10). */
+  REGISTER_TOPIC_IN_NAMESRV: 217,
+  QUERY_DATA_VERSION: 322,
+  BROKER_HEARTBEAT: 904,
+  // §1 broker → client
+  RESET_CONSUMER_CLIENT_OFFSET: 220,
+  GET_CONSUMER_STATUS_FROM_CLIENT: 221,
+  GET_CONSUMER_RUNNING_INFO: 307,
+  CONSUME_MESSAGE_DIRECTLY: 309,
+  PUSH_REPLY_MESSAGE_TO_CLIENT: 326,
+  // §2.5 POP (5.x); these codes do not fit the ROCKETMQ header's short
+  POP_MESSAGE: 200050,
+  ACK_MESSAGE: 200051,
+  PEEK_MESSAGE: 200052,
+  CHANGE_MESSAGE_INVISIBLETIME: 200053,
+  NOTIFICATION: 200054,
+  POLLING_INFO: 200055,
+  POP_ROLLBACK: 200056,
+  BATCH_ACK_MESSAGE: 200151,
+} as const;
+export type RequestCodeName = keyof typeof RequestCode;
+export type RequestCode = (typeof RequestCode)[RequestCodeName];
+
+/** Name of a request code for logs, e.g. 310 → "SEND_MESSAGE_V2"; unknown → "UNKNOWN(n)". */
+export const requestCodeName: (code: number) => string = codeNamer(RequestCode);

@@ -1,0 +1,115 @@
+import net from 'node:net';
+import { type RemotingCommand, isResponse, isOneway } from '../index.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+import { RemotingConnectionError } from './errors.js';
+import { PendingRequests } from './pending.js';
+import type { RequestHandler } from './server.js';
+
+/** A connection and the requests awaiting a response on it. */
+interface Link {
+  conn: Connection;
+  pending: PendingRequests;
+}
+
+export interface RemotingClientOptions extends ConnectionOptions {
+  /** Default timeout of invoke(). Default 3,000 ms (RocketMQ's send default). */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The client side: one connection per "host:port", opened on first use; requests correlated with
+ * responses by opaque; requests from the server (broker → client calls) dispatched to handlers.
+ */
+export class RemotingClient {
+  private readonly conns = new Map<string, Promise<Link>>();
+  private readonly handlers = new Map<number, RequestHandler>();
+  private nextOpaque = 1;
+  private closed = false;
+
+  constructor(private readonly opts: RemotingClientOptions = {}) {}
+
+  register(code: number, handler: RequestHandler): this {
+    this.handlers.set(code, handler);
+    return this;
+  }
+
+  /** Sends a request and resolves with its response (any response code). */
+  async invoke(addr: string, request: RemotingCommand, timeoutMs = this.opts.requestTimeoutMs ?? 3000): Promise<RemotingCommand> {
+    const { conn, pending } = await this.connection(addr);
+    const opaque = this.nextOpaque++;
+    const p = pending.add(opaque, request.code, timeoutMs);
+    conn.send({ ...request, opaque, flag: request.flag & ~3 });
+    return p;
+  }
+
+  /** Sends a request that gets no response. */
+  async oneway(addr: string, request: RemotingCommand): Promise<void> {
+    const { conn } = await this.connection(addr);
+    conn.send({ ...request, opaque: this.nextOpaque++, flag: (request.flag | 2) & ~1 });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.conns.values()) void c.then((link) => link.conn.close(), () => {});
+    this.conns.clear();
+  }
+
+  private connection(addr: string): Promise<Link> {
+    if (this.closed) return Promise.reject(new RemotingConnectionError('client closed'));
+    let c = this.conns.get(addr);
+    if (!c) {
+      c = this.connect(addr);
+      this.conns.set(addr, c);
+      c.catch(() => this.conns.delete(addr));
+    }
+    return c;
+  }
+
+  private connect(addr: string): Promise<Link> {
+    const colon = addr.lastIndexOf(':');
+    const host = addr.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(addr.slice(colon + 1));
+    if (colon <= 0 || !Number.isInteger(port)) return Promise.reject(new RemotingConnectionError(`bad address ${JSON.stringify(addr)}; expected host:port`));
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new RemotingConnectionError(`connect to ${addr} timed out`));
+      }, this.opts.connectTimeoutMs ?? 3000);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new RemotingConnectionError(`connect to ${addr} failed: ${err.message}`, err));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        const pending = new PendingRequests();
+        const conn = new Connection(socket, (cmd) => this.onCommand(cmd, conn, pending), this.opts);
+        const link: Link = { conn, pending };
+        conn.onClose(() => {
+          void this.conns.get(addr)?.then((l) => {
+            if (l === link) this.conns.delete(addr);
+          });
+          // Requests on this connection cannot be answered any more.
+          pending.failAll(new RemotingConnectionError(`connection to ${addr} closed`));
+        });
+        resolve(link);
+      });
+    });
+  }
+
+  private onCommand(cmd: RemotingCommand, conn: Connection, pending: PendingRequests): void {
+    if (isResponse(cmd)) {
+      pending.complete(cmd);
+      return;
+    }
+    const handler = this.handlers.get(cmd.code);
+    if (!handler) return;
+    void Promise.resolve()
+      .then(() => handler(cmd, conn))
+      .then((res) => {
+        if (res && !isOneway(cmd)) conn.send({ ...res, opaque: cmd.opaque, flag: res.flag | 1 });
+      })
+      .catch(() => {});
+  }
+}

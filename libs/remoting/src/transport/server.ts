@@ -1,0 +1,122 @@
+import net from 'node:net';
+import { type RemotingCommand, ResponseCode, isResponse, isOneway } from '../index.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+import { RemotingConnectionError } from './errors.js';
+import { PendingRequests } from './pending.js';
+import { responseTo } from './responses.js';
+
+/** Handles one request; returns the response, or null for none (oneway requests). */
+export type RequestHandler = (request: RemotingCommand, conn: Connection) => RemotingCommand | null | Promise<RemotingCommand | null>;
+
+export interface RemotingServerOptions extends ConnectionOptions {
+  /** Maps a handler error to the response sent back (default: SYSTEM_ERROR with the message). */
+  errorResponse?: (request: RemotingCommand, err: unknown) => RemotingCommand;
+  /** Called for connection errors worth logging (bad frames). */
+  onConnectionError?: (conn: Connection, err: Error) => void;
+}
+
+/**
+ * The server side of the remoting protocol: a request-code dispatch table over framed
+ * connections. Unknown codes are answered with REQUEST_CODE_NOT_SUPPORTED, never silence; a bad
+ * frame closes that connection only. It can also send requests to a connected client (broker →
+ * client calls) and await their responses.
+ */
+export class RemotingServer {
+  private readonly handlers = new Map<number, RequestHandler>();
+  private readonly server: net.Server;
+  readonly connections = new Set<Connection>();
+  private readonly pending = new PendingRequests();
+  private nextOpaque = 1;
+  private readonly closeListeners: Array<(conn: Connection) => void> = [];
+
+  constructor(private readonly opts: RemotingServerOptions = {}) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  register(code: number, handler: RequestHandler): this {
+    this.handlers.set(code, handler);
+    return this;
+  }
+
+  onConnectionClosed(fn: (conn: Connection) => void): void {
+    this.closeListeners.push(fn);
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting, closes every connection, fails requests in flight. */
+  close(): Promise<void> {
+    for (const c of this.connections) c.close();
+    this.pending.failAll(new RemotingConnectionError('server closed'));
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Sends a request to a client and awaits its response. */
+  invoke(conn: Connection, request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    const opaque = this.nextOpaque++;
+    const p = this.pending.add(opaque, request.code, timeoutMs);
+    conn.send({ ...request, opaque });
+    return p;
+  }
+
+  /** Sends a oneway request to a client. */
+  oneway(conn: Connection, request: RemotingCommand): void {
+    conn.send({ ...request, opaque: this.nextOpaque++, flag: (request.flag | 2) & ~1 });
+  }
+
+  private accept(socket: net.Socket): void {
+    const conn = new Connection(socket, (cmd) => this.onCommand(cmd, conn), this.opts);
+    this.connections.add(conn);
+    conn.onClose((err) => {
+      this.connections.delete(conn);
+      if (err && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') this.opts.onConnectionError?.(conn, err);
+      for (const fn of this.closeListeners) fn(conn);
+    });
+  }
+
+  private onCommand(cmd: RemotingCommand, conn: Connection): void {
+    if (isResponse(cmd)) {
+      this.pending.complete(cmd);
+      return;
+    }
+    const handler = this.handlers.get(cmd.code);
+    if (!handler) {
+      if (!isOneway(cmd)) conn.send(responseTo(cmd, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, `request code ${cmd.code} not supported`));
+      return;
+    }
+    let result: RemotingCommand | null | Promise<RemotingCommand | null>;
+    try {
+      result = handler(cmd, conn);
+    } catch (err) {
+      this.fail(cmd, conn, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (res) => this.reply(cmd, conn, res),
+        (err) => this.fail(cmd, conn, err),
+      );
+    } else {
+      this.reply(cmd, conn, result);
+    }
+  }
+
+  private reply(req: RemotingCommand, conn: Connection, res: RemotingCommand | null): void {
+    if (!res || isOneway(req)) return;
+    conn.send({ ...res, opaque: req.opaque, flag: res.flag | 1 });
+  }
+
+  private fail(req: RemotingCommand, conn: Connection, err: unknown): void {
+    if (isOneway(req)) return;
+    const res = this.opts.errorResponse?.(req, err) ?? responseTo(req, ResponseCode.SYSTEM_ERROR, err instanceof Error ? err.message : String(err));
+    conn.send(res);
+  }
+}

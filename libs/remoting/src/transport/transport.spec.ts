@@ -1,0 +1,148 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RemotingCommand, ResponseCode, SerializeType, encodeFrame } from '../index.js';
+import { RemotingClient } from './client.js';
+import { RemotingConnectionError, RemotingTimeoutError } from './errors.js';
+import { responseTo } from './responses.js';
+import { RemotingServer } from './server.js';
+
+const servers: RemotingServer[] = [];
+const clients: RemotingClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+function request(code: number, extFields: Record<string, string> = {}, body?: Buffer): RemotingCommand {
+  const cmd: RemotingCommand = { code, language: 'JAVA', version: 401, opaque: 0, flag: 0, extFields };
+  if (body) cmd.body = body;
+  return cmd;
+}
+
+async function start(setup: (s: RemotingServer) => void): Promise<{ server: RemotingServer; addr: string; client: RemotingClient }> {
+  const server = new RemotingServer();
+  setup(server);
+  const { port } = await server.listen(0);
+  servers.push(server);
+  const client = new RemotingClient({ requestTimeoutMs: 5000 });
+  clients.push(client);
+  return { server, addr: `127.0.0.1:${port}`, client };
+}
+
+const ECHO = 1000;
+const SLOW = 1001;
+const THROWS = 1002;
+const ONEWAY = 1003;
+const NEVER = 1004;
+
+describe('remoting transport', () => {
+  it('correlates many concurrent requests with their responses, also when answered out of order', async () => {
+    const { addr, client } = await start((s) =>
+      s.register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS, undefined, { n: req.extFields['n']! }, req.body)).register(SLOW, async (req) => {
+        await new Promise((r) => setTimeout(r, Number(req.extFields['delay'])));
+        return responseTo(req, ResponseCode.SUCCESS, undefined, { n: req.extFields['n']! });
+      }),
+    );
+    const calls = Array.from({ length: 500 }, (_, i) =>
+      i % 5 === 0
+        ? client.invoke(addr, request(SLOW, { n: String(i), delay: String(20 - (i % 20)) }))
+        : client.invoke(addr, request(ECHO, { n: String(i) }, Buffer.alloc(i * 10, i % 256))),
+    );
+    const res = await Promise.all(calls);
+    res.forEach((r, i) => {
+      expect(r.code).toBe(ResponseCode.SUCCESS);
+      expect(r.extFields['n']).toBe(String(i));
+      if (i % 5 !== 0) expect(r.body ?? Buffer.alloc(0)).toEqual(Buffer.alloc(i * 10, i % 256));
+    });
+  });
+
+  it('answers unknown request codes with REQUEST_CODE_NOT_SUPPORTED and handler failures with SYSTEM_ERROR', async () => {
+    const { addr, client } = await start((s) =>
+      s.register(THROWS, () => {
+        throw new Error('handler blew up');
+      }),
+    );
+    const unknown = await client.invoke(addr, request(4242));
+    expect(unknown.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+    expect(unknown.remark).toMatch(/4242/);
+    const failed = await client.invoke(addr, request(THROWS));
+    expect(failed.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(failed.remark).toBe('handler blew up');
+  });
+
+  it('runs oneway requests without answering them', async () => {
+    const seen: string[] = [];
+    const { addr, client } = await start((s) =>
+      s
+        .register(ONEWAY, (req) => {
+          seen.push(req.extFields['v']!);
+          return responseTo(req, ResponseCode.SUCCESS);
+        })
+        .register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS)),
+    );
+    await client.oneway(addr, request(ONEWAY, { v: 'a' }));
+    await client.oneway(addr, request(ONEWAY, { v: 'b' }));
+    // A request after them on the same connection is answered after they ran.
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  it('rejects a request whose response does not come in time, and one whose connection closes', async () => {
+    const { addr, client, server } = await start((s) => s.register(NEVER, () => new Promise<never>(() => {})));
+    await expect(client.invoke(addr, request(NEVER), 100)).rejects.toThrow(RemotingTimeoutError);
+    const pending = client.invoke(addr, request(NEVER), 60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    for (const c of server.connections) c.close();
+    await expect(pending).rejects.toThrow(RemotingConnectionError);
+    await expect(client.invoke('127.0.0.1:1', request(ECHO), 1000)).rejects.toThrow(RemotingConnectionError);
+  });
+
+  it('closes only the connection that sends a malformed frame', async () => {
+    const { addr, client, server } = await start((s) => s.register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS)));
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+    const [host, port] = addr.split(':');
+    const bad = [
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]), // negative length
+      Buffer.from([0x7f, 0xff, 0xff, 0xff]), // far over the max frame size
+      Buffer.concat([Buffer.from([0, 0, 0, 12, 0, 0, 0, 8]), Buffer.from('not json')]), // header is not JSON
+      Buffer.concat([Buffer.from([0, 0, 0, 8, 9, 0, 0, 4]), Buffer.from('abcd')]), // unknown serialize type
+    ];
+    for (const bytes of bad) {
+      const closed = await new Promise<boolean>((resolve) => {
+        const sock = net.connect(Number(port), host, () => sock.write(bytes));
+        sock.on('close', () => resolve(true));
+        sock.on('error', () => {});
+        setTimeout(() => {
+          sock.destroy();
+          resolve(false);
+        }, 5000).unref();
+      });
+      expect(closed).toBe(true);
+    }
+    // The well-behaved client's connection is still there and working.
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+    expect(server.connections.size).toBe(1);
+  });
+
+  it('lets the server call a connected client and await its answer', async () => {
+    const { addr, client, server } = await start((s) => s.register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS)));
+    client.register(307, (req) => responseTo(req, ResponseCode.SUCCESS, 'running fine', { clientId: 'c1' }));
+    await client.invoke(addr, request(ECHO));
+    const [conn] = [...server.connections];
+    const res = await server.invoke(conn!, request(307), 2000);
+    expect(res).toMatchObject({ code: ResponseCode.SUCCESS, remark: 'running fine', extFields: { clientId: 'c1' } });
+  });
+
+  it('speaks the ROCKETMQ binary header when configured', async () => {
+    const server = new RemotingServer({ serializeType: SerializeType.ROCKETMQ });
+    server.register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS, 'ok', { a: req.extFields['a']! }));
+    const { port } = await server.listen(0);
+    servers.push(server);
+    const client = new RemotingClient({ serializeType: SerializeType.ROCKETMQ });
+    clients.push(client);
+    const res = await client.invoke(`127.0.0.1:${port}`, request(ECHO, { a: 'é' }));
+    expect(res).toMatchObject({ code: 0, remark: 'ok', extFields: { a: 'é' } });
+    expect(encodeFrame(res, SerializeType.ROCKETMQ).readUInt8(4)).toBe(1);
+  });
+});
