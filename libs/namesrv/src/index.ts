@@ -34,3 +34,20 @@ export {
   type RegisterBrokerBody,
   type ParseRegisterBodyOptions,
 } from './register-body.js';
+export { NameServer, type NameServerOptions } from './service/name-server.js';
+export {
+  NAMESRV_HANDLERS,
+  errorResponse as namesrvErrorResponse,
+  guarded as guardedNamesrvHandler,
+  registerBroker as handleRegisterBroker,
+  unregisterBroker as handleUnregisterBroker,
+  getRouteInfoByTopic as handleGetRouteInfoByTopic,
+  getBrokerClusterInfo as handleGetBrokerClusterInfo,
+  queryDataVersion as handleQueryDataVersion,
+  brokerHeartbeat as handleBrokerHeartbeat,
+  putKvConfig as handlePutKvConfig,
+  getKvConfig as handleGetKvConfig,
+  deleteKvConfig as handleDeleteKvConfig,
+  type NamesrvContext,
+  type NamesrvHandler,
+} from './service/handlers.js';

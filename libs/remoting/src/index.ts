@@ -6,3 +6,8 @@ export * from './json-header.js';
 export * from './rocketmq-header.js';
 export * from './frame.js';
 export * from './custom-header.js';
+export * from './transport/server.js';
+export * from './transport/client.js';
+export * from './transport/connection.js';
+export * from './transport/errors.js';
+export * from './transport/responses.js';

@@ -1,0 +1,79 @@
+import { RemotingServer } from '@apogee/remoting';
+import { KvConfigStore } from '../kv-config.js';
+import { RouteRegistry } from '../route-registry.js';
+import type { BrokerMember } from '../types.js';
+import { NAMESRV_HANDLERS, errorResponse, guarded, type NamesrvContext } from './handlers.js';
+
+export interface NameServerOptions {
+  /** KV config file (kvConfig.json layout); in memory only without it. */
+  kvFile?: string;
+  /** Milliseconds since the epoch; injected so broker expiry is testable. Default Date.now. */
+  clock?: () => number;
+  /** Period of the broker expiry scan (RocketMQ: 5 s). Default 5000. */
+  scanIntervalMs?: number;
+}
+
+/**
+ * The NameServer over sockets: RocketMQ's NameServer requests (100–106, 322, 904) answered from a
+ * RouteRegistry and a KvConfigStore. Brokers are dropped when their connection closes or when
+ * the periodic scan finds them silent for longer than their timeout (default 120 s). Other
+ * request codes get REQUEST_CODE_NOT_SUPPORTED from the transport.
+ */
+export class NameServer {
+  readonly registry: RouteRegistry;
+  private readonly clock: () => number;
+  private readonly scanIntervalMs: number;
+  private readonly kvFile: string | undefined;
+  private kvStore: KvConfigStore | undefined;
+  private server: RemotingServer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: NameServerOptions = {}) {
+    this.clock = options.clock ?? Date.now;
+    this.scanIntervalMs = options.scanIntervalMs ?? 5000;
+    if (!(this.scanIntervalMs > 0)) throw new RangeError(`scanIntervalMs must be positive, got ${this.scanIntervalMs}`);
+    this.kvFile = options.kvFile;
+    // orderTopicConf in routes is read from the KV store once it is open.
+    this.registry = new RouteRegistry({ clock: this.clock, kv: { get: (ns, key) => this.kvStore?.get(ns, key) } });
+  }
+
+  /** The KV config store (available once started). */
+  get kv(): KvConfigStore {
+    if (this.kvStore === undefined) throw new Error('NameServer not started');
+    return this.kvStore;
+  }
+
+  /** Opens the KV store, listens, starts the expiry scan; resolves to "host:port". */
+  async start(port: number, host = '127.0.0.1'): Promise<string> {
+    if (this.server !== undefined) throw new Error('NameServer already started');
+    const kv = await KvConfigStore.open(this.kvFile === undefined ? {} : { file: this.kvFile });
+    this.kvStore = kv;
+    const ctx: NamesrvContext = { registry: this.registry, kv, clock: this.clock };
+    const server = new RemotingServer({ errorResponse });
+    for (const [code, handler] of NAMESRV_HANDLERS) server.register(code, guarded(ctx, handler));
+    server.onConnectionClosed((conn) => {
+      this.registry.onChannelClosed(conn);
+    });
+    this.server = server;
+    const address = await server.listen(port, host);
+    this.timer = setInterval(() => this.scanExpired(), this.scanIntervalMs);
+    this.timer.unref();
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `${shownHost}:${address.port}`;
+  }
+
+  /** One expiry scan now (what the interval runs); returns the dropped brokers. */
+  scanExpired(): BrokerMember[] {
+    return this.registry.scanExpired(this.clock());
+  }
+
+  /** Stops the scan, closes every connection and the listener, waits for KV writes. */
+  async close(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    const server = this.server;
+    this.server = undefined;
+    if (server !== undefined) await server.close();
+    await this.kvStore?.flush().catch(() => undefined);
+  }
+}
