@@ -1,0 +1,53 @@
+/**
+ * Apogee NameServer alone:
+ *   tsx apps/namesrv/src/main.ts [--port N] [--host ADDR] [--kv-file FILE]
+ * Defaults: port 9876 (APOGEE_NAMESRV_PORT), host 127.0.0.1 (APOGEE_NAMESRV_HOST), no KV file.
+ * SIGTERM/SIGINT stop it cleanly.
+ */
+import { NameServer } from '@apogee/namesrv';
+
+interface Args {
+  port: number;
+  host: string;
+  kvFile: string | undefined;
+}
+
+function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
+  const args: Args = { port: Number(env['APOGEE_NAMESRV_PORT'] ?? 9876), host: env['APOGEE_NAMESRV_HOST'] ?? '127.0.0.1', kvFile: env['APOGEE_NAMESRV_KV_FILE'] };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    if (flag === '--help' || flag === '-h') {
+      process.stdout.write('usage: namesrv [--port N] [--host ADDR] [--kv-file FILE]\n');
+      process.exit(0);
+    }
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--port') args.port = Number(value);
+    else if (flag === '--host') args.host = value;
+    else if (flag === '--kv-file') args.kvFile = value;
+    else throw new Error(`unknown option ${flag}`);
+    i++;
+  }
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error(`port must be an integer 0-65535, got ${args.port}`);
+  return args;
+}
+
+const log = (level: string, msg: string, extra: object = {}) => process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...extra })}\n`);
+
+try {
+  const args = parse(process.argv.slice(2), process.env);
+  const ns = new NameServer(args.kvFile === undefined ? {} : { kvFile: args.kvFile });
+  const addr = await ns.start(args.port, args.host);
+  log('info', 'namesrv: listening', { addr });
+  const stop = async (signal: string): Promise<void> => {
+    log('info', `namesrv: ${signal}, shutting down`);
+    await ns.close();
+    log('info', 'namesrv: stopped cleanly');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+} catch (err) {
+  process.stderr.write(`namesrv: ${(err as Error).message}\n`);
+  process.exit(1);
+}
