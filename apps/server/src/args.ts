@@ -11,6 +11,8 @@ export interface ServerArgs {
   mqttWsPort: number;
   amqpPort: number;
   httpPort: number;
+  /** Address every endpoint listens on (default 127.0.0.1; 0.0.0.0 for all interfaces). */
+  listenHost: string;
   flush: FlushMode;
   configFile: string | null;
 }
@@ -23,6 +25,7 @@ const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile'> = {
   mqttWsPort: 8083,
   amqpPort: 5672,
   httpPort: 8080,
+  listenHost: '127.0.0.1',
   flush: 'ASYNC_FLUSH',
 };
 
@@ -36,6 +39,7 @@ const FLAGS = {
   '--amqp-port': ['amqpPort', 'APOGEE_AMQP_PORT'],
   '--http-port': ['httpPort', 'APOGEE_HTTP_PORT'],
   '--flush': ['flush', 'APOGEE_FLUSH'],
+  '--listen-host': ['listenHost', 'APOGEE_LISTEN_HOST'],
 } as const;
 
 type Key = (typeof FLAGS)[keyof typeof FLAGS][0];
@@ -44,14 +48,14 @@ export function usage(): string {
   return [
     'usage: npm start -- [--data-dir DIR] [--namesrv-port N] [--broker-port N] [--mqtt-port N]',
     '                    [--mqtt-ws-port N] [--amqp-port N] [--http-port N] [--flush sync|async]',
-    '                    [--config FILE]',
+    '                    [--listen-host ADDR] [--config FILE]',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
     '',
   ].join('\n');
 }
 
 function setValue(out: Record<string, unknown>, key: Key, raw: string, source: string): void {
-  if (key === 'dataDir') {
+  if (key === 'dataDir' || key === 'listenHost') {
     out[key] = raw;
   } else if (key === 'flush') {
     const v = raw.toLowerCase();

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { NameServer } from '@apogee/namesrv';
 import { openStore } from '@apogee/store';
 import type { ServerArgs } from './args.js';
 
@@ -13,8 +14,17 @@ export async function runServer(args: ServerArgs): Promise<void> {
     error: (o, m) => log('error', m, o),
   });
   log('info', 'apogee: store open', { dataDir, flush: args.flush, ...store.stats() });
-  log('info', 'apogee: no endpoint yet — the broker, MQTT and AMQP endpoints land in the next issues; the store is ready', {
-    ports: { namesrv: args.namesrvPort, broker: args.brokerPort, mqtt: args.mqttPort, mqttWs: args.mqttWsPort, amqp: args.amqpPort, http: args.httpPort },
+  const namesrv = new NameServer({ kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json') });
+  let namesrvAddr: string;
+  try {
+    namesrvAddr = await namesrv.start(args.namesrvPort, args.listenHost);
+  } catch (err) {
+    await store.close();
+    throw new Error(`cannot start the NameServer on ${args.listenHost}:${args.namesrvPort}: ${(err as Error).message}`);
+  }
+  log('info', 'apogee: namesrv listening', { addr: namesrvAddr });
+  log('info', 'apogee: no broker endpoint yet — the broker, MQTT and AMQP endpoints land in the next issues', {
+    ports: { broker: args.brokerPort, mqtt: args.mqttPort, mqttWs: args.mqttWsPort, amqp: args.amqpPort, http: args.httpPort },
   });
   const keepAlive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => {
@@ -26,6 +36,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   clearInterval(keepAlive);
+  await namesrv.close();
   await store.close();
   log('info', 'apogee: stopped cleanly');
 }

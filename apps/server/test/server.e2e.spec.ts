@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
@@ -9,7 +10,7 @@ const main = path.join(repoRoot, 'apps/server/src/main.ts');
 const started: ChildProcess[] = [];
 
 function startServer(dataDir: string): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', main, '--data-dir', dataDir, '--flush', 'sync'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', main, '--data-dir', dataDir, '--flush', 'sync', '--namesrv-port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -32,8 +33,18 @@ describe('apogee server process', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-server-'));
     try {
       const a = startServer(dataDir);
-      await waitFor(() => a.output().includes('no endpoint yet'), 'the server to start');
+      await waitFor(() => a.output().includes('no broker endpoint yet'), 'the server to start');
       expect(a.output()).toContain('"flush":"SYNC_FLUSH"');
+      // The embedded NameServer answers on its port.
+      const addr = /namesrv listening","addr":"([^"]+)"/.exec(a.output())?.[1];
+      expect(addr, a.output()).toMatch(/^127\.0\.0\.1:\d+$/);
+      const client = new RemotingClient();
+      try {
+        const res = await client.invoke(addr!, makeRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
+        expect(res.code).toBe(ResponseCode.SUCCESS);
+      } finally {
+        client.close();
+      }
 
       const b = startServer(dataDir);
       expect(await b.exited).toBe(1);
