@@ -67,30 +67,30 @@ export class Retention {
     if (this.cfg.lmqIdleTtlMs > 0) await this.sweepLmqs();
   }
 
-  private diskUsage(): number {
-    const s = fs.statfsSync(this.cfg.dataDir);
+  private async diskUsage(): Promise<number> {
+    const s = await fs.promises.statfs(this.cfg.dataDir);
     return s.blocks > 0 ? 1 - s.bavail / s.blocks : 0;
   }
 
   private async deleteSegments(): Promise<void> {
     const now = this.cfg.now();
-    let usage = this.diskUsage();
+    let usage = await this.diskUsage();
     const segs = this.commitLog.segments;
     // Only whole segments already written out, never the one being appended.
     while (segs.segments.length > 1) {
       const first = segs.first()!;
       if (first.base + this.cfg.segmentSize > this.commitLog.writtenPos) break;
-      const mtime = fs.statSync(first.file).mtimeMs;
+      const mtime = (await fs.promises.stat(first.file)).mtimeMs;
       const expired = now - mtime > this.cfg.retentionMs;
       const overDisk = usage > this.cfg.diskMaxUsedRatio;
       if (!expired && !overDisk) {
         this.oldestKeptTime = mtime;
         break;
       }
-      segs.removeFirst();
+      await segs.removeFirst();
       this.oldestKeptTime = mtime;
       this.log.info({ segment: first.base, reason: expired ? 'age' : 'disk', usage }, 'retention: deleted commit log segment');
-      if (overDisk) usage = this.diskUsage();
+      if (overDisk) usage = await this.diskUsage();
     }
     if (usage > DISK_FULL_RATIO) {
       if (!this.diskFull) this.log.error({ usage }, 'retention: disk full, refusing writes');

@@ -114,13 +114,16 @@ export class SegmentSet {
     }
   }
 
-  /** Removes the oldest segment (retention). Its file is unlinked now, its fd closed when idle. */
-  removeFirst(): Segment | undefined {
+  /**
+   * Removes the oldest segment (retention): it leaves the set at once, its file is unlinked off the
+   * event loop (a large unlink can take milliseconds), its fd closes when idle.
+   */
+  async removeFirst(): Promise<Segment | undefined> {
     const seg = this.segments.shift();
     if (!seg) return undefined;
     seg.removed = true;
-    fs.rmSync(seg.file, { force: true });
     this.releaseIfIdle(seg);
+    await fs.promises.rm(seg.file, { force: true });
     return seg;
   }
 
