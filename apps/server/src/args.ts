@@ -13,11 +13,17 @@ export interface ServerArgs {
   httpPort: number;
   /** Address every endpoint listens on (default 127.0.0.1; 0.0.0.0 for all interfaces). */
   listenHost: string;
+  /** IP the broker advertises to clients through the NameServer (default: listenHost, or the first external IPv4 when listening on all interfaces). */
+  brokerIp: string;
+  brokerName: string;
+  clusterName: string;
   flush: FlushMode;
   configFile: string | null;
+  /** The config file's "broker" section: broker engine settings (see BrokerConfig). */
+  brokerSettings: Record<string, unknown>;
 }
 
-const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile'> = {
+const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings'> = {
   dataDir: './data',
   namesrvPort: 9876,
   brokerPort: 10911,
@@ -26,6 +32,9 @@ const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile'> = {
   amqpPort: 5672,
   httpPort: 8080,
   listenHost: '127.0.0.1',
+  brokerIp: '',
+  brokerName: 'broker-a',
+  clusterName: 'DefaultCluster',
   flush: 'ASYNC_FLUSH',
 };
 
@@ -40,6 +49,9 @@ const FLAGS = {
   '--http-port': ['httpPort', 'APOGEE_HTTP_PORT'],
   '--flush': ['flush', 'APOGEE_FLUSH'],
   '--listen-host': ['listenHost', 'APOGEE_LISTEN_HOST'],
+  '--broker-ip': ['brokerIp', 'APOGEE_BROKER_IP'],
+  '--broker-name': ['brokerName', 'APOGEE_BROKER_NAME'],
+  '--cluster-name': ['clusterName', 'APOGEE_CLUSTER_NAME'],
 } as const;
 
 type Key = (typeof FLAGS)[keyof typeof FLAGS][0];
@@ -48,14 +60,18 @@ export function usage(): string {
   return [
     'usage: npm start -- [--data-dir DIR] [--namesrv-port N] [--broker-port N] [--mqtt-port N]',
     '                    [--mqtt-ws-port N] [--amqp-port N] [--http-port N] [--flush sync|async]',
-    '                    [--listen-host ADDR] [--config FILE]',
+    '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
+    '                    [--cluster-name NAME] [--config FILE]',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
     '',
   ].join('\n');
 }
 
 function setValue(out: Record<string, unknown>, key: Key, raw: string, source: string): void {
-  if (key === 'dataDir' || key === 'listenHost') {
+  if (key === 'dataDir' || key === 'listenHost' || key === 'brokerIp') {
+    out[key] = raw;
+  } else if (key === 'brokerName' || key === 'clusterName') {
+    if (!/^[a-zA-Z0-9_-]{1,127}$/.test(raw)) throw new Error(`${source}: must be 1-127 characters of [a-zA-Z0-9_-], got ${JSON.stringify(raw)}`);
     out[key] = raw;
   } else if (key === 'flush') {
     const v = raw.toLowerCase();
@@ -100,12 +116,17 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     setValue(fromFlags, spec[0], takeValue(), flag);
   }
   const fromFile: Record<string, unknown> = {};
+  let brokerSettings: Record<string, unknown> = {};
   if (configFile) {
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
     } catch (err) {
       throw new Error(`config file ${configFile}: ${(err as Error).message}`);
+    }
+    if (parsed['broker'] !== undefined) {
+      if (typeof parsed['broker'] !== 'object' || parsed['broker'] === null || Array.isArray(parsed['broker'])) throw new Error(`config file ${configFile}: "broker" must be an object`);
+      brokerSettings = parsed['broker'] as Record<string, unknown>;
     }
     for (const [flag, [key]] of Object.entries(FLAGS)) {
       if (parsed[key] !== undefined) setValue(fromFile, key, String(parsed[key]), `${configFile}: ${key} (${flag})`);
@@ -116,5 +137,5 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     const v = env[name];
     if (v !== undefined && v !== '') setValue(fromEnv, key, v, `${name} (${flag})`);
   }
-  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile } as ServerArgs;
+  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile, brokerSettings } as ServerArgs;
 }

@@ -1,42 +1,81 @@
+import type http from 'node:http';
 import path from 'node:path';
+import { Broker } from '@apogee/broker';
+import { BrokerRemotingService } from '@apogee/broker-remoting';
 import { NameServer } from '@apogee/namesrv';
 import { openStore } from '@apogee/store';
+import { pino } from 'pino';
+import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
+import { brokerSettingsFrom } from './broker-settings.js';
+import { startMetricsServer } from './metrics-http.js';
 
-/** Opens the store and waits for SIGTERM/SIGINT, then closes it cleanly (flushes everything). */
+/**
+ * Runs the all-in-one server: store, NameServer, broker (remoting endpoint) and the metrics port,
+ * until SIGTERM/SIGINT; then closes everything in reverse order and flushes the store.
+ */
 export async function runServer(args: ServerArgs): Promise<void> {
+  const log = pino({ base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } });
   const dataDir = path.resolve(args.dataDir);
-  const log = (level: string, msg: string, extra: object = {}) =>
-    process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...extra })}\n`);
-  const store = await openStore({ dataDir: path.join(dataDir, 'store'), flushMode: args.flush }, {
-    info: (o, m) => log('info', m, o),
-    warn: (o, m) => log('warn', m, o),
-    error: (o, m) => log('error', m, o),
-  });
-  log('info', 'apogee: store open', { dataDir, flush: args.flush, ...store.stats() });
-  const namesrv = new NameServer({ kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json') });
-  let namesrvAddr: string;
+  const brokerSettings = brokerSettingsFrom(args.brokerSettings, args.configFile ?? 'config');
+  const ip = advertisedIp(args.brokerIp, args.listenHost);
+  const brokerPort = args.brokerPort === 0 ? await freePort(args.listenHost) : args.brokerPort;
+  const advertised = `${ip}:${brokerPort}`;
+  const store = await openStore({ dataDir: path.join(dataDir, 'store'), flushMode: args.flush, storeHost: { address: ip, port: brokerPort } }, log);
+  log.info({ dataDir, flush: args.flush, ...store.stats() }, 'apogee: store open');
+  const closers: Array<() => Promise<unknown>> = [() => store.close()];
+  const shutdown = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'apogee: error while stopping');
+      }
+    }
+  };
   try {
-    namesrvAddr = await namesrv.start(args.namesrvPort, args.listenHost);
+    const namesrv = new NameServer({ kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json') });
+    const namesrvAddr = await listenOrExplain(() => namesrv.start(args.namesrvPort, args.listenHost), 'NameServer', args.listenHost, args.namesrvPort);
+    closers.push(() => namesrv.close());
+    log.info({ addr: namesrvAddr }, 'apogee: namesrv listening');
+
+    const broker = await Broker.open({ store, configDir: path.join(dataDir, 'config'), config: { ...brokerSettings, brokerName: args.brokerName, clusterName: args.clusterName }, logger: log });
+    closers.push(() => broker.close());
+    const localNamesrv = namesrvAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
+    const service = new BrokerRemotingService({ broker, advertisedAddr: advertised, namesrvAddrs: [localNamesrv], logger: log });
+    const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
+    closers.push(() => service.close());
+    log.info({ listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName }, 'apogee: broker listening; clients are told to connect to the advertised address');
+
+    let http: http.Server | null = null;
+    http = await listenOrExplain(() => startMetricsServer(broker, args.httpPort, args.listenHost), 'metrics HTTP', args.listenHost, args.httpPort);
+    const httpAddr = http.address();
+    closers.push(() => new Promise<void>((r) => http!.close(() => r())));
+    log.info({ addr: typeof httpAddr === 'object' && httpAddr ? `${httpAddr.address}:${httpAddr.port}` : String(httpAddr) }, 'apogee: metrics on /metrics');
+    log.info({ namesrv: namesrvAddr, broker: advertised, pending: { mqtt: args.mqttPort, mqttWs: args.mqttWsPort, amqp: args.amqpPort } }, 'apogee: ready (MQTT and AMQP endpoints land in later issues)');
   } catch (err) {
-    await store.close();
-    throw new Error(`cannot start the NameServer on ${args.listenHost}:${args.namesrvPort}: ${(err as Error).message}`);
+    await shutdown();
+    throw err;
   }
-  log('info', 'apogee: namesrv listening', { addr: namesrvAddr });
-  log('info', 'apogee: no broker endpoint yet — the broker, MQTT and AMQP endpoints land in the next issues', {
-    ports: { broker: args.brokerPort, mqtt: args.mqttPort, mqttWs: args.mqttWsPort, amqp: args.amqpPort, http: args.httpPort },
-  });
   const keepAlive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      log('info', `apogee: ${signal}, shutting down`);
+      log.info({ signal }, 'apogee: shutting down');
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
   clearInterval(keepAlive);
-  await namesrv.close();
-  await store.close();
-  log('info', 'apogee: stopped cleanly');
+  await shutdown();
+  log.info({}, 'apogee: stopped cleanly');
+  log.flush();
+}
+
+async function listenOrExplain<T>(start: () => Promise<T>, what: string, host: string, port: number): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    throw new Error(`cannot start the ${what} on ${host}:${port}: ${(err as Error).message}`);
+  }
 }

@@ -1,61 +1,67 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ServerProcess, freePorts, killAllStarted, tempDataDir } from './server-process.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const main = path.join(repoRoot, 'apps/server/src/main.ts');
-const started: ChildProcess[] = [];
-
-function startServer(dataDir: string): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', main, '--data-dir', dataDir, '--flush', 'sync', '--namesrv-port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(proc);
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, output: () => out, exited };
-}
-
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
-
-afterEach(() => {
-  for (const p of started.splice(0)) if (p.exitCode === null && p.pid) process.kill(p.pid, 'SIGKILL');
+const dirs: string[] = [];
+afterEach(async () => {
+  await killAllStarted();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe('apogee server process', () => {
-  it('opens the store, refuses a second start on the same directory, and stops cleanly on SIGTERM', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-server-'));
+  it('starts NameServer, broker and metrics, refuses a second start on the same directory, and stops cleanly on SIGTERM', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const a = await ServerProcess.start(dataDir, undefined, ['--flush', 'sync']);
+    const logs = a.logs();
+    expect(logs.find((l) => l['msg'] === 'apogee: store open')?.['flush']).toBe('SYNC_FLUSH');
+    // The broker logs the address it advertises, and registered it with the NameServer.
+    expect(logs.find((l) => String(l['msg']).startsWith('apogee: broker listening'))?.['advertised']).toBe(a.brokerAddr);
+    const client = new RemotingClient();
     try {
-      const a = startServer(dataDir);
-      await waitFor(() => a.output().includes('no broker endpoint yet'), 'the server to start');
-      expect(a.output()).toContain('"flush":"SYNC_FLUSH"');
-      // The embedded NameServer answers on its port.
-      const addr = /namesrv listening","addr":"([^"]+)"/.exec(a.output())?.[1];
-      expect(addr, a.output()).toMatch(/^127\.0\.0\.1:\d+$/);
-      const client = new RemotingClient();
-      try {
-        const res = await client.invoke(addr!, makeRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
-        expect(res.code).toBe(ResponseCode.SUCCESS);
-      } finally {
-        client.close();
-      }
-
-      const b = startServer(dataDir);
-      expect(await b.exited).toBe(1);
-      expect(b.output()).toMatch(/is in use by process \d+/);
-
-      a.proc.kill('SIGTERM');
-      expect(await a.exited).toBe(0);
-      expect(a.output()).toContain('stopped cleanly');
-      expect(fs.existsSync(path.join(dataDir, 'store', 'lock'))).toBe(false);
+      const res = await client.invoke(a.namesrvAddr, makeRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+      expect(JSON.parse(res.body!.toString()).brokerAddrTable['broker-a'].brokerAddrs['0']).toBe(a.brokerAddr);
+      const route = await client.invoke(a.namesrvAddr, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: 'TBW102' } }));
+      expect(route.code).toBe(ResponseCode.SUCCESS);
     } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      client.close();
     }
+    const metrics = await (await fetch(`http://${a.httpAddr}/metrics`)).text();
+    expect(metrics).toMatch(/^apogee_send_requests_total 0$/m);
+    expect(metrics).toMatch(/^apogee_send_refusals_total\{reason="DISK_FULL"\} 0$/m);
+
+    const b = ServerProcess.spawn(dataDir, await freePorts());
+    expect(await b.exited).toBe(1);
+    expect(b.output).toMatch(/is in use by process \d+/);
+
+    expect(await a.stop()).toBe(0);
+    expect(a.output).toContain('stopped cleanly');
+    expect(fs.existsSync(path.join(dataDir, 'store', 'lock'))).toBe(false);
+  });
+
+  it('fails with a clear message when a port is taken', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const ports = await freePorts();
+    const a = await ServerProcess.start(dataDir, ports);
+    const other = tempDataDir();
+    dirs.push(other);
+    const b = ServerProcess.spawn(other, { ...(await freePorts()), brokerPort: ports.brokerPort });
+    expect(await b.exited).toBe(1);
+    expect(b.output).toContain(`cannot start the broker on 127.0.0.1:${ports.brokerPort}`);
+    expect(await a.stop()).toBe(0);
+  });
+
+  it('rejects an unknown broker setting in the config file', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const cfg = path.join(dataDir, 'apogee.json');
+    fs.writeFileSync(cfg, JSON.stringify({ broker: { autoCreateTopicEnabel: false } }));
+    const s = ServerProcess.spawn(dataDir, await freePorts(), ['--config', cfg]);
+    expect(await s.exited).toBe(1);
+    expect(s.output).toContain('unknown broker setting "autoCreateTopicEnabel"');
   });
 });

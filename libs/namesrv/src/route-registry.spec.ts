@@ -86,8 +86,26 @@ describe('RouteRegistry registration', () => {
     expect(registry.systemTopicList().topicList).toEqual(['DefaultCluster', 'Other', 'broker-a', 'broker-b', 'broker-x']);
   });
 
-  it('a topic added by re-registration (%RETRY%group after a heartbeat) is routable at once', () => {
+  it('routes an unregistered %RETRY% topic provisionally to every master (one queue), unless turned off', () => {
     const registry = new RouteRegistry();
+    expect(registry.routeFor('%RETRY%GID_new')).toBeNull();
+    registry.registerBroker(registration({ topicConfigs: [topic('TopicTest')], dataVersion: version(1) }));
+    registry.registerBroker(registration({ brokerName: 'broker-b', brokerAddr: '10.0.0.9:10911', topicConfigs: [], dataVersion: version(1) }));
+    registry.registerBroker(registration({ brokerName: 'broker-c', brokerAddr: '10.0.0.8:10911', brokerId: 1, topicConfigs: [], dataVersion: version(1) }));
+    const route = registry.routeFor('%RETRY%GID_new')!;
+    expect(route.queueDatas.map((q) => [q.brokerName, q.readQueueNums, q.writeQueueNums, q.perm])).toEqual([
+      ['broker-a', 1, 1, 6],
+      ['broker-b', 1, 1, 6],
+    ]);
+    expect(route.brokerDatas.map((b) => b.brokerAddrs['0'])).toEqual(['10.0.0.1:10911', '10.0.0.9:10911']);
+    expect(registry.routeFor('NotRetry')).toBeNull();
+    const strict = new RouteRegistry({ routeUnregisteredRetryTopics: false });
+    strict.registerBroker(registration({ topicConfigs: [topic('TopicTest')], dataVersion: version(1) }));
+    expect(strict.routeFor('%RETRY%GID_new')).toBeNull();
+  });
+
+  it('a topic added by re-registration (%RETRY%group after a heartbeat) is routable at once', () => {
+    const registry = new RouteRegistry({ routeUnregisteredRetryTopics: false });
     registry.registerBroker(registration({ topicConfigs: [topic('TopicTest')], dataVersion: version(1) }));
     expect(registry.routeFor('%RETRY%GID_test')).toBeNull();
     const again = registry.registerBroker(

@@ -37,6 +37,13 @@ export interface RouteRegistryOptions {
    * routes of read-only queues (RocketMQ supportActingMaster, default false).
    */
   supportActingMaster?: boolean;
+  /**
+   * Answer a route for a `%RETRY%<group>` topic no broker registered yet: every group with a
+   * master, one read-write queue. Brokers create that topic on the group's first heartbeat, but
+   * clients (ali-ons, Java) look its route up before that heartbeat and then only retry 30 s later,
+   * so a new group's first retries would stall. Default true (Apogee's choice, not RocketMQ's).
+   */
+  routeUnregisteredRetryTopics?: boolean;
 }
 
 /** REGISTER_BROKER (103): request header fields plus the decoded body. */
@@ -107,6 +114,23 @@ export class RouteRegistry {
     this.kv = options.kv;
     this.deleteTopicWithBrokerRegistration = options.deleteTopicWithBrokerRegistration ?? false;
     this.supportActingMaster = options.supportActingMaster ?? false;
+    this.routeUnregisteredRetryTopics = options.routeUnregisteredRetryTopics ?? true;
+  }
+
+  private readonly routeUnregisteredRetryTopics: boolean;
+
+  /** The provisional route of a retry topic no broker has registered yet (see routeUnregisteredRetryTopics). */
+  private provisionalRetryRoute(topic: string): TopicRouteData | null {
+    if (!this.routeUnregisteredRetryTopics || !topic.startsWith('%RETRY%')) return null;
+    const queueDatas: QueueData[] = [];
+    const brokerDatas: BrokerData[] = [];
+    for (const name of [...this.groups.keys()].sort(compareStrings)) {
+      const group = this.groups.get(name)!;
+      if (!group.addrs.has(MASTER_ID)) continue;
+      queueDatas.push({ brokerName: name, readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 });
+      brokerDatas.push(toBrokerData(group));
+    }
+    return brokerDatas.length === 0 ? null : { queueDatas, brokerDatas, filterServerTable: dict<string[]>() };
   }
 
   /**
@@ -268,7 +292,7 @@ export class RouteRegistry {
    */
   routeFor(topic: string): TopicRouteData | null {
     const perBroker = this.topicQueues.get(topic);
-    if (perBroker === undefined) return null;
+    if (perBroker === undefined) return this.provisionalRetryRoute(topic);
     const queueDatas: QueueData[] = [];
     const brokerDatas: BrokerData[] = [];
     const filterServerTable = dict<string[]>();

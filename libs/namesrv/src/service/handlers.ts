@@ -18,7 +18,7 @@ import { dataVersionToJson, parseDataVersion } from '../data-version-json.js';
 import type { KvConfigStore } from '../kv-config.js';
 import { checkBodyCrc32, parseRegisterBrokerBody, type RegisterBrokerBody } from '../register-body.js';
 import type { RouteRegistry } from '../route-registry.js';
-import { clusterInfoToJson, kvTableToJson, topicRouteDataToJson } from '../route-json.js';
+import { clusterInfoToJson, kvTableToJson, topicListToJson, topicRouteDataToJson } from '../route-json.js';
 import { NAMESPACE_ORDER_TOPIC_CONFIG } from '../types.js';
 
 /** What the NameServer request handlers work on. */
@@ -185,6 +185,29 @@ export const deleteKvConfig: NamesrvHandler = async (ctx, req) => {
   return responseTo(req, ResponseCode.SUCCESS);
 };
 
+/** GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206): body `{"topicList":[…]}`. */
+export const getAllTopicList: NamesrvHandler = (ctx, req) =>
+  responseTo(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(topicListToJson(ctx.registry.topicList()), 'utf8'));
+
+/** GET_TOPICS_BY_CLUSTER (224): the topics served by a cluster's brokers. */
+export const getTopicsByCluster: NamesrvHandler = (ctx, req) =>
+  responseTo(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(topicListToJson(ctx.registry.topicsOfCluster(requireString(req.extFields, 'cluster'))), 'utf8'));
+
+/** DELETE_TOPIC_IN_NAMESRV (216): forgets a topic's routes (optionally only a cluster's). */
+export const deleteTopicInNamesrv: NamesrvHandler = (ctx, req) => {
+  const cluster = optionalString(req.extFields, 'clusterName');
+  ctx.registry.deleteTopic(requireString(req.extFields, 'topic'), cluster);
+  return responseTo(req, ResponseCode.SUCCESS);
+};
+
+/** GET_KVLIST_BY_NAMESPACE (219): body `{"table":{…}}`, or QUERY_NOT_FOUND. */
+export const getKvListByNamespace: NamesrvHandler = (ctx, req) => {
+  const namespace = requireString(req.extFields, 'namespace');
+  const table = ctx.kv.listNamespace(namespace);
+  if (!table) return responseTo(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);
+  return responseTo(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(kvTableToJson(table), 'utf8'));
+};
+
 /** Request code → handler for every request the NameServer implements. */
 export const NAMESRV_HANDLERS: ReadonlyMap<number, NamesrvHandler> = new Map<number, NamesrvHandler>([
   [RequestCode.PUT_KV_CONFIG, putKvConfig],
@@ -196,4 +219,8 @@ export const NAMESRV_HANDLERS: ReadonlyMap<number, NamesrvHandler> = new Map<num
   [RequestCode.GET_BROKER_CLUSTER_INFO, getBrokerClusterInfo],
   [RequestCode.QUERY_DATA_VERSION, queryDataVersion],
   [RequestCode.BROKER_HEARTBEAT, brokerHeartbeat],
+  [RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, getAllTopicList],
+  [RequestCode.GET_TOPICS_BY_CLUSTER, getTopicsByCluster],
+  [RequestCode.DELETE_TOPIC_IN_NAMESRV, deleteTopicInNamesrv],
+  [RequestCode.GET_KVLIST_BY_NAMESPACE, getKvListByNamespace],
 ]);

@@ -103,6 +103,17 @@ describe('NameServer routes', () => {
     expect(res.remark).toContain('Nope');
   });
 
+  it('lists topics (206), topics of a cluster (224) and deletes a topic route (216)', async () => {
+    const c = client();
+    expect((await register(c, MASTER, 0)).code).toBe(ResponseCode.SUCCESS);
+    expect(json(await call(c, RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER)).topicList).toEqual(['Other', 'TopicTest']);
+    expect(json(await call(c, RequestCode.GET_TOPICS_BY_CLUSTER, { cluster: CLUSTER })).topicList).toEqual(['Other', 'TopicTest']);
+    expect(json(await call(c, RequestCode.GET_TOPICS_BY_CLUSTER, { cluster: 'nope' })).topicList).toEqual([]);
+    expect((await call(c, RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic: 'Other' })).code).toBe(ResponseCode.SUCCESS);
+    expect((await route(c, 'Other')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    expect(json(await call(c, RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER)).topicList).toEqual(['TopicTest']);
+  });
+
   it('serves cluster info', async () => {
     const c = client();
     await register(c, MASTER, 0);
@@ -191,6 +202,14 @@ describe('NameServer routes', () => {
 });
 
 describe('NameServer KV config', () => {
+  it('lists a namespace (219), QUERY_NOT_FOUND for an unknown one', async () => {
+    const c = client();
+    await call(c, RequestCode.PUT_KV_CONFIG, { namespace: 'LMQ', key: 'a', value: 'a/+,a/#' });
+    await call(c, RequestCode.PUT_KV_CONFIG, { namespace: 'LMQ', key: 'b', value: 'b/#' });
+    expect(json(await call(c, RequestCode.GET_KVLIST_BY_NAMESPACE, { namespace: 'LMQ' })).table).toEqual({ a: 'a/+,a/#', b: 'b/#' });
+    expect((await call(c, RequestCode.GET_KVLIST_BY_NAMESPACE, { namespace: 'none' })).code).toBe(ResponseCode.QUERY_NOT_FOUND);
+  });
+
   it('puts, gets and deletes', async () => {
     const c = client();
     const key = { namespace: 'ns', key: 'k' };

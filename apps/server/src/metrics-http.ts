@@ -1,0 +1,54 @@
+import http from 'node:http';
+import type { Broker } from '@apogee/broker';
+
+/** Prometheus text exposition of the broker's and the store's figures. */
+export function renderMetrics(broker: Broker): string {
+  const m = broker.metrics;
+  const s = broker.store.stats();
+  const lines: string[] = [];
+  const gauge = (name: string, help: string, value: number, type = 'gauge') => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+  };
+  gauge('apogee_send_requests_total', 'Send requests received', m.sendRequests, 'counter');
+  gauge('apogee_send_messages_total', 'Messages stored by sends', m.sendMessages, 'counter');
+  gauge('apogee_send_bytes_total', 'Body bytes stored by sends', m.sendBytes, 'counter');
+  gauge('apogee_send_failures_total', 'Sends the store failed', m.sendFailures, 'counter');
+  gauge('apogee_pull_requests_total', 'Pull requests received', m.pullRequests, 'counter');
+  gauge('apogee_pull_messages_total', 'Messages returned by pulls', m.pullMessages, 'counter');
+  gauge('apogee_pull_held_total', 'Pulls held for arrivals (long polling)', m.pullHeld, 'counter');
+  gauge('apogee_pulls_waiting', 'Pulls held right now', m.pullsWaiting);
+  gauge('apogee_send_backs_total', 'Messages handed back for retry', m.sendBacks, 'counter');
+  gauge('apogee_dead_lettered_total', 'Messages moved to a DLQ', m.deadLettered, 'counter');
+  gauge('apogee_delayed_scheduled_total', 'Messages stored with a delay level', m.delayedScheduled, 'counter');
+  gauge('apogee_delayed_delivered_total', 'Delayed messages delivered to their topic', m.delayedDelivered, 'counter');
+  gauge('apogee_store_puts_in_flight', 'Store writes awaiting their flush', m.putsInFlight);
+  lines.push('# HELP apogee_send_refusals_total Sends refused, by reason', '# TYPE apogee_send_refusals_total counter');
+  for (const [reason, n] of Object.entries(m.refusals)) lines.push(`apogee_send_refusals_total{reason="${reason}"} ${n}`);
+  gauge('apogee_store_commitlog_max_offset', 'Commit-log bytes appended', s.maxCommitLogOffset);
+  gauge('apogee_store_commitlog_flushed_offset', 'Commit-log bytes durable', s.flushedCommitLogOffset);
+  gauge('apogee_store_segments', 'Commit-log segment files', s.segments);
+  gauge('apogee_store_cached_queues', 'Queue states in memory', s.cachedQueues);
+  gauge('apogee_topics', 'Topic configs', broker.topics.list().length);
+  gauge('apogee_consumer_groups_online', 'Consumer groups with a live member', broker.consumers.groupNames().length);
+  return `${lines.join('\n')}\n`;
+}
+
+/** GET /metrics (Prometheus) and GET /health on the admin HTTP port. */
+export function startMetricsServer(broker: Broker, port: number, host: string): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker));
+    } else if (req.method === 'GET' && req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const main = path.join(repoRoot, 'apps/server/src/main.ts');
+
+/** A free loopback port (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerPorts {
+  namesrvPort: number;
+  brokerPort: number;
+  httpPort: number;
+}
+
+export async function freePorts(): Promise<ServerPorts> {
+  return { namesrvPort: await freePort(), brokerPort: await freePort(), httpPort: await freePort() };
+}
+
+/** A running `apps/server` process started by a test. */
+export class ServerProcess {
+  private out = '';
+  readonly exited: Promise<number | null>;
+  readonly namesrvAddr: string;
+  readonly brokerAddr: string;
+  readonly httpAddr: string;
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly dataDir: string,
+    readonly ports: ServerPorts,
+  ) {
+    proc.stdout!.on('data', (d) => (this.out += d));
+    proc.stderr!.on('data', (d) => (this.out += d));
+    this.exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+    this.namesrvAddr = `127.0.0.1:${ports.namesrvPort}`;
+    this.brokerAddr = `127.0.0.1:${ports.brokerPort}`;
+    this.httpAddr = `127.0.0.1:${ports.httpPort}`;
+  }
+
+  /** Starts the server (without waiting); extra flags are appended. */
+  static spawn(dataDir: string, ports: ServerPorts, extra: string[] = []): ServerProcess {
+    const args = ['--import', 'tsx', main, '--data-dir', dataDir, '--namesrv-port', String(ports.namesrvPort), '--broker-port', String(ports.brokerPort), '--http-port', String(ports.httpPort), ...extra];
+    const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const s = new ServerProcess(proc, dataDir, ports);
+    running.add(s);
+    void s.exited.then(() => running.delete(s));
+    return s;
+  }
+
+  /** Starts the server and waits until it logs that it is ready. */
+  static async start(dataDir: string, ports?: ServerPorts, extra: string[] = []): Promise<ServerProcess> {
+    const s = ServerProcess.spawn(dataDir, ports ?? (await freePorts()), extra);
+    await s.waitForLog('apogee: ready');
+    return s;
+  }
+
+  get output(): string {
+    return this.out;
+  }
+
+  /** Structured log lines (pino JSON), skipping anything else. */
+  logs(): Array<Record<string, unknown>> {
+    return this.out.split('\n').flatMap((l) => {
+      try {
+        return l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async waitForLog(text: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.out.includes(text)) {
+      if (this.proc.exitCode !== null) throw new Error(`server exited (${this.proc.exitCode}) before logging ${JSON.stringify(text)}:\n${this.out}`);
+      if (Date.now() > deadline) throw new Error(`server did not log ${JSON.stringify(text)} within ${timeoutMs} ms:\n${this.out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGTERM and wait for the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.proc.exitCode === null) this.proc.kill('SIGTERM');
+    return this.exited;
+  }
+
+  /** SIGKILL (a crash) and wait for the process to be gone. */
+  async kill(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+const running = new Set<ServerProcess>();
+
+/** Kills every server this test file started that is still running (afterEach/afterAll). */
+export async function killAllStarted(): Promise<void> {
+  await Promise.all([...running].map((s) => s.kill()));
+}
+
+/** A fresh temporary data directory. */
+export function tempDataDir(prefix = 'apg-server-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}

@@ -1,0 +1,102 @@
+import type { Broker, Logger } from '@apogee/broker';
+import { RemotingServer, RequestCode } from '@apogee/remoting';
+import { ChannelTable } from './channel.js';
+import { errorResponse } from './error-response.js';
+import { NamesrvRegistrar } from './namesrv-registrar.js';
+import * as admin from './processors/admin-processor.js';
+import * as client from './processors/client-processor.js';
+import * as consumerManage from './processors/consumer-manage-processor.js';
+import type { Processor, ProcessorContext } from './processors/context.js';
+import { pullMessage } from './processors/pull-processor.js';
+import * as query from './processors/query-processor.js';
+import { sendMessage } from './processors/send-processor.js';
+
+export interface BrokerServiceOptions {
+  broker: Broker;
+  /** The address clients are told to connect to ("ip:port"); logged at start. */
+  advertisedAddr: string;
+  namesrvAddrs: string[];
+  logger: Logger;
+  /** Largest frame accepted. Default 16 MiB. */
+  maxFrameSize?: number;
+}
+
+const PROCESSORS: ReadonlyArray<[number, Processor]> = [
+  [RequestCode.SEND_MESSAGE, sendMessage],
+  [RequestCode.SEND_MESSAGE_V2, sendMessage],
+  [RequestCode.SEND_BATCH_MESSAGE, sendMessage],
+  [RequestCode.PULL_MESSAGE, pullMessage],
+  [RequestCode.LITE_PULL_MESSAGE, pullMessage],
+  [RequestCode.QUERY_CONSUMER_OFFSET, consumerManage.queryConsumerOffset],
+  [RequestCode.UPDATE_CONSUMER_OFFSET, consumerManage.updateConsumerOffset],
+  [RequestCode.GET_MAX_OFFSET, consumerManage.getMaxOffset],
+  [RequestCode.GET_MIN_OFFSET, consumerManage.getMinOffset],
+  [RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, consumerManage.searchOffsetByTimestamp],
+  [RequestCode.GET_EARLIEST_MSG_STORETIME, consumerManage.getEarliestMsgStoreTime],
+  [RequestCode.HEART_BEAT, client.heartbeat],
+  [RequestCode.UNREGISTER_CLIENT, client.unregisterClient],
+  [RequestCode.GET_CONSUMER_LIST_BY_GROUP, client.getConsumerListByGroup],
+  [RequestCode.LOCK_BATCH_MQ, client.lockBatchMq],
+  [RequestCode.UNLOCK_BATCH_MQ, client.unlockBatchMq],
+  [RequestCode.CONSUMER_SEND_MSG_BACK, client.consumerSendMsgBack],
+  [RequestCode.QUERY_MESSAGE, query.queryMessage],
+  [RequestCode.VIEW_MESSAGE_BY_ID, query.viewMessageById],
+  [RequestCode.UPDATE_AND_CREATE_TOPIC, admin.updateAndCreateTopic],
+  [RequestCode.DELETE_TOPIC_IN_BROKER, admin.deleteTopicInBroker],
+  [RequestCode.GET_ALL_TOPIC_CONFIG, admin.getAllTopicConfig],
+  [RequestCode.GET_TOPIC_STATS_INFO, admin.getTopicStatsInfo],
+  [RequestCode.GET_CONSUME_STATS, admin.getConsumeStats],
+  [RequestCode.GET_CONSUMER_CONNECTION_LIST, admin.getConsumerConnectionList],
+  [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, admin.queryTopicConsumeByWho],
+  [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, admin.updateAndCreateSubscriptionGroup],
+  [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, admin.getAllSubscriptionGroupConfig],
+  [RequestCode.DELETE_SUBSCRIPTIONGROUP, admin.deleteSubscriptionGroup],
+  [RequestCode.GET_BROKER_RUNTIME_INFO, admin.getBrokerRuntimeInfo],
+  [RequestCode.END_TRANSACTION, admin.endTransaction],
+];
+
+/**
+ * The broker's RocketMQ remoting endpoint: request processors over the engine, channel
+ * bookkeeping (a closed connection leaves its groups and lets go of held pulls), and NameServer
+ * registration. Unknown request codes get REQUEST_CODE_NOT_SUPPORTED from the transport.
+ */
+export class BrokerRemotingService {
+  private readonly server: RemotingServer;
+  private readonly channels: ChannelTable;
+  private readonly registrar: NamesrvRegistrar;
+
+  constructor(opts: BrokerServiceOptions) {
+    this.server = new RemotingServer({
+      errorResponse,
+      ...(opts.maxFrameSize === undefined ? {} : { maxFrameSize: opts.maxFrameSize }),
+      onConnectionError: (conn, err) => opts.logger.warn({ remote: conn.remote, err: err.message }, 'broker: connection closed on error'),
+    });
+    this.channels = new ChannelTable(this.server);
+    const ctx: ProcessorContext = { broker: opts.broker, server: this.server, channels: this.channels, brokerAddr: opts.advertisedAddr };
+    for (const [code, p] of PROCESSORS) this.server.register(code, (req, conn) => p(ctx, req, conn));
+    this.server.onConnectionClosed((conn) => {
+      const ch = this.channels.existing(conn);
+      if (!ch) return;
+      ch.markClosed();
+      opts.broker.channelClosed(ch);
+    });
+    this.registrar = new NamesrvRegistrar({ broker: opts.broker, namesrvAddrs: opts.namesrvAddrs, brokerAddr: opts.advertisedAddr, logger: opts.logger });
+  }
+
+  /** Listens, then registers with the NameServers. Returns the bound "host:port". */
+  async start(port: number, host: string): Promise<string> {
+    const a = await this.server.listen(port, host);
+    await this.registrar.start();
+    return `${a.address}:${a.port}`;
+  }
+
+  /** Registers with the NameServers now (tests, admin). */
+  register(): Promise<void> {
+    return this.registrar.registerAll();
+  }
+
+  async close(): Promise<void> {
+    await this.registrar.close();
+    await this.server.close();
+  }
+}

@@ -1,0 +1,61 @@
+import type { ClientChannel } from '@apogee/broker';
+import type { HostAddress } from '@apogee/message';
+import { type Connection, type RemotingServer, RequestCode, makeRequest } from '@apogee/remoting';
+
+let nextId = 1;
+
+/** A remoting connection as the engine's ClientChannel; one per connection, created lazily. */
+export class RemotingChannel implements ClientChannel {
+  readonly id = `remoting-${nextId++}`;
+  readonly remoteAddress: string;
+  /** The peer as a record's born host: IPv4 where possible (4.x clients decode only IPv4 hosts). */
+  readonly bornHost: HostAddress;
+  private readonly closing = new AbortController();
+  /** Aborted when the connection closes: held pulls let go at once. */
+  readonly closed: AbortSignal = this.closing.signal;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly server: RemotingServer,
+  ) {
+    this.remoteAddress = conn.remote;
+    this.bornHost = peerHost(conn.socket.remoteAddress, conn.socket.remotePort);
+  }
+
+  markClosed(): void {
+    this.closing.abort();
+  }
+
+  notifyConsumerIdsChanged(group: string): void {
+    if (this.conn.isClosed) return;
+    this.server.oneway(this.conn, makeRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, { extFields: { consumerGroup: group }, oneway: true }));
+  }
+}
+
+function peerHost(address: string | undefined, port: number | undefined): HostAddress {
+  let a = address ?? '127.0.0.1';
+  if (a.startsWith('::ffff:') && a.includes('.')) a = a.slice(7);
+  else if (a === '::1') a = '127.0.0.1';
+  return { address: a, port: port ?? 0 };
+}
+
+/** The channel of each connection, made on first use and forgotten when the connection closes. */
+export class ChannelTable {
+  private readonly channels = new WeakMap<Connection, RemotingChannel>();
+
+  constructor(private readonly server: RemotingServer) {}
+
+  of(conn: Connection): RemotingChannel {
+    let ch = this.channels.get(conn);
+    if (!ch) {
+      ch = new RemotingChannel(conn, this.server);
+      this.channels.set(conn, ch);
+    }
+    return ch;
+  }
+
+  /** The channel of a connection if one was ever made (for close handling). */
+  existing(conn: Connection): RemotingChannel | undefined {
+    return this.channels.get(conn);
+  }
+}

@@ -1,0 +1,40 @@
+import { parseSubscription, type Heartbeat, type Subscription, type ConsumeType, type MessageModel } from '@apogee/broker';
+import { javaStringHashCode } from '@apogee/message';
+
+const CONSUME_TYPES = new Set(['CONSUME_ACTIVELY', 'CONSUME_PASSIVELY', 'CONSUME_POP']);
+
+/** Parses a HeartbeatData body (facts §2.2); throws with a clear message when it is not one. */
+export function parseHeartbeat(body: Buffer | undefined): Heartbeat {
+  if (!body || body.length === 0) throw new Error('HEART_BEAT without a HeartbeatData body');
+  let doc: any;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new Error(`HeartbeatData is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || typeof doc.clientID !== 'string') throw new Error('HeartbeatData has no clientID');
+  const producers = Array.isArray(doc.producerDataSet) ? doc.producerDataSet : [];
+  const consumers = Array.isArray(doc.consumerDataSet) ? doc.consumerDataSet : [];
+  return {
+    clientId: doc.clientID,
+    producerGroups: producers.map((p: any) => String(p?.groupName ?? '')).filter((g: string) => g.length > 0),
+    consumers: consumers
+      .filter((c: any) => typeof c?.groupName === 'string' && c.groupName.length > 0)
+      .map((c: any) => ({
+        group: c.groupName as string,
+        consumeType: (CONSUME_TYPES.has(c.consumeType) ? c.consumeType : 'CONSUME_PASSIVELY') as ConsumeType,
+        messageModel: (c.messageModel === 'BROADCASTING' ? 'BROADCASTING' : 'CLUSTERING') as MessageModel,
+        consumeFromWhere: typeof c.consumeFromWhere === 'string' ? c.consumeFromWhere : 'CONSUME_FROM_LAST_OFFSET',
+        subscriptions: (Array.isArray(c.subscriptionDataSet) ? c.subscriptionDataSet : []).filter((s: any) => typeof s?.topic === 'string').map(subscriptionOf),
+      })),
+  };
+}
+
+/** A heartbeat's SubscriptionData; SQL92 expressions are kept as given (pulls then explain they are unsupported). */
+function subscriptionOf(s: any): Subscription {
+  const subVersion = Number(s.subVersion) || Date.now();
+  const type = typeof s.expressionType === 'string' ? s.expressionType.toUpperCase() : 'TAG';
+  if (type === 'TAG') return parseSubscription(s.topic, typeof s.subString === 'string' ? s.subString : '*', 'TAG', subVersion);
+  const tagsSet: string[] = Array.isArray(s.tagsSet) ? s.tagsSet.map(String) : [];
+  return { topic: s.topic, subString: String(s.subString ?? ''), expressionType: 'SQL92', tagsSet, codeSet: tagsSet.map(javaStringHashCode), subVersion };
+}

@@ -1,0 +1,41 @@
+import type { PullKind, PullRequest } from '@apogee/broker';
+import { ResponseCode, optionalInt, optionalLong, optionalString, requireInt, requireLong, requireString, responseTo } from '@apogee/remoting';
+import type { Processor } from './context.js';
+
+const CODE_OF: Record<PullKind, number> = {
+  FOUND: ResponseCode.SUCCESS,
+  NOT_FOUND: ResponseCode.PULL_NOT_FOUND,
+  RETRY_IMMEDIATELY: ResponseCode.PULL_RETRY_IMMEDIATELY,
+  OFFSET_MOVED: ResponseCode.PULL_OFFSET_MOVED,
+};
+
+/** PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361): long-polled, body = stored records back to back. */
+export const pullMessage: Processor = async (ctx, req, conn) => {
+  const e = req.extFields;
+  const pull: PullRequest = {
+    group: requireString(e, 'consumerGroup'),
+    topic: requireString(e, 'topic'),
+    queueId: requireInt(e, 'queueId'),
+    offset: requireLong(e, 'queueOffset'),
+    maxMsgNums: requireInt(e, 'maxMsgNums'),
+    sysFlag: requireInt(e, 'sysFlag'),
+    commitOffset: requireLong(e, 'commitOffset'),
+    suspendTimeoutMs: requireLong(e, 'suspendTimeoutMillis'),
+  };
+  const subscription = optionalString(e, 'subscription');
+  if (subscription !== undefined) pull.subscription = subscription;
+  const expressionType = optionalString(e, 'expressionType');
+  if (expressionType !== undefined) pull.expressionType = expressionType;
+  const maxMsgBytes = optionalInt(e, 'maxMsgBytes');
+  if (maxMsgBytes !== undefined) pull.maxMsgBytes = maxMsgBytes;
+  void optionalLong(e, 'subVersion');
+  const out = await ctx.broker.puller.pull(pull, ctx.channels.of(conn).closed);
+  const ext = {
+    suggestWhichBrokerId: '0',
+    nextBeginOffset: String(out.nextBeginOffset),
+    minOffset: String(out.minOffset),
+    maxOffset: String(out.maxOffset),
+  };
+  const body = out.kind === 'FOUND' ? (out.messages.length === 1 ? out.messages[0]!.record : Buffer.concat(out.messages.map((m) => m.record))) : undefined;
+  return responseTo(req, CODE_OF[out.kind], out.storeStatus, ext, body);
+};

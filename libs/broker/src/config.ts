@@ -1,0 +1,60 @@
+/** Broker engine settings. Every field has a production default (RocketMQ 4's where one exists). */
+export interface BrokerConfig {
+  /** Name this broker registers under (RocketMQ brokerName). Default "broker-a". */
+  brokerName: string;
+  /** Cluster name (RocketMQ brokerClusterName). Default "DefaultCluster". */
+  clusterName: string;
+  /** Create unknown topics on first send from the default topic TBW102. Default true. */
+  autoCreateTopicEnable: boolean;
+  /** Create unknown consumer groups on first use. Default true. */
+  autoCreateSubscriptionGroup: boolean;
+  /** Queues of the default topic TBW102, the ceiling for auto-created topics. Default 8. */
+  defaultTopicQueueNums: number;
+  /** Hold PULL_NOT_FOUND pulls until a message arrives or the client's suspend time ends. Default true. */
+  longPollingEnable: boolean;
+  /** Hold time when long polling is off. Default 1,000 ms. */
+  shortPollingTimeMills: number;
+  /** Most messages one pull returns. Default 32. */
+  maxPullMsgNums: number;
+  /** Most record bytes one pull returns. Default 256 KiB. */
+  maxPullBytes: number;
+  /** Delay levels, RocketMQ's messageDelayLevel syntax. */
+  messageDelayLevel: string;
+  /** Default max reconsume times of a group (retryMaxTimes). Default 16. */
+  defaultRetryMaxTimes: number;
+  /** A client not heard from for this long is dropped. Default 120 s. */
+  channelExpiredTimeoutMs: number;
+  /** A queue lock not renewed for this long is free. Default 60 s. */
+  rebalanceLockMaxLiveTimeMs: number;
+  /**
+   * Refuse sends while the oldest store write in flight has waited longer than this (flow control;
+   * RocketMQ's waitTimeMillsInSendQueue). Default 1,000 ms.
+   */
+  maxPutWaitMs: number;
+  /** Refuse sends while this many store writes are in flight. Default 20,000. */
+  maxPutsInFlight: number;
+}
+
+export const BROKER_DEFAULTS: BrokerConfig = {
+  brokerName: 'broker-a',
+  clusterName: 'DefaultCluster',
+  autoCreateTopicEnable: true,
+  autoCreateSubscriptionGroup: true,
+  defaultTopicQueueNums: 8,
+  longPollingEnable: true,
+  shortPollingTimeMills: 1000,
+  maxPullMsgNums: 32,
+  maxPullBytes: 256 * 1024,
+  messageDelayLevel: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
+  defaultRetryMaxTimes: 16,
+  channelExpiredTimeoutMs: 120_000,
+  rebalanceLockMaxLiveTimeMs: 60_000,
+  maxPutWaitMs: 1000,
+  maxPutsInFlight: 20_000,
+};
+
+export function resolveBrokerConfig(partial: Partial<BrokerConfig> = {}): BrokerConfig {
+  const cfg = { ...BROKER_DEFAULTS };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (cfg as Record<string, unknown>)[k] = v;
+  return cfg;
+}

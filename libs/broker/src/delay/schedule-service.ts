@@ -1,0 +1,154 @@
+import { PropertyKey, decodeRecord } from '@apogee/message';
+import type { MessageStore, PutMessage } from '@apogee/store';
+import type { Logger } from '../logger.js';
+import type { BrokerMetrics } from '../metrics.js';
+import { SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC } from '../topic/system-topics.js';
+
+type Put = (puts: PutMessage[]) => Promise<unknown>;
+
+/**
+ * Delivers delayed messages (RocketMQ ScheduleMessageService). Each delay level is one queue of
+ * SCHEDULE_TOPIC_XXXX; as every message of a level waits the same time, each queue is due in
+ * store order, so a level needs one timer for its head. Progress is the consumer offset of
+ * SCHEDULE_CONSUMER, committed after the re-put: a crash re-delivers (at least once), never loses.
+ */
+export class ScheduleService {
+  private readonly levels: LevelWorker[];
+
+  constructor(store: MessageStore, delayLevels: readonly number[], put: Put, metrics: BrokerMetrics, log: Logger, now: () => number = Date.now) {
+    this.levels = delayLevels.map((delayMs, i) => new LevelWorker(store, i, delayMs, put, metrics, log, now));
+  }
+
+  start(): void {
+    for (const l of this.levels) l.start();
+  }
+
+  stop(): void {
+    for (const l of this.levels) l.stop();
+  }
+
+  /** Offsets per level, for admin (RocketMQ delayOffset.json). */
+  offsets(): Record<number, number> {
+    return Object.fromEntries(this.levels.map((l) => [l.queueId + 1, l.offset]));
+  }
+}
+
+class LevelWorker {
+  offset = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private running = false;
+  private stopped = true;
+  private failures = 0;
+
+  constructor(
+    private readonly store: MessageStore,
+    readonly queueId: number,
+    private readonly delayMs: number,
+    private readonly put: Put,
+    private readonly metrics: BrokerMetrics,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.offset = this.store.getConsumerOffset(SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC, this.queueId) ?? this.store.getMinOffset(SCHEDULE_TOPIC, this.queueId);
+    this.unsubscribe = this.store.onArrival(SCHEDULE_TOPIC, this.queueId, () => {
+      if (!this.timer) this.kick();
+    });
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.run().then(
+      (waitMs) => {
+        this.running = false;
+        this.failures = 0;
+        this.schedule(waitMs);
+      },
+      (err: unknown) => {
+        this.running = false;
+        this.failures++;
+        this.log.warn({ err: (err as Error).message, level: this.queueId + 1 }, 'broker: delayed delivery failed; retrying');
+        this.schedule(Math.min(30_000, 100 * 2 ** Math.min(this.failures, 8)));
+      },
+    );
+  }
+
+  private schedule(waitMs: number | null): void {
+    if (this.stopped || waitMs === null) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.kick();
+    }, waitMs);
+    this.timer.unref();
+  }
+
+  /** Delivers what is due; returns ms until the next head is due, or null when the level is empty. */
+  private async run(): Promise<number | null> {
+    for (;;) {
+      const r = await this.store.get(SCHEDULE_TOPIC, this.queueId, this.offset, 32);
+      if (r.status === 'NO_MESSAGE_IN_QUEUE' || r.status === 'OFFSET_OVERFLOW_ONE') return null;
+      if (r.status !== 'FOUND') {
+        // Expired or unreadable entries: skip to where the store says reading continues.
+        if (r.nextOffset === this.offset) return null;
+        this.offset = r.nextOffset;
+        continue;
+      }
+      const due: PutMessage[] = [];
+      let next = this.offset;
+      let waitMs: number | null = null;
+      for (const m of r.messages) {
+        const deliverAt = m.storeTimestamp + this.delayMs;
+        const left = deliverAt - this.now();
+        if (left > 0) {
+          waitMs = left;
+          break;
+        }
+        due.push(restore(m.record));
+        next = m.queueOffset + 1;
+      }
+      for (const p of due) await this.put([p]);
+      this.metrics.delayedDelivered += due.length;
+      if (next !== this.offset) {
+        this.offset = next;
+        await this.store.commitOffset(SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC, this.queueId, next);
+      }
+      if (waitMs !== null) return waitMs;
+      if (r.messages.length === 0) return null;
+    }
+  }
+}
+
+/** The message as it goes back to its real topic and queue: DELAY removed, REAL_* kept (as RocketMQ). */
+function restore(record: Buffer): PutMessage {
+  const m = decodeRecord(record);
+  const props = m.properties;
+  const topic = props.get(PropertyKey.REAL_TOPIC) ?? m.topic;
+  const queueId = Number(props.get(PropertyKey.REAL_QUEUE_ID) ?? 0);
+  props.delete(PropertyKey.DELAY_TIME_LEVEL);
+  props.delete(PropertyKey.CRC32);
+  return {
+    topic,
+    queueId: Number.isInteger(queueId) && queueId >= 0 ? queueId : 0,
+    body: m.body,
+    flag: m.flag,
+    properties: props,
+    // Host-kind bits are recomputed by the store from the hosts given.
+    sysFlag: m.sysFlag & ~0x30,
+    bornTimestamp: m.bornTimestamp,
+    bornHost: m.bornHost,
+    reconsumeTimes: m.reconsumeTimes,
+  };
+}

@@ -1,0 +1,18 @@
+export * from './broker.js';
+export * from './config.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './metrics.js';
+export type { ClientChannel } from './client/client-channel.js';
+export * from './client/consumer-registry.js';
+export * from './client/producer-registry.js';
+export * from './client/queue-locks.js';
+export * from './filter/tag-filter.js';
+export * from './group/group-manager.js';
+export * from './pull/pull-types.js';
+export * from './send/send-types.js';
+export type { SendBackRequest, SendBackResult } from './send/send-back-service.js';
+export * from './topic/perm.js';
+export * from './topic/system-topics.js';
+export { TopicManager, checkTopicName, MAX_QUEUE_NUMS, type DataVersion } from './topic/topic-manager.js';
+export { parseDelayLevels } from './delay/delay-levels.js';

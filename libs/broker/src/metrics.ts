@@ -1,0 +1,28 @@
+/** Why a send was refused; each has a counter so "broker busy" is never unexplained. */
+export type RefusalReason = 'FLOW_CONTROL_WAIT' | 'FLOW_CONTROL_IN_FLIGHT' | 'DISK_FULL' | 'WRITE_BACKLOG' | 'WRITE_FAILED' | 'STORE_CLOSED';
+
+/** Engine counters, read by the server's metrics endpoint. */
+export class BrokerMetrics {
+  sendRequests = 0;
+  sendMessages = 0;
+  sendBytes = 0;
+  sendFailures = 0;
+  pullRequests = 0;
+  pullMessages = 0;
+  pullBytes = 0;
+  pullHeld = 0;
+  pullsWaiting = 0;
+  sendBacks = 0;
+  deadLettered = 0;
+  delayedScheduled = 0;
+  delayedDelivered = 0;
+  putsInFlight = 0;
+  readonly refusals: Record<RefusalReason, number> = {
+    FLOW_CONTROL_WAIT: 0,
+    FLOW_CONTROL_IN_FLIGHT: 0,
+    DISK_FULL: 0,
+    WRITE_BACKLOG: 0,
+    WRITE_FAILED: 0,
+    STORE_CLOSED: 0,
+  };
+}

@@ -1,0 +1,95 @@
+import type { GetStatus, MessageStore, MessageFilter } from '@apogee/store';
+import type { ConsumerRegistry } from '../client/consumer-registry.js';
+import type { BrokerConfig } from '../config.js';
+import { BrokerError } from '../errors.js';
+import { parseSubscription, tagFilterOf } from '../filter/tag-filter.js';
+import type { GroupManager } from '../group/group-manager.js';
+import type { BrokerMetrics } from '../metrics.js';
+import { isReadable } from '../topic/perm.js';
+import { RETRY_GROUP_TOPIC_PREFIX, isRetryTopic } from '../topic/system-topics.js';
+import type { TopicManager } from '../topic/topic-manager.js';
+import { waitForArrival } from './arrival-waiter.js';
+import { PullFlag, type PullKind, type PullOutcome, type PullRequest } from './pull-types.js';
+
+/** Longest a pull is ever held, whatever the client asks. */
+const MAX_HOLD_MS = 60_000;
+
+const KIND_OF: Record<GetStatus, (offset: number) => PullKind> = {
+  FOUND: () => 'FOUND',
+  NO_MATCHED_MESSAGE: () => 'RETRY_IMMEDIATELY',
+  NO_MESSAGE_IN_QUEUE: (offset) => (offset === 0 ? 'NOT_FOUND' : 'OFFSET_MOVED'),
+  OFFSET_TOO_SMALL: () => 'OFFSET_MOVED',
+  OFFSET_OVERFLOW_ONE: () => 'NOT_FOUND',
+  OFFSET_OVERFLOW_BADLY: () => 'OFFSET_MOVED',
+  OFFSET_FOUND_NULL: () => 'NOT_FOUND',
+};
+
+/**
+ * The pull path (RocketMQ PullMessageProcessor + PullRequestHoldService): checks, tag filter,
+ * offset commit piggy-backed on the pull, and long polling woken by the store's arrival
+ * notifications — a held pull costs a listener and a timer, never a poll loop.
+ */
+export class PullService {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly topics: TopicManager,
+    private readonly groups: GroupManager,
+    private readonly consumers: ConsumerRegistry,
+    private readonly cfg: BrokerConfig,
+    private readonly metrics: BrokerMetrics,
+  ) {}
+
+  async pull(req: PullRequest, signal?: AbortSignal): Promise<PullOutcome> {
+    this.metrics.pullRequests++;
+    // A new group's retry topic may be pulled before its first heartbeat created it.
+    if (isRetryTopic(req.topic) && !this.topics.get(req.topic)) await this.topics.ensureRetryTopic(req.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length));
+    const filter = this.check(req);
+    if ((req.sysFlag & PullFlag.COMMIT_OFFSET) !== 0 && req.commitOffset !== undefined && req.commitOffset >= 0) {
+      void this.store.commitOffset(req.group, req.topic, req.queueId, req.commitOffset).catch(() => {});
+    }
+    const first = await this.read(req, filter);
+    if (first.kind !== 'NOT_FOUND' || first.storeStatus === 'OFFSET_FOUND_NULL' || (req.sysFlag & PullFlag.SUSPEND) === 0) return first;
+    const hold = Math.min(MAX_HOLD_MS, this.cfg.longPollingEnable ? req.suspendTimeoutMs : this.cfg.shortPollingTimeMills);
+    if (!(hold > 0) || signal?.aborted) return first;
+    this.metrics.pullHeld++;
+    this.metrics.pullsWaiting++;
+    try {
+      await waitForArrival(this.store, req.topic, req.queueId, req.offset, hold, signal);
+    } finally {
+      this.metrics.pullsWaiting--;
+    }
+    return this.read(req, filter);
+  }
+
+  /** Validates the request; returns the filter to apply. */
+  private check(req: PullRequest): MessageFilter | undefined {
+    const group = this.groups.getOrCreate(req.group);
+    if (!group.consumeEnable) throw new BrokerError('NO_PERMISSION', `consumer group ${req.group} is disabled (consumeEnable=false)`);
+    const topic = this.topics.get(req.topic);
+    if (!topic) throw new BrokerError('TOPIC_NOT_EXIST', `topic ${req.topic} does not exist`);
+    if (!isReadable(topic.perm)) throw new BrokerError('NO_PERMISSION', `topic ${req.topic} is not readable (perm ${topic.perm})`);
+    if (!Number.isInteger(req.queueId) || req.queueId < 0 || req.queueId >= topic.readQueueNums) {
+      throw new BrokerError('INVALID_PARAMETER', `queueId ${req.queueId} is out of range: topic ${req.topic} has ${topic.readQueueNums} readable queues`);
+    }
+    if (!Number.isSafeInteger(req.offset) || req.offset < 0) throw new BrokerError('INVALID_PARAMETER', `queueOffset ${req.offset} is not a non-negative integer`);
+    if ((req.sysFlag & PullFlag.SUBSCRIPTION) !== 0) {
+      return tagFilterOf(parseSubscription(req.topic, req.subscription, req.expressionType));
+    }
+    const sub = this.consumers.findSubscription(req.group, req.topic);
+    if (!sub) throw new BrokerError('SUBSCRIPTION_NOT_EXIST', `consumer group ${req.group} has no live subscription to ${req.topic}; send a heartbeat first or pull with the SUBSCRIPTION flag`);
+    if (sub.expressionType !== 'TAG') throw new BrokerError('SUBSCRIPTION_PARSE_FAILED', `${sub.expressionType} filtering is not supported by this broker (enablePropertyFilter=false); subscribe with a TAG expression`);
+    return tagFilterOf(sub);
+  }
+
+  private async read(req: PullRequest, filter: MessageFilter | undefined): Promise<PullOutcome> {
+    const max = Math.max(1, Math.min(req.maxMsgNums > 0 ? req.maxMsgNums : this.cfg.maxPullMsgNums, this.cfg.maxPullMsgNums));
+    const maxBytes = Math.min(req.maxMsgBytes && req.maxMsgBytes > 0 ? req.maxMsgBytes : this.cfg.maxPullBytes, this.cfg.maxPullBytes);
+    const r = await this.store.get(req.topic, req.queueId, req.offset, max, filter ? { maxBytes, filter } : { maxBytes });
+    const kind = KIND_OF[r.status](req.offset);
+    if (kind === 'FOUND') {
+      this.metrics.pullMessages += r.messages.length;
+      for (const m of r.messages) this.metrics.pullBytes += m.record.length;
+    }
+    return { kind, storeStatus: r.status, nextBeginOffset: r.nextOffset, minOffset: r.minOffset, maxOffset: r.maxOffset, messages: r.messages };
+  }
+}

@@ -1,0 +1,167 @@
+import { PropertyKey, isLmqName } from '@apogee/message';
+import { MessageTooLargeError, IllegalPutError, StoreUnavailableError, type MessageStore, type PutMessage, type PutResult, type TopicConfig } from '@apogee/store';
+import type { BrokerConfig } from '../config.js';
+import { BrokerError } from '../errors.js';
+import type { GroupManager } from '../group/group-manager.js';
+import type { BrokerMetrics } from '../metrics.js';
+import { isWriteable } from '../topic/perm.js';
+import { DEFAULT_TOPIC, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX, isNotSendableTopic, isDlqTopic, isRetryTopic } from '../topic/system-topics.js';
+import { checkTopicName, type TopicManager } from '../topic/topic-manager.js';
+import { applyDelayLevel } from './delay-routing.js';
+import type { FlowControl } from './flow-control.js';
+import type { SendBatchRequest, SendRequest, SendResult } from './send-types.js';
+
+/** Transaction type bits of sysFlag (prepared = 0x4). */
+const TRANSACTION_MASK = 0xc;
+const TRANSACTION_PREPARED = 0x4;
+
+/**
+ * The send path (RocketMQ SendMessageProcessor): name and permission checks, topic
+ * auto-creation, queue choice, retry-topic overflow into the DLQ, delay levels, flow control,
+ * then one store put.
+ */
+export class SendService {
+  private roundRobin = 0;
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly topics: TopicManager,
+    private readonly groups: GroupManager,
+    private readonly cfg: BrokerConfig,
+    private readonly delayLevels: readonly number[],
+    private readonly flow: FlowControl,
+    private readonly metrics: BrokerMetrics,
+    private readonly clusterName: string,
+  ) {}
+
+  async send(req: SendRequest): Promise<SendResult> {
+    this.metrics.sendRequests++;
+    const target = await this.resolveTarget(req);
+    const props = req.properties;
+    this.route(req, target, props);
+    const put: PutMessage = {
+      topic: target.topic,
+      queueId: target.queueId,
+      body: req.body,
+      flag: req.flag ?? 0,
+      properties: props,
+      sysFlag: req.sysFlag ?? 0,
+      bornTimestamp: req.bornTimestamp ?? Date.now(),
+      reconsumeTimes: req.reconsumeTimes ?? 0,
+    };
+    if (req.bornHost) put.bornHost = req.bornHost;
+    const [r] = await this.put([put]);
+    return { topic: target.topic, queueId: target.queueId, queueOffset: r!.queueOffset, msgIds: [r!.msgId], commitLogOffsets: [r!.commitLogOffset], uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)] };
+  }
+
+  /** Stores a batch contiguously in one queue (consecutive offsets). Delay and retry topics are not allowed. */
+  async sendBatch(req: SendBatchRequest): Promise<SendResult> {
+    this.metrics.sendRequests++;
+    if (req.items.length === 0) throw new BrokerError('MESSAGE_ILLEGAL', 'the batch holds no message');
+    if (isRetryTopic(req.topic)) throw new BrokerError('MESSAGE_ILLEGAL', 'batches cannot be sent to retry topics');
+    const target = await this.resolveTarget({ ...req, body: Buffer.alloc(0) });
+    const puts: PutMessage[] = req.items.map((item) => {
+      if (item.properties.has(PropertyKey.DELAY_TIME_LEVEL) && Number(item.properties.get(PropertyKey.DELAY_TIME_LEVEL)) > 0) {
+        throw new BrokerError('MESSAGE_ILLEGAL', 'delayed messages cannot be sent in a batch');
+      }
+      const props = new Map(req.properties);
+      for (const [k, v] of item.properties) props.set(k, v);
+      props.set(PropertyKey.CLUSTER, this.clusterName);
+      const p: PutMessage = { topic: target.topic, queueId: target.queueId, body: item.body, flag: item.flag, properties: props, sysFlag: req.sysFlag ?? 0, bornTimestamp: req.bornTimestamp ?? Date.now(), reconsumeTimes: req.reconsumeTimes ?? 0 };
+      if (req.bornHost) p.bornHost = req.bornHost;
+      return p;
+    });
+    const results = await this.put(puts);
+    return {
+      topic: target.topic,
+      queueId: target.queueId,
+      queueOffset: results[0]!.queueOffset,
+      msgIds: results.map((r) => r.msgId),
+      commitLogOffsets: results.map((r) => r.commitLogOffset),
+      uniqKeys: puts.map((p) => (p.properties as Map<string, string>).get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)),
+    };
+  }
+
+  /** Stores puts (already routed) under flow control, mapping store errors to broker errors. */
+  async put(puts: PutMessage[]): Promise<PutResult[]> {
+    const ticket = this.flow.admit();
+    try {
+      const results = puts.length === 1 ? [await this.store.put(puts[0]!)] : await this.store.putBatch(puts);
+      this.metrics.sendMessages += puts.length;
+      for (const p of puts) this.metrics.sendBytes += p.body.length;
+      return results;
+    } catch (err) {
+      this.metrics.sendFailures++;
+      throw this.mapStoreError(err);
+    } finally {
+      this.flow.done(ticket);
+    }
+  }
+
+  /** Topic and queue a request goes to, with the topic checks of RocketMQ's msgCheck. */
+  private async resolveTarget(req: SendRequest): Promise<{ topic: string; queueId: number; config: TopicConfig }> {
+    const topic = req.topic;
+    checkTopicName(topic);
+    if (isLmqName(topic)) throw new BrokerError('NO_PERMISSION', `${topic} is an LMQ; LMQs are written through INNER_MULTI_DISPATCH of a message to a normal topic`);
+    if (isNotSendableTopic(topic)) throw new BrokerError('NO_PERMISSION', `sending to the system topic ${topic} is forbidden`);
+    const sysFlag = req.sysFlag ?? 0;
+    if ((sysFlag & TRANSACTION_MASK) === TRANSACTION_PREPARED || req.properties.get(PropertyKey.TRANSACTION_PREPARED) === 'true') {
+      throw new BrokerError('NO_PERMISSION', 'transactional (half) messages are not supported by this broker yet; send a normal message');
+    }
+    let config: TopicConfig;
+    if (isRetryTopic(topic)) {
+      const group = topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
+      this.groups.getOrCreate(group);
+      config = await this.topics.ensureRetryTopic(group);
+    } else if (isDlqTopic(topic)) {
+      config = await this.topics.ensureDlqTopic(topic.slice(DLQ_GROUP_TOPIC_PREFIX.length));
+    } else {
+      config = await this.topics.getOrAutoCreate(topic, req.defaultTopic || DEFAULT_TOPIC, req.defaultTopicQueueNums ?? this.cfg.defaultTopicQueueNums);
+    }
+    if (!isWriteable(config.perm)) throw new BrokerError('NO_PERMISSION', `topic ${topic} is not writeable (perm ${config.perm})`);
+    if (config.writeQueueNums <= 0) throw new BrokerError('NO_PERMISSION', `topic ${topic} has no writeable queue`);
+    let queueId = req.queueId;
+    if (!Number.isInteger(queueId) || queueId < 0) queueId = this.roundRobin++ % config.writeQueueNums;
+    else if (queueId >= config.writeQueueNums) {
+      throw new BrokerError('INVALID_PARAMETER', `queueId ${queueId} is out of range: topic ${topic} has ${config.writeQueueNums} writeable queues`);
+    }
+    return { topic, queueId, config };
+  }
+
+  /**
+   * Retry topics past max reconsume times go to the DLQ; DELAY levels go to the schedule topic;
+   * every message gets CLUSTER. Mutates `target` and `props`.
+   */
+  private route(req: SendRequest, target: { topic: string; queueId: number }, props: Map<string, string>): void {
+    props.set(PropertyKey.CLUSTER, this.clusterName);
+    if (isRetryTopic(target.topic)) {
+      const group = target.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
+      const max = req.maxReconsumeTimes ?? this.groups.getOrCreate(group).retryMaxTimes;
+      if ((req.reconsumeTimes ?? 0) > max) {
+        target.topic = DLQ_GROUP_TOPIC_PREFIX + group;
+        target.queueId = 0;
+        props.delete(PropertyKey.DELAY_TIME_LEVEL);
+        this.metrics.deadLettered++;
+        // The DLQ topic must exist to be routable for inspection.
+        void this.topics.ensureDlqTopic(group).catch(() => {});
+        return;
+      }
+    }
+    if (applyDelayLevel(target, props, Number(props.get(PropertyKey.DELAY_TIME_LEVEL) ?? 0), this.delayLevels.length)) this.metrics.delayedScheduled++;
+  }
+
+  private mapStoreError(err: unknown): unknown {
+    if (err instanceof BrokerError) return err;
+    if (err instanceof MessageTooLargeError) return new BrokerError('MESSAGE_ILLEGAL', stripCode(err.message), { cause: err });
+    if (err instanceof IllegalPutError) return new BrokerError('MESSAGE_ILLEGAL', stripCode(err.message), { cause: err });
+    if (err instanceof StoreUnavailableError) {
+      const reason = err.reason === 'CLOSED' ? 'STORE_CLOSED' : err.reason;
+      this.metrics.refusals[reason]++;
+      const kind = err.reason === 'WRITE_BACKLOG' ? 'SYSTEM_BUSY' : 'SERVICE_NOT_AVAILABLE';
+      return new BrokerError(kind, `[${reason}] ${stripCode(err.message)}`, { cause: err });
+    }
+    return err;
+  }
+}
+
+const stripCode = (m: string): string => m.replace(/^APG_[A-Z_]+: /, '');

@@ -1,0 +1,156 @@
+import { IllegalNameError, isLmqName, validateTopicName } from '@apogee/message';
+import type { MessageStore, TopicConfig } from '@apogee/store';
+import type { BrokerConfig } from '../config.js';
+import { BrokerError } from '../errors.js';
+import { Perm, isInheritable } from './perm.js';
+import { DEFAULT_TOPIC, SCHEDULE_TOPIC, dlqTopicOf, retryTopicOf } from './system-topics.js';
+
+/** Most queues a topic may have; a sanity bound against typos such as 100000. */
+export const MAX_QUEUE_NUMS = 1024;
+
+/** RocketMQ DataVersion: changes whenever the topic table does, so NameServers notice. */
+export interface DataVersion {
+  stateVersion: number;
+  timestamp: number;
+  counter: number;
+}
+
+const LMQ_CONFIG = (name: string): TopicConfig => ({
+  topicName: name,
+  readQueueNums: 1,
+  writeQueueNums: 1,
+  perm: Perm.READ | Perm.WRITE,
+  topicFilterType: 'SINGLE_TAG',
+  topicSysFlag: 0,
+  order: false,
+  attributes: {},
+});
+
+function newConfig(topicName: string, queues: number, perm: number, order = false): TopicConfig {
+  return { topicName, readQueueNums: queues, writeQueueNums: queues, perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order, attributes: {} };
+}
+
+/**
+ * Topic configs, persisted in the store. LMQs have no config of their own: every `%LMQ%` name
+ * is a one-queue read-write topic (RocketMQ fakes it the same way), so millions of them cost nothing.
+ */
+export class TopicManager {
+  private readonly listeners: Array<(topic: string) => void> = [];
+  readonly dataVersion: DataVersion = { stateVersion: 0, timestamp: Date.now(), counter: 0 };
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly cfg: BrokerConfig,
+  ) {}
+
+  /** Creates the system topics this broker needs (TBW102 reflects autoCreateTopicEnable). */
+  async init(): Promise<void> {
+    const defaultPerm = Perm.READ | Perm.WRITE | (this.cfg.autoCreateTopicEnable ? Perm.INHERIT : 0);
+    const tbw = this.store.getTopicConfig(DEFAULT_TOPIC);
+    if (!tbw || tbw.perm !== defaultPerm || tbw.writeQueueNums !== this.cfg.defaultTopicQueueNums) {
+      await this.store.putTopicConfig(newConfig(DEFAULT_TOPIC, this.cfg.defaultTopicQueueNums, defaultPerm));
+    }
+  }
+
+  /** Called with the topic name after every create, update or delete. */
+  onChange(fn: (topic: string) => void): void {
+    this.listeners.push(fn);
+  }
+
+  get(topic: string): TopicConfig | undefined {
+    if (isLmqName(topic)) return LMQ_CONFIG(topic);
+    return this.store.getTopicConfig(topic);
+  }
+
+  list(): TopicConfig[] {
+    return this.store.listTopicConfigs();
+  }
+
+  /** Creates or replaces a topic (admin UPDATE_AND_CREATE_TOPIC). */
+  async createOrUpdate(config: TopicConfig): Promise<TopicConfig> {
+    checkTopicName(config.topicName);
+    if (isLmqName(config.topicName)) throw new BrokerError('INVALID_PARAMETER', `${config.topicName} is an LMQ; LMQs need no topic config`);
+    if (config.topicName === SCHEDULE_TOPIC) throw new BrokerError('NO_PERMISSION', `${SCHEDULE_TOPIC} is a system topic`);
+    for (const k of ['readQueueNums', 'writeQueueNums'] as const) {
+      const n = config[k];
+      if (!Number.isInteger(n) || n < 0 || n > MAX_QUEUE_NUMS) throw new BrokerError('INVALID_PARAMETER', `${k} ${n} is outside 0..${MAX_QUEUE_NUMS}`);
+    }
+    if (!Number.isInteger(config.perm) || config.perm < 0 || config.perm > 15) throw new BrokerError('INVALID_PARAMETER', `perm ${config.perm} is not a RocketMQ permission (0..15)`);
+    await this.store.putTopicConfig(config);
+    this.changed(config.topicName);
+    return config;
+  }
+
+  /**
+   * The config of a topic a producer sends to, creating it from the default topic when that is
+   * allowed (RocketMQ createTopicInSendMessageMethod). Throws TOPIC_NOT_EXIST otherwise.
+   */
+  async getOrAutoCreate(topic: string, defaultTopic: string, defaultQueueNums: number): Promise<TopicConfig> {
+    const existing = this.get(topic);
+    if (existing) return existing;
+    const def = this.store.getTopicConfig(defaultTopic);
+    if (!def || !isInheritable(def.perm) || !this.cfg.autoCreateTopicEnable) {
+      throw new BrokerError('TOPIC_NOT_EXIST', `topic ${topic} does not exist and auto-creation is ${this.cfg.autoCreateTopicEnable ? `not allowed from ${defaultTopic}` : 'disabled (autoCreateTopicEnable=false)'}; create it first`);
+    }
+    const queues = Math.max(1, Math.min(defaultQueueNums > 0 ? defaultQueueNums : def.writeQueueNums, def.writeQueueNums));
+    return this.createInternal(newConfig(topic, queues, def.perm & ~Perm.INHERIT));
+  }
+
+  /** `%RETRY%<group>`: one queue, read-write; created on heartbeat and send-back. */
+  ensureRetryTopic(group: string): Promise<TopicConfig> {
+    return this.ensure(retryTopicOf(group), 1, Perm.READ | Perm.WRITE);
+  }
+
+  /** `%DLQ%<group>`: one queue; readable so operators can inspect and re-send. */
+  ensureDlqTopic(group: string): Promise<TopicConfig> {
+    return this.ensure(dlqTopicOf(group), 1, Perm.READ | Perm.WRITE);
+  }
+
+  async delete(topic: string): Promise<boolean> {
+    if (!this.store.getTopicConfig(topic)) return false;
+    if (topic === DEFAULT_TOPIC) throw new BrokerError('NO_PERMISSION', `${DEFAULT_TOPIC} is the default topic and cannot be deleted`);
+    await this.store.deleteTopicConfig(topic);
+    this.changed(topic);
+    return true;
+  }
+
+  private async ensure(topic: string, queues: number, perm: number): Promise<TopicConfig> {
+    return this.get(topic) ?? this.createInternal(newConfig(topic, queues, perm));
+  }
+
+  private readonly creating = new Map<string, Promise<TopicConfig>>();
+
+  /** Concurrent first sends to one new topic create it once. */
+  private createInternal(config: TopicConfig): Promise<TopicConfig> {
+    let p = this.creating.get(config.topicName);
+    if (!p) {
+      p = this.store.putTopicConfig(config).then(() => {
+        this.creating.delete(config.topicName);
+        this.changed(config.topicName);
+        return config;
+      }, (err: unknown) => {
+        this.creating.delete(config.topicName);
+        throw err;
+      });
+      this.creating.set(config.topicName, p);
+    }
+    return p;
+  }
+
+  private changed(topic: string): void {
+    this.dataVersion.counter++;
+    this.dataVersion.timestamp = Date.now();
+    for (const fn of this.listeners) fn(topic);
+  }
+}
+
+/** Validates a topic name, as INVALID_PARAMETER. */
+export function checkTopicName(topic: string): void {
+  if (isLmqName(topic)) return;
+  try {
+    validateTopicName(topic);
+  } catch (err) {
+    if (err instanceof IllegalNameError) throw new BrokerError('INVALID_PARAMETER', err.message.replace(/^[A-Z_]+: /, ''));
+    throw err;
+  }
+}

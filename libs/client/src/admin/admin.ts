@@ -1,0 +1,194 @@
+import { PropertyKey, decodeOffsetMessageId, decodeRecords, formatHost } from '@apogee/message';
+import { RequestCode, ResponseCode, makeRequest, toExtFields } from '@apogee/remoting';
+import { ClientInstance } from '../client/instance.js';
+import { getMaxOffset, getMinOffset, queryConsumerOffset } from '../client/offset-requests.js';
+import type { ClientOptions } from '../client/options.js';
+import { ClientError, ClientErrorCode } from '../errors.js';
+import { type ReceivedMessage, toReceivedMessage } from '../message.js';
+import { type ClusterInfo, parseClusterInfo, parseConsumerIdList, parseTopicList } from '../protocol/bodies.js';
+import { ExtraRequestCode, retryTopic } from '../protocol/codes.js';
+import { createTopicHeader, queryMessageHeader } from '../protocol/headers.js';
+import { Perm, masterAddr, subscribeQueues } from '../route/topic-route.js';
+import type { CreateTopicOptions, QueryOptions, QueueProgress, TopicDescription } from './types.js';
+
+export type AdminOptions = ClientOptions;
+
+/** Administration and inspection over the NameServer and brokers (mqadmin-style). */
+export class Admin {
+  private readonly inst: ClientInstance;
+
+  constructor(opts: AdminOptions) {
+    this.inst = new ClientInstance(opts);
+  }
+
+  /** GET_BROKER_CLUSTER_INFO (106). */
+  async clusterInfo(): Promise<ClusterInfo> {
+    const res = await this.inst.invokeNameServer(makeRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
+    if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse('GET_BROKER_CLUSTER_INFO', res);
+    return parseClusterInfo(res.body);
+  }
+
+  /** UPDATE_AND_CREATE_TOPIC (17) on each target master; returns the addresses it was created on. */
+  async createTopic(topic: string, opts: CreateTopicOptions = {}): Promise<string[]> {
+    const header = createTopicHeader({
+      topic,
+      readQueueNums: opts.readQueueNums ?? 8,
+      writeQueueNums: opts.writeQueueNums ?? 8,
+      perm: opts.perm ?? Perm.READ | Perm.WRITE,
+      order: opts.order ?? false,
+    });
+    const addrs = opts.brokerAddr ? [opts.brokerAddr] : await this.masters(opts.cluster);
+    if (addrs.length === 0) throw new ClientError(ClientErrorCode.NO_ROUTE, `no master broker${opts.cluster ? ` in cluster ${opts.cluster}` : ''} to create ${topic} on`);
+    for (const addr of addrs) {
+      const res = await this.inst.invoke(addr, makeRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { extFields: header }));
+      if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse(`UPDATE_AND_CREATE_TOPIC ${topic}`, res, addr);
+    }
+    return addrs;
+  }
+
+  /** GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206). */
+  async listTopics(): Promise<string[]> {
+    const res = await this.inst.invokeNameServer(makeRequest(ExtraRequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER));
+    if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse('GET_ALL_TOPIC_LIST_FROM_NAMESERVER', res);
+    return parseTopicList(res.body);
+  }
+
+  /** Route plus min/max offset of every readable queue. */
+  async describeTopic(topic: string): Promise<TopicDescription> {
+    const { route } = await this.inst.getRoute(topic, { force: true });
+    const queues = await Promise.all(
+      subscribeQueues(topic, route).map(async (q) => ({
+        brokerName: q.brokerName,
+        queueId: q.queueId,
+        minOffset: await getMinOffset(this.inst, q),
+        maxOffset: await getMaxOffset(this.inst, q),
+      })),
+    );
+    return { topic, route, queues };
+  }
+
+  /**
+   * Per-queue progress of `group` over `topics` plus the group's `%RETRY%` topic (skipped when it
+   * has no route). consumerOffset is −1 where the group stored none.
+   */
+  async groupProgress(group: string, topics: string | readonly string[] = []): Promise<QueueProgress[]> {
+    const list = [...(typeof topics === 'string' ? [topics] : topics), retryTopic(group)];
+    const rows: QueueProgress[] = [];
+    for (const topic of [...new Set(list)]) {
+      let route;
+      try {
+        route = (await this.inst.getRoute(topic, { force: true })).route;
+      } catch (err) {
+        if (topic === retryTopic(group) && err instanceof ClientError && err.code === ClientErrorCode.NO_ROUTE) continue;
+        throw err;
+      }
+      const part = await Promise.all(
+        subscribeQueues(topic, route).map(async (q) => {
+          const [brokerOffset, stored] = await Promise.all([getMaxOffset(this.inst, q), queryConsumerOffset(this.inst, group, q)]);
+          const consumerOffset = stored ?? -1;
+          return { topic, brokerName: q.brokerName, queueId: q.queueId, brokerOffset, consumerOffset, lag: Math.max(0, brokerOffset - Math.max(consumerOffset, 0)) };
+        }),
+      );
+      rows.push(...part);
+    }
+    return rows;
+  }
+
+  /** Client ids of the group's online consumers (GET_CONSUMER_LIST_BY_GROUP 38), merged over every master. */
+  async consumerConnections(group: string): Promise<string[]> {
+    const ids = new Set<string>();
+    let answered = false;
+    let lastErr: unknown;
+    for (const addr of await this.masters()) {
+      try {
+        const res = await this.inst.invoke(addr, makeRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { extFields: toExtFields({ consumerGroup: group }) }));
+        answered = true;
+        // The broker answers SYSTEM_ERROR when it knows no consumer of the group.
+        if (res.code === ResponseCode.SUCCESS) for (const id of parseConsumerIdList(res.body)) ids.add(id);
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    if (!answered && lastErr !== undefined) throw lastErr;
+    return [...ids].sort();
+  }
+
+  /** VIEW_MESSAGE_BY_ID (33) at the broker and commit-log offset an offset message id encodes. */
+  async viewMessage(offsetMsgId: string): Promise<ReceivedMessage> {
+    let decoded;
+    try {
+      decoded = decodeOffsetMessageId(offsetMsgId);
+    } catch (err) {
+      throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, `not an offset message id: ${offsetMsgId}`, { cause: err });
+    }
+    const addr = formatHost(decoded.storeHost);
+    const res = await this.inst.invoke(addr, makeRequest(RequestCode.VIEW_MESSAGE_BY_ID, { extFields: toExtFields({ offset: decoded.commitLogOffset }) }));
+    if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse(`VIEW_MESSAGE_BY_ID ${offsetMsgId}`, res, addr);
+    const msgs = res.body ? decodeRecords(res.body) : [];
+    if (msgs.length === 0) throw new ClientError(ClientErrorCode.BROKER, `VIEW_MESSAGE_BY_ID ${offsetMsgId}: empty body`, { addr });
+    return toReceivedMessage(msgs[0]!, await this.brokerNameOf(addr));
+  }
+
+  /** QUERY_MESSAGE (12) by business key on every broker of `topic`; index collisions are filtered out. */
+  async queryMessageByKey(topic: string, key: string, opts: QueryOptions = {}): Promise<ReceivedMessage[]> {
+    const found = await this.query(topic, key, opts, false);
+    return found.filter((m) => m.keys.includes(key));
+  }
+
+  /** QUERY_MESSAGE (12) by UNIQ_KEY (the producer's msgId). */
+  async queryMessageByUniqKey(topic: string, uniqKey: string, opts: QueryOptions = {}): Promise<ReceivedMessage[]> {
+    const found = await this.query(topic, uniqKey, opts, true);
+    return found.filter((m) => m.properties[PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX] === uniqKey);
+  }
+
+  /** Closes every connection. */
+  async shutdown(): Promise<void> {
+    this.inst.close();
+  }
+
+  private async query(topic: string, key: string, opts: QueryOptions, uniq: boolean): Promise<ReceivedMessage[]> {
+    const { route } = await this.inst.getRoute(topic, { force: true });
+    const header = queryMessageHeader(
+      { topic, key, maxNum: opts.maxNum ?? 32, beginTimestamp: opts.begin ?? 0, endTimestamp: opts.end ?? Date.now() + 60_000 },
+      uniq,
+    );
+    const byId = new Map<string, ReceivedMessage>();
+    await Promise.all(
+      route.brokerDatas.map(async (bd) => {
+        const addr = masterAddr(bd) ?? Object.values(bd.brokerAddrs)[0];
+        if (addr === undefined) return;
+        const res = await this.inst.invoke(addr, makeRequest(RequestCode.QUERY_MESSAGE, { extFields: header }));
+        if (res.code === ResponseCode.QUERY_NOT_FOUND) return;
+        if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse(`QUERY_MESSAGE ${topic} ${key}`, res, addr);
+        for (const ext of res.body ? decodeRecords(res.body) : []) {
+          const m = toReceivedMessage(ext, bd.brokerName);
+          byId.set(m.offsetMsgId, m);
+        }
+      }),
+    );
+    return [...byId.values()].sort((a, b) => a.storeTimestamp - b.storeTimestamp || a.commitLogOffset - b.commitLogOffset);
+  }
+
+  /** Master addresses of a cluster (or of every cluster). */
+  private async masters(cluster?: string): Promise<string[]> {
+    const info = await this.clusterInfo();
+    const names = cluster ? (info.clusterAddrTable[cluster] ?? []) : Object.keys(info.brokerAddrTable);
+    const out: string[] = [];
+    for (const name of names) {
+      const bd = info.brokerAddrTable[name];
+      const m = bd ? masterAddr(bd) : undefined;
+      if (m) out.push(m);
+    }
+    return out.sort();
+  }
+
+  private async brokerNameOf(addr: string): Promise<string | undefined> {
+    try {
+      const info = await this.clusterInfo();
+      for (const bd of Object.values(info.brokerAddrTable)) if (Object.values(bd.brokerAddrs).includes(addr)) return bd.brokerName;
+    } catch {
+      // The name is a convenience; the message is still valid without it.
+    }
+    return undefined;
+  }
+}

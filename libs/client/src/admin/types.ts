@@ -1,0 +1,47 @@
+import type { TopicRoute } from '../route/topic-route.js';
+
+export interface CreateTopicOptions {
+  readQueueNums?: number;
+  writeQueueNums?: number;
+  /** PermName bits; default 6 (read + write). */
+  perm?: number;
+  order?: boolean;
+  /** Create on every master of this cluster. */
+  cluster?: string;
+  /** Create on this broker address only. Without cluster and brokerAddr: every master of every cluster. */
+  brokerAddr?: string;
+}
+
+export interface QueueOffsets {
+  brokerName: string;
+  queueId: number;
+  minOffset: number;
+  maxOffset: number;
+}
+
+export interface TopicDescription {
+  topic: string;
+  route: TopicRoute;
+  queues: QueueOffsets[];
+}
+
+export interface QueueProgress {
+  topic: string;
+  brokerName: string;
+  queueId: number;
+  /** Next offset the broker will write (GET_MAX_OFFSET). */
+  brokerOffset: number;
+  /** The group's committed offset, −1 when none is stored. */
+  consumerOffset: number;
+  /** brokerOffset − max(consumerOffset, 0). */
+  lag: number;
+}
+
+export interface QueryOptions {
+  /** Epoch ms; default 0. */
+  begin?: number;
+  /** Epoch ms; default now + 1 minute (clock skew). */
+  end?: number;
+  /** Per broker; default 32. */
+  maxNum?: number;
+}

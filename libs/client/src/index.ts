@@ -1,0 +1,21 @@
+/**
+ * @apogee/client: a typed SDK speaking RocketMQ 4.x remoting (JSON headers) to a NameServer and
+ * brokers — Producer, PushConsumer, PullConsumer and Admin.
+ */
+export * from './errors.js';
+export * from './logger.js';
+export * from './message.js';
+export * from './message-queue.js';
+export type { ClientOptions } from './client/options.js';
+export { Producer, type ProducerOptions } from './producer/producer.js';
+export type { SendOptions, QueueSelectorFn } from './producer/send-core.js';
+export type { SendResult, SendStatus } from './producer/send-result.js';
+export { PushConsumer, type PushConsumerOptions, type PushConsumerEvents } from './consumer/push-consumer.js';
+export type { ConsumeStatus, ConsumeContext, ConsumeFunction, ConcurrentListener, OrderlyListener, MessageListener } from './consumer/listener.js';
+export { PullConsumer, type PullConsumerOptions, type PullOptions } from './consumer/pull-consumer.js';
+export type { PullResult, PullStatus } from './consumer/pull-api.js';
+export { Admin, type AdminOptions } from './admin/admin.js';
+export type { CreateTopicOptions, QueueOffsets, TopicDescription, QueueProgress, QueryOptions } from './admin/types.js';
+export type { ClusterInfo, MessageModel, ConsumeFromWhere } from './protocol/bodies.js';
+export type { TopicRoute, QueueData, BrokerData } from './route/topic-route.js';
+export { Perm } from './route/topic-route.js';
