@@ -94,10 +94,26 @@ export class KeyIndex {
   }
 
   /** Candidate records for (topic, key) stored within [begin, end], oldest first. */
+  private oldestBucket(): number {
+    let oldest = Number.MAX_SAFE_INTEGER;
+    for (const k of this.env.keys.getKeys({ limit: 1 })) oldest = (k as Buffer).readUInt32BE(0);
+    if (this.head < this.pending.length) oldest = Math.min(oldest, this.pending[this.head]!.key.readUInt32BE(0));
+    return oldest;
+  }
+
+  private newestBucket(): number {
+    let newest = -1;
+    for (const k of this.env.keys.getKeys({ limit: 1, reverse: true })) newest = (k as Buffer).readUInt32BE(0);
+    if (this.pending.length > this.head) newest = Math.max(newest, this.pending[this.pending.length - 1]!.key.readUInt32BE(0));
+    return newest;
+  }
+
   lookup(topic: string, key: string, begin: number, end: number, limit: number): KeyHitRef[] {
     const out: KeyHitRef[] = [];
-    const b0 = Math.floor(Math.max(0, begin) / KEY_BUCKET_MS);
-    const b1 = Math.floor(Math.max(0, end) / KEY_BUCKET_MS);
+    // Only buckets that can hold rows: from the oldest stored (or pending) row to the newest, so
+    // a range such as [0, now] costs a few lookups, not one per hour since 1970.
+    const b0 = Math.max(Math.floor(Math.max(0, begin) / KEY_BUCKET_MS), this.oldestBucket());
+    const b1 = Math.min(Math.floor(Math.max(0, end) / KEY_BUCKET_MS), this.newestBucket());
     const seen = new Set<number>();
     for (let b = b0; b <= b1 && out.length < limit; b++) {
       const p = prefix(b, topic, key);
