@@ -163,7 +163,7 @@ export class PushConsumer extends ClientEmitter {
     // NOTIFY_CONSUMER_IDS_CHANGED (40, oneway): the broker saw the group change; rebalance now.
     this.inst.remoting.register(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {
       const group = optionalString(req.extFields, 'consumerGroup');
-      void group;
+      if (this.state === 'running' && (group === undefined || group === this.group)) void this.rebalancer!.request();
       return null;
     });
     await this.offsets.load();
