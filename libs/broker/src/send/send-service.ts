@@ -61,11 +61,12 @@ export class SendService {
     if (isRetryTopic(req.topic)) throw new BrokerError('MESSAGE_ILLEGAL', 'batches cannot be sent to retry topics');
     const target = await this.resolveTarget({ ...req, body: Buffer.alloc(0) });
     const puts: PutMessage[] = req.items.map((item) => {
-      if (item.properties.has(PropertyKey.DELAY_TIME_LEVEL) && Number(item.properties.get(PropertyKey.DELAY_TIME_LEVEL)) > 0) {
-        throw new BrokerError('MESSAGE_ILLEGAL', 'delayed messages cannot be sent in a batch');
-      }
       const props = new Map(req.properties);
       for (const [k, v] of item.properties) props.set(k, v);
+      // A DELAY in the batch header (RocketMQ checks MessageExtBatch's) or in any item is refused.
+      if (Number(props.get(PropertyKey.DELAY_TIME_LEVEL) ?? 0) > 0) {
+        throw new BrokerError('MESSAGE_ILLEGAL', 'delayed messages cannot be sent in a batch');
+      }
       props.set(PropertyKey.CLUSTER, this.clusterName);
       const p: PutMessage = { topic: target.topic, queueId: target.queueId, body: item.body, flag: item.flag, properties: props, sysFlag: req.sysFlag ?? 0, bornTimestamp: req.bornTimestamp ?? Date.now(), reconsumeTimes: req.reconsumeTimes ?? 0 };
       if (req.bornHost) p.bornHost = req.bornHost;

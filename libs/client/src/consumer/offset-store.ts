@@ -138,12 +138,17 @@ export class LocalOffsetStore implements OffsetStore {
   async persist(): Promise<void> {
     if (!this.file || this.table.dirty().length === 0) return;
     const offsetTable: Record<string, number> = {};
-    for (const [key, e] of this.table.entries) offsetTable[key] = e.offset;
+    const written: Array<[Entry, number]> = [];
+    for (const [key, e] of this.table.entries) {
+      offsetTable[key] = e.offset;
+      written.push([e, e.offset]);
+    }
     // Write-then-rename so a crash never leaves half a file.
     const tmp = `${this.file}.tmp`;
     await writeFile(tmp, JSON.stringify({ offsetTable }));
     await rename(tmp, this.file);
-    for (const e of this.table.entries.values()) e.dirty = false;
+    // Offsets that moved while writing stay dirty for the next round.
+    for (const [e, offset] of written) if (e.offset === offset) e.dirty = false;
   }
 
   remove(): void {
