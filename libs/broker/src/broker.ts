@@ -163,7 +163,7 @@ export class Broker {
   async close(): Promise<void> {
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.scanTimer = null;
-    this.schedule.stop();
+    await this.schedule.stop();
     await this.groups.flush();
   }
 

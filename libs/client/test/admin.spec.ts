@@ -71,6 +71,35 @@ describe('Admin on the wire', () => {
     expect(rows2.length).toBe(4);
   });
 
+  it('reads a group progress with GET_CONSUME_STATS from every master when no topic is given', async () => {
+    const { admin, brokers } = await setup();
+    const [a, b] = brokers as [(typeof brokers)[0], (typeof brokers)[0]];
+    for (let i = 0; i < 3; i++) a.put('T', 0, Buffer.from('x'), {});
+    for (let i = 0; i < 2; i++) b.put('T', 1, Buffer.from('y'), {});
+    a.put('U', 0, Buffer.from('z'), {});
+    a.offsets.set('T@G@0', 1);
+    a.offsets.set('U@G@0', 1);
+    b.offsets.set('T@G@1', 2);
+    b.offsets.set('T@OTHER@0', 0);
+    expect(await admin.groupProgress('G')).toEqual([
+      { topic: 'T', brokerName: 'broker-a', queueId: 0, brokerOffset: 3, consumerOffset: 1, lag: 2 },
+      { topic: 'T', brokerName: 'broker-b', queueId: 1, brokerOffset: 2, consumerOffset: 2, lag: 0 },
+      { topic: 'U', brokerName: 'broker-a', queueId: 0, brokerOffset: 1, consumerOffset: 1, lag: 0 },
+    ]);
+    for (const broker of brokers) expect(broker.requests(RequestCode.GET_CONSUME_STATS)[0]!.extFields).toEqual({ consumerGroup: 'G' });
+    expect(await admin.groupProgress('NOBODY')).toEqual([]);
+  });
+
+  it('falls back to the %RETRY% topic when a broker refuses GET_CONSUME_STATS', async () => {
+    const { admin, brokers, ns } = await setup();
+    const [a, b] = brokers as [(typeof brokers)[0], (typeof brokers)[0]];
+    b.override(RequestCode.GET_CONSUME_STATS, (req) => responseTo(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, 'no 208 here'));
+    a.offsets.set('T@G@0', 1);
+    a.put('%RETRY%G', 0, Buffer.from('r'), {});
+    ns.topics.set('%RETRY%G', { brokers: [a], queues: 1 });
+    expect(await admin.groupProgress('G')).toEqual([{ topic: '%RETRY%G', brokerName: 'broker-a', queueId: 0, brokerOffset: 1, consumerOffset: -1, lag: 1 }]);
+  });
+
   it('finds messages by offset id, key and unique key', async () => {
     const { admin, ns, brokers } = await setup();
     const producer = new Producer({ nameServer: ns.addr });

@@ -78,6 +78,7 @@ export class FakeBroker {
       RequestCode.VIEW_MESSAGE_BY_ID,
       RequestCode.QUERY_MESSAGE,
       RequestCode.UPDATE_AND_CREATE_TOPIC,
+      RequestCode.GET_CONSUME_STATS,
     ];
     for (const code of codes) {
       this.server.register(code, (req, conn) => {
@@ -171,6 +172,8 @@ export class FakeBroker {
       }
       case RequestCode.UPDATE_AND_CREATE_TOPIC:
         return responseTo(req, 0);
+      case RequestCode.GET_CONSUME_STATS:
+        return this.onConsumeStats(req);
       default:
         return responseTo(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
     }
@@ -286,6 +289,20 @@ export class FakeBroker {
       if (isNew) this.notify(c.groupName);
     }
     return responseTo(req, 0);
+  }
+
+  /** Every queue the group has an offset in (optionally of one topic), keyed by the queue's JSON. */
+  private onConsumeStats(req: RemotingCommand): RemotingCommand {
+    const group = requireString(req.extFields, 'consumerGroup');
+    const topic = optionalString(req.extFields, 'topic');
+    const offsetTable: Record<string, unknown> = {};
+    for (const [key, consumerOffset] of this.offsets) {
+      const [t, g, qid] = key.split('@') as [string, string, string];
+      if (g !== group || (topic && t !== topic)) continue;
+      const queueId = Number(qid);
+      offsetTable[JSON.stringify({ topic: t, brokerName: this.name, queueId })] = { brokerOffset: this.queue(t, queueId).length, consumerOffset, lastTimestamp: 0 };
+    }
+    return responseTo(req, 0, undefined, {}, Buffer.from(JSON.stringify({ offsetTable, consumeTps: 0 })));
   }
 
   private onSendBack(req: RemotingCommand): RemotingCommand {

@@ -456,6 +456,11 @@ export class QueueIndex {
     let set = this.listeners.get(key);
     if (!set) this.listeners.set(key, (set = new Set()));
     set.add(listener);
+    // Entries appended while nobody listened were not marked for notification; if they are not
+    // readable yet, the listener must still hear when they become so (else a reader that saw the
+    // old max and subscribed now would sleep through them).
+    const st = this.cache.get(key);
+    if (st && st.next > st.notified) this.pendingArrivals.add(st);
     return () => {
       set.delete(listener);
       if (set.size === 0 && this.listeners.get(key) === set) this.listeners.delete(key);

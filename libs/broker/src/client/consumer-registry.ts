@@ -68,7 +68,9 @@ export class ConsumerRegistry {
       const old = g.subscriptions.get(sub.topic);
       if (!old || sub.subVersion >= old.subVersion) g.subscriptions.set(sub.topic, sub);
     }
-    if (g.connections.size <= 1) for (const t of [...g.subscriptions.keys()]) if (!topics.has(t)) g.subscriptions.delete(t);
+    // Only a lone member (no other connection in the group) may drop topics it does not name.
+    const alone = g.connections.size === 0 || (g.connections.size === 1 && g.connections.has(channel.id));
+    if (alone) for (const t of [...g.subscriptions.keys()]) if (!topics.has(t)) g.subscriptions.delete(t);
     const existing = g.connections.get(channel.id);
     const changed = !existing || existing.clientId !== reg.clientId;
     g.connections.set(channel.id, { channel, clientId: reg.clientId, lastUpdate: now, language: reg.language ?? 'JAVA', version: reg.version ?? 0 });

@@ -23,8 +23,9 @@ export class ScheduleService {
     for (const l of this.levels) l.start();
   }
 
-  stop(): void {
-    for (const l of this.levels) l.stop();
+  /** Stops every level; resolves once deliveries in flight have ended and their progress is committed. */
+  async stop(): Promise<void> {
+    await Promise.all(this.levels.map((l) => l.stop()));
   }
 
   /** Offsets per level, for admin (RocketMQ delayOffset.json). */
@@ -38,6 +39,9 @@ class LevelWorker {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private running = false;
+  private rerun = false;
+  /** The delivery pass in flight (settles, never rejects); awaited by stop(). */
+  private inFlight: Promise<void> | null = null;
   private stopped = true;
   private failures = 0;
 
@@ -55,28 +59,39 @@ class LevelWorker {
     this.stopped = false;
     this.offset = this.store.getConsumerOffset(SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC, this.queueId) ?? this.store.getMinOffset(SCHEDULE_TOPIC, this.queueId);
     this.unsubscribe = this.store.onArrival(SCHEDULE_TOPIC, this.queueId, () => {
-      if (!this.timer) this.kick();
+      // While a pass runs it may already have read past the end: remember to look again.
+      if (this.running) this.rerun = true;
+      else if (!this.timer) this.kick();
     });
     this.kick();
   }
 
-  stop(): void {
+  stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    return this.inFlight ?? Promise.resolve();
   }
 
   private kick(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    this.run().then(
+    this.inFlight = this.run().then(
       (waitMs) => {
+        this.inFlight = null;
         this.running = false;
         this.failures = 0;
-        this.schedule(waitMs);
+        if (this.rerun && waitMs === null) {
+          this.rerun = false;
+          this.kick();
+        } else {
+          this.rerun = false;
+          this.schedule(waitMs);
+        }
       },
       (err: unknown) => {
+        this.inFlight = null;
         this.running = false;
         this.failures++;
         this.log.warn({ err: (err as Error).message, level: this.queueId + 1 }, 'broker: delayed delivery failed; retrying');
@@ -106,8 +121,7 @@ class LevelWorker {
         this.offset = r.nextOffset;
         continue;
       }
-      const due: PutMessage[] = [];
-      let next = this.offset;
+      const due: Array<{ put: PutMessage; next: number }> = [];
       let waitMs: number | null = null;
       for (const m of r.messages) {
         const deliverAt = m.storeTimestamp + this.delayMs;
@@ -116,15 +130,25 @@ class LevelWorker {
           waitMs = left;
           break;
         }
-        due.push(restore(m.record));
-        next = m.queueOffset + 1;
+        due.push({ put: restore(m.record), next: m.queueOffset + 1 });
       }
-      for (const p of due) await this.put([p]);
-      this.metrics.delayedDelivered += due.length;
-      if (next !== this.offset) {
-        this.offset = next;
-        await this.store.commitOffset(SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC, this.queueId, next);
+      // Progress covers exactly what was re-put, even when a put fails or stop() comes mid-batch,
+      // so a graceful shutdown never re-delivers.
+      let delivered = this.offset;
+      try {
+        for (const d of due) {
+          if (this.stopped) break;
+          await this.put([d.put]);
+          delivered = d.next;
+          this.metrics.delayedDelivered++;
+        }
+      } finally {
+        if (delivered !== this.offset) {
+          this.offset = delivered;
+          await this.store.commitOffset(SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC, this.queueId, delivered);
+        }
       }
+      if (this.stopped) return null;
       if (waitMs !== null) return waitMs;
       if (r.messages.length === 0) return null;
     }

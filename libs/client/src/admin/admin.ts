@@ -9,6 +9,7 @@ import { type ClusterInfo, parseClusterInfo, parseConsumerIdList, parseTopicList
 import { ExtraRequestCode, retryTopic } from '../protocol/codes.js';
 import { createTopicHeader, queryMessageHeader } from '../protocol/headers.js';
 import { Perm, masterAddr, subscribeQueues } from '../route/topic-route.js';
+import { compareProgress, parseConsumeStats } from './consume-stats.js';
 import type { CreateTopicOptions, QueryOptions, QueueProgress, TopicDescription } from './types.js';
 
 export type AdminOptions = ClientOptions;
@@ -68,13 +69,39 @@ export class Admin {
   }
 
   /**
-   * Per-queue progress of `group` over `topics` plus the group's `%RETRY%` topic (skipped when it
-   * has no route). consumerOffset is −1 where the group stored none.
+   * Per-queue progress of `group`; consumerOffset is −1 where the group stored none.
+   *
+   * With `topics`: those topics plus the group's `%RETRY%` topic (skipped when it has no route),
+   * read queue by queue. Without: GET_CONSUME_STATS (208) on every master, merged — every queue
+   * the group has committed in or subscribes to; when a master answers 208 with an error (a broker
+   * that does not implement it), only the `%RETRY%` topic is read as above.
    */
   async groupProgress(group: string, topics: string | readonly string[] = []): Promise<QueueProgress[]> {
-    const list = [...(typeof topics === 'string' ? [topics] : topics), retryTopic(group)];
+    const list = typeof topics === 'string' ? [topics] : [...topics];
+    if (list.length === 0) {
+      const stats = await this.consumeStats(group);
+      if (stats !== undefined) return stats;
+    }
+    return this.progressByQueue(group, [...list, retryTopic(group)]);
+  }
+
+  /** GET_CONSUME_STATS (208) on every master, merged; undefined when one answers an error code. */
+  private async consumeStats(group: string): Promise<QueueProgress[] | undefined> {
+    const addrs = await this.masters();
+    if (addrs.length === 0) return undefined;
+    const parts = await Promise.all(
+      addrs.map(async (addr) => {
+        const res = await this.inst.invoke(addr, makeRequest(RequestCode.GET_CONSUME_STATS, { extFields: toExtFields({ consumerGroup: group }) }));
+        return res.code === ResponseCode.SUCCESS ? parseConsumeStats(res.body) : undefined;
+      }),
+    );
+    if (parts.some((p) => p === undefined)) return undefined;
+    return parts.flatMap((p) => p ?? []).sort(compareProgress);
+  }
+
+  private async progressByQueue(group: string, topics: readonly string[]): Promise<QueueProgress[]> {
     const rows: QueueProgress[] = [];
-    for (const topic of [...new Set(list)]) {
+    for (const topic of [...new Set(topics)]) {
       let route;
       try {
         route = (await this.inst.getRoute(topic, { force: true })).route;

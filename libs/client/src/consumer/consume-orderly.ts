@@ -11,15 +11,23 @@ import { DLQ_DELAY_LEVEL, sendMessageBack } from './send-back.js';
  */
 export class OrderlyConsumeService {
   private readonly workers = new Map<ProcessQueue, Promise<void>>();
+  /** Queues woken while their worker was finishing: it may have looked before the new messages landed. */
+  private readonly rewake = new Set<ProcessQueue>();
 
   constructor(private readonly rt: ConsumerRuntime) {}
 
   /** New messages (or a regained lock) for `pq`: starts its worker unless one runs. */
   wake(pq: ProcessQueue): void {
-    if (this.workers.has(pq)) return;
+    if (this.workers.has(pq)) {
+      this.rewake.add(pq);
+      return;
+    }
     const p = this.work(pq)
       .catch((err) => this.rt.reportError(err))
-      .finally(() => this.workers.delete(pq));
+      .finally(() => {
+        this.workers.delete(pq);
+        if (this.rewake.delete(pq) && this.rt.running() && !pq.dropped) this.wake(pq);
+      });
     this.workers.set(pq, p);
   }
 

@@ -1,0 +1,51 @@
+import { UsageError, parseOptions, resolveCommand } from './args.js';
+import { COMMANDS } from './commands/index.js';
+import { Context, type Sink } from './context.js';
+import { describeError, nameServerList } from './errors.js';
+import { DEFAULT_NAMESRV, GLOBAL_OPTIONS, usageFor } from './usage.js';
+
+export interface RunOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  sink: Sink;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs one command line and resolves with the exit status: 0 done, 1 the command failed (broker
+ * error, unreachable NameServer …), 2 the command line is wrong (the usage is printed).
+ */
+export async function runCli(argv: readonly string[], opts: RunOptions): Promise<number> {
+  const { sink } = opts;
+  let ctx: Context | undefined;
+  let nameServers: string[] = [];
+  try {
+    const line = resolveCommand(argv, COMMANDS, GLOBAL_OPTIONS);
+    const cmd = line.command;
+    const args = parseOptions(line.rest, [...GLOBAL_OPTIONS, ...(cmd?.options ?? [])], line.path);
+    if (args.flag('help')) {
+      sink.out(usageFor(line.path, COMMANDS));
+      return 0;
+    }
+    if (cmd === undefined) throw new UsageError('no command given', line.path);
+    if (args.positionals.length !== cmd.args.length) {
+      const what = args.positionals.length < cmd.args.length ? `missing ${cmd.args.slice(args.positionals.length).join(' ')}` : `unexpected argument ${JSON.stringify(args.positionals[cmd.args.length])}`;
+      throw new UsageError(what, cmd.path);
+    }
+    const namesrv = args.str('namesrv') ?? opts.env?.['APOGEE_NAMESRV'] ?? DEFAULT_NAMESRV;
+    nameServers = nameServerList(namesrv);
+    if (nameServers.length === 0) throw new UsageError('--namesrv needs HOST:PORT', cmd.path);
+    ctx = new Context(namesrv, args.flag('json'), sink, opts.signal);
+    await cmd.run(ctx, args);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      sink.err(`error: ${err.message}`);
+      sink.err(usageFor(err.path, COMMANDS));
+      return 2;
+    }
+    sink.err(describeError(err, nameServers));
+    return 1;
+  } finally {
+    await ctx?.close();
+  }
+}

@@ -1,0 +1,24 @@
+import { clusterCommand } from './cluster.js';
+import type { Command } from './command.js';
+import { consumeCommand } from './consume.js';
+import { groupConsumersCommand, groupProgressCommand } from './group.js';
+import { messageGetCommand, messageKeyCommand, messageUniqCommand } from './message.js';
+import { sendCommand } from './send.js';
+import { topicCreateCommand, topicDescribeCommand, topicListCommand } from './topic.js';
+
+export type { Command } from './command.js';
+
+/** Every command, in the order the usage lists them. */
+export const COMMANDS: readonly Command[] = [
+  clusterCommand,
+  topicCreateCommand,
+  topicListCommand,
+  topicDescribeCommand,
+  groupProgressCommand,
+  groupConsumersCommand,
+  messageGetCommand,
+  messageKeyCommand,
+  messageUniqCommand,
+  sendCommand,
+  consumeCommand,
+];

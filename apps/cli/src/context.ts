@@ -1,0 +1,62 @@
+import { Admin, type ClientOptions } from '@apogee/client';
+
+/** Something main shuts down when the command ends (Admin, Producer, PullConsumer). */
+export interface Closeable {
+  shutdown(): Promise<void>;
+}
+
+export interface Sink {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** What a command gets: where to print, the NameServer, and client objects closed for it. */
+export class Context {
+  private readonly opened: Closeable[] = [];
+  private adminClient: Admin | undefined;
+
+  constructor(
+    readonly namesrv: string,
+    /** --json: one JSON document per line on stdout instead of text. */
+    readonly json: boolean,
+    private readonly sink: Sink,
+    /** Aborted on SIGINT/SIGTERM; long-running commands stop early and clean up. */
+    readonly signal: AbortSignal = new AbortController().signal,
+  ) {}
+
+  get clientOptions(): ClientOptions {
+    return { nameServer: this.namesrv };
+  }
+
+  /** The shared Admin client (created on first use). */
+  admin(): Admin {
+    this.adminClient ??= this.track(new Admin(this.clientOptions));
+    return this.adminClient;
+  }
+
+  /** Registers a client object to shut down when the command ends. */
+  track<T extends Closeable>(c: T): T {
+    this.opened.push(c);
+    return c;
+  }
+
+  /** Prints `value` as one JSON line with --json, else the text lines `text()` renders. */
+  emit(value: unknown, text: () => string | readonly string[]): void {
+    if (this.json) {
+      this.sink.out(JSON.stringify(value));
+      return;
+    }
+    const t = text();
+    for (const line of typeof t === 'string' ? [t] : t) this.sink.out(line);
+  }
+
+  /** Diagnostics (stderr), never part of the machine-readable output. */
+  note(line: string): void {
+    this.sink.err(line);
+  }
+
+  /** Shuts down every tracked client, newest first; errors are ignored (the command is over). */
+  async close(): Promise<void> {
+    for (const c of this.opened.splice(0).reverse()) await c.shutdown().catch(() => undefined);
+  }
+}

@@ -1,0 +1,34 @@
+import { ClientError, ClientErrorCode } from '@apogee/client';
+import { responseCodeName } from '@apogee/remoting';
+
+/**
+ * The one line main prints for a failed command (exit 1):
+ * - a broker or NameServer answer: `error: <ResponseCode name> <remark>` (e.g. TOPIC_NOT_EXIST);
+ * - a NameServer that cannot be reached: names the address and the socket error;
+ * - anything else: its message.
+ */
+export function describeError(err: unknown, nameServers: readonly string[]): string {
+  if (err instanceof ClientError) {
+    if (err.responseCode !== undefined) return `error: ${responseCodeName(err.responseCode)} ${err.remark ?? ''}`.trimEnd();
+    if (err.code === ClientErrorCode.NETWORK) {
+      const why = causeText(err.cause) ?? err.message;
+      if (err.addr !== undefined && nameServers.includes(err.addr)) return `error: cannot reach the NameServer at ${err.addr}: ${why}`;
+      return `error: cannot reach ${err.addr ?? 'the broker'}: ${why}`;
+    }
+    return `error: ${err.message}`;
+  }
+  return `error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+function causeText(cause: unknown): string | undefined {
+  if (cause instanceof Error) return cause.message;
+  return cause === undefined ? undefined : String(cause);
+}
+
+/** NameServer addresses named by a --namesrv value ("a:1;b:2"). */
+export function nameServerList(value: string): string[] {
+  return value
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
