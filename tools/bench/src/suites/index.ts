@@ -15,6 +15,10 @@ export const suites: Readonly<Record<string, SuiteEntry>> = {
     description: 'the message store alone: append, group commit, LMQ fan-out, a million LMQs, reads',
     load: async () => (await import('./store/index.js')).default,
   },
+  remoting: {
+    description: 'the server over RocketMQ remoting: producer throughput vs an echo ceiling, send→push-consumer latency',
+    load: async () => (await import('./remoting/index.js')).default,
+  },
 };
 
 export function suiteNames(): string[] {

@@ -1,0 +1,12 @@
+/** The `remoting` suite: Apogee's server over the RocketMQ remoting protocol, against an echo ceiling. */
+import type { Suite } from '../../suite.js';
+import { latencyAsync, latencySync } from './latency.js';
+import { produce128, produce1k } from './produce.js';
+
+const suite: Suite = {
+  name: 'remoting',
+  description: 'the server over RocketMQ remoting: producer throughput vs an echo ceiling, send→push-consumer latency',
+  scenarios: [produce128, produce1k, latencyAsync, latencySync],
+};
+
+export default suite;
