@@ -17,11 +17,17 @@ export function encodeJsonHeader(h: RemotingHeader): Buffer {
   if (typeof h.language !== 'string') throw new EncodeError(`language must be a string`);
   const ext: Record<string, string> = {};
   let extCount = 0;
-  for (const [k, v] of Object.entries(h.extFields ?? {})) {
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') throw new EncodeError(`extFields.${k} must be a string, got ${preview(v)}`);
-    setOwn(ext, k, v);
-    extCount++;
+  const given = h.extFields as Record<string, unknown> | undefined;
+  // for-in over own keys, not Object.entries: no per-field arrays on this per-frame path.
+  if (given) {
+    for (const k in given) {
+      if (!Object.prototype.hasOwnProperty.call(given, k)) continue;
+      const v = given[k];
+      if (v === undefined || v === null) continue;
+      if (typeof v !== 'string') throw new EncodeError(`extFields.${k} must be a string, got ${preview(v)}`);
+      setOwn(ext, k, v);
+      extCount++;
+    }
   }
   const obj: Record<string, unknown> = { code: h.code };
   if (extCount > 0) obj.extFields = ext;
@@ -88,8 +94,11 @@ function extFieldsKey(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (v === undefined || v === null) return out;
   if (typeof v !== 'object' || Array.isArray(v)) throw new HeaderError(`extFields is not an object: ${preview(v)}`);
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (val === null) continue;
+  const src = v as Record<string, unknown>;
+  for (const k in src) {
+    if (!Object.prototype.hasOwnProperty.call(src, k)) continue;
+    const val = src[k];
+    if (val === null || val === undefined) continue;
     if (typeof val === 'string') setOwn(out, k, val);
     else if (typeof val === 'number' || typeof val === 'boolean') setOwn(out, k, String(val));
     else setOwn(out, k, JSON.stringify(val));

@@ -10,7 +10,9 @@ export function isInt16(v: unknown): v is number {
 
 /** Sets an own enumerable property, also for the key "__proto__" (plain assignment would change the prototype). */
 export function setOwn(obj: Record<string, string>, key: string, value: string): void {
-  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  // defineProperty is slow on the hot path; only "__proto__" needs it.
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
 }
 
 /** A value shortened for an error message. */

@@ -173,9 +173,17 @@ export class SendCore {
     return addr;
   }
 
+  /** Publish queues per route object: recomputed only when the route is refreshed (not per send). */
+  private readonly queueCache = new WeakMap<object, { topic: string; queues: MessageQueue[] }>();
+
   private async queuesOf(topic: string, force: boolean): Promise<MessageQueue[]> {
     const { route } = await this.inst.getRoute(topic, { force, allowDefault: true });
-    return publishQueues(topic, route);
+    let c = this.queueCache.get(route);
+    if (!c || c.topic !== topic) {
+      c = { topic, queues: publishQueues(topic, route) };
+      this.queueCache.set(route, c);
+    }
+    return c.queues;
   }
 
   private selector(topic: string): RoundRobinSelector {
