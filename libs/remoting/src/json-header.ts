@@ -15,18 +15,31 @@ export function encodeJsonHeader(h: RemotingHeader): Buffer {
     if (!isInt32(h[key])) throw new EncodeError(`${key} must be a 32-bit integer, got ${preview(h[key])}`);
   }
   if (typeof h.language !== 'string') throw new EncodeError(`language must be a string`);
-  const ext: Record<string, string> = {};
-  let extCount = 0;
+  // Validate in place; copy only when some fields must be dropped (null/undefined), so the
+  // common case serialises the caller's object as is.
   const given = h.extFields as Record<string, unknown> | undefined;
-  // for-in over own keys, not Object.entries: no per-field arrays on this per-frame path.
+  let ext: Record<string, unknown> | undefined = given;
+  let extCount = 0;
+  let needsCopy = false;
   if (given) {
     for (const k in given) {
       if (!Object.prototype.hasOwnProperty.call(given, k)) continue;
       const v = given[k];
-      if (v === undefined || v === null) continue;
+      if (v === undefined || v === null) {
+        needsCopy = true;
+        continue;
+      }
       if (typeof v !== 'string') throw new EncodeError(`extFields.${k} must be a string, got ${preview(v)}`);
-      setOwn(ext, k, v);
       extCount++;
+    }
+    if (needsCopy) {
+      const copy: Record<string, string> = {};
+      for (const k in given) {
+        if (!Object.prototype.hasOwnProperty.call(given, k)) continue;
+        const v = given[k];
+        if (typeof v === 'string') setOwn(copy, k, v);
+      }
+      ext = copy;
     }
   }
   const obj: Record<string, unknown> = { code: h.code };
