@@ -1,5 +1,5 @@
-import type { Broker, Logger } from '@apogee/broker';
-import { RemotingServer, RequestCode } from '@apogee/remoting';
+import { BrokerError, type Broker, type Logger } from '@apogee/broker';
+import { HeaderFieldError, RemotingServer, RequestCode, requestCodeName } from '@apogee/remoting';
 import { ChannelTable } from './channel.js';
 import { errorResponse } from './error-response.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
@@ -67,7 +67,13 @@ export class BrokerRemotingService {
 
   constructor(opts: BrokerServiceOptions) {
     this.server = new RemotingServer({
-      errorResponse,
+      errorResponse: (req, err) => {
+        // Refusals and malformed headers are the client's business; anything else is ours to see.
+        if (!(err instanceof BrokerError) && !(err instanceof HeaderFieldError)) {
+          opts.logger.error({ code: req.code, request: requestCodeName(req.code), err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'broker: request failed unexpectedly');
+        }
+        return errorResponse(req, err);
+      },
       ...(opts.maxFrameSize === undefined ? {} : { maxFrameSize: opts.maxFrameSize }),
       onConnectionError: (conn, err) => opts.logger.warn({ remote: conn.remote, err: err.message }, 'broker: connection closed on error'),
     });

@@ -114,6 +114,11 @@ describe('broker remoting: errors are answered, never silent', () => {
     expect(noTopic.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     const sql = await h.pull('Big', 0, 0, { sub: 'a > 1' });
     expect([ResponseCode.TOPIC_NOT_EXIST, ResponseCode.SUCCESS, ResponseCode.PULL_NOT_FOUND]).toContain(sql.code);
+    const badBeat = await h.call(RequestCode.HEART_BEAT, {}, Buffer.from('{not json'));
+    expect(badBeat.code).toBe(ResponseCode.INVALID_PARAMETER);
+    expect(badBeat.remark).toMatch(/HeartbeatData is not JSON/);
+    const badLock = await h.call(RequestCode.LOCK_BATCH_MQ, {}, Buffer.from('{"consumerGroup":"g"}'));
+    expect(badLock.code).toBe(ResponseCode.INVALID_PARAMETER);
     // Still serving after all of that.
     expect((await h.send('Ok', 'y')).code).toBe(ResponseCode.SUCCESS);
   });

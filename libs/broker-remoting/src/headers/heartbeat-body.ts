@@ -1,18 +1,18 @@
-import { parseSubscription, type Heartbeat, type Subscription, type ConsumeType, type MessageModel } from '@apogee/broker';
+import { BrokerError, parseSubscription, type Heartbeat, type Subscription, type ConsumeType, type MessageModel } from '@apogee/broker';
 import { javaStringHashCode } from '@apogee/message';
 
 const CONSUME_TYPES = new Set(['CONSUME_ACTIVELY', 'CONSUME_PASSIVELY', 'CONSUME_POP']);
 
 /** Parses a HeartbeatData body (facts §2.2); throws with a clear message when it is not one. */
 export function parseHeartbeat(body: Buffer | undefined): Heartbeat {
-  if (!body || body.length === 0) throw new Error('HEART_BEAT without a HeartbeatData body');
+  if (!body || body.length === 0) throw new BrokerError('INVALID_PARAMETER', 'HEART_BEAT without a HeartbeatData body');
   let doc: any;
   try {
     doc = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw new Error(`HeartbeatData is not JSON: ${(err as Error).message}`);
+    throw new BrokerError('INVALID_PARAMETER', `HeartbeatData is not JSON: ${(err as Error).message}`);
   }
-  if (typeof doc !== 'object' || doc === null || typeof doc.clientID !== 'string') throw new Error('HeartbeatData has no clientID');
+  if (typeof doc !== 'object' || doc === null || typeof doc.clientID !== 'string') throw new BrokerError('INVALID_PARAMETER', 'HeartbeatData has no clientID');
   const producers = Array.isArray(doc.producerDataSet) ? doc.producerDataSet : [];
   const consumers = Array.isArray(doc.consumerDataSet) ? doc.consumerDataSet : [];
   return {

@@ -1,4 +1,4 @@
-import { type MessageQueueRef } from '@apogee/broker';
+import { BrokerError, type MessageQueueRef } from '@apogee/broker';
 import { ResponseCode, optionalInt, optionalString, requireInt, requireLong, requireString, responseTo } from '@apogee/remoting';
 import { parseHeartbeat } from '../headers/heartbeat-body.js';
 import { jsonBody, type Processor } from './context.js';
@@ -35,10 +35,10 @@ function parseLockBody(body: Buffer | undefined): LockBody {
   try {
     doc = JSON.parse((body ?? Buffer.alloc(0)).toString('utf8'));
   } catch {
-    throw new Error('lock body is not JSON');
+    throw new BrokerError('INVALID_PARAMETER', 'lock body is not JSON');
   }
   if (typeof doc?.consumerGroup !== 'string' || typeof doc?.clientId !== 'string' || !Array.isArray(doc?.mqSet)) {
-    throw new Error('lock body needs consumerGroup, clientId and mqSet');
+    throw new BrokerError('INVALID_PARAMETER', 'lock body needs consumerGroup, clientId and mqSet');
   }
   const mqSet: MessageQueueRef[] = doc.mqSet
     .filter((q: any) => typeof q?.topic === 'string' && Number.isInteger(Number(q?.queueId)))
