@@ -196,6 +196,15 @@ export interface MessageStore {
   getTopicConfig(topic: string): TopicConfig | undefined;
   listTopicConfigs(): TopicConfig[];
   deleteTopicConfig(topic: string): Promise<void>;
+  /**
+   * Durable metadata of endpoints (MQTT sessions, retained messages, …) by namespace and key.
+   * Resolves once durable; get/scan see the value at once.
+   */
+  metaPut(namespace: string, key: string, value: Buffer): Promise<void>;
+  metaGet(namespace: string, key: string): Buffer | undefined;
+  metaDelete(namespace: string, key: string): Promise<void>;
+  /** A namespace's entries whose key starts with `prefix`, in key order. */
+  metaScan(namespace: string, prefix?: string, limit?: number): Iterable<{ key: string; value: Buffer }>;
   /** True if the queue has ever been written (or has offsets). */
   hasQueue(topic: string, queueId: number): boolean;
   stats(): StoreStats;

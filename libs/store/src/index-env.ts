@@ -22,6 +22,8 @@ export interface IndexEnv {
   topics: Database<unknown, string>;
   /** small system values (dispatch marker, next qid) */
   sys: Database<Buffer, string>;
+  /** namespace \0 key -> value: endpoints' durable metadata (see meta-kv.ts) */
+  meta: Database<Buffer, Buffer>;
 }
 
 export function openIndexEnv(path: string): IndexEnv {
@@ -36,6 +38,7 @@ export function openIndexEnv(path: string): IndexEnv {
     groups: bin('groups'),
     topics: root.openDB<unknown, string>({ name: 'topics', encoding: 'json', keyEncoding: 'ordered-binary' }),
     sys: root.openDB<Buffer, string>({ name: 'sys', encoding: 'binary', keyEncoding: 'ordered-binary' }),
+    meta: bin('meta'),
   };
 }
 

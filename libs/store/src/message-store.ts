@@ -44,6 +44,7 @@ import { KeyIndex } from './key-index.js';
 import { DirectoryLock } from './lock.js';
 import { type Logger, stderrLogger } from './logger.js';
 import { Metadata } from './metadata.js';
+import { MetaKv } from './meta-kv.js';
 import { type EntryRef, QueueIndex, decodeQueueName, queueNameKey } from './queue-index.js';
 import { ENTRY_BYTES, entryLogOffset, entrySize, entryStoreTime, entryTagsCode, writeEntry } from './queue-entry.js';
 import type { QueueState } from './queue-state.js';
@@ -86,6 +87,7 @@ export class DefaultMessageStore implements MessageStore {
   private readonly storeHost: Buffer;
   private readonly storeHostHex: string;
   private readonly topicBytes = new Map<string, Buffer>();
+  private readonly metaKv: MetaKv;
   private readonly validTopics = new Set<string>();
   /** Parsed INNER_MULTI_DISPATCH lists: publishers repeat the same list per topic (bounded). */
   private readonly lmqLists = new Map<string, LmqList>();
@@ -119,6 +121,7 @@ export class DefaultMessageStore implements MessageStore {
     private readonly checkpoint: CheckpointWriter,
     private readonly log: Logger,
   ) {
+    this.metaKv = new MetaKv(env.meta);
     this.storeHost = encodeHost(cfg.storeHost);
     this.storeHostHex = this.storeHost.toString('hex').toUpperCase();
     this.input = {
@@ -699,6 +702,22 @@ export class DefaultMessageStore implements MessageStore {
       if (st) pending.push(this.meta.deleteOffset(st.qid, group));
     }
     await Promise.all(pending);
+  }
+
+  metaPut(namespace: string, key: string, value: Buffer): Promise<void> {
+    return this.metaKv.put(namespace, key, value);
+  }
+
+  metaGet(namespace: string, key: string): Buffer | undefined {
+    return this.metaKv.get(namespace, key);
+  }
+
+  metaDelete(namespace: string, key: string): Promise<void> {
+    return this.metaKv.delete(namespace, key);
+  }
+
+  metaScan(namespace: string, prefix?: string, limit?: number): Iterable<{ key: string; value: Buffer }> {
+    return this.metaKv.scan(namespace, prefix, limit);
   }
 
   async putTopicConfig(config: TopicConfig): Promise<void> {

@@ -1,0 +1,91 @@
+import type { Database } from 'lmdb';
+import { IllegalPutError } from './errors.js';
+
+/** Largest namespace + key, in UTF-8 bytes (LMDB's key limit is 1,978 bytes with this build's page size). */
+export const MAX_META_KEY_BYTES = 1500;
+/** Largest value; metadata is meant to be small (sessions, retained messages point at records). */
+export const MAX_META_VALUE_BYTES = 4 * 1024 * 1024;
+
+function rowKey(namespace: string, key: string): Buffer {
+  if (typeof namespace !== 'string' || namespace.length === 0 || namespace.includes('\u0000')) {
+    throw new IllegalPutError(`metadata namespace must be a non-empty string without U+0000, got ${JSON.stringify(namespace)}`);
+  }
+  if (typeof key !== 'string') throw new IllegalPutError('metadata key must be a string');
+  const b = Buffer.from(`${namespace}\u0000${key}`, 'utf8');
+  if (b.length > MAX_META_KEY_BYTES) throw new IllegalPutError(`metadata key is ${b.length} bytes with its namespace; the limit is ${MAX_META_KEY_BYTES}`);
+  return b;
+}
+
+/**
+ * Small durable records by (namespace, key) for endpoints' own state: MQTT sessions, retained
+ * messages, AMQP durable subscriptions. A write is durable when its promise resolves; reads see
+ * it at once (pending writes are served from memory until LMDB has them).
+ */
+export class MetaKv {
+  /** namespace\0key → value (undefined = pending delete). */
+  private readonly pending = new Map<string, Buffer | undefined>();
+
+  constructor(private readonly db: Database<Buffer, Buffer>) {}
+
+  put(namespace: string, key: string, value: Buffer): Promise<void> {
+    const k = rowKey(namespace, key);
+    if (!Buffer.isBuffer(value)) throw new IllegalPutError('metadata value must be a Buffer');
+    if (value.length > MAX_META_VALUE_BYTES) throw new IllegalPutError(`metadata value is ${value.length} bytes; the limit is ${MAX_META_VALUE_BYTES}`);
+    const copy = Buffer.from(value);
+    return this.track(k, copy, this.db.put(k, copy));
+  }
+
+  get(namespace: string, key: string): Buffer | undefined {
+    const k = rowKey(namespace, key);
+    const ks = k.toString('latin1');
+    if (this.pending.has(ks)) return this.pending.get(ks);
+    return this.db.get(k);
+  }
+
+  delete(namespace: string, key: string): Promise<void> {
+    const k = rowKey(namespace, key);
+    return this.track(k, undefined, this.db.remove(k));
+  }
+
+  /** Entries of a namespace whose key starts with `prefix`, in key order (pending writes included). */
+  *scan(namespace: string, prefix = '', limit = Number.MAX_SAFE_INTEGER): Generator<{ key: string; value: Buffer }> {
+    const start = rowKey(namespace, prefix);
+    const end = Buffer.concat([start, Buffer.from([0xff])]);
+    const nsLen = Buffer.byteLength(namespace, 'utf8') + 1;
+    const startLatin = start.toString('latin1');
+    // Pending writes in range, in byte order (latin1 strings compare like their bytes).
+    const pend = [...this.pending].filter(([ks]) => ks.startsWith(startLatin)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let pi = 0;
+    let n = 0;
+    const out = (ks: string, v: Buffer) => ({ key: Buffer.from(ks, 'latin1').toString('utf8', nsLen), value: v });
+    for (const { key, value } of this.db.getRange({ start, end })) {
+      const ks = (key as Buffer).toString('latin1');
+      // Pending inserts that sort before this row.
+      while (pi < pend.length && pend[pi]![0] < ks) {
+        const [pk, pv] = pend[pi++]!;
+        if (pv === undefined) continue;
+        if (n++ >= limit) return;
+        yield out(pk, pv);
+      }
+      let v: Buffer | undefined = value;
+      if (pi < pend.length && pend[pi]![0] === ks) v = pend[pi++]![1];
+      if (v === undefined) continue;
+      if (n++ >= limit) return;
+      yield out(ks, v);
+    }
+    for (; pi < pend.length; pi++) {
+      const [pk, pv] = pend[pi]!;
+      if (pv === undefined) continue;
+      if (n++ >= limit) return;
+      yield out(pk, pv);
+    }
+  }
+
+  private track(k: Buffer, value: Buffer | undefined, write: Promise<unknown>): Promise<void> {
+    const ks = k.toString('latin1');
+    this.pending.set(ks, value);
+    return write.then(() => {
+      if (this.pending.get(ks) === value) this.pending.delete(ks);
+    });
+  }
+}
