@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { Broker } from '@apogee/broker';
+import type { MqttGatewayStats } from '@apogee/mqtt';
 
 /** Prometheus text exposition of the broker's and the store's figures. */
-export function renderMetrics(broker: Broker): string {
+export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats): string {
   const m = broker.metrics;
   const s = broker.store.stats();
   const lines: string[] = [];
@@ -30,14 +31,23 @@ export function renderMetrics(broker: Broker): string {
   gauge('apogee_store_cached_queues', 'Queue states in memory', s.cachedQueues);
   gauge('apogee_topics', 'Topic configs', broker.topics.list().length);
   gauge('apogee_consumer_groups_online', 'Consumer groups with a live member', broker.consumers.groupNames().length);
+  if (mqtt) {
+    const m = mqtt();
+    gauge('apogee_mqtt_connections', 'MQTT connections open', m.connections);
+    gauge('apogee_mqtt_sessions', 'MQTT sessions (online and persistent)', m.sessions);
+    gauge('apogee_mqtt_subscriptions', 'MQTT subscriptions', m.subscriptions);
+    gauge('apogee_mqtt_filters', 'Distinct MQTT filters registered for dispatch', m.filters);
+    gauge('apogee_mqtt_lmqs_watched', 'LMQs with an online reader', m.lmqsWatched);
+    gauge('apogee_mqtt_messages_in_total', 'PUBLISH packets received', m.messagesIn, 'counter');
+  }
   return `${lines.join('\n')}\n`;
 }
 
 /** GET /metrics (Prometheus) and GET /health on the admin HTTP port. */
-export function startMetricsServer(broker: Broker, port: number, host: string): Promise<http.Server> {
+export function startMetricsServer(broker: Broker, port: number, host: string, mqtt?: () => MqttGatewayStats): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker));
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, mqtt));
     } else if (req.method === 'GET' && req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
     } else {

@@ -23,10 +23,11 @@ export interface ServerPorts {
   namesrvPort: number;
   brokerPort: number;
   httpPort: number;
+  mqttPort: number;
 }
 
 export async function freePorts(): Promise<ServerPorts> {
-  return { namesrvPort: await freePort(), brokerPort: await freePort(), httpPort: await freePort() };
+  return { namesrvPort: await freePort(), brokerPort: await freePort(), httpPort: await freePort(), mqttPort: await freePort() };
 }
 
 /** A running `apps/server` process started by a test. */
@@ -36,6 +37,7 @@ export class ServerProcess {
   readonly namesrvAddr: string;
   readonly brokerAddr: string;
   readonly httpAddr: string;
+  readonly mqttUrl: string;
 
   private constructor(
     readonly proc: ChildProcess,
@@ -48,11 +50,12 @@ export class ServerProcess {
     this.namesrvAddr = `127.0.0.1:${ports.namesrvPort}`;
     this.brokerAddr = `127.0.0.1:${ports.brokerPort}`;
     this.httpAddr = `127.0.0.1:${ports.httpPort}`;
+    this.mqttUrl = `mqtt://127.0.0.1:${ports.mqttPort}`;
   }
 
   /** Starts the server (without waiting); extra flags are appended. */
   static spawn(dataDir: string, ports: ServerPorts, extra: string[] = []): ServerProcess {
-    const args = ['--import', 'tsx', main, '--data-dir', dataDir, '--namesrv-port', String(ports.namesrvPort), '--broker-port', String(ports.brokerPort), '--http-port', String(ports.httpPort), ...extra];
+    const args = ['--import', 'tsx', main, '--data-dir', dataDir, '--namesrv-port', String(ports.namesrvPort), '--broker-port', String(ports.brokerPort), '--http-port', String(ports.httpPort), '--mqtt-port', String(ports.mqttPort), ...extra];
     const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new ServerProcess(proc, dataDir, ports);
     running.add(s);

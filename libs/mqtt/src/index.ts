@@ -7,3 +7,6 @@ export * from './topic/escape.js';
 export * from './topic/store-topic.js';
 export * from './topic/lmq.js';
 export * from './topic/groups.js';
+export { MqttGateway, type MqttGatewayOptions, type MqttGatewayStats } from './gateway.js';
+export { MQTT_DEFAULTS, resolveMqttConfig, type MqttConfig } from './config.js';
+export { MqttProperty, MQTT_TAG } from './publish/message-properties.js';

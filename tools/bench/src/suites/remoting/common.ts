@@ -131,6 +131,7 @@ export class ApogeeServer {
     const namesrvPort = await freePort();
     const brokerPort = await freePort();
     const httpPort = await freePort();
+    const mqttPort = await freePort();
     const args = [
       ...serverNodeFlags(),
       '--import',
@@ -144,6 +145,8 @@ export class ApogeeServer {
       String(brokerPort),
       '--http-port',
       String(httpPort),
+      '--mqtt-port',
+      String(mqttPort),
       '--listen-host',
       '127.0.0.1',
       '--flush',

@@ -1,0 +1,39 @@
+/** MQTT gateway settings; every field has a default. */
+export interface MqttConfig {
+  /** Largest packet accepted from clients and advertised in CONNACK (v5). Default 1 MiB + 64 KiB. */
+  maxPacketSize: number;
+  /** Longest topic name/filter in bytes. Default 1,024. */
+  maxTopicLength: number;
+  /** Most levels in a topic name/filter. Default 32. */
+  maxTopicLevels: number;
+  /** Unacknowledged QoS 1/2 deliveries per session (v5 Receive Maximum toward the client). Default 100. */
+  maxInflight: number;
+  /** Receive Maximum advertised to v5 clients for their inbound QoS 1/2. Default 1,000. */
+  receiveMaximum: number;
+  /** Keep alive used when a client asks for 0 or more than this (seconds, v5 Server Keep Alive). 0 = honour the client. Default 0. */
+  maxKeepAliveSeconds: number;
+  /** Messages read from an LMQ per batch. Default 64. */
+  readBatch: number;
+  /** Queues of each store topic created for MQTT first levels. Default 4. */
+  storeTopicQueues: number;
+  /** Seconds a CONNECT may take after the TCP connection opens. Default 10. */
+  connectTimeoutSeconds: number;
+}
+
+export const MQTT_DEFAULTS: MqttConfig = {
+  maxPacketSize: 1024 * 1024 + 65536,
+  maxTopicLength: 1024,
+  maxTopicLevels: 32,
+  maxInflight: 100,
+  receiveMaximum: 1000,
+  maxKeepAliveSeconds: 0,
+  readBatch: 64,
+  storeTopicQueues: 4,
+  connectTimeoutSeconds: 10,
+};
+
+export function resolveMqttConfig(partial: Partial<MqttConfig> = {}): MqttConfig {
+  const cfg = { ...MQTT_DEFAULTS };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (cfg as Record<string, unknown>)[k] = v;
+  return cfg;
+}

@@ -1,0 +1,307 @@
+import net from 'node:net';
+import type { Broker, Logger } from '@apogee/broker';
+import { BrokerError } from '@apogee/broker';
+import type { HostAddress } from '@apogee/message';
+import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
+import { type MqttConfig, resolveMqttConfig } from './config.js';
+import { LmqWatch } from './delivery/lmq-watch.js';
+import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
+import { Publisher } from './publish/publisher.js';
+import { Session } from './session/session.js';
+import { InvalidTopicError } from './topic/errors.js';
+import { FilterTrie } from './topic/filter-trie.js';
+import { lmqOf } from './topic/lmq.js';
+import { parseSharedSubscription } from './topic/shared.js';
+import { validateMqttTopicFilter, validateMqttTopicName } from './topic/validate.js';
+
+export interface MqttGatewayOptions {
+  broker: Broker;
+  config?: Partial<MqttConfig>;
+  logger: Logger;
+}
+
+/** Figures for the metrics endpoint. */
+export interface MqttGatewayStats {
+  connections: number;
+  sessions: number;
+  subscriptions: number;
+  filters: number;
+  lmqsWatched: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+/**
+ * The MQTT endpoint: TCP (and, through `handleStream`, WebSocket) connections speaking MQTT 3.1,
+ * 3.1.1 and 5.0 on mqtt-packet, with sessions whose subscriptions read LMQs from the store.
+ * See docs/mqtt.md for the design and what is implemented so far.
+ */
+export class MqttGateway {
+  readonly config: MqttConfig;
+  private readonly sessions = new Map<string, Session>();
+  private readonly filters = new FilterTrie();
+  private readonly watch: LmqWatch;
+  private readonly publisher: Publisher;
+  private readonly servers: net.Server[] = [];
+  private readonly connections = new Set<MqttConnection>();
+  private messagesIn = 0;
+  private assignedIds = 0;
+
+  constructor(private readonly opts: MqttGatewayOptions) {
+    this.config = resolveMqttConfig(opts.config);
+    this.watch = new LmqWatch(opts.broker.store);
+    this.publisher = new Publisher(opts.broker, this.filters, this.config);
+  }
+
+  /** Listens for MQTT over TCP; resolves to the bound "host:port". */
+  listen(port: number, host = '127.0.0.1'): Promise<string> {
+    const server = net.createServer((socket) => this.handleStream(socket, `${socket.remoteAddress}:${socket.remotePort}`, hostOf(socket)));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const a = server.address() as net.AddressInfo;
+        resolve(`${a.address}:${a.port}`);
+      });
+    });
+  }
+
+  /** Serves one MQTT connection over any duplex byte stream (a TCP socket or a WebSocket stream). */
+  handleStream(stream: import('node:stream').Duplex, remote: string, peer?: HostAddress): void {
+    const conn = new MqttConnection(stream, { maxPacketSize: this.config.maxPacketSize, remote });
+    this.connections.add(conn);
+    let session: Session | null = null;
+    const connectTimer = setTimeout(() => conn.close('no CONNECT in time'), this.config.connectTimeoutSeconds * 1000);
+    connectTimer.unref();
+    conn.onClose((reason) => {
+      clearTimeout(connectTimer);
+      this.connections.delete(conn);
+      if (session && session.connection === conn) this.sessionLost(session);
+      this.opts.logger.debug?.({ remote, reason }, 'mqtt: connection closed');
+    });
+    conn.onPacket((p) => {
+      try {
+        if (!session) {
+          if (p.cmd !== 'connect') return conn.close(`first packet was ${p.cmd}, not connect`);
+          clearTimeout(connectTimer);
+          session = this.onConnect(conn, p);
+          return;
+        }
+        this.onPacket(session, conn, p, peer);
+      } catch (err) {
+        this.opts.logger.warn({ remote, err: (err as Error).message }, 'mqtt: closing connection after an error');
+        conn.close(`error: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  stats(): MqttGatewayStats {
+    let subscriptions = 0;
+    for (const s of this.sessions.values()) subscriptions += s.subs.size;
+    return { connections: this.connections.size, sessions: this.sessions.size, subscriptions, filters: this.filters.size, lmqsWatched: this.watch.size, messagesIn: this.messagesIn, messagesOut: 0 };
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.connections]) c.close('server shutting down');
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+
+  private onConnect(conn: MqttConnection, p: IConnectPacket): Session | null {
+    const v = p.protocolVersion ?? 4;
+    conn.setProtocolVersion(v);
+    const v5 = v === 5;
+    let clientId = p.clientId ?? '';
+    let assigned: string | undefined;
+    const sessionExpiry = v5 ? (p.properties?.sessionExpiryInterval ?? 0) : p.clean === false ? Number.MAX_SAFE_INTEGER : 0;
+    if (clientId === '') {
+      // 3.1.1 allows an empty id only with a clean session [MQTT-3.1.3-8]; 5.0 assigns one.
+      if (!v5 && p.clean === false) {
+        conn.send({ cmd: 'connack', returnCode: 2, sessionPresent: false });
+        conn.close('empty client id with a persistent session');
+        return null;
+      }
+      clientId = `apogee-${process.pid}-${Date.now().toString(36)}-${(this.assignedIds++).toString(36)}`;
+      assigned = clientId;
+    }
+    if (v5 && p.properties?.maximumPacketSize) conn.clientMaxPacketSize = p.properties.maximumPacketSize;
+    // A second connection with the same id takes the session over [MQTT-3.1.4-3].
+    const existing = this.sessions.get(clientId);
+    const old = existing?.connection;
+    if (old) {
+      if (old.protocolVersion === 5) old.send({ cmd: 'disconnect', reasonCode: 0x8e });
+      old.close('session taken over by a new connection');
+    }
+    let session = existing;
+    let present = false;
+    const clean = v5 ? p.clean !== false : p.clean !== false;
+    if (session && clean) {
+      this.dropSession(session);
+      session = undefined;
+    }
+    if (session) present = true;
+    else {
+      session = new Session(clientId, sessionExpiry > 0, this.opts.broker.store, this.watch, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: delivery error'));
+      this.sessions.set(clientId, session);
+    }
+    session.persistent = sessionExpiry > 0;
+    let keepAlive = p.keepalive ?? 0;
+    const max = this.config.maxKeepAliveSeconds;
+    const serverKeepAlive = max > 0 && (keepAlive === 0 || keepAlive > max) ? max : undefined;
+    if (serverKeepAlive !== undefined) keepAlive = serverKeepAlive;
+    if (v5) {
+      const props: Record<string, unknown> = {
+        receiveMaximum: this.config.receiveMaximum,
+        maximumPacketSize: this.config.maxPacketSize,
+        topicAliasMaximum: 0,
+        retainAvailable: false,
+        wildcardSubscriptionAvailable: true,
+        subscriptionIdentifiersAvailable: false,
+        sharedSubscriptionAvailable: false,
+      };
+      if (assigned) props['assignedClientIdentifier'] = assigned;
+      if (serverKeepAlive !== undefined) props['serverKeepAlive'] = serverKeepAlive;
+      conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: present, properties: props });
+    } else {
+      conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: present });
+    }
+    conn.startKeepAlive(keepAlive);
+    session.attach(conn);
+    return session;
+  }
+
+  private onPacket(session: Session, conn: MqttConnection, p: Packet, peer?: HostAddress): void {
+    switch (p.cmd) {
+      case 'publish':
+        return this.onPublish(session, conn, p, peer);
+      case 'puback':
+        return session.acknowledge(p.messageId ?? 0);
+      case 'pubrel':
+        session.pendingRel.delete(p.messageId ?? 0);
+        conn.send({ cmd: 'pubcomp', messageId: p.messageId ?? 0 });
+        return;
+      case 'subscribe':
+        return this.onSubscribe(session, conn, p);
+      case 'unsubscribe':
+        return this.onUnsubscribe(session, conn, p);
+      case 'pingreq':
+        conn.send({ cmd: 'pingresp' });
+        return;
+      case 'disconnect':
+        conn.close('client disconnected');
+        return;
+      case 'connect':
+        // A second CONNECT is a protocol violation [MQTT-3.1.0-2].
+        if (conn.protocolVersion === 5) conn.send({ cmd: 'disconnect', reasonCode: 0x82 });
+        conn.close('second CONNECT on one connection');
+        return;
+      default:
+        if (conn.protocolVersion === 5) conn.send({ cmd: 'disconnect', reasonCode: 0x82 });
+        conn.close(`unexpected ${p.cmd} from a client`);
+    }
+  }
+
+  private onPublish(session: Session, conn: MqttConnection, p: IPublishPacket, peer?: HostAddress): void {
+    const v5 = conn.protocolVersion === 5;
+    try {
+      validateMqttTopicName(p.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
+    } catch (err) {
+      if (!(err instanceof InvalidTopicError)) throw err;
+      if (v5) conn.send({ cmd: 'disconnect', reasonCode: 0x90 });
+      conn.close(`invalid topic name: ${err.reason}`);
+      return;
+    }
+    if (p.retain && v5) {
+      // CONNACK said Retain Available = 0 [MQTT-3.3.1-14].
+      conn.send({ cmd: 'disconnect', reasonCode: 0x9a });
+      conn.close('retained messages are not available yet');
+      return;
+    }
+    const id = p.messageId ?? 0;
+    if (p.qos === 2 && session.pendingRel.has(id)) {
+      // A re-sent QoS 2 PUBLISH we already stored: acknowledge, do not store twice.
+      conn.send({ cmd: 'pubrec', messageId: id });
+      return;
+    }
+    this.messagesIn++;
+    const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
+    const input = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
+    this.publisher.publish(peer ? { ...input, bornHost: peer } : input).then(
+      () => {
+        if (p.qos === 1) conn.send({ cmd: 'puback', messageId: id });
+        else if (p.qos === 2) {
+          session.pendingRel.add(id);
+          conn.send({ cmd: 'pubrec', messageId: id });
+        }
+      },
+      (err: unknown) => {
+        this.opts.logger.warn({ clientId: session.clientId, topic: p.topic, err: (err as Error).message }, 'mqtt: publish not stored');
+        if (p.qos === 0) return;
+        if (v5) {
+          // 0x97 Quota exceeded for busy/full, 0x80 otherwise; the message was not stored.
+          const reasonCode = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE') ? 0x97 : 0x80;
+          conn.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: id, reasonCode });
+        } else {
+          // 3.1.1 has no negative acknowledgement: close so the client re-sends later.
+          conn.close(`publish could not be stored: ${(err as Error).message}`);
+        }
+      },
+    );
+  }
+
+  private onSubscribe(session: Session, conn: MqttConnection, p: ISubscribePacket): void {
+    const v5 = conn.protocolVersion === 5;
+    const granted: number[] = [];
+    for (const s of p.subscriptions) {
+      try {
+        validateMqttTopicFilter(s.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
+        if (parseSharedSubscription(s.topic)) {
+          granted.push(v5 ? 0x9e : 0x80); // shared subscriptions land in a later increment
+          continue;
+        }
+      } catch (err) {
+        if (!(err instanceof InvalidTopicError)) throw err;
+        granted.push(v5 ? 0x8f : 0x80);
+        continue;
+      }
+      // QoS 2 outbound lands with the QoS 2 delivery path; a server may grant less [MQTT-3.8.4-6].
+      const qos = Math.min(s.qos, 1) as QoS;
+      if (session.subscribe(s.topic, lmqOf(s.topic), qos)) this.filters.add(s.topic);
+      granted.push(qos);
+    }
+    conn.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted });
+  }
+
+  private onUnsubscribe(session: Session, conn: MqttConnection, p: IUnsubscribePacket): void {
+    const codes: number[] = [];
+    for (const f of p.unsubscriptions) {
+      const had = session.unsubscribe(f);
+      if (had) this.filters.remove(f);
+      codes.push(had ? 0 : 0x11);
+    }
+    if (conn.protocolVersion === 5) conn.send({ cmd: 'unsuback', messageId: p.messageId ?? 0, granted: codes });
+    else conn.send({ cmd: 'unsuback', messageId: p.messageId ?? 0, granted: [] });
+  }
+
+  private sessionLost(session: Session): void {
+    session.detach();
+    if (!session.persistent) this.dropSession(session);
+  }
+
+  private dropSession(session: Session): void {
+    for (const f of [...session.subs.keys()]) {
+      session.unsubscribe(f);
+      this.filters.remove(f);
+    }
+    session.detach();
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+  }
+}
+
+function hostOf(socket: net.Socket): HostAddress | undefined {
+  let a = socket.remoteAddress;
+  if (!a) return undefined;
+  if (a.startsWith('::ffff:') && a.includes('.')) a = a.slice(7);
+  else if (a === '::1') a = '127.0.0.1';
+  return { address: a, port: socket.remotePort ?? 0 };
+}

@@ -1,0 +1,115 @@
+import type { Duplex } from 'node:stream';
+import mqtt from 'mqtt-packet';
+import { PacketSizeGuard } from './size-guard.js';
+
+export type Packet = mqtt.Packet;
+
+export interface MqttConnectionOptions {
+  maxPacketSize: number;
+  /** Human-readable peer, for logs. */
+  remote: string;
+}
+
+/**
+ * One MQTT network connection over any byte stream (TCP socket or WebSocket stream): parses
+ * packets with mqtt-packet at the negotiated protocol level, writes packets of one event turn in
+ * one go, refuses oversize packets before buffering them, and closes on malformed input.
+ */
+export class MqttConnection {
+  private readonly parser = mqtt.parser({ protocolVersion: 4 });
+  private readonly guard: PacketSizeGuard;
+  private closed = false;
+  private corked = false;
+  private keepAliveTimer: NodeJS.Timeout | null = null;
+  private lastActivity = Date.now();
+  /** Protocol level once CONNECT was read (3, 4 or 5). */
+  protocolVersion = 4;
+  /** Largest packet the client accepts (v5 Maximum Packet Size), 0 = unlimited. */
+  clientMaxPacketSize = 0;
+  private packetHandler: (p: Packet) => void = () => {};
+  private readonly closeHandlers: Array<(reason: string, error?: Error) => void> = [];
+
+  constructor(
+    readonly stream: Duplex,
+    readonly opts: MqttConnectionOptions,
+  ) {
+    this.guard = new PacketSizeGuard(opts.maxPacketSize);
+    this.parser.on('packet', (p: Packet) => {
+      if (!this.closed) this.packetHandler(p);
+    });
+    this.parser.on('error', (err: Error) => this.close(`malformed packet: ${err.message}`, err));
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', (err) => this.close(`connection error: ${err.message}`, err));
+    stream.on('close', () => this.close('connection closed by peer'));
+    stream.on('end', () => this.close('connection closed by peer'));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onPacket(fn: (p: Packet) => void): void {
+    this.packetHandler = fn;
+  }
+
+  onClose(fn: (reason: string, error?: Error) => void): void {
+    if (this.closed) fn('already closed');
+    else this.closeHandlers.push(fn);
+  }
+
+  /** Switches the parser and generator to the level CONNECT asked for. */
+  setProtocolVersion(v: number): void {
+    this.protocolVersion = v;
+    (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = v;
+  }
+
+  /** Writes a packet; packets of one event turn leave together. Returns false when it was too big for the client. */
+  send(packet: Packet): boolean {
+    if (this.closed) return false;
+    const buf = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+    if (this.clientMaxPacketSize > 0 && buf.length > this.clientMaxPacketSize) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        if (!this.closed) this.stream.uncork();
+      });
+    }
+    this.stream.write(buf);
+    return true;
+  }
+
+  /** Closes the connection if nothing arrives for 1.5 × keepAlive seconds (0 = never). */
+  startKeepAlive(seconds: number): void {
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    if (seconds <= 0) return;
+    const limit = seconds * 1500;
+    this.keepAliveTimer = setInterval(() => {
+      if (Date.now() - this.lastActivity > limit) this.close(`keep alive of ${seconds} s exceeded`);
+    }, Math.min(limit, 1000));
+    this.keepAliveTimer.unref();
+  }
+
+  close(reason: string, error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    this.stream.end();
+    this.stream.destroy();
+    for (const fn of this.closeHandlers.splice(0)) fn(reason, error);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastActivity = Date.now();
+    const oversize = this.guard.check(chunk);
+    if (oversize > 0) {
+      // v5: tell the client why before closing (reason 0x95 Packet too large).
+      if (this.protocolVersion === 5) this.send({ cmd: 'disconnect', reasonCode: 0x95 });
+      this.close(`packet of ${oversize === Number.MAX_SAFE_INTEGER ? 'malformed' : oversize} bytes exceeds the limit of ${this.opts.maxPacketSize}`);
+      return;
+    }
+    this.parser.parse(chunk);
+  }
+}

@@ -1,0 +1,71 @@
+import type { Broker } from '@apogee/broker';
+import { type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
+import type { MqttConfig } from '../config.js';
+import type { FilterTrie } from '../topic/filter-trie.js';
+import { lmqOf } from '../topic/lmq.js';
+import { storeTopicOf } from '../topic/store-topic.js';
+import { MQTT_TAG, MqttProperty } from './message-properties.js';
+
+export interface PublishInput {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  clientId: string;
+  bornHost?: HostAddress;
+}
+
+/**
+ * Stores an MQTT publish once, under its first level's store topic, dispatched into the LMQ of
+ * every registered filter that matches it and of the topic itself (rocketmq-mqtt's scheme).
+ */
+export class Publisher {
+  private readonly ids = new UniqueIdGenerator();
+  private readonly knownTopics = new Set<string>();
+  private readonly lmqCache = new Map<string, string>();
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly filters: FilterTrie,
+    private readonly cfg: MqttConfig,
+  ) {}
+
+  async publish(p: PublishInput): Promise<void> {
+    const storeTopic = storeTopicOf(p.topic);
+    await this.ensureStoreTopic(storeTopic);
+    const lmqs = new Set<string>([this.lmq(p.topic)]);
+    for (const f of this.filters.match(p.topic)) lmqs.add(this.lmq(f));
+    const props = new Map<string, string>([
+      [PropertyKey.TAGS, MQTT_TAG],
+      [PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, this.ids.next()],
+      [PropertyKey.INNER_MULTI_DISPATCH, [...lmqs].join(',')],
+      [MqttProperty.TOPIC, p.topic],
+      [MqttProperty.QOS, String(p.qos)],
+      [MqttProperty.CLIENT_ID, p.clientId],
+    ]);
+    if (p.retain) props.set(MqttProperty.RETAIN, 'true');
+    const queueId = (javaStringHashCode(p.topic) >>> 0) % this.cfg.storeTopicQueues;
+    const req = { producerGroup: 'GID_MQTT', topic: storeTopic, queueId, properties: props, body: p.payload, bornTimestamp: Date.now() };
+    await this.broker.sender.send(p.bornHost ? { ...req, bornHost: p.bornHost } : req);
+  }
+
+  private lmq(filterOrTopic: string): string {
+    let l = this.lmqCache.get(filterOrTopic);
+    if (l === undefined) {
+      l = lmqOf(filterOrTopic);
+      if (this.lmqCache.size > 100_000) this.lmqCache.clear();
+      this.lmqCache.set(filterOrTopic, l);
+    }
+    return l;
+  }
+
+  /** MQTT first levels need no declaration: their store topic is created on first publish. */
+  private async ensureStoreTopic(topic: string): Promise<void> {
+    if (this.knownTopics.has(topic)) return;
+    if (!this.broker.topics.get(topic)) {
+      const n = this.cfg.storeTopicQueues;
+      await this.broker.topics.createOrUpdate({ topicName: topic, readQueueNums: n, writeQueueNums: n, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+    }
+    this.knownTopics.add(topic);
+  }
+}

@@ -1,0 +1,20 @@
+import type { QoS } from 'mqtt-packet';
+
+/** One subscription of a session: a filter read through its LMQ from the session's own offset. */
+export interface SubscriptionState {
+  filter: string;
+  lmq: string;
+  qos: QoS;
+  /** Next LMQ offset to read. */
+  readOffset: number;
+  /** A read of this LMQ is in progress. */
+  reading: boolean;
+  /** An arrival came while reading: read again afterwards. */
+  again: boolean;
+}
+
+/** A QoS 1 delivery waiting for its PUBACK. */
+export interface Inflight {
+  sub: SubscriptionState;
+  lmqOffset: number;
+}

@@ -1,0 +1,190 @@
+import { decodeRecord, uncompressBody } from '@apogee/message';
+import type { MessageStore } from '@apogee/store';
+import type { IPublishPacket, QoS } from 'mqtt-packet';
+import type { MqttConfig } from '../config.js';
+import type { LmqWatch } from '../delivery/lmq-watch.js';
+import type { MqttConnection } from '../protocol/mqtt-connection.js';
+import { MqttProperty } from '../publish/message-properties.js';
+import type { Inflight, SubscriptionState } from './session-types.js';
+
+/** Writes above this many buffered bytes pause delivery until the socket drains. */
+const WRITE_HIGH_WATER = 1024 * 1024;
+
+/**
+ * A client's session: its subscriptions (each an LMQ read from the session's own offset), the
+ * QoS 1 deliveries awaiting PUBACK, and the inbound QoS 2 packet ids awaiting PUBREL. It outlives
+ * the connection when the client asked for a persistent session.
+ */
+export class Session {
+  readonly subs = new Map<string, SubscriptionState>();
+  private readonly inflight = new Map<number, Inflight>();
+  /** Inbound QoS 2 packet ids stored but not yet released (exactly-once dedup). */
+  readonly pendingRel = new Set<number>();
+  private nextPacketId = 1;
+  private conn: MqttConnection | null = null;
+  private readonly wakers = new Map<SubscriptionState, () => void>();
+  private draining = false;
+
+  constructor(
+    readonly clientId: string,
+    /** Survives disconnects (v3 clean=false, v5 session expiry > 0). */
+    public persistent: boolean,
+    private readonly store: MessageStore,
+    private readonly watch: LmqWatch,
+    private readonly cfg: MqttConfig,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  get connection(): MqttConnection | null {
+    return this.conn;
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Binds a connection and starts (or resumes) delivery. */
+  attach(conn: MqttConnection): void {
+    this.conn = conn;
+    for (const sub of this.subs.values()) this.startReading(sub);
+  }
+
+  /** The connection is gone: stop delivery; unacknowledged messages are read again on resume. */
+  detach(): void {
+    this.conn = null;
+    for (const [sub, wake] of this.wakers) this.watch.remove(sub.lmq, wake);
+    this.wakers.clear();
+    for (const f of this.inflight.values()) if (f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
+    this.inflight.clear();
+  }
+
+  /** Adds or replaces a subscription; returns true when the filter is new to this session. */
+  subscribe(filter: string, lmq: string, qos: QoS): boolean {
+    const existing = this.subs.get(filter);
+    if (existing) {
+      existing.qos = qos;
+      return false;
+    }
+    // A new subscription sees messages published from now on.
+    const sub: SubscriptionState = { filter, lmq, qos, readOffset: this.store.getMaxOffset(lmq, 0), reading: false, again: false };
+    this.subs.set(filter, sub);
+    if (this.conn) this.startReading(sub);
+    return true;
+  }
+
+  /** Removes a subscription; returns whether it existed. */
+  unsubscribe(filter: string): boolean {
+    const sub = this.subs.get(filter);
+    if (!sub) return false;
+    this.subs.delete(filter);
+    const wake = this.wakers.get(sub);
+    if (wake) this.watch.remove(sub.lmq, wake);
+    this.wakers.delete(sub);
+    for (const [id, f] of this.inflight) if (f.sub === sub) this.inflight.delete(id);
+    return true;
+  }
+
+  /** PUBACK from the client: frees an in-flight slot. */
+  acknowledge(packetId: number): void {
+    const f = this.inflight.get(packetId);
+    if (!f) return;
+    this.inflight.delete(packetId);
+    // Room again: read whatever waited for it.
+    for (const sub of this.subs.values()) if (sub.qos > 0) this.pump(sub);
+  }
+
+  private startReading(sub: SubscriptionState): void {
+    if (this.wakers.has(sub)) return;
+    const wake = () => this.pump(sub);
+    this.wakers.set(sub, wake);
+    this.watch.add(sub.lmq, wake);
+    this.pump(sub);
+  }
+
+  /** Reads the subscription's LMQ from its offset and delivers, within the in-flight window. */
+  pump(sub: SubscriptionState): void {
+    if (!this.conn || this.conn.isClosed) return;
+    if (sub.reading) {
+      sub.again = true;
+      return;
+    }
+    sub.reading = true;
+    sub.again = false;
+    this.read(sub).then(
+      () => {
+        sub.reading = false;
+        if (sub.again) this.pump(sub);
+      },
+      (err: unknown) => {
+        sub.reading = false;
+        this.onError(err);
+      },
+    );
+  }
+
+  private async read(sub: SubscriptionState): Promise<void> {
+    for (;;) {
+      const conn = this.conn;
+      if (!conn || conn.isClosed || !this.subs.has(sub.filter) || this.subs.get(sub.filter) !== sub) return;
+      if (conn.stream.writableLength > WRITE_HIGH_WATER) {
+        this.waitDrain(conn, sub);
+        return;
+      }
+      const room = sub.qos > 0 ? this.cfg.maxInflight - this.inflight.size : this.cfg.readBatch;
+      if (room <= 0) return; // a PUBACK will pump again
+      const r = await this.store.get(sub.lmq, 0, sub.readOffset, Math.min(room, this.cfg.readBatch));
+      if (r.status !== 'FOUND') {
+        // Expired or skipped entries: continue where the store says; otherwise nothing new.
+        if (r.status !== 'OFFSET_OVERFLOW_ONE' && r.status !== 'NO_MESSAGE_IN_QUEUE' && r.nextOffset !== sub.readOffset) {
+          sub.readOffset = r.nextOffset;
+          continue;
+        }
+        return;
+      }
+      for (const m of r.messages) {
+        if (this.conn !== conn || conn.isClosed) return;
+        this.deliver(conn, sub, m.record, m.queueOffset);
+        sub.readOffset = m.queueOffset + 1;
+      }
+    }
+  }
+
+  private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number): void {
+    let packet: IPublishPacket;
+    try {
+      const m = decodeRecord(record);
+      const topic = m.properties.get(MqttProperty.TOPIC) ?? m.topic;
+      const published = Number(m.properties.get(MqttProperty.QOS) ?? '0');
+      const qos = Math.min(Number.isInteger(published) ? published : 0, sub.qos) as QoS;
+      packet = { cmd: 'publish', topic, payload: uncompressBody(m.body, m.sysFlag), qos, dup: false, retain: false };
+    } catch (err) {
+      this.onError(err);
+      return;
+    }
+    if (packet.qos > 0) {
+      const id = this.allocatePacketId();
+      packet.messageId = id;
+      this.inflight.set(id, { sub, lmqOffset });
+    }
+    conn.send(packet);
+  }
+
+  private allocatePacketId(): number {
+    for (let i = 0; i < 65535; i++) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+    throw new Error('no free packet identifier');
+  }
+
+  private waitDrain(conn: MqttConnection, _sub: SubscriptionState): void {
+    // Every subscription is pumped again once the socket drains.
+    if (this.draining) return;
+    this.draining = true;
+    conn.stream.once('drain', () => {
+      this.draining = false;
+      for (const s of this.subs.values()) this.pump(s);
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Broker } from '@apogee/broker';
+import { openStore, type MessageStore } from '@apogee/store';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { MqttGateway, type MqttConfig } from '../src/index.js';
+
+/** An in-process store + broker engine + MQTT gateway on a loopback port, and mqtt.js clients. */
+export class MqttHarness {
+  private readonly clients: MqttClient[] = [];
+  private constructor(
+    readonly dir: string,
+    readonly store: MessageStore,
+    readonly broker: Broker,
+    readonly gateway: MqttGateway,
+    readonly url: string,
+  ) {}
+
+  static async start(config: Partial<MqttConfig> = {}): Promise<MqttHarness> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-mqtt-'));
+    const store = await openStore({ dataDir: path.join(dir, 'store'), segmentSize: 4 * 1024 * 1024 });
+    const broker = await Broker.open({ store, configDir: path.join(dir, 'config') });
+    const gateway = new MqttGateway({ broker, config, logger: { info() {}, warn() {}, error() {} } });
+    const addr = await gateway.listen(0, '127.0.0.1');
+    return new MqttHarness(dir, store, broker, gateway, `mqtt://${addr}`);
+  }
+
+  /** Connects an mqtt.js client and waits for CONNACK; `before` runs first (e.g. to attach an inbox that must see messages sent right after CONNACK). */
+  async connect(opts: IClientOptions = {}, before?: (c: MqttClient) => void): Promise<MqttClient> {
+    const c = mqtt.connect(this.url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    this.clients.push(c);
+    before?.(c);
+    await new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve());
+      c.once('error', reject);
+      c.once('close', () => reject(new Error('closed before CONNACK')));
+    });
+    c.on('error', () => {});
+    return c;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.endAsync(true).catch(() => {})));
+    await this.gateway.close();
+    await this.broker.close();
+    await this.store.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Collects messages a client receives. */
+export function inbox(c: MqttClient): Array<{ topic: string; payload: string; qos: number; retain: boolean }> {
+  const got: Array<{ topic: string; payload: string; qos: number; retain: boolean }> = [];
+  c.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }));
+  return got;
+}
+
+export async function eventually(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
