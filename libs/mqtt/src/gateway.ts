@@ -8,6 +8,7 @@ import { LmqWatch } from './delivery/lmq-watch.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
 import { Publisher } from './publish/publisher.js';
 import { Session } from './session/session.js';
+import { SESSION_NAMESPACE, decodeSessionRecord, isExpired } from './session/session-record.js';
 import { InvalidTopicError } from './topic/errors.js';
 import { FilterTrie } from './topic/filter-trie.js';
 import { lmqOf } from './topic/lmq.js';
@@ -53,8 +54,11 @@ export class MqttGateway {
     this.publisher = new Publisher(opts.broker, this.filters, this.config);
   }
 
-  /** Listens for MQTT over TCP; resolves to the bound "host:port". */
-  listen(port: number, host = '127.0.0.1'): Promise<string> {
+  private restoring: Promise<number> | null = null;
+
+  /** Listens for MQTT over TCP (persistent sessions are restored first); resolves to the bound "host:port". */
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    await (this.restoring ??= this.restoreSessions());
     const server = net.createServer((socket) => this.handleStream(socket, `${socket.remoteAddress}:${socket.remotePort}`, hostOf(socket)));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
@@ -102,8 +106,12 @@ export class MqttGateway {
     return { connections: this.connections.size, sessions: this.sessions.size, subscriptions, filters: this.filters.size, lmqsWatched: this.watch.size, messagesIn: this.messagesIn, messagesOut: 0 };
   }
 
+  /** Closes every connection and listener; persistent sessions' state is flushed. */
   async close(): Promise<void> {
     for (const c of [...this.connections]) c.close('server shutting down');
+    for (const t of this.expiryTimers.values()) clearTimeout(t);
+    this.expiryTimers.clear();
+    await Promise.all([...this.sessions.values()].map((s) => s.flush()));
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 
@@ -113,7 +121,9 @@ export class MqttGateway {
     const v5 = v === 5;
     let clientId = p.clientId ?? '';
     let assigned: string | undefined;
-    const sessionExpiry = v5 ? (p.properties?.sessionExpiryInterval ?? 0) : p.clean === false ? Number.MAX_SAFE_INTEGER : 0;
+    // Seconds the session outlives the connection: -1 = forever (3.1.1 clean=false, v5 0xFFFFFFFF).
+    const requested = v5 ? (p.properties?.sessionExpiryInterval ?? 0) : p.clean === false ? -1 : 0;
+    const sessionExpiry = requested === 0xffffffff ? -1 : requested;
     if (clientId === '') {
       // 3.1.1 allows an empty id only with a clean session [MQTT-3.1.3-8]; 5.0 assigns one.
       if (!v5 && p.clean === false) {
@@ -141,10 +151,12 @@ export class MqttGateway {
     }
     if (session) present = true;
     else {
-      session = new Session(clientId, sessionExpiry > 0, this.opts.broker.store, this.watch, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: delivery error'));
+      session = this.newSession(clientId);
       this.sessions.set(clientId, session);
     }
-    session.persistent = sessionExpiry > 0;
+    this.cancelExpiry(clientId);
+    if (sessionExpiry !== 0) session.makePersistent(sessionExpiry);
+    else if (session.persistent) void session.forget();
     let keepAlive = p.keepalive ?? 0;
     const max = this.config.maxKeepAliveSeconds;
     const serverKeepAlive = max > 0 && (keepAlive === 0 || keepAlive > max) ? max : undefined;
@@ -177,7 +189,7 @@ export class MqttGateway {
       case 'puback':
         return session.acknowledge(p.messageId ?? 0);
       case 'pubrel':
-        session.pendingRel.delete(p.messageId ?? 0);
+        if (session.pendingRel.delete(p.messageId ?? 0)) session.pendingRelChanged();
         conn.send({ cmd: 'pubcomp', messageId: p.messageId ?? 0 });
         return;
       case 'subscribe':
@@ -187,9 +199,19 @@ export class MqttGateway {
       case 'pingreq':
         conn.send({ cmd: 'pingresp' });
         return;
-      case 'disconnect':
+      case 'disconnect': {
+        // v5 may change the session expiry on the way out (not from 0 [MQTT-3.14.2-2]).
+        const e = conn.protocolVersion === 5 ? p.properties?.sessionExpiryInterval : undefined;
+        if (e !== undefined && session.persistent) session.makePersistent(e === 0xffffffff ? -1 : e);
+        else if (e !== undefined && e > 0 && !session.persistent) {
+          conn.send({ cmd: 'disconnect', reasonCode: 0x82 });
+          conn.close('session expiry set on DISCONNECT after CONNECT asked for 0');
+          return;
+        }
+        if (e === 0 && session.persistent) void session.forget();
         conn.close('client disconnected');
         return;
+      }
       case 'connect':
         // A second CONNECT is a protocol violation [MQTT-3.1.0-2].
         if (conn.protocolVersion === 5) conn.send({ cmd: 'disconnect', reasonCode: 0x82 });
@@ -230,8 +252,10 @@ export class MqttGateway {
       () => {
         if (p.qos === 1) conn.send({ cmd: 'puback', messageId: id });
         else if (p.qos === 2) {
+          // The packet id is durable before PUBREC, so a PUBLISH re-sent after a restart is not stored twice.
           session.pendingRel.add(id);
-          conn.send({ cmd: 'pubrec', messageId: id });
+          session.pendingRelChanged();
+          void session.flush().then(() => conn.send({ cmd: 'pubrec', messageId: id }));
         }
       },
       (err: unknown) => {
@@ -283,18 +307,85 @@ export class MqttGateway {
     else conn.send({ cmd: 'unsuback', messageId: p.messageId ?? 0, granted: [] });
   }
 
+  private newSession(clientId: string): Session {
+    return new Session(clientId, this.opts.broker.store, this.watch, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'));
+  }
+
   private sessionLost(session: Session): void {
     session.detach();
-    if (!session.persistent) this.dropSession(session);
+    if (!session.persistent) {
+      this.dropSession(session);
+      return;
+    }
+    void session.flush();
+    this.scheduleExpiry(session);
   }
 
   private dropSession(session: Session): void {
+    this.cancelExpiry(session.clientId);
     for (const f of [...session.subs.keys()]) {
       session.unsubscribe(f);
       this.filters.remove(f);
     }
     session.detach();
+    void session.forget().catch((err: unknown) => this.opts.logger.warn({ clientId: session.clientId, err: (err as Error).message }, 'mqtt: could not remove session state'));
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+  }
+
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+
+  /** A disconnected persistent session ends after its expiry (never for -1). */
+  private scheduleExpiry(session: Session): void {
+    this.cancelExpiry(session.clientId);
+    if (session.expirySeconds < 0) return;
+    const left = session.disconnectedAt + session.expirySeconds * 1000 - Date.now();
+    // setTimeout holds at most ~24.8 days; longer expiries re-arm.
+    const t = setTimeout(() => {
+      this.expiryTimers.delete(session.clientId);
+      if (session.connection) return;
+      if (session.disconnectedAt + session.expirySeconds * 1000 > Date.now()) this.scheduleExpiry(session);
+      else this.dropSession(session);
+    }, Math.max(0, Math.min(left, 2 ** 31 - 1)));
+    t.unref();
+    this.expiryTimers.set(session.clientId, t);
+  }
+
+  private cancelExpiry(clientId: string): void {
+    const t = this.expiryTimers.get(clientId);
+    if (t) clearTimeout(t);
+    this.expiryTimers.delete(clientId);
+  }
+
+  /**
+   * Brings persistent sessions back after a restart: their subscriptions register for dispatch at
+   * once (offline messages keep landing in their LMQs) and resume from their committed offsets.
+   */
+  async restoreSessions(): Promise<number> {
+    const now = Date.now();
+    let restored = 0;
+    const expired: string[] = [];
+    for (const { key, value } of this.opts.broker.store.metaScan(SESSION_NAMESPACE)) {
+      const rec = decodeSessionRecord(value);
+      if (!rec || isExpired(rec, now)) {
+        expired.push(key);
+        continue;
+      }
+      const s = this.newSession(key);
+      s.makePersistent(rec.expirySeconds);
+      // A session that was connected when the process stopped counts as disconnected now.
+      s.disconnectedAt = rec.disconnectedAt || now;
+      for (const sub of rec.subs) {
+        s.restore(sub.filter, lmqOf(sub.filter), sub.qos);
+        this.filters.add(sub.filter);
+      }
+      for (const id of rec.pendingRel) s.pendingRel.add(id);
+      this.sessions.set(key, s);
+      this.scheduleExpiry(s);
+      restored++;
+    }
+    for (const clientId of expired) await this.newSession(clientId).forgetFrom(this.opts.broker.store);
+    if (restored + expired.length > 0) this.opts.logger.info({ restored, expired: expired.length }, 'mqtt: persistent sessions restored');
+    return restored;
   }
 }
 

@@ -11,19 +11,42 @@ export class MqttHarness {
   private readonly clients: MqttClient[] = [];
   private constructor(
     readonly dir: string,
-    readonly store: MessageStore,
-    readonly broker: Broker,
-    readonly gateway: MqttGateway,
+    public store: MessageStore,
+    public broker: Broker,
+    public gateway: MqttGateway,
     readonly url: string,
+    private readonly config: Partial<MqttConfig>,
   ) {}
 
-  static async start(config: Partial<MqttConfig> = {}): Promise<MqttHarness> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-mqtt-'));
+  private static async open(dir: string, config: Partial<MqttConfig>, port: number): Promise<{ store: MessageStore; broker: Broker; gateway: MqttGateway; addr: string }> {
     const store = await openStore({ dataDir: path.join(dir, 'store'), segmentSize: 4 * 1024 * 1024 });
     const broker = await Broker.open({ store, configDir: path.join(dir, 'config') });
     const gateway = new MqttGateway({ broker, config, logger: { info() {}, warn() {}, error() {} } });
-    const addr = await gateway.listen(0, '127.0.0.1');
-    return new MqttHarness(dir, store, broker, gateway, `mqtt://${addr}`);
+    const addr = await gateway.listen(port, '127.0.0.1');
+    return { store, broker, gateway, addr };
+  }
+
+  static async start(config: Partial<MqttConfig> = {}): Promise<MqttHarness> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-mqtt-'));
+    const o = await MqttHarness.open(dir, config, 0);
+    return new MqttHarness(dir, o.store, o.broker, o.gateway, `mqtt://${o.addr}`, config);
+  }
+
+  /** Stops gateway, broker and store cleanly and opens them again on the same directory and port. */
+  async restart(): Promise<void> {
+    await this.shutdown();
+    const port = Number(this.url.split(':').pop());
+    const o = await MqttHarness.open(this.dir, this.config, port);
+    this.store = o.store;
+    this.broker = o.broker;
+    this.gateway = o.gateway;
+  }
+
+  private async shutdown(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((c) => c.endAsync(true).catch(() => {})));
+    await this.gateway.close();
+    await this.broker.close();
+    await this.store.close();
   }
 
   /** Connects an mqtt.js client and waits for CONNACK; `before` runs first (e.g. to attach an inbox that must see messages sent right after CONNACK). */
@@ -41,10 +64,7 @@ export class MqttHarness {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.clients.map((c) => c.endAsync(true).catch(() => {})));
-    await this.gateway.close();
-    await this.broker.close();
-    await this.store.close();
+    await this.shutdown();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

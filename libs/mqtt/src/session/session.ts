@@ -5,6 +5,8 @@ import type { MqttConfig } from '../config.js';
 import type { LmqWatch } from '../delivery/lmq-watch.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
 import { MqttProperty } from '../publish/message-properties.js';
+import { SessionPersistence } from './session-persistence.js';
+import type { SessionRecord } from './session-record.js';
 import type { Inflight, SubscriptionState } from './session-types.js';
 
 /** Writes above this many buffered bytes pause delivery until the socket drains. */
@@ -24,11 +26,14 @@ export class Session {
   private conn: MqttConnection | null = null;
   private readonly wakers = new Map<SubscriptionState, () => void>();
   private draining = false;
+  /** Durable state while the session is persistent; null for clean sessions. */
+  private persistence: SessionPersistence | null = null;
+  /** Seconds the session outlives its connection (-1 = forever); meaningful when persistent. */
+  expirySeconds = 0;
+  disconnectedAt = 0;
 
   constructor(
     readonly clientId: string,
-    /** Survives disconnects (v3 clean=false, v5 session expiry > 0). */
-    public persistent: boolean,
     private readonly store: MessageStore,
     private readonly watch: LmqWatch,
     private readonly cfg: MqttConfig,
@@ -39,6 +44,70 @@ export class Session {
     return this.conn;
   }
 
+  /** Survives disconnects (3.1.1 clean=false, 5.0 session expiry > 0). */
+  get persistent(): boolean {
+    return this.persistence !== null;
+  }
+
+  /** Makes the session durable (record + committed offsets) for `expirySeconds` (-1 = forever). */
+  makePersistent(expirySeconds: number): void {
+    this.expirySeconds = expirySeconds;
+    if (!this.persistence) {
+      this.persistence = new SessionPersistence(this.clientId, this.store, () => this.snapshot(), () => this.progress(), this.onError);
+      this.persistence.offsetsChanged();
+    }
+    this.persistence.recordChanged();
+  }
+
+  /** Restores a subscription of a persistent session after a restart, from its committed offset. */
+  restore(filter: string, lmq: string, qos: QoS): void {
+    const committed = this.persistence?.committedOffset(lmq);
+    this.subs.set(filter, { filter, lmq, qos, readOffset: committed ?? this.store.getMaxOffset(lmq, 0), reading: false, again: false });
+  }
+
+  /** Writes pending durable state now. */
+  flush(): Promise<void> {
+    return this.persistence?.flush() ?? Promise.resolve();
+  }
+
+  /** Forgets the durable state (clean start or expiry). */
+  async forget(): Promise<void> {
+    const p = this.persistence;
+    this.persistence = null;
+    await p?.remove();
+  }
+
+  /** Removes a session's durable state without having loaded it (expired at startup). */
+  async forgetFrom(store: MessageStore): Promise<void> {
+    this.persistence = new SessionPersistence(this.clientId, store, () => this.snapshot(), () => this.progress(), this.onError);
+    await this.forget();
+  }
+
+  /** Records that the inbound QoS 2 packet ids changed. */
+  pendingRelChanged(): void {
+    this.persistence?.recordChanged();
+  }
+
+  snapshot(): SessionRecord {
+    return {
+      v: 1,
+      expirySeconds: this.expirySeconds,
+      disconnectedAt: this.disconnectedAt,
+      subs: [...this.subs.values()].map((s) => ({ filter: s.filter, qos: s.qos })),
+      pendingRel: [...this.pendingRel],
+    };
+  }
+
+  /** Per subscription, the first offset not yet acknowledged (what a resume starts from). */
+  private *progress(): Generator<{ sub: SubscriptionState; offset: number }> {
+    const low = new Map<SubscriptionState, number>();
+    for (const f of this.inflight.values()) {
+      const cur = low.get(f.sub);
+      if (cur === undefined || f.lmqOffset < cur) low.set(f.sub, f.lmqOffset);
+    }
+    for (const sub of this.subs.values()) yield { sub, offset: low.get(sub) ?? sub.readOffset };
+  }
+
   get inflightCount(): number {
     return this.inflight.size;
   }
@@ -46,16 +115,23 @@ export class Session {
   /** Binds a connection and starts (or resumes) delivery. */
   attach(conn: MqttConnection): void {
     this.conn = conn;
+    if (this.disconnectedAt !== 0) {
+      this.disconnectedAt = 0;
+      this.persistence?.recordChanged();
+    }
     for (const sub of this.subs.values()) this.startReading(sub);
   }
 
   /** The connection is gone: stop delivery; unacknowledged messages are read again on resume. */
   detach(): void {
     this.conn = null;
+    this.disconnectedAt = Date.now();
     for (const [sub, wake] of this.wakers) this.watch.remove(sub.lmq, wake);
     this.wakers.clear();
     for (const f of this.inflight.values()) if (f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
     this.inflight.clear();
+    this.persistence?.recordChanged();
+    this.persistence?.offsetsChanged();
   }
 
   /** Adds or replaces a subscription; returns true when the filter is new to this session. */
@@ -63,11 +139,14 @@ export class Session {
     const existing = this.subs.get(filter);
     if (existing) {
       existing.qos = qos;
+      this.persistence?.recordChanged();
       return false;
     }
     // A new subscription sees messages published from now on.
     const sub: SubscriptionState = { filter, lmq, qos, readOffset: this.store.getMaxOffset(lmq, 0), reading: false, again: false };
     this.subs.set(filter, sub);
+    this.persistence?.recordChanged();
+    this.persistence?.offsetsChanged();
     if (this.conn) this.startReading(sub);
     return true;
   }
@@ -81,6 +160,7 @@ export class Session {
     if (wake) this.watch.remove(sub.lmq, wake);
     this.wakers.delete(sub);
     for (const [id, f] of this.inflight) if (f.sub === sub) this.inflight.delete(id);
+    this.persistence?.recordChanged();
     return true;
   }
 
@@ -89,6 +169,7 @@ export class Session {
     const f = this.inflight.get(packetId);
     if (!f) return;
     this.inflight.delete(packetId);
+    this.persistence?.offsetsChanged();
     // Room again: read whatever waited for it.
     for (const sub of this.subs.values()) if (sub.qos > 0) this.pump(sub);
   }
@@ -146,6 +227,7 @@ export class Session {
         this.deliver(conn, sub, m.record, m.queueOffset);
         sub.readOffset = m.queueOffset + 1;
       }
+      this.persistence?.offsetsChanged();
     }
   }
 
