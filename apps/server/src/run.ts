@@ -2,7 +2,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { Broker } from '@apogee/broker';
 import { BrokerRemotingService } from '@apogee/broker-remoting';
-import { MqttGateway } from '@apogee/mqtt';
+import { MqttGateway, listenWebSocket } from '@apogee/mqtt';
 import { NameServer } from '@apogee/namesrv';
 import { openStore } from '@apogee/store';
 import { pino } from 'pino';
@@ -52,13 +52,16 @@ export async function runServer(args: ServerArgs): Promise<void> {
     const mqttAddr = await listenOrExplain(() => mqtt.listen(args.mqttPort, args.listenHost), 'MQTT endpoint', args.listenHost, args.mqttPort);
     closers.push(() => mqtt.close());
     log.info({ addr: mqttAddr }, 'apogee: MQTT listening (3.1, 3.1.1, 5.0; see docs/mqtt.md for what is implemented)');
+    const mqttWs = await listenOrExplain(() => listenWebSocket(mqtt, args.mqttWsPort, args.listenHost), 'MQTT WebSocket endpoint', args.listenHost, args.mqttWsPort);
+    closers.push(() => mqttWs.close());
+    log.info({ addr: mqttWs.addr, path: '/mqtt' }, 'apogee: MQTT over WebSocket listening');
 
     let http: http.Server | null = null;
     http = await listenOrExplain(() => startMetricsServer(broker, args.httpPort, args.listenHost, () => mqtt.stats()), 'metrics HTTP', args.listenHost, args.httpPort);
     const httpAddr = http.address();
     closers.push(() => new Promise<void>((r) => http!.close(() => r())));
     log.info({ addr: typeof httpAddr === 'object' && httpAddr ? `${httpAddr.address}:${httpAddr.port}` : String(httpAddr) }, 'apogee: metrics on /metrics');
-    log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, pending: { mqttWs: args.mqttWsPort, amqp: args.amqpPort } }, 'apogee: ready (MQTT over WebSocket and AMQP land next)');
+    log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWs.addr, pending: { amqp: args.amqpPort } }, 'apogee: ready (AMQP lands next)');
   } catch (err) {
     await shutdown();
     throw err;

@@ -28,7 +28,8 @@ describe('MQTT on apps/server', () => {
     const got: string[] = [];
     sub.on('message', (topic, payload) => got.push(`${topic}=${payload.toString()}`));
     await sub.subscribeAsync('plant/+/pressure', { qos: 1 });
-    const pub = await mqtt.connectAsync(server.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 });
+    // The publisher comes in over WebSocket.
+    const pub = await mqtt.connectAsync(server.mqttWsUrl, { protocolVersion: 4, reconnectPeriod: 0 });
     try {
       await pub.publishAsync('plant/p1/pressure', '1.2', { qos: 1 });
       await pub.publishAsync('plant/p2/flow', '7', { qos: 1 });

@@ -24,10 +24,11 @@ export interface ServerPorts {
   brokerPort: number;
   httpPort: number;
   mqttPort: number;
+  mqttWsPort: number;
 }
 
 export async function freePorts(): Promise<ServerPorts> {
-  return { namesrvPort: await freePort(), brokerPort: await freePort(), httpPort: await freePort(), mqttPort: await freePort() };
+  return { namesrvPort: await freePort(), brokerPort: await freePort(), httpPort: await freePort(), mqttPort: await freePort(), mqttWsPort: await freePort() };
 }
 
 /** A running `apps/server` process started by a test. */
@@ -38,6 +39,7 @@ export class ServerProcess {
   readonly brokerAddr: string;
   readonly httpAddr: string;
   readonly mqttUrl: string;
+  readonly mqttWsUrl: string;
 
   private constructor(
     readonly proc: ChildProcess,
@@ -51,11 +53,12 @@ export class ServerProcess {
     this.brokerAddr = `127.0.0.1:${ports.brokerPort}`;
     this.httpAddr = `127.0.0.1:${ports.httpPort}`;
     this.mqttUrl = `mqtt://127.0.0.1:${ports.mqttPort}`;
+    this.mqttWsUrl = `ws://127.0.0.1:${ports.mqttWsPort}/mqtt`;
   }
 
   /** Starts the server (without waiting); extra flags are appended. */
   static spawn(dataDir: string, ports: ServerPorts, extra: string[] = []): ServerProcess {
-    const args = ['--import', 'tsx', main, '--data-dir', dataDir, '--namesrv-port', String(ports.namesrvPort), '--broker-port', String(ports.brokerPort), '--http-port', String(ports.httpPort), '--mqtt-port', String(ports.mqttPort), ...extra];
+    const args = ['--import', 'tsx', main, '--data-dir', dataDir, '--namesrv-port', String(ports.namesrvPort), '--broker-port', String(ports.brokerPort), '--http-port', String(ports.httpPort), '--mqtt-port', String(ports.mqttPort), '--mqtt-ws-port', String(ports.mqttWsPort), ...extra];
     const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new ServerProcess(proc, dataDir, ports);
     running.add(s);

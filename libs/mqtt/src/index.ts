@@ -10,3 +10,4 @@ export * from './topic/groups.js';
 export { MqttGateway, type MqttGatewayOptions, type MqttGatewayStats } from './gateway.js';
 export { MQTT_DEFAULTS, resolveMqttConfig, type MqttConfig } from './config.js';
 export { MqttProperty, MQTT_TAG } from './publish/message-properties.js';
+export { listenWebSocket } from './ws-listener.js';

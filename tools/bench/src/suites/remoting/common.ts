@@ -132,6 +132,7 @@ export class ApogeeServer {
     const brokerPort = await freePort();
     const httpPort = await freePort();
     const mqttPort = await freePort();
+    const mqttWsPort = await freePort();
     const args = [
       ...serverNodeFlags(),
       '--import',
@@ -147,6 +148,8 @@ export class ApogeeServer {
       String(httpPort),
       '--mqtt-port',
       String(mqttPort),
+      '--mqtt-ws-port',
+      String(mqttWsPort),
       '--listen-host',
       '127.0.0.1',
       '--flush',

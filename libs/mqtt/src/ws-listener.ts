@@ -1,0 +1,52 @@
+import http from 'node:http';
+import type net from 'node:net';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { MqttGateway } from './gateway.js';
+
+/**
+ * MQTT over WebSocket (MQTT 5.0 §6): binary frames on path `/mqtt` (also `/`), subprotocol
+ * `mqtt` (or the old `mqttv3.1`); the byte stream goes to the same engine as TCP.
+ */
+export async function listenWebSocket(gateway: MqttGateway, port: number, host: string, path = '/mqtt'): Promise<{ addr: string; close: () => Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect with a WebSocket client to /mqtt\n');
+  });
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: gateway.config.maxPacketSize + 16,
+    handleProtocols: (protocols) => {
+      for (const p of ['mqtt', 'mqttv3.1']) if (protocols.has(p)) return p;
+      return false;
+    },
+    verifyClient: (info: { req: http.IncomingMessage }) => {
+      const url = info.req.url ?? '/';
+      const p = url.split('?')[0];
+      return p === path || p === '/';
+    },
+  });
+  wss.on('connection', (ws, req) => {
+    const stream = createWebSocketStream(ws);
+    const sock = req.socket as net.Socket;
+    const remote = `ws:${sock.remoteAddress}:${sock.remotePort}`;
+    let address = sock.remoteAddress ?? '127.0.0.1';
+    if (address.startsWith('::ffff:') && address.includes('.')) address = address.slice(7);
+    else if (address === '::1') address = '127.0.0.1';
+    gateway.handleStream(stream, remote, { address, port: sock.remotePort ?? 0 });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as net.AddressInfo;
+  return {
+    addr: `${a.address}:${a.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => server.close(() => resolve()));
+      }),
+  };
+}
