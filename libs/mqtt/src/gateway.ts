@@ -293,7 +293,10 @@ export class MqttGateway {
       if (session.subscribe(s.topic, lmqOf(s.topic), qos)) this.filters.add(s.topic);
       granted.push(qos);
     }
-    conn.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted });
+    const suback = { cmd: 'suback' as const, messageId: p.messageId ?? 0, granted };
+    // A persistent session's subscriptions are durable before the client hears they exist.
+    if (session.persistent) void session.flush().then(() => conn.send(suback));
+    else conn.send(suback);
   }
 
   private onUnsubscribe(session: Session, conn: MqttConnection, p: IUnsubscribePacket): void {
