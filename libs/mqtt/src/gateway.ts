@@ -7,6 +7,7 @@ import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { LmqWatch } from './delivery/lmq-watch.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
 import { Publisher } from './publish/publisher.js';
+import { RetainedStore } from './publish/retained-store.js';
 import { Session } from './session/session.js';
 import { SESSION_NAMESPACE, decodeSessionRecord, isExpired } from './session/session-record.js';
 import { InvalidTopicError } from './topic/errors.js';
@@ -43,6 +44,7 @@ export class MqttGateway {
   private readonly filters = new FilterTrie();
   private readonly watch: LmqWatch;
   private readonly publisher: Publisher;
+  private readonly retained: RetainedStore;
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<MqttConnection>();
   private messagesIn = 0;
@@ -52,6 +54,7 @@ export class MqttGateway {
     this.config = resolveMqttConfig(opts.config);
     this.watch = new LmqWatch(opts.broker.store);
     this.publisher = new Publisher(opts.broker, this.filters, this.config);
+    this.retained = new RetainedStore(opts.broker.store);
   }
 
   private restoring: Promise<number> | null = null;
@@ -166,7 +169,7 @@ export class MqttGateway {
         receiveMaximum: this.config.receiveMaximum,
         maximumPacketSize: this.config.maxPacketSize,
         topicAliasMaximum: 0,
-        retainAvailable: false,
+        retainAvailable: true,
         wildcardSubscriptionAvailable: true,
         subscriptionIdentifiersAvailable: false,
         sharedSubscriptionAvailable: false,
@@ -233,12 +236,6 @@ export class MqttGateway {
       conn.close(`invalid topic name: ${err.reason}`);
       return;
     }
-    if (p.retain && v5) {
-      // CONNACK said Retain Available = 0 [MQTT-3.3.1-14].
-      conn.send({ cmd: 'disconnect', reasonCode: 0x9a });
-      conn.close('retained messages are not available yet');
-      return;
-    }
     const id = p.messageId ?? 0;
     if (p.qos === 2 && session.pendingRel.has(id)) {
       // A re-sent QoS 2 PUBLISH we already stored: acknowledge, do not store twice.
@@ -249,7 +246,9 @@ export class MqttGateway {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     const input = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
     this.publisher.publish(peer ? { ...input, bornHost: peer } : input).then(
-      () => {
+      async (offset) => {
+        // The retained index follows the stored record; an empty payload clears it [MQTT-3.3.1-10].
+        if (p.retain) await this.retained.set(p.topic, offset, payload.length === 0);
         if (p.qos === 1) conn.send({ cmd: 'puback', messageId: id });
         else if (p.qos === 2) {
           // The packet id is durable before PUBREC, so a PUBLISH re-sent after a restart is not stored twice.
@@ -276,6 +275,7 @@ export class MqttGateway {
   private onSubscribe(session: Session, conn: MqttConnection, p: ISubscribePacket): void {
     const v5 = conn.protocolVersion === 5;
     const granted: number[] = [];
+    const retainedFor: Array<{ filter: string; qos: QoS }> = [];
     for (const s of p.subscriptions) {
       try {
         validateMqttTopicFilter(s.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
@@ -290,13 +290,29 @@ export class MqttGateway {
       }
       // QoS 2 outbound lands with the QoS 2 delivery path; a server may grant less [MQTT-3.8.4-6].
       const qos = Math.min(s.qos, 1) as QoS;
-      if (session.subscribe(s.topic, lmqOf(s.topic), qos)) this.filters.add(s.topic);
+      const isNew = session.subscribe(s.topic, lmqOf(s.topic), qos);
+      if (isNew) this.filters.add(s.topic);
+      // v5 Retain Handling: 0 always send retained, 1 only for a new subscription, 2 never.
+      const rh = v5 ? (s.rh ?? 0) : 0;
+      if (rh === 0 || (rh === 1 && isNew)) retainedFor.push({ filter: s.topic, qos });
       granted.push(qos);
     }
     const suback = { cmd: 'suback' as const, messageId: p.messageId ?? 0, granted };
+    const after = () => {
+      conn.send(suback);
+      // Retained messages follow the SUBACK.
+      for (const r of retainedFor) {
+        this.retained.find(r.filter).then(
+          (records) => {
+            for (const rec of records) session.deliverRetained(rec, r.qos);
+          },
+          (err: unknown) => this.opts.logger.warn({ clientId: session.clientId, filter: r.filter, err: (err as Error).message }, 'mqtt: retained lookup failed'),
+        );
+      }
+    };
     // A persistent session's subscriptions are durable before the client hears they exist.
-    if (session.persistent) void session.flush().then(() => conn.send(suback));
-    else conn.send(suback);
+    if (session.persistent) void session.flush().then(after);
+    else after();
   }
 
   private onUnsubscribe(session: Session, conn: MqttConnection, p: IUnsubscribePacket): void {

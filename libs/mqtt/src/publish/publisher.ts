@@ -30,7 +30,8 @@ export class Publisher {
     private readonly cfg: MqttConfig,
   ) {}
 
-  async publish(p: PublishInput): Promise<void> {
+  /** Stores the publish; resolves to its commit-log offset. */
+  async publish(p: PublishInput): Promise<number> {
     const storeTopic = storeTopicOf(p.topic);
     await this.ensureStoreTopic(storeTopic);
     const lmqs = new Set<string>([this.lmq(p.topic)]);
@@ -46,7 +47,8 @@ export class Publisher {
     if (p.retain) props.set(MqttProperty.RETAIN, 'true');
     const queueId = (javaStringHashCode(p.topic) >>> 0) % this.cfg.storeTopicQueues;
     const req = { producerGroup: 'GID_MQTT', topic: storeTopic, queueId, properties: props, body: p.payload, bornTimestamp: Date.now() };
-    await this.broker.sender.send(p.bornHost ? { ...req, bornHost: p.bornHost } : req);
+    const r = await this.broker.sender.send(p.bornHost ? { ...req, bornHost: p.bornHost } : req);
+    return r.commitLogOffsets[0]!;
   }
 
   private lmq(filterOrTopic: string): string {

@@ -13,8 +13,8 @@ export interface SubscriptionState {
   again: boolean;
 }
 
-/** A QoS 1 delivery waiting for its PUBACK. */
+/** A QoS 1 delivery waiting for its PUBACK; `sub` is null for retained-message deliveries (no LMQ progress). */
 export interface Inflight {
-  sub: SubscriptionState;
+  sub: SubscriptionState | null;
   lmqOffset: number;
 }

@@ -102,6 +102,7 @@ export class Session {
   private *progress(): Generator<{ sub: SubscriptionState; offset: number }> {
     const low = new Map<SubscriptionState, number>();
     for (const f of this.inflight.values()) {
+      if (!f.sub) continue;
       const cur = low.get(f.sub);
       if (cur === undefined || f.lmqOffset < cur) low.set(f.sub, f.lmqOffset);
     }
@@ -128,7 +129,7 @@ export class Session {
     this.disconnectedAt = Date.now();
     for (const [sub, wake] of this.wakers) this.watch.remove(sub.lmq, wake);
     this.wakers.clear();
-    for (const f of this.inflight.values()) if (f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
+    for (const f of this.inflight.values()) if (f.sub && f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
     this.inflight.clear();
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
@@ -231,18 +232,36 @@ export class Session {
     }
   }
 
-  private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number): void {
-    let packet: IPublishPacket;
+  /** Sends a retained message matching a new subscription (retain flag set; no LMQ progress). */
+  deliverRetained(record: Buffer, subQos: QoS): void {
+    const conn = this.conn;
+    if (!conn || conn.isClosed) return;
+    const packet = this.toPublish(record, subQos, true);
+    if (!packet) return;
+    if (packet.qos > 0) {
+      const id = this.allocatePacketId();
+      packet.messageId = id;
+      this.inflight.set(id, { sub: null, lmqOffset: -1 });
+    }
+    conn.send(packet);
+  }
+
+  private toPublish(record: Buffer, subQos: QoS, retain: boolean): IPublishPacket | null {
     try {
       const m = decodeRecord(record);
       const topic = m.properties.get(MqttProperty.TOPIC) ?? m.topic;
       const published = Number(m.properties.get(MqttProperty.QOS) ?? '0');
-      const qos = Math.min(Number.isInteger(published) ? published : 0, sub.qos) as QoS;
-      packet = { cmd: 'publish', topic, payload: uncompressBody(m.body, m.sysFlag), qos, dup: false, retain: false };
+      const qos = Math.min(Number.isInteger(published) ? published : 0, subQos) as QoS;
+      return { cmd: 'publish', topic, payload: uncompressBody(m.body, m.sysFlag), qos, dup: false, retain };
     } catch (err) {
       this.onError(err);
-      return;
+      return null;
     }
+  }
+
+  private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number): void {
+    const packet = this.toPublish(record, sub.qos, false);
+    if (!packet) return;
     if (packet.qos > 0) {
       const id = this.allocatePacketId();
       packet.messageId = id;
