@@ -48,6 +48,10 @@ export class MqttGateway {
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<MqttConnection>();
   private messagesIn = 0;
+  /** The will of each connection, until a normal DISCONNECT discards it. */
+  private readonly wills = new WeakMap<MqttConnection, { clientId: string; topic: string; payload: Buffer; qos: QoS; retain: boolean; delaySeconds: number }>();
+  /** v5 wills waiting out their Will Delay Interval, by client id (a resumed session cancels). */
+  private readonly delayedWills = new Map<string, NodeJS.Timeout>();
   private assignedIds = 0;
 
   constructor(private readonly opts: MqttGatewayOptions) {
@@ -84,6 +88,8 @@ export class MqttGateway {
     conn.onClose((reason) => {
       clearTimeout(connectTimer);
       this.connections.delete(conn);
+      const will = this.wills.get(conn);
+      if (will) this.fireWill(will, session);
       if (session && session.connection === conn) this.sessionLost(session);
       this.opts.logger.debug?.({ remote, reason }, 'mqtt: connection closed');
     });
@@ -111,6 +117,10 @@ export class MqttGateway {
 
   /** Closes every connection and listener; persistent sessions' state is flushed. */
   async close(): Promise<void> {
+    for (const t of this.delayedWills.values()) clearTimeout(t);
+    this.delayedWills.clear();
+    // A server shutdown is not the clients' fault: their wills are not published.
+    for (const c of this.connections) this.wills.delete(c);
     for (const c of [...this.connections]) c.close('server shutting down');
     for (const t of this.expiryTimers.values()) clearTimeout(t);
     this.expiryTimers.clear();
@@ -138,6 +148,25 @@ export class MqttGateway {
       assigned = clientId;
     }
     if (v5 && p.properties?.maximumPacketSize) conn.clientMaxPacketSize = p.properties.maximumPacketSize;
+    if (p.will) {
+      try {
+        validateMqttTopicName(p.will.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
+      } catch (err) {
+        if (!(err instanceof InvalidTopicError)) throw err;
+        // 5.0: 0x90 Topic Name invalid; 3.1.1 has no code for it: refuse as unavailable.
+        conn.send(v5 ? { cmd: 'connack', reasonCode: 0x90, sessionPresent: false } : { cmd: 'connack', returnCode: 3, sessionPresent: false });
+        conn.close(`invalid will topic: ${err.reason}`);
+        return null;
+      }
+      const payload = typeof p.will.payload === 'string' ? Buffer.from(p.will.payload) : p.will.payload;
+      this.wills.set(conn, { clientId, topic: p.will.topic, payload, qos: (p.will.qos ?? 0) as QoS, retain: p.will.retain === true, delaySeconds: v5 ? (p.will.properties?.willDelayInterval ?? 0) : 0 });
+    }
+    // A session resumed within the Will Delay Interval keeps its will unpublished [MQTT-3.1.3-9].
+    const delayed = this.delayedWills.get(clientId);
+    if (delayed && p.clean === false) {
+      clearTimeout(delayed);
+      this.delayedWills.delete(clientId);
+    }
     // A second connection with the same id takes the session over [MQTT-3.1.4-3].
     const existing = this.sessions.get(clientId);
     const old = existing?.connection;
@@ -212,6 +241,8 @@ export class MqttGateway {
           return;
         }
         if (e === 0 && session.persistent) void session.forget();
+        // A normal DISCONNECT discards the will; v5 reason 0x04 asks for it to be published.
+        if (!(conn.protocolVersion === 5 && p.reasonCode === 0x04)) this.wills.delete(conn);
         conn.close('client disconnected');
         return;
       }
@@ -242,13 +273,10 @@ export class MqttGateway {
       conn.send({ cmd: 'pubrec', messageId: id });
       return;
     }
-    this.messagesIn++;
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     const input = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
-    this.publisher.publish(peer ? { ...input, bornHost: peer } : input).then(
-      async (offset) => {
-        // The retained index follows the stored record; an empty payload clears it [MQTT-3.3.1-10].
-        if (p.retain) await this.retained.set(p.topic, offset, payload.length === 0);
+    this.storePublish(peer ? { ...input, bornHost: peer } : input).then(
+      () => {
         if (p.qos === 1) conn.send({ cmd: 'puback', messageId: id });
         else if (p.qos === 2) {
           // The packet id is durable before PUBREC, so a PUBLISH re-sent after a restart is not stored twice.
@@ -324,6 +352,32 @@ export class MqttGateway {
     }
     if (conn.protocolVersion === 5) conn.send({ cmd: 'unsuback', messageId: p.messageId ?? 0, granted: codes });
     else conn.send({ cmd: 'unsuback', messageId: p.messageId ?? 0, granted: [] });
+  }
+
+  /** Publishes a will now, or after its v5 delay (capped by the session's expiry). */
+  private fireWill(will: { clientId: string; topic: string; payload: Buffer; qos: QoS; retain: boolean; delaySeconds: number }, session: Session | null): void {
+    const publish = () => {
+      this.delayedWills.delete(will.clientId);
+      this.storePublish({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, clientId: will.clientId }).catch((err: unknown) =>
+        this.opts.logger.warn({ clientId: will.clientId, topic: will.topic, err: (err as Error).message }, 'mqtt: will message not stored'),
+      );
+    };
+    const expiry = session?.persistent ? session.expirySeconds : 0;
+    const delay = expiry < 0 ? will.delaySeconds : Math.min(will.delaySeconds, expiry);
+    if (delay <= 0) return publish();
+    const old = this.delayedWills.get(will.clientId);
+    if (old) clearTimeout(old);
+    const t = setTimeout(publish, Math.min(delay * 1000, 2 ** 31 - 1));
+    t.unref();
+    this.delayedWills.set(will.clientId, t);
+  }
+
+  /** Stores a publish and keeps the retained index in step; resolves once both are durable. */
+  private async storePublish(input: { topic: string; payload: Buffer; qos: QoS; retain: boolean; clientId: string; bornHost?: HostAddress }): Promise<void> {
+    this.messagesIn++;
+    const offset = await this.publisher.publish(input);
+    // The retained index follows the stored record; an empty payload clears it [MQTT-3.3.1-10].
+    if (input.retain) await this.retained.set(input.topic, offset, input.payload.length === 0);
   }
 
   private newSession(clientId: string): Session {
