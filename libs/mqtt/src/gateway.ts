@@ -220,6 +220,10 @@ export class MqttGateway {
         return this.onPublish(session, conn, p, peer);
       case 'puback':
         return session.acknowledge(p.messageId ?? 0);
+      case 'pubrec':
+        return session.received(p.messageId ?? 0);
+      case 'pubcomp':
+        return session.completed(p.messageId ?? 0);
       case 'pubrel':
         if (session.pendingRel.delete(p.messageId ?? 0)) session.pendingRelChanged();
         conn.send({ cmd: 'pubcomp', messageId: p.messageId ?? 0 });
@@ -316,8 +320,7 @@ export class MqttGateway {
         granted.push(v5 ? 0x8f : 0x80);
         continue;
       }
-      // QoS 2 outbound lands with the QoS 2 delivery path; a server may grant less [MQTT-3.8.4-6].
-      const qos = Math.min(s.qos, 1) as QoS;
+      const qos = Math.min(s.qos, 2) as QoS;
       const isNew = session.subscribe(s.topic, lmqOf(s.topic), qos);
       if (isNew) this.filters.add(s.topic);
       // v5 Retain Handling: 0 always send retained, 1 only for a new subscription, 2 never.
@@ -452,6 +455,7 @@ export class MqttGateway {
         this.filters.add(sub.filter);
       }
       for (const id of rec.pendingRel) s.pendingRel.add(id);
+      for (const id of rec.pendingComp ?? []) s.pendingComp.add(id);
       this.sessions.set(key, s);
       this.scheduleExpiry(s);
       restored++;

@@ -13,6 +13,8 @@ export interface SessionRecord {
   subs: Array<{ filter: string; qos: QoS }>;
   /** Inbound QoS 2 packet ids stored but not yet released. */
   pendingRel: number[];
+  /** Outbound QoS 2 packet ids awaiting PUBCOMP (absent in records written before outbound QoS 2). */
+  pendingComp?: number[];
 }
 
 export function encodeSessionRecord(r: SessionRecord): Buffer {

@@ -22,6 +22,8 @@ export class Session {
   private readonly inflight = new Map<number, Inflight>();
   /** Inbound QoS 2 packet ids stored but not yet released (exactly-once dedup). */
   readonly pendingRel = new Set<number>();
+  /** Outbound QoS 2 packet ids whose PUBREC came (delivered, PUBREL sent) awaiting PUBCOMP; re-sent as PUBREL on resume. */
+  readonly pendingComp = new Set<number>();
   private nextPacketId = 1;
   private conn: MqttConnection | null = null;
   private readonly wakers = new Map<SubscriptionState, () => void>();
@@ -95,6 +97,7 @@ export class Session {
       disconnectedAt: this.disconnectedAt,
       subs: [...this.subs.values()].map((s) => ({ filter: s.filter, qos: s.qos })),
       pendingRel: [...this.pendingRel],
+      pendingComp: [...this.pendingComp],
     };
   }
 
@@ -116,6 +119,8 @@ export class Session {
   /** Binds a connection and starts (or resumes) delivery. */
   attach(conn: MqttConnection): void {
     this.conn = conn;
+    // QoS 2 exchanges that got as far as PUBREL continue with PUBREL [MQTT-4.4.0-1].
+    for (const id of this.pendingComp) conn.send({ cmd: 'pubrel', messageId: id });
     if (this.disconnectedAt !== 0) {
       this.disconnectedAt = 0;
       this.persistence?.recordChanged();
@@ -165,13 +170,40 @@ export class Session {
     return true;
   }
 
-  /** PUBACK from the client: frees an in-flight slot. */
+  /** PUBACK (QoS 1) from the client: frees an in-flight slot. */
   acknowledge(packetId: number): void {
     const f = this.inflight.get(packetId);
     if (!f) return;
     this.inflight.delete(packetId);
     this.persistence?.offsetsChanged();
-    // Room again: read whatever waited for it.
+    this.refill();
+  }
+
+  /**
+   * PUBREC (QoS 2) from the client: it has the message, so progress moves on; the packet id is
+   * kept (durably) until PUBCOMP, and the PUBREL goes out once that is recorded.
+   */
+  received(packetId: number): void {
+    const conn = this.conn;
+    if (!this.inflight.delete(packetId) && !this.pendingComp.has(packetId)) {
+      conn?.send({ cmd: 'pubrel', messageId: packetId, ...(conn.protocolVersion === 5 ? { reasonCode: 0x92 } : {}) });
+      return;
+    }
+    this.pendingComp.add(packetId);
+    this.persistence?.offsetsChanged();
+    this.persistence?.recordChanged();
+    void this.flush().then(() => conn?.send({ cmd: 'pubrel', messageId: packetId }));
+  }
+
+  /** PUBCOMP (QoS 2) from the client: the exchange is over. */
+  completed(packetId: number): void {
+    if (!this.pendingComp.delete(packetId)) return;
+    this.persistence?.recordChanged();
+    this.refill();
+  }
+
+  /** Room again: read whatever waited for in-flight capacity. */
+  private refill(): void {
     for (const sub of this.subs.values()) if (sub.qos > 0) this.pump(sub);
   }
 
@@ -212,7 +244,7 @@ export class Session {
         this.waitDrain(conn, sub);
         return;
       }
-      const room = sub.qos > 0 ? this.cfg.maxInflight - this.inflight.size : this.cfg.readBatch;
+      const room = sub.qos > 0 ? this.cfg.maxInflight - this.inflight.size - this.pendingComp.size : this.cfg.readBatch;
       if (room <= 0) return; // a PUBACK will pump again
       const r = await this.store.get(sub.lmq, 0, sub.readOffset, Math.min(room, this.cfg.readBatch));
       if (r.status !== 'FOUND') {
@@ -274,7 +306,7 @@ export class Session {
     for (let i = 0; i < 65535; i++) {
       const id = this.nextPacketId;
       this.nextPacketId = id === 65535 ? 1 : id + 1;
-      if (!this.inflight.has(id)) return id;
+      if (!this.inflight.has(id) && !this.pendingComp.has(id)) return id;
     }
     throw new Error('no free packet identifier');
   }

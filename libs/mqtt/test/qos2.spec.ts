@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MqttHarness, eventually, inbox } from './harness.js';
+
+let h: MqttHarness;
+beforeEach(async () => {
+  h = await MqttHarness.start();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+describe('QoS 2 end to end', () => {
+  for (const protocolVersion of [4, 5] as const) {
+    it(`v${protocolVersion}: each message arrives exactly once at QoS 2, in order`, async () => {
+      const sub = await h.connect({ protocolVersion });
+      const got = inbox(sub);
+      const granted = await sub.subscribeAsync('exact/#', { qos: 2 });
+      expect(granted[0]!.qos).toBe(2);
+      const pub = await h.connect({ protocolVersion });
+      for (let i = 0; i < 50; i++) await pub.publishAsync('exact/once', `m${i}`, { qos: 2 });
+      await eventually(() => got.length >= 50, 'fifty messages');
+      await pub.publishAsync('exact/sentinel', 'end', { qos: 2 });
+      await eventually(() => got.some((m) => m.topic === 'exact/sentinel'), 'the sentinel');
+      const bodies = got.filter((m) => m.topic === 'exact/once');
+      expect(bodies.map((m) => m.payload)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+      expect(bodies.every((m) => m.qos === 2)).toBe(true);
+    });
+  }
+
+  it('delivers at the lower of publish and subscription QoS', async () => {
+    const sub = await h.connect({ protocolVersion: 5 });
+    const got = inbox(sub);
+    await sub.subscribeAsync('mix/two', { qos: 2 });
+    await sub.subscribeAsync('mix/one', { qos: 1 });
+    const pub = await h.connect({ protocolVersion: 5 });
+    await pub.publishAsync('mix/two', 'a', { qos: 1 });
+    await pub.publishAsync('mix/one', 'b', { qos: 2 });
+    await eventually(() => got.length === 2, 'both');
+    expect(got.map((m) => [m.topic, m.qos]).sort()).toEqual([['mix/one', 1], ['mix/two', 1]]);
+  });
+});
+
+describe('QoS 2 outbound across a reconnect', () => {
+  it('continues with PUBREL (not a second PUBLISH) once the client acknowledged with PUBREC', async () => {
+    const { RawClient } = await import('./raw-client.js');
+    const { client: raw } = await RawClient.connect(h.url, { clientId: 'rawq2', clean: false });
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'q2/t', qos: 2 }] });
+    await raw.next('suback');
+    const pub = await h.connect({ protocolVersion: 4 });
+    await pub.publishAsync('q2/t', 'once', { qos: 2 });
+    const publish = (await raw.next('publish')) as import('mqtt-packet').IPublishPacket;
+    expect(publish.qos).toBe(2);
+    raw.send({ cmd: 'pubrec', messageId: publish.messageId! });
+    expect((await raw.next('pubrel')).messageId).toBe(publish.messageId);
+    raw.destroy(); // gone before PUBCOMP
+    const { client: again, connack } = await RawClient.connect(h.url, { clientId: 'rawq2', clean: false });
+    expect((connack as import('mqtt-packet').IConnackPacket).sessionPresent).toBe(true);
+    expect((await again.next('pubrel')).messageId).toBe(publish.messageId);
+    again.send({ cmd: 'pubcomp', messageId: publish.messageId! });
+    // Nothing else pending: a ping is answered next, no re-sent PUBLISH.
+    again.send({ cmd: 'pingreq' });
+    await again.next('pingresp');
+    again.destroy();
+  });
+});
