@@ -8,6 +8,8 @@ export interface MqttConfig {
   maxTopicLevels: number;
   /** Unacknowledged QoS 1/2 deliveries per session (v5 Receive Maximum toward the client). Default 100. */
   maxInflight: number;
+  /** Topic aliases a v5 client may set toward the server (per connection). Default 100. */
+  topicAliasMaximum: number;
   /** Receive Maximum advertised to v5 clients for their inbound QoS 1/2. Default 1,000. */
   receiveMaximum: number;
   /** Keep alive used when a client asks for 0 or more than this (seconds, v5 Server Keep Alive). 0 = honour the client. Default 0. */
@@ -25,6 +27,7 @@ export const MQTT_DEFAULTS: MqttConfig = {
   maxTopicLength: 1024,
   maxTopicLevels: 32,
   maxInflight: 100,
+  topicAliasMaximum: 100,
   receiveMaximum: 1000,
   maxKeepAliveSeconds: 0,
   readBatch: 64,

@@ -6,15 +6,27 @@ import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePack
 import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { LmqWatch } from './delivery/lmq-watch.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
-import { Publisher } from './publish/publisher.js';
+import { type PublishInput, Publisher } from './publish/publisher.js';
 import { RetainedStore } from './publish/retained-store.js';
 import { Session } from './session/session.js';
+import type { SubscriptionOptions } from './session/session-types.js';
 import { SESSION_NAMESPACE, decodeSessionRecord, isExpired } from './session/session-record.js';
 import { InvalidTopicError } from './topic/errors.js';
 import { FilterTrie } from './topic/filter-trie.js';
 import { lmqOf } from './topic/lmq.js';
 import { parseSharedSubscription } from './topic/shared.js';
 import { validateMqttTopicFilter, validateMqttTopicName } from './topic/validate.js';
+
+/** A connection's will, kept until a normal DISCONNECT discards it. */
+interface Will {
+  clientId: string;
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  delaySeconds: number;
+  v5: IPublishPacket['properties'];
+}
 
 export interface MqttGatewayOptions {
   broker: Broker;
@@ -49,7 +61,7 @@ export class MqttGateway {
   private readonly connections = new Set<MqttConnection>();
   private messagesIn = 0;
   /** The will of each connection, until a normal DISCONNECT discards it. */
-  private readonly wills = new WeakMap<MqttConnection, { clientId: string; topic: string; payload: Buffer; qos: QoS; retain: boolean; delaySeconds: number }>();
+  private readonly wills = new WeakMap<MqttConnection, Will>();
   /** v5 wills waiting out their Will Delay Interval, by client id (a resumed session cancels). */
   private readonly delayedWills = new Map<string, NodeJS.Timeout>();
   private assignedIds = 0;
@@ -159,7 +171,9 @@ export class MqttGateway {
         return null;
       }
       const payload = typeof p.will.payload === 'string' ? Buffer.from(p.will.payload) : p.will.payload;
-      this.wills.set(conn, { clientId, topic: p.will.topic, payload, qos: (p.will.qos ?? 0) as QoS, retain: p.will.retain === true, delaySeconds: v5 ? (p.will.properties?.willDelayInterval ?? 0) : 0 });
+      // Will properties travel with the will message, except the delay, which is the server's business.
+      const { willDelayInterval, ...willProps } = (v5 ? p.will.properties : undefined) ?? {};
+      this.wills.set(conn, { clientId, topic: p.will.topic, payload, qos: (p.will.qos ?? 0) as QoS, retain: p.will.retain === true, delaySeconds: willDelayInterval ?? 0, v5: willProps });
     }
     // A session resumed within the Will Delay Interval keeps its will unpublished [MQTT-3.1.3-9].
     const delayed = this.delayedWills.get(clientId);
@@ -197,10 +211,10 @@ export class MqttGateway {
       const props: Record<string, unknown> = {
         receiveMaximum: this.config.receiveMaximum,
         maximumPacketSize: this.config.maxPacketSize,
-        topicAliasMaximum: 0,
+        topicAliasMaximum: this.config.topicAliasMaximum,
         retainAvailable: true,
         wildcardSubscriptionAvailable: true,
-        subscriptionIdentifiersAvailable: false,
+        subscriptionIdentifiersAvailable: true,
         sharedSubscriptionAvailable: false,
       };
       if (assigned) props['assignedClientIdentifier'] = assigned;
@@ -263,6 +277,35 @@ export class MqttGateway {
 
   private onPublish(session: Session, conn: MqttConnection, p: IPublishPacket, peer?: HostAddress): void {
     const v5 = conn.protocolVersion === 5;
+    const alias = v5 ? p.properties?.topicAlias : undefined;
+    if (alias !== undefined) {
+      // Topic Alias (client → server) [MQTT-3.3.2-8..12]: 1..topicAliasMaximum, set with a topic, used without.
+      if (alias === 0 || alias > this.config.topicAliasMaximum) {
+        conn.send({ cmd: 'disconnect', reasonCode: 0x94 });
+        conn.close(`topic alias ${alias} is outside 1..${this.config.topicAliasMaximum}`);
+        return;
+      }
+      const aliases = this.aliasesOf(conn);
+      if (p.topic === '') {
+        const t = aliases.get(alias);
+        if (t === undefined) {
+          conn.send({ cmd: 'disconnect', reasonCode: 0x82 });
+          conn.close(`topic alias ${alias} used before it was set`);
+          return;
+        }
+        p.topic = t;
+      } else aliases.set(alias, p.topic);
+    }
+    if (v5 && p.properties?.responseTopic !== undefined) {
+      try {
+        validateMqttTopicName(p.properties.responseTopic);
+      } catch (err) {
+        if (!(err instanceof InvalidTopicError)) throw err;
+        conn.send({ cmd: 'disconnect', reasonCode: 0x82 });
+        conn.close(`invalid response topic: ${err.reason}`);
+        return;
+      }
+    }
     try {
       validateMqttTopicName(p.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
     } catch (err) {
@@ -278,7 +321,8 @@ export class MqttGateway {
       return;
     }
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
-    const input = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
+    const input: PublishInput = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
+    if (v5 && p.properties) input.v5 = p.properties;
     this.storePublish(peer ? { ...input, bornHost: peer } : input).then(
       () => {
         if (p.qos === 1) conn.send({ cmd: 'puback', messageId: id });
@@ -307,7 +351,8 @@ export class MqttGateway {
   private onSubscribe(session: Session, conn: MqttConnection, p: ISubscribePacket): void {
     const v5 = conn.protocolVersion === 5;
     const granted: number[] = [];
-    const retainedFor: Array<{ filter: string; qos: QoS }> = [];
+    const retainedFor: Array<{ filter: string; opts: SubscriptionOptions }> = [];
+    const subscriptionId = v5 ? p.properties?.subscriptionIdentifier : undefined;
     for (const s of p.subscriptions) {
       try {
         validateMqttTopicFilter(s.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
@@ -321,11 +366,15 @@ export class MqttGateway {
         continue;
       }
       const qos = Math.min(s.qos, 2) as QoS;
-      const isNew = session.subscribe(s.topic, lmqOf(s.topic), qos);
+      const opts: SubscriptionOptions = { qos };
+      if (v5 && s.nl) opts.noLocal = true;
+      if (v5 && s.rap) opts.retainAsPublished = true;
+      if (subscriptionId) opts.subscriptionId = subscriptionId;
+      const isNew = session.subscribe(s.topic, lmqOf(s.topic), opts);
       if (isNew) this.filters.add(s.topic);
       // v5 Retain Handling: 0 always send retained, 1 only for a new subscription, 2 never.
       const rh = v5 ? (s.rh ?? 0) : 0;
-      if (rh === 0 || (rh === 1 && isNew)) retainedFor.push({ filter: s.topic, qos });
+      if (rh === 0 || (rh === 1 && isNew)) retainedFor.push({ filter: s.topic, opts });
       granted.push(qos);
     }
     const suback = { cmd: 'suback' as const, messageId: p.messageId ?? 0, granted };
@@ -335,7 +384,7 @@ export class MqttGateway {
       for (const r of retainedFor) {
         this.retained.find(r.filter).then(
           (records) => {
-            for (const rec of records) session.deliverRetained(rec, r.qos);
+            for (const rec of records) session.deliverRetained(rec, r.opts);
           },
           (err: unknown) => this.opts.logger.warn({ clientId: session.clientId, filter: r.filter, err: (err as Error).message }, 'mqtt: retained lookup failed'),
         );
@@ -358,10 +407,10 @@ export class MqttGateway {
   }
 
   /** Publishes a will now, or after its v5 delay (capped by the session's expiry). */
-  private fireWill(will: { clientId: string; topic: string; payload: Buffer; qos: QoS; retain: boolean; delaySeconds: number }, session: Session | null): void {
+  private fireWill(will: Will, session: Session | null): void {
     const publish = () => {
       this.delayedWills.delete(will.clientId);
-      this.storePublish({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, clientId: will.clientId }).catch((err: unknown) =>
+      this.storePublish({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, clientId: will.clientId, v5: will.v5 }).catch((err: unknown) =>
         this.opts.logger.warn({ clientId: will.clientId, topic: will.topic, err: (err as Error).message }, 'mqtt: will message not stored'),
       );
     };
@@ -375,8 +424,16 @@ export class MqttGateway {
     this.delayedWills.set(will.clientId, t);
   }
 
+  private readonly topicAliases = new WeakMap<MqttConnection, Map<number, string>>();
+
+  private aliasesOf(conn: MqttConnection): Map<number, string> {
+    let m = this.topicAliases.get(conn);
+    if (!m) this.topicAliases.set(conn, (m = new Map()));
+    return m;
+  }
+
   /** Stores a publish and keeps the retained index in step; resolves once both are durable. */
-  private async storePublish(input: { topic: string; payload: Buffer; qos: QoS; retain: boolean; clientId: string; bornHost?: HostAddress }): Promise<void> {
+  private async storePublish(input: PublishInput): Promise<void> {
     this.messagesIn++;
     const offset = await this.publisher.publish(input);
     // The retained index follows the stored record; an empty payload clears it [MQTT-3.3.1-10].
@@ -451,7 +508,11 @@ export class MqttGateway {
       // A session that was connected when the process stopped counts as disconnected now.
       s.disconnectedAt = rec.disconnectedAt || now;
       for (const sub of rec.subs) {
-        s.restore(sub.filter, lmqOf(sub.filter), sub.qos);
+        const opts: SubscriptionOptions = { qos: sub.qos };
+        if (sub.nl) opts.noLocal = true;
+        if (sub.rap) opts.retainAsPublished = true;
+        if (sub.sid) opts.subscriptionId = sub.sid;
+        s.restore(sub.filter, lmqOf(sub.filter), opts);
         this.filters.add(sub.filter);
       }
       for (const id of rec.pendingRel) s.pendingRel.add(id);

@@ -1,10 +1,12 @@
 import type { Broker } from '@apogee/broker';
 import { type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
+import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
 import type { FilterTrie } from '../topic/filter-trie.js';
 import { lmqOf } from '../topic/lmq.js';
 import { storeTopicOf } from '../topic/store-topic.js';
 import { MQTT_TAG, MqttProperty } from './message-properties.js';
+import { putV5Properties } from './v5-properties.js';
 
 export interface PublishInput {
   topic: string;
@@ -13,6 +15,8 @@ export interface PublishInput {
   retain: boolean;
   clientId: string;
   bornHost?: HostAddress;
+  /** MQTT 5 PUBLISH properties to keep with the message. */
+  v5?: IPublishPacket['properties'];
 }
 
 /**
@@ -45,6 +49,7 @@ export class Publisher {
       [MqttProperty.CLIENT_ID, p.clientId],
     ]);
     if (p.retain) props.set(MqttProperty.RETAIN, 'true');
+    putV5Properties(props, p.v5, Date.now());
     const queueId = (javaStringHashCode(p.topic) >>> 0) % this.cfg.storeTopicQueues;
     const req = { producerGroup: 'GID_MQTT', topic: storeTopic, queueId, properties: props, body: p.payload, bornTimestamp: Date.now() };
     const r = await this.broker.sender.send(p.bornHost ? { ...req, bornHost: p.bornHost } : req);

@@ -10,7 +10,7 @@ export interface SessionRecord {
   expirySeconds: number;
   /** When the last connection ended (ms), 0 while connected. */
   disconnectedAt: number;
-  subs: Array<{ filter: string; qos: QoS }>;
+  subs: Array<{ filter: string; qos: QoS; nl?: boolean; rap?: boolean; sid?: number }>;
   /** Inbound QoS 2 packet ids stored but not yet released. */
   pendingRel: number[];
   /** Outbound QoS 2 packet ids awaiting PUBCOMP (absent in records written before outbound QoS 2). */

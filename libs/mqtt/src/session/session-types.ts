@@ -1,10 +1,19 @@
 import type { QoS } from 'mqtt-packet';
 
 /** One subscription of a session: a filter read through its LMQ from the session's own offset. */
-export interface SubscriptionState {
+export interface SubscriptionOptions {
+  qos: QoS;
+  /** v5 No Local: not delivered messages this client published. */
+  noLocal?: boolean;
+  /** v5 Retain As Published: live deliveries keep the publisher's retain flag. */
+  retainAsPublished?: boolean;
+  /** v5 Subscription Identifier sent with each delivery. */
+  subscriptionId?: number;
+}
+
+export interface SubscriptionState extends SubscriptionOptions {
   filter: string;
   lmq: string;
-  qos: QoS;
   /** Next LMQ offset to read. */
   readOffset: number;
   /** A read of this LMQ is in progress. */

@@ -7,7 +7,8 @@ import type { MqttConnection } from '../protocol/mqtt-connection.js';
 import { MqttProperty } from '../publish/message-properties.js';
 import { SessionPersistence } from './session-persistence.js';
 import type { SessionRecord } from './session-record.js';
-import type { Inflight, SubscriptionState } from './session-types.js';
+import type { Inflight, SubscriptionOptions, SubscriptionState } from './session-types.js';
+import { getV5Properties, isExpiredMessage } from '../publish/v5-properties.js';
 
 /** Writes above this many buffered bytes pause delivery until the socket drains. */
 const WRITE_HIGH_WATER = 1024 * 1024;
@@ -62,9 +63,9 @@ export class Session {
   }
 
   /** Restores a subscription of a persistent session after a restart, from its committed offset. */
-  restore(filter: string, lmq: string, qos: QoS): void {
+  restore(filter: string, lmq: string, opts: SubscriptionOptions): void {
     const committed = this.persistence?.committedOffset(lmq);
-    this.subs.set(filter, { filter, lmq, qos, readOffset: committed ?? this.store.getMaxOffset(lmq, 0), reading: false, again: false });
+    this.subs.set(filter, { ...opts, filter, lmq, readOffset: committed ?? this.store.getMaxOffset(lmq, 0), reading: false, again: false });
   }
 
   /** Writes pending durable state now. */
@@ -95,7 +96,7 @@ export class Session {
       v: 1,
       expirySeconds: this.expirySeconds,
       disconnectedAt: this.disconnectedAt,
-      subs: [...this.subs.values()].map((s) => ({ filter: s.filter, qos: s.qos })),
+      subs: [...this.subs.values()].map((s) => ({ filter: s.filter, qos: s.qos, ...(s.noLocal ? { nl: true } : {}), ...(s.retainAsPublished ? { rap: true } : {}), ...(s.subscriptionId ? { sid: s.subscriptionId } : {}) })),
       pendingRel: [...this.pendingRel],
       pendingComp: [...this.pendingComp],
     };
@@ -141,15 +142,19 @@ export class Session {
   }
 
   /** Adds or replaces a subscription; returns true when the filter is new to this session. */
-  subscribe(filter: string, lmq: string, qos: QoS): boolean {
+  subscribe(filter: string, lmq: string, opts: SubscriptionOptions): boolean {
     const existing = this.subs.get(filter);
     if (existing) {
-      existing.qos = qos;
+      // Same filter again: new options replace the old [MQTT-3.8.4-3].
+      existing.qos = opts.qos;
+      existing.noLocal = opts.noLocal;
+      existing.retainAsPublished = opts.retainAsPublished;
+      existing.subscriptionId = opts.subscriptionId;
       this.persistence?.recordChanged();
       return false;
     }
     // A new subscription sees messages published from now on.
-    const sub: SubscriptionState = { filter, lmq, qos, readOffset: this.store.getMaxOffset(lmq, 0), reading: false, again: false };
+    const sub: SubscriptionState = { ...opts, filter, lmq, readOffset: this.store.getMaxOffset(lmq, 0), reading: false, again: false };
     this.subs.set(filter, sub);
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
@@ -265,26 +270,42 @@ export class Session {
   }
 
   /** Sends a retained message matching a new subscription (retain flag set; no LMQ progress). */
-  deliverRetained(record: Buffer, subQos: QoS): void {
+  deliverRetained(record: Buffer, opts: SubscriptionOptions): void {
     const conn = this.conn;
     if (!conn || conn.isClosed) return;
-    const packet = this.toPublish(record, subQos, true);
+    const packet = this.toPublish(conn, record, opts, 'retained');
     if (!packet) return;
     if (packet.qos > 0) {
       const id = this.allocatePacketId();
       packet.messageId = id;
       this.inflight.set(id, { sub: null, lmqOffset: -1 });
     }
-    conn.send(packet);
+    if (!conn.send(packet) && packet.messageId) this.inflight.delete(packet.messageId);
   }
 
-  private toPublish(record: Buffer, subQos: QoS, retain: boolean): IPublishPacket | null {
+  /**
+   * The PUBLISH for a stored message, or null when it must not be sent: expired (v5 Message
+   * Expiry), the subscriber's own message under No Local, or undecodable.
+   */
+  private toPublish(conn: MqttConnection, record: Buffer, opts: SubscriptionOptions, kind: 'live' | 'retained'): IPublishPacket | null {
     try {
       const m = decodeRecord(record);
-      const topic = m.properties.get(MqttProperty.TOPIC) ?? m.topic;
-      const published = Number(m.properties.get(MqttProperty.QOS) ?? '0');
-      const qos = Math.min(Number.isInteger(published) ? published : 0, subQos) as QoS;
-      return { cmd: 'publish', topic, payload: uncompressBody(m.body, m.sysFlag), qos, dup: false, retain };
+      const props = m.properties;
+      const now = Date.now();
+      if (isExpiredMessage(props, now)) return null;
+      if (opts.noLocal && props.get(MqttProperty.CLIENT_ID) === this.clientId) return null;
+      const topic = props.get(MqttProperty.TOPIC) ?? m.topic;
+      const published = Number(props.get(MqttProperty.QOS) ?? '0');
+      const qos = Math.min(Number.isInteger(published) ? published : 0, opts.qos) as QoS;
+      // Retained deliveries carry retain = 1; live ones 0 unless Retain As Published [MQTT-3.3.1-12].
+      const retain = kind === 'retained' || (opts.retainAsPublished === true && props.get(MqttProperty.RETAIN) === 'true');
+      const packet: IPublishPacket = { cmd: 'publish', topic, payload: uncompressBody(m.body, m.sysFlag), qos, dup: false, retain };
+      if (conn.protocolVersion === 5) {
+        const p = getV5Properties(props, now);
+        if (opts.subscriptionId) p.subscriptionIdentifier = opts.subscriptionId;
+        if (Object.keys(p).length > 0) packet.properties = p;
+      }
+      return packet;
     } catch (err) {
       this.onError(err);
       return null;
@@ -292,14 +313,15 @@ export class Session {
   }
 
   private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number): void {
-    const packet = this.toPublish(record, sub.qos, false);
+    const packet = this.toPublish(conn, record, sub, 'live');
     if (!packet) return;
     if (packet.qos > 0) {
       const id = this.allocatePacketId();
       packet.messageId = id;
       this.inflight.set(id, { sub, lmqOffset });
     }
-    conn.send(packet);
+    // Too big for the client's Maximum Packet Size: discarded as if delivered [MQTT-3.1.2-25].
+    if (!conn.send(packet) && packet.messageId) this.inflight.delete(packet.messageId);
   }
 
   private allocatePacketId(): number {
