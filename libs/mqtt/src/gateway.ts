@@ -240,6 +240,7 @@ export class MqttGateway {
         return session.completed(p.messageId ?? 0);
       case 'pubrel':
         if (session.pendingRel.delete(p.messageId ?? 0)) session.pendingRelChanged();
+        if (conn.inboundQos2.delete(p.messageId ?? 0)) conn.inboundInflight--;
         conn.send({ cmd: 'pubcomp', messageId: p.messageId ?? 0 });
         return;
       case 'subscribe':
@@ -320,13 +321,25 @@ export class MqttGateway {
       conn.send({ cmd: 'pubrec', messageId: id });
       return;
     }
+    if (p.qos > 0) {
+      // The client may have at most Receive Maximum QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-7].
+      if (v5 && conn.inboundInflight >= this.config.receiveMaximum) {
+        conn.send({ cmd: 'disconnect', reasonCode: 0x93 });
+        conn.close(`receive maximum of ${this.config.receiveMaximum} exceeded`);
+        return;
+      }
+      conn.inboundInflight++;
+      if (p.qos === 2) conn.inboundQos2.add(id);
+    }
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     const input: PublishInput = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
     if (v5 && p.properties) input.v5 = p.properties;
     this.storePublish(peer ? { ...input, bornHost: peer } : input).then(
       () => {
-        if (p.qos === 1) conn.send({ cmd: 'puback', messageId: id });
-        else if (p.qos === 2) {
+        if (p.qos === 1) {
+          conn.inboundInflight--;
+          conn.send({ cmd: 'puback', messageId: id });
+        } else if (p.qos === 2) {
           // The packet id is durable before PUBREC, so a PUBLISH re-sent after a restart is not stored twice.
           session.pendingRel.add(id);
           session.pendingRelChanged();
@@ -336,6 +349,8 @@ export class MqttGateway {
       (err: unknown) => {
         this.opts.logger.warn({ clientId: session.clientId, topic: p.topic, err: (err as Error).message }, 'mqtt: publish not stored');
         if (p.qos === 0) return;
+        conn.inboundInflight--;
+        conn.inboundQos2.delete(id);
         if (v5) {
           // 0x97 Quota exceeded for busy/full, 0x80 otherwise; the message was not stored.
           const reasonCode = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE') ? 0x97 : 0x80;

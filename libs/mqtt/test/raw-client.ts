@@ -47,6 +47,24 @@ export class RawClient {
     return p;
   }
 
+  /** Skips packets until one of this kind arrives. */
+  async until(cmd: Packet['cmd'], timeoutMs = 5000): Promise<Packet> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
+      while (this.queue.length === 0) {
+        if (Date.now() > deadline) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
+        await new Promise<void>((r) => {
+          this.waiters.push(r);
+          setTimeout(r, 50);
+        });
+      }
+      const p = this.queue.shift()!;
+      if (p.cmd === cmd) return p;
+    }
+  }
+
   destroy(): void {
     this.socket.destroy();
   }

@@ -93,3 +93,17 @@ describe('MQTT 5 properties', () => {
     unset.destroy();
   });
 });
+
+describe('MQTT 5 flow control', () => {
+  it('disconnects a client that exceeds the Receive Maximum with 0x93', async () => {
+    await h.close();
+    h = await MqttHarness.start({ receiveMaximum: 2 });
+    const { RawClient } = await import('./raw-client.js');
+    const { client: raw, connack } = await RawClient.connect(h.url, { clientId: 'greedy' }, 5);
+    expect((connack as import('mqtt-packet').IConnackPacket).properties?.receiveMaximum).toBe(2);
+    // Three QoS 2 PUBLISHes without PUBREL: the third exceeds the quota of 2.
+    for (let i = 1; i <= 3; i++) raw.send({ cmd: 'publish', topic: 'rm/t', payload: Buffer.from(`m${i}`), qos: 2, messageId: i, dup: false, retain: false });
+    expect(((await raw.until('disconnect')) as import('mqtt-packet').IDisconnectPacket).reasonCode).toBe(0x93);
+    raw.destroy();
+  });
+});

@@ -26,6 +26,10 @@ export class MqttConnection {
   protocolVersion = 4;
   /** Largest packet the client accepts (v5 Maximum Packet Size), 0 = unlimited. */
   clientMaxPacketSize = 0;
+  /** Inbound QoS 1/2 PUBLISHes not yet completed (PUBACK / PUBCOMP sent): the client's send quota in use. */
+  inboundInflight = 0;
+  /** Inbound QoS 2 packet ids received on this connection, until their PUBCOMP. */
+  readonly inboundQos2 = new Set<number>();
   private packetHandler: (p: Packet) => void = () => {};
   private readonly closeHandlers: Array<(reason: string, error?: Error) => void> = [];
 
