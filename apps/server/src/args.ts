@@ -21,9 +21,11 @@ export interface ServerArgs {
   configFile: string | null;
   /** The config file's "broker" section: broker engine settings (see BrokerConfig). */
   brokerSettings: Record<string, unknown>;
+  /** The config file's "mqtt" section: MQTT gateway settings (see MqttConfig). */
+  mqttSettings: Record<string, unknown>;
 }
 
-const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings'> = {
+const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqttSettings'> = {
   dataDir: './data',
   namesrvPort: 9876,
   brokerPort: 10911,
@@ -117,6 +119,7 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   }
   const fromFile: Record<string, unknown> = {};
   let brokerSettings: Record<string, unknown> = {};
+  let mqttSettings: Record<string, unknown> = {};
   if (configFile) {
     let parsed: Record<string, unknown>;
     try {
@@ -128,6 +131,10 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       if (typeof parsed['broker'] !== 'object' || parsed['broker'] === null || Array.isArray(parsed['broker'])) throw new Error(`config file ${configFile}: "broker" must be an object`);
       brokerSettings = parsed['broker'] as Record<string, unknown>;
     }
+    if (parsed['mqtt'] !== undefined) {
+      if (typeof parsed['mqtt'] !== 'object' || parsed['mqtt'] === null || Array.isArray(parsed['mqtt'])) throw new Error(`config file ${configFile}: "mqtt" must be an object`);
+      mqttSettings = parsed['mqtt'] as Record<string, unknown>;
+    }
     for (const [flag, [key]] of Object.entries(FLAGS)) {
       if (parsed[key] !== undefined) setValue(fromFile, key, String(parsed[key]), `${configFile}: ${key} (${flag})`);
     }
@@ -137,5 +144,5 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     const v = env[name];
     if (v !== undefined && v !== '') setValue(fromEnv, key, v, `${name} (${flag})`);
   }
-  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile, brokerSettings } as ServerArgs;
+  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile, brokerSettings, mqttSettings } as ServerArgs;
 }

@@ -8,7 +8,7 @@ import { openStore } from '@apogee/store';
 import { pino } from 'pino';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
-import { brokerSettingsFrom } from './broker-settings.js';
+import { brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
 import { startMetricsServer } from './metrics-http.js';
 
 /**
@@ -19,6 +19,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
   const log = pino({ base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } });
   const dataDir = path.resolve(args.dataDir);
   const brokerSettings = brokerSettingsFrom(args.brokerSettings, args.configFile ?? 'config');
+  const mqttSettings = mqttSettingsFrom(args.mqttSettings, args.configFile ?? 'config');
   const ip = advertisedIp(args.brokerIp, args.listenHost);
   const brokerPort = args.brokerPort === 0 ? await freePort(args.listenHost) : args.brokerPort;
   const advertised = `${ip}:${brokerPort}`;
@@ -48,7 +49,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
     closers.push(() => service.close());
     log.info({ listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName }, 'apogee: broker listening; clients are told to connect to the advertised address');
 
-    const mqtt = new MqttGateway({ broker, logger: log });
+    const mqtt = new MqttGateway({ broker, config: mqttSettings, logger: log });
     const mqttAddr = await listenOrExplain(() => mqtt.listen(args.mqttPort, args.listenHost), 'MQTT endpoint', args.listenHost, args.mqttPort);
     closers.push(() => mqtt.close());
     log.info({ addr: mqttAddr }, 'apogee: MQTT listening (3.1, 3.1.1, 5.0; see docs/mqtt.md for what is implemented)');

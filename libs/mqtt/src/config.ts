@@ -10,6 +10,8 @@ export interface MqttConfig {
   maxInflight: number;
   /** Topic aliases a v5 client may set toward the server (per connection). Default 100. */
   topicAliasMaximum: number;
+  /** Most topic aliases the server uses toward a v5 client that allows them (memory per connection). Default 100. */
+  outboundTopicAliasMaximum: number;
   /** Receive Maximum advertised to v5 clients for their inbound QoS 1/2. Default 1,000. */
   receiveMaximum: number;
   /** Keep alive used when a client asks for 0 or more than this (seconds, v5 Server Keep Alive). 0 = honour the client. Default 0. */
@@ -28,6 +30,7 @@ export const MQTT_DEFAULTS: MqttConfig = {
   maxTopicLevels: 32,
   maxInflight: 100,
   topicAliasMaximum: 100,
+  outboundTopicAliasMaximum: 100,
   receiveMaximum: 1000,
   maxKeepAliveSeconds: 0,
   readBatch: 64,

@@ -160,6 +160,8 @@ export class MqttGateway {
       assigned = clientId;
     }
     if (v5 && p.properties?.maximumPacketSize) conn.clientMaxPacketSize = p.properties.maximumPacketSize;
+    if (v5 && p.properties?.receiveMaximum) conn.clientReceiveMaximum = p.properties.receiveMaximum;
+    if (v5 && p.properties?.topicAliasMaximum) conn.clientTopicAliasMaximum = Math.min(p.properties.topicAliasMaximum, this.config.outboundTopicAliasMaximum);
     if (p.will) {
       try {
         validateMqttTopicName(p.will.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });

@@ -63,3 +63,22 @@ describe('QoS 2 outbound across a reconnect', () => {
     again.destroy();
   });
 });
+
+describe('redelivery of unacknowledged messages on resume', () => {
+  it('re-sends an unacknowledged QoS 1 message matched by two overlapping subscriptions', async () => {
+    const { RawClient } = await import('./raw-client.js');
+    const { client: raw } = await RawClient.connect(h.url, { clientId: 'overlap', clean: false });
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'ov/#', qos: 1 }, { topic: 'ov/+', qos: 1 }] });
+    await raw.next('suback');
+    const pub = await h.connect({ protocolVersion: 4 });
+    await pub.publishAsync('ov/x', 'once', { qos: 1 });
+    const first = (await raw.until('publish')) as import('mqtt-packet').IPublishPacket;
+    expect(first.payload.toString()).toBe('once');
+    raw.destroy(); // never acknowledged
+    const { client: again } = await RawClient.connect(h.url, { clientId: 'overlap', clean: false });
+    const redelivered = (await again.until('publish')) as import('mqtt-packet').IPublishPacket;
+    expect(redelivered.payload.toString()).toBe('once');
+    again.send({ cmd: 'puback', messageId: redelivered.messageId! });
+    again.destroy();
+  });
+});

@@ -4,6 +4,9 @@ import { PacketSizeGuard } from './size-guard.js';
 
 export type Packet = mqtt.Packet;
 
+/** How long a closing connection waits for the peer to close its side before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
 export interface MqttConnectionOptions {
   maxPacketSize: number;
   /** Human-readable peer, for logs. */
@@ -26,6 +29,12 @@ export class MqttConnection {
   protocolVersion = 4;
   /** Largest packet the client accepts (v5 Maximum Packet Size), 0 = unlimited. */
   clientMaxPacketSize = 0;
+  /** The client's Receive Maximum (v5): QoS 1/2 deliveries it accepts unacknowledged; 65,535 when not given. */
+  clientReceiveMaximum = 65535;
+  /** The client's Topic Alias Maximum (v5): aliases the server may use toward it. */
+  clientTopicAliasMaximum = 0;
+  /** Outbound topic aliases in use: topic → alias. */
+  private readonly outAliases = new Map<string, number>();
   /** Inbound QoS 1/2 PUBLISHes not yet completed (PUBACK / PUBCOMP sent): the client's send quota in use. */
   inboundInflight = 0;
   /** Inbound QoS 2 packet ids received on this connection, until their PUBCOMP. */
@@ -70,6 +79,7 @@ export class MqttConnection {
   /** Writes a packet; packets of one event turn leave together. Returns false when it was too big for the client. */
   send(packet: Packet): boolean {
     if (this.closed) return false;
+    if (packet.cmd === 'publish' && this.clientTopicAliasMaximum > 0) this.applyOutboundAlias(packet);
     const buf = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     if (this.clientMaxPacketSize > 0 && buf.length > this.clientMaxPacketSize) return false;
     if (!this.corked) {
@@ -82,6 +92,23 @@ export class MqttConnection {
     }
     this.stream.write(buf);
     return true;
+  }
+
+  /**
+   * Server → client topic aliases (v5): the first PUBLISH of a topic sets an alias while slots are
+   * free; later ones send the alias with an empty topic, saving the topic bytes on the wire.
+   */
+  private applyOutboundAlias(packet: mqtt.IPublishPacket): void {
+    let alias = this.outAliases.get(packet.topic);
+    if (alias !== undefined) {
+      packet.properties = { ...packet.properties, topicAlias: alias };
+      packet.topic = '';
+      return;
+    }
+    if (this.outAliases.size >= this.clientTopicAliasMaximum) return;
+    alias = this.outAliases.size + 1;
+    this.outAliases.set(packet.topic, alias);
+    packet.properties = { ...packet.properties, topicAlias: alias };
   }
 
   /** Closes the connection if nothing arrives for 1.5 × keepAlive seconds (0 = never). */
@@ -99,8 +126,12 @@ export class MqttConnection {
     if (this.closed) return;
     this.closed = true;
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    // End gracefully so a last DISCONNECT/CONNACK reaches the client even while it is still
+    // writing; a peer that never closes its side is cut off after a grace period.
     this.stream.end();
-    this.stream.destroy();
+    const t = setTimeout(() => this.stream.destroy(), error ? 0 : CLOSE_GRACE_MS);
+    t.unref();
+    this.stream.once('close', () => clearTimeout(t));
     for (const fn of this.closeHandlers.splice(0)) fn(reason, error);
   }
 

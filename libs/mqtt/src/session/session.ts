@@ -5,6 +5,7 @@ import type { MqttConfig } from '../config.js';
 import type { LmqWatch } from '../delivery/lmq-watch.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
 import { MqttProperty } from '../publish/message-properties.js';
+import { FilterTrie } from '../topic/filter-trie.js';
 import { SessionPersistence } from './session-persistence.js';
 import type { SessionRecord } from './session-record.js';
 import type { Inflight, SubscriptionOptions, SubscriptionState } from './session-types.js';
@@ -18,8 +19,20 @@ const WRITE_HIGH_WATER = 1024 * 1024;
  * QoS 1 deliveries awaiting PUBACK, and the inbound QoS 2 packet ids awaiting PUBREL. It outlives
  * the connection when the client asked for a persistent session.
  */
+/** Options of one delivery: a subscription's, or several overlapping ones merged. */
+interface DeliveryOptions extends SubscriptionOptions {
+  subscriptionIds?: number[];
+}
+
+/** How many recently delivered commit-log offsets a session remembers to send overlapping matches once. */
+const RECENT_DELIVERIES = 20_000;
+
 export class Session {
   readonly subs = new Map<string, SubscriptionState>();
+  /** The session's filters, to find every subscription a topic matches (overlaps go out once). */
+  private readonly trie = new FilterTrie();
+  /** Commit-log offsets recently delivered through one of several overlapping subscriptions. */
+  private readonly recent = new Map<number, true>();
   private readonly inflight = new Map<number, Inflight>();
   /** Inbound QoS 2 packet ids stored but not yet released (exactly-once dedup). */
   readonly pendingRel = new Set<number>();
@@ -66,6 +79,7 @@ export class Session {
   restore(filter: string, lmq: string, opts: SubscriptionOptions): void {
     const committed = this.persistence?.committedOffset(lmq);
     this.subs.set(filter, { ...opts, filter, lmq, readOffset: committed ?? this.store.getMaxOffset(lmq, 0), reading: false, again: false });
+    this.trie.add(filter);
   }
 
   /** Writes pending durable state now. */
@@ -137,6 +151,8 @@ export class Session {
     this.wakers.clear();
     for (const f of this.inflight.values()) if (f.sub && f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
     this.inflight.clear();
+    // Unacknowledged messages are read again on resume: they must not count as already sent.
+    this.recent.clear();
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
   }
@@ -156,6 +172,7 @@ export class Session {
     // A new subscription sees messages published from now on.
     const sub: SubscriptionState = { ...opts, filter, lmq, readOffset: this.store.getMaxOffset(lmq, 0), reading: false, again: false };
     this.subs.set(filter, sub);
+    this.trie.add(filter);
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
     if (this.conn) this.startReading(sub);
@@ -167,6 +184,7 @@ export class Session {
     const sub = this.subs.get(filter);
     if (!sub) return false;
     this.subs.delete(filter);
+    this.trie.remove(filter);
     const wake = this.wakers.get(sub);
     if (wake) this.watch.remove(sub.lmq, wake);
     this.wakers.delete(sub);
@@ -249,7 +267,9 @@ export class Session {
         this.waitDrain(conn, sub);
         return;
       }
-      const room = sub.qos > 0 ? this.cfg.maxInflight - this.inflight.size - this.pendingComp.size : this.cfg.readBatch;
+      // QoS 1/2 deliveries in flight stay within ours and the client's Receive Maximum [MQTT-3.3.4-9].
+      const window = Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum);
+      const room = sub.qos > 0 ? window - this.inflight.size - this.pendingComp.size : this.cfg.readBatch;
       if (room <= 0) return; // a PUBACK will pump again
       const r = await this.store.get(sub.lmq, 0, sub.readOffset, Math.min(room, this.cfg.readBatch));
       if (r.status !== 'FOUND') {
@@ -262,7 +282,7 @@ export class Session {
       }
       for (const m of r.messages) {
         if (this.conn !== conn || conn.isClosed) return;
-        this.deliver(conn, sub, m.record, m.queueOffset);
+        this.deliver(conn, sub, m.record, m.queueOffset, m.commitLogOffset);
         sub.readOffset = m.queueOffset + 1;
       }
       this.persistence?.offsetsChanged();
@@ -287,14 +307,17 @@ export class Session {
    * The PUBLISH for a stored message, or null when it must not be sent: expired (v5 Message
    * Expiry), the subscriber's own message under No Local, or undecodable.
    */
-  private toPublish(conn: MqttConnection, record: Buffer, opts: SubscriptionOptions, kind: 'live' | 'retained'): IPublishPacket | null {
+  private toPublish(conn: MqttConnection, record: Buffer, options: DeliveryOptions | ((topic: string, own: boolean) => DeliveryOptions | null), kind: 'live' | 'retained'): IPublishPacket | null {
     try {
       const m = decodeRecord(record);
       const props = m.properties;
       const now = Date.now();
       if (isExpiredMessage(props, now)) return null;
-      if (opts.noLocal && props.get(MqttProperty.CLIENT_ID) === this.clientId) return null;
       const topic = props.get(MqttProperty.TOPIC) ?? m.topic;
+      const own = props.get(MqttProperty.CLIENT_ID) === this.clientId;
+      const opts = typeof options === 'function' ? options(topic, own) : options;
+      if (!opts) return null;
+      if (opts.noLocal && own) return null;
       const published = Number(props.get(MqttProperty.QOS) ?? '0');
       const qos = Math.min(Number.isInteger(published) ? published : 0, opts.qos) as QoS;
       // Retained deliveries carry retain = 1; live ones 0 unless Retain As Published [MQTT-3.3.1-12].
@@ -302,7 +325,8 @@ export class Session {
       const packet: IPublishPacket = { cmd: 'publish', topic, payload: uncompressBody(m.body, m.sysFlag), qos, dup: false, retain };
       if (conn.protocolVersion === 5) {
         const p = getV5Properties(props, now);
-        if (opts.subscriptionId) p.subscriptionIdentifier = opts.subscriptionId;
+        if (opts.subscriptionIds && opts.subscriptionIds.length > 0) p.subscriptionIdentifier = opts.subscriptionIds.length === 1 ? opts.subscriptionIds[0]! : opts.subscriptionIds;
+        else if (opts.subscriptionId) p.subscriptionIdentifier = opts.subscriptionId;
         if (Object.keys(p).length > 0) packet.properties = p;
       }
       return packet;
@@ -312,8 +336,14 @@ export class Session {
     }
   }
 
-  private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number): void {
-    const packet = this.toPublish(conn, record, sub, 'live');
+  /**
+   * Delivers one LMQ entry. When several of the session's subscriptions match the topic, the
+   * message goes out once, at the highest of their QoS, with all their subscription identifiers
+   * [MQTT-3.3.4-2/-4]; the other subscriptions' readers skip it when they reach it.
+   */
+  private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number, commitLogOffset: number): void {
+    if (this.recent.has(commitLogOffset)) return;
+    const packet = this.toPublish(conn, record, (topic, own) => this.optionsFor(sub, topic, own, commitLogOffset), 'live');
     if (!packet) return;
     if (packet.qos > 0) {
       const id = this.allocatePacketId();
@@ -322,6 +352,29 @@ export class Session {
     }
     // Too big for the client's Maximum Packet Size: discarded as if delivered [MQTT-3.1.2-25].
     if (!conn.send(packet) && packet.messageId) this.inflight.delete(packet.messageId);
+  }
+
+  private optionsFor(sub: SubscriptionState, topic: string, own: boolean, commitLogOffset: number): DeliveryOptions | null {
+    const filters = this.subs.size > 1 ? this.trie.match(topic) : [];
+    if (filters.length <= 1) return sub;
+    const merged: DeliveryOptions = { qos: 0, subscriptionIds: [] };
+    let wanted = false;
+    for (const f of filters) {
+      const s = this.subs.get(f);
+      if (!s) continue;
+      if (s.noLocal && own) continue;
+      wanted = true;
+      if (s.qos > merged.qos) merged.qos = s.qos;
+      if (s.retainAsPublished) merged.retainAsPublished = true;
+      if (s.subscriptionId) merged.subscriptionIds!.push(s.subscriptionId);
+    }
+    this.remember(commitLogOffset);
+    return wanted ? merged : null;
+  }
+
+  private remember(commitLogOffset: number): void {
+    this.recent.set(commitLogOffset, true);
+    if (this.recent.size > RECENT_DELIVERIES) this.recent.delete(this.recent.keys().next().value as number);
   }
 
   private allocatePacketId(): number {
