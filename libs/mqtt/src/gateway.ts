@@ -5,6 +5,8 @@ import type { HostAddress } from '@apogee/message';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { LmqWatch } from './delivery/lmq-watch.js';
+import { SharedGroup } from './delivery/shared-group.js';
+import { sharedLmqGroup } from './topic/groups.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
 import { type PublishInput, Publisher } from './publish/publisher.js';
 import { RetainedStore } from './publish/retained-store.js';
@@ -53,6 +55,8 @@ export interface MqttGatewayStats {
 export class MqttGateway {
   readonly config: MqttConfig;
   private readonly sessions = new Map<string, Session>();
+  /** Shared subscription groups by share name and filter. */
+  private readonly sharedGroups = new Map<string, SharedGroup>();
   private readonly filters = new FilterTrie();
   private readonly watch: LmqWatch;
   private readonly publisher: Publisher;
@@ -136,6 +140,7 @@ export class MqttGateway {
     for (const c of [...this.connections]) c.close('server shutting down');
     for (const t of this.expiryTimers.values()) clearTimeout(t);
     this.expiryTimers.clear();
+    for (const g of this.sharedGroups.values()) g.flush();
     await Promise.all([...this.sessions.values()].map((s) => s.flush()));
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
@@ -217,7 +222,7 @@ export class MqttGateway {
         retainAvailable: true,
         wildcardSubscriptionAvailable: true,
         subscriptionIdentifiersAvailable: true,
-        sharedSubscriptionAvailable: false,
+        sharedSubscriptionAvailable: true,
       };
       if (assigned) props['assignedClientIdentifier'] = assigned;
       if (serverKeepAlive !== undefined) props['serverKeepAlive'] = serverKeepAlive;
@@ -227,6 +232,10 @@ export class MqttGateway {
     }
     conn.startKeepAlive(keepAlive);
     session.attach(conn);
+    if (session.sharedSubs.size > 0) {
+      session.onRoom = () => this.pumpShared(session!);
+      this.pumpShared(session);
+    }
     return session;
   }
 
@@ -373,8 +382,20 @@ export class MqttGateway {
     for (const s of p.subscriptions) {
       try {
         validateMqttTopicFilter(s.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
-        if (parseSharedSubscription(s.topic)) {
-          granted.push(v5 ? 0x9e : 0x80); // shared subscriptions land in a later increment
+        const shared = parseSharedSubscription(s.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
+        if (shared) {
+          if (v5 && s.nl) {
+            // No Local on a shared subscription is a protocol error [MQTT-3.8.3-4].
+            conn.send({ cmd: 'disconnect', reasonCode: 0x82 });
+            conn.close('no local on a shared subscription');
+            return;
+          }
+          const qos = Math.min(s.qos, 2) as QoS;
+          const opts: SubscriptionOptions = { qos };
+          if (subscriptionId) opts.subscriptionId = subscriptionId;
+          this.joinShared(session, s.topic, shared.group, shared.filter, opts);
+          // Retained messages are not sent for shared subscriptions.
+          granted.push(qos);
           continue;
         }
       } catch (err) {
@@ -415,8 +436,12 @@ export class MqttGateway {
   private onUnsubscribe(session: Session, conn: MqttConnection, p: IUnsubscribePacket): void {
     const codes: number[] = [];
     for (const f of p.unsubscriptions) {
-      const had = session.unsubscribe(f);
-      if (had) this.filters.remove(f);
+      let had: boolean;
+      if (session.sharedSubs.has(f)) had = this.leaveShared(session, f);
+      else {
+        had = session.unsubscribe(f);
+        if (had) this.filters.remove(f);
+      }
       codes.push(had ? 0 : 0x11);
     }
     if (conn.protocolVersion === 5) conn.send({ cmd: 'unsuback', messageId: p.messageId ?? 0, granted: codes });
@@ -463,6 +488,8 @@ export class MqttGateway {
 
   private sessionLost(session: Session): void {
     session.detach();
+    // Its unacknowledged shared messages went back to their groups: hand them to other members.
+    this.pumpShared(session);
     if (!session.persistent) {
       this.dropSession(session);
       return;
@@ -471,7 +498,47 @@ export class MqttGateway {
     this.scheduleExpiry(session);
   }
 
+  /** Adds a session to the group of `$share/<share>/<filter>` (creating the group on first use). */
+  private joinShared(session: Session, full: string, share: string, filter: string, opts: SubscriptionOptions): void {
+    const key = `${share}\u0000${filter}`;
+    let g = this.sharedGroups.get(key);
+    if (!g) {
+      g = new SharedGroup(share, filter, lmqOf(filter), sharedLmqGroup(share, filter), this.opts.broker.store, this.watch, (err) =>
+        this.opts.logger.warn({ share, filter, err: (err as Error).message }, 'mqtt: shared subscription error'),
+      );
+      this.sharedGroups.set(key, g);
+      this.filters.add(filter);
+    }
+    session.sharedSubs.set(full, opts);
+    session.sharedChanged();
+    session.onRoom = () => this.pumpShared(session);
+    g.addMember(session, opts);
+  }
+
+  private leaveShared(session: Session, full: string): boolean {
+    if (!session.sharedSubs.delete(full)) return false;
+    session.sharedChanged();
+    const parsed = parseSharedSubscription(full);
+    if (!parsed) return true;
+    const key = `${parsed.group}\u0000${parsed.filter}`;
+    const g = this.sharedGroups.get(key);
+    if (g?.removeMember(session)) {
+      this.sharedGroups.delete(key);
+      this.filters.remove(parsed.filter);
+    }
+    return true;
+  }
+
+  /** Lets the shared groups of a session hand out more (it came online or freed room). */
+  private pumpShared(session: Session): void {
+    for (const full of session.sharedSubs.keys()) {
+      const parsed = parseSharedSubscription(full);
+      if (parsed) this.sharedGroups.get(`${parsed.group}\u0000${parsed.filter}`)?.pump();
+    }
+  }
+
   private dropSession(session: Session): void {
+    for (const full of [...session.sharedSubs.keys()]) this.leaveShared(session, full);
     this.cancelExpiry(session.clientId);
     for (const f of [...session.subs.keys()]) {
       session.unsubscribe(f);
@@ -529,6 +596,11 @@ export class MqttGateway {
         if (sub.nl) opts.noLocal = true;
         if (sub.rap) opts.retainAsPublished = true;
         if (sub.sid) opts.subscriptionId = sub.sid;
+        const shared = parseSharedSubscription(sub.filter);
+        if (shared) {
+          this.joinShared(s, sub.filter, shared.group, shared.filter, opts);
+          continue;
+        }
         s.restore(sub.filter, lmqOf(sub.filter), opts);
         this.filters.add(sub.filter);
       }

@@ -22,8 +22,15 @@ export interface SubscriptionState extends SubscriptionOptions {
   again: boolean;
 }
 
-/** A QoS 1 delivery waiting for its PUBACK; `sub` is null for retained-message deliveries (no LMQ progress). */
+/**
+ * A QoS 1/2 delivery waiting for its PUBACK/PUBREC; `sub` is null for retained and shared deliveries
+ * (no LMQ progress of the session's own). Shared deliveries report back through `done`/`lost`.
+ */
 export interface Inflight {
   sub: SubscriptionState | null;
   lmqOffset: number;
+  /** The client has the message (PUBACK, or PUBREC for QoS 2). */
+  done?: () => void;
+  /** The connection went before the client had it: give it to someone else. */
+  lost?: () => void;
 }

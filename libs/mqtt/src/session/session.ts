@@ -29,6 +29,8 @@ const RECENT_DELIVERIES = 20_000;
 
 export class Session {
   readonly subs = new Map<string, SubscriptionState>();
+  /** Shared subscriptions (`$share/<name>/<filter>` → options); the gateway's groups deliver them. */
+  readonly sharedSubs = new Map<string, SubscriptionOptions>();
   /** The session's filters, to find every subscription a topic matches (overlaps go out once). */
   private readonly trie = new FilterTrie();
   /** Commit-log offsets recently delivered through one of several overlapping subscriptions. */
@@ -100,6 +102,11 @@ export class Session {
     await this.forget();
   }
 
+  /** Records that the shared subscriptions changed. */
+  sharedChanged(): void {
+    this.persistence?.recordChanged();
+  }
+
   /** Records that the inbound QoS 2 packet ids changed. */
   pendingRelChanged(): void {
     this.persistence?.recordChanged();
@@ -110,7 +117,7 @@ export class Session {
       v: 1,
       expirySeconds: this.expirySeconds,
       disconnectedAt: this.disconnectedAt,
-      subs: [...this.subs.values()].map((s) => ({ filter: s.filter, qos: s.qos, ...(s.noLocal ? { nl: true } : {}), ...(s.retainAsPublished ? { rap: true } : {}), ...(s.subscriptionId ? { sid: s.subscriptionId } : {}) })),
+      subs: [...this.subs.values(), ...[...this.sharedSubs].map(([filter, o]) => ({ ...o, filter }))].map((s) => ({ filter: s.filter, qos: s.qos, ...(s.noLocal ? { nl: true } : {}), ...(s.retainAsPublished ? { rap: true } : {}), ...(s.subscriptionId ? { sid: s.subscriptionId } : {}) })),
       pendingRel: [...this.pendingRel],
       pendingComp: [...this.pendingComp],
     };
@@ -149,8 +156,13 @@ export class Session {
     this.disconnectedAt = Date.now();
     for (const [sub, wake] of this.wakers) this.watch.remove(sub.lmq, wake);
     this.wakers.clear();
-    for (const f of this.inflight.values()) if (f.sub && f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
+    const lost: Array<() => void> = [];
+    for (const f of this.inflight.values()) {
+      if (f.sub && f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
+      if (f.lost) lost.push(f.lost);
+    }
     this.inflight.clear();
+    for (const fn of lost) fn();
     // Unacknowledged messages are read again on resume: they must not count as already sent.
     this.recent.clear();
     this.persistence?.recordChanged();
@@ -198,6 +210,7 @@ export class Session {
     const f = this.inflight.get(packetId);
     if (!f) return;
     this.inflight.delete(packetId);
+    f.done?.();
     this.persistence?.offsetsChanged();
     this.refill();
   }
@@ -208,6 +221,8 @@ export class Session {
    */
   received(packetId: number): void {
     const conn = this.conn;
+    const f = this.inflight.get(packetId);
+    f?.done?.();
     if (!this.inflight.delete(packetId) && !this.pendingComp.has(packetId)) {
       conn?.send({ cmd: 'pubrel', messageId: packetId, ...(conn.protocolVersion === 5 ? { reasonCode: 0x92 } : {}) });
       return;
@@ -228,7 +243,11 @@ export class Session {
   /** Room again: read whatever waited for in-flight capacity. */
   private refill(): void {
     for (const sub of this.subs.values()) if (sub.qos > 0) this.pump(sub);
+    this.onRoom?.();
   }
+
+  /** Called when in-flight room frees up (shared subscriptions wait for it). */
+  onRoom: (() => void) | null = null;
 
   private startReading(sub: SubscriptionState): void {
     if (this.wakers.has(sub)) return;
@@ -301,6 +320,35 @@ export class Session {
       this.inflight.set(id, { sub: null, lmqOffset: -1 });
     }
     if (!conn.send(packet) && packet.messageId) this.inflight.delete(packet.messageId);
+  }
+
+  /** Room for another QoS 1/2 delivery within ours and the client's Receive Maximum. */
+  hasRoom(): boolean {
+    const conn = this.conn;
+    if (!conn || conn.isClosed || conn.stream.writableLength > WRITE_HIGH_WATER) return false;
+    return this.inflight.size + this.pendingComp.size < Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum);
+  }
+
+  /**
+   * Sends a message of a shared subscription. 'skipped' = not for this client (expired, own under
+   * No Local, undecodable) and counts as done; 'full' = no room now.
+   */
+  deliverShared(record: Buffer, opts: SubscriptionOptions, done: () => void, lost: () => void): 'sent' | 'skipped' | 'full' {
+    const conn = this.conn;
+    if (!conn || conn.isClosed || (opts.qos > 0 && !this.hasRoom())) return 'full';
+    const packet = this.toPublish(conn, record, opts, 'live');
+    if (!packet) return 'skipped';
+    if (packet.qos > 0) {
+      const id = this.allocatePacketId();
+      packet.messageId = id;
+      this.inflight.set(id, { sub: null, lmqOffset: -1, done, lost });
+    }
+    if (!conn.send(packet)) {
+      if (packet.messageId) this.inflight.delete(packet.messageId);
+      return 'skipped';
+    }
+    if (packet.qos === 0) done();
+    return 'sent';
   }
 
   /**
