@@ -23,9 +23,11 @@ export interface ServerArgs {
   brokerSettings: Record<string, unknown>;
   /** The config file's "mqtt" section: MQTT gateway settings (see MqttConfig). */
   mqttSettings: Record<string, unknown>;
+  /** The config file's "auth" section (users, hashed passwords, topic rules), checked by parseAuthConfig. */
+  authSettings: unknown;
 }
 
-const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqttSettings'> = {
+const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqttSettings' | 'authSettings'> = {
   dataDir: './data',
   namesrvPort: 9876,
   brokerPort: 10911,
@@ -120,6 +122,7 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   const fromFile: Record<string, unknown> = {};
   let brokerSettings: Record<string, unknown> = {};
   let mqttSettings: Record<string, unknown> = {};
+  let authSettings: unknown;
   if (configFile) {
     let parsed: Record<string, unknown>;
     try {
@@ -131,6 +134,7 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       if (typeof parsed['broker'] !== 'object' || parsed['broker'] === null || Array.isArray(parsed['broker'])) throw new Error(`config file ${configFile}: "broker" must be an object`);
       brokerSettings = parsed['broker'] as Record<string, unknown>;
     }
+    authSettings = parsed['auth'];
     if (parsed['mqtt'] !== undefined) {
       if (typeof parsed['mqtt'] !== 'object' || parsed['mqtt'] === null || Array.isArray(parsed['mqtt'])) throw new Error(`config file ${configFile}: "mqtt" must be an object`);
       mqttSettings = parsed['mqtt'] as Record<string, unknown>;
@@ -144,5 +148,5 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     const v = env[name];
     if (v !== undefined && v !== '') setValue(fromEnv, key, v, `${name} (${flag})`);
   }
-  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile, brokerSettings, mqttSettings } as ServerArgs;
+  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile, brokerSettings, mqttSettings, authSettings } as ServerArgs;
 }

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import path from 'node:path';
-import { Broker } from '@apogee/broker';
+import { Authorizer, Broker, parseAuthConfig } from '@apogee/broker';
 import { BrokerRemotingService } from '@apogee/broker-remoting';
 import { MqttGateway, listenWebSocket } from '@apogee/mqtt';
 import { NameServer } from '@apogee/namesrv';
@@ -20,6 +20,8 @@ export async function runServer(args: ServerArgs): Promise<void> {
   const dataDir = path.resolve(args.dataDir);
   const brokerSettings = brokerSettingsFrom(args.brokerSettings, args.configFile ?? 'config');
   const mqttSettings = mqttSettingsFrom(args.mqttSettings, args.configFile ?? 'config');
+  const authConfig = parseAuthConfig(args.authSettings, args.configFile ?? 'config');
+  const auth = new Authorizer(authConfig);
   const ip = advertisedIp(args.brokerIp, args.listenHost);
   const brokerPort = args.brokerPort === 0 ? await freePort(args.listenHost) : args.brokerPort;
   const advertised = `${ip}:${brokerPort}`;
@@ -49,7 +51,8 @@ export async function runServer(args: ServerArgs): Promise<void> {
     closers.push(() => service.close());
     log.info({ listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName }, 'apogee: broker listening; clients are told to connect to the advertised address');
 
-    const mqtt = new MqttGateway({ broker, config: mqttSettings, logger: log });
+    const mqtt = new MqttGateway({ broker, config: mqttSettings, auth, logger: log });
+    log.info({ users: authConfig.users.length, allowAnonymous: authConfig.allowAnonymous }, 'apogee: authentication for MQTT');
     const mqttAddr = await listenOrExplain(() => mqtt.listen(args.mqttPort, args.listenHost), 'MQTT endpoint', args.listenHost, args.mqttPort);
     closers.push(() => mqtt.close());
     log.info({ addr: mqttAddr }, 'apogee: MQTT listening (3.1, 3.1.1, 5.0; see docs/mqtt.md for what is implemented)');

@@ -16,3 +16,7 @@ export * from './topic/perm.js';
 export * from './topic/system-topics.js';
 export { TopicManager, checkTopicName, MAX_QUEUE_NUMS, type DataVersion } from './topic/topic-manager.js';
 export { parseDelayLevels } from './delay/delay-levels.js';
+export * from './auth/auth-config.js';
+export * from './auth/authorizer.js';
+export { hashPassword, verifyPassword, isPasswordHash } from './auth/password-hash.js';
+export { patternMatches, patternCovers, patternOverlaps, expandPattern } from './auth/topic-pattern.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Broker, Logger } from '@apogee/broker';
-import { BrokerError } from '@apogee/broker';
+import { Authorizer, BrokerError, OPEN_AUTH, type Principal } from '@apogee/broker';
 import type { HostAddress } from '@apogee/message';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
@@ -32,6 +32,8 @@ interface Will {
 
 export interface MqttGatewayOptions {
   broker: Broker;
+  /** Authentication and topic authorization; default: anonymous clients may do anything. */
+  auth?: Authorizer;
   config?: Partial<MqttConfig>;
   logger: Logger;
 }
@@ -55,6 +57,8 @@ export interface MqttGatewayStats {
 export class MqttGateway {
   readonly config: MqttConfig;
   private readonly sessions = new Map<string, Session>();
+  private readonly auth: Authorizer;
+  private readonly principals = new WeakMap<MqttConnection, Principal>();
   /** Shared subscription groups by share name and filter. */
   private readonly sharedGroups = new Map<string, SharedGroup>();
   private readonly filters = new FilterTrie();
@@ -72,6 +76,7 @@ export class MqttGateway {
 
   constructor(private readonly opts: MqttGatewayOptions) {
     this.config = resolveMqttConfig(opts.config);
+    this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
     this.watch = new LmqWatch(opts.broker.store);
     this.publisher = new Publisher(opts.broker, this.filters, this.config);
     this.retained = new RetainedStore(opts.broker.store);
@@ -109,19 +114,38 @@ export class MqttGateway {
       if (session && session.connection === conn) this.sessionLost(session);
       this.opts.logger.debug?.({ remote, reason }, 'mqtt: connection closed');
     });
-    conn.onPacket((p) => {
+    // Packets a client pipelines behind its CONNECT wait until authentication is done.
+    let queued: Packet[] | null = null;
+    const handle = (p: Packet) => {
       try {
-        if (!session) {
-          if (p.cmd !== 'connect') return conn.close(`first packet was ${p.cmd}, not connect`);
-          clearTimeout(connectTimer);
-          session = this.onConnect(conn, p);
-          return;
-        }
+        if (!session) return conn.close(`${p.cmd} before a successful CONNECT`);
         this.onPacket(session, conn, p, peer);
       } catch (err) {
         this.opts.logger.warn({ remote, err: (err as Error).message }, 'mqtt: closing connection after an error');
         conn.close(`error: ${(err as Error).message}`);
       }
+    };
+    conn.onPacket((p) => {
+      if (queued) {
+        queued.push(p);
+        return;
+      }
+      if (session) return handle(p);
+      if (p.cmd !== 'connect') return conn.close(`first packet was ${p.cmd}, not connect`);
+      clearTimeout(connectTimer);
+      queued = [];
+      this.authenticate(conn, p).then(
+        (principal) => {
+          if (principal && !conn.isClosed) session = this.onConnect(conn, p, principal);
+          const waiting = queued ?? [];
+          queued = null;
+          for (const q of waiting) handle(q);
+        },
+        (err: unknown) => {
+          this.opts.logger.warn({ remote, err: (err as Error).message }, 'mqtt: authentication failed unexpectedly');
+          conn.close(`authentication error: ${(err as Error).message}`);
+        },
+      );
     });
   }
 
@@ -145,7 +169,21 @@ export class MqttGateway {
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 
-  private onConnect(conn: MqttConnection, p: IConnectPacket): Session | null {
+  /** Checks the CONNECT's credentials; on refusal answers CONNACK with the protocol's code and closes. */
+  private async authenticate(conn: MqttConnection, p: IConnectPacket): Promise<Principal | null> {
+    const v5 = (p.protocolVersion ?? 4) === 5;
+    const r = await this.auth.authenticate(p.username, p.password, p.clientId ?? '');
+    if (r.ok) return r.principal;
+    conn.setProtocolVersion(p.protocolVersion ?? 4);
+    // 3.1.1: 4 bad user name or password, 5 not authorized; 5.0: 0x86 / 0x87.
+    const bad = r.reason === 'BAD_CREDENTIALS';
+    conn.send(v5 ? { cmd: 'connack', reasonCode: bad ? 0x86 : 0x87, sessionPresent: false } : { cmd: 'connack', returnCode: bad ? 4 : 5, sessionPresent: false });
+    this.opts.logger.info({ remote: conn.opts.remote, username: p.username, reason: r.reason }, 'mqtt: connection refused');
+    conn.close(`authentication refused: ${r.reason}`);
+    return null;
+  }
+
+  private onConnect(conn: MqttConnection, p: IConnectPacket, principal: Principal): Session | null {
     const v = p.protocolVersion ?? 4;
     conn.setProtocolVersion(v);
     const v5 = v === 5;
@@ -180,6 +218,11 @@ export class MqttGateway {
       const payload = typeof p.will.payload === 'string' ? Buffer.from(p.will.payload) : p.will.payload;
       // Will properties travel with the will message, except the delay, which is the server's business.
       const { willDelayInterval, ...willProps } = (v5 ? p.will.properties : undefined) ?? {};
+      if (!this.auth.canPublish({ ...principal, clientId }, p.will.topic)) {
+        conn.send(v5 ? { cmd: 'connack', reasonCode: 0x87, sessionPresent: false } : { cmd: 'connack', returnCode: 5, sessionPresent: false });
+        conn.close('will topic not authorized');
+        return null;
+      }
       this.wills.set(conn, { clientId, topic: p.will.topic, payload, qos: (p.will.qos ?? 0) as QoS, retain: p.will.retain === true, delaySeconds: willDelayInterval ?? 0, v5: willProps });
     }
     // A session resumed within the Will Delay Interval keeps its will unpublished [MQTT-3.1.3-9].
@@ -231,6 +274,10 @@ export class MqttGateway {
       conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: present });
     }
     conn.startKeepAlive(keepAlive);
+    // The principal's id is the session's (an assigned id replaces the empty one it was checked with).
+    const who: Principal = { ...principal, clientId };
+    session.canRead = (topic) => this.auth.canRead(who, topic);
+    this.principals.set(conn, who);
     session.attach(conn);
     if (session.sharedSubs.size > 0) {
       session.onRoom = () => this.pumpShared(session!);
@@ -327,6 +374,14 @@ export class MqttGateway {
       return;
     }
     const id = p.messageId ?? 0;
+    const principal = this.principals.get(conn);
+    if (principal && !this.auth.canPublish(principal, p.topic)) {
+      this.opts.logger.info({ clientId: session.clientId, topic: p.topic }, 'mqtt: publish not authorized');
+      // 5.0 says so (0x87); 3.1.1 has no negative ack, so the message is acknowledged and dropped.
+      if (p.qos === 1) conn.send(v5 ? { cmd: 'puback', messageId: id, reasonCode: 0x87 } : { cmd: 'puback', messageId: id });
+      else if (p.qos === 2) conn.send(v5 ? { cmd: 'pubrec', messageId: id, reasonCode: 0x87 } : { cmd: 'pubrec', messageId: id });
+      return;
+    }
     if (p.qos === 2 && session.pendingRel.has(id)) {
       // A re-sent QoS 2 PUBLISH we already stored: acknowledge, do not store twice.
       conn.send({ cmd: 'pubrec', messageId: id });
@@ -383,6 +438,11 @@ export class MqttGateway {
       try {
         validateMqttTopicFilter(s.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
         const shared = parseSharedSubscription(s.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
+        const principal = this.principals.get(conn);
+        if (principal && !this.auth.canSubscribe(principal, shared ? shared.filter : s.topic)) {
+          granted.push(v5 ? 0x87 : 0x80);
+          continue;
+        }
         if (shared) {
           if (v5 && s.nl) {
             // No Local on a shared subscription is a protocol error [MQTT-3.8.3-4].

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Broker } from '@apogee/broker';
+import { Broker, type Authorizer } from '@apogee/broker';
 import { openStore, type MessageStore } from '@apogee/store';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { MqttGateway, type MqttConfig } from '../src/index.js';
@@ -16,27 +16,28 @@ export class MqttHarness {
     public gateway: MqttGateway,
     readonly url: string,
     private readonly config: Partial<MqttConfig>,
+    private readonly auth?: Authorizer,
   ) {}
 
-  private static async open(dir: string, config: Partial<MqttConfig>, port: number): Promise<{ store: MessageStore; broker: Broker; gateway: MqttGateway; addr: string }> {
+  private static async open(dir: string, config: Partial<MqttConfig>, port: number, auth?: Authorizer): Promise<{ store: MessageStore; broker: Broker; gateway: MqttGateway; addr: string }> {
     const store = await openStore({ dataDir: path.join(dir, 'store'), segmentSize: 4 * 1024 * 1024 });
     const broker = await Broker.open({ store, configDir: path.join(dir, 'config') });
-    const gateway = new MqttGateway({ broker, config, logger: { info() {}, warn() {}, error() {} } });
+    const gateway = new MqttGateway(auth ? { broker, config, auth, logger: { info() {}, warn() {}, error() {} } } : { broker, config, logger: { info() {}, warn() {}, error() {} } });
     const addr = await gateway.listen(port, '127.0.0.1');
     return { store, broker, gateway, addr };
   }
 
-  static async start(config: Partial<MqttConfig> = {}): Promise<MqttHarness> {
+  static async start(config: Partial<MqttConfig> = {}, auth?: Authorizer): Promise<MqttHarness> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-mqtt-'));
-    const o = await MqttHarness.open(dir, config, 0);
-    return new MqttHarness(dir, o.store, o.broker, o.gateway, `mqtt://${o.addr}`, config);
+    const o = await MqttHarness.open(dir, config, 0, auth);
+    return new MqttHarness(dir, o.store, o.broker, o.gateway, `mqtt://${o.addr}`, config, auth);
   }
 
   /** Stops gateway, broker and store cleanly and opens them again on the same directory and port. */
   async restart(): Promise<void> {
     await this.shutdown();
     const port = Number(this.url.split(':').pop());
-    const o = await MqttHarness.open(this.dir, this.config, port);
+    const o = await MqttHarness.open(this.dir, this.config, port, this.auth);
     this.store = o.store;
     this.broker = o.broker;
     this.gateway = o.gateway;

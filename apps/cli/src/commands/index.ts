@@ -2,6 +2,7 @@ import { clusterCommand } from './cluster.js';
 import type { Command } from './command.js';
 import { consumeCommand } from './consume.js';
 import { groupConsumersCommand, groupProgressCommand } from './group.js';
+import { hashPasswordCommand } from './hash-password.js';
 import { messageGetCommand, messageKeyCommand, messageUniqCommand } from './message.js';
 import { sendCommand } from './send.js';
 import { topicCreateCommand, topicDescribeCommand, topicListCommand } from './topic.js';
@@ -21,4 +22,5 @@ export const COMMANDS: readonly Command[] = [
   messageUniqCommand,
   sendCommand,
   consumeCommand,
+  hashPasswordCommand,
 ];

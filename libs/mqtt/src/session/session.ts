@@ -246,6 +246,9 @@ export class Session {
     this.onRoom?.();
   }
 
+  /** Authorization of each delivery by topic (set per connection); null = everything. */
+  canRead: ((topic: string) => boolean) | null = null;
+
   /** Called when in-flight room frees up (shared subscriptions wait for it). */
   onRoom: (() => void) | null = null;
 
@@ -362,6 +365,8 @@ export class Session {
       const now = Date.now();
       if (isExpiredMessage(props, now)) return null;
       const topic = props.get(MqttProperty.TOPIC) ?? m.topic;
+      // ACLs hold on every delivery path: live, retained, offline backlog and shared.
+      if (this.canRead && !this.canRead(topic)) return null;
       const own = props.get(MqttProperty.CLIENT_ID) === this.clientId;
       const opts = typeof options === 'function' ? options(topic, own) : options;
       if (!opts) return null;

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { parseAuthConfig } from './auth-config.js';
+import { Authorizer } from './authorizer.js';
+import { hashPassword, verifyPassword } from './password-hash.js';
+import { patternCovers, patternMatches, patternOverlaps } from './topic-pattern.js';
+
+describe('password hashes', () => {
+  it('verifies the right password only, and refuses malformed hashes', async () => {
+    const h = await hashPassword('s3cret', 1024);
+    expect(h).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(await verifyPassword('s3cret', h)).toBe(true);
+    expect(await verifyPassword('S3cret', h)).toBe(false);
+    expect(await verifyPassword('s3cret', 'plain')).toBe(false);
+    expect(await hashPassword('s3cret', 1024)).not.toBe(h); // salted
+  });
+});
+
+describe('topic patterns', () => {
+  it('match, cover and overlap with MQTT wildcard rules', () => {
+    expect(patternMatches('a/+/c', 'a/b/c')).toBe(true);
+    expect(patternMatches('a/#', 'a')).toBe(true);
+    expect(patternMatches('#', '$SYS/x')).toBe(true); // '#' alone: everything
+    expect(patternMatches('+/#', '$SYS/x')).toBe(false);
+    expect(patternMatches('$SYS/#', '$SYS/x')).toBe(true);
+    expect(patternCovers('a/#', 'a/+/c')).toBe(true);
+    expect(patternCovers('a/+', 'a/#')).toBe(false);
+    expect(patternCovers('test/nosubscribe', 'test/nosubscribe')).toBe(true);
+    expect(patternOverlaps('a/b', '#')).toBe(true);
+    expect(patternOverlaps('a/b', 'a/c')).toBe(false);
+    expect(patternOverlaps('a/+', 'a/b/c')).toBe(false);
+  });
+});
+
+describe('Authorizer', () => {
+  it('authenticates users, refuses bad credentials and (when configured) anonymous clients', async () => {
+    const pw = await hashPassword('pw', 1024);
+    const a = new Authorizer(parseAuthConfig({ allowAnonymous: false, users: [{ username: 'dev', password: pw }] }, 'test'));
+    expect((await a.authenticate('dev', Buffer.from('pw'), 'c1')).ok).toBe(true);
+    expect(await a.authenticate('dev', Buffer.from('nope'), 'c1')).toEqual({ ok: false, reason: 'BAD_CREDENTIALS' });
+    expect(await a.authenticate('ghost', Buffer.from('pw'), 'c1')).toEqual({ ok: false, reason: 'BAD_CREDENTIALS' });
+    expect(await a.authenticate(undefined, undefined, 'c1')).toEqual({ ok: false, reason: 'NOT_AUTHORIZED' });
+  });
+
+  it('applies allow and deny rules (deny wins), with %u and %c', async () => {
+    const pw = await hashPassword('pw', 1024);
+    const a = new Authorizer(
+      parseAuthConfig(
+        {
+          users: [{ username: 'dev', password: pw, publish: { allow: ['devices/%u/#'] }, subscribe: { allow: ['#'], deny: ['secret/#', 'test/nosubscribe'] } }],
+          anonymous: { publish: { allow: [] }, subscribe: { allow: ['public/#', 'clients/%c'] } },
+        },
+        'test',
+      ),
+    );
+    const dev = (await a.authenticate('dev', 'pw', 'c1')) as { ok: true; principal: import('./authorizer.js').Principal };
+    expect(a.canPublish(dev.principal, 'devices/dev/temp')).toBe(true);
+    expect(a.canPublish(dev.principal, 'devices/other/temp')).toBe(false);
+    expect(a.canSubscribe(dev.principal, '#')).toBe(true);
+    expect(a.canRead(dev.principal, 'secret/x')).toBe(false); // '#' is allowed, but not this topic's messages
+    expect(a.canSubscribe(dev.principal, 'secret/+')).toBe(false);
+    expect(a.canSubscribe(dev.principal, 'test/nosubscribe')).toBe(false);
+    const anon = (await a.authenticate(undefined, undefined, 'c9')) as { ok: true; principal: import('./authorizer.js').Principal };
+    expect(a.canPublish(anon.principal, 'public/x')).toBe(false);
+    expect(a.canSubscribe(anon.principal, 'public/+')).toBe(true);
+    expect(a.canSubscribe(anon.principal, 'clients/c9')).toBe(true);
+    expect(a.canSubscribe(anon.principal, 'clients/c8')).toBe(false);
+    expect(a.canSubscribe(anon.principal, 'private/x')).toBe(false);
+  });
+
+  it('rejects configs with plain-text passwords, duplicates and unknown keys', () => {
+    expect(() => parseAuthConfig({ users: [{ username: 'u', password: 'plain' }] }, 'cfg')).toThrow(/scrypt hash/);
+    expect(() => parseAuthConfig({ users: [{ username: 'u', password: 'scrypt$1$1$1$AA==$AA==' }, { username: 'u', password: 'scrypt$1$1$1$AA==$AA==' }] }, 'cfg')).toThrow(/twice/);
+    expect(() => parseAuthConfig({ allowAnonymus: true }, 'cfg')).toThrow(/unknown auth setting/);
+  });
+});

@@ -1,0 +1,62 @@
+import type { AclRules, AuthConfig, UserConfig } from './auth-config.js';
+import { verifyPassword } from './password-hash.js';
+import { expandPattern, patternCovers, patternMatches, patternOverlaps } from './topic-pattern.js';
+
+/** Who a connection is, once authenticated. */
+export interface Principal {
+  /** undefined for anonymous clients. */
+  username: string | undefined;
+  clientId: string;
+  publish: AclRules;
+  subscribe: AclRules;
+}
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: 'BAD_CREDENTIALS' | 'NOT_AUTHORIZED' };
+
+/**
+ * Authentication (scrypt-hashed passwords) and topic authorization shared by the endpoints. Deny
+ * rules win over allow rules. Reading is checked per delivered message topic, so a broad
+ * subscription never leaks a denied topic — retained and offline deliveries included.
+ */
+export class Authorizer {
+  private readonly users = new Map<string, UserConfig>();
+
+  constructor(private readonly cfg: AuthConfig) {
+    for (const u of cfg.users) this.users.set(u.username, u);
+  }
+
+  async authenticate(username: string | undefined, password: Buffer | string | undefined, clientId: string): Promise<AuthResult> {
+    if (username === undefined || username === '') {
+      if (password !== undefined && password.length > 0) return { ok: false, reason: 'BAD_CREDENTIALS' };
+      if (!this.cfg.allowAnonymous) return { ok: false, reason: 'NOT_AUTHORIZED' };
+      return { ok: true, principal: { username: undefined, clientId, ...this.cfg.anonymous } };
+    }
+    const u = this.users.get(username);
+    const pw = password === undefined ? '' : typeof password === 'string' ? password : password.toString('utf8');
+    // Verify even for unknown users so timing does not reveal which usernames exist.
+    const ok = await verifyPassword(pw, u?.password ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+    if (!u || !ok) return { ok: false, reason: 'BAD_CREDENTIALS' };
+    return { ok: true, principal: { username, clientId, publish: u.publish, subscribe: u.subscribe } };
+  }
+
+  canPublish(p: Principal, topic: string): boolean {
+    return this.allowed(p, p.publish, (pat) => patternMatches(pat, topic));
+  }
+
+  /** May this filter be subscribed? Some allowed topic must lie in it, and no deny rule may cover it whole. */
+  canSubscribe(p: Principal, filter: string): boolean {
+    const r = p.subscribe;
+    if (r.deny.some((d) => patternCovers(expandPattern(d, p.username, p.clientId), filter))) return false;
+    return r.allow.some((a) => patternOverlaps(expandPattern(a, p.username, p.clientId), filter));
+  }
+
+  /** May a message on this topic be delivered to the principal? */
+  canRead(p: Principal, topic: string): boolean {
+    return this.allowed(p, p.subscribe, (pat) => patternMatches(pat, topic));
+  }
+
+  private allowed(p: Principal, r: AclRules, test: (pattern: string) => boolean): boolean {
+    if (r.deny.some((d) => test(expandPattern(d, p.username, p.clientId)))) return false;
+    return r.allow.some((a) => test(expandPattern(a, p.username, p.clientId)));
+  }
+}
