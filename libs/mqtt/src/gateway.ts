@@ -235,6 +235,8 @@ export class MqttGateway {
     const existing = this.sessions.get(clientId);
     const old = existing?.connection;
     if (old) {
+      // Detach first, so the old connection's close does not end (or expire) the session being taken over.
+      existing!.detach();
       if (old.protocolVersion === 5) old.send({ cmd: 'disconnect', reasonCode: 0x8e });
       old.close('session taken over by a new connection');
     }
@@ -440,7 +442,8 @@ export class MqttGateway {
         const shared = parseSharedSubscription(s.topic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
         const principal = this.principals.get(conn);
         if (principal && !this.auth.canSubscribe(principal, shared ? shared.filter : s.topic)) {
-          granted.push(v5 ? 0x87 : 0x80);
+          // 0x80 in both versions: the server does not reveal that a rule exists (5.0 allows either).
+          granted.push(0x80);
           continue;
         }
         if (shared) {

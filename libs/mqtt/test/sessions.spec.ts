@@ -75,3 +75,20 @@ describe('persistent sessions across restarts', () => {
     expect(present).toBe(false);
   });
 });
+
+describe('session takeover', () => {
+  it('keeps the session (and its subscriptions) when a second connection takes it over, even if the first asked for no expiry', async () => {
+    const first = await h.connect({ protocolVersion: 5, clientId: 'taker', clean: false, properties: { sessionExpiryInterval: 0 } });
+    await first.subscribeAsync('take/t', { qos: 1 });
+    let got: ReturnType<typeof inbox> = [];
+    let present: boolean | undefined;
+    await h.connect({ protocolVersion: 5, clientId: 'taker', clean: false, properties: { sessionExpiryInterval: 300 } }, (c) => {
+      got = inbox(c);
+      c.once('connect', (ack) => (present = ack.sessionPresent));
+    });
+    expect(present).toBe(true);
+    const pub = await h.connect({ protocolVersion: 5 });
+    await pub.publishAsync('take/t', 'still subscribed', { qos: 1 });
+    await eventually(() => got.length === 1, 'delivery to the taken-over session');
+  });
+});
