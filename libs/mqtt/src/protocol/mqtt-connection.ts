@@ -4,6 +4,8 @@ import { PacketSizeGuard } from './size-guard.js';
 
 export type Packet = mqtt.Packet;
 
+const ACKS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp']);
+
 /** How long a closing connection waits for the peer to close its side before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -80,6 +82,9 @@ export class MqttConnection {
   send(packet: Packet): boolean {
     if (this.closed) return false;
     if (packet.cmd === 'publish' && this.clientTopicAliasMaximum > 0) this.applyOutboundAlias(packet);
+    // A success ack goes out in its 2-byte form (mqtt-packet only omits a reason code given as 0);
+    // some v5 clients (paho-python 1.6) cannot read the long form.
+    if (this.protocolVersion === 5 && ACKS.has(packet.cmd) && (packet as { reasonCode?: number }).reasonCode === undefined) (packet as { reasonCode?: number }).reasonCode = 0;
     const buf = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     if (this.clientMaxPacketSize > 0 && buf.length > this.clientMaxPacketSize) return false;
     if (!this.corked) {
