@@ -3,7 +3,7 @@
  * sees of MQTT publishes (stored once under the first level, MQTT topic kept as a property).
  */
 import fs from 'node:fs';
-import { PullConsumer } from '@apogee/client';
+import { Producer, PullConsumer } from '@apogee/client';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './remoting-helpers.js';
@@ -59,6 +59,16 @@ describe('MQTT on apps/server', () => {
       } finally {
         await consumer.shutdown();
       }
+      // And the other way: a native producer's message carrying mqttTopic reaches MQTT subscribers.
+      const producer = new Producer({ nameServer: server.namesrvAddr, group: 'native-writer' });
+      await producer.start();
+      try {
+        await producer.send({ topic: 'plant', body: '2.5', properties: { mqttTopic: 'plant/p9/pressure' } });
+      } finally {
+        await producer.shutdown();
+      }
+      await eventually(() => got.length >= 2, 'the native message over MQTT');
+      expect(got[1]).toBe('plant/p9/pressure=2.5');
       const metrics = await (await fetch(`http://${server.httpAddr}/metrics`)).text();
       expect(metrics).toMatch(/^apogee_mqtt_connections 2$/m);
     } finally {

@@ -1,13 +1,14 @@
 import net from 'node:net';
 import type { Broker, Logger } from '@apogee/broker';
 import { Authorizer, BrokerError, OPEN_AUTH, type Principal } from '@apogee/broker';
-import type { HostAddress } from '@apogee/message';
+import { type HostAddress, PropertyKey } from '@apogee/message';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { LmqWatch } from './delivery/lmq-watch.js';
 import { SharedGroup } from './delivery/shared-group.js';
 import { sharedLmqGroup } from './topic/groups.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
+import { MqttProperty } from './publish/message-properties.js';
 import { type PublishInput, Publisher } from './publish/publisher.js';
 import { RetainedStore } from './publish/retained-store.js';
 import { Session } from './session/session.js';
@@ -80,6 +81,18 @@ export class MqttGateway {
     this.watch = new LmqWatch(opts.broker.store);
     this.publisher = new Publisher(opts.broker, this.filters, this.config);
     this.retained = new RetainedStore(opts.broker.store);
+    // A native producer's message carrying an MQTT topic reaches the MQTT subscribers of matching filters.
+    opts.broker.sender.addHook((_topic, props) => {
+      const mqttTopic = props.get(MqttProperty.TOPIC);
+      if (mqttTopic === undefined || props.has(PropertyKey.INNER_MULTI_DISPATCH)) return;
+      try {
+        validateMqttTopicName(mqttTopic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
+      } catch {
+        return; // not an MQTT topic: stored for native consumers only
+      }
+      props.set(PropertyKey.INNER_MULTI_DISPATCH, this.publisher.lmqsFor(mqttTopic).join(','));
+      if (!props.has(MqttProperty.QOS)) props.set(MqttProperty.QOS, '1');
+    });
   }
 
   private restoring: Promise<number> | null = null;

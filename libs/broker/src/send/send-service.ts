@@ -20,8 +20,21 @@ const TRANSACTION_PREPARED = 0x4;
  * auto-creation, queue choice, retry-topic overflow into the DLQ, delay levels, flow control,
  * then one store put.
  */
+/** Sees (and may amend) the properties of every message sent to a normal topic, before it is stored. */
+export type SendHook = (topic: string, properties: Map<string, string>) => void;
+
 export class SendService {
   private roundRobin = 0;
+  private readonly hooks: SendHook[] = [];
+
+  /** Registers a hook (endpoints use it to dispatch native messages into their LMQs). */
+  addHook(hook: SendHook): void {
+    this.hooks.push(hook);
+  }
+
+  private runHooks(topic: string, props: Map<string, string>): void {
+    for (const h of this.hooks) h(topic, props);
+  }
 
   constructor(
     private readonly store: MessageStore,
@@ -38,6 +51,7 @@ export class SendService {
     this.metrics.sendRequests++;
     const target = await this.resolveTarget(req);
     const props = req.properties;
+    if (this.hooks.length > 0 && !isRetryTopic(target.topic) && !isDlqTopic(target.topic)) this.runHooks(target.topic, props);
     this.route(req, target, props);
     const put: PutMessage = {
       topic: target.topic,

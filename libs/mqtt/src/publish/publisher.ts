@@ -38,12 +38,11 @@ export class Publisher {
   async publish(p: PublishInput): Promise<number> {
     const storeTopic = storeTopicOf(p.topic);
     await this.ensureStoreTopic(storeTopic);
-    const lmqs = new Set<string>([this.lmq(p.topic)]);
-    for (const f of this.filters.match(p.topic)) lmqs.add(this.lmq(f));
+    const lmqs = this.lmqsFor(p.topic);
     const props = new Map<string, string>([
       [PropertyKey.TAGS, MQTT_TAG],
       [PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, this.ids.next()],
-      [PropertyKey.INNER_MULTI_DISPATCH, [...lmqs].join(',')],
+      [PropertyKey.INNER_MULTI_DISPATCH, lmqs.join(',')],
       [MqttProperty.TOPIC, p.topic],
       [MqttProperty.QOS, String(p.qos)],
       [MqttProperty.CLIENT_ID, p.clientId],
@@ -54,6 +53,13 @@ export class Publisher {
     const req = { producerGroup: 'GID_MQTT', topic: storeTopic, queueId, properties: props, body: p.payload, bornTimestamp: Date.now() };
     const r = await this.broker.sender.send(p.bornHost ? { ...req, bornHost: p.bornHost } : req);
     return r.commitLogOffsets[0]!;
+  }
+
+  /** The LMQs a message on `topic` goes into: the topic's own and every registered matching filter's. */
+  lmqsFor(topic: string): string[] {
+    const lmqs = new Set<string>([this.lmq(topic)]);
+    for (const f of this.filters.match(topic)) lmqs.add(this.lmq(f));
+    return [...lmqs];
   }
 
   private lmq(filterOrTopic: string): string {
