@@ -67,3 +67,49 @@ describe('MQTT crash safety', () => {
     }
   });
 });
+
+describe('MQTT QoS 2 exactly once across a crash', () => {
+  it('stores each QoS 2 message once although the publisher re-sends in-flight ones after a SIGKILL', async () => {
+    const dataDir = tempDataDir('apg-mqtt-qos2-');
+    const ports = await freePorts();
+    try {
+      let server = await ServerProcess.start(dataDir, ports, ['--flush', 'sync']);
+      const subOpts = { protocolVersion: 5 as const, clientId: 'q2-sub', clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 3600 } };
+      const sub = await mqtt.connectAsync(server.mqttUrl, subOpts);
+      await sub.subscribeAsync('q2crash/#', { qos: 2 });
+      await sub.endAsync();
+
+      // One publisher that keeps its session and in-flight QoS 2 messages across reconnects.
+      const pub = mqtt.connect(server.mqttUrl, { protocolVersion: 4, clientId: 'q2-pub', clean: false, reconnectPeriod: 200, connectTimeout: 2000 });
+      pub.on('error', () => {});
+      await new Promise<void>((r) => pub.once('connect', () => r()));
+      const total = 400;
+      let completed = 0;
+      const sends = Array.from({ length: total }, (_, i) =>
+        pub.publishAsync('q2crash/t', `m${i}`, { qos: 2 }).then(() => {
+          completed++;
+        }),
+      );
+      await eventually(() => completed >= 50, 'some completed QoS 2 exchanges', 30_000);
+      await server.kill();
+      server = await ServerProcess.start(dataDir, ports, ['--flush', 'sync']);
+      await eventually(() => completed === total, `all ${total} QoS 2 publishes completed after the restart`, 60_000);
+      await Promise.all(sends);
+      pub.end(true);
+
+      const counts = new Map<string, number>();
+      const again = mqtt.connect(server.mqttUrl, subOpts);
+      again.on('message', (_t, payload) => counts.set(payload.toString(), (counts.get(payload.toString()) ?? 0) + 1));
+      await new Promise<void>((r) => again.once('connect', () => r()));
+      await eventually(() => counts.size === total, `all ${total} messages at the subscriber`, 60_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const dups = [...counts].filter(([, n]) => n > 1);
+      expect(dups, `messages stored or delivered twice: ${dups.slice(0, 5).join(' ')}`).toEqual([]);
+      await again.endAsync();
+      expect(await server.stop()).toBe(0);
+    } finally {
+      await killAllStarted();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -397,7 +397,8 @@ export class MqttGateway {
       else if (p.qos === 2) conn.send(v5 ? { cmd: 'pubrec', messageId: id, reasonCode: 0x87 } : { cmd: 'pubrec', messageId: id });
       return;
     }
-    if (p.qos === 2 && session.pendingRel.has(id)) {
+    const pending = p.qos === 2 ? session.pendingRel.get(id) : undefined;
+    if (pending?.stored) {
       // A re-sent QoS 2 PUBLISH we already stored: acknowledge, do not store twice.
       conn.send({ cmd: 'pubrec', messageId: id });
       return;
@@ -415,23 +416,19 @@ export class MqttGateway {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     const input: PublishInput = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
     if (v5 && p.properties) input.v5 = p.properties;
-    this.storePublish(peer ? { ...input, bornHost: peer } : input).then(
+    const store = p.qos === 2 ? this.storeExactlyOnce(session, id, input, pending) : this.storePublish(peer ? { ...input, bornHost: peer } : input);
+    store.then(
       () => {
         if (p.qos === 1) {
           conn.inboundInflight--;
           conn.send({ cmd: 'puback', messageId: id });
-        } else if (p.qos === 2) {
-          // The packet id is durable before PUBREC, so a PUBLISH re-sent after a restart is not stored twice.
-          session.pendingRel.add(id);
-          session.pendingRelChanged();
-          void session.flush().then(() => conn.send({ cmd: 'pubrec', messageId: id }));
-        }
+        } else if (p.qos === 2) conn.send({ cmd: 'pubrec', messageId: id });
       },
       (err: unknown) => {
         this.opts.logger.warn({ clientId: session.clientId, topic: p.topic, err: (err as Error).message }, 'mqtt: publish not stored');
         if (p.qos === 0) return;
         conn.inboundInflight--;
-        conn.inboundQos2.delete(id);
+        if (conn.inboundQos2.delete(id) && session.pendingRel.delete(id)) session.pendingRelChanged();
         if (v5) {
           // 0x97 Quota exceeded for busy/full, 0x80 otherwise; the message was not stored.
           const reasonCode = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE') ? 0x97 : 0x80;
@@ -548,6 +545,34 @@ export class MqttGateway {
     let m = this.topicAliases.get(conn);
     if (!m) this.topicAliases.set(conn, (m = new Map()));
     return m;
+  }
+
+  /**
+   * QoS 2 in: the packet id and the message's UNIQ_KEY are made durable before the message is
+   * stored, so a PUBLISH re-sent after a crash is looked up by that key instead of stored twice.
+   */
+  private async storeExactlyOnce(session: Session, id: number, input: PublishInput, pending: { uniq: string; stored: boolean; storing?: Promise<void> } | undefined): Promise<void> {
+    if (pending?.storing) return pending.storing;
+    let entry = pending;
+    if (!entry) {
+      entry = { uniq: this.publisher.newUniqKey(), stored: false };
+      session.pendingRel.set(id, entry);
+      session.pendingRelChanged();
+    }
+    const e = entry;
+    e.storing = (async () => {
+      await session.flush();
+      // A surviving intent from before a crash: the message may be in the store already.
+      if (pending && (await this.publisher.wasStored(input.topic, e.uniq))) {
+        e.stored = true;
+        return;
+      }
+      await this.storePublish({ ...input, uniqKey: e.uniq });
+      e.stored = true;
+    })().finally(() => {
+      e.storing = undefined;
+    });
+    return e.storing;
   }
 
   /** Stores a publish and keeps the retained index in step; resolves once both are durable. */
@@ -680,7 +705,8 @@ export class MqttGateway {
         s.restore(sub.filter, lmqOf(sub.filter), opts);
         this.filters.add(sub.filter);
       }
-      for (const id of rec.pendingRel) s.pendingRel.add(id);
+      // Plain ids come from records that only kept stored ones; pairs may not have been stored yet.
+      for (const e of rec.pendingRel) s.pendingRel.set(typeof e === 'number' ? e : e[0], typeof e === 'number' ? { uniq: '', stored: true } : { uniq: e[1], stored: false });
       for (const id of rec.pendingComp ?? []) s.pendingComp.add(id);
       this.sessions.set(key, s);
       this.scheduleExpiry(s);

@@ -82,3 +82,29 @@ describe('redelivery of unacknowledged messages on resume', () => {
     again.destroy();
   });
 });
+
+describe('QoS 2 inbound exactly once across a restart', () => {
+  it('does not store a QoS 2 PUBLISH twice when the client re-sends it after a restart', async () => {
+    const { RawClient } = await import('./raw-client.js');
+    const watcher = await h.connect({ protocolVersion: 5, clientId: 'q2-watch', clean: false, properties: { sessionExpiryInterval: 600 } });
+    await watcher.subscribeAsync('dedup/#', { qos: 2 });
+    await watcher.endAsync();
+    const { client: raw } = await RawClient.connect(h.url, { clientId: 'q2-resend', clean: false });
+    const publish = { cmd: 'publish' as const, topic: 'dedup/t', payload: Buffer.from('only once'), qos: 2 as const, messageId: 9, dup: false, retain: false };
+    raw.send(publish);
+    expect((await raw.until('pubrec')).messageId).toBe(9);
+    raw.destroy(); // as if the PUBREC had been lost with the connection
+    await h.restart();
+    const { client: again } = await RawClient.connect(h.url, { clientId: 'q2-resend', clean: false });
+    again.send({ ...publish, dup: true });
+    expect((await again.until('pubrec')).messageId).toBe(9);
+    again.send({ cmd: 'pubrel', messageId: 9 });
+    await again.until('pubcomp');
+    again.destroy();
+    let got: ReturnType<typeof inbox> = [];
+    await h.connect({ protocolVersion: 5, clientId: 'q2-watch', clean: false, properties: { sessionExpiryInterval: 600 } }, (c) => (got = inbox(c)));
+    await eventually(() => got.length >= 1, 'the message');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got.map((m) => m.payload)).toEqual(['only once']);
+  });
+});

@@ -17,6 +17,8 @@ export interface PublishInput {
   bornHost?: HostAddress;
   /** MQTT 5 PUBLISH properties to keep with the message. */
   v5?: IPublishPacket['properties'];
+  /** UNIQ_KEY to store under (QoS 2 dedup across crashes); fresh when absent. */
+  uniqKey?: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export class Publisher {
     const lmqs = this.lmqsFor(p.topic);
     const props = new Map<string, string>([
       [PropertyKey.TAGS, MQTT_TAG],
-      [PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, this.ids.next()],
+      [PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, p.uniqKey ?? this.ids.next()],
       [PropertyKey.INNER_MULTI_DISPATCH, lmqs.join(',')],
       [MqttProperty.TOPIC, p.topic],
       [MqttProperty.QOS, String(p.qos)],
@@ -56,6 +58,18 @@ export class Publisher {
   }
 
   /** The LMQs a message on `topic` goes into: the topic's own and every registered matching filter's. */
+  /** A fresh UNIQ_KEY. */
+  newUniqKey(): string {
+    return this.ids.next();
+  }
+
+  /** Was a message with this UNIQ_KEY stored for this MQTT topic (within the last `windowMs`)? */
+  async wasStored(topic: string, uniqKey: string, windowMs = 7 * 24 * 3600_000): Promise<boolean> {
+    const now = Date.now();
+    const hits = await this.broker.store.queryByUniqueKey(storeTopicOf(topic), uniqKey, now - windowMs, now + 60_000);
+    return hits.length > 0;
+  }
+
   lmqsFor(topic: string): string[] {
     const lmqs = new Set<string>([this.lmq(topic)]);
     for (const f of this.filters.match(topic)) lmqs.add(this.lmq(f));

@@ -11,8 +11,8 @@ export interface SessionRecord {
   /** When the last connection ended (ms), 0 while connected. */
   disconnectedAt: number;
   subs: Array<{ filter: string; qos: QoS; nl?: boolean; rap?: boolean; sid?: number }>;
-  /** Inbound QoS 2 packet ids stored but not yet released. */
-  pendingRel: number[];
+  /** Inbound QoS 2 packet ids not yet released, with the UNIQ_KEY of their message (plain ids: stored). */
+  pendingRel: Array<number | [number, string]>;
   /** Outbound QoS 2 packet ids awaiting PUBCOMP (absent in records written before outbound QoS 2). */
   pendingComp?: number[];
 }

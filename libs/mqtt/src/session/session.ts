@@ -37,7 +37,11 @@ export class Session {
   private readonly recent = new Map<number, true>();
   private readonly inflight = new Map<number, Inflight>();
   /** Inbound QoS 2 packet ids stored but not yet released (exactly-once dedup). */
-  readonly pendingRel = new Set<number>();
+  /**
+   * Inbound QoS 2 packet ids stored (or being stored) and not yet released, with the UNIQ_KEY the
+   * message is stored under: after a crash, a re-sent PUBLISH is checked against the store by it.
+   */
+  readonly pendingRel = new Map<number, { uniq: string; stored: boolean; storing?: Promise<void> }>();
   /** Outbound QoS 2 packet ids whose PUBREC came (delivered, PUBREL sent) awaiting PUBCOMP; re-sent as PUBREL on resume. */
   readonly pendingComp = new Set<number>();
   private nextPacketId = 1;
@@ -118,7 +122,7 @@ export class Session {
       expirySeconds: this.expirySeconds,
       disconnectedAt: this.disconnectedAt,
       subs: [...this.subs.values(), ...[...this.sharedSubs].map(([filter, o]) => ({ ...o, filter }))].map((s) => ({ filter: s.filter, qos: s.qos, ...(s.noLocal ? { nl: true } : {}), ...(s.retainAsPublished ? { rap: true } : {}), ...(s.subscriptionId ? { sid: s.subscriptionId } : {}) })),
-      pendingRel: [...this.pendingRel],
+      pendingRel: [...this.pendingRel].map(([id, e]) => [id, e.uniq] as [number, string]),
       pendingComp: [...this.pendingComp],
     };
   }
