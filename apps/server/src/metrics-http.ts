@@ -39,6 +39,8 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats): st
     gauge('apogee_mqtt_filters', 'Distinct MQTT filters registered for dispatch', m.filters);
     gauge('apogee_mqtt_lmqs_watched', 'LMQs with an online reader', m.lmqsWatched);
     gauge('apogee_mqtt_messages_in_total', 'PUBLISH packets received', m.messagesIn, 'counter');
+    gauge('apogee_mqtt_messages_out_total', 'PUBLISH packets delivered', m.messagesOut, 'counter');
+    gauge('apogee_mqtt_dropped_total', 'Messages skipped because a subscription backlog exceeded maxQueuedPerSubscription', m.droppedOffline, 'counter');
   }
   return `${lines.join('\n')}\n`;
 }

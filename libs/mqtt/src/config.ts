@@ -16,6 +16,12 @@ export interface MqttConfig {
   receiveMaximum: number;
   /** Keep alive used when a client asks for 0 or more than this (seconds, v5 Server Keep Alive). 0 = honour the client. Default 0. */
   maxKeepAliveSeconds: number;
+  /**
+   * Most messages waiting for one subscription of a session (its LMQ backlog, e.g. while offline);
+   * beyond it the oldest are skipped and counted in apogee_mqtt_dropped_total. 0 = no limit
+   * (retention still applies). Default 100,000.
+   */
+  maxQueuedPerSubscription: number;
   /** Messages read from an LMQ per batch. Default 64. */
   readBatch: number;
   /** Queues of each store topic created for MQTT first levels. Default 4. */
@@ -33,6 +39,7 @@ export const MQTT_DEFAULTS: MqttConfig = {
   outboundTopicAliasMaximum: 100,
   receiveMaximum: 1000,
   maxKeepAliveSeconds: 0,
+  maxQueuedPerSubscription: 100_000,
   readBatch: 64,
   storeTopicQueues: 4,
   connectTimeoutSeconds: 10,

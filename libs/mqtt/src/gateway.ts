@@ -48,6 +48,8 @@ export interface MqttGatewayStats {
   lmqsWatched: number;
   messagesIn: number;
   messagesOut: number;
+  /** Messages skipped because a subscription's backlog exceeded maxQueuedPerSubscription. */
+  droppedOffline: number;
 }
 
 /**
@@ -69,6 +71,7 @@ export class MqttGateway {
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<MqttConnection>();
   private messagesIn = 0;
+  private readonly counters = { messagesOut: 0, droppedOffline: 0 };
   /** The will of each connection, until a normal DISCONNECT discards it. */
   private readonly wills = new WeakMap<MqttConnection, Will>();
   /** v5 wills waiting out their Will Delay Interval, by client id (a resumed session cancels). */
@@ -165,7 +168,7 @@ export class MqttGateway {
   stats(): MqttGatewayStats {
     let subscriptions = 0;
     for (const s of this.sessions.values()) subscriptions += s.subs.size;
-    return { connections: this.connections.size, sessions: this.sessions.size, subscriptions, filters: this.filters.size, lmqsWatched: this.watch.size, messagesIn: this.messagesIn, messagesOut: 0 };
+    return { connections: this.connections.size, sessions: this.sessions.size, subscriptions, filters: this.filters.size, lmqsWatched: this.watch.size, messagesIn: this.messagesIn, messagesOut: this.counters.messagesOut, droppedOffline: this.counters.droppedOffline };
   }
 
   /** Closes every connection and listener; persistent sessions' state is flushed. */
@@ -283,6 +286,8 @@ export class MqttGateway {
         sharedSubscriptionAvailable: true,
       };
       if (assigned) props['assignedClientIdentifier'] = assigned;
+      // Request Response Information: a topic prefix this client may use for responses.
+      if (p.properties?.requestResponseInformation) props['responseInformation'] = `reply/${clientId}/`;
       if (serverKeepAlive !== undefined) props['serverKeepAlive'] = serverKeepAlive;
       conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: present, properties: props });
     } else {
@@ -584,7 +589,7 @@ export class MqttGateway {
   }
 
   private newSession(clientId: string): Session {
-    return new Session(clientId, this.opts.broker.store, this.watch, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'));
+    return new Session(clientId, this.opts.broker.store, this.watch, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'), this.counters);
   }
 
   private sessionLost(session: Session): void {

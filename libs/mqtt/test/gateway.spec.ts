@@ -12,8 +12,12 @@ afterEach(async () => {
   await h.close();
 });
 
-for (const protocolVersion of [4, 5] as const) {
-  describe(`MQTT ${protocolVersion === 5 ? '5.0' : '3.1.1'} over TCP (mqtt.js)`, () => {
+for (const [protocolVersion, transport] of [[4, 'tcp'], [5, 'tcp'], [4, 'ws'], [5, 'ws']] as const) {
+  describe(`MQTT ${protocolVersion === 5 ? '5.0' : '3.1.1'} over ${transport === 'ws' ? 'WebSocket' : 'TCP'} (mqtt.js)`, () => {
+    beforeEach(() => {
+      h.transport = transport;
+    });
+
     it('delivers a QoS 1 publish to a wildcard subscriber, and not to a non-matching one', async () => {
       const sub = await h.connect({ protocolVersion, clientId: `sub-${protocolVersion}` });
       const other = await h.connect({ protocolVersion, clientId: `other-${protocolVersion}` });

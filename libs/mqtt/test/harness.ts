@@ -4,11 +4,14 @@ import path from 'node:path';
 import { Broker, type Authorizer } from '@apogee/broker';
 import { openStore, type MessageStore } from '@apogee/store';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { MqttGateway, type MqttConfig } from '../src/index.js';
+import { MqttGateway, listenWebSocket, type MqttConfig } from '../src/index.js';
 
 /** An in-process store + broker engine + MQTT gateway on a loopback port, and mqtt.js clients. */
 export class MqttHarness {
   private readonly clients: MqttClient[] = [];
+  /** Which endpoint connect() uses; tests that run over both set it. */
+  transport: 'tcp' | 'ws' = 'tcp';
+  private ws: { addr: string; close: () => Promise<void> } | null = null;
   private constructor(
     readonly dir: string,
     public store: MessageStore,
@@ -45,6 +48,8 @@ export class MqttHarness {
 
   private async shutdown(): Promise<void> {
     await Promise.all(this.clients.splice(0).map((c) => c.endAsync(true).catch(() => {})));
+    await this.ws?.close();
+    this.ws = null;
     await this.gateway.close();
     await this.broker.close();
     await this.store.close();
@@ -52,7 +57,12 @@ export class MqttHarness {
 
   /** Connects an mqtt.js client and waits for CONNACK; `before` runs first (e.g. to attach an inbox that must see messages sent right after CONNACK). */
   async connect(opts: IClientOptions = {}, before?: (c: MqttClient) => void): Promise<MqttClient> {
-    const c = mqtt.connect(this.url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    let url = this.url;
+    if (this.transport === 'ws') {
+      this.ws ??= await listenWebSocket(this.gateway, 0, '127.0.0.1');
+      url = `ws://${this.ws.addr}/mqtt`;
+    }
+    const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
     this.clients.push(c);
     before?.(c);
     await new Promise<void>((resolve, reject) => {

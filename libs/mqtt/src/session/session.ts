@@ -60,6 +60,8 @@ export class Session {
     private readonly watch: LmqWatch,
     private readonly cfg: MqttConfig,
     private readonly onError: (err: unknown) => void,
+    /** Gateway-wide counters this session adds to. */
+    private readonly counters: { messagesOut: number; droppedOffline: number } = { messagesOut: 0, droppedOffline: 0 },
   ) {}
 
   get connection(): MqttConnection | null {
@@ -297,6 +299,16 @@ export class Session {
       const window = Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum);
       const room = sub.qos > 0 ? window - this.inflight.size - this.pendingComp.size : this.cfg.readBatch;
       if (room <= 0) return; // a PUBACK will pump again
+      // A backlog beyond maxQueuedPerSubscription loses its oldest messages (documented limit).
+      const max = this.cfg.maxQueuedPerSubscription;
+      if (max > 0) {
+        const end = this.store.getMaxOffset(sub.lmq, 0);
+        if (end - sub.readOffset > max) {
+          this.counters.droppedOffline += end - max - sub.readOffset;
+          sub.readOffset = end - max;
+          this.persistence?.offsetsChanged();
+        }
+      }
       const r = await this.store.get(sub.lmq, 0, sub.readOffset, Math.min(room, this.cfg.readBatch));
       if (r.status !== 'FOUND') {
         // Expired or skipped entries: continue where the store says; otherwise nothing new.
@@ -326,7 +338,9 @@ export class Session {
       packet.messageId = id;
       this.inflight.set(id, { sub: null, lmqOffset: -1 });
     }
-    if (!conn.send(packet) && packet.messageId) this.inflight.delete(packet.messageId);
+    if (!conn.send(packet)) {
+      if (packet.messageId) this.inflight.delete(packet.messageId);
+    } else this.counters.messagesOut++;
   }
 
   /** Room for another QoS 1/2 delivery within ours and the client's Receive Maximum. */
@@ -354,6 +368,7 @@ export class Session {
       if (packet.messageId) this.inflight.delete(packet.messageId);
       return 'skipped';
     }
+    this.counters.messagesOut++;
     if (packet.qos === 0) done();
     return 'sent';
   }
@@ -408,7 +423,9 @@ export class Session {
       this.inflight.set(id, { sub, lmqOffset });
     }
     // Too big for the client's Maximum Packet Size: discarded as if delivered [MQTT-3.1.2-25].
-    if (!conn.send(packet) && packet.messageId) this.inflight.delete(packet.messageId);
+    if (!conn.send(packet)) {
+      if (packet.messageId) this.inflight.delete(packet.messageId);
+    } else this.counters.messagesOut++;
   }
 
   private optionsFor(sub: SubscriptionState, topic: string, own: boolean, commitLogOffset: number): DeliveryOptions | null {

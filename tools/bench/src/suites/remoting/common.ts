@@ -48,7 +48,7 @@ function flagsFrom(name: string): string[] {
 }
 
 /** Extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (profiling). */
-function serverNodeFlags(): string[] {
+export function serverNodeFlags(): string[] {
   return flagsFrom('APOGEE_BENCH_SERVER_NODE_FLAGS');
 }
 
@@ -58,7 +58,7 @@ export function clientNodeFlags(): string[] {
 }
 
 /** A child process this suite started; keeps the tail of its output for error messages. */
-class OwnedProcess {
+export class OwnedProcess {
   private tail = '';
   readonly exited: Promise<number | null>;
   private readonly killOnExit = (): void => {
@@ -120,7 +120,14 @@ export class ApogeeServer {
     readonly namesrvAddr: string,
     readonly brokerAddr: string,
     readonly flush: 'async' | 'sync',
+    /** The MQTT (TCP) listener's port on 127.0.0.1. */
+    readonly mqttPort: number,
   ) {}
+
+  /** `mqtt://127.0.0.1:<mqttPort>`. */
+  get mqttUrl(): string {
+    return `mqtt://127.0.0.1:${this.mqttPort}`;
+  }
 
   get pid(): number | undefined {
     return this.p.proc.pid;
@@ -157,7 +164,7 @@ export class ApogeeServer {
     ];
     const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new OwnedProcess(`apogee server (pid ${proc.pid})`, proc);
-    const s = new ApogeeServer(p, `127.0.0.1:${namesrvPort}`, `127.0.0.1:${brokerPort}`, flush);
+    const s = new ApogeeServer(p, `127.0.0.1:${namesrvPort}`, `127.0.0.1:${brokerPort}`, flush, mqttPort);
     try {
       await p.waitFor('apogee: ready', 60_000);
     } catch (err) {
