@@ -34,15 +34,7 @@ export class RawClient {
 
   /** The next packet of this kind (skipping others is not allowed: the test states the order). */
   async next(cmd: Packet['cmd'], timeoutMs = 5000): Promise<Packet> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.queue.length === 0) {
-      if (Date.now() > deadline) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-    const p = this.queue.shift()!;
+    const p = await this.take(cmd, Date.now() + timeoutMs);
     if (p.cmd !== cmd) throw new Error(`expected ${cmd}, got ${p.cmd}`);
     return p;
   }
@@ -51,18 +43,21 @@ export class RawClient {
   async until(cmd: Packet['cmd'], timeoutMs = 5000): Promise<Packet> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
-      while (this.queue.length === 0) {
-        if (Date.now() > deadline) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
-        await new Promise<void>((r) => {
-          this.waiters.push(r);
-          setTimeout(r, 50);
-        });
-      }
-      const p = this.queue.shift()!;
+      const p = await this.take(cmd, deadline);
       if (p.cmd === cmd) return p;
     }
+  }
+
+  /** The next packet, waiting until `deadline`. */
+  private async take(cmd: Packet['cmd'], deadline: number): Promise<Packet> {
+    while (this.queue.length === 0) {
+      if (Date.now() > deadline) throw new Error(`no ${cmd} in time`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    return this.queue.shift()!;
   }
 
   destroy(): void {
