@@ -19,6 +19,10 @@ export const suites: Readonly<Record<string, SuiteEntry>> = {
     description: 'the server over RocketMQ remoting: producer throughput vs an echo ceiling, send→push-consumer latency',
     load: async () => (await import('./remoting/index.js')).default,
   },
+  mqtt: {
+    description: 'MQTT vs plain aedes and mosquitto: QoS 0/1 throughput, fan-out, 10k topics, latency, memory',
+    load: async () => (await import('./mqtt/index.js')).default,
+  },
 };
 
 export function suiteNames(): string[] {

@@ -81,6 +81,14 @@ export async function rssBytes(pid: number): Promise<number> {
   return Number(m[1]) * 1024;
 }
 
+/** CPU time (user + system) a process has used, in ms (Linux /proc/<pid>/stat, 100 ticks/s). */
+export async function cpuMs(pid: number): Promise<number> {
+  const s = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the ")" that closes the command name: state is field 3, utime 14, stime 15.
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 /** A hand-built MQTT 3.1.1 CONNECT: clean session, keep-alive 0 (none), the given client id. */
 export function connectPacket(id: string): Buffer {
   const idBytes = Buffer.from(id, 'utf8');
