@@ -248,7 +248,12 @@ export class Session {
 
   /** Room again: read whatever waited for in-flight capacity. */
   private refill(): void {
-    for (const sub of this.subs.values()) if (sub.qos > 0) this.pump(sub);
+    // Only subscriptions that stopped for lack of room need pumping (not all of them per ack).
+    for (const sub of this.subs.values()) {
+      if (!sub.starved) continue;
+      sub.starved = false;
+      this.pump(sub);
+    }
     this.onRoom?.();
   }
 
@@ -298,11 +303,16 @@ export class Session {
       // QoS 1/2 deliveries in flight stay within ours and the client's Receive Maximum [MQTT-3.3.4-9].
       const window = Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum);
       const room = sub.qos > 0 ? window - this.inflight.size - this.pendingComp.size : this.cfg.readBatch;
-      if (room <= 0) return; // a PUBACK will pump again
+      if (room <= 0) {
+        sub.starved = true; // an acknowledgement pumps it again
+        return;
+      }
+      // Nothing new: no store read (a cheap synchronous check; arrivals pump again).
+      const end = this.store.getMaxOffset(sub.lmq, 0);
+      if (end <= sub.readOffset) return;
       // A backlog beyond maxQueuedPerSubscription loses its oldest messages (documented limit).
       const max = this.cfg.maxQueuedPerSubscription;
       if (max > 0) {
-        const end = this.store.getMaxOffset(sub.lmq, 0);
         if (end - sub.readOffset > max) {
           this.counters.droppedOffline += end - max - sub.readOffset;
           sub.readOffset = end - max;
