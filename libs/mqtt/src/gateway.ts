@@ -257,6 +257,11 @@ export class MqttGateway {
       old.close('session taken over by a new connection');
     }
     let session = existing;
+    // A session that was not persistent ended with the connection just taken over [MQTT-3.1.2-6].
+    if (session && old && !session.persistent) {
+      this.dropSession(session);
+      session = undefined;
+    }
     let present = false;
     const clean = v5 ? p.clean !== false : p.clean !== false;
     if (session && clean) {

@@ -77,8 +77,17 @@ describe('persistent sessions across restarts', () => {
 });
 
 describe('session takeover', () => {
-  it('keeps the session (and its subscriptions) when a second connection takes it over, even if the first asked for no expiry', async () => {
-    const first = await h.connect({ protocolVersion: 5, clientId: 'taker', clean: false, properties: { sessionExpiryInterval: 0 } });
+  it('a session without expiry ends with the connection taken over: the new one starts afresh', async () => {
+    const first = await h.connect({ protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 0 } });
+    await first.subscribeAsync('gone/t', { qos: 1 });
+    let present: boolean | undefined;
+    await h.connect({ protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 300 } }, (c) => c.once('connect', (ack) => (present = ack.sessionPresent)));
+    expect(present).toBe(false);
+    expect(h.gateway.stats().subscriptions).toBe(0);
+  });
+
+  it('keeps a persistent session (and its subscriptions) when a second connection takes it over', async () => {
+    const first = await h.connect({ protocolVersion: 5, clientId: 'taker', clean: false, properties: { sessionExpiryInterval: 300 } });
     await first.subscribeAsync('take/t', { qos: 1 });
     let got: ReturnType<typeof inbox> = [];
     let present: boolean | undefined;
