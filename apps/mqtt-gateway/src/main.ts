@@ -3,11 +3,11 @@
  *   tsx apps/mqtt-gateway/src/main.ts [--data-dir DIR] [--mqtt-port N] [--mqtt-ws-port N]
  *                                     [--listen-host ADDR] [--flush sync|async] [--config FILE]
  * Defaults: ./data-mqtt, 1883, 8083, 127.0.0.1, async. The config file takes the same "mqtt",
- * "auth" and "broker" sections as apps/server. SIGTERM/SIGINT stop it cleanly.
+ * "auth" and "broker" sections as apps/server, checked the same way. SIGTERM/SIGINT stop it cleanly.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Authorizer, BROKER_DEFAULTS, Broker, parseAuthConfig } from '@apogee/broker';
+import { Authorizer, BROKER_DEFAULTS, Broker, checkSettings, parseAuthConfig } from '@apogee/broker';
 import { MQTT_DEFAULTS, MqttGateway, listenWebSocket } from '@apogee/mqtt';
 import { openStore } from '@apogee/store';
 import { pino } from 'pino';
@@ -52,25 +52,14 @@ function parse(argv: readonly string[]): Args {
   return a;
 }
 
-/** Keeps only known keys of a section (the same strict checks as apps/server live there). */
-function section<T extends object>(defaults: T, value: unknown, name: string, source: string): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw new Error(`${source}: "${name}" must be an object`);
-  for (const [k, v] of Object.entries(value)) {
-    if (!Object.hasOwn(defaults, k)) throw new Error(`${source}: unknown ${name} setting ${JSON.stringify(k)}`);
-    if (typeof v !== typeof (defaults as Record<string, unknown>)[k]) throw new Error(`${source}: ${name}.${k} must be a ${typeof (defaults as Record<string, unknown>)[k]}`);
-  }
-  return value as Partial<T>;
-}
-
 const log = pino({ base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } });
 try {
   const args = parse(process.argv.slice(2));
   const auth = new Authorizer(parseAuthConfig(args.config['auth'], args.configFile));
   const dataDir = path.resolve(args.dataDir);
   const store = await openStore({ dataDir: path.join(dataDir, 'store'), flushMode: args.flush }, log);
-  const broker = await Broker.open({ store, configDir: path.join(dataDir, 'config'), config: section(BROKER_DEFAULTS, args.config['broker'], 'broker', args.configFile), logger: log });
-  const gateway = new MqttGateway({ broker, config: section(MQTT_DEFAULTS, args.config['mqtt'], 'mqtt', args.configFile), auth, logger: log });
+  const broker = await Broker.open({ store, configDir: path.join(dataDir, 'config'), config: checkSettings('broker', BROKER_DEFAULTS, args.config['broker'], args.configFile), logger: log });
+  const gateway = new MqttGateway({ broker, config: checkSettings('mqtt', MQTT_DEFAULTS, args.config['mqtt'], args.configFile), auth, logger: log });
   const addr = await gateway.listen(args.mqttPort, args.listenHost);
   const ws = await listenWebSocket(gateway, args.mqttWsPort, args.listenHost);
   log.info({ mqtt: addr, mqttWs: ws.addr, dataDir, flush: args.flush }, 'mqtt-gateway: ready');

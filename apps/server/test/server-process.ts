@@ -1,22 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort as freePortOn } from '../src/advertised-ip.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const main = path.join(repoRoot, 'apps/server/src/main.ts');
 
 /** A free loopback port (closed again before it is returned). */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+  return freePortOn('127.0.0.1');
 }
 
 export interface ServerPorts {

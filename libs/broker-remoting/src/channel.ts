@@ -1,5 +1,5 @@
 import type { ClientChannel } from '@apogee/broker';
-import type { HostAddress } from '@apogee/message';
+import { type HostAddress, peerHost } from '@apogee/message';
 import { type Connection, type RemotingServer, RequestCode, makeRequest } from '@apogee/remoting';
 
 let nextId = 1;
@@ -30,13 +30,6 @@ export class RemotingChannel implements ClientChannel {
     if (this.conn.isClosed) return;
     this.server.oneway(this.conn, makeRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, { extFields: { consumerGroup: group }, oneway: true }));
   }
-}
-
-function peerHost(address: string | undefined, port: number | undefined): HostAddress {
-  let a = address ?? '127.0.0.1';
-  if (a.startsWith('::ffff:') && a.includes('.')) a = a.slice(7);
-  else if (a === '::1') a = '127.0.0.1';
-  return { address: a, port: port ?? 0 };
 }
 
 /** The channel of each connection, made on first use and forgotten when the connection closes. */

@@ -21,3 +21,4 @@ export * from './auth/auth-config.js';
 export * from './auth/authorizer.js';
 export { hashPassword, verifyPassword, isPasswordHash } from './auth/password-hash.js';
 export { patternMatches, patternCovers, patternOverlaps, expandPattern } from './auth/topic-pattern.js';
+export { checkSettings } from './settings.js';

@@ -8,6 +8,17 @@ export interface HostAddress {
 }
 
 /**
+ * A connected peer as a record's born host: IPv4 where it can be (`::ffff:a.b.c.d` → `a.b.c.d`,
+ * `::1` → `127.0.0.1`), since 4.x clients decode only IPv4 hosts. Unknown address → loopback.
+ */
+export function peerHost(address: string | undefined, port: number | undefined): HostAddress {
+  let a = address ?? '127.0.0.1';
+  if (a.startsWith('::ffff:') && a.includes('.')) a = a.slice(7);
+  else if (a === '::1') a = '127.0.0.1';
+  return { address: a, port: port ?? 0 };
+}
+
+/**
  * Encodes a host as RocketMQ stores it: 8 bytes for IPv4, 20 for IPv6. IPv4-mapped IPv6 addresses
  * (`::ffff:1.2.3.4`) are stored as IPv4, so 4.x clients that only read IPv4 hosts can decode them.
  */

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Broker, Logger } from '@apogee/broker';
 import { Authorizer, BrokerError, OPEN_AUTH, type Principal } from '@apogee/broker';
-import { type HostAddress, PropertyKey } from '@apogee/message';
+import { type HostAddress, PropertyKey, peerHost } from '@apogee/message';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { LmqWatch } from './delivery/lmq-watch.js';
@@ -729,9 +729,5 @@ export class MqttGateway {
 }
 
 function hostOf(socket: net.Socket): HostAddress | undefined {
-  let a = socket.remoteAddress;
-  if (!a) return undefined;
-  if (a.startsWith('::ffff:') && a.includes('.')) a = a.slice(7);
-  else if (a === '::1') a = '127.0.0.1';
-  return { address: a, port: socket.remotePort ?? 0 };
+  return socket.remoteAddress ? peerHost(socket.remoteAddress, socket.remotePort) : undefined;
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
+import { peerHost } from '@apogee/message';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { MqttGateway } from './gateway.js';
 
@@ -28,10 +29,7 @@ export async function listenWebSocket(gateway: MqttGateway, port: number, host: 
     const stream = createWebSocketStream(ws);
     const sock = req.socket as net.Socket;
     const remote = `ws:${sock.remoteAddress}:${sock.remotePort}`;
-    let address = sock.remoteAddress ?? '127.0.0.1';
-    if (address.startsWith('::ffff:') && address.includes('.')) address = address.slice(7);
-    else if (address === '::1') address = '127.0.0.1';
-    gateway.handleStream(stream, remote, { address, port: sock.remotePort ?? 0 });
+    gateway.handleStream(stream, remote, peerHost(sock.remoteAddress, sock.remotePort));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

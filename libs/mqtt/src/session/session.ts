@@ -297,7 +297,7 @@ export class Session {
       const conn = this.conn;
       if (!conn || conn.isClosed || !this.subs.has(sub.filter) || this.subs.get(sub.filter) !== sub) return;
       if (conn.stream.writableLength > WRITE_HIGH_WATER) {
-        this.waitDrain(conn, sub);
+        this.waitDrain(conn);
         return;
       }
       // QoS 1/2 deliveries in flight stay within ours and the client's Receive Maximum [MQTT-3.3.4-9].
@@ -342,15 +342,7 @@ export class Session {
     const conn = this.conn;
     if (!conn || conn.isClosed) return;
     const packet = this.toPublish(conn, record, opts, 'retained');
-    if (!packet) return;
-    if (packet.qos > 0) {
-      const id = this.allocatePacketId();
-      packet.messageId = id;
-      this.inflight.set(id, { sub: null, lmqOffset: -1 });
-    }
-    if (!conn.send(packet)) {
-      if (packet.messageId) this.inflight.delete(packet.messageId);
-    } else this.counters.messagesOut++;
+    if (packet) this.sendPublish(conn, packet, { sub: null, lmqOffset: -1 });
   }
 
   /** Room for another QoS 1/2 delivery within ours and the client's Receive Maximum. */
@@ -368,19 +360,26 @@ export class Session {
     const conn = this.conn;
     if (!conn || conn.isClosed || (opts.qos > 0 && !this.hasRoom())) return 'full';
     const packet = this.toPublish(conn, record, opts, 'live');
-    if (!packet) return 'skipped';
+    if (!packet || !this.sendPublish(conn, packet, { sub: null, lmqOffset: -1, done, lost })) return 'skipped';
+    if (packet.qos === 0) done();
+    return 'sent';
+  }
+
+  /**
+   * Sends a PUBLISH, tracking QoS 1/2 ones in flight. A packet too big for the client's Maximum
+   * Packet Size is discarded as if delivered [MQTT-3.1.2-25]; returns whether it went out.
+   */
+  private sendPublish(conn: MqttConnection, packet: IPublishPacket, inflight: Inflight): boolean {
     if (packet.qos > 0) {
-      const id = this.allocatePacketId();
-      packet.messageId = id;
-      this.inflight.set(id, { sub: null, lmqOffset: -1, done, lost });
+      packet.messageId = this.allocatePacketId();
+      this.inflight.set(packet.messageId, inflight);
     }
     if (!conn.send(packet)) {
       if (packet.messageId) this.inflight.delete(packet.messageId);
-      return 'skipped';
+      return false;
     }
     this.counters.messagesOut++;
-    if (packet.qos === 0) done();
-    return 'sent';
+    return true;
   }
 
   /**
@@ -426,16 +425,7 @@ export class Session {
   private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number, commitLogOffset: number): void {
     if (this.recent.has(commitLogOffset)) return;
     const packet = this.toPublish(conn, record, (topic, own) => this.optionsFor(sub, topic, own, commitLogOffset), 'live');
-    if (!packet) return;
-    if (packet.qos > 0) {
-      const id = this.allocatePacketId();
-      packet.messageId = id;
-      this.inflight.set(id, { sub, lmqOffset });
-    }
-    // Too big for the client's Maximum Packet Size: discarded as if delivered [MQTT-3.1.2-25].
-    if (!conn.send(packet)) {
-      if (packet.messageId) this.inflight.delete(packet.messageId);
-    } else this.counters.messagesOut++;
+    if (packet) this.sendPublish(conn, packet, { sub, lmqOffset });
   }
 
   private optionsFor(sub: SubscriptionState, topic: string, own: boolean, commitLogOffset: number): DeliveryOptions | null {
@@ -470,7 +460,7 @@ export class Session {
     throw new Error('no free packet identifier');
   }
 
-  private waitDrain(conn: MqttConnection, _sub: SubscriptionState): void {
+  private waitDrain(conn: MqttConnection): void {
     // Every subscription is pumped again once the socket drains.
     if (this.draining) return;
     this.draining = true;
