@@ -1,0 +1,166 @@
+import { FRAME_AMQP, FRAME_SASL, PROTOCOL_AMQP, PROTOCOL_SASL, Performative, parseProtocolHeader, protocolHeader } from './frames.js';
+import { AmqpDecodeError, listElements, readBool, readDescriptor, readUint } from './types.js';
+
+export interface FrameGuardOptions {
+  /** Largest frame accepted once AMQP frames flow (what the open announces). */
+  maxFrameSize: number;
+  /** Highest channel number accepted (what the open announces). */
+  channelMax: number;
+  /** Largest message (sum of a delivery's transfer payloads) kept for reassembly. */
+  maxMessageSize: number;
+  /** Whether a client may skip SASL (start with the AMQP header). */
+  allowNoSasl: boolean;
+  /** Largest SASL frame (SASL frames are small; spec 5.3.1 allows 512 at least). */
+  maxSaslFrameSize?: number;
+}
+
+/** Why a connection must be closed; `replyHeader` is set when the peer's protocol header was refused. */
+export interface GuardFailure {
+  phase: 'header' | 'sasl' | 'amqp';
+  condition: string;
+  description: string;
+  replyHeader?: Buffer;
+}
+
+export interface GuardOutput {
+  /** Bytes to hand to the AMQP engine, in order (whole frames, possibly rewritten). */
+  forward: Buffer[];
+  failure?: GuardFailure;
+}
+
+type Phase = 'header' | 'sasl' | 'amqp-header' | 'amqp' | 'failed';
+
+const FRAMING_ERROR = 'amqp:connection:framing-error';
+
+/**
+ * Byte-level gatekeeper in front of the AMQP engine, with no I/O: it checks the protocol headers,
+ * every frame's size, type and channel against what was announced, and keeps the reassembly of a
+ * multi-frame delivery within maxMessageSize. Past that limit a delivery's further payload is cut
+ * off (the frames still pass, so transfer and session accounting stay exact) and the delivery is
+ * remembered as oversize, for the link to reject it when it completes (see takeOversize).
+ */
+export class FrameGuard {
+  private phase: Phase = 'header';
+  private pending: Buffer | null = null;
+  /** Payload bytes so far of each link's incomplete delivery, by channel and handle. */
+  private readonly partial = new Map<number, number>();
+  private readonly cutting = new Set<number>();
+  private readonly oversize = new Set<number>();
+  private readonly maxSaslFrameSize: number;
+
+  constructor(private readonly opts: FrameGuardOptions) {
+    this.maxSaslFrameSize = opts.maxSaslFrameSize ?? 65_536;
+  }
+
+  /** Whether the peer has reached the AMQP frame phase (after SASL, if any). */
+  get inAmqp(): boolean {
+    return this.phase === 'amqp';
+  }
+
+  /** True once for a completed delivery on (channel, handle) that went past maxMessageSize. */
+  takeOversize(channel: number, handle: number): boolean {
+    return this.oversize.delete(key(channel, handle));
+  }
+
+  push(chunk: Buffer): GuardOutput {
+    const out: GuardOutput = { forward: [] };
+    if (this.phase === 'failed') return out;
+    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = null;
+    let pos = 0;
+    let runStart = 0; // start of bytes forwarded unchanged
+    const flushRun = (to: number) => {
+      if (to > runStart) out.forward.push(buf.subarray(runStart, to));
+      runStart = to;
+    };
+    const fail = (f: GuardFailure): GuardOutput => {
+      flushRun(pos);
+      this.phase = 'failed';
+      this.pending = null;
+      out.failure = f;
+      return out;
+    };
+    while (pos < buf.length) {
+      if (this.phase === 'header' || this.phase === 'amqp-header' || (this.phase === 'sasl' && buf.length - pos >= 4 && buf.readUInt32BE(pos) === 0x414d5150)) {
+        if (buf.length - pos < 8) break;
+        const id = parseProtocolHeader(buf, pos);
+        const expectAmqp = this.phase !== 'header';
+        const ok = id !== undefined && (expectAmqp ? id === PROTOCOL_AMQP : id === PROTOCOL_SASL || (id === PROTOCOL_AMQP && this.opts.allowNoSasl));
+        if (!ok) {
+          const reply = protocolHeader(expectAmqp ? PROTOCOL_AMQP : PROTOCOL_SASL);
+          const got = buf.subarray(pos, pos + 8).toString('hex');
+          return fail({ phase: 'header', condition: FRAMING_ERROR, description: `unsupported protocol header ${got}; this server speaks AMQP 1.0.0${this.opts.allowNoSasl ? '' : ' over SASL'}`, replyHeader: reply });
+        }
+        pos += 8;
+        this.phase = id === PROTOCOL_SASL ? 'sasl' : 'amqp';
+        continue;
+      }
+      if (buf.length - pos < 8) break;
+      const size = buf.readUInt32BE(pos);
+      const sasl = this.phase === 'sasl';
+      const max = sasl ? this.maxSaslFrameSize : this.opts.maxFrameSize;
+      const doff = buf[pos + 4]!;
+      const type = buf[pos + 5]!;
+      if (size < 8 || size > max) return fail({ phase: sasl ? 'sasl' : 'amqp', condition: FRAMING_ERROR, description: `frame of ${size} bytes is outside 8..${max} (max-frame-size)` });
+      if (doff < 2 || doff * 4 > size) return fail({ phase: sasl ? 'sasl' : 'amqp', condition: FRAMING_ERROR, description: `frame data offset ${doff} is invalid for a ${size}-byte frame` });
+      if (type !== (sasl ? FRAME_SASL : FRAME_AMQP)) return fail({ phase: sasl ? 'sasl' : 'amqp', condition: FRAMING_ERROR, description: `frame type ${type} is not valid in the ${sasl ? 'SASL' : 'AMQP'} phase` });
+      const channel = buf.readUInt16BE(pos + 6);
+      if (!sasl && channel > this.opts.channelMax) return fail({ phase: 'amqp', condition: FRAMING_ERROR, description: `channel ${channel} is above channel-max ${this.opts.channelMax}` });
+      if (buf.length - pos < size) break;
+      if (!sasl && size > doff * 4) {
+        let rewritten: Buffer | null;
+        try {
+          rewritten = this.inspectTransfer(buf, pos, pos + doff * 4, pos + size, channel);
+        } catch (err) {
+          if (!(err instanceof AmqpDecodeError)) throw err;
+          return fail({ phase: 'amqp', condition: 'amqp:decode-error', description: `undecodable frame on channel ${channel}: ${err.message}` });
+        }
+        if (rewritten) {
+          flushRun(pos);
+          out.forward.push(rewritten);
+          runStart = pos + size;
+        }
+      }
+      pos += size;
+    }
+    flushRun(pos);
+    if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
+    return out;
+  }
+
+  /**
+   * Follows transfer frames' payload per link; returns a replacement frame without payload when
+   * the delivery has outgrown maxMessageSize, null to pass the frame unchanged.
+   */
+  private inspectTransfer(buf: Buffer, start: number, body: number, end: number, channel: number): Buffer | null {
+    const d = readDescriptor(buf, body, end);
+    if (d.code !== Performative.TRANSFER) return null;
+    const { items, end: perfEnd } = listElements(buf, d.pos, end);
+    if (items.length === 0) throw new AmqpDecodeError('transfer without a handle');
+    const handle = readUint(buf, items[0]!, end);
+    if (handle === undefined) throw new AmqpDecodeError('transfer without a handle');
+    const more = items[5] === undefined ? false : (readBool(buf, items[5], end) ?? false);
+    const aborted = items[8] === undefined ? false : (readBool(buf, items[8], end) ?? false);
+    const k = key(channel, handle);
+    const payload = end - perfEnd;
+    const total = (this.partial.get(k) ?? 0) + payload;
+    let cut = this.cutting.has(k);
+    if (!cut && total > this.opts.maxMessageSize) {
+      cut = true;
+      this.cutting.add(k);
+    }
+    if (more && !aborted) this.partial.set(k, cut ? this.opts.maxMessageSize + 1 : total);
+    else {
+      this.partial.delete(k);
+      if (this.cutting.delete(k) && !aborted) this.oversize.add(k);
+    }
+    if (!cut || payload === 0) return null;
+    const f = Buffer.from(buf.subarray(start, perfEnd));
+    f.writeUInt32BE(f.length, 0);
+    return f;
+  }
+}
+
+function key(channel: number, handle: number): number {
+  return channel * 0x1_0000_0000 + handle;
+}

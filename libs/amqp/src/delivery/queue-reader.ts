@@ -1,0 +1,306 @@
+import { type MessageExt, decodeRecord } from '@apogee/message';
+import type { MessageStore } from '@apogee/store';
+
+/** One stored message on its way to a receiver, until it is settled. */
+export interface Entry {
+  readonly queueId: number;
+  readonly offset: number;
+  readonly message: MessageExt;
+  /** Earlier deliveries that failed (modified with delivery-failed, or lost with a link). */
+  failures: number;
+  /** The consumer holding it unsettled; null while it waits. */
+  owner: Consumer | null;
+  /** Consumers that said undeliverable-here. */
+  notFor: Set<Consumer> | null;
+}
+
+/** A receiver of the reader's messages (an outgoing link). */
+export interface Consumer {
+  /** How many more deliveries it can take now (credit, unsettled room, socket not backed up). */
+  room(): number;
+  /** Hands over one message; the consumer reports its outcome through the reader's settle(). */
+  deliver(entry: Entry): void;
+  /** Whether the peer asked to drain the link's credit. */
+  readonly draining: boolean;
+  /** The reader found nothing more while the consumer was draining with credit left. */
+  drained(): void;
+}
+
+export type Outcome = 'accepted' | 'released' | 'delivery-failed' | 'undeliverable-here' | 'rejected';
+
+export interface QueueReaderOptions {
+  store: MessageStore;
+  /** Consumer group under which positions are committed. */
+  group: string;
+  topic: string;
+  queueCount: number;
+  readBatch: number;
+  /** Where a group without a committed position starts: the oldest message, or the next new one. */
+  start: 'oldest' | 'newest';
+  /** Commit positions (queues, durable subscriptions); a non-durable reader keeps them in memory only. */
+  durable: boolean;
+  /** Decides whether a message is for this reader at all (topic filters); skipped ones are not delivered. */
+  accept?: (m: MessageExt) => boolean;
+  /** Moves a rejected message to the dead-letter address; rejects when that failed. */
+  deadLetter: (entry: Entry, condition: string | undefined, description: string | undefined) => Promise<void>;
+  onError: (err: unknown) => void;
+}
+
+/** How often settled progress is committed (a crash redelivers at most this much). */
+const COMMIT_INTERVAL_MS = 100;
+
+interface QueueState {
+  readonly id: number;
+  /** Next offset to read from the store. */
+  next: number;
+  /** Offsets read and not yet settled for good (waiting, delivered or being dead-lettered). */
+  readonly open: Set<number>;
+  committed: number;
+}
+
+/**
+ * Reads a store topic's queues for one consumer group and shares the messages among competing
+ * consumers: each message goes to one consumer with room; released and failed ones come back
+ * first, in queue order; the committed position of each queue is the lowest offset not yet
+ * settled, so a restart redelivers (at least once) what was not accepted.
+ */
+export class QueueReader {
+  readonly consumers: Consumer[] = [];
+  private readonly queues: QueueState[] = [];
+  /** Messages returned for redelivery, kept in (queue, offset) order. */
+  private readonly waiting: Entry[] = [];
+  private readonly buffered: Entry[] = [];
+  private readonly watchers: Array<() => void> = [];
+  private rr = 0;
+  private readQueue = 0;
+  private running = false;
+  private again = false;
+  private closed = false;
+  private commitTimer: NodeJS.Timeout | null = null;
+  private committing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: QueueReaderOptions) {}
+
+  /** Loads positions (committing a new durable reader's start at once, so nothing sent after it is missed) and starts watching. */
+  async open(): Promise<void> {
+    const { store, group, topic } = this.opts;
+    const fresh: QueueState[] = [];
+    for (let id = 0; id < this.opts.queueCount; id++) {
+      const committed = this.opts.durable ? store.getConsumerOffset(group, topic, id) : undefined;
+      const start = committed ?? (this.opts.start === 'oldest' ? store.getMinOffset(topic, id) : store.getMaxOffset(topic, id));
+      const q: QueueState = { id, next: start, open: new Set(), committed: committed ?? -1 };
+      this.queues.push(q);
+      if (committed === undefined) fresh.push(q);
+      this.watchers.push(store.onArrival(topic, id, () => this.pump()));
+    }
+    if (this.opts.durable) await Promise.all(fresh.map((q) => this.commitQueue(q)));
+  }
+
+  get unsettled(): number {
+    let n = 0;
+    for (const q of this.queues) n += q.open.size;
+    return n;
+  }
+
+  add(c: Consumer): void {
+    this.consumers.push(c);
+    this.pump();
+  }
+
+  /** A consumer left (detach, session end, connection lost): what it held goes to the others. */
+  remove(c: Consumer, held: Iterable<Entry>): void {
+    const i = this.consumers.indexOf(c);
+    if (i >= 0) this.consumers.splice(i, 1);
+    for (const e of held) {
+      if (e.owner !== c) continue;
+      e.owner = null;
+      // It may have been processed before the link went away: count it as a failed delivery.
+      e.failures++;
+      this.requeue(e);
+    }
+    this.pump();
+  }
+
+  /** The outcome of a delivery (spec 3.4). */
+  settle(e: Entry, outcome: Outcome, by: Consumer | null, error?: { condition?: string; description?: string }): void {
+    if (e.owner !== by) return;
+    e.owner = null;
+    switch (outcome) {
+      case 'accepted':
+        this.done(e);
+        break;
+      case 'released':
+        this.requeue(e);
+        break;
+      case 'delivery-failed':
+        e.failures++;
+        this.requeue(e);
+        break;
+      case 'undeliverable-here':
+        e.failures++;
+        if (by) (e.notFor ??= new Set()).add(by);
+        this.requeue(e);
+        break;
+      case 'rejected':
+        this.opts.deadLetter(e, error?.condition, error?.description).then(
+          () => this.done(e),
+          (err: unknown) => {
+            this.opts.onError(err);
+            this.requeue(e);
+          },
+        );
+        break;
+    }
+    this.pump();
+  }
+
+  /** Runs delivery: hands messages to consumers with room until there is no room or nothing more. */
+  pump(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.again = false;
+    this.run().then(
+      () => {
+        this.running = false;
+        if (this.again) this.pump();
+      },
+      (err: unknown) => {
+        this.running = false;
+        this.opts.onError(err);
+      },
+    );
+  }
+
+  /** Stops reading and commits what was settled. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const off of this.watchers.splice(0)) off();
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    if (this.opts.durable) await this.commit();
+  }
+
+  /** Forgets the group's positions (a durable subscription closed for good). */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    for (const off of this.watchers.splice(0)) off();
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    await this.committing;
+    await this.opts.store.deleteConsumerOffsets(this.opts.group, this.opts.topic);
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      if (!this.consumers.some((c) => c.room() > 0)) return;
+      const e = this.waiting.shift() ?? this.buffered.shift() ?? ((await this.readMore()) ? this.buffered.shift() : undefined);
+      if (!e) break;
+      const c = this.pick(e);
+      if (!c) {
+        // Every consumer with room declined it (undeliverable-here): it waits for another.
+        this.requeue(e, true);
+        return;
+      }
+      e.owner = c;
+      c.deliver(e);
+    }
+    // Nothing more to read: a draining consumer's remaining credit is used up (spec 2.6.7).
+    for (const c of this.consumers) if (c.draining && c.room() > 0) c.drained();
+  }
+
+  private pick(e: Entry): Consumer | undefined {
+    const n = this.consumers.length;
+    for (let i = 0; i < n; i++) {
+      const c = this.consumers[(this.rr + i) % n]!;
+      if (c.room() > 0 && !e.notFor?.has(c)) {
+        this.rr = (this.rr + i + 1) % n;
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  /** Reads the next batch from the queues in turn; false when every queue is read to its end. */
+  private async readMore(): Promise<boolean> {
+    const { store, topic } = this.opts;
+    for (let tried = 0; tried < this.queues.length; tried++) {
+      const q = this.queues[this.readQueue]!;
+      this.readQueue = (this.readQueue + 1) % this.queues.length;
+      while (store.getMaxOffset(topic, q.id) > q.next) {
+        const r = await store.get(topic, q.id, q.next, this.opts.readBatch);
+        if (this.closed) return false;
+        if (r.status !== 'FOUND') {
+          // Expired or missing entries: continue where the store says.
+          if (r.nextOffset === q.next) break;
+          q.next = r.nextOffset;
+          this.scheduleCommit();
+          continue;
+        }
+        let kept = 0;
+        for (const m of r.messages) {
+          if (m.queueOffset < q.next) continue;
+          q.next = m.queueOffset + 1;
+          let message: MessageExt;
+          try {
+            message = decodeRecord(m.record);
+          } catch (err) {
+            this.opts.onError(err);
+            continue;
+          }
+          if (this.opts.accept && !this.opts.accept(message)) continue;
+          q.open.add(m.queueOffset);
+          this.buffered.push({ queueId: q.id, offset: m.queueOffset, message, failures: 0, owner: null, notFor: null });
+          kept++;
+        }
+        this.scheduleCommit();
+        if (kept > 0) return true;
+      }
+    }
+    return false;
+  }
+
+  private requeue(e: Entry, front = false): void {
+    if (front) {
+      this.waiting.unshift(e);
+      return;
+    }
+    // Keep queue order among returned messages.
+    let i = this.waiting.length;
+    while (i > 0 && (this.waiting[i - 1]!.queueId > e.queueId || (this.waiting[i - 1]!.queueId === e.queueId && this.waiting[i - 1]!.offset > e.offset))) i--;
+    this.waiting.splice(i, 0, e);
+  }
+
+  private done(e: Entry): void {
+    this.queues[e.queueId]?.open.delete(e.offset);
+    this.scheduleCommit();
+  }
+
+  private scheduleCommit(): void {
+    if (!this.opts.durable || this.commitTimer || this.closed) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      void this.commit();
+    }, COMMIT_INTERVAL_MS);
+    this.commitTimer.unref();
+  }
+
+  private commit(): Promise<void> {
+    this.committing = this.committing.then(() => Promise.all(this.queues.map((q) => this.commitQueue(q)))).then(
+      () => undefined,
+      (err: unknown) => this.opts.onError(err),
+    );
+    return this.committing;
+  }
+
+  private async commitQueue(q: QueueState): Promise<void> {
+    let low = q.next;
+    for (const o of q.open) if (o < low) low = o;
+    if (low === q.committed) return;
+    q.committed = low;
+    await this.opts.store.commitOffset(this.opts.group, this.opts.topic, q.id, low);
+  }
+}

@@ -1,0 +1,380 @@
+import net from 'node:net';
+import { Authorizer, type Broker, type Logger, OPEN_AUTH, type Principal } from '@apogee/broker';
+import { UniqueIdGenerator, peerHost } from '@apogee/message';
+import { AddressError, type AmqpAddress, parseAddress } from './address.js';
+import type { GuardFailure } from './codec/frame-guard.js';
+import { type AmqpConfig, resolveAmqpConfig } from './config.js';
+import { GuardedSocket } from './connection/guarded-socket.js';
+import { rhea } from './connection/rhea.js';
+import type { RheaConnection, RheaContext, RheaLink, RheaReceiver, RheaSender, RheaSession, Terminus } from './connection/rhea-shapes.js';
+import { Condition } from './errors.js';
+import { IncomingLink, queueIdFor } from './link/incoming.js';
+import { OutgoingLink } from './link/outgoing.js';
+import { type ReaderHandle, Readers } from './readers.js';
+
+export interface AmqpGatewayOptions {
+  broker: Broker;
+  /** Authentication (SASL PLAIN users, anonymous on/off) and address authorization; default: anyone may do anything. */
+  auth?: Authorizer;
+  config?: Partial<AmqpConfig>;
+  logger: Logger;
+}
+
+/** Figures for the metrics endpoint. */
+export interface AmqpGatewayStats {
+  connections: number;
+  links: number;
+  readers: number;
+  messagesIn: number;
+  messagesOut: number;
+  rejectedIn: number;
+  deadLettered: number;
+  connectionErrors: number;
+}
+
+/** What the gateway keeps per connection. */
+interface ConnState {
+  readonly id: string;
+  readonly socket: GuardedSocket;
+  readonly remote: string;
+  principal: Principal | null;
+  links: number;
+  readonly incoming: Map<RheaLink, IncomingLink>;
+  readonly outgoing: Map<RheaLink, { link: OutgoingLink; handle: ReaderHandle; durable: boolean }>;
+  /** Links whose attach is being resolved (reader opening, topic creation). */
+  readonly attaching: Set<RheaLink>;
+}
+
+/**
+ * The AMQP 1.0 endpoint: rhea as the server container on each connection, behind a frame guard,
+ * with queue and topic addresses mapped onto the broker engine. See docs/amqp.md.
+ */
+export class AmqpGateway {
+  readonly config: AmqpConfig;
+  private readonly auth: Authorizer;
+  private readonly servers: net.Server[] = [];
+  private readonly connections = new Set<ConnState>();
+  private readonly readers: Readers;
+  private readonly ids = new UniqueIdGenerator();
+  private readonly counters = { messagesIn: 0, messagesOut: 0, rejectedIn: 0, deadLettered: 0, connectionErrors: 0 };
+  private anonymous: Principal | null | undefined;
+  private nextId = 1;
+  private closing = false;
+
+  constructor(private readonly opts: AmqpGatewayOptions) {
+    this.config = resolveAmqpConfig(opts.config);
+    this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
+    this.readers = new Readers(opts.broker, this.config, opts.logger, this.counters);
+  }
+
+  /** Listens for AMQP over TCP; resolves to the bound "host:port". */
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    if (this.anonymous === undefined) {
+      const r = await this.auth.authenticate(undefined, undefined, '');
+      this.anonymous = r.ok ? r.principal : null;
+    }
+    const server = net.createServer((socket) => this.handleSocket(socket));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const a = server.address() as net.AddressInfo;
+        resolve(`${a.address}:${a.port}`);
+      });
+    });
+  }
+
+  stats(): AmqpGatewayStats {
+    let links = 0;
+    for (const c of this.connections) links += c.links;
+    return { connections: this.connections.size, links, readers: this.readers.size, ...this.counters };
+  }
+
+  /** Closes every connection (amqp:connection:forced) and listener; readers commit their positions. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const servers = this.servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())));
+    for (const c of [...this.connections]) c.socket.closeWithError(Condition.CONNECTION_FORCED, 'the server is shutting down');
+    for (const c of [...this.connections]) this.connectionLost(c);
+    await this.readers.closeAll();
+    await Promise.all(servers);
+  }
+
+  /** Serves one accepted TCP connection. */
+  handleSocket(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const cfg = this.config;
+    const log = this.opts.logger;
+    const id = `amqp-${this.nextId++}`;
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const anonymousAllowed = this.anonymous !== null && this.anonymous !== undefined;
+    // One rhea container per connection: its SASL callbacks then know which connection they serve.
+    const container = rhea.create_container({ id: cfg.containerId });
+    container.on('error', (err: unknown) => log.warn({ conn: id, err: (err as Error).message }, 'amqp: error reported by the peer'));
+    const guarded = new GuardedSocket(socket, { maxFrameSize: cfg.maxFrameSize, channelMax: cfg.maxSessionsPerConnection - 1, maxMessageSize: cfg.maxMessageSize, allowNoSasl: anonymousAllowed }, cfg.containerId, (f) => this.onGuardFailure(id, remote, f));
+    const state: ConnState = { id, socket: guarded, remote, principal: null, links: 0, incoming: new Map(), outgoing: new Map(), attaching: new Set() };
+    this.connections.add(state);
+    const mechanisms = container.sasl_server_mechanisms as unknown as { enable_anonymous(): void; enable_plain(cb: (u: string, p: string) => Promise<boolean>): void };
+    if (anonymousAllowed) mechanisms.enable_anonymous();
+    mechanisms.enable_plain(async (username, password) => {
+      const r = await this.auth.authenticate(username ?? undefined, password ?? '', '');
+      if (r.ok) {
+        state.principal = r.principal;
+        return true;
+      }
+      log.info({ conn: id, remote, username, reason: r.reason }, 'amqp: authentication refused');
+      // The outcome goes out when this resolves; then the connection ends.
+      setImmediate(() => guarded.end());
+      return false;
+    });
+    const conn = container.create_connection({
+      id,
+      container_id: cfg.containerId,
+      max_frame_size: cfg.maxFrameSize,
+      channel_max: cfg.maxSessionsPerConnection - 1,
+      idle_time_out: cfg.idleTimeoutMs > 0 ? cfg.idleTimeoutMs : undefined,
+      require_sasl: !anonymousAllowed,
+      reconnect: false,
+      receiver_options: { credit_window: 0, autoaccept: false },
+      sender_options: { autosettle: true, treat_modified_as_released: false },
+    } as never) as unknown as RheaConnection;
+    const openTimer = setTimeout(() => {
+      log.info({ conn: id, remote }, 'amqp: no open in time; closing');
+      guarded.destroy();
+    }, cfg.openTimeoutSeconds * 1000);
+    openTimer.unref();
+    this.wire(state, conn, openTimer);
+    conn.accept(guarded);
+  }
+
+  private wire(state: ConnState, conn: RheaConnection, openTimer: NodeJS.Timeout): void {
+    const log = this.opts.logger;
+    const guard = (what: string, fn: (ctx: RheaContext) => void) => (ctx: RheaContext) => {
+      try {
+        fn(ctx);
+      } catch (err) {
+        log.error({ conn: state.id, event: what, err: (err as Error).stack }, 'amqp: handler failed; closing the connection');
+        state.socket.closeWithError(Condition.INTERNAL_ERROR, `internal error: ${(err as Error).message}`);
+      }
+    };
+    conn.on('connection_open', guard('open', (ctx) => {
+      clearTimeout(openTimer);
+      const containerId = ctx.connection.remote.open?.container_id ?? '';
+      if (!state.principal && this.anonymous) state.principal = { ...this.anonymous, clientId: containerId };
+      else if (state.principal) state.principal = { ...state.principal, clientId: containerId };
+      if (!state.principal) {
+        // Cannot happen with SASL required, but never serve an unauthenticated peer.
+        conn.close({ condition: Condition.UNAUTHORIZED_ACCESS, description: 'authentication required' });
+        return;
+      }
+      log.debug?.({ conn: state.id, remote: state.remote, containerId, user: state.principal.username }, 'amqp: connection open');
+    }));
+    conn.on('receiver_open', guard('attach', (ctx) => this.attachIncoming(state, ctx.receiver!)));
+    conn.on('sender_open', guard('attach', (ctx) => this.attachOutgoing(state, ctx.sender!)));
+    conn.on('message', guard('transfer', (ctx) => state.incoming.get(ctx.receiver!)?.onMessage(ctx.delivery!, ctx.message)));
+    for (const outcome of ['accepted', 'released', 'modified', 'rejected', 'settled'] as const) {
+      conn.on(outcome, guard(outcome, (ctx) => state.outgoing.get(ctx.sender!)?.link.settled(ctx.delivery!, outcome)));
+    }
+    const pump = guard('flow', (ctx) => state.outgoing.get(ctx.sender!)?.handle.reader.pump());
+    conn.on('sendable', pump);
+    conn.on('sender_flow', pump);
+    conn.on('sender_draining', pump);
+    conn.on('receiver_close', guard('detach', (ctx) => this.linkGone(state, ctx.receiver!)));
+    conn.on('sender_close', guard('detach', (ctx) => this.linkGone(state, ctx.sender!)));
+    // Errors in a peer's detach/end/close are its business; handling them keeps rhea from raising them.
+    for (const ev of ['receiver_error', 'sender_error', 'session_error', 'connection_error']) conn.on(ev, () => {});
+    conn.on('session_close', guard('end', (ctx) => this.sessionGone(state, ctx.session!)));
+    conn.on('disconnected', () => {
+      clearTimeout(openTimer);
+      this.connectionLost(state);
+    });
+    conn.on('protocol_error', (err) => this.peerError(state, err as unknown as Error));
+    conn.on('error', (err) => this.peerError(state, err as unknown as Error));
+  }
+
+  /** rhea found bytes it cannot accept inside well-sized frames: close that connection with the matching error. */
+  private peerError(state: ConnState, err: Error): void {
+    this.counters.connectionErrors++;
+    const condition = err.name === 'ProtocolError' ? Condition.FRAMING_ERROR : err.name === 'TypeError' || err.name === 'RangeError' ? Condition.DECODE_ERROR : Condition.NOT_ALLOWED;
+    this.opts.logger.info({ conn: state.id, remote: state.remote, condition, err: err.message }, 'amqp: closing connection after a protocol error');
+    state.socket.closeWithError(condition, err.message);
+  }
+
+  private onGuardFailure(id: string, remote: string, f: GuardFailure): void {
+    this.counters.connectionErrors++;
+    this.opts.logger.info({ conn: id, remote, phase: f.phase, condition: f.condition, description: f.description }, 'amqp: closing connection after a framing error');
+  }
+
+  /** Answers the attach and detaches at once with an error (spec 2.6.3: the session and connection stay). */
+  private refuse(link: RheaLink, condition: string, description: string): void {
+    this.opts.logger.info({ conn: link.connection.options.id, link: link.name, condition, description }, 'amqp: link refused');
+    link.close({ condition, description });
+  }
+
+  private admit(state: ConnState, link: RheaLink): boolean {
+    if (state.links >= this.config.maxLinksPerConnection) {
+      this.refuse(link, Condition.RESOURCE_LIMIT_EXCEEDED, `at most ${this.config.maxLinksPerConnection} links per connection`);
+      return false;
+    }
+    state.links++;
+    state.attaching.add(link);
+    return true;
+  }
+
+  /** A client's sending link (Apogee receives). */
+  private attachIncoming(state: ConnState, link: RheaReceiver): void {
+    const remote = link.remote.attach!;
+    const target = (remote.target ?? null) as Terminus | null;
+    if (!this.admit(state, link)) return;
+    let address: AmqpAddress;
+    try {
+      if (target?.dynamic) throw new AddressError(Condition.NOT_IMPLEMENTED, 'dynamic nodes are not supported');
+      address = parseAddress(target?.address ?? undefined, this.config, 'send');
+    } catch (err) {
+      return this.refuseAttaching(state, link, err);
+    }
+    link.set_source(remote.source ?? {});
+    link.set_target(target);
+    link.local.attach.max_message_size = this.config.maxMessageSize;
+    link.local.attach.rcv_settle_mode = 0;
+    if (remote.snd_settle_mode !== undefined) link.local.attach.snd_settle_mode = remote.snd_settle_mode;
+    const allowed = this.auth.canPublish(state.principal!, address.aclName);
+    this.readers.ensureTopic(address).then(
+      (topic) => {
+        state.attaching.delete(link);
+        if (!link.is_open()) return this.detachCounted(state, link);
+        if (!topic) return this.refuseAttached(state, link, Condition.NOT_FOUND, `${address.address} does not exist and auto-creation is off`);
+        const socket = state.socket;
+        const sock = socket.socket;
+        const il = new IncomingLink(link, {
+          broker: this.opts.broker,
+          cfg: this.config,
+          log: this.opts.logger,
+          address,
+          topic: address.storeTopic,
+          queueId: queueIdFor(address, link.name, topic.writeQueueNums),
+          allowed,
+          bornHost: sock.remoteAddress ? peerHost(sock.remoteAddress, sock.remotePort) : undefined,
+          wasOversize: () => socket.takeOversize(link.session.remote.channel ?? 0, link.remote.handle ?? 0),
+          counters: this.counters,
+          ids: this.ids,
+        });
+        state.incoming.set(link, il);
+        il.start();
+      },
+      (err: unknown) => {
+        state.attaching.delete(link);
+        this.refuseAttached(state, link, Condition.INTERNAL_ERROR, `cannot open ${address.address}: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  /** A client's receiving link (Apogee sends). */
+  private attachOutgoing(state: ConnState, link: RheaSender): void {
+    const remote = link.remote.attach!;
+    const source = (remote.source ?? null) as Terminus | null;
+    if (!this.admit(state, link)) return;
+    let address: AmqpAddress;
+    try {
+      if (source?.dynamic) throw new AddressError(Condition.NOT_IMPLEMENTED, 'dynamic nodes are not supported');
+      address = parseAddress(source?.address ?? undefined, this.config, 'receive');
+      if (!this.auth.canSubscribe(state.principal!, address.aclName)) throw new AddressError(Condition.UNAUTHORIZED_ACCESS, `not authorized to receive from ${address.address}`);
+    } catch (err) {
+      return this.refuseAttaching(state, link, err);
+    }
+    link.set_source(source);
+    link.set_target(remote.target ?? {});
+    // The receiver chooses: settled = at most once; otherwise Apogee waits for its outcome.
+    link.local.attach.snd_settle_mode = remote.snd_settle_mode === 1 ? 1 : 0;
+    link.local.attach.rcv_settle_mode = remote.rcv_settle_mode ?? 0;
+    const durable = address.kind === 'topic' && ((source?.durable ?? 0) > 0 || source?.expiry_policy === 'never');
+    const principal = state.principal!;
+    const containerId = link.connection.remote.open?.container_id ?? '';
+    const req = { address, subscription: durable ? { containerId, linkName: link.name } : null, canRead: (t: string) => this.auth.canRead(principal, t) };
+    this.readers
+      .ensureTopic(address)
+      .then(async (topic) => {
+        if (!topic) return null;
+        return this.readers.acquire(req, topic);
+      })
+      .then(
+        (handle) => {
+          state.attaching.delete(link);
+          if (!handle) return this.refuseAttached(state, link, Condition.NOT_FOUND, `${address.address} does not exist and auto-creation is off`);
+          if (!link.is_open()) {
+            void this.readers.release(handle);
+            return this.detachCounted(state, link);
+          }
+          const ol = new OutgoingLink(link, handle.reader, state.socket, this.config.maxUnsettledPerLink, this.opts.logger, this.counters);
+          state.outgoing.set(link, { link: ol, handle, durable });
+          handle.reader.add(ol);
+        },
+        (err: unknown) => {
+          state.attaching.delete(link);
+          this.refuseAttached(state, link, Condition.INTERNAL_ERROR, `cannot open ${address.address}: ${(err as Error).message}`);
+        },
+      );
+  }
+
+  private refuseAttaching(state: ConnState, link: RheaLink, err: unknown): void {
+    state.attaching.delete(link);
+    state.links--;
+    if (err instanceof AddressError) return this.refuse(link, err.condition, err.description);
+    throw err;
+  }
+
+  private refuseAttached(state: ConnState, link: RheaLink, condition: string, description: string): void {
+    state.links--;
+    if (link.is_open()) this.refuse(link, condition, description);
+  }
+
+  private detachCounted(state: ConnState, _link: RheaLink): void {
+    state.links--;
+  }
+
+  /** The peer detached a link. A durable subscription detached with closed=true is deleted (spec 3.5.3). */
+  private linkGone(state: ConnState, link: RheaLink): void {
+    if (state.attaching.has(link)) return; // counted down when its attach resolves
+    const il = state.incoming.get(link);
+    if (il) {
+      state.incoming.delete(link);
+      state.links--;
+      return;
+    }
+    const o = state.outgoing.get(link);
+    if (!o) return;
+    state.outgoing.delete(link);
+    state.links--;
+    o.link.close();
+    const forget = o.durable && link.remote.detach?.closed === true;
+    void this.readers.release(o.handle, forget).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'amqp: closing a reader failed'));
+  }
+
+  private sessionGone(state: ConnState, session: RheaSession): void {
+    for (const l of [...state.incoming.keys(), ...state.outgoing.keys()]) if (l.session === session) this.linkLost(state, l);
+  }
+
+  private connectionLost(state: ConnState): void {
+    if (!this.connections.delete(state)) return;
+    for (const l of [...state.incoming.keys(), ...state.outgoing.keys()]) this.linkLost(state, l);
+    state.attaching.clear();
+  }
+
+  /** A link ended with its session or connection: durable subscriptions keep their position. */
+  private linkLost(state: ConnState, link: RheaLink): void {
+    if (state.incoming.delete(link)) {
+      state.links--;
+      return;
+    }
+    const o = state.outgoing.get(link);
+    if (!o) return;
+    state.outgoing.delete(link);
+    state.links--;
+    o.link.close();
+    void this.readers.release(o.handle).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'amqp: closing a reader failed'));
+  }
+}

@@ -1,0 +1,115 @@
+import { BrokerError, type Broker, type Logger } from '@apogee/broker';
+import { type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
+import { MqttProperty } from '@apogee/mqtt';
+import type { AmqpAddress } from '../address.js';
+import { AmqpDecodeError } from '../codec/types.js';
+import type { AmqpConfig } from '../config.js';
+import { RawMessage } from '../connection/rhea.js';
+import type { RheaDelivery, RheaReceiver } from '../connection/rhea-shapes.js';
+import { Condition } from '../errors.js';
+import { toStoredForm } from '../message/to-store.js';
+
+/** Gateway-wide counters an incoming link adds to. */
+export interface IncomingCounters {
+  messagesIn: number;
+  rejectedIn: number;
+}
+
+export interface IncomingLinkOptions {
+  broker: Broker;
+  cfg: AmqpConfig;
+  log: Logger;
+  address: AmqpAddress;
+  /** Store topic and queue the link writes to. */
+  topic: string;
+  queueId: number;
+  /** Whether the principal may send to the address (forbidden messages are rejected one by one). */
+  allowed: boolean;
+  bornHost: HostAddress | undefined;
+  /** True once for a delivery the frame guard cut for exceeding the size limit. */
+  wasOversize: () => boolean;
+  counters: IncomingCounters;
+  ids: UniqueIdGenerator;
+}
+
+/**
+ * A link on which a client sends to Apogee (Apogee is the receiver). Credit is granted up to
+ * incomingCredit and refilled as messages are stored, so a slow store slows the sender instead of
+ * buffering. An unsettled transfer is settled `accepted` only once the store has the message
+ * under its flush policy; pre-settled ones are stored at most once.
+ */
+export class IncomingLink {
+  private storing = 0;
+
+  constructor(
+    readonly link: RheaReceiver,
+    private readonly o: IncomingLinkOptions,
+  ) {}
+
+  /** Grants the first credit. */
+  start(): void {
+    this.refill();
+  }
+
+  onMessage(d: RheaDelivery, message: unknown): void {
+    const presettled = d.remote_settled;
+    // A pre-settled delivery is settled here too, so rhea can let go of it.
+    if (presettled) d.update(true);
+    const bytes = message instanceof RawMessage ? message.bytes : undefined;
+    if (this.o.wasOversize() || (bytes !== undefined && bytes.length > this.o.cfg.maxMessageSize)) {
+      return this.refuse(d, Condition.MESSAGE_SIZE_EXCEEDED, `message exceeds the maximum message size of ${this.o.cfg.maxMessageSize} bytes`);
+    }
+    if (!bytes) return this.refuse(d, Condition.NOT_IMPLEMENTED, 'only message format 0 (AMQP 1.0 messages) is supported');
+    if (!this.o.allowed) return this.refuse(d, Condition.UNAUTHORIZED_ACCESS, `not authorized to send to ${this.o.address.address}`);
+    let form;
+    try {
+      form = toStoredForm(bytes);
+    } catch (err) {
+      if (err instanceof AmqpDecodeError) return this.refuse(d, Condition.DECODE_ERROR, `malformed message: ${err.message}`);
+      throw err;
+    }
+    const props = form.properties;
+    props.set(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, this.o.ids.next());
+    if (this.o.address.kind === 'topic') {
+      props.set(MqttProperty.TOPIC, this.o.address.name);
+      props.set(MqttProperty.QOS, '1');
+    }
+    this.o.counters.messagesIn++;
+    this.storing++;
+    const req = { producerGroup: 'AMQP', topic: this.o.topic, queueId: this.o.queueId, properties: props, body: form.body, bornTimestamp: Date.now() };
+    this.o.broker.sender.send(this.o.bornHost ? { ...req, bornHost: this.o.bornHost } : req).then(
+      () => {
+        this.storing--;
+        if (!presettled && this.link.is_open()) d.accept();
+        this.refill();
+      },
+      (err: unknown) => {
+        this.storing--;
+        this.o.log.warn({ address: this.o.address.address, err: (err as Error).message }, 'amqp: message not stored');
+        const busy = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE');
+        this.refuse(d, busy ? Condition.RESOURCE_LIMIT_EXCEEDED : Condition.INTERNAL_ERROR, `the message was not stored: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  private refuse(d: RheaDelivery, condition: string, description: string): void {
+    this.o.counters.rejectedIn++;
+    if (!d.remote_settled && this.link.is_open()) d.reject({ condition, description });
+    else this.o.log.debug?.({ address: this.o.address.address, condition, description }, 'amqp: pre-settled message dropped');
+    this.refill();
+  }
+
+  /** Keeps credit plus messages being stored at incomingCredit, topping up when half is used. */
+  private refill(): void {
+    if (!this.link.is_open()) return;
+    const window = this.o.cfg.incomingCredit;
+    const outstanding = Math.max(0, this.link.credit) + this.storing;
+    if (outstanding <= window / 2) this.link.flow(window - outstanding);
+  }
+}
+
+/** The queue a link's messages go to: one per link for queues (a sender's order holds), one per topic name for topics. */
+export function queueIdFor(address: AmqpAddress, linkName: string, writeQueueNums: number): number {
+  const key = address.kind === 'topic' ? address.name : linkName;
+  return (javaStringHashCode(key) >>> 0) % Math.max(1, writeQueueNums);
+}

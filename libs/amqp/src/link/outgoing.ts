@@ -1,0 +1,104 @@
+import type { Logger } from '@apogee/broker';
+import type { GuardedSocket } from '../connection/guarded-socket.js';
+import type { DeliveryState, RheaDelivery, RheaSender } from '../connection/rhea-shapes.js';
+import type { Consumer, Entry, Outcome, QueueReader } from '../delivery/queue-reader.js';
+import { toAmqpMessage } from '../message/from-store.js';
+
+/** Socket bytes queued above which delivery waits for the socket to drain. */
+const WRITE_HIGH_WATER = 1024 * 1024;
+
+/** Gateway-wide counters an outgoing link adds to. */
+export interface OutgoingCounters {
+  messagesOut: number;
+}
+
+/**
+ * A link on which Apogee sends to a client (Apogee is the sender), one consumer of a QueueReader.
+ * It never sends beyond the credit the client granted (spec 2.6.7): the delivery limit is the
+ * client's delivery-count + link-credit, compared with what this link has handed to rhea, since
+ * rhea only counts a transfer once it is written. Settlement frees unsettled room, never credit.
+ */
+export class OutgoingLink implements Consumer {
+  private readonly held = new Map<RheaDelivery, Entry>();
+  private handed = 0;
+  private waitingForDrain = false;
+  readonly presettled: boolean;
+
+  constructor(
+    readonly link: RheaSender,
+    private readonly reader: QueueReader,
+    private readonly socket: GuardedSocket,
+    private readonly maxUnsettled: number,
+    private readonly log: Logger,
+    private readonly counters: OutgoingCounters,
+  ) {
+    this.presettled = link.local.attach.snd_settle_mode === 1;
+  }
+
+  get draining(): boolean {
+    return this.link._draining === true;
+  }
+
+  room(): number {
+    if (!this.link.is_open()) return 0;
+    const credit = this.link.credit + this.link.delivery_count - this.handed;
+    if (credit <= 0 || this.link.session.outgoing.available() <= 0) return 0;
+    if (this.socket.writableLength > WRITE_HIGH_WATER) {
+      this.waitForSocket();
+      return 0;
+    }
+    return Math.min(credit, this.maxUnsettled - this.held.size);
+  }
+
+  deliver(entry: Entry): void {
+    let bytes: Buffer;
+    try {
+      bytes = toAmqpMessage(entry.message, entry.failures);
+    } catch (err) {
+      // A record whose stored sections do not decode cannot be delivered; it is dead-lettered.
+      this.log.warn({ err: (err as Error).message, offset: entry.offset }, 'amqp: stored message cannot be encoded');
+      this.reader.settle(entry, 'rejected', this, { condition: 'amqp:decode-error', description: (err as Error).message });
+      return;
+    }
+    const d = this.link.send(bytes, undefined, 0);
+    this.handed++;
+    this.counters.messagesOut++;
+    if (this.presettled) this.reader.settle(entry, 'accepted', this);
+    else this.held.set(d, entry);
+  }
+
+  drained(): void {
+    this.link.set_drained(true);
+  }
+
+  /** An outcome (or a bare settlement, taken as accepted) from the client. */
+  settled(d: RheaDelivery, outcome: 'accepted' | 'released' | 'modified' | 'rejected' | 'settled'): void {
+    const entry = this.held.get(d);
+    if (!entry) return;
+    this.held.delete(d);
+    // With rcv-settle-mode second the client waits for us to settle (spec 2.6.12).
+    if (!d.settled) d.update(true);
+    const state: DeliveryState = d.remote_state ?? {};
+    let o: Outcome;
+    if (outcome === 'modified') o = state.undeliverable_here ? 'undeliverable-here' : state.delivery_failed ? 'delivery-failed' : 'released';
+    else if (outcome === 'settled') o = 'accepted';
+    else o = outcome;
+    this.reader.settle(entry, o, this, state.error);
+  }
+
+  /** The link is gone (detach, session end, connection lost): unsettled messages go to other receivers. */
+  close(): void {
+    const held = [...this.held.values()];
+    this.held.clear();
+    this.reader.remove(this, held);
+  }
+
+  private waitForSocket(): void {
+    if (this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    this.socket.once('drain', () => {
+      this.waitingForDrain = false;
+      this.reader.pump();
+    });
+  }
+}

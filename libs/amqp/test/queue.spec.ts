@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AmqpHarness, eventually, openReceiver, openSender, sendAndWait, text } from './harness.js';
+
+let h: AmqpHarness;
+beforeAll(async () => {
+  h = await AmqpHarness.start();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('queues', () => {
+  it('stores an at-least-once send before accepting it, and delivers it', async () => {
+    const c = await h.connect();
+    const s = await openSender(c, 'q-basic');
+    expect(await sendAndWait(s, { body: 'hello' })).toEqual({ outcome: 'accepted' });
+    expect(h.store.getMaxOffset('q-basic', 0)).toBe(1);
+    const r = await openReceiver(c, 'q-basic', {}, 10);
+    await eventually(() => r.got.length === 1, 'one message');
+    expect(text(r.got[0]!.message)).toBe('hello');
+    r.got[0]!.delivery.accept();
+  });
+
+  it('keeps the order of one sender across backlog and live delivery', async () => {
+    const c = await h.connect();
+    const s = await openSender(c, 'q-order');
+    for (let i = 0; i < 50; i++) await sendAndWait(s, { body: `m${i}` });
+    const r = await openReceiver(c, 'q-order', {}, 1000);
+    const live = Array.from({ length: 50 }, (_, i) => sendAndWait(s, { body: `m${50 + i}` }));
+    await Promise.all(live);
+    await eventually(() => r.got.length === 100, '100 messages');
+    expect(r.got.map((g) => text(g.message))).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+  });
+});
