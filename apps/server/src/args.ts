@@ -23,11 +23,13 @@ export interface ServerArgs {
   brokerSettings: Record<string, unknown>;
   /** The config file's "mqtt" section: MQTT gateway settings (see MqttConfig). */
   mqttSettings: Record<string, unknown>;
+  /** The config file's "amqp" section: AMQP endpoint settings (see AmqpConfig). */
+  amqpSettings: Record<string, unknown>;
   /** The config file's "auth" section (users, hashed passwords, topic rules), checked by parseAuthConfig. */
   authSettings: unknown;
 }
 
-const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqttSettings' | 'authSettings'> = {
+const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqttSettings' | 'amqpSettings' | 'authSettings'> = {
   dataDir: './data',
   namesrvPort: 9876,
   brokerPort: 10911,
@@ -122,6 +124,7 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   const fromFile: Record<string, unknown> = {};
   let brokerSettings: Record<string, unknown> = {};
   let mqttSettings: Record<string, unknown> = {};
+  let amqpSettings: Record<string, unknown> = {};
   let authSettings: unknown;
   if (configFile) {
     let parsed: Record<string, unknown>;
@@ -139,6 +142,10 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       if (typeof parsed['mqtt'] !== 'object' || parsed['mqtt'] === null || Array.isArray(parsed['mqtt'])) throw new Error(`config file ${configFile}: "mqtt" must be an object`);
       mqttSettings = parsed['mqtt'] as Record<string, unknown>;
     }
+    if (parsed['amqp'] !== undefined) {
+      if (typeof parsed['amqp'] !== 'object' || parsed['amqp'] === null || Array.isArray(parsed['amqp'])) throw new Error(`config file ${configFile}: "amqp" must be an object`);
+      amqpSettings = parsed['amqp'] as Record<string, unknown>;
+    }
     for (const [flag, [key]] of Object.entries(FLAGS)) {
       if (parsed[key] !== undefined) setValue(fromFile, key, String(parsed[key]), `${configFile}: ${key} (${flag})`);
     }
@@ -148,5 +155,5 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     const v = env[name];
     if (v !== undefined && v !== '') setValue(fromEnv, key, v, `${name} (${flag})`);
   }
-  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile, brokerSettings, mqttSettings, authSettings } as ServerArgs;
+  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile, brokerSettings, mqttSettings, amqpSettings, authSettings } as ServerArgs;
 }

@@ -1,9 +1,10 @@
 import http from 'node:http';
 import type { Broker } from '@apogee/broker';
+import type { AmqpGatewayStats } from '@apogee/amqp';
 import type { MqttGatewayStats } from '@apogee/mqtt';
 
 /** Prometheus text exposition of the broker's and the store's figures. */
-export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats): string {
+export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amqp?: () => AmqpGatewayStats): string {
   const m = broker.metrics;
   const s = broker.store.stats();
   const lines: string[] = [];
@@ -42,14 +43,25 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats): st
     gauge('apogee_mqtt_messages_out_total', 'PUBLISH packets delivered', m.messagesOut, 'counter');
     gauge('apogee_mqtt_dropped_total', 'Messages skipped because a subscription backlog exceeded maxQueuedPerSubscription', m.droppedOffline, 'counter');
   }
+  if (amqp) {
+    const a = amqp();
+    gauge('apogee_amqp_connections', 'AMQP connections open', a.connections);
+    gauge('apogee_amqp_links', 'AMQP links attached', a.links);
+    gauge('apogee_amqp_readers', 'Queue and subscription readers open', a.readers);
+    gauge('apogee_amqp_messages_in_total', 'AMQP messages stored', a.messagesIn, 'counter');
+    gauge('apogee_amqp_messages_out_total', 'AMQP messages delivered', a.messagesOut, 'counter');
+    gauge('apogee_amqp_rejected_in_total', 'Incoming AMQP messages rejected (oversize, forbidden, malformed, not stored)', a.rejectedIn, 'counter');
+    gauge('apogee_amqp_dead_lettered_total', 'Messages a receiver rejected, moved to their dead-letter queue', a.deadLettered, 'counter');
+    gauge('apogee_amqp_connection_errors_total', 'AMQP connections closed for framing or protocol errors', a.connectionErrors, 'counter');
+  }
   return `${lines.join('\n')}\n`;
 }
 
 /** GET /metrics (Prometheus) and GET /health on the admin HTTP port. */
-export function startMetricsServer(broker: Broker, port: number, host: string, mqtt?: () => MqttGatewayStats): Promise<http.Server> {
+export function startMetricsServer(broker: Broker, port: number, host: string, mqtt?: () => MqttGatewayStats, amqp?: () => AmqpGatewayStats): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, mqtt));
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, mqtt, amqp));
     } else if (req.method === 'GET' && req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
     } else {

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import path from 'node:path';
 import { Authorizer, Broker, parseAuthConfig } from '@apogee/broker';
+import { AmqpGateway } from '@apogee/amqp';
 import { BrokerRemotingService } from '@apogee/broker-remoting';
 import { MqttGateway, listenWebSocket } from '@apogee/mqtt';
 import { NameServer } from '@apogee/namesrv';
@@ -8,11 +9,11 @@ import { openStore } from '@apogee/store';
 import { pino } from 'pino';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
-import { brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
+import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
 import { startMetricsServer } from './metrics-http.js';
 
 /**
- * Runs the all-in-one server: store, NameServer, broker (remoting endpoint) and the metrics port,
+ * Runs the all-in-one server: store, NameServer, broker (remoting endpoint), MQTT, AMQP and the metrics port,
  * until SIGTERM/SIGINT; then closes everything in reverse order and flushes the store.
  */
 export async function runServer(args: ServerArgs): Promise<void> {
@@ -20,6 +21,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
   const dataDir = path.resolve(args.dataDir);
   const brokerSettings = brokerSettingsFrom(args.brokerSettings, args.configFile ?? 'config');
   const mqttSettings = mqttSettingsFrom(args.mqttSettings, args.configFile ?? 'config');
+  const amqpSettings = amqpSettingsFrom(args.amqpSettings, args.configFile ?? 'config');
   const authConfig = parseAuthConfig(args.authSettings, args.configFile ?? 'config');
   const auth = new Authorizer(authConfig);
   const ip = advertisedIp(args.brokerIp, args.listenHost);
@@ -60,12 +62,17 @@ export async function runServer(args: ServerArgs): Promise<void> {
     closers.push(() => mqttWs.close());
     log.info({ addr: mqttWs.addr, path: '/mqtt' }, 'apogee: MQTT over WebSocket listening');
 
+    const amqp = new AmqpGateway({ broker, config: amqpSettings, auth, logger: log });
+    const amqpAddr = await listenOrExplain(() => amqp.listen(args.amqpPort, args.listenHost), 'AMQP endpoint', args.listenHost, args.amqpPort);
+    closers.push(() => amqp.close());
+    log.info({ addr: amqpAddr }, 'apogee: AMQP 1.0 listening (see docs/amqp.md)');
+
     let http: http.Server | null = null;
-    http = await listenOrExplain(() => startMetricsServer(broker, args.httpPort, args.listenHost, () => mqtt.stats()), 'metrics HTTP', args.listenHost, args.httpPort);
+    http = await listenOrExplain(() => startMetricsServer(broker, args.httpPort, args.listenHost, () => mqtt.stats(), () => amqp.stats()), 'metrics HTTP', args.listenHost, args.httpPort);
     const httpAddr = http.address();
     closers.push(() => new Promise<void>((r) => http!.close(() => r())));
     log.info({ addr: typeof httpAddr === 'object' && httpAddr ? `${httpAddr.address}:${httpAddr.port}` : String(httpAddr) }, 'apogee: metrics on /metrics');
-    log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWs.addr, pending: { amqp: args.amqpPort } }, 'apogee: ready (AMQP lands next)');
+    log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWs.addr, amqp: amqpAddr }, 'apogee: ready');
   } catch (err) {
     await shutdown();
     throw err;

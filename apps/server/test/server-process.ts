@@ -18,10 +18,11 @@ export interface ServerPorts {
   httpPort: number;
   mqttPort: number;
   mqttWsPort: number;
+  amqpPort: number;
 }
 
 export async function freePorts(): Promise<ServerPorts> {
-  return { namesrvPort: await freePort(), brokerPort: await freePort(), httpPort: await freePort(), mqttPort: await freePort(), mqttWsPort: await freePort() };
+  return { namesrvPort: await freePort(), brokerPort: await freePort(), httpPort: await freePort(), mqttPort: await freePort(), mqttWsPort: await freePort(), amqpPort: await freePort() };
 }
 
 /** A running `apps/server` process started by a test. */
@@ -33,6 +34,7 @@ export class ServerProcess {
   readonly httpAddr: string;
   readonly mqttUrl: string;
   readonly mqttWsUrl: string;
+  readonly amqpPort: number;
 
   private constructor(
     readonly proc: ChildProcess,
@@ -47,11 +49,12 @@ export class ServerProcess {
     this.httpAddr = `127.0.0.1:${ports.httpPort}`;
     this.mqttUrl = `mqtt://127.0.0.1:${ports.mqttPort}`;
     this.mqttWsUrl = `ws://127.0.0.1:${ports.mqttWsPort}/mqtt`;
+    this.amqpPort = ports.amqpPort;
   }
 
   /** Starts the server (without waiting); extra flags are appended. */
   static spawn(dataDir: string, ports: ServerPorts, extra: string[] = []): ServerProcess {
-    const args = ['--import', 'tsx', main, '--data-dir', dataDir, '--namesrv-port', String(ports.namesrvPort), '--broker-port', String(ports.brokerPort), '--http-port', String(ports.httpPort), '--mqtt-port', String(ports.mqttPort), '--mqtt-ws-port', String(ports.mqttWsPort), ...extra];
+    const args = ['--import', 'tsx', main, '--data-dir', dataDir, '--namesrv-port', String(ports.namesrvPort), '--broker-port', String(ports.brokerPort), '--http-port', String(ports.httpPort), '--mqtt-port', String(ports.mqttPort), '--mqtt-ws-port', String(ports.mqttWsPort), '--amqp-port', String(ports.amqpPort), ...extra];
     const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new ServerProcess(proc, dataDir, ports);
     running.add(s);

@@ -162,3 +162,16 @@ export function text(m: Message): string {
   if (typed && Buffer.isBuffer(typed.content)) return typed.content.toString();
   return JSON.stringify(b);
 }
+
+/** Opens a link the server should refuse; resolves with whether it answered the attach first, and the detach error. */
+export function refusedAttach(c: Connection, role: 'sender' | 'receiver', address: string): Promise<{ attached: boolean; condition: string; description: string }> {
+  const link = role === 'sender' ? c.open_sender({ target: { address } }) : c.open_receiver({ source: { address }, credit_window: 0 });
+  let attached = false;
+  return new Promise((resolve) => {
+    link.once(`${role}_open`, () => (attached = true));
+    link.once(`${role}_close`, () => {
+      const e = link.error as { condition: string; description: string } | undefined;
+      resolve({ attached, condition: e?.condition ?? '', description: e?.description ?? '' });
+    });
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The AMQP 1.0 endpoint alone, on an embedded store and broker engine:
+ *   tsx apps/amqp-gateway/src/main.ts [--data-dir DIR] [--amqp-port N] [--listen-host ADDR]
+ *                                     [--flush sync|async] [--config FILE]
+ * Defaults: ./data-amqp, 5672, 127.0.0.1, async. The config file takes the same "amqp", "auth"
+ * and "broker" sections as apps/server, checked the same way. SIGTERM/SIGINT stop it cleanly.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AMQP_DEFAULTS, AmqpGateway, resolveAmqpConfig } from '@apogee/amqp';
+import { Authorizer, BROKER_DEFAULTS, Broker, checkSettings, parseAuthConfig } from '@apogee/broker';
+import { openStore } from '@apogee/store';
+import { pino } from 'pino';
+
+interface Args {
+  dataDir: string;
+  amqpPort: number;
+  listenHost: string;
+  flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
+  config: Record<string, unknown>;
+  configFile: string;
+}
+
+const USAGE = 'usage: amqp-gateway [--data-dir DIR] [--amqp-port N] [--listen-host ADDR] [--flush sync|async] [--config FILE]\n';
+
+function parse(argv: readonly string[]): Args {
+  const a: Args = { dataDir: './data-amqp', amqpPort: 5672, listenHost: '127.0.0.1', flush: 'ASYNC_FLUSH', config: {}, configFile: 'config' };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    if (flag === '--help' || flag === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+    const v = argv[i + 1];
+    if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+    if (flag === '--data-dir') a.dataDir = v;
+    else if (flag === '--amqp-port') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be a port 0-65535, got ${JSON.stringify(v)}`);
+      a.amqpPort = n;
+    } else if (flag === '--listen-host') a.listenHost = v;
+    else if (flag === '--flush') {
+      if (v !== 'sync' && v !== 'async') throw new Error(`--flush must be sync or async, got ${JSON.stringify(v)}`);
+      a.flush = v === 'sync' ? 'SYNC_FLUSH' : 'ASYNC_FLUSH';
+    } else if (flag === '--config') {
+      a.configFile = v;
+      a.config = JSON.parse(fs.readFileSync(v, 'utf8')) as Record<string, unknown>;
+    } else throw new Error(`unknown option ${flag}\n${USAGE}`);
+  }
+  return a;
+}
+
+const log = pino({ base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } });
+try {
+  const args = parse(process.argv.slice(2));
+  const auth = new Authorizer(parseAuthConfig(args.config['auth'], args.configFile));
+  const amqpSettings = checkSettings('amqp', AMQP_DEFAULTS, args.config['amqp'], args.configFile);
+  resolveAmqpConfig(amqpSettings);
+  const dataDir = path.resolve(args.dataDir);
+  const store = await openStore({ dataDir: path.join(dataDir, 'store'), flushMode: args.flush }, log);
+  const broker = await Broker.open({ store, configDir: path.join(dataDir, 'config'), config: checkSettings('broker', BROKER_DEFAULTS, args.config['broker'], args.configFile), logger: log });
+  const gateway = new AmqpGateway({ broker, config: amqpSettings, auth, logger: log });
+  const addr = await gateway.listen(args.amqpPort, args.listenHost);
+  log.info({ amqp: addr, dataDir, flush: args.flush }, 'amqp-gateway: ready');
+  const stop = async (signal: string): Promise<void> => {
+    log.info({ signal }, 'amqp-gateway: shutting down');
+    await gateway.close();
+    await broker.close();
+    await store.close();
+    log.info({}, 'amqp-gateway: stopped cleanly');
+    log.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+} catch (err) {
+  process.stderr.write(`amqp-gateway: ${(err as Error).message}\n`);
+  process.exit(1);
+}
