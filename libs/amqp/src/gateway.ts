@@ -188,10 +188,14 @@ export class AmqpGateway {
     // Errors in a peer's detach/end/close are its business; handling them keeps rhea from raising them.
     for (const ev of ['receiver_error', 'sender_error', 'session_error', 'connection_error']) conn.on(ev, () => {});
     conn.on('session_close', guard('end', (ctx) => this.sessionGone(state, ctx.session!)));
-    conn.on('disconnected', () => {
+    // rhea reports a lost socket as disconnected and an orderly close as connection_close.
+    const lost = () => {
       clearTimeout(openTimer);
       this.connectionLost(state);
-    });
+    };
+    conn.on('disconnected', lost);
+    conn.on('connection_close', lost);
+    state.socket.socket.once('close', lost);
     conn.on('protocol_error', (err) => this.peerError(state, err as unknown as Error));
     conn.on('error', (err) => this.peerError(state, err as unknown as Error));
   }

@@ -9,7 +9,8 @@ import { rhea } from '../src/connection/rhea.js';
 
 export { rhea };
 
-const quiet = { info() {}, warn() {}, error() {} };
+const print = (o: object, m: string) => console.log(m, JSON.stringify(o));
+const quiet = process.env['AMQP_TEST_LOG'] ? { info: print, warn: print, error: print } : { info() {}, warn() {}, error() {} };
 
 /** An in-process store + broker engine + AMQP gateway on a loopback port, and rhea clients. */
 export class AmqpHarness {

@@ -34,6 +34,8 @@ export interface RheaConnection {
   options: { id: string };
   close(error?: { condition: string; description: string }): void;
   is_closed(): boolean;
+  /** Schedules rhea's output processing (set_drained alone does not). */
+  _register(): void;
   on(event: string, fn: (ctx: RheaContext) => void): void;
   accept(socket: unknown): void;
 }

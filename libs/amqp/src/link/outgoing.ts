@@ -69,6 +69,7 @@ export class OutgoingLink implements Consumer {
 
   drained(): void {
     this.link.set_drained(true);
+    this.link.connection._register();
   }
 
   /** An outcome (or a bare settlement, taken as accepted) from the client. */
