@@ -96,6 +96,7 @@ export interface RequestInit {
   version?: number;
 }
 
+/** A request. `init.extFields` becomes the command's own (not copied): pass a fresh object. */
 export function makeRequest(code: number, init: RequestInit = {}): RemotingCommand {
   const cmd: RemotingCommand = {
     code,
@@ -103,7 +104,7 @@ export function makeRequest(code: number, init: RequestInit = {}): RemotingComma
     version: init.version ?? DEFAULT_VERSION,
     opaque: init.opaque ?? nextOpaque(),
     flag: init.oneway ? FLAG_ONEWAY : 0,
-    extFields: { ...init.extFields },
+    extFields: init.extFields ?? {},
   };
   if (init.remark !== undefined) cmd.remark = init.remark;
   if (init.body !== undefined) cmd.body = init.body;

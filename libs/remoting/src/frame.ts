@@ -5,17 +5,20 @@
  */
 import { SerializeType, type RemotingCommand, type RemotingHeader } from './command.js';
 import { EncodeError, FrameError, RemotingError, RemotingErrorCode } from './errors.js';
-import { decodeJsonHeader, encodeJsonHeader } from './json-header.js';
+import { decodeJsonHeader, jsonHeaderText } from './json-header.js';
 import { decodeRocketMqHeader, encodeRocketMqHeader } from './rocketmq-header.js';
 
 /** com.rocketmq.remoting.frameMaxLength default: 16 MiB. */
 export const DEFAULT_MAX_FRAME_SIZE = 16_777_216;
 const MAX_HEADER_LENGTH = 0xffffff;
 
-function encodeHeader(cmd: RemotingCommand, type: number): Buffer {
-  if (type === SerializeType.JSON) return encodeJsonHeader(cmd);
-  if (type === SerializeType.ROCKETMQ) return encodeRocketMqHeader(cmd);
-  throw new EncodeError(`unknown serialize type ${String(type)}`);
+/** Length prefix and header word for a header of `headerLength` bytes, written at 0 of `head`. */
+function writePrefix(head: Buffer, cmd: RemotingCommand, type: number, headerLength: number): void {
+  if (headerLength > MAX_HEADER_LENGTH) throw new EncodeError(`header of ${headerLength} bytes exceeds 24 bits`);
+  const length = 4 + headerLength + (cmd.body?.length ?? 0);
+  if (length > 0x7fffffff) throw new EncodeError(`frame of ${length} bytes exceeds the int length field`);
+  head.writeInt32BE(length, 0);
+  head.writeUInt32BE(((type << 24) | headerLength) >>> 0, 4);
 }
 
 /**
@@ -25,16 +28,23 @@ function encodeHeader(cmd: RemotingCommand, type: number): Buffer {
  * number throws EncodeError.
  */
 export function encodeFrameHead(cmd: RemotingCommand, type: SerializeType | number = SerializeType.JSON): Buffer {
-  const header = encodeHeader(cmd, type);
-  if (header.length > MAX_HEADER_LENGTH) throw new EncodeError(`header of ${header.length} bytes exceeds 24 bits`);
-  const bodyLength = cmd.body?.length ?? 0;
-  const length = 4 + header.length + bodyLength;
-  if (length > 0x7fffffff) throw new EncodeError(`frame of ${length} bytes exceeds the int length field`);
-  const head = Buffer.allocUnsafe(8 + header.length);
-  head.writeInt32BE(length, 0);
-  head.writeUInt32BE(((type << 24) | header.length) >>> 0, 4);
-  header.copy(head, 8);
-  return head;
+  if (type === SerializeType.JSON) {
+    // The header text is written straight after the prefix: one buffer per frame head, no copy.
+    const text = jsonHeaderText(cmd);
+    const headerLength = Buffer.byteLength(text, 'utf8');
+    const head = Buffer.allocUnsafe(8 + headerLength);
+    writePrefix(head, cmd, type, headerLength);
+    head.write(text, 8, headerLength, 'utf8');
+    return head;
+  }
+  if (type === SerializeType.ROCKETMQ) {
+    const header = encodeRocketMqHeader(cmd);
+    const head = Buffer.allocUnsafe(8 + header.length);
+    writePrefix(head, cmd, type, header.length);
+    header.copy(head, 8);
+    return head;
+  }
+  throw new EncodeError(`unknown serialize type ${String(type)}`);
 }
 
 /** One whole frame, length prefix included. */

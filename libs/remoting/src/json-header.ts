@@ -11,6 +11,11 @@ import { isInt32, preview, setOwn } from './values.js';
  * extFields omitted when empty, `serializeTypeCurrentRPC: "JSON"`.
  */
 export function encodeJsonHeader(h: RemotingHeader): Buffer {
+  return Buffer.from(jsonHeaderText(h), 'utf8');
+}
+
+/** The JSON header as text (what encodeJsonHeader encodes as UTF-8); same checks and errors. */
+export function jsonHeaderText(h: RemotingHeader): string {
   for (const key of ['code', 'version', 'opaque', 'flag'] as const) {
     if (!isInt32(h[key])) throw new EncodeError(`${key} must be a 32-bit integer, got ${preview(h[key])}`);
   }
@@ -50,7 +55,7 @@ export function encodeJsonHeader(h: RemotingHeader): Buffer {
   if (h.remark !== undefined && h.remark !== null) obj.remark = h.remark;
   obj.serializeTypeCurrentRPC = 'JSON';
   obj.version = h.version;
-  return Buffer.from(JSON.stringify(obj), 'utf8');
+  return JSON.stringify(obj);
 }
 
 /** Decodes a JSON header; anything that is not a header object throws HeaderError. */
@@ -104,10 +109,20 @@ function languageKey(v: unknown): string {
  * may send nulls (→ dropped). Nested objects/arrays are kept as JSON text, as fastjson would.
  */
 function extFieldsKey(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (v === undefined || v === null) return out;
+  if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw new HeaderError(`extFields is not an object: ${preview(v)}`);
   const src = v as Record<string, unknown>;
+  // The common case (every value a string, as Java sends them) keeps JSON.parse's own object: no
+  // copy per request. JSON.parse makes every key, "__proto__" included, an own data property.
+  let allStrings = true;
+  for (const k in src) {
+    if (typeof src[k] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return src as Record<string, string>;
+  const out: Record<string, string> = {};
   for (const k in src) {
     if (!Object.prototype.hasOwnProperty.call(src, k)) continue;
     const val = src[k];

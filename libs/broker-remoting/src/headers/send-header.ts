@@ -22,12 +22,19 @@ const V2_NAMES: Record<string, string> = {
   h: 'flag', i: 'properties', j: 'reconsumeTimes', k: 'unitMode', l: 'maxReconsumeTimes', m: 'batch',
 };
 
+/** The letter → name pairs, built once (not per message). */
+const V2_PAIRS: ReadonlyArray<readonly [string, string]> = Object.entries(V2_NAMES);
+
 /** Reads a v1 header, or a v2 header by its letters (`v2` true for codes 310 and 320). */
 export function readSendHeader(ext: ExtFields, v2: boolean): SendMessageHeader {
   let e = ext;
   if (v2) {
     const mapped: Record<string, string> = {};
-    for (const [letter, name] of Object.entries(V2_NAMES)) if (Object.hasOwn(ext, letter)) mapped[name] = ext[letter]!;
+    for (let i = 0; i < V2_PAIRS.length; i++) {
+      const [letter, name] = V2_PAIRS[i]!;
+      const v = Object.hasOwn(ext, letter) ? ext[letter] : undefined;
+      if (v !== undefined) mapped[name] = v;
+    }
     e = mapped;
   }
   const h: SendMessageHeader = {

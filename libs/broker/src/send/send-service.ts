@@ -47,12 +47,30 @@ export class SendService {
     private readonly clusterName: string,
   ) {}
 
-  async send(req: SendRequest): Promise<SendResult> {
+  /**
+   * Sends one message. Written without async/await: when the topic exists (the common case) the
+   * checks, routing and store put run in this call and the only promise is the store's.
+   */
+  send(req: SendRequest): Promise<SendResult> {
     this.metrics.sendRequests++;
-    const target = await this.resolveTarget(req);
+    let target: SendTarget | null;
+    try {
+      target = this.existingTarget(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (target === null) return this.resolveTarget(req).then((t) => this.sendTo(req, t));
+    return this.sendTo(req, target);
+  }
+
+  private sendTo(req: SendRequest, target: SendTarget): Promise<SendResult> {
     const props = req.properties;
-    if (this.hooks.length > 0 && !isRetryTopic(target.topic) && !isDlqTopic(target.topic)) this.runHooks(target.topic, props);
-    this.route(req, target, props);
+    try {
+      if (this.hooks.length > 0 && !isRetryTopic(target.topic) && !isDlqTopic(target.topic)) this.runHooks(target.topic, props);
+      this.route(req, target, props);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const put: PutMessage = {
       topic: target.topic,
       queueId: target.queueId,
@@ -64,8 +82,14 @@ export class SendService {
       reconsumeTimes: req.reconsumeTimes ?? 0,
     };
     if (req.bornHost) put.bornHost = req.bornHost;
-    const [r] = await this.put([put]);
-    return { topic: target.topic, queueId: target.queueId, queueOffset: r!.queueOffset, msgIds: [r!.msgId], commitLogOffsets: [r!.commitLogOffset], uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)] };
+    return this.putOne(put).then((r) => ({
+      topic: target.topic,
+      queueId: target.queueId,
+      queueOffset: r.queueOffset,
+      msgIds: [r.msgId],
+      commitLogOffsets: [r.commitLogOffset],
+      uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
+    }));
   }
 
   /** Stores a batch contiguously in one queue (consecutive offsets). Delay and retry topics are not allowed. */
@@ -99,9 +123,10 @@ export class SendService {
 
   /** Stores puts (already routed) under flow control, mapping store errors to broker errors. */
   async put(puts: PutMessage[]): Promise<PutResult[]> {
+    if (puts.length === 1) return [await this.putOne(puts[0]!)];
     const ticket = this.flow.admit();
     try {
-      const results = puts.length === 1 ? [await this.store.put(puts[0]!)] : await this.store.putBatch(puts);
+      const results = await this.store.putBatch(puts);
       this.metrics.sendMessages += puts.length;
       for (const p of puts) this.metrics.sendBytes += p.body.length;
       return results;
@@ -113,8 +138,31 @@ export class SendService {
     }
   }
 
-  /** Topic and queue a request goes to, with the topic checks of RocketMQ's msgCheck. */
-  private async resolveTarget(req: SendRequest): Promise<{ topic: string; queueId: number; config: TopicConfig }> {
+  /** One put under flow control (the per-message path: no async frame, one promise). */
+  private putOne(put: PutMessage): Promise<PutResult> {
+    let ticket: number;
+    try {
+      ticket = this.flow.admit();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.store.put(put).then(
+      (r) => {
+        this.flow.done(ticket);
+        this.metrics.sendMessages++;
+        this.metrics.sendBytes += put.body.length;
+        return r;
+      },
+      (err: unknown) => {
+        this.flow.done(ticket);
+        this.metrics.sendFailures++;
+        throw this.mapStoreError(err);
+      },
+    );
+  }
+
+  /** The checks of RocketMQ's msgCheck that need no topic config. */
+  private checkRequest(req: SendRequest): void {
     const topic = req.topic;
     checkTopicName(topic);
     if (isLmqName(topic)) throw new BrokerError('NO_PERMISSION', `${topic} is an LMQ; LMQs are written through INNER_MULTI_DISPATCH of a message to a normal topic`);
@@ -123,6 +171,20 @@ export class SendService {
     if ((sysFlag & TRANSACTION_MASK) === TRANSACTION_PREPARED || req.properties.get(PropertyKey.TRANSACTION_PREPARED) === 'true') {
       throw new BrokerError('NO_PERMISSION', 'transactional (half) messages are not supported by this broker yet; send a normal message');
     }
+  }
+
+  /** The target when the (normal) topic exists already — no await; null when it must be resolved asynchronously. */
+  private existingTarget(req: SendRequest): SendTarget | null {
+    this.checkRequest(req);
+    if (isRetryTopic(req.topic) || isDlqTopic(req.topic)) return null;
+    const config = this.topics.get(req.topic);
+    return config ? this.pickQueue(req, config) : null;
+  }
+
+  /** Topic and queue a request goes to, with the topic checks of RocketMQ's msgCheck. */
+  private async resolveTarget(req: SendRequest): Promise<SendTarget> {
+    this.checkRequest(req);
+    const topic = req.topic;
     let config: TopicConfig;
     if (isRetryTopic(topic)) {
       const group = topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
@@ -133,6 +195,11 @@ export class SendService {
     } else {
       config = await this.topics.getOrAutoCreate(topic, req.defaultTopic || DEFAULT_TOPIC, req.defaultTopicQueueNums ?? this.cfg.defaultTopicQueueNums);
     }
+    return this.pickQueue(req, config);
+  }
+
+  private pickQueue(req: SendRequest, config: TopicConfig): SendTarget {
+    const topic = req.topic;
     if (!isWriteable(config.perm)) throw new BrokerError('NO_PERMISSION', `topic ${topic} is not writeable (perm ${config.perm})`);
     if (config.writeQueueNums <= 0) throw new BrokerError('NO_PERMISSION', `topic ${topic} has no writeable queue`);
     let queueId = req.queueId;
@@ -177,6 +244,13 @@ export class SendService {
     }
     return err;
   }
+}
+
+/** Where a send goes; `route` may change topic and queue (delay, DLQ). */
+interface SendTarget {
+  topic: string;
+  queueId: number;
+  config: TopicConfig;
 }
 
 const stripCode = (m: string): string => m.replace(/^APG_[A-Z_]+: /, '');

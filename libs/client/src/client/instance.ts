@@ -53,13 +53,12 @@ export class ClientInstance {
   }
 
   /** Sends a request; network failures become ClientError NETWORK (any response code resolves). */
-  async invoke(addr: string, cmd: RemotingCommand, timeoutMs: number = this.requestTimeoutMs): Promise<RemotingCommand> {
-    if (this.closedFlag) throw new ClientError(ClientErrorCode.STATE, 'client is shut down');
-    try {
-      return await this.remoting.invoke(addr, cmd, timeoutMs);
-    } catch (err) {
-      throw networkError(addr, cmd.code, err);
-    }
+  invoke(addr: string, cmd: RemotingCommand, timeoutMs: number = this.requestTimeoutMs): Promise<RemotingCommand> {
+    if (this.closedFlag) return Promise.reject(new ClientError(ClientErrorCode.STATE, 'client is shut down'));
+    const code = cmd.code;
+    return this.remoting.invoke(addr, cmd, timeoutMs).catch((err: unknown) => {
+      throw networkError(addr, code, err);
+    });
   }
 
   async oneway(addr: string, cmd: RemotingCommand): Promise<void> {

@@ -101,20 +101,56 @@ export class SendCore {
     return buildOutgoing(msg, extraProperties ? { ...opts, extraProperties } : opts);
   }
 
-  private async dispatch(out: OutgoingMessage, code: number, msg: Message, sendOpts: SendOptions, resend: ResendFields): Promise<SendResult> {
+  private dispatch(out: OutgoingMessage, code: number, msg: Message, sendOpts: SendOptions, resend: ResendFields): Promise<SendResult> {
     const timeoutMs = sendOpts.timeoutMs ?? this.opts.sendTimeoutMs;
     const ordered = sendOpts.shardingKey !== undefined || sendOpts.selector !== undefined || sendOpts.queue !== undefined;
-    let queues = await this.queuesOf(out.topic, false);
+    // The per-message path: a cached route and an unordered send make one attempt without an
+    // async frame; a failed attempt (or anything else) goes through the general path.
+    const cached = ordered ? undefined : this.cachedQueues(out.topic);
+    if (cached) {
+      const q = this.selector(out.topic).select(cached, NO_FAILED);
+      if (q) {
+        let first: Promise<SendResult>;
+        try {
+          first = this.attempt(code, out, q, resend, timeoutMs);
+        } catch (err) {
+          first = Promise.reject(err);
+        }
+        return first.catch((err: unknown) => {
+          if (!isRetryableSendError(err)) throw err;
+          this.inst.logger.warn?.('send attempt failed; retrying on another queue', { topic: out.topic, brokerName: q.brokerName, error: String(err) });
+          const attempts = 1 + Math.max(0, this.opts.retryTimes);
+          if (attempts <= 1) throw finalError(err, attempts);
+          return this.dispatchWithRetries(out, code, msg, sendOpts, resend, timeoutMs, new Set([q.brokerName]), 1, err);
+        });
+      }
+    }
+    return this.dispatchWithRetries(out, code, msg, sendOpts, resend, timeoutMs, new Set<string>(), 0, undefined);
+  }
+
+  private async dispatchWithRetries(
+    out: OutgoingMessage,
+    code: number,
+    msg: Message,
+    sendOpts: SendOptions,
+    resend: ResendFields,
+    timeoutMs: number,
+    failedBrokers: Set<string>,
+    done: number,
+    previous: unknown,
+  ): Promise<SendResult> {
+    const ordered = sendOpts.shardingKey !== undefined || sendOpts.selector !== undefined || sendOpts.queue !== undefined;
+    // After a failed first attempt the route is re-read, keeping the old one if that fails.
+    let queues = done > 0 ? await this.queuesOf(out.topic, true).catch(() => this.queuesOf(out.topic, false)) : await this.queuesOf(out.topic, false);
     if (ordered) {
       const q = this.orderedQueue(queues, msg, sendOpts);
       return this.attempt(code, out, q, resend, timeoutMs);
     }
     const selector = this.selector(out.topic);
-    const failedBrokers = new Set<string>();
     const attempts = 1 + Math.max(0, this.opts.retryTimes);
-    let lastErr: unknown;
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) queues = await this.queuesOf(out.topic, true).catch(() => queues);
+    let lastErr: unknown = previous;
+    for (let i = done; i < attempts; i++) {
+      if (i > done) queues = await this.queuesOf(out.topic, true).catch(() => queues);
       const q = selector.select(queues, failedBrokers);
       if (!q) throw noQueue(out.topic);
       try {
@@ -138,15 +174,17 @@ export class SendCore {
     return q;
   }
 
-  private async attempt(code: number, out: OutgoingMessage, q: MessageQueue, resend: ResendFields, timeoutMs: number): Promise<SendResult> {
+  /** One attempt on queue `q`; throws synchronously when the broker has no address. */
+  private attempt(code: number, out: OutgoingMessage, q: MessageQueue, resend: ResendFields, timeoutMs: number): Promise<SendResult> {
     const addr = this.addrOf(q);
-    const res = await this.inst.invoke(addr, this.request(code, out, q, resend, code === RequestCode.SEND_BATCH_MESSAGE), timeoutMs);
-    try {
-      return parseSendResponse(res, q, out.uniqId, addr);
-    } catch (err) {
-      if (err instanceof ClientError) throw err;
-      throw new ClientError(ClientErrorCode.BROKER, `malformed send response from ${addr}: ${(err as Error).message}`, { addr, responseCode: res.code, cause: err });
-    }
+    return this.inst.invoke(addr, this.request(code, out, q, resend, code === RequestCode.SEND_BATCH_MESSAGE), timeoutMs).then((res) => {
+      try {
+        return parseSendResponse(res, q, out.uniqId, addr);
+      } catch (err) {
+        if (err instanceof ClientError) throw err;
+        throw new ClientError(ClientErrorCode.BROKER, `malformed send response from ${addr}: ${(err as Error).message}`, { addr, responseCode: res.code, cause: err });
+      }
+    });
   }
 
   private request(code: number, out: OutgoingMessage, q: MessageQueue, resend: ResendFields, batch: boolean): RemotingCommand {
@@ -176,6 +214,18 @@ export class SendCore {
   /** Publish queues per route object: recomputed only when the route is refreshed (not per send). */
   private readonly queueCache = new WeakMap<object, { topic: string; queues: MessageQueue[] }>();
 
+  /** Publish queues of a cached route, or undefined (not cached yet: the async path fetches it). */
+  private cachedQueues(topic: string): MessageQueue[] | undefined {
+    const route = this.inst.cachedRoute(topic);
+    if (!route) return undefined;
+    let c = this.queueCache.get(route);
+    if (!c || c.topic !== topic) {
+      c = { topic, queues: publishQueues(topic, route) };
+      this.queueCache.set(route, c);
+    }
+    return c.queues;
+  }
+
   private async queuesOf(topic: string, force: boolean): Promise<MessageQueue[]> {
     const { route } = await this.inst.getRoute(topic, { force, allowDefault: true });
     let c = this.queueCache.get(route);
@@ -195,6 +245,8 @@ export class SendCore {
     return s;
   }
 }
+
+const NO_FAILED: ReadonlySet<string> = new Set();
 
 function noQueue(topic: string): ClientError {
   return new ClientError(ClientErrorCode.NO_ROUTE, `topic ${topic} has no writable queue with a master broker`);

@@ -23,6 +23,8 @@ export interface RemotingClientOptions extends ConnectionOptions {
  */
 export class RemotingClient {
   private readonly conns = new Map<string, Promise<Link>>();
+  /** Established links by address: requests on them skip the connection promise. */
+  private readonly open = new Map<string, Link>();
   private readonly handlers = new Map<number, RequestHandler>();
   private nextOpaque = 1;
   private closed = false;
@@ -34,23 +36,36 @@ export class RemotingClient {
     return this;
   }
 
-  /** Sends a request and resolves with its response (any response code). */
-  async invoke(addr: string, request: RemotingCommand, timeoutMs = this.opts.requestTimeoutMs ?? 3000): Promise<RemotingCommand> {
-    const { conn, pending } = await this.connection(addr);
+  /**
+   * Sends a request and resolves with its response (any response code). The request's opaque and
+   * flag are set here (the caller hands over a fresh command; it is not copied).
+   */
+  invoke(addr: string, request: RemotingCommand, timeoutMs = this.opts.requestTimeoutMs ?? 3000): Promise<RemotingCommand> {
+    const link = this.open.get(addr);
+    if (link && !link.conn.isClosed) return this.sendOn(link, request, timeoutMs);
+    return this.connection(addr).then((l) => this.sendOn(l, request, timeoutMs));
+  }
+
+  private sendOn(link: Link, request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
     const opaque = this.nextOpaque++;
-    const p = pending.add(opaque, request.code, timeoutMs);
-    conn.send({ ...request, opaque, flag: request.flag & ~3 });
+    const p = link.pending.add(opaque, request.code, timeoutMs);
+    request.opaque = opaque;
+    request.flag &= ~3;
+    link.conn.send(request);
     return p;
   }
 
   /** Sends a request that gets no response. */
   async oneway(addr: string, request: RemotingCommand): Promise<void> {
     const { conn } = await this.connection(addr);
-    conn.send({ ...request, opaque: this.nextOpaque++, flag: (request.flag | 2) & ~1 });
+    request.opaque = this.nextOpaque++;
+    request.flag = (request.flag | 2) & ~1;
+    conn.send(request);
   }
 
   close(): void {
     this.closed = true;
+    this.open.clear();
     for (const c of this.conns.values()) void c.then((link) => link.conn.close(), () => {});
     this.conns.clear();
   }
@@ -86,7 +101,9 @@ export class RemotingClient {
         const pending = new PendingRequests();
         const conn = new Connection(socket, (cmd) => this.onCommand(cmd, conn, pending), this.opts);
         const link: Link = { conn, pending };
+        this.open.set(addr, link);
         conn.onClose(() => {
+          if (this.open.get(addr) === link) this.open.delete(addr);
           void this.conns.get(addr)?.then((l) => {
             if (l === link) this.conns.delete(addr);
           });

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { type RemotingCommand, SerializeType, encodeFrame, FrameDecoder } from '../index.js';
+import { type RemotingCommand, SerializeType, encodeFrameHead, FrameDecoder } from '../index.js';
 
 export interface ConnectionOptions {
   /** Largest frame accepted from the peer. Default 16 MiB. */
@@ -70,7 +70,11 @@ export class Connection {
         if (!this.closed) this.socket.uncork();
       });
     }
-    const ok = this.socket.write(encodeFrame(cmd, this.serializeType));
+    // Head and body go out as two chunks of one writev (the socket is corked): the body is never copied.
+    const head = encodeFrameHead(cmd, this.serializeType);
+    const body = cmd.body;
+    let ok = this.socket.write(head);
+    if (body && body.length > 0) ok = this.socket.write(body);
     if (!ok && this.socket.writableLength > this.highWaterMark) this.socket.pause();
   }
 

@@ -111,7 +111,10 @@ export class RemotingServer {
 
   private reply(req: RemotingCommand, conn: Connection, res: RemotingCommand | null): void {
     if (!res || isOneway(req)) return;
-    conn.send({ ...res, opaque: req.opaque, flag: res.flag | 1 });
+    // Handlers hand over a fresh response: stamped in place, not copied.
+    res.opaque = req.opaque;
+    res.flag |= 1;
+    conn.send(res);
   }
 
   private fail(req: RemotingCommand, conn: Connection, err: unknown): void {

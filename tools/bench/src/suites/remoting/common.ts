@@ -5,6 +5,7 @@
  * nothing else is ever signalled.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +48,10 @@ function flagsFrom(name: string): string[] {
   return raw ? raw.split(/\s+/).filter((s) => s.length > 0) : [];
 }
 
-/** Extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (profiling). */
+/**
+ * Extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (profiling);
+ * APOGEE_BENCH_SERVER_OUTPUT=FILE appends the server's output to FILE (e.g. with --trace-gc).
+ */
 export function serverNodeFlags(): string[] {
   return flagsFrom('APOGEE_BENCH_SERVER_NODE_FLAGS');
 }
@@ -164,6 +168,13 @@ export class ApogeeServer {
     ];
     const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new OwnedProcess(`apogee server (pid ${proc.pid})`, proc);
+    // Profiling aid: the server's whole output (e.g. --trace-gc lines) appended to a file.
+    const outFile = process.env['APOGEE_BENCH_SERVER_OUTPUT'];
+    if (outFile) {
+      const sink = fs.createWriteStream(outFile, { flags: 'a' });
+      proc.stdout?.pipe(sink);
+      proc.stderr?.pipe(sink);
+    }
     const s = new ApogeeServer(p, `127.0.0.1:${namesrvPort}`, `127.0.0.1:${brokerPort}`, flush, mqttPort);
     try {
       await p.waitFor('apogee: ready', 60_000);

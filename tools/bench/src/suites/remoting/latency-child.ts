@@ -24,6 +24,11 @@ export interface LatencyInput {
   drainMs: number;
   /** Quiet-tail bursts after the runs (see quietTail). */
   quietBursts: number;
+  /**
+   * 'ack': producer only, send → ack measured (against the echo ceiling, which has no consumer
+   * side); 'e2e' (default): producer and PushConsumer, send → listener and send → ack.
+   */
+  mode?: 'e2e' | 'ack';
 }
 
 export interface LatencyRun {
@@ -40,6 +45,7 @@ export interface LatencyRun {
   /** send → ack, ms. */
   ackP50: number;
   ackP99: number;
+  ackP999: number;
   /** Achieved send rate, msgs/s. */
   sendRate: number;
   /** Largest lag of the pacing timer behind the schedule, ms. */
@@ -93,6 +99,7 @@ class RunState {
 }
 
 async function run(input: LatencyInput): Promise<LatencyOutput> {
+  const ackOnly = input.mode === 'ack';
   const group = `bench_latency_${process.pid}`;
   let firstError: string | null = null;
   const noteError = (err: unknown): void => {
@@ -147,14 +154,14 @@ async function run(input: LatencyInput): Promise<LatencyOutput> {
 
   try {
     await producer.start();
-    await consumer.start((msgs) => onMessages(msgs));
+    if (!ackOnly) await consumer.start((msgs) => onMessages(msgs));
     // Ready = every queue assigned and a probe seen on each (its pull loop is live).
     const deadline = performance.now() + 20_000;
-    while (consumer.assignedQueues().filter((q) => q.topic === input.topic).length < QUEUES) {
+    while (!ackOnly && consumer.assignedQueues().filter((q) => q.topic === input.topic).length < QUEUES) {
       if (performance.now() > deadline) throw new Error(`consumer got ${consumer.assignedQueues().length} queues of ${input.topic} in 20 s`);
       await sleep(20);
     }
-    while (probeQueues.size < QUEUES) {
+    while (!ackOnly && probeQueues.size < QUEUES) {
       if (performance.now() > deadline) throw new Error(`probes reached ${probeQueues.size} of ${QUEUES} queues in 20 s; first error: ${firstError ?? 'none'}`);
       await Promise.all(Array.from({ length: QUEUES }, () => producer.send({ topic: input.topic, body: body(PROBE, 0) })));
       await sleep(50);
@@ -209,10 +216,10 @@ async function run(input: LatencyInput): Promise<LatencyOutput> {
       const filler = new RunState(Math.ceil((input.rate * input.drainMs) / 1000) + 1);
       const fid = fillerId--;
       states.set(fid, filler);
-      await pace(fid, filler, filler.capacity, input.drainMs, () => st.received >= r.sent && st.acked + st.sendErrors >= r.sent);
+      await pace(fid, filler, filler.capacity, input.drainMs, () => (ackOnly || st.received >= r.sent) && st.acked + st.sendErrors >= r.sent);
       states.delete(fid);
       states.delete(runId);
-      if (st.received < r.sent) {
+      if (!ackOnly && st.received < r.sent) {
         const missing: string[] = [];
         for (let i = 0; i < r.sent && missing.length < 10; i++) if (!st.seen[i]) missing.push(`#${i} q${st.ackQueue[i]! - 1}`);
         log(`   ${runId === WARMUP_RUN ? 'warm-up' : `run ${runId + 1}`}: ${r.sent - st.received} not received within ${input.drainMs} ms of the last send: ${missing.join(', ')}`);
@@ -232,6 +239,7 @@ async function run(input: LatencyInput): Promise<LatencyOutput> {
         max: lat.length > 0 ? Math.max(...lat) : Number.NaN,
         ackP50: q(ack, 0.5),
         ackP99: q(ack, 0.99),
+        ackP999: q(ack, 0.999),
         sendRate: r.sent / (r.elapsedMs / 1000),
         maxTimerLagMs: r.maxLag,
       };
@@ -261,7 +269,9 @@ async function run(input: LatencyInput): Promise<LatencyOutput> {
     };
 
     const show = (label: string, r: LatencyRun): void =>
-      log(
+      ackOnly
+        ? log(`   ${label}: sent ${r.sent} at ${r.sendRate.toFixed(0)}/s, send→ack p50 ${r.ackP50.toFixed(3)} p99 ${r.ackP99.toFixed(3)} p99.9 ${r.ackP999.toFixed(3)} ms; timer lag ≤ ${r.maxTimerLagMs.toFixed(1)} ms${r.sendErrors ? `; ${r.sendErrors} send errors` : ''}`)
+        : log(
         `   ${label}: sent ${r.sent} at ${r.sendRate.toFixed(0)}/s, received ${r.received}${r.duplicates ? ` (+${r.duplicates} dup)` : ''}, ` +
           `e2e p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} max ${r.max.toFixed(1)} ms; ` +
           `ack p50 ${r.ackP50.toFixed(3)} p99 ${r.ackP99.toFixed(3)} ms; timer lag ≤ ${r.maxTimerLagMs.toFixed(1)} ms${r.sendErrors ? `; ${r.sendErrors} send errors` : ''}`,
@@ -275,14 +285,14 @@ async function run(input: LatencyInput): Promise<LatencyOutput> {
       runs.push(r);
     }
     const tails: Array<{ sent: number; late: number; lateQueues: number[] }> = [];
-    for (let i = 0; i < input.quietBursts; i++) {
+    for (let i = 0; i < (ackOnly ? 0 : input.quietBursts); i++) {
       const t = await quietTail();
       log(`   quiet tail ${i + 1}: ${t.sent} msgs at ${input.rate}/s, then silence; ${t.late} acked but not delivered 1 s later${t.late ? ` (queues ${t.lateQueues.join(',')})` : ''}`);
       tails.push(t);
     }
     return { runs, warmup, firstError, quietTails: tails };
   } finally {
-    await Promise.allSettled([consumer.shutdown(), producer.shutdown()]);
+    await Promise.allSettled([ackOnly ? Promise.resolve() : consumer.shutdown(), producer.shutdown()]);
   }
 }
 

@@ -2,6 +2,10 @@
  * End-to-end latency, send → PushConsumer listener, at a fixed rate, with the server in
  * ASYNC_FLUSH and (a second server start) SYNC_FLUSH. Producer and consumer live in one load
  * generator process (latency-child.ts) so both timestamps come from one clock.
+ *
+ * In the same run, the ceiling: the same producer SDK at the same rate against the echo server
+ * (same framing, no broker work), send → ack. Apogee's send → ack is reported against it; the
+ * send → listener path needs at least one more hop than that ceiling.
  */
 import { fileURLToPath } from 'node:url';
 import { runChild } from '../../child.js';
@@ -26,8 +30,23 @@ function latencyScenario(flush: 'async' | 'sync'): Scenario {
     async run(ctx: BenchContext): Promise<void> {
       const topic = `BenchLatency${flush === 'async' ? 'Async' : 'Sync'}`;
       const durationMs = pick(ctx, 1000, 10_000 / RUNS);
-      const out = await withServers(ctx, flush, { echo: false }, async (apogee) => {
+      const out = await withServers(ctx, flush, { echo: true }, async (apogee, echo) => {
         await apogee.createTopic(topic);
+        const ceilingInput: LatencyInput = {
+          topic,
+          nameServer: echo!.addr,
+          rate: RATE,
+          bodySize: BODY,
+          runs: RUNS,
+          durationMs,
+          warmupMs: pick(ctx, 1000, 2000),
+          drainMs: 3000,
+          quietBursts: 0,
+          mode: 'ack',
+        };
+        ctx.log(`   ceiling: the same producer against the echo server, send → ack`);
+        const ceiling = await runChild<LatencyOutput>({ module: CHILD, input: ceilingInput, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 120_000) });
+        ctx.log(`   apogee:`);
         const input: LatencyInput = {
           topic,
           nameServer: apogee.namesrvAddr,
@@ -39,7 +58,8 @@ function latencyScenario(flush: 'async' | 'sync'): Scenario {
           drainMs: 3000,
           quietBursts: pick(ctx, 1, 3),
         };
-        return runChild<LatencyOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 120_000) });
+        const measured = await runChild<LatencyOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 120_000) });
+        return { ...measured, ceiling: ceiling.runs };
       });
 
       const runs = out.runs;
@@ -61,6 +81,13 @@ function latencyScenario(flush: 'async' | 'sync'): Scenario {
       add(`${what}, p50`, (r) => r.p50);
       add(`${what}, p99`, (r) => r.p99, true);
       add(`${what}, p99.9`, (r) => r.p999);
+      const vsEcho = (metric: string, pickFn: (r: LatencyRun) => number): void => {
+        ctx.report.add({ scenario, metric, unit: 'ms', better: 'lower', samples: runs.map(pickFn), baseline: { name: 'echo', samples: out.ceiling.map(pickFn) } });
+      };
+      const ackWhat = `${mode}, ${RATE.toLocaleString('en-US')} msgs/s, send → ack`;
+      vsEcho(`${ackWhat}, p50`, (r) => r.ackP50);
+      vsEcho(`${ackWhat}, p99`, (r) => r.ackP99);
+      vsEcho(`${ackWhat}, p99.9`, (r) => r.ackP999);
       ctx.report.note(
         `${scenario}: ${runs.length} runs × ${(durationMs / 1000).toFixed(1)} s, ${runs.map((r) => r.sent).join('/')} msgs sent (achieved ${median(runs.map((r) => r.sendRate)).toFixed(0)}/s); ` +
           `max ${median(runs.map((r) => r.max)).toFixed(2)} ms; send→ack p50 ${median(runs.map((r) => r.ackP50)).toFixed(3)} ms, p99 ${median(runs.map((r) => r.ackP99)).toFixed(3)} ms (medians of runs); ` +
