@@ -62,7 +62,7 @@ describe('receiving from Apogee', () => {
     r.link.add_credit(7);
     r.link.drain_credit();
     await eventually(() => r.drained === 1, 'drain answered');
-    expect(r.link.credit).toBe(0);
+    expect((r.link as unknown as { credit: number }).credit).toBe(0);
     expect((r.link as unknown as { delivery_count: number }).delivery_count).toBe(7);
     c.close();
   });

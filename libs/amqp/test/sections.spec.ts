@@ -46,7 +46,7 @@ describe('message sections round-trip exactly', () => {
       expect((await sendAndWait(s, sent as never)).outcome).toBe('accepted');
       const r = await openReceiver(c, address, {}, 1);
       await eventually(() => r.got.length === 1, 'the message');
-      const got = r.got[0]!.message as Record<string, unknown>;
+      const got = r.got[0]!.message as unknown as Record<string, unknown>;
       for (const k of Object.keys(sent)) expect(got[k], k).toEqual((sent as Record<string, unknown>)[k]);
       c.close();
     });

@@ -248,6 +248,25 @@ describe('data directory', () => {
     expect(store.listTopicConfigs()).toEqual([]);
   });
 
+  it('gathers offset commits into batches: the last one wins, reads see it at once, close writes what was not awaited', async () => {
+    const commits: Array<Promise<void>> = [];
+    for (let i = 1; i <= 500; i++) commits.push(store.commitOffset('g', 'T', i % 4, i));
+    // Not awaited: read-your-writes comes from the pending batch.
+    expect(store.getConsumerOffset('g', 'T', 0)).toBe(500);
+    expect(store.getConsumerOffset('g', 'T', 3)).toBe(499);
+    // A commit deleted before its batch is written never reappears.
+    void store.commitOffset('gone', 'T', 1, 9);
+    await store.deleteConsumerOffsets('gone');
+    expect(store.getConsumerOffset('gone', 'T', 1)).toBeUndefined();
+    void store.commitOffset('late', 'T', 2, 42);
+    await store.close();
+    store = await openTestStore(dir);
+    expect([0, 1, 2, 3].map((q) => store.getConsumerOffset('g', 'T', q))).toEqual([500, 497, 498, 499]);
+    expect(store.getConsumerOffset('late', 'T', 2)).toBe(42);
+    expect(store.getConsumerOffset('gone', 'T', 1)).toBeUndefined();
+    await Promise.all(commits);
+  });
+
   it('keeps the segment size the directory was created with', async () => {
     await store.put({ topic: 'T', queueId: 0, body: body('x') });
     await store.close();

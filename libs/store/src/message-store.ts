@@ -761,6 +761,7 @@ export class DefaultMessageStore implements MessageStore {
   }
 
   async flush(): Promise<void> {
+    await this.meta.flushOffsets();
     await this.commitLog.drain();
     const end = this.commitLog.flushedPos;
     this.indexBound = end;
@@ -781,6 +782,7 @@ export class DefaultMessageStore implements MessageStore {
     if (this.indexTimer) clearInterval(this.indexTimer);
     await this.retention.stop();
     try {
+      await this.meta.flushOffsets();
       await this.commitLog.close();
       const end = this.commitLog.flushedPos;
       await this.index.flush(end, () => this.keyIndex.flushInto(end));

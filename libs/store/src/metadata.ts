@@ -19,13 +19,32 @@ function groupKey(group: string, qid: number): Buffer {
   return b;
 }
 
+/** How long offset commits gather before they are written (one LMDB transaction for all of them). */
+const OFFSET_WRITE_DELAY_MS = 10;
+
+/** An offset commit waiting for the next batched write. */
+interface PendingOffset {
+  qid: number;
+  group: string;
+  queueKey: Buffer;
+  offset: number;
+  now: number;
+}
+
 /**
- * Consumer offsets per (group, queue) and topic configs, in LMDB. Writes are durable when their
- * promise resolves; until then reads see them through the pending map, so a read after a
- * commit always returns the committed value.
+ * Consumer offsets per (group, queue) and topic configs, in LMDB. Offset commits are gathered for
+ * OFFSET_WRITE_DELAY_MS and written together: consumers commit on every pull, and a transaction
+ * (with its disk sync) per commit would cost more than the pulls themselves. A commit's promise
+ * resolves once its batch is durable; until then reads see it through the pending map, so a read
+ * after a commit always returns the committed value.
  */
 export class Metadata {
   private readonly pendingOffsets = new Map<string, number>();
+  /** Commits not yet handed to LMDB, by `${qid}\0${group}` (the latest per key wins). */
+  private batch = new Map<string, PendingOffset>();
+  private batchDone: Promise<void> | null = null;
+  private batchTimer: NodeJS.Timeout | null = null;
+  private releaseBatch: (() => void) | null = null;
   private readonly topicCache = new Map<string, TopicConfig>();
 
   constructor(private readonly env: IndexEnv) {
@@ -34,17 +53,51 @@ export class Metadata {
 
   /** `queueKey` is the queue's name key (see queueNameKey), kept so a group can list its queues. */
   commitOffset(qid: number, queueKey: Buffer, group: string, offset: number, now: number): Promise<void> {
-    const k = offsetKey(qid, group);
     const pk = `${qid}\u0000${group}`;
-    const isNew = !this.pendingOffsets.has(pk) && this.env.offsets.get(k) === undefined;
     this.pendingOffsets.set(pk, offset);
-    const v = Buffer.allocUnsafe(16);
-    writeInt64BE(v, offset, 0);
-    writeInt64BE(v, now, 8);
-    if (isNew) this.env.groups.put(groupKey(group, qid), queueKey);
-    return this.env.offsets.put(k, v).then(() => {
-      if (this.pendingOffsets.get(pk) === offset) this.pendingOffsets.delete(pk);
-    });
+    this.batch.set(pk, { qid, group, queueKey, offset, now });
+    if (!this.batchDone) {
+      this.batchDone = new Promise<void>((resolve) => (this.releaseBatch = resolve)).then(() => this.writeBatch());
+      this.batchTimer = setTimeout(() => this.startBatch(), OFFSET_WRITE_DELAY_MS);
+    }
+    return this.batchDone;
+  }
+
+  /** Writes the gathered commits now (close, flush); resolves once they are durable. */
+  flushOffsets(): Promise<void> {
+    if (!this.batchDone) return Promise.resolve();
+    const done = this.batchDone;
+    this.startBatch();
+    return done;
+  }
+
+  private startBatch(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    const release = this.releaseBatch;
+    this.releaseBatch = null;
+    release?.();
+  }
+
+  /** One LMDB transaction for the batch (puts issued in one turn commit together). */
+  private writeBatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = new Map();
+    this.batchDone = null;
+    const writes: Array<Promise<unknown>> = [];
+    for (const [pk, c] of batch) {
+      const k = offsetKey(c.qid, c.group);
+      if (this.env.offsets.get(k) === undefined) this.env.groups.put(groupKey(c.group, c.qid), c.queueKey);
+      const v = Buffer.allocUnsafe(16);
+      writeInt64BE(v, c.offset, 0);
+      writeInt64BE(v, c.now, 8);
+      writes.push(
+        this.env.offsets.put(k, v).then(() => {
+          if (this.pendingOffsets.get(pk) === c.offset) this.pendingOffsets.delete(pk);
+        }),
+      );
+    }
+    return Promise.all(writes).then(() => undefined);
   }
 
   getOffset(qid: number, group: string): number | undefined {
@@ -59,27 +112,44 @@ export class Metadata {
     const start = groupKey(group, 0);
     const end = Buffer.concat([groupKey(group, 0xffffffff), Buffer.from([0xff])]);
     const out: Array<{ qid: number; queueKey: Buffer }> = [];
+    const seen = new Set<number>();
     for (const { key, value } of this.env.groups.getRange({ start, end })) {
       const k = key as Buffer;
-      out.push({ qid: k.readUInt32BE(k.length - 4), queueKey: value });
+      const qid = k.readUInt32BE(k.length - 4);
+      seen.add(qid);
+      out.push({ qid, queueKey: value });
+    }
+    // Commits still gathering for their batch count too.
+    for (const c of this.batch.values()) {
+      if (c.group === group && !seen.has(c.qid)) {
+        seen.add(c.qid);
+        out.push({ qid: c.qid, queueKey: c.queueKey });
+      }
     }
     return out;
   }
 
   deleteOffset(qid: number, group: string): Promise<unknown> {
     this.pendingOffsets.delete(`${qid}\u0000${group}`);
+    this.batch.delete(`${qid}\u0000${group}`);
     this.env.groups.remove(groupKey(group, qid));
     return this.env.offsets.remove(offsetKey(qid, group));
   }
 
   /** Deletes every offset of a queue (queue removal). */
   deleteQueueOffsets(qid: number): void {
+    for (const [pk, c] of this.batch) {
+      if (c.qid !== qid) continue;
+      this.batch.delete(pk);
+      this.pendingOffsets.delete(pk);
+    }
     for (const k of this.env.offsets.getKeys({ start: u32Key(qid), end: u32Key(qid + 1) })) {
       const key = k as Buffer;
       const group = key.toString('utf8', 4);
       this.env.groups.remove(groupKey(group, qid));
       this.env.offsets.remove(key);
       this.pendingOffsets.delete(`${qid}\u0000${group}`);
+      this.batch.delete(`${qid}\u0000${group}`);
     }
   }
 
