@@ -1,5 +1,7 @@
 import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
+import { PacketSplitter } from './packet-splitter.js';
+import { decodePublish, encodePublish } from './publish-codec.js';
 import { PacketSizeGuard } from './size-guard.js';
 
 export type Packet = mqtt.Packet;
@@ -23,6 +25,8 @@ export interface MqttConnectionOptions {
 export class MqttConnection {
   private readonly parser = mqtt.parser({ protocolVersion: 4 });
   private readonly guard: PacketSizeGuard;
+  private readonly splitter = new PacketSplitter();
+  private readonly onWholePacket = (packet: Buffer): void => this.dispatch(packet);
   private closed = false;
   private corked = false;
   private keepAliveTimer: NodeJS.Timeout | null = null;
@@ -85,7 +89,7 @@ export class MqttConnection {
     // A success ack goes out in its 2-byte form (mqtt-packet only omits a reason code given as 0);
     // some v5 clients (paho-python 1.6) cannot read the long form.
     if (this.protocolVersion === 5 && ACKS.has(packet.cmd) && (packet as { reasonCode?: number }).reasonCode === undefined) (packet as { reasonCode?: number }).reasonCode = 0;
-    const buf = mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+    const buf = (packet.cmd === 'publish' ? encodePublish(packet, this.protocolVersion) : null) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     if (this.clientMaxPacketSize > 0 && buf.length > this.clientMaxPacketSize) return false;
     if (!this.corked) {
       this.corked = true;
@@ -150,6 +154,26 @@ export class MqttConnection {
       this.close(`packet of ${oversize === Number.MAX_SAFE_INTEGER ? 'malformed' : oversize} bytes exceeds the limit of ${this.opts.maxPacketSize}`);
       return;
     }
-    this.parser.parse(chunk);
+    try {
+      this.splitter.push(chunk, this.onWholePacket);
+    } catch (err) {
+      this.close(`malformed packet: ${(err as Error).message}`, err as Error);
+    }
+  }
+
+  /**
+   * One whole packet: PUBLISHes the fast path covers are decoded here, everything else by
+   * mqtt-packet (which emits it, or its error, synchronously). The level is the parser's own: it
+   * switches when it reads CONNECT, before the gateway has answered it.
+   */
+  private dispatch(packet: Buffer): void {
+    if (this.closed) return;
+    const fast = decodePublish(packet, this.parserSettings.protocolVersion);
+    if (fast) this.packetHandler(fast);
+    else this.parser.parse(packet);
+  }
+
+  private get parserSettings(): { protocolVersion: number } {
+    return (this.parser as unknown as { settings: { protocolVersion: number } }).settings;
   }
 }
