@@ -4,6 +4,7 @@ import { Authorizer, BrokerError, OPEN_AUTH, type Principal } from '@apogee/brok
 import { type HostAddress, PropertyKey, peerHost } from '@apogee/message';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
+import { DecodedRecords } from './delivery/decoded-records.js';
 import { LmqWatch } from './delivery/lmq-watch.js';
 import { SharedGroup } from './delivery/shared-group.js';
 import { sharedLmqGroup } from './topic/groups.js';
@@ -66,6 +67,8 @@ export class MqttGateway {
   private readonly sharedGroups = new Map<string, SharedGroup>();
   private readonly filters = new FilterTrie();
   private readonly watch: LmqWatch;
+  /** Records decoded once for all the sessions that deliver them (fan-out). */
+  private readonly records = new DecodedRecords();
   private readonly publisher: Publisher;
   private readonly retained: RetainedStore;
   private readonly servers: net.Server[] = [];
@@ -594,7 +597,7 @@ export class MqttGateway {
   }
 
   private newSession(clientId: string): Session {
-    return new Session(clientId, this.opts.broker.store, this.watch, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'), this.counters);
+    return new Session(clientId, this.opts.broker.store, this.watch, this.records, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'), this.counters);
   }
 
   private sessionLost(session: Session): void {

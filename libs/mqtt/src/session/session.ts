@@ -1,7 +1,7 @@
-import { decodeRecord, uncompressBody } from '@apogee/message';
 import type { MessageStore } from '@apogee/store';
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
+import type { DecodedRecords } from '../delivery/decoded-records.js';
 import type { LmqWatch } from '../delivery/lmq-watch.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
 import { MqttProperty } from '../publish/message-properties.js';
@@ -58,6 +58,7 @@ export class Session {
     readonly clientId: string,
     private readonly store: MessageStore,
     private readonly watch: LmqWatch,
+    private readonly records: DecodedRecords,
     private readonly cfg: MqttConfig,
     private readonly onError: (err: unknown) => void,
     /** Gateway-wide counters this session adds to. */
@@ -341,7 +342,7 @@ export class Session {
   deliverRetained(record: Buffer, opts: SubscriptionOptions): void {
     const conn = this.conn;
     if (!conn || conn.isClosed) return;
-    const packet = this.toPublish(conn, record, opts, 'retained');
+    const packet = this.toPublish(conn, record, -1, false, opts, 'retained');
     if (packet) this.sendPublish(conn, packet, { sub: null, lmqOffset: -1 });
   }
 
@@ -359,7 +360,7 @@ export class Session {
   deliverShared(record: Buffer, opts: SubscriptionOptions, done: () => void, lost: () => void): 'sent' | 'skipped' | 'full' {
     const conn = this.conn;
     if (!conn || conn.isClosed || (opts.qos > 0 && !this.hasRoom())) return 'full';
-    const packet = this.toPublish(conn, record, opts, 'live');
+    const packet = this.toPublish(conn, record, -1, false, opts, 'live');
     if (!packet || !this.sendPublish(conn, packet, { sub: null, lmqOffset: -1, done, lost })) return 'skipped';
     if (packet.qos === 0) done();
     return 'sent';
@@ -386,9 +387,16 @@ export class Session {
    * The PUBLISH for a stored message, or null when it must not be sent: expired (v5 Message
    * Expiry), the subscriber's own message under No Local, or undecodable.
    */
-  private toPublish(conn: MqttConnection, record: Buffer, options: DeliveryOptions | ((topic: string, own: boolean) => DeliveryOptions | null), kind: 'live' | 'retained'): IPublishPacket | null {
+  private toPublish(
+    conn: MqttConnection,
+    record: Buffer,
+    commitLogOffset: number,
+    shared: boolean,
+    options: DeliveryOptions | ((topic: string, own: boolean) => DeliveryOptions | null),
+    kind: 'live' | 'retained',
+  ): IPublishPacket | null {
     try {
-      const m = decodeRecord(record);
+      const m = this.records.get(commitLogOffset, record, shared);
       const props = m.properties;
       const now = Date.now();
       if (isExpiredMessage(props, now)) return null;
@@ -403,7 +411,7 @@ export class Session {
       const qos = Math.min(Number.isInteger(published) ? published : 0, opts.qos) as QoS;
       // Retained deliveries carry retain = 1; live ones 0 unless Retain As Published [MQTT-3.3.1-12].
       const retain = kind === 'retained' || (opts.retainAsPublished === true && props.get(MqttProperty.RETAIN) === 'true');
-      const packet: IPublishPacket = { cmd: 'publish', topic, payload: uncompressBody(m.body, m.sysFlag), qos, dup: false, retain };
+      const packet: IPublishPacket = { cmd: 'publish', topic, payload: m.payload, qos, dup: false, retain };
       if (conn.protocolVersion === 5) {
         const p = getV5Properties(props, now);
         if (opts.subscriptionIds && opts.subscriptionIds.length > 0) p.subscriptionIdentifier = opts.subscriptionIds.length === 1 ? opts.subscriptionIds[0]! : opts.subscriptionIds;
@@ -424,7 +432,8 @@ export class Session {
    */
   private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number, commitLogOffset: number): void {
     if (this.recent.has(commitLogOffset)) return;
-    const packet = this.toPublish(conn, record, (topic, own) => this.optionsFor(sub, topic, own, commitLogOffset), 'live');
+    // Other online readers of this LMQ get the same record: decode it once for all of them.
+    const packet = this.toPublish(conn, record, commitLogOffset, this.watch.readers(sub.lmq) > 1, (topic, own) => this.optionsFor(sub, topic, own, commitLogOffset), 'live');
     if (packet) this.sendPublish(conn, packet, { sub, lmqOffset });
   }
 
