@@ -5,6 +5,7 @@ import { AddressError, type AmqpAddress, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
 import { type AmqpConfig, resolveAmqpConfig } from './config.js';
 import { GuardedSocket } from './connection/guarded-socket.js';
+import { keyLinksByRole } from './connection/link-roles.js';
 import { rhea } from './connection/rhea.js';
 import type { RheaConnection, RheaContext, RheaLink, RheaReceiver, RheaSender, RheaSession, Terminus } from './connection/rhea-shapes.js';
 import { Condition } from './errors.js';
@@ -142,6 +143,7 @@ export class AmqpGateway {
       receiver_options: { credit_window: 0, autoaccept: false },
       sender_options: { autosettle: true, treat_modified_as_released: false },
     } as never) as unknown as RheaConnection;
+    keyLinksByRole(conn);
     const openTimer = setTimeout(() => {
       log.info({ conn: id, remote }, 'amqp: no open in time; closing');
       guarded.destroy();

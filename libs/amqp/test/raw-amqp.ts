@@ -57,6 +57,18 @@ export class RawAmqp {
     this.write(perf(channel, 0x12, [encodeString(name), encodeUint(handle), encodeBool(false), Buffer.from([0x50, 0]), Buffer.from([0x50, 0]), source, target, NULL_VALUE, NULL_VALUE, encodeUint(0)]));
   }
 
+  /** Attach as receiver (role true) from `address`; the server sends on it once credit is granted. */
+  attachReceiver(channel: number, handle: number, name: string, address: string): void {
+    const source = encodeDescribed(0x28, encodeList([encodeString(address)]));
+    const target = encodeDescribed(0x29, encodeList([encodeString('raw')]));
+    this.write(perf(channel, 0x12, [encodeString(name), encodeUint(handle), encodeBool(true), Buffer.from([0x50, 0]), Buffer.from([0x50, 0]), source, target]));
+  }
+
+  /** A link flow: session windows of 5000 from transfer id 0 on both sides, then the link's delivery-count and credit. */
+  flow(channel: number, handle: number, deliveryCount: number, credit: number): void {
+    this.write(perf(channel, 0x13, [encodeUint(0), encodeUint(5000), encodeUint(0), encodeUint(5000), encodeUint(handle), encodeUint(deliveryCount), encodeUint(credit)]));
+  }
+
   /** One transfer frame carrying `payload`; `deliveryId`/`tag` null leaves them out (continuation). */
   transfer(channel: number, handle: number, deliveryId: number | null, tag: Buffer | null, payload: Buffer, more: boolean): void {
     const fields = [encodeUint(handle), deliveryId === null ? NULL_VALUE : encodeUint(deliveryId), tag === null ? NULL_VALUE : encodeBinary(tag), deliveryId === null ? NULL_VALUE : encodeUint(0), encodeBool(false), encodeBool(more)];

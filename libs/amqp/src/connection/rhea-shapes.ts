@@ -24,7 +24,11 @@ export interface AttachFields {
 
 export interface RheaSession {
   remote: { channel?: number };
-  outgoing: { available(): number };
+  outgoing: {
+    available(): number;
+    /** Id of the first delivery not yet fully written (rhea writes the session's deliveries in id order). */
+    next_pending_delivery: number;
+  };
   is_open(): boolean;
 }
 

@@ -14,13 +14,18 @@ export interface OutgoingCounters {
 
 /**
  * A link on which Apogee sends to a client (Apogee is the sender), one consumer of a QueueReader.
- * It never sends beyond the credit the client granted (spec 2.6.7): the delivery limit is the
- * client's delivery-count + link-credit, compared with what this link has handed to rhea, since
- * rhea only counts a transfer once it is written. Settlement frees unsettled room, never credit.
+ * It never hands rhea more than the credit the client granted (spec 2.6.7). rhea takes credit
+ * only when it writes a transfer, and writes a session's deliveries in id order, so a delivery
+ * handed without credit would hold up every later delivery of the session; the room is therefore
+ * rhea's credit less this link's deliveries still waiting to be written. (Counting deliveries
+ * handed against the limit instead goes wrong after a drain: rhea then advances the
+ * delivery-count without deliveries.) Settlement frees unsettled room, never credit.
  */
 export class OutgoingLink implements Consumer {
   private readonly held = new Map<RheaDelivery, Entry>();
-  private handed = 0;
+  /** Ids of deliveries handed to rhea that may not be written yet, ascending from `unwrittenHead`. */
+  private readonly unwritten: number[] = [];
+  private unwrittenHead = 0;
   private waitingForDrain = false;
   readonly presettled: boolean;
 
@@ -41,7 +46,7 @@ export class OutgoingLink implements Consumer {
 
   room(): number {
     if (!this.link.is_open()) return 0;
-    const credit = this.link.credit + this.link.delivery_count - this.handed;
+    const credit = this.link.credit - this.unwrittenCount();
     if (credit <= 0 || this.link.session.outgoing.available() <= 0) return 0;
     if (this.socket.writableLength > WRITE_HIGH_WATER) {
       this.waitForSocket();
@@ -61,13 +66,15 @@ export class OutgoingLink implements Consumer {
       return;
     }
     const d = this.link.send(bytes, undefined, 0);
-    this.handed++;
+    this.unwritten.push(d.id);
     this.counters.messagesOut++;
     if (this.presettled) this.reader.settle(entry, 'accepted', this);
     else this.held.set(d, entry);
   }
 
   drained(): void {
+    // rhea writes waiting deliveries before the drain's flow, which uses up only the credit left;
+    // one held back by a full session window waits for the next credit, still counted in room().
     this.link.set_drained(true);
     this.link.connection._register();
   }
@@ -92,6 +99,23 @@ export class OutgoingLink implements Consumer {
     const held = [...this.held.values()];
     this.held.clear();
     this.reader.remove(this, held);
+  }
+
+  /** Deliveries handed to rhea and not yet written. */
+  private unwrittenCount(): number {
+    const next = this.link.session.outgoing.next_pending_delivery;
+    const ids = this.unwritten;
+    let head = this.unwrittenHead;
+    while (head < ids.length && ids[head]! < next) head++;
+    if (head === ids.length) {
+      ids.length = 0;
+      head = 0;
+    } else if (head > 1024) {
+      ids.splice(0, head);
+      head = 0;
+    }
+    this.unwrittenHead = head;
+    return ids.length - head;
   }
 
   private waitForSocket(): void {
