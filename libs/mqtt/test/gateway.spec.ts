@@ -37,6 +37,22 @@ for (const [protocolVersion, transport] of [[4, 'tcp'], [5, 'tcp'], [4, 'ws'], [
       expect(got).toHaveLength(1);
     });
 
+    it('routes a topic published before to a filter subscribed later, and stops after the unsubscribe', async () => {
+      const pub = await h.connect({ protocolVersion });
+      await pub.publishAsync('late/a/b', 'before', { qos: 1 });
+      const sub = await h.connect({ protocolVersion });
+      const got = inbox(sub);
+      await sub.subscribeAsync('late/+/b', { qos: 1 });
+      await pub.publishAsync('late/a/b', 'after', { qos: 1 });
+      await eventually(() => got.length >= 1, 'the message published after the subscribe');
+      expect(got.map((m) => m.payload)).toEqual(['after']);
+      await sub.unsubscribeAsync('late/+/b');
+      await sub.subscribeAsync('late/#', { qos: 1 });
+      await pub.publishAsync('late/a/b', 'third', { qos: 1 });
+      await eventually(() => got.length >= 2, 'the message for the new filter');
+      expect(got.map((m) => m.payload)).toEqual(['after', 'third']);
+    });
+
     it('fans a QoS 0 publish out to every subscriber, at the lower of the two QoS', async () => {
       const subs = await Promise.all([0, 1, 2].map((i) => h.connect({ protocolVersion, clientId: `fan-${protocolVersion}-${i}` })));
       const boxes = subs.map(inbox);

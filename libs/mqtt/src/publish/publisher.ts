@@ -1,4 +1,4 @@
-import type { Broker } from '@apogee/broker';
+import type { Broker, SendRequest } from '@apogee/broker';
 import { type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
@@ -25,10 +25,27 @@ export interface PublishInput {
  * Stores an MQTT publish once, under its first level's store topic, dispatched into the LMQ of
  * every registered filter that matches it and of the topic itself (rocketmq-mqtt's scheme).
  */
+/** Where a publish on one MQTT topic goes, cached per topic while the registered filters stay the same. */
+interface TopicRoute {
+  storeTopic: string;
+  queueId: number;
+  /** INNER_MULTI_DISPATCH value: the LMQs, comma-separated. */
+  dispatch: string;
+  /** FilterTrie.version the dispatch was computed at. */
+  version: number;
+}
+
+/** mqttQos property values by QoS. */
+const QOS_TEXT = ['0', '1', '2'];
+
+/** Topics whose route is cached at most (the cache starts over when full). */
+const ROUTE_CACHE_TOPICS = 100_000;
+
 export class Publisher {
   private readonly ids = new UniqueIdGenerator();
   private readonly knownTopics = new Set<string>();
   private readonly lmqCache = new Map<string, string>();
+  private readonly routes = new Map<string, TopicRoute>();
 
   constructor(
     private readonly broker: Broker,
@@ -37,24 +54,41 @@ export class Publisher {
   ) {}
 
   /** Stores the publish; resolves to its commit-log offset. */
-  async publish(p: PublishInput): Promise<number> {
-    const storeTopic = storeTopicOf(p.topic);
-    await this.ensureStoreTopic(storeTopic);
-    const lmqs = this.lmqsFor(p.topic);
-    const props = new Map<string, string>([
-      [PropertyKey.TAGS, MQTT_TAG],
-      [PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, p.uniqKey ?? this.ids.next()],
-      [PropertyKey.INNER_MULTI_DISPATCH, lmqs.join(',')],
-      [MqttProperty.TOPIC, p.topic],
-      [MqttProperty.QOS, String(p.qos)],
-      [MqttProperty.CLIENT_ID, p.clientId],
-    ]);
+  publish(p: PublishInput): Promise<number> {
+    const route = this.routeOf(p.topic);
+    if (!this.knownTopics.has(route.storeTopic)) return this.ensureStoreTopic(route.storeTopic).then(() => this.put(p, route));
+    return this.put(p, route);
+  }
+
+  private put(p: PublishInput, route: TopicRoute): Promise<number> {
+    const props = new Map<string, string>();
+    props.set(PropertyKey.TAGS, MQTT_TAG);
+    props.set(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, p.uniqKey ?? this.ids.next());
+    props.set(PropertyKey.INNER_MULTI_DISPATCH, route.dispatch);
+    props.set(MqttProperty.TOPIC, p.topic);
+    props.set(MqttProperty.QOS, QOS_TEXT[p.qos]!);
+    props.set(MqttProperty.CLIENT_ID, p.clientId);
     if (p.retain) props.set(MqttProperty.RETAIN, 'true');
-    putV5Properties(props, p.v5, Date.now());
-    const queueId = (javaStringHashCode(p.topic) >>> 0) % this.cfg.storeTopicQueues;
-    const req = { producerGroup: 'GID_MQTT', topic: storeTopic, queueId, properties: props, body: p.payload, bornTimestamp: Date.now() };
-    const r = await this.broker.sender.send(p.bornHost ? { ...req, bornHost: p.bornHost } : req);
-    return r.commitLogOffsets[0]!;
+    const now = Date.now();
+    if (p.v5) putV5Properties(props, p.v5, now);
+    const req: SendRequest = { producerGroup: 'GID_MQTT', topic: route.storeTopic, queueId: route.queueId, properties: props, body: p.payload, bornTimestamp: now };
+    if (p.bornHost) req.bornHost = p.bornHost;
+    return this.broker.sender.send(req).then((r) => r.commitLogOffsets[0]!);
+  }
+
+  /** Store topic, queue and LMQ list of `topic`; recomputed only when the filters changed. */
+  private routeOf(topic: string): TopicRoute {
+    const version = this.filters.version;
+    let r = this.routes.get(topic);
+    if (r !== undefined && r.version === version) return r;
+    if (r === undefined) {
+      if (this.routes.size >= ROUTE_CACHE_TOPICS) this.routes.clear();
+      r = { storeTopic: storeTopicOf(topic), queueId: (javaStringHashCode(topic) >>> 0) % this.cfg.storeTopicQueues, dispatch: '', version };
+      this.routes.set(topic, r);
+    }
+    r.dispatch = this.lmqsFor(topic).join(',');
+    r.version = version;
+    return r;
   }
 
   /** The LMQs a message on `topic` goes into: the topic's own and every registered matching filter's. */

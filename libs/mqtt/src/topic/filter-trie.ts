@@ -26,6 +26,8 @@ class Node {
 export class FilterTrie implements Iterable<string> {
   private readonly root = new Node();
   private count = 0;
+  /** Changes whenever a filter enters or leaves the index (lets callers cache match results). */
+  version = 0;
 
   /** `limits` apply to every filter added. */
   constructor(private readonly limits: TopicLimits = {}) {}
@@ -56,6 +58,7 @@ export class FilterTrie implements Iterable<string> {
     if (node.refs++ > 0) return false;
     node.filter = filter;
     this.count++;
+    this.version++;
     return true;
   }
 
@@ -77,6 +80,7 @@ export class FilterTrie implements Iterable<string> {
     if (--node.refs > 0) return false;
     node.filter = undefined;
     this.count--;
+    this.version++;
     // Prune the nodes no other filter needs, deepest first.
     for (let i = levels.length; i > 0 && path[i]!.isEmpty(); i--) {
       const parent = path[i - 1]!;
