@@ -17,7 +17,11 @@ export interface PublishInput {
   bornHost?: HostAddress;
   /** MQTT 5 PUBLISH properties to keep with the message. */
   v5?: IPublishPacket['properties'];
-  /** UNIQ_KEY to store under (QoS 2 dedup across crashes); fresh when absent. */
+  /**
+   * UNIQ_KEY to store under (QoS 2 dedup across crashes); a QoS 2 publish without one gets a fresh
+   * key. QoS 0/1 messages carry none: nothing looks them up by it, and indexing a key per message
+   * is a cost on the hot path (native consumers see the offset message id instead).
+   */
   uniqKey?: string;
 }
 
@@ -63,7 +67,8 @@ export class Publisher {
   private put(p: PublishInput, route: TopicRoute): Promise<number> {
     const props = new Map<string, string>();
     props.set(PropertyKey.TAGS, MQTT_TAG);
-    props.set(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, p.uniqKey ?? this.ids.next());
+    const uniqKey = p.uniqKey ?? (p.qos === 2 ? this.ids.next() : undefined);
+    if (uniqKey !== undefined) props.set(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniqKey);
     props.set(PropertyKey.INNER_MULTI_DISPATCH, route.dispatch);
     props.set(MqttProperty.TOPIC, p.topic);
     props.set(MqttProperty.QOS, QOS_TEXT[p.qos]!);
