@@ -24,6 +24,32 @@ describe('limits, MQTT 3.1 and CONNACK extras', () => {
     expect(h.gateway.stats().messagesOut).toBe(3);
   });
 
+  it('delivers everything, in publish order per topic, to many QoS 1 subscriptions sharing a small in-flight window', async () => {
+    // 30 subscriptions, 2 in-flight slots: most subscriptions wait for room and must all resume,
+    // also when the ones resumed first have nothing left to send.
+    h = await MqttHarness.start({ maxInflight: 2 });
+    const sub = await h.connect({ protocolVersion: 4, clientId: 'window-sub' });
+    const got = inbox(sub);
+    for (let t = 0; t < 30; t++) await sub.subscribeAsync(`win/${t}`, { qos: 1 });
+    const pub = await h.connect({ protocolVersion: 4 });
+    const sent: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (let t = 0; t < 30; t++) {
+        // Uneven backlogs: some topics get more messages than others.
+        if (round > 0 && t % (round + 1) !== 0) continue;
+        sent.push(`${t}:${round}`);
+        void pub.publishAsync(`win/${t}`, `${t}:${round}`, { qos: 1 });
+      }
+    }
+    await eventually(() => got.length >= sent.length, `all ${sent.length} messages`);
+    expect(got.map((m) => m.payload).sort()).toEqual([...sent].sort());
+    // Per topic, order is kept.
+    for (let t = 0; t < 30; t++) {
+      const mine = got.filter((m) => m.topic === `win/${t}`).map((m) => m.payload);
+      expect(mine).toEqual(sent.filter((p) => p.startsWith(`${t}:`)));
+    }
+  });
+
   it('speaks MQTT 3.1 (MQIsdp, protocol level 3)', async () => {
     h = await MqttHarness.start();
     const sub = await h.connect({ protocolId: 'MQIsdp', protocolVersion: 3, clientId: 'old-sub' });

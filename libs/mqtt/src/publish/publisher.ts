@@ -50,6 +50,8 @@ export class Publisher {
   private readonly knownTopics = new Set<string>();
   private readonly lmqCache = new Map<string, string>();
   private readonly routes = new Map<string, TopicRoute>();
+  /** Store topics being created, with the creation every publish meanwhile waits for. */
+  private readonly creating = new Map<string, Promise<void>>();
 
   constructor(
     private readonly broker: Broker,
@@ -126,8 +128,20 @@ export class Publisher {
   }
 
   /** MQTT first levels need no declaration: their store topic is created on first publish. */
-  private async ensureStoreTopic(topic: string): Promise<void> {
-    if (this.knownTopics.has(topic)) return;
+  /**
+   * One creation per store topic; publishes that arrive meanwhile wait on the same promise, in
+   * order, so the first messages of a new first level keep their publish order.
+   */
+  private ensureStoreTopic(topic: string): Promise<void> {
+    let p = this.creating.get(topic);
+    if (!p) {
+      p = this.createStoreTopic(topic).finally(() => this.creating.delete(topic));
+      this.creating.set(topic, p);
+    }
+    return p;
+  }
+
+  private async createStoreTopic(topic: string): Promise<void> {
     if (!this.broker.topics.get(topic)) {
       const n = this.cfg.storeTopicQueues;
       await this.broker.topics.createOrUpdate({ topicName: topic, readQueueNums: n, writeQueueNums: n, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });

@@ -20,8 +20,6 @@ export interface SubscriptionState extends SubscriptionOptions {
   reading: boolean;
   /** An arrival came while reading: read again afterwards. */
   again: boolean;
-  /** The last read stopped for lack of in-flight room: an acknowledgement should pump it. */
-  starved?: boolean;
 }
 
 /**

@@ -47,6 +47,8 @@ export class Session {
   private nextPacketId = 1;
   private conn: MqttConnection | null = null;
   private readonly wakers = new Map<SubscriptionState, () => void>();
+  /** Subscriptions stopped for lack of in-flight room, in the order they stopped. */
+  private readonly starved = new Set<SubscriptionState>();
   private draining = false;
   /** Durable state while the session is persistent; null for clean sessions. */
   private persistence: SessionPersistence | null = null;
@@ -247,15 +249,28 @@ export class Session {
     this.refill();
   }
 
-  /** Room again: read whatever waited for in-flight capacity. */
+  /**
+   * Room again: subscriptions that stopped for lack of in-flight room resume, oldest first, as
+   * many as there is room for — not every subscription per acknowledgement. A resumed one that
+   * finds nothing to send gives its turn on (see pump), so none waits for an ack that never comes.
+   */
   private refill(): void {
-    // Only subscriptions that stopped for lack of room need pumping (not all of them per ack).
-    for (const sub of this.subs.values()) {
-      if (!sub.starved) continue;
-      sub.starved = false;
+    let room = this.room();
+    for (const sub of this.starved) {
+      if (room <= 0) break;
+      this.starved.delete(sub);
+      if (this.subs.get(sub.filter) !== sub) continue;
       this.pump(sub);
+      room--;
     }
     this.onRoom?.();
+  }
+
+  /** Free QoS 1/2 in-flight slots (ours and the client's Receive Maximum). */
+  private room(): number {
+    const conn = this.conn;
+    if (!conn) return 0;
+    return Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum) - this.inflight.size - this.pendingComp.size;
   }
 
   /** Authorization of each delivery by topic (set per connection); null = everything. */
@@ -285,6 +300,7 @@ export class Session {
       () => {
         sub.reading = false;
         if (sub.again) this.pump(sub);
+        else if (this.starved.size > 0 && this.room() > 0) this.refill();
       },
       (err: unknown) => {
         sub.reading = false;
@@ -305,7 +321,7 @@ export class Session {
       const window = Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum);
       const room = sub.qos > 0 ? window - this.inflight.size - this.pendingComp.size : this.cfg.readBatch;
       if (room <= 0) {
-        sub.starved = true; // an acknowledgement pumps it again
+        this.starved.add(sub); // an acknowledgement pumps it again
         return;
       }
       // Nothing new: no store read (a cheap synchronous check; arrivals pump again).
