@@ -157,6 +157,38 @@ export function decodeRecord(buf: Buffer, pos = 0): MessageExt {
   };
 }
 
+/** What a delivery needs of a record (see decodeRecordContent). */
+export interface RecordContent {
+  topic: string;
+  sysFlag: number;
+  /** The body as stored (compressed when sysFlag says so); a view of the record. */
+  body: Buffer;
+  properties: Properties;
+}
+
+/**
+ * Decodes only the topic, sysFlag, body and properties of the record at `pos` — no message id,
+ * hosts or timestamps — for hot delivery paths. Same structural checks and errors as decodeRecord.
+ */
+export function decodeRecordContent(buf: Buffer, pos = 0): RecordContent {
+  const check = checkRecord(buf, pos, buf.length - pos, { bodyCrc: false, recordCrc: false });
+  if (check.kind !== 'record') throw new CorruptRecordError(check.kind === 'corrupt' ? check.reason : `no record at ${pos}`);
+  const magic = buf.readInt32BE(pos + RecordOffset.MAGIC);
+  const sysFlag = buf.readInt32BE(pos + RecordOffset.SYS_FLAG);
+  const at = recordPositions(sysFlag, pos);
+  const bodyLen = buf.readInt32BE(at.bodyLength);
+  const bodyStart = at.bodyLength + 4;
+  let p = bodyStart + bodyLen;
+  const v2 = magic === MessageMagic.V2;
+  const topicLen = v2 ? buf.readInt16BE(p) : buf[p]!;
+  p += v2 ? 2 : 1;
+  const topic = buf.toString('utf8', p, p + topicLen);
+  p += topicLen;
+  const propsLen = buf.readInt16BE(p);
+  p += 2;
+  return { topic, sysFlag, body: buf.subarray(bodyStart, bodyStart + bodyLen), properties: decodeProperties(buf.toString('utf8', p, p + propsLen)) };
+}
+
 /** Decodes consecutive records (a pull/query response body). */
 export function decodeRecords(buf: Buffer): MessageExt[] {
   const out: MessageExt[] = [];

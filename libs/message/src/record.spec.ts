@@ -7,7 +7,7 @@ import { CorruptRecordError, IllegalMessageError } from './errors.js';
 import { encodeHost } from './host.js';
 import { decodeProperties, encodeProperties } from './properties.js';
 import { encodedRecordSize, hasDamagedRecordCrc, hasRecordCrc, readCrcDigits, RECORD_CRC_RESERVED_BYTES, storedPropertiesLength, verifyRecordCrc, writeRecord, type RecordInput } from './record.js';
-import { checkRecord, decodeRecord, decodeRecords, readRecordProperties } from './record-decode.js';
+import { checkRecord, decodeRecord, decodeRecordContent, decodeRecords, readRecordProperties } from './record-decode.js';
 import { computeRecordSize, hostLength, MAX_PROPERTIES_BYTES, MessageMagic, RecordOffset, recordPositions, V1_MAX_TOPIC_BYTES } from './record-layout.js';
 import { SysFlag } from './sysflag.js';
 
@@ -166,6 +166,16 @@ describe('record layout, fixed vectors', () => {
     expect(v1.readUInt32BE(4)).toBe(0xdaa320a7);
     expect(v1[97]).toBe(127);
     expect(decodeRecord(v1).version).toBe(1);
+  });
+
+  it('decodeRecordContent reads topic, sysFlag, body and properties exactly as decodeRecord, v1 and v2', () => {
+    for (const topic of [Buffer.from('T'), Buffer.alloc(200, 'z')]) {
+      const out = encode(smallInput({ topic }));
+      const full = decodeRecord(out);
+      const content = decodeRecordContent(out);
+      expect(content).toEqual({ topic: full.topic, sysFlag: full.sysFlag, body: full.body, properties: full.properties });
+    }
+    expect(() => decodeRecordContent(Buffer.alloc(40))).toThrow(CorruptRecordError);
   });
 
   it('v2 topic length is measured in UTF-8 bytes, not characters', () => {

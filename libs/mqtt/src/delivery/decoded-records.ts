@@ -1,4 +1,4 @@
-import { decodeRecord, uncompressBody } from '@apogee/message';
+import { decodeRecordContent, uncompressBody } from '@apogee/message';
 
 /** What a delivery needs of a stored record. */
 export interface DecodedRecord {
@@ -32,7 +32,7 @@ export class DecodedRecords {
   get(commitLogOffset: number, record: Buffer, shared: boolean): DecodedRecord {
     const hit = this.entries.get(commitLogOffset);
     if (hit) return hit;
-    const m = decodeRecord(record);
+    const m = decodeRecordContent(record);
     const payload = uncompressBody(m.body, m.sysFlag);
     if (!shared || commitLogOffset < 0 || payload.length > MAX_CACHED_PAYLOAD) return { topic: m.topic, properties: m.properties, payload };
     const d: DecodedRecord = { topic: m.topic, properties: m.properties, payload: Buffer.from(payload) };
