@@ -507,7 +507,10 @@ export class DefaultMessageStore implements MessageStore {
     const maxBytes = opts.maxBytes ?? 256 * 1024;
     const filter = opts.filter;
     const refs: EntryRef[] = [];
-    this.index.entries(st, offset, Math.min(max, offset + Math.max(maxCount, SCAN_ENTRIES)), refs);
+    // A filter may skip many entries, so it scans ahead; without one, only what can be returned
+    // (a reader far behind would otherwise materialise SCAN_ENTRIES entries per read).
+    const scan = filter ? Math.max(maxCount, SCAN_ENTRIES) : Math.max(1, maxCount);
+    this.index.entries(st, offset, Math.min(max, offset + scan), refs);
     const picked: Array<{ offset: number; logOffset: number; size: number; tagsCode: number; storeTime: number }> = [];
     let next = offset;
     let bytes = 0;
