@@ -78,6 +78,9 @@ async function startAedes(): Promise<Peer> {
   }
 }
 
+/** Outgoing QoS 1/2 deliveries in flight per client, for Apogee and mosquitto alike. */
+export const MAX_INFLIGHT = 1000;
+
 /** The mosquitto config: loopback listener, anonymous, no persistence, windows large enough for the QoS 1 scenarios. */
 export function mosquittoConf(port: number): string {
   return [
@@ -86,7 +89,7 @@ export function mosquittoConf(port: number): string {
     'persistence false',
     // Outgoing QoS 1/2 in flight per client (default 20) and queued beyond that (default 1,000):
     // the QoS 1 scenarios keep 1,000 publishes in flight, and a subscriber may lag that much.
-    'max_inflight_messages 1000',
+    `max_inflight_messages ${MAX_INFLIGHT}`,
     'max_queued_messages 100000',
     'max_connections -1',
     'log_dest stderr',
@@ -128,8 +131,11 @@ export async function withBrokers<T>(ctx: BenchContext, fn: (b: Brokers) => Prom
     const missing = mosquittoMissing();
     const dataDir = path.join(dir, 'apogee');
     await mkdir(dataDir, { recursive: true });
+    // The same outgoing QoS 1/2 window as mosquitto's config below (Apogee's default is 100).
+    const apogeeConfig = path.join(dir, 'apogee.json');
+    await writeFile(apogeeConfig, JSON.stringify({ mqtt: { maxInflight: MAX_INFLIGHT } }));
     const started = await Promise.allSettled([
-      ApogeeServer.start(dataDir, 'async').then((s): Peer => ({
+      ApogeeServer.start(dataDir, 'async', apogeeConfig).then((s): Peer => ({
         ref: { name: 'apogee', host: '127.0.0.1', port: s.mqttPort, pid: s.pid! },
         stop: () => s.stop(),
       })),

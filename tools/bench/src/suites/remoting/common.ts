@@ -138,7 +138,8 @@ export class ApogeeServer {
   }
 
   /** Spawns the server and waits until it prints `apogee: ready`. */
-  static async start(dataDir: string, flush: 'async' | 'sync'): Promise<ApogeeServer> {
+  /** `configFile`: a JSON config file (`--config`), e.g. an `mqtt` section for the MQTT suite. */
+  static async start(dataDir: string, flush: 'async' | 'sync', configFile?: string): Promise<ApogeeServer> {
     const namesrvPort = await freePort();
     const brokerPort = await freePort();
     const httpPort = await freePort();
@@ -165,6 +166,7 @@ export class ApogeeServer {
       '127.0.0.1',
       '--flush',
       flush,
+      ...(configFile ? ['--config', configFile] : []),
     ];
     const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new OwnedProcess(`apogee server (pid ${proc.pid})`, proc);
