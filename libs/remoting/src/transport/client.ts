@@ -51,7 +51,12 @@ export class RemotingClient {
     const p = link.pending.add(opaque, request.code, timeoutMs);
     request.opaque = opaque;
     request.flag &= ~3;
-    link.conn.send(request);
+    try {
+      link.conn.send(request);
+    } catch (err) {
+      // An unencodable request fails its own promise (never an orphaned pending entry).
+      link.pending.fail(opaque, err instanceof Error ? err : new Error(String(err)));
+    }
     return p;
   }
 

@@ -114,7 +114,12 @@ export class RemotingServer {
     // Handlers hand over a fresh response: stamped in place, not copied.
     res.opaque = req.opaque;
     res.flag |= 1;
-    conn.send(res);
+    try {
+      conn.send(res);
+    } catch (err) {
+      // A response that cannot be encoded becomes an error response, not an unhandled rejection.
+      this.fail(req, conn, err);
+    }
   }
 
   private fail(req: RemotingCommand, conn: Connection, err: unknown): void {

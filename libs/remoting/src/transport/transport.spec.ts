@@ -71,6 +71,23 @@ describe('remoting transport', () => {
     expect(failed.remark).toBe('handler blew up');
   });
 
+  it('fails an unencodable request on its own promise, and answers an unencodable response with SYSTEM_ERROR', async () => {
+    const BAD_RESPONSE = 1005;
+    const { addr, client } = await start((s) =>
+      s
+        .register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS))
+        .register(BAD_RESPONSE, (req) => responseTo(req, ResponseCode.SUCCESS, undefined, { n: 7 as unknown as string })),
+    );
+    // A first request opens the link, so the next one takes the open-link path.
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+    await expect(client.invoke(addr, request(ECHO, { n: 1 as unknown as string }))).rejects.toThrow(/extFields\.n must be a string/);
+    const res = await client.invoke(addr, request(BAD_RESPONSE));
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toMatch(/extFields\.n must be a string/);
+    // The connection is still usable.
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+  });
+
   it('runs oneway requests without answering them', async () => {
     const seen: string[] = [];
     const { addr, client } = await start((s) =>
