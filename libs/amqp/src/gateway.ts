@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { Authorizer, type Broker, type Logger, OPEN_AUTH, type Principal } from '@apogee/broker';
-import { UniqueIdGenerator, peerHost } from '@apogee/message';
+import { peerHost } from '@apogee/message';
 import { AddressError, type AmqpAddress, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
 import { type AmqpConfig, resolveAmqpConfig } from './config.js';
@@ -56,7 +56,6 @@ export class AmqpGateway {
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<ConnState>();
   private readonly readers: Readers;
-  private readonly ids = new UniqueIdGenerator();
   private readonly counters = { messagesIn: 0, messagesOut: 0, rejectedIn: 0, deadLettered: 0, connectionErrors: 0 };
   private anonymous: Principal | null | undefined;
   private nextId = 1;
@@ -267,7 +266,6 @@ export class AmqpGateway {
           bornHost: sock.remoteAddress ? peerHost(sock.remoteAddress, sock.remotePort) : undefined,
           wasOversize: () => socket.takeOversize(link.session.remote.channel ?? 0, link.remote.handle ?? 0),
           counters: this.counters,
-          ids: this.ids,
         });
         state.incoming.set(link, il);
         il.start();

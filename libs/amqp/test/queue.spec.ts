@@ -1,3 +1,4 @@
+import { PropertyKey, decodeRecord } from '@apogee/message';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmqpHarness, eventually, openReceiver, openSender, sendAndWait, text } from './harness.js';
 
@@ -19,6 +20,20 @@ describe('queues', () => {
     await eventually(() => r.got.length === 1, 'one message');
     expect(text(r.got[0]!.message)).toBe('hello');
     r.got[0]!.delivery.accept();
+  });
+
+  it('stores AMQP messages without a UNIQ_KEY (no key-index entry per message)', async () => {
+    const c = await h.connect();
+    const s = await openSender(c, 'q-nouniq');
+    expect(await sendAndWait(s, { body: 'x', message_id: 'client-id-1' })).toEqual({ outcome: 'accepted' });
+    const r = await h.store.get('q-nouniq', 0, 0, 1);
+    expect(r.status).toBe('FOUND');
+    const m = decodeRecord(r.messages[0]!.record);
+    expect(m.properties.has(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)).toBe(false);
+    // The client's message-id still travels with the message.
+    const rc = await openReceiver(c, 'q-nouniq', {}, 1);
+    await eventually(() => rc.got.length === 1, 'one message');
+    expect(rc.got[0]!.message.message_id).toBe('client-id-1');
   });
 
   it('keeps the order of one sender across backlog and live delivery', async () => {

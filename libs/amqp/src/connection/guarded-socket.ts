@@ -20,6 +20,8 @@ export class GuardedSocket extends EventEmitter {
   /** What rhea wrote so far: the AMQP header and the open frame (a close must follow an open). */
   private amqpHeaderSent = false;
   private openSent = false;
+  /** Whether this turn's frames are being gathered (see write). */
+  private corked = false;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
@@ -55,11 +57,26 @@ export class GuardedSocket extends EventEmitter {
     return this.socket.writableLength;
   }
 
+  /**
+   * rhea writes each frame on its own; the frames of one event-loop turn leave together (the
+   * socket is corked at the first and uncorked once the turn's callbacks have run), so a burst
+   * of transfers, dispositions and flows costs one writev instead of a syscall per frame.
+   */
   write(buf: Buffer): boolean {
     if (this.failed || this.socket.destroyed) return false;
     if (!this.openSent) this.noteOutgoing(buf);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
     return this.socket.write(buf);
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   end(): void {
     if (!this.socket.destroyed) this.socket.end();

@@ -1,5 +1,5 @@
 import { BrokerError, type Broker, type Logger } from '@apogee/broker';
-import { type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
+import { type HostAddress, javaStringHashCode } from '@apogee/message';
 import { MqttProperty } from '@apogee/mqtt';
 import type { AmqpAddress } from '../address.js';
 import { AmqpDecodeError } from '../codec/types.js';
@@ -29,7 +29,6 @@ export interface IncomingLinkOptions {
   /** True once for a delivery the frame guard cut for exceeding the size limit. */
   wasOversize: () => boolean;
   counters: IncomingCounters;
-  ids: UniqueIdGenerator;
 }
 
 /**
@@ -69,7 +68,9 @@ export class IncomingLink {
       throw err;
     }
     const props = form.properties;
-    props.set(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, this.o.ids.next());
+    // No UNIQ_KEY: nothing looks AMQP messages up by one (the client's message-id rides in
+    // AMQP_HEAD), and a key-index entry per message is a cost on the hot path; native consumers
+    // see the offset message id.
     if (this.o.address.kind === 'topic') {
       props.set(MqttProperty.TOPIC, this.o.address.name);
       props.set(MqttProperty.QOS, '1');
