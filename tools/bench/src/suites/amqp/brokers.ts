@@ -7,7 +7,7 @@
  * Each is started here and stopped by its own pid; nothing else is ever signalled.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -69,6 +69,13 @@ async function startApogee(dir: string): Promise<Running> {
   const args = [...serverNodeFlags(), '--import', 'tsx', SERVER_MAIN, '--data-dir', dir, '--namesrv-port', namesrv!, '--broker-port', broker!, '--http-port', http!, '--mqtt-port', mqtt!, '--mqtt-ws-port', mqttWs!, '--amqp-port', amqp!, '--listen-host', '127.0.0.1', '--flush', 'async'];
   const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const p = new OwnedProcess(`apogee server (pid ${proc.pid})`, proc);
+  // Profiling aid: the server's whole output (e.g. --trace-gc lines) appended to a file.
+  const outFile = process.env['APOGEE_BENCH_SERVER_OUTPUT'];
+  if (outFile) {
+    const sink = createWriteStream(outFile, { flags: 'a' });
+    proc.stdout?.pipe(sink);
+    proc.stderr?.pipe(sink);
+  }
   try {
     await p.waitFor('apogee: ready', 60_000);
   } catch (err) {

@@ -5,12 +5,13 @@
  * at a fixed rate by a 1 ms timer that does not drift (each tick sends every message due since the
  * start), bounded in count and time. Brokers run round-robin after one discarded warm-up round.
  */
+import { appendFileSync } from 'node:fs';
 import type * as RheaTypes from 'rhea';
 import { childMain } from '../../child.js';
 import { alternate, runLabel, WARMUP } from '../../runner.js';
 import { percentile } from '../../stats.js';
 import type { BrokerName, BrokerRef } from './brokers.js';
-import { HEADER, body, closeAll, connect, errText, log, opened, payloadOf } from './wire.js';
+import { HEADER, closeAll, connect, encoded, errText, installLightDecode, log, opened, payloadOf } from './wire.js';
 
 export interface LatencyInput {
   brokers: BrokerRef[];
@@ -72,7 +73,7 @@ async function measure(b: BrokerRef, queue: string, id: number, rate: number, du
         const now = performance.now();
         const due = Math.min(total, Math.floor(((now - start) * rate) / 1000));
         if (due > sent) maxLag = Math.max(maxLag, now - (start + (sent * 1000) / rate));
-        while (sent < due && s.sendable()) s.send({ body: body(id, sent++) });
+        while (sent < due && s.sendable()) s.send(encoded(id, sent++), undefined, 0);
         if (sent >= total || now - start > 2 * durationMs) {
           clearInterval(timer);
           resolve({ sent, elapsedMs: now - start, maxLag });
@@ -81,6 +82,13 @@ async function measure(b: BrokerRef, queue: string, id: number, rate: number, du
     });
     const deadline = performance.now() + drainMs;
     while (received < paced.sent && performance.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+    const trace = process.env['APOGEE_BENCH_AMQP_TRACE'];
+    if (trace) {
+      // Diagnostics: per message its send offset and latency (ms), for lining tails up with GC or timers.
+      const lines: string[] = [];
+      for (let i = 0; i < paced.sent; i++) lines.push(`${b.name} ${id} ${i} ${seen[i] ? lat[i]!.toFixed(3) : 'lost'}`);
+      appendFileSync(trace, lines.join('\n') + '\n');
+    }
     const got: number[] = [];
     for (let i = 0; i < paced.sent; i++) if (seen[i]) got.push(lat[i]!);
     const q = (p: number): number => (got.length > 0 ? percentile(got, p) : Number.NaN);
@@ -89,6 +97,8 @@ async function measure(b: BrokerRef, queue: string, id: number, rate: number, du
     closeAll(conns);
   }
 }
+
+installLightDecode();
 
 childMain<LatencyInput, LatencyOutput>(async (input) => {
   const out: LatencyOutput = { runs: {}, firstError: null };

@@ -22,7 +22,7 @@ export const latency: Scenario = {
   async run(ctx: BenchContext): Promise<void> {
     const durationMs = pick(ctx, 1000, 3000);
     const { out, rabbitMissing } = await withBrokers(ctx, async (brokers) => {
-      const input: LatencyInput = { brokers: brokers.all, rate: RATE, runs: runsFor(ctx), durationMs, warmupMs: pick(ctx, 500, 1000), drainMs: 3000 };
+      const input: LatencyInput = { brokers: brokers.all, rate: RATE, runs: runsFor(ctx), durationMs, warmupMs: pick(ctx, 2000, 3000), drainMs: 3000 };
       const out = await runChild<LatencyOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 180_000) });
       return { out, rabbitMissing: brokers.rabbitMissing };
     });

@@ -9,7 +9,7 @@ import type * as RheaTypes from 'rhea';
 import { childMain } from '../../child.js';
 import { alternate, runLabel, WARMUP } from '../../runner.js';
 import type { BrokerName, BrokerRef } from './brokers.js';
-import { body, closeAll, connect, errText, log, opened } from './wire.js';
+import { closeAll, connect, encoded, errText, installLightDecode, log, opened } from './wire.js';
 
 export interface ThroughputInput {
   brokers: BrokerRef[];
@@ -69,7 +69,7 @@ async function measure(b: BrokerRef, input: ThroughputInput, queue: string, dura
       const push = (): void => {
         const now = performance.now();
         if (sent >= input.maxMessages || now > deadline) return resolve();
-        while (s.sendable() && sent < input.maxMessages && (input.settled || sent - settled < input.window)) s.send({ body: body(0, sent++) });
+        while (s.sendable() && sent < input.maxMessages && (input.settled || sent - settled < input.window)) s.send(encoded(0, sent++), undefined, 0);
         if (input.settled) setImmediate(push);
       };
       s.on('sendable', push);
@@ -99,6 +99,8 @@ async function measure(b: BrokerRef, input: ThroughputInput, queue: string, dura
     closeAll(conns);
   }
 }
+
+installLightDecode();
 
 childMain<ThroughputInput, ThroughputOutput>(async (input) => {
   const out: ThroughputOutput = { samples: {}, runs: {}, errors: [] };

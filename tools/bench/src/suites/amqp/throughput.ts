@@ -36,7 +36,7 @@ function throughputScenario(shape: Shape): Scenario {
           runs: runsFor(ctx),
           maxMessages: pick(ctx, 200_000, 1_000_000),
           durationMs: pick(ctx, 1000, 3000),
-          warmupMs: pick(ctx, 500, 1000),
+          warmupMs: pick(ctx, 1500, 2000),
           drainMs: 5000,
         };
         const out = await runChild<ThroughputOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 120_000, 400_000) });
