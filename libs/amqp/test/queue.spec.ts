@@ -36,6 +36,28 @@ describe('queues', () => {
     expect(rc.got[0]!.message.message_id).toBe('client-id-1');
   });
 
+  it('delivers on a new queue without waiting for the first position commit to reach the disk', async () => {
+    const store = h.store;
+    const commit = store.commitOffset.bind(store);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    store.commitOffset = async (...args) => {
+      await held;
+      return commit(...args);
+    };
+    try {
+      const c = await h.connect();
+      const r = await openReceiver(c, 'q-nowait', {}, 10);
+      const s = await openSender(c, 'q-nowait');
+      expect(await sendAndWait(s, { body: 'first' })).toEqual({ outcome: 'accepted' });
+      await eventually(() => r.got.length === 1, 'delivery while the position commit is still pending');
+      expect(text(r.got[0]!.message)).toBe('first');
+    } finally {
+      store.commitOffset = commit;
+      release();
+    }
+  });
+
   it('keeps the order of one sender across backlog and live delivery', async () => {
     const c = await h.connect();
     const s = await openSender(c, 'q-order');

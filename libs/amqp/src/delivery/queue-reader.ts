@@ -81,7 +81,12 @@ export class QueueReader {
 
   constructor(private readonly opts: QueueReaderOptions) {}
 
-  /** Loads positions (committing a new durable reader's start at once, so nothing sent after it is missed) and starts watching. */
+  /**
+   * Loads positions and starts watching. A new durable reader's start is committed at once; one
+   * starting at the newest message waits for that commit (after a crash it must not skip what was
+   * sent after it opened), one starting at the oldest does not (a restart without the commit
+   * starts at the oldest too), so its first deliveries do not wait for a disk sync.
+   */
   async open(): Promise<void> {
     const { store, group, topic } = this.opts;
     const fresh: QueueState[] = [];
@@ -93,7 +98,11 @@ export class QueueReader {
       if (committed === undefined) fresh.push(q);
       this.watchers.push(store.onArrival(topic, id, () => this.pump()));
     }
-    if (this.opts.durable) await Promise.all(fresh.map((q) => this.commitQueue(q)));
+    if (!this.opts.durable || fresh.length === 0) return;
+    const first = Promise.all(fresh.map((q) => this.commitQueue(q))).then(() => undefined);
+    if (this.opts.start === 'newest') return first;
+    // Later commits queue behind this one.
+    this.committing = first.catch((err: unknown) => this.opts.onError(err));
   }
 
   get unsettled(): number {
