@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import { PacketSplitter } from './packet-splitter.js';
+import { type AckPacket, decodeAck, encodeAck } from './ack-codec.js';
 import { decodePublish, encodePublish } from './publish-codec.js';
 import { PacketSizeGuard } from './size-guard.js';
 
@@ -89,7 +90,8 @@ export class MqttConnection {
     // A success ack goes out in its 2-byte form (mqtt-packet only omits a reason code given as 0);
     // some v5 clients (paho-python 1.6) cannot read the long form.
     if (this.protocolVersion === 5 && ACKS.has(packet.cmd) && (packet as { reasonCode?: number }).reasonCode === undefined) (packet as { reasonCode?: number }).reasonCode = 0;
-    const buf = (packet.cmd === 'publish' ? encodePublish(packet, this.protocolVersion) : null) ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
+    const fast = packet.cmd === 'publish' ? encodePublish(packet, this.protocolVersion) : ACKS.has(packet.cmd) ? encodeAck(packet as AckPacket, this.protocolVersion) : null;
+    const buf = fast ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     if (this.clientMaxPacketSize > 0 && buf.length > this.clientMaxPacketSize) return false;
     if (!this.corked) {
       this.corked = true;
@@ -162,13 +164,14 @@ export class MqttConnection {
   }
 
   /**
-   * One whole packet: PUBLISHes the fast path covers are decoded here, everything else by
+   * One whole packet: PUBLISHes and short acknowledgements are decoded here, everything else by
    * mqtt-packet (which emits it, or its error, synchronously). The level is the parser's own: it
    * switches when it reads CONNECT, before the gateway has answered it.
    */
   private dispatch(packet: Buffer): void {
     if (this.closed) return;
-    const fast = decodePublish(packet, this.parserSettings.protocolVersion);
+    const version = this.parserSettings.protocolVersion;
+    const fast = decodePublish(packet, version) ?? decodeAck(packet, version);
     if (fast) this.packetHandler(fast);
     else this.parser.parse(packet);
   }
