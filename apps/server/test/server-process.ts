@@ -21,8 +21,19 @@ export interface ServerPorts {
   amqpPort: number;
 }
 
+/** Six distinct free loopback ports. */
 export async function freePorts(): Promise<ServerPorts> {
-  return { namesrvPort: await freePort(), brokerPort: await freePort(), httpPort: await freePort(), mqttPort: await freePort(), mqttWsPort: await freePort(), amqpPort: await freePort() };
+  const taken = new Set<number>();
+  const next = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
+  return { namesrvPort: await next(), brokerPort: await next(), httpPort: await next(), mqttPort: await next(), mqttWsPort: await next(), amqpPort: await next() };
 }
 
 /** A running `apps/server` process started by a test. */
@@ -63,10 +74,21 @@ export class ServerProcess {
   }
 
   /** Starts the server and waits until it logs that it is ready. */
+  /**
+   * Starts a server and waits until it is ready. Without `ports` it picks free ones, and picks
+   * again (up to 3 times) if one was taken in between by another process (tests run in parallel).
+   */
   static async start(dataDir: string, ports?: ServerPorts, extra: string[] = []): Promise<ServerProcess> {
-    const s = ServerProcess.spawn(dataDir, ports ?? (await freePorts()), extra);
-    await s.waitForLog('apogee: ready');
-    return s;
+    for (let attempt = 1; ; attempt++) {
+      const s = ServerProcess.spawn(dataDir, ports ?? (await freePorts()), extra);
+      try {
+        await s.waitForLog('apogee: ready');
+        return s;
+      } catch (err) {
+        if (ports || attempt >= 3 || !/EADDRINUSE/.test(s.output)) throw err;
+        await s.exited;
+      }
+    }
   }
 
   get output(): string {
