@@ -230,18 +230,30 @@ export class AmqpGateway {
     return true;
   }
 
+  /**
+   * The address a link attaches to (its target when it sends, its source when it receives), or
+   * null once the attach is refused: too many links, a dynamic node, an illegal address, or
+   * `check` throwing an AddressError.
+   */
+  private attachAddress(state: ConnState, link: RheaLink, terminus: Terminus | null, role: 'send' | 'receive', check?: (a: AmqpAddress) => void): AmqpAddress | null {
+    if (!this.admit(state, link)) return null;
+    try {
+      if (terminus?.dynamic) throw new AddressError(Condition.NOT_IMPLEMENTED, 'dynamic nodes are not supported');
+      const address = parseAddress(terminus?.address ?? undefined, this.config, role);
+      check?.(address);
+      return address;
+    } catch (err) {
+      this.refuseAttaching(state, link, err);
+      return null;
+    }
+  }
+
   /** A client's sending link (Apogee receives). */
   private attachIncoming(state: ConnState, link: RheaReceiver): void {
     const remote = link.remote.attach!;
     const target = (remote.target ?? null) as Terminus | null;
-    if (!this.admit(state, link)) return;
-    let address: AmqpAddress;
-    try {
-      if (target?.dynamic) throw new AddressError(Condition.NOT_IMPLEMENTED, 'dynamic nodes are not supported');
-      address = parseAddress(target?.address ?? undefined, this.config, 'send');
-    } catch (err) {
-      return this.refuseAttaching(state, link, err);
-    }
+    const address = this.attachAddress(state, link, target, 'send');
+    if (!address) return;
     link.set_source(remote.source ?? {});
     link.set_target(target);
     link.local.attach.max_message_size = this.config.maxMessageSize;
@@ -281,15 +293,10 @@ export class AmqpGateway {
   private attachOutgoing(state: ConnState, link: RheaSender): void {
     const remote = link.remote.attach!;
     const source = (remote.source ?? null) as Terminus | null;
-    if (!this.admit(state, link)) return;
-    let address: AmqpAddress;
-    try {
-      if (source?.dynamic) throw new AddressError(Condition.NOT_IMPLEMENTED, 'dynamic nodes are not supported');
-      address = parseAddress(source?.address ?? undefined, this.config, 'receive');
-      if (!this.auth.canSubscribe(state.principal!, address.aclName)) throw new AddressError(Condition.UNAUTHORIZED_ACCESS, `not authorized to receive from ${address.address}`);
-    } catch (err) {
-      return this.refuseAttaching(state, link, err);
-    }
+    const address = this.attachAddress(state, link, source, 'receive', (a) => {
+      if (!this.auth.canSubscribe(state.principal!, a.aclName)) throw new AddressError(Condition.UNAUTHORIZED_ACCESS, `not authorized to receive from ${a.address}`);
+    });
+    if (!address) return;
     link.set_source(source);
     link.set_target(remote.target ?? {});
     // The receiver chooses: settled = at most once; otherwise Apogee waits for its outcome.

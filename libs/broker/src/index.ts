@@ -22,3 +22,4 @@ export * from './auth/authorizer.js';
 export { hashPassword, verifyPassword, isPasswordHash } from './auth/password-hash.js';
 export { patternMatches, patternCovers, patternOverlaps, expandPattern } from './auth/topic-pattern.js';
 export { checkSettings } from './settings.js';
+export { SerialPass } from './serial-pass.js';

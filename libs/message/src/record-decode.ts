@@ -115,29 +115,15 @@ function isZero(buf: Buffer, pos: number, len: number): boolean {
  * does not verify CRCs (use checkRecord for that).
  */
 export function decodeRecord(buf: Buffer, pos = 0): MessageExt {
-  const check = checkRecord(buf, pos, buf.length - pos, { bodyCrc: false, recordCrc: false });
-  if (check.kind !== 'record') throw new CorruptRecordError(check.kind === 'corrupt' ? check.reason : `no record at ${pos}`);
-  const size = check.size;
-  const magic = buf.readInt32BE(pos + RecordOffset.MAGIC);
-  const sysFlag = buf.readInt32BE(pos + RecordOffset.SYS_FLAG);
+  const content = decodeRecordContent(buf, pos);
+  const sysFlag = content.sysFlag;
   const at = recordPositions(sysFlag, pos);
   const bornV6 = (sysFlag & SysFlag.BORNHOST_V6) !== 0;
   const storeV6 = (sysFlag & SysFlag.STOREHOST_V6) !== 0;
-  const bodyLen = buf.readInt32BE(at.bodyLength);
-  const bodyStart = at.bodyLength + 4;
-  let p = bodyStart + bodyLen;
-  const v2 = magic === MessageMagic.V2;
-  const topicLen = v2 ? buf.readInt16BE(p) : buf[p]!;
-  p += v2 ? 2 : 1;
-  const topic = buf.toString('utf8', p, p + topicLen);
-  p += topicLen;
-  const propsLen = buf.readInt16BE(p);
-  p += 2;
-  const properties = decodeProperties(buf.toString('utf8', p, p + propsLen));
   const commitLogOffset = readInt64BE(buf, pos + RecordOffset.PHYSICAL_OFFSET);
   return {
-    storeSize: size,
-    version: v2 ? 2 : 1,
+    storeSize: buf.readInt32BE(pos + RecordOffset.TOTAL_SIZE),
+    version: buf.readInt32BE(pos + RecordOffset.MAGIC) === MessageMagic.V2 ? 2 : 1,
     bodyCrc: buf.readInt32BE(pos + RecordOffset.BODY_CRC),
     queueId: buf.readInt32BE(pos + RecordOffset.QUEUE_ID),
     flag: buf.readInt32BE(pos + RecordOffset.FLAG),
@@ -150,9 +136,9 @@ export function decodeRecord(buf: Buffer, pos = 0): MessageExt {
     storeHost: decodeHost(buf, at.storeHost, storeV6),
     reconsumeTimes: buf.readInt32BE(at.reconsumeTimes),
     preparedTransactionOffset: readInt64BE(buf, at.preparedTransactionOffset),
-    body: buf.subarray(bodyStart, bodyStart + bodyLen),
-    topic,
-    properties,
+    body: content.body,
+    topic: content.topic,
+    properties: content.properties,
     msgId: createOffsetMessageId(buf.subarray(at.storeHost, at.storeHost + (storeV6 ? 20 : 8)), commitLogOffset),
   };
 }

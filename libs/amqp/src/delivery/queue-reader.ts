@@ -1,4 +1,5 @@
 import { type MessageExt, decodeRecord } from '@apogee/message';
+import { SerialPass } from '@apogee/broker';
 import type { MessageStore } from '@apogee/store';
 
 /** One stored message on its way to a receiver, until it is settled. */
@@ -73,13 +74,14 @@ export class QueueReader {
   private readonly watchers: Array<() => void> = [];
   private rr = 0;
   private readQueue = 0;
-  private running = false;
-  private again = false;
+  private readonly passes: SerialPass;
   private closed = false;
   private commitTimer: NodeJS.Timeout | null = null;
   private committing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly opts: QueueReaderOptions) {}
+  constructor(private readonly opts: QueueReaderOptions) {
+    this.passes = new SerialPass(() => this.run(), opts.onError);
+  }
 
   /**
    * Loads positions and starts watching. A new durable reader's start is committed at once; one
@@ -165,23 +167,7 @@ export class QueueReader {
 
   /** Runs delivery: hands messages to consumers with room until there is no room or nothing more. */
   pump(): void {
-    if (this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.again = false;
-    this.run().then(
-      () => {
-        this.running = false;
-        if (this.again) this.pump();
-      },
-      (err: unknown) => {
-        this.running = false;
-        this.opts.onError(err);
-      },
-    );
+    if (!this.closed) this.passes.request();
   }
 
   /** Stops reading and commits what was settled. */

@@ -1,14 +1,13 @@
-import { decodeBatchBody, decodeProperties } from '@apogee/message';
+import { type HostAddress, decodeBatchBody, decodeProperties } from '@apogee/message';
 import { RequestCode, ResponseCode, responseTo, type RemotingCommand } from '@apogee/remoting';
 import type { SendBatchRequest, SendRequest, SendResult } from '@apogee/broker';
-import { readSendHeader } from '../headers/send-header.js';
+import { type SendMessageHeader, readSendHeader } from '../headers/send-header.js';
 import type { Processor } from './context.js';
 
 /** SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320). */
 export const sendMessage: Processor = (ctx, req, conn) => {
   const h = readSendHeader(req.extFields, req.code !== RequestCode.SEND_MESSAGE);
-  const channel = ctx.channels.of(conn);
-  const properties = decodeProperties(h.properties ?? '');
+  const base = requestOf(h, ctx.channels.of(conn).bornHost);
   const body = req.body ?? EMPTY;
   if (req.code === RequestCode.SEND_BATCH_MESSAGE || h.batch === true) {
     let items;
@@ -17,24 +16,19 @@ export const sendMessage: Processor = (ctx, req, conn) => {
     } catch (err) {
       return responseTo(req, ResponseCode.MESSAGE_ILLEGAL, `batch body is malformed: ${(err as Error).message}`);
     }
-    const batch: SendBatchRequest = {
-      producerGroup: h.producerGroup,
-      topic: h.topic,
-      defaultTopic: h.defaultTopic,
-      defaultTopicQueueNums: h.defaultTopicQueueNums,
-      queueId: h.queueId,
-      sysFlag: h.sysFlag,
-      bornTimestamp: h.bornTimestamp,
-      bornHost: channel.bornHost,
-      flag: h.flag,
-      properties,
-      reconsumeTimes: h.reconsumeTimes ?? 0,
-      items: items.map((it) => ({ body: it.body, flag: it.flag, properties: decodeProperties(it.properties) })),
-    };
+    const batch: SendBatchRequest = { ...base, items: items.map((it) => ({ body: it.body, flag: it.flag, properties: decodeProperties(it.properties) })) };
     return ctx.broker.sender.sendBatch(batch).then((r) => sendResponse(req, r));
   }
-  // One object per message, built once (this is the per-message path).
-  const one: SendRequest = {
+  // The per-message path: the one request object gets its body (no copy).
+  const one = base as SendRequest;
+  one.body = body;
+  if (h.maxReconsumeTimes !== undefined) one.maxReconsumeTimes = h.maxReconsumeTimes;
+  return ctx.broker.sender.send(one).then((r) => sendResponse(req, r));
+};
+
+/** What a single send and a batch share: the header's fields and the connection's born host. */
+function requestOf(h: SendMessageHeader, bornHost: HostAddress): Omit<SendRequest, 'body'> {
+  return {
     producerGroup: h.producerGroup,
     topic: h.topic,
     defaultTopic: h.defaultTopic,
@@ -42,15 +36,12 @@ export const sendMessage: Processor = (ctx, req, conn) => {
     queueId: h.queueId,
     sysFlag: h.sysFlag,
     bornTimestamp: h.bornTimestamp,
-    bornHost: channel.bornHost,
+    bornHost,
     flag: h.flag,
-    properties,
-    body,
+    properties: decodeProperties(h.properties ?? ''),
     reconsumeTimes: h.reconsumeTimes ?? 0,
   };
-  if (h.maxReconsumeTimes !== undefined) one.maxReconsumeTimes = h.maxReconsumeTimes;
-  return ctx.broker.sender.send(one).then((r) => sendResponse(req, r));
-};
+}
 
 const EMPTY = Buffer.alloc(0);
 

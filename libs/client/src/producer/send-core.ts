@@ -103,7 +103,7 @@ export class SendCore {
 
   private dispatch(out: OutgoingMessage, code: number, msg: Message, sendOpts: SendOptions, resend: ResendFields): Promise<SendResult> {
     const timeoutMs = sendOpts.timeoutMs ?? this.opts.sendTimeoutMs;
-    const ordered = sendOpts.shardingKey !== undefined || sendOpts.selector !== undefined || sendOpts.queue !== undefined;
+    const ordered = isOrdered(sendOpts);
     // The per-message path: a cached route and an unordered send make one attempt without an
     // async frame; a failed attempt (or anything else) goes through the general path.
     const cached = ordered ? undefined : this.cachedQueues(out.topic);
@@ -139,7 +139,7 @@ export class SendCore {
     done: number,
     previous: unknown,
   ): Promise<SendResult> {
-    const ordered = sendOpts.shardingKey !== undefined || sendOpts.selector !== undefined || sendOpts.queue !== undefined;
+    const ordered = isOrdered(sendOpts);
     // After a failed first attempt the route is re-read, keeping the old one if that fails.
     let queues = done > 0 ? await this.queuesOf(out.topic, true).catch(() => this.queuesOf(out.topic, false)) : await this.queuesOf(out.topic, false);
     if (ordered) {
@@ -247,6 +247,11 @@ export class SendCore {
 }
 
 const NO_FAILED: ReadonlySet<string> = new Set();
+
+/** A sharding key, selector or fixed queue makes a send ordered: one queue, no retry elsewhere. */
+function isOrdered(o: SendOptions): boolean {
+  return o.shardingKey !== undefined || o.selector !== undefined || o.queue !== undefined;
+}
 
 function noQueue(topic: string): ClientError {
   return new ClientError(ClientErrorCode.NO_ROUTE, `topic ${topic} has no writable queue with a master broker`);

@@ -35,7 +35,8 @@ export class DecodedRecords {
     const m = decodeRecordContent(record);
     const payload = uncompressBody(m.body, m.sysFlag);
     if (!shared || commitLogOffset < 0 || payload.length > MAX_CACHED_PAYLOAD) return { topic: m.topic, properties: m.properties, payload };
-    const d: DecodedRecord = { topic: m.topic, properties: m.properties, payload: Buffer.from(payload) };
+    // A body that was uncompressed is a fresh buffer already; only a view of the record is copied.
+    const d: DecodedRecord = { topic: m.topic, properties: m.properties, payload: payload === m.body ? Buffer.from(payload) : payload };
     this.entries.set(commitLogOffset, d);
     this.bytes += d.payload.length;
     while (this.entries.size > MAX_ENTRIES || this.bytes > MAX_BYTES) {

@@ -1,3 +1,4 @@
+import { SerialPass } from '@apogee/broker';
 import type { MessageStore } from '@apogee/store';
 import type { Session } from '../session/session.js';
 import type { SubscriptionOptions } from '../session/session-types.js';
@@ -20,8 +21,7 @@ export class SharedGroup {
   /** Handed out and awaiting the member's acknowledgement. */
   private readonly outstanding = new Set<number>();
   private rr = 0;
-  private running = false;
-  private again = false;
+  private readonly passes: SerialPass;
   private committed = -1;
   private commitTimer: NodeJS.Timeout | null = null;
   private readonly wake = () => this.pump();
@@ -35,6 +35,7 @@ export class SharedGroup {
     private readonly watch: LmqWatch,
     private readonly onError: (err: unknown) => void,
   ) {
+    this.passes = new SerialPass(() => this.run(), onError);
     this.readOffset = store.getConsumerOffset(group, lmq, 0) ?? store.getMaxOffset(lmq, 0);
     this.committed = this.readOffset;
     watch.add(lmq, this.wake);
@@ -59,22 +60,7 @@ export class SharedGroup {
 
   /** Reads and hands out while some member has room. */
   pump(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.again = false;
-    this.run().then(
-      () => {
-        this.running = false;
-        if (this.again) this.pump();
-      },
-      (err: unknown) => {
-        this.running = false;
-        this.onError(err);
-      },
-    );
+    this.passes.request();
   }
 
   private async run(): Promise<void> {

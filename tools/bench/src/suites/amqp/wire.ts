@@ -5,23 +5,13 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as RheaTypes from 'rhea';
+import { PAYLOAD, HEADER, log, errText } from '../../load-payload.js';
 import { REPO_ROOT } from '../remoting/common.js';
 import type { BrokerRef } from './brokers.js';
 
 export const rhea = createRequire(path.join(REPO_ROOT, 'libs/amqp/package.json'))('rhea') as typeof RheaTypes;
 
-export const PAYLOAD = 128;
-
-/** Payload header: run id (int32), sequence (int32), send time (performance.now(), float64). */
-export const HEADER = 16;
-
-export function log(message: string): void {
-  process.stderr.write(message + '\n');
-}
-
-export function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { PAYLOAD, HEADER, log, errText };
 
 /** The encoded message of the suite: one data section (0x00 0x53 0x75, vbin8) of PAYLOAD bytes. */
 const SECTION_HEAD = Buffer.from([0x00, 0x53, 0x75, 0xa0, PAYLOAD]);

@@ -5,20 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { PAYLOAD, HEADER, log, errText } from '../../load-payload.js';
 import type { BrokerRef } from './brokers.js';
 
-export const PAYLOAD = 128;
-
-/** Payload header: run id (int32), sequence (int32), send time (performance.now(), float64). */
-export const HEADER = 16;
-
-export function log(message: string): void {
-  process.stderr.write(message + '\n');
-}
-
-export function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { PAYLOAD, HEADER, log, errText };
 
 let clientSeq = 0;
 

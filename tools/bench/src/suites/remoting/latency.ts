@@ -32,33 +32,15 @@ function latencyScenario(flush: 'async' | 'sync'): Scenario {
       const durationMs = pick(ctx, 1000, 10_000 / RUNS);
       const out = await withServers(ctx, flush, { echo: true }, async (apogee, echo) => {
         await apogee.createTopic(topic);
-        const ceilingInput: LatencyInput = {
-          topic,
-          nameServer: echo!.addr,
-          rate: RATE,
-          bodySize: BODY,
-          runs: RUNS,
-          durationMs,
-          warmupMs: pick(ctx, 1000, 2000),
-          drainMs: 3000,
-          quietBursts: 0,
-          mode: 'ack',
+        // The same paced load against each target; only the target and what is measured differ.
+        const measure = (nameServer: string, extra: Pick<LatencyInput, 'quietBursts' | 'mode'>): Promise<LatencyOutput> => {
+          const input: LatencyInput = { topic, nameServer, rate: RATE, bodySize: BODY, runs: RUNS, durationMs, warmupMs: pick(ctx, 1000, 2000), drainMs: 3000, ...extra };
+          return runChild<LatencyOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 120_000) });
         };
         ctx.log(`   ceiling: the same producer against the echo server, send → ack`);
-        const ceiling = await runChild<LatencyOutput>({ module: CHILD, input: ceilingInput, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 120_000) });
+        const ceiling = await measure(echo!.addr, { quietBursts: 0, mode: 'ack' });
         ctx.log(`   apogee:`);
-        const input: LatencyInput = {
-          topic,
-          nameServer: apogee.namesrvAddr,
-          rate: RATE,
-          bodySize: BODY,
-          runs: RUNS,
-          durationMs,
-          warmupMs: pick(ctx, 1000, 2000),
-          drainMs: 3000,
-          quietBursts: pick(ctx, 1, 3),
-        };
-        const measured = await runChild<LatencyOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 120_000) });
+        const measured = await measure(apogee.namesrvAddr, { quietBursts: pick(ctx, 1, 3), mode: 'e2e' });
         return { ...measured, ceiling: ceiling.runs };
       });
 
