@@ -41,6 +41,7 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
     gauge('apogee_mqtt_lmqs_watched', 'LMQs with an online reader', m.lmqsWatched);
     gauge('apogee_mqtt_messages_in_total', 'PUBLISH packets received', m.messagesIn, 'counter');
     gauge('apogee_mqtt_messages_out_total', 'PUBLISH packets delivered', m.messagesOut, 'counter');
+    gauge('apogee_mqtt_messages_out_from_memory_total', 'Subscription deliveries taken straight from the publish (caught-up subscribers), without a store read', m.messagesOutFromMemory, 'counter');
     gauge('apogee_mqtt_dropped_total', 'Messages skipped because a subscription backlog exceeded maxQueuedPerSubscription', m.droppedOffline, 'counter');
   }
   if (amqp) {

@@ -5,6 +5,7 @@ export * from './crc.js';
 export * from './int64.js';
 export * from './property-keys.js';
 export * from './properties.js';
+export * from './frozen-properties.js';
 export * from './host.js';
 export * from './record-layout.js';
 export * from './record.js';

@@ -41,6 +41,12 @@ export interface MqttGatewayOptions {
 }
 
 /** Figures for the metrics endpoint. */
+/**
+ * PUBLISHes of one connection waiting for the store before it stops reading that connection (the
+ * broker's own flow control refuses puts at 20,000 in flight across all connections).
+ */
+const MAX_UNSTORED_PER_CONNECTION = 2000;
+
 export interface MqttGatewayStats {
   connections: number;
   sessions: number;
@@ -49,6 +55,8 @@ export interface MqttGatewayStats {
   lmqsWatched: number;
   messagesIn: number;
   messagesOut: number;
+  /** Of those, taken by caught-up subscriptions straight from the publish, without a store read. */
+  messagesOutFromMemory: number;
   /** Messages skipped because a subscription's backlog exceeded maxQueuedPerSubscription. */
   droppedOffline: number;
 }
@@ -85,7 +93,7 @@ export class MqttGateway {
     this.config = resolveMqttConfig(opts.config);
     this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
     this.watch = new LmqWatch(opts.broker.store);
-    this.publisher = new Publisher(opts.broker, this.filters, this.config);
+    this.publisher = new Publisher(opts.broker, this.filters, this.config, this.watch);
     this.retained = new RetainedStore(opts.broker.store);
     // A native producer's message carrying an MQTT topic reaches the MQTT subscribers of matching filters.
     opts.broker.sender.addHook((_topic, props) => {
@@ -171,7 +179,7 @@ export class MqttGateway {
   stats(): MqttGatewayStats {
     let subscriptions = 0;
     for (const s of this.sessions.values()) subscriptions += s.subs.size;
-    return { connections: this.connections.size, sessions: this.sessions.size, subscriptions, filters: this.filters.size, lmqsWatched: this.watch.size, messagesIn: this.messagesIn, messagesOut: this.counters.messagesOut, droppedOffline: this.counters.droppedOffline };
+    return { connections: this.connections.size, sessions: this.sessions.size, subscriptions, filters: this.filters.size, lmqsWatched: this.watch.size, messagesIn: this.messagesIn, messagesOut: this.counters.messagesOut, messagesOutFromMemory: this.publisher.liveDeliveries, droppedOffline: this.counters.droppedOffline };
   }
 
   /** Closes every connection and listener; persistent sessions' state is flushed. */
@@ -430,14 +438,17 @@ export class MqttGateway {
     const input: PublishInput = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
     if (v5 && p.properties) input.v5 = p.properties;
     const store = p.qos === 2 ? this.storeExactlyOnce(session, id, input, pending) : this.storePublish(peer ? { ...input, bornHost: peer } : input);
+    conn.storeStarted(MAX_UNSTORED_PER_CONNECTION);
     store.then(
       () => {
+        conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
         if (p.qos === 1) {
           conn.inboundInflight--;
           conn.send({ cmd: 'puback', messageId: id });
         } else if (p.qos === 2) conn.send({ cmd: 'pubrec', messageId: id });
       },
       (err: unknown) => {
+        conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
         this.opts.logger.warn({ clientId: session.clientId, topic: p.topic, err: (err as Error).message }, 'mqtt: publish not stored');
         if (p.qos === 0) return;
         conn.inboundInflight--;

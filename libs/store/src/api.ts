@@ -52,6 +52,7 @@ export interface PutMessage {
   properties?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
   sysFlag?: number;
   bornTimestamp?: number;
+  /** Treated as immutable: the store caches its encoding by object. */
   bornHost?: HostAddress;
   reconsumeTimes?: number;
   preparedTransactionOffset?: number;
@@ -167,8 +168,14 @@ export interface StoreStats {
  * (lmqName, 0). Everything here is safe to call concurrently from any number of callers.
  */
 export interface MessageStore {
-  /** Stores one message; resolves per the flush mode. Rejects with a typed StoreError. */
-  put(msg: PutMessage): Promise<PutResult>;
+  /**
+   * Stores one message; resolves per the flush mode. Rejects with a typed StoreError.
+   * `onAppended` is called synchronously, before put returns, once the message has its offsets and
+   * sits in the log's memory tail — not yet written, not yet visible to readers, lost if the
+   * process dies before the write. Endpoints use it to hand a message they hold in memory to
+   * consumers that are caught up, where delivery before the write is allowed (MQTT QoS 0/1).
+   */
+  put(msg: PutMessage, onAppended?: (appended: PutResult) => void): Promise<PutResult>;
   /** Stores messages contiguously (consecutive records); one promise for the lot. */
   putBatch(msgs: readonly PutMessage[]): Promise<PutResult[]>;
   /** Reads up to maxCount messages of a queue from `offset`. */

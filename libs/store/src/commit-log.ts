@@ -253,9 +253,26 @@ export class CommitLog {
   whenConfirmed<T>(end: number, value: T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.waiters.push({ end, value, resolve: resolve as (v: unknown) => void, reject });
-      this.kick();
+      this.kickSoon();
     });
   }
+
+  /**
+   * Starts the write at the end of the current task rather than now: the puts of one socket read
+   * (many frames in one chunk) then go out in one writev instead of a first one-record write and
+   * a second write for the rest.
+   */
+  private kickSoon(): void {
+    if (this.kickQueued) return;
+    this.kickQueued = true;
+    queueMicrotask(this.deferredKick);
+  }
+
+  private kickQueued = false;
+  private readonly deferredKick = (): void => {
+    this.kickQueued = false;
+    this.kick();
+  };
 
   /**
    * Starts writes: one whenever data waits and none is in flight (latency), and a second one in

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SysFlag, decodeRecord, javaStringHashCode } from '@apogee/message';
+import { FrozenProperties, SysFlag, decodeRecord, javaStringHashCode } from '@apogee/message';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DefaultMessageStore } from './message-store.js';
 import { IllegalPutError, MessageTooLargeError, StoreLockedError } from './errors.js';
@@ -159,6 +159,62 @@ describe('LMQ multi-dispatch', () => {
     off();
     await store.put({ topic: 'T', queueId: 0, body: body('z'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } });
     expect(seen).toEqual([['T', 1], ['a', 1], ['T', 2], ['T', 3]]);
+  });
+});
+
+describe('appended before written', () => {
+  it('reports a message\'s offsets to onAppended synchronously, before readers can see it', async () => {
+    const seen: Array<{ lmqOffsets: number[]; visible: number }> = [];
+    const put = store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } }, (r) => {
+      seen.push({ lmqOffsets: r.lmqOffsets, visible: store.getMaxOffset('%LMQ%a', 0) });
+    });
+    // Called inside put, before it returned: the message has its offset but is not written yet.
+    expect(seen).toEqual([{ lmqOffsets: [0], visible: 0 }]);
+    const r = await put;
+    expect(r.lmqOffsets).toEqual([0]);
+    expect(store.getMaxOffset('%LMQ%a', 0)).toBe(1);
+  });
+
+  it('stores the message even when onAppended throws', async () => {
+    const r = await store.put({ topic: 'T', queueId: 0, body: body('x') }, () => {
+      throw new Error('listener bug');
+    });
+    expect(bodiesOf(await store.get('T', 0, r.queueOffset, 1))).toEqual(['x']);
+  });
+});
+
+describe('frozen properties', () => {
+  it('writes the same records from frozen properties as from a plain map, keys and tags indexed, the LMQ offsets per message', async () => {
+    const entries: Array<[string, string]> = [
+      ['TAGS', 't1'],
+      ['KEYS', 'k1 k2'],
+      ['INNER_MULTI_DISPATCH', '%LMQ%a'],
+      ['INNER_MULTI_QUEUE_OFFSET', '99'],
+    ];
+    const frozen = new FrozenProperties(entries);
+    const a = await store.put({ topic: 'T', queueId: 0, body: body('1'), properties: frozen });
+    const b = await store.put({ topic: 'T', queueId: 0, body: body('2'), properties: frozen });
+    const c = await store.put({ topic: 'T', queueId: 0, body: body('3'), properties: new Map(entries) });
+    expect([a, b, c].map((r) => r.lmqOffsets)).toEqual([[0], [1], [2]]);
+    const got = await store.get('%LMQ%a', 0, 0, 10);
+    const decoded = got.messages.map((m) => decodeRecord(m.record));
+    expect(decoded.map((m) => m.body.toString())).toEqual(['1', '2', '3']);
+    for (const [i, m] of decoded.entries()) {
+      const props = Object.fromEntries(m.properties);
+      delete props['__CRC32#']; // the record checksum, different per record
+      expect(props).toEqual({ TAGS: 't1', KEYS: 'k1 k2', INNER_MULTI_DISPATCH: '%LMQ%a', INNER_MULTI_QUEUE_OFFSET: String(i) });
+    }
+    const tagged = await store.get('T', 0, 0, 10, { filter: { matchByTagsCode: (code) => code === javaStringHashCode('t1') } });
+    expect(tagged.messages).toHaveLength(3);
+    const hits = await store.queryByKey('T', 'k2', 10, 0, Date.now() + 1000);
+    expect(hits).toHaveLength(3);
+  });
+
+  it('rejects frozen properties holding a separator character, every time', async () => {
+    const bad = new FrozenProperties([['K', 'v\u0001x']]);
+    await expect(store.put({ topic: 'T', queueId: 0, body: body('1'), properties: bad })).rejects.toBeInstanceOf(IllegalPutError);
+    await expect(store.put({ topic: 'T', queueId: 0, body: body('2'), properties: bad })).rejects.toBeInstanceOf(IllegalPutError);
+    expect(store.getMaxOffset('T', 0)).toBe(0);
   });
 });
 

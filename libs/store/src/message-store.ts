@@ -3,6 +3,8 @@ import path from 'node:path';
 import {
   ApogeeError,
   type CheckOptions,
+  FrozenProperties,
+  type HostAddress,
   MessageMagic,
   NAME_VALUE_SEPARATOR,
   PROPERTY_SEPARATOR,
@@ -60,11 +62,23 @@ interface LmqList {
   seen: boolean;
 }
 
+/** What the store reads out of a message's properties, and their serialised form. */
+interface ScannedProperties {
+  props: string;
+  propsBytes: number;
+  tags: string | undefined;
+  keys: string | undefined;
+  uniqKey: string | undefined;
+  lmqList: string | undefined;
+}
+
 /** A put validated and ready to append (no store state touched yet). */
 interface PreparedPut {
   msg: PutMessage;
   topicBytes: Buffer;
   baseProperties: string;
+  /** UTF-8 bytes of baseProperties. */
+  basePropertiesBytes: number;
   tags: string | undefined;
   keys: string | undefined;
   uniqKey: string | undefined;
@@ -87,13 +101,15 @@ export class DefaultMessageStore implements MessageStore {
   private readonly storeHost: Buffer;
   private readonly storeHostHex: string;
   private readonly topicBytes = new Map<string, Buffer>();
+  /** Encoded born hosts by address object (an endpoint keeps one per connection; treated as immutable). */
+  private readonly bornHosts = new WeakMap<HostAddress, Buffer>();
   private readonly metaKv: MetaKv;
   private readonly validTopics = new Set<string>();
   /** Parsed INNER_MULTI_DISPATCH lists: publishers repeat the same list per topic (bounded). */
   private readonly lmqLists = new Map<string, LmqList>();
   private lmqListChars = 0;
   /** Scratch of prepare(): reused, as puts are prepared one at a time. */
-  private readonly scan: { props: string; tags?: string | undefined; keys?: string | undefined; uniqKey?: string | undefined; lmqList?: string | undefined } = { props: '' };
+  private readonly scan: ScannedProperties = { props: '', propsBytes: 0, tags: undefined, keys: undefined, uniqKey: undefined, lmqList: undefined };
   private lastStoreTimestamp = 0;
   private scratch = Buffer.allocUnsafe(64 * 1024);
   /** The index entry of the message being appended (the same for all its queues). */
@@ -264,7 +280,7 @@ export class DefaultMessageStore implements MessageStore {
 
   // ---------------------------------------------------------------- put
 
-  put(msg: PutMessage): Promise<PutResult> {
+  put(msg: PutMessage, onAppended?: (appended: PutResult) => void): Promise<PutResult> {
     const refusal = this.refusal();
     if (refusal) return Promise.reject(refusal);
     let prepared: PreparedPut;
@@ -274,6 +290,14 @@ export class DefaultMessageStore implements MessageStore {
       appended = this.append(prepared);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (onAppended) {
+      // The message is stored whatever the callback does: its failure is the caller's, not the put's.
+      try {
+        onAppended(appended.result);
+      } catch (err) {
+        this.log.error({ err }, 'store: onAppended callback threw');
+      }
     }
     return this.commitLog.whenConfirmed(appended.end, appended.result);
   }
@@ -331,17 +355,13 @@ export class DefaultMessageStore implements MessageStore {
       if (this.topicBytes.size > 100_000) this.topicBytes.clear();
       this.topicBytes.set(topic, topicBytes);
     }
-    const scan = this.scan;
-    scan.props = '';
-    scan.tags = scan.keys = scan.uniqKey = scan.lmqList = undefined;
     const given = msg.properties;
-    if (given instanceof Map) {
-      for (const [k, v] of given) this.scanProperty(k, v);
-    } else if (given) {
-      // for-in, not Object.entries: no per-property array on this hot path.
-      for (const k in given) if (Object.prototype.hasOwnProperty.call(given, k)) this.scanProperty(k, (given as Record<string, string>)[k]);
-    }
-    const { props, tags, keys, uniqKey, lmqList } = this.scan;
+    let scanned: ScannedProperties;
+    if (given instanceof FrozenProperties) {
+      // Immutable properties sent again and again: serialised and checked once, kept on the object.
+      scanned = (given.encoded as ScannedProperties | undefined) ?? (given.encoded = { ...this.scanProperties(given) });
+    } else scanned = this.scanProperties(given);
+    const { props, propsBytes, tags, keys, uniqKey, lmqList } = scanned;
     const sysFlag = msg.sysFlag ?? 0;
     const dispatched = entersQueues(sysFlag);
     let lmqs: LmqList | null = null;
@@ -364,10 +384,16 @@ export class DefaultMessageStore implements MessageStore {
     }
     let bornHost = DEFAULT_BORN_HOST;
     if (msg.bornHost) {
-      try {
-        bornHost = encodeHost(msg.bornHost);
-      } catch (err) {
-        throw new IllegalPutError((err as Error).message, err);
+      // Endpoints pass one address object per connection: encode it once, not per message.
+      const known = this.bornHosts.get(msg.bornHost);
+      if (known) bornHost = known;
+      else {
+        try {
+          bornHost = encodeHost(msg.bornHost);
+        } catch (err) {
+          throw new IllegalPutError((err as Error).message, err);
+        }
+        this.bornHosts.set(msg.bornHost, bornHost);
       }
     }
     for (const n of [msg.flag, msg.reconsumeTimes]) {
@@ -376,7 +402,22 @@ export class DefaultMessageStore implements MessageStore {
     for (const n of [msg.bornTimestamp, msg.preparedTransactionOffset]) {
       if (n !== undefined && !Number.isSafeInteger(n)) throw new IllegalPutError(`bornTimestamp and preparedTransactionOffset must be safe integers, got ${n}`);
     }
-    return { msg, topicBytes, baseProperties: props, tags, keys, uniqKey, lmqs, dispatched, bornHost };
+    return { msg, topicBytes, baseProperties: props, basePropertiesBytes: propsBytes, tags, keys, uniqKey, lmqs, dispatched, bornHost };
+  }
+
+  /** Serialises and checks properties into `this.scan` (reused: copy it to keep it). */
+  private scanProperties(given: PutMessage['properties']): ScannedProperties {
+    const scan = this.scan;
+    scan.props = '';
+    scan.tags = scan.keys = scan.uniqKey = scan.lmqList = undefined;
+    if (given instanceof Map) {
+      for (const [k, v] of given) this.scanProperty(k, v);
+    } else if (given) {
+      // for-in, not Object.entries: no per-property array on this hot path.
+      for (const k in given) if (Object.prototype.hasOwnProperty.call(given, k)) this.scanProperty(k, (given as Record<string, string>)[k]);
+    }
+    scan.propsBytes = Buffer.byteLength(scan.props, 'utf8');
+    return scan;
   }
 
   /** Adds one property to `this.scan` (the property string being built and the keys the store reads). */
@@ -455,7 +496,7 @@ export class DefaultMessageStore implements MessageStore {
     input.bodyCrc = undefined;
     input.properties = properties;
     input.propertiesSuffix = suffix;
-    const propsLen = Buffer.byteLength(properties, 'utf8') + (suffix ? suffix.length : 0);
+    const propsLen = p.basePropertiesBytes + (suffix ? suffix.length : 0);
     let size: number;
     try {
       size = encodedRecordSize(input, propsLen, this.cfg.recordCrc);

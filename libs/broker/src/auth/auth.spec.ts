@@ -67,6 +67,22 @@ describe('Authorizer', () => {
     expect(a.canSubscribe(anon.principal, 'private/x')).toBe(false);
   });
 
+  it('answers repeated publish and read checks the same from its per-principal cache, past its size bound too', async () => {
+    const a = new Authorizer(parseAuthConfig({ anonymous: { publish: { allow: ['in/%c/#'], deny: ['in/%c/secret'] }, subscribe: { allow: ['out/#'], deny: ['out/x/#'] } } }, 'test'));
+    const c1 = (await a.authenticate(undefined, undefined, 'c1')) as { ok: true; principal: import('./authorizer.js').Principal };
+    const c2 = (await a.authenticate(undefined, undefined, 'c2')) as { ok: true; principal: import('./authorizer.js').Principal };
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3000; i++) {
+        expect(a.canPublish(c1.principal, `in/c1/t${i}`)).toBe(true);
+        expect(a.canRead(c1.principal, `out/${i % 2 ? 'x' : 'y'}/t${i}`)).toBe(i % 2 === 0);
+      }
+      expect(a.canPublish(c1.principal, 'in/c1/secret')).toBe(false);
+      // The same topic for another principal is decided for that principal (%c differs).
+      expect(a.canPublish(c2.principal, 'in/c1/t1')).toBe(false);
+      expect(a.canPublish(c2.principal, 'in/c2/t1')).toBe(true);
+    }
+  });
+
   it('rejects configs with plain-text passwords, duplicates and unknown keys', () => {
     expect(() => parseAuthConfig({ users: [{ username: 'u', password: 'plain' }] }, 'cfg')).toThrow(/scrypt hash/);
     expect(() => parseAuthConfig({ users: [{ username: 'u', password: 'scrypt$1$1$1$AA==$AA==' }, { username: 'u', password: 'scrypt$1$1$1$AA==$AA==' }] }, 'cfg')).toThrow(/twice/);

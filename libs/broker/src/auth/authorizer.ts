@@ -18,8 +18,21 @@ export type AuthResult = { ok: true; principal: Principal } | { ok: false; reaso
  * rules win over allow rules. Reading is checked per delivered message topic, so a broad
  * subscription never leaks a denied topic — retained and offline deliveries included.
  */
+/** Per principal, the topics decided at most (the cache starts over when full). */
+const DECISIONS_PER_PRINCIPAL = 1024;
+
+interface Decisions {
+  publish: Map<string, boolean>;
+  read: Map<string, boolean>;
+}
+
 export class Authorizer {
   private readonly users = new Map<string, UserConfig>();
+  /**
+   * Publish and read decisions by principal object and topic: a connection asks the same
+   * question for every message on a topic, and the answer only changes with the principal.
+   */
+  private readonly decisions = new WeakMap<Principal, Decisions>();
 
   constructor(private readonly cfg: AuthConfig) {
     for (const u of cfg.users) this.users.set(u.username, u);
@@ -40,7 +53,7 @@ export class Authorizer {
   }
 
   canPublish(p: Principal, topic: string): boolean {
-    return this.allowed(p, p.publish, (pat) => patternMatches(pat, topic));
+    return this.decide(p, this.decisionsOf(p).publish, p.publish, topic);
   }
 
   /** May this filter be subscribed? Some allowed topic must lie in it, and no deny rule may cover it whole. */
@@ -52,7 +65,22 @@ export class Authorizer {
 
   /** May a message on this topic be delivered to the principal? */
   canRead(p: Principal, topic: string): boolean {
-    return this.allowed(p, p.subscribe, (pat) => patternMatches(pat, topic));
+    return this.decide(p, this.decisionsOf(p).read, p.subscribe, topic);
+  }
+
+  private decisionsOf(p: Principal): Decisions {
+    let d = this.decisions.get(p);
+    if (!d) this.decisions.set(p, (d = { publish: new Map(), read: new Map() }));
+    return d;
+  }
+
+  private decide(p: Principal, cache: Map<string, boolean>, rules: AclRules, topic: string): boolean {
+    const known = cache.get(topic);
+    if (known !== undefined) return known;
+    const ok = this.allowed(p, rules, (pat) => patternMatches(pat, topic));
+    if (cache.size >= DECISIONS_PER_PRINCIPAL) cache.clear();
+    cache.set(topic, ok);
+    return ok;
   }
 
   private allowed(p: Principal, r: AclRules, test: (pattern: string) => boolean): boolean {

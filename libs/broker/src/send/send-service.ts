@@ -1,4 +1,4 @@
-import { PropertyKey, isLmqName } from '@apogee/message';
+import { FrozenProperties, PropertyKey, isLmqName } from '@apogee/message';
 import { MessageTooLargeError, IllegalPutError, StoreUnavailableError, type MessageStore, type PutMessage, type PutResult, type TopicConfig } from '@apogee/store';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
@@ -26,6 +26,16 @@ export type SendHook = (topic: string, properties: Map<string, string>) => void;
 export class SendService {
   private roundRobin = 0;
   private readonly hooks: SendHook[] = [];
+
+  /**
+   * Properties to send many messages with (see FrozenProperties): `props` with what the send path
+   * stamps on every message (CLUSTER) added, frozen. The caller must keep them free of what the
+   * send path would change (DELAY, retry routing) — it throws on a frozen map.
+   */
+  freeze(props: Map<string, string>): FrozenProperties {
+    props.set(PropertyKey.CLUSTER, this.clusterName);
+    return new FrozenProperties(props);
+  }
 
   /** Registers a hook (endpoints use it to dispatch native messages into their LMQs). */
   addHook(hook: SendHook): void {
@@ -82,7 +92,7 @@ export class SendService {
       reconsumeTimes: req.reconsumeTimes ?? 0,
     };
     if (req.bornHost) put.bornHost = req.bornHost;
-    return this.putOne(put).then((r) => ({
+    return this.putOne(put, req.onAppended).then((r) => ({
       topic: target.topic,
       queueId: target.queueId,
       queueOffset: r.queueOffset,
@@ -139,14 +149,14 @@ export class SendService {
   }
 
   /** One put under flow control (the per-message path: no async frame, one promise). */
-  private putOne(put: PutMessage): Promise<PutResult> {
+  private putOne(put: PutMessage, onAppended?: (appended: PutResult) => void): Promise<PutResult> {
     let ticket: number;
     try {
       ticket = this.flow.admit();
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.store.put(put).then(
+    return this.store.put(put, onAppended).then(
       (r) => {
         this.flow.done(ticket);
         this.metrics.sendMessages++;

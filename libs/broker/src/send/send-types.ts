@@ -1,4 +1,5 @@
 import type { HostAddress } from '@apogee/message';
+import type { PutResult } from '@apogee/store';
 
 /** A message as a producer hands it to the engine (protocol-neutral SEND_MESSAGE). */
 export interface SendRequest {
@@ -20,6 +21,8 @@ export interface SendRequest {
   reconsumeTimes?: number;
   /** For sends to `%RETRY%` topics: past this the message goes to the DLQ. */
   maxReconsumeTimes?: number;
+  /** Passed to the store's put: called synchronously once the message has its offsets, before it is written (see MessageStore.put). */
+  onAppended?: (appended: PutResult) => void;
 }
 
 /** A batch: one topic and queue, several bodies with their own properties. */

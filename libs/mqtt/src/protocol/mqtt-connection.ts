@@ -46,6 +46,9 @@ export class MqttConnection {
   inboundInflight = 0;
   /** Inbound QoS 2 packet ids received on this connection, until their PUBCOMP. */
   readonly inboundQos2 = new Set<number>();
+  /** PUBLISHes of this connection (any QoS) handed to the store and not yet stored. */
+  private storing = 0;
+  private readingPaused = false;
   private packetHandler: (p: Packet) => void = () => {};
   private readonly closeHandlers: Array<(reason: string, error?: Error) => void> = [];
 
@@ -81,6 +84,27 @@ export class MqttConnection {
   setProtocolVersion(v: number): void {
     this.protocolVersion = v;
     (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = v;
+  }
+
+  /**
+   * Counts a PUBLISH going to the store; past `limit` unstored ones the connection stops reading
+   * (TCP backpressure on the publisher) until half of them are stored. Subscribers taking
+   * messages from memory no longer slow a QoS 0 publisher down, so without this it could outrun
+   * the disk until the broker refuses (and QoS 0 drops) its messages.
+   */
+  storeStarted(limit: number): void {
+    if (++this.storing >= limit && !this.readingPaused && !this.closed) {
+      this.readingPaused = true;
+      this.stream.pause();
+    }
+  }
+
+  /** A PUBLISH counted by storeStarted was stored (or refused). */
+  storeSettled(limit: number): void {
+    if (--this.storing <= limit >> 1 && this.readingPaused) {
+      this.readingPaused = false;
+      if (!this.closed) this.stream.resume();
+    }
   }
 
   /** Writes a packet; packets of one event turn leave together. Returns false when it was too big for the client. */

@@ -1,7 +1,8 @@
 import type { Broker, SendRequest } from '@apogee/broker';
-import { type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
+import { type FrozenProperties, type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
+import type { LmqWatch } from '../delivery/lmq-watch.js';
 import type { FilterTrie } from '../topic/filter-trie.js';
 import { lmqOf } from '../topic/lmq.js';
 import { storeTopicOf } from '../topic/store-topic.js';
@@ -35,8 +36,22 @@ interface TopicRoute {
   queueId: number;
   /** INNER_MULTI_DISPATCH value: the LMQs, comma-separated. */
   dispatch: string;
+  /** The same LMQs, in the same order (the store's lmqOffsets follow it). */
+  lmqs: string[];
   /** FilterTrie.version the dispatch was computed at. */
   version: number;
+  /**
+   * Properties of plain publishes (no v5 properties, no UNIQ_KEY) by QoS × retain, for the last
+   * client seen publishing that way: frozen from its second publish on and sent with every
+   * message after, so they are neither built nor serialised per message.
+   */
+  frozen: Array<FrozenSlot | undefined>;
+}
+
+interface FrozenSlot {
+  clientId: string;
+  /** null after the first publish: a topic published to once is not worth freezing for. */
+  props: FrozenProperties | null;
 }
 
 /** mqttQos property values by QoS. */
@@ -57,7 +72,12 @@ export class Publisher {
     private readonly broker: Broker,
     private readonly filters: FilterTrie,
     private readonly cfg: MqttConfig,
+    /** Online readers that take QoS 0/1 messages from memory once appended (see LmqWatch.offer). */
+    private readonly live: LmqWatch | null = null,
   ) {}
+
+  /** Messages handed to readers from memory (metrics). */
+  liveDeliveries = 0;
 
   /** Stores the publish; resolves to its commit-log offset. */
   publish(p: PublishInput): Promise<number> {
@@ -67,20 +87,55 @@ export class Publisher {
   }
 
   private put(p: PublishInput, route: TopicRoute): Promise<number> {
+    const now = Date.now();
+    const uniqKey = p.uniqKey ?? (p.qos === 2 ? this.ids.next() : undefined);
+    const props = uniqKey === undefined && !p.v5 ? this.plainProperties(p, route) : this.properties(p, route, uniqKey, now);
+    const req: SendRequest = { producerGroup: 'GID_MQTT', topic: route.storeTopic, queueId: route.queueId, properties: props, body: p.payload, bornTimestamp: now };
+    if (p.bornHost) req.bornHost = p.bornHost;
+    // QoS 0/1 may reach subscribers before the write: a crash then loses a message its publisher
+    // was never acknowledged for (it re-sends QoS 1). QoS 2 waits for the store: a re-sent copy
+    // must never reach a subscriber that already had the first.
+    if (p.qos < 2 && this.live && this.hasLiveReaders(route)) {
+      const live = this.live;
+      req.onAppended = (r) => {
+        const record = { topic: route.storeTopic, properties: props, payload: p.payload };
+        for (let i = 0; i < route.lmqs.length; i++) {
+          const lmqOffset = r.lmqOffsets[i];
+          if (lmqOffset !== undefined) this.liveDeliveries += live.offer(route.lmqs[i]!, { lmqOffset, commitLogOffset: r.commitLogOffset, record });
+        }
+      };
+    }
+    return this.broker.sender.send(req).then((r) => r.commitLogOffsets[0]!);
+  }
+
+  /** The message properties of a publish. */
+  private properties(p: PublishInput, route: TopicRoute, uniqKey: string | undefined, now: number): Map<string, string> {
     const props = new Map<string, string>();
     props.set(PropertyKey.TAGS, MQTT_TAG);
-    const uniqKey = p.uniqKey ?? (p.qos === 2 ? this.ids.next() : undefined);
     if (uniqKey !== undefined) props.set(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniqKey);
     props.set(PropertyKey.INNER_MULTI_DISPATCH, route.dispatch);
     props.set(MqttProperty.TOPIC, p.topic);
     props.set(MqttProperty.QOS, QOS_TEXT[p.qos]!);
     props.set(MqttProperty.CLIENT_ID, p.clientId);
     if (p.retain) props.set(MqttProperty.RETAIN, 'true');
-    const now = Date.now();
     if (p.v5) putV5Properties(props, p.v5, now);
-    const req: SendRequest = { producerGroup: 'GID_MQTT', topic: route.storeTopic, queueId: route.queueId, properties: props, body: p.payload, bornTimestamp: now };
-    if (p.bornHost) req.bornHost = p.bornHost;
-    return this.broker.sender.send(req).then((r) => r.commitLogOffsets[0]!);
+    return props;
+  }
+
+  /** The properties of a plain publish: the route's frozen ones when the same client published so before. */
+  private plainProperties(p: PublishInput, route: TopicRoute): Map<string, string> {
+    const i = (p.qos << 1) | (p.retain ? 1 : 0);
+    const slot = route.frozen[i];
+    if (slot === undefined || slot.clientId !== p.clientId) {
+      route.frozen[i] = { clientId: p.clientId, props: null };
+      return this.properties(p, route, undefined, 0);
+    }
+    return (slot.props ??= this.broker.sender.freeze(this.properties(p, route, undefined, 0)));
+  }
+
+  private hasLiveReaders(route: TopicRoute): boolean {
+    for (const l of route.lmqs) if (this.live!.hasLiveReaders(l)) return true;
+    return false;
   }
 
   /** Store topic, queue and LMQ list of `topic`; recomputed only when the filters changed. */
@@ -90,10 +145,12 @@ export class Publisher {
     if (r !== undefined && r.version === version) return r;
     if (r === undefined) {
       if (this.routes.size >= ROUTE_CACHE_TOPICS) this.routes.clear();
-      r = { storeTopic: storeTopicOf(topic), queueId: (javaStringHashCode(topic) >>> 0) % this.cfg.storeTopicQueues, dispatch: '', version };
+      r = { storeTopic: storeTopicOf(topic), queueId: (javaStringHashCode(topic) >>> 0) % this.cfg.storeTopicQueues, dispatch: '', lmqs: [], version, frozen: [] };
       this.routes.set(topic, r);
     }
-    r.dispatch = this.lmqsFor(topic).join(',');
+    r.lmqs = this.lmqsFor(topic);
+    r.dispatch = r.lmqs.join(',');
+    r.frozen = [];
     r.version = version;
     return r;
   }

@@ -78,12 +78,22 @@ export class SessionPersistence {
     }
     if (this.offsetsDirty) {
       this.offsetsDirty = false;
-      for (const { sub, offset } of this.progress()) {
+      for (const { sub, offset: progress } of this.progress()) {
+        // Live deliveries run ahead of the commit-log write; an offset past what is written must
+        // not be committed (after a crash those offsets are reused by new messages, which the
+        // session would then skip). Commit what is written; the rest goes with a later write.
+        const written = this.store.getMaxOffset(sub.lmq, 0);
+        let offset = progress;
+        if (offset > written) {
+          offset = written;
+          this.offsetsDirty = true;
+        }
         if (this.committed.get(sub.lmq) === offset) continue;
         this.committed.set(sub.lmq, offset);
         jobs.push(this.store.commitOffset(this.group, sub.lmq, 0, offset));
       }
     }
     await Promise.all(jobs);
+    if (this.offsetsDirty || this.recordDirty) this.schedule();
   }
 }

@@ -1,8 +1,8 @@
 import type { MessageStore } from '@apogee/store';
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
-import type { DecodedRecords } from '../delivery/decoded-records.js';
-import type { LmqWatch } from '../delivery/lmq-watch.js';
+import type { DecodedRecord, DecodedRecords } from '../delivery/decoded-records.js';
+import type { LiveMessage, LmqWatch } from '../delivery/lmq-watch.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
 import { MqttProperty } from '../publish/message-properties.js';
 import { FilterTrie } from '../topic/filter-trie.js';
@@ -283,8 +283,24 @@ export class Session {
     if (this.wakers.has(sub)) return;
     const wake = () => this.pump(sub);
     this.wakers.set(sub, wake);
-    this.watch.add(sub.lmq, wake);
+    this.watch.add(sub.lmq, wake, (m) => this.deliverLive(sub, m));
     this.pump(sub);
+  }
+
+  /**
+   * A message just appended to the subscription's LMQ, from memory: delivered now when the
+   * subscription is caught up exactly to it (no read in progress, nothing before it unread) and
+   * has room; otherwise the LMQ read delivers it once it is written. Returns whether it went out.
+   */
+  private deliverLive(sub: SubscriptionState, m: LiveMessage): boolean {
+    const conn = this.conn;
+    if (!conn || conn.isClosed || sub.reading || sub.readOffset !== m.lmqOffset || this.subs.get(sub.filter) !== sub) return false;
+    if (conn.stream.writableLength > WRITE_HIGH_WATER) return false;
+    if (sub.qos > 0 && this.room() <= 0) return false;
+    sub.readOffset = m.lmqOffset + 1;
+    this.deliverDecoded(conn, sub, m.record, m.lmqOffset, m.commitLogOffset);
+    this.persistence?.offsetsChanged();
+    return true;
   }
 
   /** Reads the subscription's LMQ from its offset and delivers, within the in-flight window. */
@@ -358,7 +374,8 @@ export class Session {
   deliverRetained(record: Buffer, opts: SubscriptionOptions): void {
     const conn = this.conn;
     if (!conn || conn.isClosed) return;
-    const packet = this.toPublish(conn, record, -1, false, opts, 'retained');
+    const m = this.decode(record, -1, false);
+    const packet = m && this.toPublish(conn, m, opts, 'retained');
     if (packet) this.sendPublish(conn, packet, { sub: null, lmqOffset: -1 });
   }
 
@@ -376,7 +393,8 @@ export class Session {
   deliverShared(record: Buffer, opts: SubscriptionOptions, done: () => void, lost: () => void): 'sent' | 'skipped' | 'full' {
     const conn = this.conn;
     if (!conn || conn.isClosed || (opts.qos > 0 && !this.hasRoom())) return 'full';
-    const packet = this.toPublish(conn, record, -1, false, opts, 'live');
+    const m = this.decode(record, -1, false);
+    const packet = m && this.toPublish(conn, m, opts, 'live');
     if (!packet || !this.sendPublish(conn, packet, { sub: null, lmqOffset: -1, done, lost })) return 'skipped';
     if (packet.qos === 0) done();
     return 'sent';
@@ -405,14 +423,11 @@ export class Session {
    */
   private toPublish(
     conn: MqttConnection,
-    record: Buffer,
-    commitLogOffset: number,
-    shared: boolean,
+    m: DecodedRecord,
     options: DeliveryOptions | ((topic: string, own: boolean) => DeliveryOptions | null),
     kind: 'live' | 'retained',
   ): IPublishPacket | null {
     try {
-      const m = this.records.get(commitLogOffset, record, shared);
       const props = m.properties;
       const now = Date.now();
       if (isExpiredMessage(props, now)) return null;
@@ -449,8 +464,24 @@ export class Session {
   private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number, commitLogOffset: number): void {
     if (this.recent.has(commitLogOffset)) return;
     // Other online readers of this LMQ get the same record: decode it once for all of them.
-    const packet = this.toPublish(conn, record, commitLogOffset, this.watch.readers(sub.lmq) > 1, (topic, own) => this.optionsFor(sub, topic, own, commitLogOffset), 'live');
+    const m = this.decode(record, commitLogOffset, this.watch.readers(sub.lmq) > 1);
+    if (m) this.deliverDecoded(conn, sub, m, lmqOffset, commitLogOffset);
+  }
+
+  private deliverDecoded(conn: MqttConnection, sub: SubscriptionState, m: DecodedRecord, lmqOffset: number, commitLogOffset: number): void {
+    if (this.recent.has(commitLogOffset)) return;
+    const packet = this.toPublish(conn, m, (topic, own) => this.optionsFor(sub, topic, own, commitLogOffset), 'live');
     if (packet) this.sendPublish(conn, packet, { sub, lmqOffset });
+  }
+
+  /** The record decoded (through the shared cache), or null when it cannot be (reported). */
+  private decode(record: Buffer, commitLogOffset: number, shared: boolean): DecodedRecord | null {
+    try {
+      return this.records.get(commitLogOffset, record, shared);
+    } catch (err) {
+      this.onError(err);
+      return null;
+    }
   }
 
   private optionsFor(sub: SubscriptionState, topic: string, own: boolean, commitLogOffset: number): DeliveryOptions | null {
