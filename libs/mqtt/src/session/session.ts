@@ -24,6 +24,8 @@ interface DeliveryOptions extends SubscriptionOptions {
   subscriptionIds?: number[];
 }
 
+const hasWildcard = (filter: string): boolean => filter.includes('+') || filter.includes('#');
+
 /** How many recently delivered commit-log offsets a session remembers to send overlapping matches once. */
 const RECENT_DELIVERIES = 20_000;
 
@@ -33,6 +35,8 @@ export class Session {
   readonly sharedSubs = new Map<string, SubscriptionOptions>();
   /** The session's filters, to find every subscription a topic matches (overlaps go out once). */
   private readonly trie = new FilterTrie();
+  /** Subscriptions whose filter has a wildcard (only those can overlap another). */
+  private wildcardSubs = 0;
   /** Commit-log offsets recently delivered through one of several overlapping subscriptions. */
   private readonly recent = new Map<number, true>();
   private readonly inflight = new Map<number, Inflight>();
@@ -91,6 +95,7 @@ export class Session {
     const committed = this.persistence?.committedOffset(lmq);
     this.subs.set(filter, { ...opts, filter, lmq, readOffset: committed ?? this.store.getMaxOffset(lmq, 0), reading: false, again: false });
     this.trie.add(filter);
+    if (hasWildcard(filter)) this.wildcardSubs++;
   }
 
   /** Writes pending durable state now. */
@@ -194,6 +199,7 @@ export class Session {
     const sub: SubscriptionState = { ...opts, filter, lmq, readOffset: this.store.getMaxOffset(lmq, 0), reading: false, again: false };
     this.subs.set(filter, sub);
     this.trie.add(filter);
+    if (hasWildcard(filter)) this.wildcardSubs++;
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
     if (this.conn) this.startReading(sub);
@@ -206,6 +212,7 @@ export class Session {
     if (!sub) return false;
     this.subs.delete(filter);
     this.trie.remove(filter);
+    if (hasWildcard(filter)) this.wildcardSubs--;
     const wake = this.wakers.get(sub);
     if (wake) this.watch.remove(sub.lmq, wake);
     this.wakers.delete(sub);
@@ -310,6 +317,8 @@ export class Session {
       sub.again = true;
       return;
     }
+    // Nothing unread (the usual case after a delivery from memory): no read is started at all.
+    if (this.starved.size === 0 && this.store.getMaxOffset(sub.lmq, 0) <= sub.readOffset) return;
     sub.reading = true;
     sub.again = false;
     this.read(sub).then(
@@ -485,7 +494,8 @@ export class Session {
   }
 
   private optionsFor(sub: SubscriptionState, topic: string, own: boolean, commitLogOffset: number): DeliveryOptions | null {
-    const filters = this.subs.size > 1 ? this.trie.match(topic) : [];
+    // Without wildcard filters a topic matches one subscription only: its own.
+    const filters = this.subs.size > 1 && this.wildcardSubs > 0 ? this.trie.match(topic) : [];
     if (filters.length <= 1) return sub;
     const merged: DeliveryOptions = { qos: 0, subscriptionIds: [] };
     let wanted = false;
