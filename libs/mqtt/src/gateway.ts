@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Broker, Logger } from '@apogee/broker';
 import { Authorizer, BrokerError, OPEN_AUTH, type Principal } from '@apogee/broker';
 import { type HostAddress, PropertyKey, peerHost } from '@apogee/message';
+import type { PutResult } from '@apogee/store';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { DecodedRecords } from './delivery/decoded-records.js';
@@ -46,6 +47,8 @@ export interface MqttGatewayOptions {
  * broker's own flow control refuses puts at 20,000 in flight across all connections).
  */
 const MAX_UNSTORED_PER_CONNECTION = 2000;
+/** Appended-but-unwritten bytes in the store past which a QoS 0 publisher's connection waits for the disk. */
+const QOS0_HOLD_BYTES = 8 * 1024 * 1024;
 
 export interface MqttGatewayStats {
   connections: number;
@@ -437,33 +440,96 @@ export class MqttGateway {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     const input: PublishInput = { topic: p.topic, payload, qos: p.qos, retain: p.retain, clientId: session.clientId };
     if (v5 && p.properties) input.v5 = p.properties;
-    const store = p.qos === 2 ? this.storeExactlyOnce(session, id, input, pending) : this.storePublish(peer ? { ...input, bornHost: peer } : input);
+    if (peer) input.bornHost = peer;
+    if (p.qos < 2 && !p.retain && this.storeNow(session, conn, p, input)) return;
+    const store = p.qos === 2 ? this.storeExactlyOnce(session, id, input, pending) : this.storePublish(input);
     conn.storeStarted(MAX_UNSTORED_PER_CONNECTION);
     store.then(
       () => {
         conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
-        if (p.qos === 1) {
-          conn.inboundInflight--;
-          conn.send({ cmd: 'puback', messageId: id });
-        } else if (p.qos === 2) conn.send({ cmd: 'pubrec', messageId: id });
+        this.stored(conn, p);
       },
       (err: unknown) => {
         conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
-        this.opts.logger.warn({ clientId: session.clientId, topic: p.topic, err: (err as Error).message }, 'mqtt: publish not stored');
-        if (p.qos === 0) return;
-        conn.inboundInflight--;
-        if (conn.inboundQos2.delete(id) && session.pendingRel.delete(id)) session.pendingRelChanged();
-        if (v5) {
-          // 0x97 Quota exceeded for busy/full, 0x80 otherwise; the message was not stored.
-          const reasonCode = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE') ? 0x97 : 0x80;
-          conn.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: id, reasonCode });
-        } else {
-          // 3.1.1 has no negative acknowledgement: close so the client re-sends later.
-          conn.close(`publish could not be stored: ${(err as Error).message}`);
-        }
+        this.notStored(session, conn, p, err);
       },
     );
   }
+
+  /**
+   * The common QoS 0/1 publish, without a promise chain: appended now (and handed to caught-up
+   * subscribers from memory); QoS 1 is acknowledged once the store confirms it, QoS 0 only slows
+   * its connection down while the disk lags. False when it has to take the promise path (new
+   * store topic).
+   */
+  private storeNow(session: Session, conn: MqttConnection, p: IPublishPacket, input: PublishInput): boolean {
+    let r: PutResult | null;
+    try {
+      r = this.publisher.publishNow(input);
+    } catch (err) {
+      this.messagesIn++;
+      this.notStored(session, conn, p, err);
+      return true;
+    }
+    if (r === null) return false;
+    this.messagesIn++;
+    const store = this.opts.broker.store;
+    if (p.qos === 0) {
+      if (store.unconfirmedBytes > QOS0_HOLD_BYTES) conn.holdReading(store.whenConfirmed(r));
+      return true;
+    }
+    conn.storeStarted(MAX_UNSTORED_PER_CONNECTION);
+    store.whenConfirmed(r).then(
+      () => {
+        conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
+        this.stored(conn, p);
+      },
+      (err: unknown) => {
+        conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
+        this.notStored(session, conn, p, err);
+      },
+    );
+    return true;
+  }
+
+  /** The publish is stored: acknowledge it (QoS 1 PUBACK, QoS 2 PUBREC). */
+  private stored(conn: MqttConnection, p: IPublishPacket): void {
+    const id = p.messageId ?? 0;
+    if (p.qos === 1) {
+      conn.inboundInflight--;
+      conn.send({ cmd: 'puback', messageId: id });
+    } else if (p.qos === 2) conn.send({ cmd: 'pubrec', messageId: id });
+  }
+
+  /** The publish could not be stored: QoS 0 is dropped (logged); QoS 1/2 get a failure (v5) or the connection closes (3.1.1). */
+  private notStored(session: Session, conn: MqttConnection, p: IPublishPacket, err: unknown): void {
+    this.logNotStored(session, p, err);
+    if (p.qos === 0) return;
+    const id = p.messageId ?? 0;
+    conn.inboundInflight--;
+    if (conn.inboundQos2.delete(id) && session.pendingRel.delete(id)) session.pendingRelChanged();
+    if (conn.protocolVersion === 5) {
+      // 0x97 Quota exceeded for busy/full, 0x80 otherwise; the message was not stored.
+      const reasonCode = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE') ? 0x97 : 0x80;
+      conn.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: id, reasonCode });
+    } else {
+      // 3.1.1 has no negative acknowledgement: close so the client re-sends later.
+      conn.close(`publish could not be stored: ${(err as Error).message}`);
+    }
+  }
+
+  /** Refusals come in floods when the store is busy: one log line per second, with a count of the rest. */
+  private logNotStored(session: Session, p: IPublishPacket, err: unknown): void {
+    this.notStoredCount++;
+    const now = Date.now();
+    if (now - this.notStoredLoggedAt < 1000) return;
+    this.opts.logger.warn({ clientId: session.clientId, topic: p.topic, err: (err as Error).message, refusedSinceLastLog: this.notStoredCount }, 'mqtt: publish not stored');
+    this.notStoredLoggedAt = now;
+    this.notStoredCount = 0;
+  }
+
+  private notStoredCount = 0;
+  private notStoredLoggedAt = 0;
 
   private onSubscribe(session: Session, conn: MqttConnection, p: ISubscribePacket): void {
     const v5 = conn.protocolVersion === 5;

@@ -176,6 +176,17 @@ export interface MessageStore {
    * consumers that are caught up, where delivery before the write is allowed (MQTT QoS 0/1).
    */
   put(msg: PutMessage, onAppended?: (appended: PutResult) => void): Promise<PutResult>;
+  /**
+   * Appends one message now, without a promise: returns its offsets, or throws a typed
+   * StoreError. The message is written shortly after; until then it is invisible to readers and
+   * lost if the process dies. `whenConfirmed` waits for what put would have waited for. For
+   * endpoints whose per-message promise chain is a measurable cost (MQTT QoS 0/1).
+   */
+  putUnconfirmed(msg: PutMessage): PutResult;
+  /** Resolves once a message from putUnconfirmed is stored under the flush mode (rejects if its write fails at close). */
+  whenConfirmed(appended: PutResult): Promise<void>;
+  /** Bytes appended but not yet confirmed (written, or flushed under SYNC_FLUSH). */
+  readonly unconfirmedBytes: number;
   /** Stores messages contiguously (consecutive records); one promise for the lot. */
   putBatch(msgs: readonly PutMessage[]): Promise<PutResult[]>;
   /** Reads up to maxCount messages of a queue from `offset`. */

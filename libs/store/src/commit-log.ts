@@ -249,8 +249,13 @@ export class CommitLog {
     this.hot.copyIn(pos, record);
   }
 
-  /** Resolves with `value` once everything below `end` is confirmed (written or flushed, per flush mode). */
+  /**
+   * Resolves with `value` once everything below `end` is confirmed (written or flushed, per flush
+   * mode). Waiters are served in the order they came; a later one for an earlier end may wait
+   * for the ones before it.
+   */
   whenConfirmed<T>(end: number, value: T): Promise<T> {
+    if (end <= this.confirmedPos) return Promise.resolve(value);
     return new Promise<T>((resolve, reject) => {
       this.waiters.push({ end, value, resolve: resolve as (v: unknown) => void, reject });
       this.kickSoon();
@@ -262,6 +267,11 @@ export class CommitLog {
    * (many frames in one chunk) then go out in one writev instead of a first one-record write and
    * a second write for the rest.
    */
+  /** Starts writing what was appended, at the end of the current task (see kickSoon). */
+  writeSoon(): void {
+    this.kickSoon();
+  }
+
   private kickSoon(): void {
     if (this.kickQueued) return;
     this.kickQueued = true;

@@ -175,6 +175,21 @@ describe('appended before written', () => {
     expect(store.getMaxOffset('%LMQ%a', 0)).toBe(1);
   });
 
+  it('appends without a promise: offsets at once, readable and confirmed after the write, refusals thrown', async () => {
+    const a = store.putUnconfirmed({ topic: 'T', queueId: 0, body: body('a'), properties: { INNER_MULTI_DISPATCH: '%LMQ%u' } });
+    const b = store.putUnconfirmed({ topic: 'T', queueId: 0, body: body('b') });
+    expect([a.queueOffset, b.queueOffset, a.lmqOffsets[0]]).toEqual([0, 1, 0]);
+    expect(store.unconfirmedBytes).toBe(a.size + b.size);
+    expect(store.getMaxOffset('T', 0)).toBe(0);
+    await store.whenConfirmed(b);
+    expect(store.unconfirmedBytes).toBe(0);
+    expect(bodiesOf(await store.get('T', 0, 0, 10))).toEqual(['a', 'b']);
+    expect(a.msgId).toBe(decodeRecord((await store.get('T', 0, 0, 1)).messages[0]!.record).msgId);
+    // Already confirmed: resolves at once.
+    await store.whenConfirmed(a);
+    expect(() => store.putUnconfirmed({ topic: 'T', queueId: -1, body: body('x') })).toThrow(IllegalPutError);
+  });
+
   it('stores the message even when onAppended throws', async () => {
     const r = await store.put({ topic: 'T', queueId: 0, body: body('x') }, () => {
       throw new Error('listener bug');

@@ -87,6 +87,26 @@ interface PreparedPut {
   bornHost: Buffer;
 }
 
+/** A PutResult whose offset message id is only built if asked for (most senders never do). */
+class AppendedMessage implements PutResult {
+  constructor(
+    readonly commitLogOffset: number,
+    readonly queueOffset: number,
+    readonly size: number,
+    readonly storeTimestamp: number,
+    readonly lmqOffsets: number[],
+    private readonly storeHostHex: string,
+  ) {}
+
+  get msgId(): string {
+    return this.storeHostHex + this.commitLogOffset.toString(16).toUpperCase().padStart(16, '0');
+  }
+
+  toJSON(): PutResult {
+    return { commitLogOffset: this.commitLogOffset, queueOffset: this.queueOffset, size: this.size, storeTimestamp: this.storeTimestamp, msgId: this.msgId, lmqOffsets: this.lmqOffsets };
+  }
+}
+
 const DEFAULT_BORN_HOST = encodeHost({ address: '127.0.0.1', port: 0 });
 const SCAN_ENTRIES = 800;
 /** Characters of INNER_MULTI_DISPATCH lists kept parsed (about 2 MiB of strings). */
@@ -300,6 +320,22 @@ export class DefaultMessageStore implements MessageStore {
       }
     }
     return this.commitLog.whenConfirmed(appended.end, appended.result);
+  }
+
+  putUnconfirmed(msg: PutMessage): PutResult {
+    const refusal = this.refusal();
+    if (refusal) throw refusal;
+    const result = this.append(this.prepare(msg)).result;
+    this.commitLog.writeSoon();
+    return result;
+  }
+
+  whenConfirmed(appended: PutResult): Promise<void> {
+    return this.commitLog.whenConfirmed(appended.commitLogOffset + appended.size, undefined);
+  }
+
+  get unconfirmedBytes(): number {
+    return this.commitLog.appendPos - this.commitLog.confirmedPos;
   }
 
   putBatch(msgs: readonly PutMessage[]): Promise<PutResult[]> {
@@ -527,7 +563,7 @@ export class DefaultMessageStore implements MessageStore {
     const end = pos + size;
     return {
       end,
-      result: { commitLogOffset: pos, queueOffset, size, storeTimestamp, msgId: this.storeHostHex + pos.toString(16).toUpperCase().padStart(16, '0'), lmqOffsets },
+      result: new AppendedMessage(pos, queueOffset, size, storeTimestamp, lmqOffsets, this.storeHostHex),
     };
   }
 

@@ -19,6 +19,15 @@ export class FlowControl {
 
   /** Throws SYSTEM_BUSY if over a limit; else returns a ticket to pass to `done`. */
   admit(): number {
+    this.check();
+    const id = this.nextId++;
+    this.started.set(id, this.now());
+    this.metrics.putsInFlight = this.started.size;
+    return id;
+  }
+
+  /** Throws SYSTEM_BUSY if over a limit (for writes that take no ticket). */
+  check(): void {
     const inFlight = this.started.size;
     if (inFlight >= this.maxInFlight) {
       this.metrics.refusals.FLOW_CONTROL_IN_FLIGHT++;
@@ -32,10 +41,6 @@ export class FlowControl {
         throw new BrokerError('SYSTEM_BUSY', `[FLOW_CONTROL_WAIT] broker busy: the oldest store write has waited ${waited} ms (limit ${this.maxWaitMs} ms; disk flush is slow), ${inFlight} in flight; retry later`);
       }
     }
-    const id = this.nextId++;
-    this.started.set(id, this.now());
-    this.metrics.putsInFlight = this.started.size;
-    return id;
   }
 
   done(ticket: number): void {

@@ -196,3 +196,27 @@ describe('store errors', () => {
     expect(broker.metrics.refusals.STORE_CLOSED).toBe(1);
   });
 });
+
+describe('SendService.sendUnconfirmed', () => {
+  it('appends to an existing topic at once, and says null for a topic that must be resolved first', async () => {
+    const { broker, store } = await harness();
+    expect(broker.sender.sendUnconfirmed(sendRequest('NEW', 'x', { queueId: 0 }))).toBeNull();
+    expect(broker.topics.get('NEW')).toBeUndefined();
+    expect(broker.sender.sendUnconfirmed(sendRequest('%RETRY%g', 'x', { queueId: 0 }))).toBeNull();
+    await broker.sender.send(sendRequest('T', 'first', { queueId: 1 }));
+    const r = broker.sender.sendUnconfirmed(sendRequest('T', 'second', { queueId: 1, properties: props({ TAGS: 'a' }) }));
+    expect(r).toMatchObject({ queueOffset: 1 });
+    await store.whenConfirmed(r!);
+    const msgs = await h!.messages('T', 1);
+    expect(msgs.map((m) => m.body.toString())).toEqual(['first', 'second']);
+    expect(msgs[1]!.properties.get(PropertyKey.CLUSTER)).toBeDefined();
+    expect(broker.metrics.sendMessages).toBe(2);
+  });
+
+  it('throws the broker errors send would reject with', async () => {
+    const { broker } = await harness();
+    await broker.sender.send(sendRequest('T', 'first', { queueId: 0 }));
+    expect(() => broker.sender.sendUnconfirmed(sendRequest('T', 'x', { queueId: 99 }))).toThrow(expect.objectContaining({ kind: 'INVALID_PARAMETER' }));
+    expect(() => broker.sender.sendUnconfirmed(sendRequest('bad topic!', 'x', { queueId: 0 }))).toThrow();
+  });
+});

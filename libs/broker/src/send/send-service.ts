@@ -73,6 +73,47 @@ export class SendService {
     return this.sendTo(req, target);
   }
 
+  /**
+   * Sends one message to an existing normal topic and returns once it is appended — no promise;
+   * it is written shortly after (see MessageStore.putUnconfirmed; `store.whenConfirmed` waits
+   * for that). Null when the topic has to be resolved first (unknown, retry or DLQ topic): use
+   * send. Throws BrokerError on a refusal. Flow control refuses while store writes are stalled,
+   * but these writes take no in-flight ticket.
+   */
+  sendUnconfirmed(req: SendRequest): PutResult | null {
+    this.metrics.sendRequests++;
+    const target = this.existingTarget(req);
+    if (target === null) {
+      this.metrics.sendRequests--; // counted again by send
+      return null;
+    }
+    const props = req.properties;
+    if (this.hooks.length > 0) this.runHooks(target.topic, props);
+    this.route(req, target, props);
+    this.flow.check();
+    const put: PutMessage = {
+      topic: target.topic,
+      queueId: target.queueId,
+      body: req.body,
+      flag: req.flag ?? 0,
+      properties: props,
+      sysFlag: req.sysFlag ?? 0,
+      bornTimestamp: req.bornTimestamp ?? Date.now(),
+      reconsumeTimes: req.reconsumeTimes ?? 0,
+    };
+    if (req.bornHost) put.bornHost = req.bornHost;
+    let r: PutResult;
+    try {
+      r = this.store.putUnconfirmed(put);
+    } catch (err) {
+      this.metrics.sendFailures++;
+      throw this.mapStoreError(err);
+    }
+    this.metrics.sendMessages++;
+    this.metrics.sendBytes += put.body.length;
+    return r;
+  }
+
   private sendTo(req: SendRequest, target: SendTarget): Promise<SendResult> {
     const props = req.properties;
     try {

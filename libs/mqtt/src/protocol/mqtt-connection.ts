@@ -99,11 +99,25 @@ export class MqttConnection {
     }
   }
 
+  /** Stops reading until `until` settles (QoS 0 publishers while the disk lags behind). */
+  holdReading(until: Promise<unknown>): void {
+    if (this.held || this.closed) return;
+    this.held = true;
+    this.stream.pause();
+    const release = (): void => {
+      this.held = false;
+      if (!this.closed && !this.readingPaused) this.stream.resume();
+    };
+    until.then(release, release);
+  }
+
+  private held = false;
+
   /** A PUBLISH counted by storeStarted was stored (or refused). */
   storeSettled(limit: number): void {
     if (--this.storing <= limit >> 1 && this.readingPaused) {
       this.readingPaused = false;
-      if (!this.closed) this.stream.resume();
+      if (!this.closed && !this.held) this.stream.resume();
     }
   }
 

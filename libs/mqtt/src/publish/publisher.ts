@@ -1,4 +1,5 @@
 import type { Broker, SendRequest } from '@apogee/broker';
+import type { PutResult } from '@apogee/store';
 import { type FrozenProperties, type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
@@ -86,26 +87,45 @@ export class Publisher {
     return this.put(p, route);
   }
 
+  /**
+   * Stores a QoS 0/1 publish without a per-message promise: appended now, handed to caught-up
+   * readers from memory, written shortly after (`store.whenConfirmed` waits for that). Null when
+   * it has to go through `publish` (QoS 2, a store topic not created yet). Throws on refusal.
+   */
+  publishNow(p: PublishInput): PutResult | null {
+    if (p.qos === 2 || p.uniqKey !== undefined) return null;
+    const route = this.routeOf(p.topic);
+    if (!this.knownTopics.has(route.storeTopic)) return null;
+    const req = this.request(p, route, Date.now(), undefined);
+    const r = this.broker.sender.sendUnconfirmed(req);
+    if (r !== null && this.live !== null && this.hasLiveReaders(route)) this.offerLive(route, r, req.properties, p.payload);
+    return r;
+  }
+
   private put(p: PublishInput, route: TopicRoute): Promise<number> {
-    const now = Date.now();
     const uniqKey = p.uniqKey ?? (p.qos === 2 ? this.ids.next() : undefined);
-    const props = uniqKey === undefined && !p.v5 ? this.plainProperties(p, route) : this.properties(p, route, uniqKey, now);
-    const req: SendRequest = { producerGroup: 'GID_MQTT', topic: route.storeTopic, queueId: route.queueId, properties: props, body: p.payload, bornTimestamp: now };
-    if (p.bornHost) req.bornHost = p.bornHost;
+    const req = this.request(p, route, Date.now(), uniqKey);
     // QoS 0/1 may reach subscribers before the write: a crash then loses a message its publisher
     // was never acknowledged for (it re-sends QoS 1). QoS 2 waits for the store: a re-sent copy
     // must never reach a subscriber that already had the first.
-    if (p.qos < 2 && this.live && this.hasLiveReaders(route)) {
-      const live = this.live;
-      req.onAppended = (r) => {
-        const record = { topic: route.storeTopic, properties: props, payload: p.payload };
-        for (let i = 0; i < route.lmqs.length; i++) {
-          const lmqOffset = r.lmqOffsets[i];
-          if (lmqOffset !== undefined) this.liveDeliveries += live.offer(route.lmqs[i]!, { lmqOffset, commitLogOffset: r.commitLogOffset, record });
-        }
-      };
-    }
+    if (p.qos < 2 && this.live !== null && this.hasLiveReaders(route)) req.onAppended = (r) => this.offerLive(route, r, req.properties, p.payload);
     return this.broker.sender.send(req).then((r) => r.commitLogOffsets[0]!);
+  }
+
+  private request(p: PublishInput, route: TopicRoute, now: number, uniqKey: string | undefined): SendRequest {
+    const props = uniqKey === undefined && !p.v5 ? this.plainProperties(p, route) : this.properties(p, route, uniqKey, now);
+    const req: SendRequest = { producerGroup: 'GID_MQTT', topic: route.storeTopic, queueId: route.queueId, properties: props, body: p.payload, bornTimestamp: now };
+    if (p.bornHost) req.bornHost = p.bornHost;
+    return req;
+  }
+
+  /** Hands an appended message to the readers of its LMQs that are caught up (see LmqWatch.offer). */
+  private offerLive(route: TopicRoute, r: PutResult, properties: Map<string, string>, payload: Buffer): void {
+    const record = { topic: route.storeTopic, properties, payload };
+    for (let i = 0; i < route.lmqs.length; i++) {
+      const lmqOffset = r.lmqOffsets[i];
+      if (lmqOffset !== undefined) this.liveDeliveries += this.live!.offer(route.lmqs[i]!, { lmqOffset, commitLogOffset: r.commitLogOffset, record });
+    }
   }
 
   /** The message properties of a publish. */
