@@ -12,6 +12,7 @@ import { sharedLmqGroup } from './topic/groups.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
 import { MqttProperty } from './publish/message-properties.js';
 import { type PublishInput, Publisher } from './publish/publisher.js';
+import { ConfirmBatches } from './publish/confirm-batches.js';
 import { RetainedStore } from './publish/retained-store.js';
 import { Session } from './session/session.js';
 import type { SubscriptionOptions } from './session/session-types.js';
@@ -93,6 +94,17 @@ export class MqttGateway {
   private assignedIds = 0;
 
   constructor(private readonly opts: MqttGatewayOptions) {
+    this.confirms = new ConfirmBatches(
+      opts.broker.store,
+      (conn, { packet }) => {
+        conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
+        this.stored(conn, packet);
+      },
+      (conn, { session, packet }, err) => {
+        conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
+        this.notStored(session, conn, packet, err);
+      },
+    );
     this.config = resolveMqttConfig(opts.config);
     this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
     this.watch = new LmqWatch(opts.broker.store);
@@ -479,18 +491,12 @@ export class MqttGateway {
       return true;
     }
     conn.storeStarted(MAX_UNSTORED_PER_CONNECTION);
-    store.whenConfirmed(r).then(
-      () => {
-        conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
-        this.stored(conn, p);
-      },
-      (err: unknown) => {
-        conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
-        this.notStored(session, conn, p, err);
-      },
-    );
+    this.confirms.add(conn, { session, packet: p }, r);
     return true;
   }
+
+  /** QoS 1 publishes appended by storeNow, acknowledged per connection and task in one wait. */
+  private readonly confirms: ConfirmBatches<MqttConnection, { session: Session; packet: IPublishPacket }>;
 
   /** The publish is stored: acknowledge it (QoS 1 PUBACK, QoS 2 PUBREC). */
   private stored(conn: MqttConnection, p: IPublishPacket): void {

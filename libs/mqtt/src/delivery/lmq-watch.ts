@@ -12,12 +12,15 @@ export interface LiveMessage {
   record: DecodedRecord;
 }
 
+/** Called with the LMQ's new readable end when records arrive. */
+export type Waker = (max: number) => void;
+
 /** Called with a live message; returns whether this reader delivered it (it was caught up). */
 export type LiveReader = (m: LiveMessage) => boolean;
 
 interface Watched {
-  wakers: Set<() => void>;
-  live: Map<() => void, LiveReader>;
+  wakers: Set<Waker>;
+  live: Map<Waker, LiveReader>;
   off: () => void;
 }
 
@@ -31,12 +34,12 @@ export class LmqWatch {
 
   constructor(private readonly store: MessageStore) {}
 
-  add(lmq: string, wake: () => void, live?: LiveReader): void {
+  add(lmq: string, wake: Waker, live?: LiveReader): void {
     let e = this.byLmq.get(lmq);
     if (!e) {
-      const wakers = new Set<() => void>();
-      const off = this.store.onArrival(lmq, 0, () => {
-        for (const w of wakers) w();
+      const wakers = new Set<Waker>();
+      const off = this.store.onArrival(lmq, 0, (max) => {
+        for (const w of wakers) w(max);
       });
       e = { wakers, live: new Map(), off };
       this.byLmq.set(lmq, e);
@@ -45,7 +48,7 @@ export class LmqWatch {
     if (live) e.live.set(wake, live);
   }
 
-  remove(lmq: string, wake: () => void): void {
+  remove(lmq: string, wake: Waker): void {
     const e = this.byLmq.get(lmq);
     if (!e) return;
     e.wakers.delete(wake);
@@ -62,10 +65,20 @@ export class LmqWatch {
    * how many delivered it.
    */
   offer(lmq: string, m: LiveMessage): number {
+    const readers = this.liveReaders(lmq);
+    return readers === undefined ? 0 : LmqWatch.offerTo(readers, m);
+  }
+
+  /** The live readers of `lmq`, or undefined: lets a caller build the message only when someone takes it. */
+  liveReaders(lmq: string): ReadonlyMap<Waker, LiveReader> | undefined {
     const e = this.byLmq.get(lmq);
-    if (!e || e.live.size === 0) return 0;
+    return e !== undefined && e.live.size > 0 ? e.live : undefined;
+  }
+
+  /** offer, to readers from liveReaders. */
+  static offerTo(readers: ReadonlyMap<Waker, LiveReader>, m: LiveMessage): number {
     let delivered = 0;
-    for (const live of e.live.values()) if (live(m)) delivered++;
+    for (const live of readers.values()) if (live(m)) delivered++;
     return delivered;
   }
 

@@ -3,7 +3,7 @@ import type { PutResult } from '@apogee/store';
 import { type FrozenProperties, type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
-import type { LmqWatch } from '../delivery/lmq-watch.js';
+import { type LiveMessage, LmqWatch } from '../delivery/lmq-watch.js';
 import type { FilterTrie } from '../topic/filter-trie.js';
 import { lmqOf } from '../topic/lmq.js';
 import { storeTopicOf } from '../topic/store-topic.js';
@@ -98,7 +98,7 @@ export class Publisher {
     if (!this.knownTopics.has(route.storeTopic)) return null;
     const req = this.request(p, route, Date.now(), undefined);
     const r = this.broker.sender.sendUnconfirmed(req);
-    if (r !== null && this.live !== null && this.hasLiveReaders(route)) this.offerLive(route, r, req.properties, p.payload);
+    if (r !== null && this.live !== null) this.offerLive(route, r, req.properties, p.payload);
     return r;
   }
 
@@ -121,10 +121,15 @@ export class Publisher {
 
   /** Hands an appended message to the readers of its LMQs that are caught up (see LmqWatch.offer). */
   private offerLive(route: TopicRoute, r: PutResult, properties: Map<string, string>, payload: Buffer): void {
-    const record = { topic: route.storeTopic, properties, payload };
+    let m: LiveMessage | null = null;
     for (let i = 0; i < route.lmqs.length; i++) {
+      const readers = this.live!.liveReaders(route.lmqs[i]!);
       const lmqOffset = r.lmqOffsets[i];
-      if (lmqOffset !== undefined) this.liveDeliveries += this.live!.offer(route.lmqs[i]!, { lmqOffset, commitLogOffset: r.commitLogOffset, record });
+      if (readers === undefined || lmqOffset === undefined) continue;
+      // One message object for all the LMQs: readers take what they need during the call.
+      m ??= { lmqOffset, commitLogOffset: r.commitLogOffset, record: { topic: route.storeTopic, properties, payload } };
+      m.lmqOffset = lmqOffset;
+      this.liveDeliveries += LmqWatch.offerTo(readers, m);
     }
   }
 

@@ -50,7 +50,7 @@ export class Session {
   readonly pendingComp = new Set<number>();
   private nextPacketId = 1;
   private conn: MqttConnection | null = null;
-  private readonly wakers = new Map<SubscriptionState, () => void>();
+  private readonly wakers = new Map<SubscriptionState, (max: number) => void>();
   /** Subscriptions stopped for lack of in-flight room, in the order they stopped. */
   private readonly starved = new Set<SubscriptionState>();
   private draining = false;
@@ -288,7 +288,10 @@ export class Session {
 
   private startReading(sub: SubscriptionState): void {
     if (this.wakers.has(sub)) return;
-    const wake = () => this.pump(sub);
+    // Arrivals the subscription already has (delivered from memory) need no read at all.
+    const wake = (max: number) => {
+      if (max > sub.readOffset || sub.reading || this.starved.size > 0) this.pump(sub);
+    };
     this.wakers.set(sub, wake);
     this.watch.add(sub.lmq, wake, (m) => this.deliverLive(sub, m));
     this.pump(sub);

@@ -1,0 +1,47 @@
+import type { MessageStore, PutResult } from '@apogee/store';
+
+interface Batch<T> {
+  last: PutResult;
+  items: T[];
+}
+
+/**
+ * Waits for store confirmation of appended publishes in batches: the items one key (a
+ * connection) adds during one task share a single `whenConfirmed` of the last of them — the store
+ * confirms in append order — instead of a promise per message.
+ */
+export class ConfirmBatches<K, T> {
+  private readonly open = new Map<K, Batch<T>>();
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly onStored: (key: K, item: T) => void,
+    private readonly onFailed: (key: K, item: T, err: unknown) => void,
+  ) {}
+
+  /** Adds an item appended as `r`; it is reported once r (and everything before it) is confirmed. */
+  add(key: K, item: T, r: PutResult): void {
+    let b = this.open.get(key);
+    if (b === undefined) {
+      if (this.open.size === 0) queueMicrotask(this.close);
+      this.open.set(key, (b = { last: r, items: [] }));
+    }
+    b.last = r;
+    b.items.push(item);
+  }
+
+  /** Ends the task's batches: one wait each. */
+  private readonly close = (): void => {
+    for (const [key, b] of this.open) {
+      this.store.whenConfirmed(b.last).then(
+        () => {
+          for (const item of b.items) this.onStored(key, item);
+        },
+        (err: unknown) => {
+          for (const item of b.items) this.onFailed(key, item, err);
+        },
+      );
+    }
+    this.open.clear();
+  };
+}
