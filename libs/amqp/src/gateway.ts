@@ -278,6 +278,7 @@ export class AmqpGateway {
           bornHost: sock.remoteAddress ? peerHost(sock.remoteAddress, sock.remotePort) : undefined,
           wasOversize: () => socket.takeOversize(link.session.remote.channel ?? 0, link.remote.handle ?? 0),
           counters: this.counters,
+          offer: (t, q, offset, message) => this.readers.offer(t, q, offset, message),
         });
         state.incoming.set(link, il);
         il.start();

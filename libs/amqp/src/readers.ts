@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Broker, type Logger, DLQ_GROUP_TOPIC_PREFIX } from '@apogee/broker';
-import { type MessageExt, PropertyKey } from '@apogee/message';
+import { PropertyKey } from '@apogee/message';
 import { MqttProperty, fitRocketName, matches } from '@apogee/mqtt';
 import type { TopicConfig } from '@apogee/store';
 import { type AmqpAddress, deadLetterTopicOf } from './address.js';
 import type { AmqpConfig } from './config.js';
-import { type Entry, QueueReader } from './delivery/queue-reader.js';
+import { type Entry, QueueReader, type ReadMessage } from './delivery/queue-reader.js';
 
 /** Prefixes of the consumer groups of topic subscriptions (durable: named by container id and link name). */
 const DURABLE_SUB_PREFIX = 'AMQP_SUB_';
@@ -16,6 +16,8 @@ export interface ReaderHandle {
   readonly key: string;
   readonly reader: QueueReader;
   readonly durable: boolean;
+  /** The store topic it reads. */
+  readonly topic: string;
   refs: number;
 }
 
@@ -38,6 +40,8 @@ export interface ReaderCounters {
  */
 export class Readers {
   private readonly handles = new Map<string, Promise<ReaderHandle>>();
+  /** Open readers by store topic, for messages offered from memory. */
+  private readonly byTopic = new Map<string, Set<ReaderHandle>>();
 
   constructor(
     private readonly broker: Broker,
@@ -66,7 +70,7 @@ export class Readers {
     const { address } = req;
     let group: string;
     let durable = true;
-    let accept: ((m: MessageExt) => boolean) | undefined;
+    let accept: ((m: ReadMessage) => boolean) | undefined;
     if (address.kind === 'topic') {
       const filter = address.name;
       accept = (m) => {
@@ -94,7 +98,13 @@ export class Readers {
         deadLetter: (e, condition, description) => this.deadLetter(address, e, condition, description),
         onError: (err) => this.log.warn({ address: address.address, err: (err as Error).message }, 'amqp: delivery error'),
       });
-      p = reader.open().then(() => ({ key, reader, durable, refs: 0 }));
+      p = reader.open().then(() => {
+        const h: ReaderHandle = { key, reader, durable, refs: 0, topic: address.storeTopic };
+        let set = this.byTopic.get(h.topic);
+        if (!set) this.byTopic.set(h.topic, (set = new Set()));
+        set.add(h);
+        return h;
+      });
       this.handles.set(key, p);
       p.catch(() => this.handles.delete(key));
     }
@@ -108,6 +118,7 @@ export class Readers {
     h.refs--;
     if (h.refs > 0 && !forget) return;
     this.handles.delete(h.key);
+    this.unindex(h);
     if (forget || !h.durable) await h.reader.destroy();
     else await h.reader.close();
   }
@@ -116,7 +127,30 @@ export class Readers {
   async closeAll(): Promise<void> {
     const all = await Promise.allSettled([...this.handles.values()]);
     this.handles.clear();
+    this.byTopic.clear();
+    // Positions are committed only up to what is written: write everything first, so a clean
+    // shutdown commits every accepted message.
+    await this.broker.store.flush().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'amqp: store flush before closing readers failed'));
     await Promise.all(all.map((r) => (r.status === 'fulfilled' ? (r.value.durable ? r.value.reader.close() : r.value.reader.destroy()) : undefined)));
+  }
+
+  /**
+   * Offers a message just appended to `topic`/`queueId` at `offset` to the readers of that topic
+   * (see QueueReader.offer); `message` is built at most once, when some reader takes it.
+   */
+  offer(topic: string, queueId: number, offset: number, message: () => ReadMessage): void {
+    const set = this.byTopic.get(topic);
+    if (set === undefined) return;
+    let m: ReadMessage | undefined;
+    const once = (): ReadMessage => (m ??= message());
+    for (const h of set) h.reader.offer(queueId, offset, once);
+  }
+
+  private unindex(h: ReaderHandle): void {
+    const set = this.byTopic.get(h.topic);
+    if (!set) return;
+    set.delete(h);
+    if (set.size === 0) this.byTopic.delete(h.topic);
   }
 
   /** Moves a rejected message to its address's dead-letter queue (`$dlq/<address>`). */

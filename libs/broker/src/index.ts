@@ -11,7 +11,7 @@ export * from './filter/tag-filter.js';
 export * from './group/group-manager.js';
 export * from './pull/pull-types.js';
 export * from './send/send-types.js';
-export type { SendHook } from './send/send-service.js';
+export type { SendHook, UnconfirmedSend } from './send/send-service.js';
 export type { SendBackRequest, SendBackResult } from './send/send-back-service.js';
 export * from './topic/perm.js';
 export * from './topic/system-topics.js';

@@ -11,6 +11,11 @@ export class SerialPass {
     private readonly onError: (err: unknown) => void,
   ) {}
 
+  /** Whether a pass is in progress. */
+  get busy(): boolean {
+    return this.running;
+  }
+
   /** Runs a pass now, or once more after the one in progress. */
   request(): void {
     if (this.running) {

@@ -2,11 +2,14 @@ import { type MessageExt, decodeRecord } from '@apogee/message';
 import { SerialPass } from '@apogee/broker';
 import type { MessageStore } from '@apogee/store';
 
+/** What delivery needs of a stored message (a decoded record, or the message as it was sent). */
+export type ReadMessage = Pick<MessageExt, 'topic' | 'properties' | 'body' | 'sysFlag' | 'bornTimestamp' | 'msgId'>;
+
 /** One stored message on its way to a receiver, until it is settled. */
 export interface Entry {
   readonly queueId: number;
   readonly offset: number;
-  readonly message: MessageExt;
+  readonly message: ReadMessage;
   /** Earlier deliveries that failed (modified with delivery-failed, or lost with a link). */
   failures: number;
   /** The consumer holding it unsettled; null while it waits. */
@@ -41,7 +44,7 @@ export interface QueueReaderOptions {
   /** Commit positions (queues, durable subscriptions); a non-durable reader keeps them in memory only. */
   durable: boolean;
   /** Decides whether a message is for this reader at all (topic filters); skipped ones are not delivered. */
-  accept?: (m: MessageExt) => boolean;
+  accept?: (m: ReadMessage) => boolean;
   /** Moves a rejected message to the dead-letter address; rejects when that failed. */
   deadLetter: (entry: Entry, condition: string | undefined, description: string | undefined) => Promise<void>;
   onError: (err: unknown) => void;
@@ -163,6 +166,29 @@ export class QueueReader {
         break;
     }
     this.pump();
+  }
+
+  /**
+   * A message just appended to queue `queueId` at `offset`, from memory, before its write: taken
+   * when the reader is caught up exactly to it with nothing else waiting and a consumer has room
+   * (the same order as reading it later); otherwise it is read from the store once written.
+   * Returns whether it was taken.
+   */
+  offer(queueId: number, offset: number, message: () => ReadMessage): boolean {
+    const q = this.queues[queueId];
+    if (this.closed || q === undefined || q.next !== offset || this.waiting.length > 0 || this.buffered.length > 0 || this.passes.busy) return false;
+    // A fresh message is undeliverable nowhere: any consumer with room takes it.
+    if (!this.consumers.some((c) => c.room() > 0)) return false;
+    const m = message();
+    q.next = offset + 1;
+    this.scheduleCommit();
+    if (this.opts.accept && !this.opts.accept(m)) return true;
+    const e: Entry = { queueId, offset, message: m, failures: 0, owner: null, notFor: null };
+    const c = this.pick(e)!;
+    q.open.add(offset);
+    e.owner = c;
+    c.deliver(e);
+    return true;
   }
 
   /** Runs delivery: hands messages to consumers with room until there is no room or nothing more. */
@@ -294,6 +320,14 @@ export class QueueReader {
   private async commitQueue(q: QueueState): Promise<void> {
     let low = q.next;
     for (const o of q.open) if (o < low) low = o;
+    // Messages taken from memory run ahead of the commit-log write: a position past what is
+    // written must not be committed (a crash reuses those offsets for new messages, which this
+    // group would then skip). The rest is committed once written.
+    const written = this.opts.store.getMaxOffset(this.opts.topic, q.id);
+    if (low > written) {
+      low = written;
+      this.scheduleCommit();
+    }
     if (low === q.committed) return;
     q.committed = low;
     await this.opts.store.commitOffset(this.opts.group, this.opts.topic, q.id, low);

@@ -1,4 +1,5 @@
-import { BrokerError, type Broker, type Logger } from '@apogee/broker';
+import { BrokerError, type Broker, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
+import type { ReadMessage } from '../delivery/queue-reader.js';
 import { type HostAddress, javaStringHashCode } from '@apogee/message';
 import { MqttProperty } from '@apogee/mqtt';
 import type { AmqpAddress } from '../address.js';
@@ -29,6 +30,8 @@ export interface IncomingLinkOptions {
   /** True once for a delivery the frame guard cut for exceeding the size limit. */
   wasOversize: () => boolean;
   counters: IncomingCounters;
+  /** Hands a message appended (not yet written) to the readers of its topic (Readers.offer). */
+  offer: (topic: string, queueId: number, offset: number, message: () => ReadMessage) => void;
 }
 
 /**
@@ -77,20 +80,36 @@ export class IncomingLink {
     }
     this.o.counters.messagesIn++;
     this.storing++;
-    const req = { producerGroup: 'AMQP', topic: this.o.topic, queueId: this.o.queueId, properties: props, body: form.body, bornTimestamp: Date.now() };
-    this.o.broker.sender.send(this.o.bornHost ? { ...req, bornHost: this.o.bornHost } : req).then(
-      () => {
-        this.storing--;
-        if (!presettled && this.link.is_open()) d.accept();
-        this.refill();
-      },
-      (err: unknown) => {
-        this.storing--;
-        this.o.log.warn({ address: this.o.address.address, err: (err as Error).message }, 'amqp: message not stored');
-        const busy = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE');
-        this.refuse(d, busy ? Condition.RESOURCE_LIMIT_EXCEEDED : Condition.INTERNAL_ERROR, `the message was not stored: ${(err as Error).message}`);
-      },
-    );
+    const req: SendRequest = { producerGroup: 'AMQP', topic: this.o.topic, queueId: this.o.queueId, properties: props, body: form.body, bornTimestamp: Date.now() };
+    if (this.o.bornHost) req.bornHost = this.o.bornHost;
+    const stored = (): void => {
+      this.storing--;
+      if (!presettled && this.link.is_open()) d.accept();
+      this.refill();
+    };
+    const failed = (err: unknown): void => {
+      this.storing--;
+      this.o.log.warn({ address: this.o.address.address, err: (err as Error).message }, 'amqp: message not stored');
+      const busy = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE');
+      this.refuse(d, busy ? Condition.RESOURCE_LIMIT_EXCEEDED : Condition.INTERNAL_ERROR, `the message was not stored: ${(err as Error).message}`);
+    };
+    // The common case (the topic exists): appended now, offered to waiting receivers from memory,
+    // settled `accepted` once the store confirms it under the flush policy.
+    let sent: UnconfirmedSend | null;
+    try {
+      sent = this.o.broker.sender.sendUnconfirmed(req);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    if (sent === null) {
+      this.o.broker.sender.send(req).then(stored, failed);
+      return;
+    }
+    const { topic, result } = sent;
+    // A copy of the body: the entry may wait unsettled, and must neither pin nor share the connection's input buffer.
+    this.o.offer(topic, sent.queueId, result.queueOffset, () => ({ topic, properties: props, body: Buffer.from(req.body), sysFlag: 0, bornTimestamp: req.bornTimestamp!, msgId: result.msgId }));
+    this.o.broker.store.whenConfirmed(result).then(stored, failed);
   }
 
   private refuse(d: RheaDelivery, condition: string, description: string): void {

@@ -12,7 +12,7 @@ const SYSTEM = new Set<string>([...Object.values(PropertyKey), ...Object.values(
  * TAGS), application-properties from their user properties and the body as one data section.
  * `extraDeliveries` is added to the header's delivery-count (failed earlier deliveries).
  */
-export function toAmqpMessage(m: MessageExt, extraDeliveries: number): Buffer {
+export function toAmqpMessage(m: Pick<MessageExt, 'properties' | 'body' | 'sysFlag'>, extraDeliveries: number): Buffer {
   const props = m.properties;
   const parts: Buffer[] = [];
   const head = props.get(AmqpProperty.HEAD);

@@ -204,9 +204,9 @@ describe('SendService.sendUnconfirmed', () => {
     expect(broker.topics.get('NEW')).toBeUndefined();
     expect(broker.sender.sendUnconfirmed(sendRequest('%RETRY%g', 'x', { queueId: 0 }))).toBeNull();
     await broker.sender.send(sendRequest('T', 'first', { queueId: 1 }));
-    const r = broker.sender.sendUnconfirmed(sendRequest('T', 'second', { queueId: 1, properties: props({ TAGS: 'a' }) }));
-    expect(r).toMatchObject({ queueOffset: 1 });
-    await store.whenConfirmed(r!);
+    const sent = broker.sender.sendUnconfirmed(sendRequest('T', 'second', { queueId: 1, properties: props({ TAGS: 'a' }) }));
+    expect(sent).toMatchObject({ topic: 'T', queueId: 1, result: { queueOffset: 1 } });
+    await store.whenConfirmed(sent!.result);
     const msgs = await h!.messages('T', 1);
     expect(msgs.map((m) => m.body.toString())).toEqual(['first', 'second']);
     expect(msgs[1]!.properties.get(PropertyKey.CLUSTER)).toBeDefined();

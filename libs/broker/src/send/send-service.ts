@@ -80,7 +80,7 @@ export class SendService {
    * send. Throws BrokerError on a refusal. Flow control refuses while store writes are stalled,
    * but these writes take no in-flight ticket.
    */
-  sendUnconfirmed(req: SendRequest): PutResult | null {
+  sendUnconfirmed(req: SendRequest): UnconfirmedSend | null {
     this.metrics.sendRequests++;
     const target = this.existingTarget(req);
     if (target === null) {
@@ -111,7 +111,7 @@ export class SendService {
     }
     this.metrics.sendMessages++;
     this.metrics.sendBytes += put.body.length;
-    return r;
+    return { topic: target.topic, queueId: target.queueId, result: r };
   }
 
   private sendTo(req: SendRequest, target: SendTarget): Promise<SendResult> {
@@ -295,6 +295,13 @@ export class SendService {
     }
     return err;
   }
+}
+
+/** Where sendUnconfirmed put a message (routing may have changed topic and queue: delay levels). */
+export interface UnconfirmedSend {
+  topic: string;
+  queueId: number;
+  result: PutResult;
 }
 
 /** Where a send goes; `route` may change topic and queue (delay, DLQ). */

@@ -97,9 +97,10 @@ export class Publisher {
     const route = this.routeOf(p.topic);
     if (!this.knownTopics.has(route.storeTopic)) return null;
     const req = this.request(p, route, Date.now(), undefined);
-    const r = this.broker.sender.sendUnconfirmed(req);
-    if (r !== null && this.live !== null) this.offerLive(route, r, req.properties, p.payload);
-    return r;
+    const sent = this.broker.sender.sendUnconfirmed(req);
+    if (sent === null) return null;
+    if (this.live !== null) this.offerLive(route, sent.result, req.properties, p.payload);
+    return sent.result;
   }
 
   private put(p: PublishInput, route: TopicRoute): Promise<number> {

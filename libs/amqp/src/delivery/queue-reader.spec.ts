@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openStore, type MessageStore, type PutResult } from '@apogee/store';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Consumer, type Entry, QueueReader, type ReadMessage } from './queue-reader.js';
+
+let dir: string;
+let store: MessageStore;
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-qr-'));
+  store = await openStore({ dataDir: dir, segmentSize: 1024 * 1024 });
+});
+
+afterEach(async () => {
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A consumer that takes up to `credit` deliveries and records their bodies. */
+function consumer(credit: number): Consumer & { got: Entry[] } {
+  const got: Entry[] = [];
+  return {
+    got,
+    draining: false,
+    room: () => credit - got.length,
+    deliver: (e) => void got.push(e),
+    drained: () => {},
+  };
+}
+
+function reader(): QueueReader {
+  return new QueueReader({ store, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
+}
+
+const append = (body: string): PutResult => store.putUnconfirmed({ topic: 'Q', queueId: 0, body: Buffer.from(body) });
+const live = (r: PutResult, body: string) => (): ReadMessage => ({ topic: 'Q', properties: new Map(), body: Buffer.from(body), sysFlag: 0, bornTimestamp: 0, msgId: r.msgId });
+const idle = () => new Promise((res) => setTimeout(res, 10));
+const bodies = (c: { got: Entry[] }) => c.got.map((e) => e.message.body.toString());
+
+describe('QueueReader.offer (messages from memory)', () => {
+  it('takes a message it is caught up to, in order with what it reads from the store, once each', async () => {
+    const r = reader();
+    await r.open();
+    const c = consumer(10);
+    r.add(c);
+    await idle(); // the pass that add() started (nothing to read) has ended
+    const a = append('a');
+    expect(r.offer(0, a.queueOffset, live(a, 'a'))).toBe(true);
+    // Not the next offset: refused, read from the store once written.
+    const b = append('b');
+    const cc = append('c');
+    expect(r.offer(0, cc.queueOffset, live(cc, 'c'))).toBe(false);
+    await store.whenConfirmed(cc);
+    r.pump();
+    await new Promise((res) => setTimeout(res, 50));
+    expect(bodies(c)).toEqual(['a', 'b', 'c']);
+    expect(b.queueOffset).toBe(1);
+    await r.close();
+  });
+
+  it('leaves a message to the store read when no consumer has room', async () => {
+    const r = reader();
+    await r.open();
+    const c = consumer(0);
+    r.add(c);
+    const a = append('a');
+    expect(r.offer(0, a.queueOffset, live(a, 'a'))).toBe(false);
+    await r.close();
+  });
+
+  it('never commits a position past what the store has written, and commits the rest once it is', async () => {
+    // The store as the reader sees it, with the write of the last message held back.
+    let written = 0;
+    const view = new Proxy(store, {
+      get(target, key) {
+        if (key === 'getMaxOffset') return () => written;
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const r = new QueueReader({ store: view, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
+    await r.open();
+    const c = consumer(10);
+    r.add(c);
+    await idle();
+    const a = append('a');
+    expect(r.offer(0, a.queueOffset, live(a, 'a'))).toBe(true);
+    r.settle(c.got[0]!, 'accepted', c);
+    await new Promise((res) => setTimeout(res, 250)); // past the commit interval
+    expect(store.getConsumerOffset('G', 'Q', 0)).toBe(0);
+    written = 1;
+    await new Promise((res) => setTimeout(res, 250));
+    expect(store.getConsumerOffset('G', 'Q', 0)).toBe(1);
+    await r.close();
+  });
+});
