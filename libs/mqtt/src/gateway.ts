@@ -42,7 +42,6 @@ export interface MqttGatewayOptions {
   logger: Logger;
 }
 
-/** Figures for the metrics endpoint. */
 /**
  * PUBLISHes of one connection waiting for the store before it stops reading that connection (the
  * broker's own flow control refuses puts at 20,000 in flight across all connections).
@@ -51,6 +50,7 @@ const MAX_UNSTORED_PER_CONNECTION = 2000;
 /** Appended-but-unwritten bytes in the store past which a QoS 0 publisher's connection waits for the disk. */
 const QOS0_HOLD_BYTES = 8 * 1024 * 1024;
 
+/** Figures for the metrics endpoint. */
 export interface MqttGatewayStats {
   connections: number;
   sessions: number;
