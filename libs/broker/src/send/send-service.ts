@@ -91,17 +91,7 @@ export class SendService {
     if (this.hooks.length > 0) this.runHooks(target.topic, props);
     this.route(req, target, props);
     this.flow.check();
-    const put: PutMessage = {
-      topic: target.topic,
-      queueId: target.queueId,
-      body: req.body,
-      flag: req.flag ?? 0,
-      properties: props,
-      sysFlag: req.sysFlag ?? 0,
-      bornTimestamp: req.bornTimestamp ?? Date.now(),
-      reconsumeTimes: req.reconsumeTimes ?? 0,
-    };
-    if (req.bornHost) put.bornHost = req.bornHost;
+    const put = putMessageOf(req, target);
     let r: PutResult;
     try {
       r = this.store.putUnconfirmed(put);
@@ -122,17 +112,7 @@ export class SendService {
     } catch (err) {
       return Promise.reject(err);
     }
-    const put: PutMessage = {
-      topic: target.topic,
-      queueId: target.queueId,
-      body: req.body,
-      flag: req.flag ?? 0,
-      properties: props,
-      sysFlag: req.sysFlag ?? 0,
-      bornTimestamp: req.bornTimestamp ?? Date.now(),
-      reconsumeTimes: req.reconsumeTimes ?? 0,
-    };
-    if (req.bornHost) put.bornHost = req.bornHost;
+    const put = putMessageOf(req, target);
     return this.putOne(put, req.onAppended).then((r) => ({
       topic: target.topic,
       queueId: target.queueId,
@@ -295,6 +275,22 @@ export class SendService {
     }
     return err;
   }
+}
+
+/** The store put for a routed request. */
+function putMessageOf(req: SendRequest, target: { topic: string; queueId: number }): PutMessage {
+  const put: PutMessage = {
+    topic: target.topic,
+    queueId: target.queueId,
+    body: req.body,
+    flag: req.flag ?? 0,
+    properties: req.properties,
+    sysFlag: req.sysFlag ?? 0,
+    bornTimestamp: req.bornTimestamp ?? Date.now(),
+    reconsumeTimes: req.reconsumeTimes ?? 0,
+  };
+  if (req.bornHost) put.bornHost = req.bornHost;
+  return put;
 }
 
 /** Where sendUnconfirmed put a message (routing may have changed topic and queue: delay levels). */
