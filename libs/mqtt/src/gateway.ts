@@ -207,6 +207,9 @@ export class MqttGateway {
     for (const t of this.expiryTimers.values()) clearTimeout(t);
     this.expiryTimers.clear();
     for (const g of this.sharedGroups.values()) g.flush();
+    // Sessions commit offsets only up to what is written (deliveries from memory run ahead of the
+    // write): write everything first, so a clean shutdown redelivers nothing.
+    await this.opts.broker.store.flush().catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'mqtt: store flush before the last session commits failed'));
     await Promise.all([...this.sessions.values()].map((s) => s.flush()));
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
