@@ -26,6 +26,9 @@ interface DeliveryOptions extends SubscriptionOptions {
 
 const hasWildcard = (filter: string): boolean => filter.includes('+') || filter.includes('#');
 
+/** The in-flight record passed for a QoS 0 delivery (never stored). */
+const UNTRACKED: Inflight = { sub: null, lmqOffset: -1 };
+
 /** How many recently delivered commit-log offsets a session remembers to send overlapping matches once. */
 const RECENT_DELIVERIES = 20_000;
 
@@ -436,8 +439,11 @@ export class Session {
   private toPublish(
     conn: MqttConnection,
     m: DecodedRecord,
-    options: DeliveryOptions | ((topic: string, own: boolean) => DeliveryOptions | null),
+    options: DeliveryOptions | null,
     kind: 'live' | 'retained',
+    /** For LMQ deliveries: the subscription read, whose options (merged with overlapping ones) apply. */
+    sub: SubscriptionState | null = null,
+    commitLogOffset = -1,
   ): IPublishPacket | null {
     try {
       const props = m.properties;
@@ -447,7 +453,7 @@ export class Session {
       // ACLs hold on every delivery path: live, retained, offline backlog and shared.
       if (this.canRead && !this.canRead(topic)) return null;
       const own = props.get(MqttProperty.CLIENT_ID) === this.clientId;
-      const opts = typeof options === 'function' ? options(topic, own) : options;
+      const opts = sub !== null ? this.optionsFor(sub, topic, own, commitLogOffset) : options;
       if (!opts) return null;
       if (opts.noLocal && own) return null;
       const published = Number(props.get(MqttProperty.QOS) ?? '0');
@@ -482,8 +488,9 @@ export class Session {
 
   private deliverDecoded(conn: MqttConnection, sub: SubscriptionState, m: DecodedRecord, lmqOffset: number, commitLogOffset: number): void {
     if (this.recent.has(commitLogOffset)) return;
-    const packet = this.toPublish(conn, m, (topic, own) => this.optionsFor(sub, topic, own, commitLogOffset), 'live');
-    if (packet) this.sendPublish(conn, packet, { sub, lmqOffset });
+    const packet = this.toPublish(conn, m, null, 'live', sub, commitLogOffset);
+    // QoS 0 deliveries are not tracked: no in-flight record for them.
+    if (packet) this.sendPublish(conn, packet, packet.qos > 0 ? { sub, lmqOffset } : UNTRACKED);
   }
 
   /** The record decoded (through the shared cache), or null when it cannot be (reported). */
