@@ -19,8 +19,10 @@ export type Waker = (max: number) => void;
 export type LiveReader = (m: LiveMessage) => boolean;
 
 interface Watched {
-  wakers: Set<Waker>;
-  live: Map<Waker, LiveReader>;
+  /** Every online reader's waker, with its live handler when it has one (one map: memory per LMQ counts). */
+  readers: Map<Waker, LiveReader | null>;
+  /** Readers with a live handler. */
+  live: number;
   off: () => void;
 }
 
@@ -37,23 +39,26 @@ export class LmqWatch {
   add(lmq: string, wake: Waker, live?: LiveReader): void {
     let e = this.byLmq.get(lmq);
     if (!e) {
-      const wakers = new Set<Waker>();
+      const readers = new Map<Waker, LiveReader | null>();
       const off = this.store.onArrival(lmq, 0, (max) => {
-        for (const w of wakers) w(max);
+        for (const w of readers.keys()) w(max);
       });
-      e = { wakers, live: new Map(), off };
+      e = { readers, live: 0, off };
       this.byLmq.set(lmq, e);
     }
-    e.wakers.add(wake);
-    if (live) e.live.set(wake, live);
+    const before = e.readers.get(wake);
+    if (before) e.live--;
+    e.readers.set(wake, live ?? null);
+    if (live) e.live++;
   }
 
   remove(lmq: string, wake: Waker): void {
     const e = this.byLmq.get(lmq);
     if (!e) return;
-    e.wakers.delete(wake);
-    e.live.delete(wake);
-    if (e.wakers.size === 0) {
+    const live = e.readers.get(wake);
+    if (!e.readers.delete(wake)) return;
+    if (live) e.live--;
+    if (e.readers.size === 0) {
       e.off();
       this.byLmq.delete(lmq);
     }
@@ -69,28 +74,28 @@ export class LmqWatch {
     return readers === undefined ? 0 : LmqWatch.offerTo(readers, m);
   }
 
-  /** The live readers of `lmq`, or undefined: lets a caller build the message only when someone takes it. */
-  liveReaders(lmq: string): ReadonlyMap<Waker, LiveReader> | undefined {
+  /** The readers of `lmq` when some take messages from memory, else undefined: lets a caller build the message only when someone may take it. */
+  liveReaders(lmq: string): ReadonlyMap<Waker, LiveReader | null> | undefined {
     const e = this.byLmq.get(lmq);
-    return e !== undefined && e.live.size > 0 ? e.live : undefined;
+    return e !== undefined && e.live > 0 ? e.readers : undefined;
   }
 
   /** offer, to readers from liveReaders. */
-  static offerTo(readers: ReadonlyMap<Waker, LiveReader>, m: LiveMessage): number {
+  static offerTo(readers: ReadonlyMap<Waker, LiveReader | null>, m: LiveMessage): number {
     let delivered = 0;
-    for (const live of readers.values()) if (live(m)) delivered++;
+    for (const live of readers.values()) if (live !== null && live(m)) delivered++;
     return delivered;
   }
 
   /** Online readers of an LMQ. */
   readers(lmq: string): number {
-    return this.byLmq.get(lmq)?.wakers.size ?? 0;
+    return this.byLmq.get(lmq)?.readers.size ?? 0;
   }
 
   /** Is anyone reading `lmq` from memory? */
   hasLiveReaders(lmq: string): boolean {
     const e = this.byLmq.get(lmq);
-    return e !== undefined && e.live.size > 0;
+    return e !== undefined && e.live > 0;
   }
 
   /** LMQs with online readers (metrics). */
