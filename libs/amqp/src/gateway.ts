@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Authorizer, type Broker, type Logger, OPEN_AUTH, type Principal } from '@apogee/broker';
+import { Authorizer, type Broker, type Logger, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
 import { peerHost } from '@apogee/message';
 import { AddressError, type AmqpAddress, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
@@ -75,14 +75,7 @@ export class AmqpGateway {
     }
     const server = net.createServer((socket) => this.handleSocket(socket));
     this.servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const a = server.address() as net.AddressInfo;
-        resolve(`${a.address}:${a.port}`);
-      });
-    });
+    return listenOn(server, port, host);
   }
 
   stats(): AmqpGatewayStats {
@@ -263,7 +256,10 @@ export class AmqpGateway {
     this.readers.ensureTopic(address).then(
       (topic) => {
         state.attaching.delete(link);
-        if (!link.is_open()) return this.detachCounted(state, link);
+        if (!link.is_open()) {
+          state.links--; // detached while the topic was looked up
+          return;
+        }
         if (!topic) return this.refuseAttached(state, link, Condition.NOT_FOUND, `${address.address} does not exist and auto-creation is off`);
         const socket = state.socket;
         const sock = socket.socket;
@@ -319,7 +315,8 @@ export class AmqpGateway {
           if (!handle) return this.refuseAttached(state, link, Condition.NOT_FOUND, `${address.address} does not exist and auto-creation is off`);
           if (!link.is_open()) {
             void this.readers.release(handle);
-            return this.detachCounted(state, link);
+            state.links--; // detached while the reader opened
+            return;
           }
           const ol = new OutgoingLink(link, handle.reader, state.socket, this.config.maxUnsettledPerLink, this.opts.logger, this.counters);
           state.outgoing.set(link, { link: ol, handle, durable });
@@ -344,26 +341,10 @@ export class AmqpGateway {
     if (link.is_open()) this.refuse(link, condition, description);
   }
 
-  private detachCounted(state: ConnState, _link: RheaLink): void {
-    state.links--;
-  }
-
   /** The peer detached a link. A durable subscription detached with closed=true is deleted (spec 3.5.3). */
   private linkGone(state: ConnState, link: RheaLink): void {
     if (state.attaching.has(link)) return; // counted down when its attach resolves
-    const il = state.incoming.get(link);
-    if (il) {
-      state.incoming.delete(link);
-      state.links--;
-      return;
-    }
-    const o = state.outgoing.get(link);
-    if (!o) return;
-    state.outgoing.delete(link);
-    state.links--;
-    o.link.close();
-    const forget = o.durable && link.remote.detach?.closed === true;
-    void this.readers.release(o.handle, forget).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'amqp: closing a reader failed'));
+    this.linkLost(state, link, link.remote.detach?.closed === true);
   }
 
   private sessionGone(state: ConnState, session: RheaSession): void {
@@ -376,8 +357,11 @@ export class AmqpGateway {
     state.attaching.clear();
   }
 
-  /** A link ended with its session or connection: durable subscriptions keep their position. */
-  private linkLost(state: ConnState, link: RheaLink): void {
+  /**
+   * A link ended (detached, or with its session or connection): its reader reference goes;
+   * durable subscriptions keep their position unless `closeDurable` (a detach with closed=true).
+   */
+  private linkLost(state: ConnState, link: RheaLink, closeDurable = false): void {
     if (state.incoming.delete(link)) {
       state.links--;
       return;
@@ -387,6 +371,6 @@ export class AmqpGateway {
     state.outgoing.delete(link);
     state.links--;
     o.link.close();
-    void this.readers.release(o.handle).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'amqp: closing a reader failed'));
+    void this.readers.release(o.handle, o.durable && closeDurable).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'amqp: closing a reader failed'));
   }
 }

@@ -23,3 +23,4 @@ export { hashPassword, verifyPassword, isPasswordHash } from './auth/password-ha
 export { patternMatches, patternCovers, patternOverlaps, expandPattern } from './auth/topic-pattern.js';
 export { checkSettings } from './settings.js';
 export { SerialPass } from './serial-pass.js';
+export { listenOn } from './listen.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Broker, Logger } from '@apogee/broker';
-import { Authorizer, BrokerError, OPEN_AUTH, type Principal } from '@apogee/broker';
+import { Authorizer, BrokerError, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
 import { type HostAddress, PropertyKey, peerHost } from '@apogee/message';
 import type { PutResult } from '@apogee/store';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
@@ -131,14 +131,7 @@ export class MqttGateway {
     await (this.restoring ??= this.restoreSessions());
     const server = net.createServer((socket) => this.handleStream(socket, `${socket.remoteAddress}:${socket.remotePort}`, hostOf(socket)));
     this.servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const a = server.address() as net.AddressInfo;
-        resolve(`${a.address}:${a.port}`);
-      });
-    });
+    return listenOn(server, port, host);
   }
 
   /** Serves one MQTT connection over any duplex byte stream (a TCP socket or a WebSocket stream). */

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
+import { listenOn } from '@apogee/broker';
 import { peerHost } from '@apogee/message';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { MqttGateway } from './gateway.js';
@@ -31,16 +32,9 @@ export async function listenWebSocket(gateway: MqttGateway, port: number, host: 
     const remote = `ws:${sock.remoteAddress}:${sock.remotePort}`;
     gateway.handleStream(stream, remote, peerHost(sock.remoteAddress, sock.remotePort));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address() as net.AddressInfo;
+  const addr = await listenOn(server, port, host);
   return {
-    addr: `${a.address}:${a.port}`,
+    addr,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

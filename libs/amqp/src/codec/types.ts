@@ -127,22 +127,9 @@ export function readDescriptor(buf: Buffer, pos: number, end = buf.length): Desc
 /** The element positions of the list at `pos` ([start of each element]) and the list's end. */
 export function listElements(buf: Buffer, pos: number, end = buf.length): { items: number[]; end: number } {
   need(buf, pos, 1, end);
-  const code = buf[pos]!;
-  let count: number;
-  let p: number;
-  let listEnd: number;
-  if (code === Code.LIST0) return { items: [], end: pos + 1 };
-  if (code === Code.LIST8) {
-    need(buf, pos + 1, 2, end);
-    listEnd = pos + 2 + buf[pos + 1]!;
-    count = buf[pos + 2]!;
-    p = pos + 3;
-  } else if (code === Code.LIST32) {
-    need(buf, pos + 1, 8, end);
-    listEnd = pos + 5 + buf.readUInt32BE(pos + 1);
-    count = buf.readUInt32BE(pos + 5);
-    p = pos + 9;
-  } else throw new AmqpDecodeError(`expected a list at ${pos}, got 0x${code.toString(16)}`);
+  if (buf[pos] === Code.LIST0) return { items: [], end: pos + 1 };
+  const { count, first, end: listEnd } = compoundHeader(buf, pos, end, Code.LIST8, Code.LIST32, 'list');
+  let p = first;
   if (listEnd > end) throw new AmqpDecodeError(`list at ${pos} runs past its container`);
   const items: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -153,24 +140,25 @@ export function listElements(buf: Buffer, pos: number, end = buf.length): { item
   return { items, end: listEnd };
 }
 
+/** Element count, first element and end of the list or map (8- or 32-bit form) whose constructor is at `pos`. */
+function compoundHeader(buf: Buffer, pos: number, end: number, code8: number, code32: number, what: string): { count: number; first: number; end: number } {
+  const code = buf[pos]!;
+  if (code === code8) {
+    need(buf, pos + 1, 2, end);
+    return { count: buf[pos + 2]!, first: pos + 3, end: pos + 2 + buf[pos + 1]! };
+  }
+  if (code === code32) {
+    need(buf, pos + 1, 8, end);
+    return { count: buf.readUInt32BE(pos + 5), first: pos + 9, end: pos + 5 + buf.readUInt32BE(pos + 1) };
+  }
+  throw new AmqpDecodeError(`expected a ${what} at ${pos}, got 0x${code.toString(16)}`);
+}
+
 /** The key/value start positions of the map at `pos` and the map's end. */
 export function mapEntries(buf: Buffer, pos: number, end = buf.length): { entries: Array<[number, number]>; end: number } {
   need(buf, pos, 1, end);
-  const code = buf[pos]!;
-  let count: number;
-  let p: number;
-  let mapEnd: number;
-  if (code === Code.MAP8) {
-    need(buf, pos + 1, 2, end);
-    mapEnd = pos + 2 + buf[pos + 1]!;
-    count = buf[pos + 2]!;
-    p = pos + 3;
-  } else if (code === Code.MAP32) {
-    need(buf, pos + 1, 8, end);
-    mapEnd = pos + 5 + buf.readUInt32BE(pos + 1);
-    count = buf.readUInt32BE(pos + 5);
-    p = pos + 9;
-  } else throw new AmqpDecodeError(`expected a map at ${pos}, got 0x${code.toString(16)}`);
+  const { count, first, end: mapEnd } = compoundHeader(buf, pos, end, Code.MAP8, Code.MAP32, 'map');
+  let p = first;
   if (mapEnd > end || count % 2 !== 0) throw new AmqpDecodeError(`malformed map at ${pos}`);
   const entries: Array<[number, number]> = [];
   for (let i = 0; i < count; i += 2) {

@@ -9,11 +9,9 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
-import { sleep } from '../../runner.js';
 import type { BenchContext } from '../../suite.js';
-import { OwnedProcess, REPO_ROOT, freePort, serverNodeFlags } from '../remoting/common.js';
+import { OwnedProcess, REPO_ROOT, freePort, serverNodeFlags, waitForPort } from '../remoting/common.js';
 
 const SERVER_MAIN = path.join(REPO_ROOT, 'apps/server/src/main.ts');
 export const RABBITMQ_SERVER = process.env['APOGEE_BENCH_RABBITMQ'] ?? '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -38,24 +36,6 @@ export function rabbitMissing(): string | null {
   if (!existsSync(RABBITMQ_SERVER)) return `${RABBITMQ_SERVER} not found: RabbitMQ not installed (Debian package rabbitmq-server)`;
   if (!existsSync(EPMD)) return `${EPMD} not found (Erlang's epmd)`;
   return null;
-}
-
-async function waitForPort(port: number, timeoutMs: number, p: OwnedProcess): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (!p.running) throw new Error(`${p.name} exited before listening on ${port}:\n${p.output.slice(-4000)}`);
-    if (performance.now() > deadline) throw new Error(`${p.name} not listening on ${port} after ${timeoutMs} ms:\n${p.output.slice(-4000)}`);
-    await sleep(50);
-  }
 }
 
 interface Running {

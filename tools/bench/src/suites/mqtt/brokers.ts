@@ -9,12 +9,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep } from '../../runner.js';
 import type { BenchContext } from '../../suite.js';
-import { ApogeeServer, freePort, OwnedProcess, REPO_ROOT } from '../remoting/common.js';
+import { ApogeeServer, freePort, OwnedProcess, REPO_ROOT, waitForPort } from '../remoting/common.js';
 
 export const MOSQUITTO = process.env['APOGEE_BENCH_MOSQUITTO'] ?? '/usr/sbin/mosquitto';
 const AEDES_MAIN = fileURLToPath(new URL('./aedes-server.ts', import.meta.url));
@@ -39,25 +37,6 @@ export const PEER_LABEL: Record<Exclude<BrokerName, 'apogee'>, string> = {
 /** Whether the mosquitto binary is installed; if not, the reason. */
 export function mosquittoMissing(): string | null {
   return existsSync(MOSQUITTO) ? null : `${MOSQUITTO} not found (Debian package mosquitto not installed)`;
-}
-
-/** Resolves once a TCP connection to host:port succeeds; rejects after timeoutMs. */
-async function waitForPort(port: number, timeoutMs: number, alive: () => boolean, what: () => string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (!alive()) throw new Error(`${what()} exited before listening on ${port}`);
-    if (performance.now() > deadline) throw new Error(`${what()} not listening on ${port} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
 }
 
 interface Peer {
@@ -106,7 +85,7 @@ async function startMosquitto(dir: string): Promise<Peer> {
   const proc = spawn(MOSQUITTO, ['-c', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const p = new OwnedProcess(`mosquitto (pid ${proc.pid})`, proc);
   try {
-    await waitForPort(port, 10_000, () => p.running, () => `${p.name}: ${p.output}`);
+    await waitForPort(port, 10_000, p);
     return { ref: { name: 'mosquitto', host: '127.0.0.1', port, pid: proc.pid! }, stop: async () => void (await p.stop(5000)) };
   } catch (err) {
     await p.stop(2000);

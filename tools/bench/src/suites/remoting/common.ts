@@ -277,3 +277,22 @@ export async function withServers<T>(
     }
   });
 }
+
+/** Resolves once a TCP connection to 127.0.0.1:port succeeds; rejects (with the process's last output) if `p` exits first or after timeoutMs. */
+export async function waitForPort(port: number, timeoutMs: number, p: OwnedProcess): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (!p.running) throw new Error(`${p.name} exited before listening on ${port}:\n${p.output.slice(-4000)}`);
+    if (performance.now() > deadline) throw new Error(`${p.name} not listening on ${port} after ${timeoutMs} ms:\n${p.output.slice(-4000)}`);
+    await sleep(50);
+  }
+}
