@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Authorizer, type Broker, type Logger, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
+import { Authorizer, type Broker, ConfirmBatches, type Logger, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
 import { peerHost } from '@apogee/message';
 import { AddressError, type AmqpAddress, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
@@ -7,7 +7,8 @@ import { type AmqpConfig, resolveAmqpConfig } from './config.js';
 import { GuardedSocket } from './connection/guarded-socket.js';
 import { keyLinksByRole } from './connection/link-roles.js';
 import { rhea } from './connection/rhea.js';
-import type { RheaConnection, RheaContext, RheaLink, RheaReceiver, RheaSender, RheaSession, Terminus } from './connection/rhea-shapes.js';
+import { serveWithHotFrames } from './connection/rhea-hot-frames.js';
+import type { RheaConnection, RheaContext, RheaDelivery, RheaLink, RheaReceiver, RheaSender, RheaSession, Terminus } from './connection/rhea-shapes.js';
 import { Condition } from './errors.js';
 import { IncomingLink, queueIdFor } from './link/incoming.js';
 import { OutgoingLink } from './link/outgoing.js';
@@ -56,6 +57,8 @@ export class AmqpGateway {
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<ConnState>();
   private readonly readers: Readers;
+  /** Store confirmations of incoming messages, one wait per link and task. */
+  private readonly confirms: ConfirmBatches<IncomingLink, RheaDelivery>;
   private readonly counters = { messagesIn: 0, messagesOut: 0, rejectedIn: 0, deadLettered: 0, connectionErrors: 0 };
   private anonymous: Principal | null | undefined;
   private nextId = 1;
@@ -65,6 +68,11 @@ export class AmqpGateway {
     this.config = resolveAmqpConfig(opts.config);
     this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
     this.readers = new Readers(opts.broker, this.config, opts.logger, this.counters);
+    this.confirms = new ConfirmBatches<IncomingLink, RheaDelivery>(
+      opts.broker.store,
+      (link, d) => link.stored(d),
+      (link, d, err) => link.storeFailed(d, err),
+    );
   }
 
   /** Listens for AMQP over TCP; resolves to the bound "host:port". */
@@ -136,6 +144,7 @@ export class AmqpGateway {
       sender_options: { autosettle: true, treat_modified_as_released: false },
     } as never) as unknown as RheaConnection;
     keyLinksByRole(conn);
+    serveWithHotFrames(conn);
     const openTimer = setTimeout(() => {
       log.info({ conn: id, remote }, 'amqp: no open in time; closing');
       guarded.destroy();
@@ -275,6 +284,7 @@ export class AmqpGateway {
           wasOversize: () => socket.takeOversize(link.session.remote.channel ?? 0, link.remote.handle ?? 0),
           counters: this.counters,
           offer: (t, q, offset, message) => this.readers.offer(t, q, offset, message),
+          confirms: this.confirms,
         });
         state.incoming.set(link, il);
         il.start();

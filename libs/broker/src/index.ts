@@ -24,3 +24,4 @@ export { patternMatches, patternCovers, patternOverlaps, expandPattern } from '.
 export { checkSettings } from './settings.js';
 export { SerialPass } from './serial-pass.js';
 export { listenOn } from './listen.js';
+export { ConfirmBatches } from './send/confirm-batches.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Broker, Logger } from '@apogee/broker';
-import { Authorizer, BrokerError, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
+import { Authorizer, BrokerError, ConfirmBatches, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
 import { type HostAddress, PropertyKey, peerHost } from '@apogee/message';
 import type { PutResult } from '@apogee/store';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
@@ -12,7 +12,6 @@ import { sharedLmqGroup } from './topic/groups.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
 import { MqttProperty } from './publish/message-properties.js';
 import { type PublishInput, Publisher } from './publish/publisher.js';
-import { ConfirmBatches } from './publish/confirm-batches.js';
 import { RetainedStore } from './publish/retained-store.js';
 import { Session } from './session/session.js';
 import type { SubscriptionOptions } from './session/session-types.js';

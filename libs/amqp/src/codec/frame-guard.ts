@@ -69,17 +69,6 @@ export class FrameGuard {
     this.pending = null;
     let pos = 0;
     let runStart = 0; // start of bytes forwarded unchanged
-    const flushRun = (to: number) => {
-      if (to > runStart) out.forward.push(buf.subarray(runStart, to));
-      runStart = to;
-    };
-    const fail = (f: GuardFailure): GuardOutput => {
-      flushRun(pos);
-      this.phase = 'failed';
-      this.pending = null;
-      out.failure = f;
-      return out;
-    };
     while (pos < buf.length) {
       if (this.phase === 'header' || this.phase === 'amqp-header' || (this.phase === 'sasl' && buf.length - pos >= 4 && buf.readUInt32BE(pos) === 0x414d5150)) {
         if (buf.length - pos < 8) break;
@@ -89,7 +78,7 @@ export class FrameGuard {
         if (!ok) {
           const reply = protocolHeader(expectAmqp ? PROTOCOL_AMQP : PROTOCOL_SASL);
           const got = buf.subarray(pos, pos + 8).toString('hex');
-          return fail({ phase: 'header', condition: FRAMING_ERROR, description: `unsupported protocol header ${got}; this server speaks AMQP 1.0.0${this.opts.allowNoSasl ? '' : ' over SASL'}`, replyHeader: reply });
+          return this.fail(out, buf, runStart, pos, { phase: 'header', condition: FRAMING_ERROR, description: `unsupported protocol header ${got}; this server speaks AMQP 1.0.0${this.opts.allowNoSasl ? '' : ' over SASL'}`, replyHeader: reply });
         }
         pos += 8;
         this.phase = id === PROTOCOL_SASL ? 'sasl' : 'amqp';
@@ -101,11 +90,12 @@ export class FrameGuard {
       const max = sasl ? this.maxSaslFrameSize : this.opts.maxFrameSize;
       const doff = buf[pos + 4]!;
       const type = buf[pos + 5]!;
-      if (size < 8 || size > max) return fail({ phase: sasl ? 'sasl' : 'amqp', condition: FRAMING_ERROR, description: `frame of ${size} bytes is outside 8..${max} (max-frame-size)` });
-      if (doff < 2 || doff * 4 > size) return fail({ phase: sasl ? 'sasl' : 'amqp', condition: FRAMING_ERROR, description: `frame data offset ${doff} is invalid for a ${size}-byte frame` });
-      if (type !== (sasl ? FRAME_SASL : FRAME_AMQP)) return fail({ phase: sasl ? 'sasl' : 'amqp', condition: FRAMING_ERROR, description: `frame type ${type} is not valid in the ${sasl ? 'SASL' : 'AMQP'} phase` });
+      const phase = sasl ? 'sasl' : 'amqp';
+      if (size < 8 || size > max) return this.fail(out, buf, runStart, pos, { phase, condition: FRAMING_ERROR, description: `frame of ${size} bytes is outside 8..${max} (max-frame-size)` });
+      if (doff < 2 || doff * 4 > size) return this.fail(out, buf, runStart, pos, { phase, condition: FRAMING_ERROR, description: `frame data offset ${doff} is invalid for a ${size}-byte frame` });
+      if (type !== (sasl ? FRAME_SASL : FRAME_AMQP)) return this.fail(out, buf, runStart, pos, { phase, condition: FRAMING_ERROR, description: `frame type ${type} is not valid in the ${sasl ? 'SASL' : 'AMQP'} phase` });
       const channel = buf.readUInt16BE(pos + 6);
-      if (!sasl && channel > this.opts.channelMax) return fail({ phase: 'amqp', condition: FRAMING_ERROR, description: `channel ${channel} is above channel-max ${this.opts.channelMax}` });
+      if (!sasl && channel > this.opts.channelMax) return this.fail(out, buf, runStart, pos, { phase: 'amqp', condition: FRAMING_ERROR, description: `channel ${channel} is above channel-max ${this.opts.channelMax}` });
       if (buf.length - pos < size) break;
       if (!sasl && size > doff * 4) {
         let rewritten: Buffer | null;
@@ -113,18 +103,27 @@ export class FrameGuard {
           rewritten = this.inspectTransfer(buf, pos, pos + doff * 4, pos + size, channel);
         } catch (err) {
           if (!(err instanceof AmqpDecodeError)) throw err;
-          return fail({ phase: 'amqp', condition: 'amqp:decode-error', description: `undecodable frame on channel ${channel}: ${err.message}` });
+          return this.fail(out, buf, runStart, pos, { phase: 'amqp', condition: 'amqp:decode-error', description: `undecodable frame on channel ${channel}: ${err.message}` });
         }
         if (rewritten) {
-          flushRun(pos);
+          if (pos > runStart) out.forward.push(buf.subarray(runStart, pos));
           out.forward.push(rewritten);
           runStart = pos + size;
         }
       }
       pos += size;
     }
-    flushRun(pos);
+    if (pos > runStart) out.forward.push(runStart === 0 && pos === buf.length ? buf : buf.subarray(runStart, pos));
     if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
+    return out;
+  }
+
+  /** Ends the guard: forwards the good bytes before `pos`, and reports why the connection must close. */
+  private fail(out: GuardOutput, buf: Buffer, runStart: number, pos: number, f: GuardFailure): GuardOutput {
+    if (pos > runStart) out.forward.push(buf.subarray(runStart, pos));
+    this.phase = 'failed';
+    this.pending = null;
+    out.failure = f;
     return out;
   }
 

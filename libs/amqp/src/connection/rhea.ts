@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as RheaTypes from 'rhea';
+import './rhea-lean.js';
+import { hotFramesOff, hotFramesOn } from './rhea-hot-frames.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,9 +30,10 @@ let installed = false;
 
 /**
  * Runs `fn` (which feeds bytes to a server connection) with rhea's message decoding replaced by
- * handing over the encoded bytes as a RawMessage. The gateway stores messages as received (every
- * section round-trips exactly) and never pays for a decode; rhea client connections in the same
- * process are unaffected because rhea decodes synchronously inside the input call.
+ * handing over the encoded bytes as a RawMessage, and with the hot frame codec on (see
+ * rhea-hot-frames.ts). The gateway stores messages as received (every section round-trips exactly)
+ * and never pays for a decode; rhea client connections in the same process are unaffected because
+ * rhea decodes synchronously inside the input call.
  */
 export function withRawMessages<T>(fn: () => T): T {
   if (!installed) {
@@ -41,9 +44,11 @@ export function withRawMessages<T>(fn: () => T): T {
     installed = true;
   }
   rawDepth++;
+  hotFramesOn();
   try {
     return fn();
   } finally {
+    hotFramesOff();
     rawDepth--;
   }
 }

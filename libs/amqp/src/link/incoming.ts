@@ -1,4 +1,4 @@
-import { BrokerError, type Broker, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
+import { BrokerError, type Broker, type ConfirmBatches, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
 import type { ReadMessage } from '../delivery/queue-reader.js';
 import { type HostAddress, javaStringHashCode } from '@apogee/message';
 import { MqttProperty } from '@apogee/mqtt';
@@ -30,6 +30,8 @@ export interface IncomingLinkOptions {
   /** True once for a delivery the frame guard cut for exceeding the size limit. */
   wasOversize: () => boolean;
   counters: IncomingCounters;
+  /** Waits for the store to confirm appended messages, and reports them to stored / storeFailed. */
+  confirms: ConfirmBatches<IncomingLink, RheaDelivery>;
   /** Hands a message appended (not yet written) to the readers of its topic (Readers.offer). */
   offer: (topic: string, queueId: number, offset: number, message: () => ReadMessage) => void;
 }
@@ -82,34 +84,41 @@ export class IncomingLink {
     this.storing++;
     const req: SendRequest = { producerGroup: 'AMQP', topic: this.o.topic, queueId: this.o.queueId, properties: props, body: form.body, bornTimestamp: Date.now() };
     if (this.o.bornHost) req.bornHost = this.o.bornHost;
-    const stored = (): void => {
-      this.storing--;
-      if (!presettled && this.link.is_open()) d.accept();
-      this.refill();
-    };
-    const failed = (err: unknown): void => {
-      this.storing--;
-      this.o.log.warn({ address: this.o.address.address, err: (err as Error).message }, 'amqp: message not stored');
-      const busy = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE');
-      this.refuse(d, busy ? Condition.RESOURCE_LIMIT_EXCEEDED : Condition.INTERNAL_ERROR, `the message was not stored: ${(err as Error).message}`);
-    };
     // The common case (the topic exists): appended now, offered to waiting receivers from memory,
-    // settled `accepted` once the store confirms it under the flush policy.
+    // settled `accepted` once the store confirms it under the flush policy (one wait per link and task).
     let sent: UnconfirmedSend | null;
     try {
       sent = this.o.broker.sender.sendUnconfirmed(req);
     } catch (err) {
-      failed(err);
+      this.storeFailed(d, err);
       return;
     }
     if (sent === null) {
-      this.o.broker.sender.send(req).then(stored, failed);
+      this.o.broker.sender.send(req).then(
+        () => this.stored(d),
+        (err: unknown) => this.storeFailed(d, err),
+      );
       return;
     }
     const { topic, result } = sent;
     // A copy of the body: the entry may wait unsettled, and must neither pin nor share the connection's input buffer.
     this.o.offer(topic, sent.queueId, result.queueOffset, () => ({ topic, properties: props, body: Buffer.from(req.body), sysFlag: 0, bornTimestamp: req.bornTimestamp!, msgId: result.msgId }));
-    this.o.broker.store.whenConfirmed(result).then(stored, failed);
+    this.o.confirms.add(this, d, result);
+  }
+
+  /** The store has the message of `d` under its flush policy: settle it `accepted` (unless the peer pre-settled it). */
+  stored(d: RheaDelivery): void {
+    this.storing--;
+    if (!d.remote_settled && this.link.is_open()) d.accept();
+    this.refill();
+  }
+
+  /** The message of `d` was not stored: reject it with why. */
+  storeFailed(d: RheaDelivery, err: unknown): void {
+    this.storing--;
+    this.o.log.warn({ address: this.o.address.address, err: (err as Error).message }, 'amqp: message not stored');
+    const busy = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE');
+    this.refuse(d, busy ? Condition.RESOURCE_LIMIT_EXCEEDED : Condition.INTERNAL_ERROR, `the message was not stored: ${(err as Error).message}`);
   }
 
   private refuse(d: RheaDelivery, condition: string, description: string): void {
