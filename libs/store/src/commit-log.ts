@@ -26,6 +26,9 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** What a resolved waiter's slot holds until the array is compacted. */
+const RESOLVED: Waiter = { end: 0, value: undefined, resolve: () => {}, reject: () => {} };
+
 /** Called for each valid record found by recovery at or after the dispatch point. */
 export type RecoveredRecord = (buf: Buffer, offset: number, size: number, logOffset: number) => void;
 
@@ -404,7 +407,11 @@ export class CommitLog {
     const w = this.waiters;
     let i = this.waiterHead;
     while (i < w.length && w[i]!.end <= pos) {
-      const x = w[i++]!;
+      const x = w[i]!;
+      // The slot lets go at once: a resolved waiter kept until the next compaction would hold
+      // its value and promise (and what the caller's reactions captured) for seconds, promoting
+      // them into the old generation.
+      w[i++] = RESOLVED;
       x.resolve(x.value);
     }
     if (i === w.length) {

@@ -36,9 +36,13 @@ export class ConfirmBatches<K, T> {
       this.store.whenConfirmed(b.last).then(
         () => {
           for (const item of b.items) this.onStored(key, item);
+          // Let go of the items now: the batch itself can outlive this callback by a young-generation
+          // GC or two, and would drag every item it holds into the old generation.
+          b.items.length = 0;
         },
         (err: unknown) => {
           for (const item of b.items) this.onFailed(key, item, err);
+          b.items.length = 0;
         },
       );
     }
