@@ -5,7 +5,7 @@ import { MqttProperty, fitRocketName, matches } from '@apogee/mqtt';
 import type { TopicConfig } from '@apogee/store';
 import { type AmqpAddress, deadLetterTopicOf } from './address.js';
 import type { AmqpConfig } from './config.js';
-import { type Entry, QueueReader, type ReadMessage } from './delivery/queue-reader.js';
+import { type Entry, type OfferedMessage, QueueReader, type ReadMessage } from './delivery/queue-reader.js';
 
 /** Prefixes of the consumer groups of topic subscriptions (durable: named by container id and link name). */
 const DURABLE_SUB_PREFIX = 'AMQP_SUB_';
@@ -138,12 +138,10 @@ export class Readers {
    * Offers a message just appended to `topic`/`queueId` at `offset` to the readers of that topic
    * (see QueueReader.offer); `message` is built at most once, when some reader takes it.
    */
-  offer(topic: string, queueId: number, offset: number, message: () => ReadMessage): void {
+  offer(topic: string, queueId: number, offset: number, message: OfferedMessage): void {
     const set = this.byTopic.get(topic);
     if (set === undefined) return;
-    let m: ReadMessage | undefined;
-    const once = (): ReadMessage => (m ??= message());
-    for (const h of set) h.reader.offer(queueId, offset, once);
+    for (const h of set) h.reader.offer(queueId, offset, message);
   }
 
   private unindex(h: ReaderHandle): void {

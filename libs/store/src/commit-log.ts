@@ -310,19 +310,20 @@ export class CommitLog {
     // A write that reaches a sealed segment's filler moves the position to the next segment.
     const w: InflightWrite = { start, end, next: end === seg.dataEnd ? seg.base + this.cfg.segmentSize : end, done: false, error: null };
     this.inflight.push(w);
-    const fd = this.segments.fd(seg);
     seg.readers++; // keeps the fd open while the write is in flight
-    const step = (from: number): void => {
-      fs.writev(fd, this.hot.slices(from, end), from - seg.base, (err, n) => {
-        if (!err && from + n < end) return step(from + n); // short write: write the rest
-        seg.readers--;
-        w.done = true;
-        w.error = err;
-        this.unsynced.add(seg);
-        this.onWriteDone();
-      });
-    };
-    step(start);
+    this.writeFrom(w, seg, start);
+  }
+
+  /** Writes [from, w.end) of the in-flight write `w`, continuing after a short write. */
+  private writeFrom(w: InflightWrite, seg: Segment, from: number): void {
+    fs.writev(this.segments.fd(seg), this.hot.slices(from, w.end), from - seg.base, (err, n) => {
+      if (!err && from + n < w.end) return this.writeFrom(w, seg, from + n); // short write: write the rest
+      seg.readers--;
+      w.done = true;
+      w.error = err;
+      this.unsynced.add(seg);
+      this.onWriteDone();
+    });
   }
 
   private onWriteDone(): void {

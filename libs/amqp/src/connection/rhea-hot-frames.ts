@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { type DispositionOut, type FlowOut, type TransferOut, decodeHotFrame, encodeDisposition, encodeFlow, encodeTransfer } from '../codec/hot-frames.js';
+import { leanIncomingOn } from './rhea-incoming.js';
 
 const require = createRequire(import.meta.url);
 
@@ -42,6 +43,7 @@ const decodeState = (bytes: Buffer): unknown => new types.Reader(bytes).read();
 
 function install(): void {
   installed = true;
+  leanIncomingOn(() => depth > 0);
   const original = {
     read_frame: frames.read_frame,
     write_frame: frames.write_frame,
@@ -73,7 +75,8 @@ function install(): void {
 /**
  * Turns the hot codec on until the matching hotFramesOff: transfer, disposition and flow frames
  * that rhea reads or builds meanwhile go through codec/hot-frames.ts instead of rhea's generic
- * codec (other frames, and anything outside what that codec covers, still through rhea's). Used
+ * codec (other frames, and anything outside what that codec covers, still through rhea's), and
+ * incoming transfers through rhea-incoming.ts. Used
  * around everything a server connection reads and processes, so rhea client connections in the
  * same process keep rhea's codec.
  */

@@ -35,7 +35,7 @@ function reader(): QueueReader {
 }
 
 const append = (body: string): PutResult => store.putUnconfirmed({ topic: 'Q', queueId: 0, body: Buffer.from(body) });
-const live = (r: PutResult, body: string) => (): ReadMessage => ({ topic: 'Q', properties: new Map(), body: Buffer.from(body), sysFlag: 0, bornTimestamp: 0, msgId: r.msgId });
+const live = (r: PutResult, body: string) => ({ get: (): ReadMessage => ({ topic: 'Q', properties: new Map(), body: Buffer.from(body), sysFlag: 0, bornTimestamp: 0, msgId: r.msgId }) });
 const idle = () => new Promise((res) => setTimeout(res, 10));
 const bodies = (c: { got: Entry[] }) => c.got.map((e) => e.message.body.toString());
 

@@ -5,6 +5,11 @@ import type { MessageStore } from '@apogee/store';
 /** What delivery needs of a stored message (a decoded record, or the message as it was sent). */
 export type ReadMessage = Pick<MessageExt, 'topic' | 'properties' | 'body' | 'sysFlag' | 'bornTimestamp' | 'msgId'>;
 
+/** A just-appended message offered to readers from memory: built on first use, once for all of them. */
+export interface OfferedMessage {
+  get(): ReadMessage;
+}
+
 /** One stored message on its way to a receiver, until it is settled. */
 export interface Entry {
   readonly queueId: number;
@@ -174,12 +179,12 @@ export class QueueReader {
    * (the same order as reading it later); otherwise it is read from the store once written.
    * Returns whether it was taken.
    */
-  offer(queueId: number, offset: number, message: () => ReadMessage): boolean {
+  offer(queueId: number, offset: number, message: OfferedMessage): boolean {
     const q = this.queues[queueId];
     if (this.closed || q === undefined || q.next !== offset || this.waiting.length > 0 || this.buffered.length > 0 || this.passes.busy) return false;
     // A fresh message is undeliverable nowhere: any consumer with room takes it.
     if (!this.consumers.some((c) => c.room() > 0)) return false;
-    const m = message();
+    const m = message.get();
     q.next = offset + 1;
     this.scheduleCommit();
     if (this.opts.accept && !this.opts.accept(m)) return true;
@@ -193,7 +198,18 @@ export class QueueReader {
 
   /** Runs delivery: hands messages to consumers with room until there is no room or nothing more. */
   pump(): void {
-    if (!this.closed) this.passes.request();
+    if (this.closed) return;
+    // Credit and settlements pump often while the reader is caught up (messages came from
+    // memory): a pass would find nothing to do, so none is started.
+    if (!this.passes.busy && this.waiting.length === 0 && this.buffered.length === 0 && this.caughtUp() && !this.consumers.some((c) => c.draining)) return;
+    this.passes.request();
+  }
+
+  /** Every queue read to what the store has confirmed. */
+  private caughtUp(): boolean {
+    const { store, topic } = this.opts;
+    for (const q of this.queues) if (store.getMaxOffset(topic, q.id) > q.next) return false;
+    return true;
   }
 
   /** Stops reading and commits what was settled. */

@@ -1,5 +1,6 @@
 import { BrokerError, type Broker, type ConfirmBatches, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
-import type { ReadMessage } from '../delivery/queue-reader.js';
+import type { PutResult } from '@apogee/store';
+import type { OfferedMessage, ReadMessage } from '../delivery/queue-reader.js';
 import { type HostAddress, javaStringHashCode } from '@apogee/message';
 import { MqttProperty } from '@apogee/mqtt';
 import type { AmqpAddress } from '../address.js';
@@ -33,7 +34,7 @@ export interface IncomingLinkOptions {
   /** Waits for the store to confirm appended messages, and reports them to stored / storeFailed. */
   confirms: ConfirmBatches<IncomingLink, RheaDelivery>;
   /** Hands a message appended (not yet written) to the readers of its topic (Readers.offer). */
-  offer: (topic: string, queueId: number, offset: number, message: () => ReadMessage) => void;
+  offer: (topic: string, queueId: number, offset: number, message: OfferedMessage) => void;
 }
 
 /**
@@ -100,9 +101,8 @@ export class IncomingLink {
       );
       return;
     }
-    const { topic, result } = sent;
-    // A copy of the body: the entry may wait unsettled, and must neither pin nor share the connection's input buffer.
-    this.o.offer(topic, sent.queueId, result.queueOffset, () => ({ topic, properties: props, body: Buffer.from(req.body), sysFlag: 0, bornTimestamp: req.bornTimestamp!, msgId: result.msgId }));
+    const { result } = sent;
+    this.o.offer(sent.topic, sent.queueId, result.queueOffset, new AppendedMessage(sent.topic, props, form.body, req.bornTimestamp!, result));
     this.o.confirms.add(this, d, result);
   }
 
@@ -134,6 +134,24 @@ export class IncomingLink {
     const window = this.o.cfg.incomingCredit;
     const outstanding = Math.max(0, this.link.credit) + this.storing;
     if (outstanding <= window / 2) this.link.flow(window - outstanding);
+  }
+}
+
+/** A message this link just appended, as readers caught up to it get it from memory (built on first use). */
+class AppendedMessage implements OfferedMessage {
+  private message: ReadMessage | null = null;
+
+  constructor(
+    private readonly topic: string,
+    private readonly properties: Map<string, string>,
+    private readonly body: Buffer,
+    private readonly bornTimestamp: number,
+    private readonly result: PutResult,
+  ) {}
+
+  get(): ReadMessage {
+    // A copy of the body: the entry may wait unsettled, and must neither pin nor share the connection's input buffer.
+    return (this.message ??= { topic: this.topic, properties: this.properties, body: Buffer.from(this.body), sysFlag: 0, bornTimestamp: this.bornTimestamp, msgId: this.result.msgId });
   }
 }
 
