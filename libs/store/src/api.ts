@@ -35,7 +35,7 @@ export interface StoreConfig {
   lmqIdleTtlMs?: number;
   /** Queue states kept in memory (LRU); idle queues beyond this live only in LMDB. Default 100,000. */
   maxCachedQueues?: number;
-  /** Period of index persistence into LMDB (RocketMQ flushes its consume queues every second too). Default 1,000 ms. */
+  /** Period of index persistence into LMDB. Default 100 ms. */
   indexFlushIntervalMs?: number;
   /** Clock, for tests. */
   now?: () => number;

@@ -35,7 +35,7 @@ export const DEFAULTS = {
   cleanIntervalMs: 10_000,
   lmqIdleTtlMs: 0,
   maxCachedQueues: 100_000,
-  indexFlushIntervalMs: 1000,
+  indexFlushIntervalMs: 100,
 };
 
 function positiveInt(name: string, v: number, min = 1): number {
