@@ -76,15 +76,15 @@ function install(): void {
  * Turns the hot codec on until the matching hotFramesOff: transfer, disposition and flow frames
  * that rhea reads or builds meanwhile go through codec/hot-frames.ts instead of rhea's generic
  * codec (other frames, and anything outside what that codec covers, still through rhea's), and
- * incoming transfers through rhea-incoming.ts. Used
- * around everything a server connection reads and processes, so rhea client connections in the
- * same process keep rhea's codec.
+ * incoming transfers through rhea-incoming.ts. Used around everything a server connection reads
+ * and processes, so rhea client connections in the same process keep rhea's codec.
  */
 export function hotFramesOn(): void {
   if (!installed) install();
   depth++;
 }
 
+/** Ends the matching hotFramesOn. */
 export function hotFramesOff(): void {
   depth--;
 }
