@@ -72,6 +72,7 @@ export class AmqpGateway {
       opts.broker.store,
       (link, d) => link.stored(d),
       (link, d, err) => link.storeFailed(d, err),
+      (err) => opts.logger.error({ err: (err as Error).stack }, 'amqp: settling a stored message failed'),
     );
   }
 

@@ -103,6 +103,7 @@ export class MqttGateway {
         conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
         this.notStored(session, conn, packet, err);
       },
+      (err) => opts.logger.error({ err: (err as Error).stack }, 'mqtt: acknowledging a stored publish failed'),
     );
     this.config = resolveMqttConfig(opts.config);
     this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);

@@ -16,7 +16,7 @@ describe('ConfirmBatches', () => {
     } as unknown as MessageStore;
     const stored: string[] = [];
     const failed: string[] = [];
-    const b = new ConfirmBatches<string, number>(store, (k, i) => stored.push(`${k}${i}`), (k, i) => failed.push(`${k}${i}`));
+    const b = new ConfirmBatches<string, number>(store, (k, i) => stored.push(`${k}${i}`), (k, i) => failed.push(`${k}${i}`), (err) => { throw err; });
     b.add('a', 1, put(10));
     b.add('b', 1, put(20));
     b.add('a', 2, put(30));
@@ -31,5 +31,24 @@ describe('ConfirmBatches', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(stored).toEqual(['a1', 'a2', 'a3']);
     expect(failed).toEqual(['b1']);
+  });
+
+  it('reports the other items of a batch when one report throws, and hands the exception to onError', async () => {
+    const store = { whenConfirmed: () => Promise.resolve() } as unknown as MessageStore;
+    const stored: number[] = [];
+    const errors: string[] = [];
+    const b = new ConfirmBatches<string, number>(
+      store,
+      (_k, i) => {
+        if (i === 2) throw new Error('boom');
+        stored.push(i);
+      },
+      () => {},
+      (err) => errors.push((err as Error).message),
+    );
+    for (const i of [1, 2, 3]) b.add('a', i, put(i * 10));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(stored).toEqual([1, 3]);
+    expect(errors).toEqual(['boom']);
   });
 });

@@ -13,10 +13,15 @@ interface Batch<T> {
 export class ConfirmBatches<K, T> {
   private readonly open = new Map<K, Batch<T>>();
 
+  /**
+   * `onStored` / `onFailed` report each item; an exception one of them throws goes to `onError`
+   * and the batch's other items are still reported.
+   */
   constructor(
     private readonly store: MessageStore,
     private readonly onStored: (key: K, item: T) => void,
     private readonly onFailed: (key: K, item: T, err: unknown) => void,
+    private readonly onError: (err: unknown) => void,
   ) {}
 
   /** Adds an item appended as `r`; it is reported once r (and everything before it) is confirmed. */
@@ -34,18 +39,24 @@ export class ConfirmBatches<K, T> {
   private readonly close = (): void => {
     for (const [key, b] of this.open) {
       this.store.whenConfirmed(b.last).then(
-        () => {
-          for (const item of b.items) this.onStored(key, item);
-          // Let go of the items now: the batch itself can outlive this callback by a young-generation
-          // GC or two, and would drag every item it holds into the old generation.
-          b.items.length = 0;
-        },
-        (err: unknown) => {
-          for (const item of b.items) this.onFailed(key, item, err);
-          b.items.length = 0;
-        },
+        () => this.report(key, b, null),
+        (err: unknown) => this.report(key, b, err ?? new Error('store write failed')),
       );
     }
     this.open.clear();
   };
+
+  private report(key: K, b: Batch<T>, err: unknown): void {
+    for (const item of b.items) {
+      try {
+        if (err === null) this.onStored(key, item);
+        else this.onFailed(key, item, err);
+      } catch (thrown) {
+        this.onError(thrown);
+      }
+    }
+    // Let go of the items now: the batch itself can outlive this call by a young-generation GC or
+    // two, and would drag every item it holds into the old generation.
+    b.items.length = 0;
+  }
 }
