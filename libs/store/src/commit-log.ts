@@ -265,16 +265,16 @@ export class CommitLog {
     });
   }
 
-  /**
-   * Starts the write at the end of the current task rather than now: the puts of one socket read
-   * (many frames in one chunk) then go out in one writev instead of a first one-record write and
-   * a second write for the rest.
-   */
   /** Starts writing what was appended, at the end of the current task (see kickSoon). */
   writeSoon(): void {
     this.kickSoon();
   }
 
+  /**
+   * Starts the write at the end of the current task rather than now: the puts of one socket read
+   * (many frames in one chunk) then go out in one writev instead of a first one-record write and
+   * a second write for the rest.
+   */
   private kickSoon(): void {
     if (this.kickQueued) return;
     this.kickQueued = true;

@@ -90,8 +90,10 @@ export class FlowFields {
 /** Thrown inside the decoder for "not one of ours": the caller falls back. Never escapes. */
 const FALLBACK = Symbol('fallback');
 
+const EMPTY = Buffer.alloc(0);
+
 /** Read position inside the frame being decoded (the decoder is synchronous and not re-entrant). */
-let buf: Buffer = Buffer.alloc(0);
+let buf: Buffer = EMPTY;
 let pos = 0;
 let end = 0;
 
@@ -218,8 +220,6 @@ export function decodeHotFrame(frame: Buffer, decodeState: (bytes: Buffer) => un
     buf = EMPTY;
   }
 }
-
-const EMPTY = Buffer.alloc(0);
 
 function transferFields(count: number): TransferFields {
   const t = new TransferFields();

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import { FrameGuard, type FrameGuardOptions, type GuardFailure } from '../codec/frame-guard.js';
 import { PROTOCOL_AMQP, Performative, closeFrame, openFrame, parseProtocolHeader, protocolHeader } from '../codec/frames.js';
-import { withRawMessages } from './rhea.js';
+import { withServerCodec } from './rhea.js';
 
 /** How long a closing connection may take to flush its last frames before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
@@ -106,7 +106,7 @@ export class GuardedSocket extends EventEmitter {
     if (this.failed) return;
     const out = this.guard.push(chunk);
     if (out.forward.length > 0) {
-      withRawMessages(() => {
+      withServerCodec(() => {
         for (const b of out.forward) {
           if (this.failed || this.ended) return;
           this.emit('data', b);

@@ -35,7 +35,7 @@ let installed = false;
  * and never pays for a decode; rhea client connections in the same process are unaffected because
  * rhea decodes synchronously inside the input call.
  */
-export function withRawMessages<T>(fn: () => T): T {
+export function withServerCodec<T>(fn: () => T): T {
   if (!installed) {
     const original = messageModule.decode;
     messageModule.decode = function (this: unknown, b: Buffer) {
