@@ -1,8 +1,8 @@
 import { DLQ_GROUP_TOPIC_PREFIX, isNotSendableTopic } from '@apogee/broker';
 import { MAX_TOPIC_LENGTH } from '@apogee/message';
-import { InvalidTopicError, fitRocketName, storeTopicOfFirstLevel, validateMqttTopicFilter, validateMqttTopicName } from '@apogee/mqtt';
 import type { AmqpConfig } from './config.js';
 import { Condition } from './errors.js';
+import { fitRocketName, InvalidTopicError, storeTopicOfFirstLevel, validateMqttTopicFilter, validateMqttTopicName } from '@apogee/topics';
 
 /*
  * AMQP addresses and where they live in the store (docs/amqp.md):

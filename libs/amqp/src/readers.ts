@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Broker, type Logger, DLQ_GROUP_TOPIC_PREFIX } from '@apogee/broker';
 import { PropertyKey } from '@apogee/message';
-import { MqttProperty, fitRocketName, matches } from '@apogee/mqtt';
 import type { TopicConfig } from '@apogee/store';
 import { type AmqpAddress, deadLetterTopicOf } from './address.js';
 import type { AmqpConfig } from './config.js';
 import { type Entry, type OfferedMessage, QueueReader, type ReadMessage } from './delivery/queue-reader.js';
+import { fitRocketName, matches, TopicProperty } from '@apogee/topics';
 
 /** Prefixes of the consumer groups of topic subscriptions (durable: named by container id and link name). */
 const DURABLE_SUB_PREFIX = 'AMQP_SUB_';
@@ -74,7 +74,7 @@ export class Readers {
     if (address.kind === 'topic') {
       const filter = address.name;
       accept = (m) => {
-        const t = m.properties.get(MqttProperty.TOPIC) ?? m.topic;
+        const t = m.properties.get(TopicProperty.TOPIC) ?? m.topic;
         return matches(filter, t) && req.canRead(t);
       };
       if (req.subscription) group = fitRocketName(DURABLE_SUB_PREFIX, `${req.subscription.containerId}/${req.subscription.linkName}`, 255);

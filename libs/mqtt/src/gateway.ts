@@ -8,19 +8,13 @@ import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { DecodedRecords } from './delivery/decoded-records.js';
 import { LmqWatch } from './delivery/lmq-watch.js';
 import { SharedGroup } from './delivery/shared-group.js';
-import { sharedLmqGroup } from './topic/groups.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
-import { MqttProperty } from './publish/message-properties.js';
 import { type PublishInput, Publisher } from './publish/publisher.js';
 import { RetainedStore } from './publish/retained-store.js';
 import { Session } from './session/session.js';
 import type { SubscriptionOptions } from './session/session-types.js';
 import { SESSION_NAMESPACE, decodeSessionRecord, isExpired } from './session/session-record.js';
-import { InvalidTopicError } from './topic/errors.js';
-import { FilterTrie } from './topic/filter-trie.js';
-import { lmqOf } from './topic/lmq.js';
-import { parseSharedSubscription } from './topic/shared.js';
-import { validateMqttTopicFilter, validateMqttTopicName } from './topic/validate.js';
+import { FilterTrie, InvalidTopicError, lmqOf, TopicProperty, parseSharedSubscription, sharedLmqGroup, validateMqttTopicFilter, validateMqttTopicName } from '@apogee/topics';
 
 /** A connection's will, kept until a normal DISCONNECT discards it. */
 interface Will {
@@ -112,7 +106,7 @@ export class MqttGateway {
     this.retained = new RetainedStore(opts.broker.store);
     // A native producer's message carrying an MQTT topic reaches the MQTT subscribers of matching filters.
     opts.broker.sender.addHook((_topic, props) => {
-      const mqttTopic = props.get(MqttProperty.TOPIC);
+      const mqttTopic = props.get(TopicProperty.TOPIC);
       if (mqttTopic === undefined || props.has(PropertyKey.INNER_MULTI_DISPATCH)) return;
       try {
         validateMqttTopicName(mqttTopic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
@@ -120,7 +114,7 @@ export class MqttGateway {
         return; // not an MQTT topic: stored for native consumers only
       }
       props.set(PropertyKey.INNER_MULTI_DISPATCH, this.publisher.lmqsFor(mqttTopic).join(','));
-      if (!props.has(MqttProperty.QOS)) props.set(MqttProperty.QOS, '1');
+      if (!props.has(TopicProperty.QOS)) props.set(TopicProperty.QOS, '1');
     });
   }
 

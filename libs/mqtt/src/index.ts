@@ -1,13 +1,5 @@
-export * from './topic/errors.js';
-export * from './topic/validate.js';
-export * from './topic/match.js';
-export * from './topic/shared.js';
-export * from './topic/filter-trie.js';
-export * from './topic/escape.js';
-export * from './topic/store-topic.js';
-export * from './topic/lmq.js';
-export * from './topic/groups.js';
 export { MqttGateway, type MqttGatewayOptions, type MqttGatewayStats } from './gateway.js';
 export { MQTT_DEFAULTS, resolveMqttConfig, type MqttConfig } from './config.js';
-export { MqttProperty, MQTT_TAG } from './publish/message-properties.js';
+/** The topic property names under their old name (the topic space is @apogee/topics). */
+export { TopicProperty as MqttProperty, MQTT_TAG } from '@apogee/topics';
 export { listenWebSocket } from './ws-listener.js';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { decodeRecords } from '@apogee/message';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { storeTopicOf } from '../src/index.js';
+import { storeTopicOf } from '@apogee/topics';
 import { MqttHarness, eventually, inbox } from './harness.js';
 
 let h: MqttHarness;

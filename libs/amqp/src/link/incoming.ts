@@ -2,7 +2,6 @@ import { BrokerError, type Broker, type ConfirmBatches, type Logger, type SendRe
 import type { PutResult } from '@apogee/store';
 import type { OfferedMessage, ReadMessage } from '../delivery/queue-reader.js';
 import { type HostAddress, javaStringHashCode } from '@apogee/message';
-import { MqttProperty } from '@apogee/mqtt';
 import type { AmqpAddress } from '../address.js';
 import { AmqpDecodeError } from '../codec/types.js';
 import type { AmqpConfig } from '../config.js';
@@ -10,6 +9,7 @@ import { RawMessage } from '../connection/rhea.js';
 import type { RheaDelivery, RheaReceiver } from '../connection/rhea-shapes.js';
 import { Condition } from '../errors.js';
 import { toStoredForm } from '../message/to-store.js';
+import { TopicProperty } from '@apogee/topics';
 
 /** Gateway-wide counters an incoming link adds to. */
 export interface IncomingCounters {
@@ -78,8 +78,8 @@ export class IncomingLink {
     // AMQP_HEAD), and a key-index entry per message is a cost on the hot path; native consumers
     // see the offset message id.
     if (this.o.address.kind === 'topic') {
-      props.set(MqttProperty.TOPIC, this.o.address.name);
-      props.set(MqttProperty.QOS, '1');
+      props.set(TopicProperty.TOPIC, this.o.address.name);
+      props.set(TopicProperty.QOS, '1');
     }
     this.o.counters.messagesIn++;
     this.storing++;

@@ -4,11 +4,8 @@ import { type FrozenProperties, type HostAddress, PropertyKey, UniqueIdGenerator
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
 import { type LiveMessage, LmqWatch } from '../delivery/lmq-watch.js';
-import type { FilterTrie } from '../topic/filter-trie.js';
-import { lmqOf } from '../topic/lmq.js';
-import { storeTopicOf } from '../topic/store-topic.js';
-import { MQTT_TAG, MqttProperty } from './message-properties.js';
 import { putV5Properties } from './v5-properties.js';
+import { type FilterTrie, lmqOf, MQTT_TAG, storeTopicOf, TopicProperty } from '@apogee/topics';
 
 export interface PublishInput {
   topic: string;
@@ -140,10 +137,10 @@ export class Publisher {
     props.set(PropertyKey.TAGS, MQTT_TAG);
     if (uniqKey !== undefined) props.set(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniqKey);
     props.set(PropertyKey.INNER_MULTI_DISPATCH, route.dispatch);
-    props.set(MqttProperty.TOPIC, p.topic);
-    props.set(MqttProperty.QOS, QOS_TEXT[p.qos]!);
-    props.set(MqttProperty.CLIENT_ID, p.clientId);
-    if (p.retain) props.set(MqttProperty.RETAIN, 'true');
+    props.set(TopicProperty.TOPIC, p.topic);
+    props.set(TopicProperty.QOS, QOS_TEXT[p.qos]!);
+    props.set(TopicProperty.CLIENT_ID, p.clientId);
+    if (p.retain) props.set(TopicProperty.RETAIN, 'true');
     if (p.v5) putV5Properties(props, p.v5, now);
     return props;
   }

@@ -1,5 +1,5 @@
 import type { MessageStore } from '@apogee/store';
-import { matches } from '../topic/match.js';
+import { matches } from '@apogee/topics';
 
 /** Metadata namespace of retained messages: key = topic, value = the record's commit-log offset. */
 export const RETAINED_NAMESPACE = 'mqtt-retained';

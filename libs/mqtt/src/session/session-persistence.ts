@@ -1,7 +1,7 @@
 import type { MessageStore } from '@apogee/store';
-import { sessionGroupOf } from '../topic/groups.js';
 import { SESSION_NAMESPACE, encodeSessionRecord, type SessionRecord } from './session-record.js';
 import type { SubscriptionState } from './session-types.js';
+import { sessionGroupOf } from '@apogee/topics';
 
 /** How often acknowledged progress is committed (a crash redelivers at most this much, at least once). */
 const COMMIT_INTERVAL_MS = 100;

@@ -4,12 +4,11 @@ import type { MqttConfig } from '../config.js';
 import type { DecodedRecord, DecodedRecords } from '../delivery/decoded-records.js';
 import type { LiveMessage, LmqWatch } from '../delivery/lmq-watch.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
-import { MqttProperty } from '../publish/message-properties.js';
-import { FilterTrie } from '../topic/filter-trie.js';
 import { SessionPersistence } from './session-persistence.js';
 import type { SessionRecord } from './session-record.js';
 import type { Inflight, SubscriptionOptions, SubscriptionState } from './session-types.js';
 import { getV5Properties, isExpiredMessage } from '../publish/v5-properties.js';
+import { FilterTrie, TopicProperty } from '@apogee/topics';
 
 /** Writes above this many buffered bytes pause delivery until the socket drains. */
 const WRITE_HIGH_WATER = 1024 * 1024;
@@ -449,17 +448,17 @@ export class Session {
       const props = m.properties;
       const now = Date.now();
       if (isExpiredMessage(props, now)) return null;
-      const topic = props.get(MqttProperty.TOPIC) ?? m.topic;
+      const topic = props.get(TopicProperty.TOPIC) ?? m.topic;
       // ACLs hold on every delivery path: live, retained, offline backlog and shared.
       if (this.canRead && !this.canRead(topic)) return null;
-      const own = props.get(MqttProperty.CLIENT_ID) === this.clientId;
+      const own = props.get(TopicProperty.CLIENT_ID) === this.clientId;
       const opts = sub !== null ? this.optionsFor(sub, topic, own, commitLogOffset) : options;
       if (!opts) return null;
       if (opts.noLocal && own) return null;
-      const published = Number(props.get(MqttProperty.QOS) ?? '0');
+      const published = Number(props.get(TopicProperty.QOS) ?? '0');
       const qos = Math.min(Number.isInteger(published) ? published : 0, opts.qos) as QoS;
       // Retained deliveries carry retain = 1; live ones 0 unless Retain As Published [MQTT-3.3.1-12].
-      const retain = kind === 'retained' || (opts.retainAsPublished === true && props.get(MqttProperty.RETAIN) === 'true');
+      const retain = kind === 'retained' || (opts.retainAsPublished === true && props.get(TopicProperty.RETAIN) === 'true');
       const packet: IPublishPacket = { cmd: 'publish', topic, payload: m.payload, qos, dup: false, retain };
       if (conn.protocolVersion === 5) {
         const p = getV5Properties(props, now);
