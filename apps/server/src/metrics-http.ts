@@ -6,7 +6,7 @@ import type { MqttGatewayStats } from '@apogee/mqtt';
 /** Prometheus text exposition of the broker's and the store's figures. */
 export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amqp?: () => AmqpGatewayStats): string {
   const m = broker.metrics;
-  const s = broker.store.stats();
+  const s = broker.storeStats();
   const lines: string[] = [];
   const gauge = (name: string, help: string, value: number, type = 'gauge') => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Authorizer, type Broker, ConfirmBatches, type Logger, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
+import { Authorizer, ConfirmBatches, type Engine, type Logger, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
 import { peerHost } from '@apogee/message';
 import { AddressError, type AmqpAddress, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
@@ -15,7 +15,8 @@ import { OutgoingLink } from './link/outgoing.js';
 import { type ReaderHandle, Readers } from './readers.js';
 
 export interface AmqpGatewayOptions {
-  broker: Broker;
+  /** The engine the endpoint works on (the in-process Broker, or any other Engine). */
+  broker: Engine;
   /** Authentication (SASL PLAIN users, anonymous on/off) and address authorization; default: anyone may do anything. */
   auth?: Authorizer;
   config?: Partial<AmqpConfig>;
@@ -69,7 +70,7 @@ export class AmqpGateway {
     this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
     this.readers = new Readers(opts.broker, this.config, opts.logger, this.counters);
     this.confirms = new ConfirmBatches<IncomingLink, RheaDelivery>(
-      opts.broker.store,
+      opts.broker,
       (link, d) => link.stored(d),
       (link, d, err) => link.storeFailed(d, err),
       (err) => opts.logger.error({ err: (err as Error).stack }, 'amqp: settling a stored message failed'),
@@ -284,7 +285,6 @@ export class AmqpGateway {
           bornHost: sock.remoteAddress ? peerHost(sock.remoteAddress, sock.remotePort) : undefined,
           wasOversize: () => socket.takeOversize(link.session.remote.channel ?? 0, link.remote.handle ?? 0),
           counters: this.counters,
-          offer: (t, q, offset, message) => this.readers.offer(t, q, offset, message),
           confirms: this.confirms,
         });
         state.incoming.set(link, il);
@@ -314,9 +314,14 @@ export class AmqpGateway {
     const principal = state.principal!;
     const containerId = link.connection.remote.open?.container_id ?? '';
     const req = { address, subscription: durable ? { containerId, linkName: link.name } : null, canRead: (t: string) => this.auth.canRead(principal, t) };
+    // A topic subscription reads its filter's LMQ and needs no store topic to read: it is
+    // registered at once (before the attach is answered), so a message sent right after the
+    // attach is not missed; the store topic is still looked up (and created) as for a queue.
+    const early = address.kind === 'topic' && (this.config.autoCreate || this.opts.broker.topics.get(address.storeTopic)) ? this.readers.acquire(req, null) : null;
     this.readers
       .ensureTopic(address)
       .then(async (topic) => {
+        if (early) return early;
         if (!topic) return null;
         return this.readers.acquire(req, topic);
       })
@@ -335,6 +340,8 @@ export class AmqpGateway {
         },
         (err: unknown) => {
           state.attaching.delete(link);
+          // The store topic's lookup failed after the subscription was registered: let it go.
+          early?.then((h) => this.readers.release(h)).catch(() => {});
           this.refuseAttached(state, link, Condition.INTERNAL_ERROR, `cannot open ${address.address}: ${(err as Error).message}`);
         },
       );

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Broker, type Logger, DLQ_GROUP_TOPIC_PREFIX } from '@apogee/broker';
+import { type Engine, type Logger, type TopicConfig, DLQ_GROUP_TOPIC_PREFIX } from '@apogee/broker';
 import { PropertyKey } from '@apogee/message';
-import type { TopicConfig } from '@apogee/store';
 import { type AmqpAddress, deadLetterTopicOf } from './address.js';
 import type { AmqpConfig } from './config.js';
-import { type Entry, type OfferedMessage, QueueReader, type ReadMessage } from './delivery/queue-reader.js';
-import { fitRocketName, matches, TopicProperty } from '@apogee/topics';
+import { type Entry, QueueReader, type ReadMessage } from './delivery/queue-reader.js';
+import { fitRocketName, TopicProperty } from '@apogee/topics';
 
 /** Prefixes of the consumer groups of topic subscriptions (durable: named by container id and link name). */
 const DURABLE_SUB_PREFIX = 'AMQP_SUB_';
@@ -16,10 +15,24 @@ export interface ReaderHandle {
   readonly key: string;
   readonly reader: QueueReader;
   readonly durable: boolean;
-  /** The store topic it reads. */
+  /** The queue it reads: a store topic, or (topic addresses) the LMQ of the filter. */
   readonly topic: string;
+  /** Lets go of what the reader holds in the engine's filter registry (topic addresses). */
+  readonly unregister: (forget: boolean) => Promise<void>;
   refs: number;
 }
+
+/** A topic subscription's filter in the engine's registry. */
+interface RegisteredFilter {
+  /** Resolves once a durable subscription's filter is on disk. */
+  readonly durable: Promise<void>;
+  readonly release: (forget: boolean) => Promise<void>;
+}
+
+const NOT_REGISTERED: RegisteredFilter = { durable: Promise.resolve(), release: async () => {} };
+
+/** The engine's durable filter holder of an AMQP durable subscription group. */
+export const subscriptionHolderOf = (group: string): string => `amqp:${group}`;
 
 export interface ReaderRequest {
   address: AmqpAddress;
@@ -36,15 +49,16 @@ export interface ReaderCounters {
 /**
  * The QueueReaders of the gateway: one per queue address (its consumers compete), one per durable
  * topic subscription (shared by links attaching with the same container id and name), one per
- * non-durable subscription link. Creates store topics on first use when autoCreate is on.
+ * non-durable subscription link. A topic subscription reads its filter's LMQ, as an MQTT
+ * subscription does: its filter is registered in the engine (durably for a durable one), so
+ * messages sent on matching topics over any endpoint are dispatched into it. Creates store
+ * topics on first use when autoCreate is on.
  */
 export class Readers {
   private readonly handles = new Map<string, Promise<ReaderHandle>>();
-  /** Open readers by store topic, for messages offered from memory. */
-  private readonly byTopic = new Map<string, Set<ReaderHandle>>();
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: Engine,
     private readonly cfg: AmqpConfig,
     private readonly log: Logger,
     private readonly counters: ReaderCounters,
@@ -65,46 +79,55 @@ export class Readers {
     return topics.createOrUpdate({ topicName: address.storeTopic, readQueueNums: n, writeQueueNums: n, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
   }
 
-  /** Takes a reference on the reader for a request (opening it on first use). */
-  async acquire(req: ReaderRequest, topic: TopicConfig): Promise<ReaderHandle> {
+  /** Takes a reference on the reader for a request (opening it on first use); `topic` is the store topic's config (null for topic addresses, which read an LMQ). */
+  async acquire(req: ReaderRequest, topic: TopicConfig | null): Promise<ReaderHandle> {
     const { address } = req;
     let group: string;
     let durable = true;
     let accept: ((m: ReadMessage) => boolean) | undefined;
+    let queue = address.storeTopic;
+    let queueCount = topic?.readQueueNums ?? 1;
     if (address.kind === 'topic') {
-      const filter = address.name;
-      accept = (m) => {
-        const t = m.properties.get(TopicProperty.TOPIC) ?? m.topic;
-        return matches(filter, t) && req.canRead(t);
-      };
+      // The filter's LMQ holds exactly the messages on matching topics; the principal's read
+      // permission is checked per message (an ACL may be narrower than the filter).
+      accept = (m) => req.canRead(m.properties.get(TopicProperty.TOPIC) ?? m.topic);
+      queue = this.broker.topicFilters.lmq(address.name);
+      queueCount = 1;
       if (req.subscription) group = fitRocketName(DURABLE_SUB_PREFIX, `${req.subscription.containerId}/${req.subscription.linkName}`, 255);
       else {
         group = VOLATILE_SUB_PREFIX + randomUUID().replace(/-/g, '');
         durable = false;
       }
     } else group = address.group;
-    const key = `${group}\u0000${address.storeTopic}`;
+    const key = `${group}\u0000${queue}`;
     let p = this.handles.get(key);
     if (!p) {
-      const reader = new QueueReader({
-        store: this.broker.store,
-        group,
-        topic: address.storeTopic,
-        queueCount: topic.readQueueNums,
-        readBatch: this.cfg.readBatch,
-        start: address.kind === 'topic' ? 'newest' : 'oldest',
-        durable,
-        accept,
-        deadLetter: (e, condition, description) => this.deadLetter(address, e, condition, description),
-        onError: (err) => this.log.warn({ address: address.address, err: (err as Error).message }, 'amqp: delivery error'),
-      });
-      p = reader.open().then(() => {
-        const h: ReaderHandle = { key, reader, durable, refs: 0, topic: address.storeTopic };
-        let set = this.byTopic.get(h.topic);
-        if (!set) this.byTopic.set(h.topic, (set = new Set()));
-        set.add(h);
-        return h;
-      });
+      const open = async (): Promise<ReaderHandle> => {
+        // The filter is registered (synchronously) before the reader takes its start position,
+        // also synchronously, in open(): nothing sent after the position is missed.
+        const registered = address.kind === 'topic' ? this.registerFilter(address.name, group, durable) : NOT_REGISTERED;
+        const unregister = registered.release;
+        const reader = new QueueReader({
+          engine: this.broker,
+          group,
+          topic: queue,
+          queueCount,
+          readBatch: this.cfg.readBatch,
+          start: address.kind === 'topic' ? 'newest' : 'oldest',
+          durable,
+          accept,
+          deadLetter: (e, condition, description) => this.deadLetter(address, e, condition, description),
+          onError: (err) => this.log.warn({ address: address.address, err: (err as Error).message }, 'amqp: delivery error'),
+        });
+        try {
+          await Promise.all([reader.open(), registered.durable]);
+        } catch (err) {
+          await unregister(false).catch(() => {});
+          throw err;
+        }
+        return { key, reader, durable, refs: 0, topic: queue, unregister };
+      };
+      p = open();
       this.handles.set(key, p);
       p.catch(() => this.handles.delete(key));
     }
@@ -118,37 +141,39 @@ export class Readers {
     h.refs--;
     if (h.refs > 0 && !forget) return;
     this.handles.delete(h.key);
-    this.unindex(h);
     if (forget || !h.durable) await h.reader.destroy();
     else await h.reader.close();
+    await h.unregister(forget);
+  }
+
+  /**
+   * Registers a topic subscription's filter in the engine, at once: a durable subscription as a
+   * durable holder (its filter keeps receiving while no link is attached, across restarts, until
+   * the subscription is closed for good; `durable` resolves once that is on disk), a volatile one
+   * as a live reference. `release` undoes it.
+   */
+  private registerFilter(filter: string, group: string, durable: boolean): RegisteredFilter {
+    const filters = this.broker.topicFilters;
+    filters.add(filter);
+    if (!durable) return { durable: Promise.resolve(), release: async () => void filters.remove(filter) };
+    const holder = subscriptionHolderOf(group);
+    return {
+      durable: filters.hold(holder, { filters: [filter], expirySeconds: -1, disconnectedAt: 0 }),
+      release: async (forget) => {
+        filters.remove(filter);
+        if (forget) await filters.release(holder);
+      },
+    };
   }
 
   /** Closes every reader, committing positions. */
   async closeAll(): Promise<void> {
     const all = await Promise.allSettled([...this.handles.values()]);
     this.handles.clear();
-    this.byTopic.clear();
     // Positions are committed only up to what is written: write everything first, so a clean
     // shutdown commits every accepted message.
-    await this.broker.store.flush().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'amqp: store flush before closing readers failed'));
-    await Promise.all(all.map((r) => (r.status === 'fulfilled' ? (r.value.durable ? r.value.reader.close() : r.value.reader.destroy()) : undefined)));
-  }
-
-  /**
-   * Offers a message just appended to `topic`/`queueId` at `offset` to the readers of that topic
-   * (see QueueReader.offer); `message` is built at most once, when some reader takes it.
-   */
-  offer(topic: string, queueId: number, offset: number, message: OfferedMessage): void {
-    const set = this.byTopic.get(topic);
-    if (set === undefined) return;
-    for (const h of set) h.reader.offer(queueId, offset, message);
-  }
-
-  private unindex(h: ReaderHandle): void {
-    const set = this.byTopic.get(h.topic);
-    if (!set) return;
-    set.delete(h);
-    if (set.size === 0) this.byTopic.delete(h.topic);
+    await this.broker.flush().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'amqp: store flush before closing readers failed'));
+    await Promise.all(all.map((r) => (r.status === 'fulfilled' ? (r.value.durable ? r.value.reader.close() : r.value.reader.destroy()).then(() => r.value.unregister(false)) : undefined)));
   }
 
   /** Moves a rejected message to its address's dead-letter queue (`$dlq/<address>`). */
@@ -166,7 +191,7 @@ export class Readers {
     props.set(PropertyKey.DLQ_ORIGIN_MESSAGE_ID, m.msgId);
     if (condition) props.set('amqpRejectCondition', condition);
     if (description) props.set('amqpRejectDescription', description.replace(/[\u0001\u0002]/g, ' '));
-    await this.broker.sender.send({ producerGroup: 'AMQP', topic: deadLetterTopicOf(address.address), queueId: 0, properties: props, body: m.body, sysFlag: m.sysFlag, bornTimestamp: m.bornTimestamp });
+    await this.broker.send({ producerGroup: 'AMQP', topic: deadLetterTopicOf(address.address), queueId: 0, properties: props, body: m.body, sysFlag: m.sysFlag, bornTimestamp: m.bornTimestamp });
     this.counters.deadLettered++;
   }
 }

@@ -1,4 +1,4 @@
-import { BrokerError, type Broker, type Logger } from '@apogee/broker';
+import { BrokerError, type Engine, type Logger } from '@apogee/broker';
 import { HeaderFieldError, RemotingServer, RequestCode, requestCodeName } from '@apogee/remoting';
 import { ChannelTable } from './channel.js';
 import { errorResponse } from './error-response.js';
@@ -12,7 +12,7 @@ import * as query from './processors/query-processor.js';
 import { sendMessage } from './processors/send-processor.js';
 
 export interface BrokerServiceOptions {
-  broker: Broker;
+  broker: Engine;
   /** The address clients are told to connect to ("ip:port"); logged at start. */
   advertisedAddr: string;
   namesrvAddrs: string[];

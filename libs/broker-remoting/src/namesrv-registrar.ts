@@ -1,9 +1,9 @@
-import type { Broker, Logger } from '@apogee/broker';
+import type { Engine, Logger } from '@apogee/broker';
 import { encodeRegisterBrokerBody, javaCrc32 } from '@apogee/namesrv';
 import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 
 export interface RegistrarOptions {
-  broker: Broker;
+  broker: Engine;
   namesrvAddrs: string[];
   /** Advertised "ip:port" clients connect to. */
   brokerAddr: string;

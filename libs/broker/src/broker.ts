@@ -1,5 +1,7 @@
 import path from 'node:path';
+import type { FrozenProperties } from '@apogee/message';
 import type { MessageStore } from '@apogee/store';
+import { MQTT_DEFAULT_LIMITS } from './topic-space/limits.js';
 import type { ClientChannel } from './client/client-channel.js';
 import { ConsumerRegistry, type ConsumerRegistration } from './client/consumer-registry.js';
 import { ProducerRegistry } from './client/producer-registry.js';
@@ -17,6 +19,13 @@ import { FlowControl } from './send/flow-control.js';
 import { SendBackService } from './send/send-back-service.js';
 import { SendService } from './send/send-service.js';
 import { TopicManager } from './topic/topic-manager.js';
+import type { Engine } from './engine.js';
+import type { Appended, EndpointMetadata, KeyLookupHit, ReadOptions, ReadResult, StoreStats } from './engine-types.js';
+import { LiveFeed } from './live/live-feed.js';
+import { TopicFilters } from './topic-space/topic-filters.js';
+import { TopicSpaceRouting } from './topic-space/routing.js';
+import type { UnconfirmedSend } from './send/send-service.js';
+import type { SendBatchRequest, SendRequest, SendResult } from './send/send-types.js';
 
 export interface BrokerOptions {
   store: MessageStore;
@@ -46,11 +55,12 @@ export interface QueueProgress {
 }
 
 /**
- * The protocol-neutral broker engine: every endpoint (remoting, MQTT, AMQP) calls these services;
- * none touches the store's internals. Owns the periodic housekeeping (client expiry, delayed
- * delivery) and tells members when their consumer group changes.
+ * The protocol-neutral broker engine, in process: the Engine every endpoint (remoting, MQTT,
+ * AMQP) is given; none touches the store. Owns the periodic housekeeping (client expiry, delayed
+ * delivery, expiry of durable topic-filter holders), the live-delivery feed and the topic space's
+ * filter registry, and tells members when their consumer group changes.
  */
-export class Broker {
+export class Broker implements Engine {
   readonly config: BrokerConfig;
   readonly metrics = new BrokerMetrics();
   readonly topics: TopicManager;
@@ -65,10 +75,16 @@ export class Broker {
   readonly query: QueryService;
   readonly schedule: ScheduleService;
   readonly delayLevels: number[];
+  readonly live: LiveFeed;
+  readonly topicFilters: TopicFilters;
+  readonly metadata: EndpointMetadata;
   private scanTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
-  private constructor(readonly store: MessageStore, opts: BrokerOptions) {
+  private constructor(
+    private readonly store: MessageStore,
+    opts: BrokerOptions,
+  ) {
     this.config = resolveBrokerConfig(opts.config);
     this.log = opts.logger ?? silentLogger;
     const now = opts.now ?? Date.now;
@@ -79,7 +95,11 @@ export class Broker {
     this.producers = new ProducerRegistry(now);
     this.locks = new QueueLocks(this.config.rebalanceLockMaxLiveTimeMs, now);
     const flow = new FlowControl(this.config.maxPutWaitMs, this.config.maxPutsInFlight, this.metrics, now);
-    this.sender = new SendService(store, this.topics, this.groups, this.config, this.delayLevels, flow, this.metrics, this.config.clusterName);
+    this.live = new LiveFeed(store);
+    this.metadata = { put: (ns, k, v) => store.metaPut(ns, k, v), get: (ns, k) => store.metaGet(ns, k), delete: (ns, k) => store.metaDelete(ns, k), scan: (ns, prefix, limit) => store.metaScan(ns, prefix, limit) };
+    this.topicFilters = new TopicFilters(this.metadata, MQTT_DEFAULT_LIMITS, now);
+    const routing = new TopicSpaceRouting(this.topicFilters);
+    this.sender = new SendService(store, this.topics, this.groups, this.config, this.delayLevels, flow, this.metrics, this.config.clusterName, routing, this.live);
     const put = (puts: Parameters<SendService['put']>[0]) => this.sender.put(puts);
     this.puller = new PullService(store, this.topics, this.groups, this.consumers, this.config, this.metrics);
     this.sendBack = new SendBackService(store, this.topics, this.groups, this.delayLevels.length, put, this.metrics);
@@ -94,8 +114,14 @@ export class Broker {
     const b = new Broker(opts.store, opts);
     await b.groups.load();
     await b.topics.init();
+    const filters = await b.topicFilters.load();
+    if (filters.loaded + filters.expired + filters.unreadable.length > 0) b.log.info({ ...filters, unreadable: filters.unreadable.length }, 'broker: durable topic filters loaded');
+    for (const key of filters.unreadable) b.log.warn({ holder: key }, 'broker: a durable topic-filter record of an unknown format was left as it is');
     b.schedule.start();
-    b.scanTimer = setInterval(() => b.scanExpiredClients(), 10_000);
+    b.scanTimer = setInterval(() => {
+      b.scanExpiredClients();
+      b.topicFilters.expire().catch((err: unknown) => b.log.warn({ err: (err as Error).message }, 'broker: expiring durable topic filters failed'));
+    }, 10_000);
     b.scanTimer.unref();
     return b;
   }
@@ -158,6 +184,84 @@ export class Broker {
     const dropped = this.consumers.scanExpired(this.config.channelExpiredTimeoutMs);
     this.producers.scanExpired(this.config.channelExpiredTimeoutMs);
     if (dropped.length > 0) this.log.info({ channels: dropped.map((c) => c.remoteAddress) }, 'broker: dropped consumers silent for too long');
+  }
+
+  // --- the Engine's sending, reading and offsets, over the store ---
+
+  send(req: SendRequest): Promise<SendResult> {
+    return this.sender.send(req);
+  }
+
+  sendBatch(req: SendBatchRequest): Promise<SendResult> {
+    return this.sender.sendBatch(req);
+  }
+
+  sendUnconfirmed(req: SendRequest): UnconfirmedSend | null {
+    return this.sender.sendUnconfirmed(req);
+  }
+
+  whenConfirmed(appended: Appended): Promise<void> {
+    return this.store.whenConfirmed(appended);
+  }
+
+  get unconfirmedBytes(): number {
+    return this.store.unconfirmedBytes;
+  }
+
+  freeze(props: Map<string, string>): FrozenProperties {
+    return this.sender.freeze(props);
+  }
+
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  read(topic: string, queueId: number, offset: number, max: number, opts?: ReadOptions): Promise<ReadResult> {
+    return this.store.get(topic, queueId, offset, max, opts);
+  }
+
+  minOffset(topic: string, queueId: number): number {
+    return this.store.getMinOffset(topic, queueId);
+  }
+
+  maxOffset(topic: string, queueId: number): number {
+    return this.store.getMaxOffset(topic, queueId);
+  }
+
+  offsetByTime(topic: string, queueId: number, timestamp: number, boundary?: 'lower' | 'upper'): Promise<number> {
+    return this.store.getOffsetByTime(topic, queueId, timestamp, boundary);
+  }
+
+  readRecord(commitLogOffset: number): Promise<Buffer | null> {
+    return this.store.readRecord(commitLogOffset);
+  }
+
+  findByUniqueKey(topic: string, uniqKey: string, begin: number, end: number): Promise<KeyLookupHit[]> {
+    return this.store.queryByUniqueKey(topic, uniqKey, begin, end);
+  }
+
+  onArrival(topic: string, queueId: number, listener: (maxOffset: number) => void): () => void {
+    return this.store.onArrival(topic, queueId, listener);
+  }
+
+  committedOffset(group: string, topic: string, queueId: number): number | undefined {
+    return this.store.getConsumerOffset(group, topic, queueId);
+  }
+
+  commitOffset(group: string, topic: string, queueId: number, offset: number): Promise<void> {
+    return this.store.commitOffset(group, topic, queueId, offset);
+  }
+
+  listOffsets(group: string): Array<{ topic: string; queueId: number; offset: number }> {
+    return this.store.listConsumerOffsets(group);
+  }
+
+  deleteOffsets(group: string, topic?: string): Promise<void> {
+    return this.store.deleteConsumerOffsets(group, topic);
+  }
+
+  storeStats(): StoreStats {
+    return this.store.stats();
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export class BrokerMetrics {
   delayedScheduled = 0;
   delayedDelivered = 0;
   putsInFlight = 0;
+  /** Deliveries taken by caught-up readers straight from a send, without a store read (the live feed). */
+  liveDeliveries = 0;
   readonly refusals: Record<RefusalReason, number> = {
     FLOW_CONTROL_WAIT: 0,
     FLOW_CONTROL_IN_FLIGHT: 0,

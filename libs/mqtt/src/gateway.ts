@@ -1,12 +1,10 @@
 import net from 'node:net';
-import type { Broker, Logger } from '@apogee/broker';
+import type { Appended, Engine, Logger } from '@apogee/broker';
 import { Authorizer, BrokerError, ConfirmBatches, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
-import { type HostAddress, PropertyKey, peerHost } from '@apogee/message';
-import type { PutResult } from '@apogee/store';
+import { type HostAddress, peerHost } from '@apogee/message';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, QoS } from 'mqtt-packet';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { DecodedRecords } from './delivery/decoded-records.js';
-import { LmqWatch } from './delivery/lmq-watch.js';
 import { SharedGroup } from './delivery/shared-group.js';
 import { MqttConnection, type Packet } from './protocol/mqtt-connection.js';
 import { type PublishInput, Publisher } from './publish/publisher.js';
@@ -14,7 +12,7 @@ import { RetainedStore } from './publish/retained-store.js';
 import { Session } from './session/session.js';
 import type { SubscriptionOptions } from './session/session-types.js';
 import { SESSION_NAMESPACE, decodeSessionRecord, isExpired } from './session/session-record.js';
-import { FilterTrie, InvalidTopicError, lmqOf, TopicProperty, parseSharedSubscription, sharedLmqGroup, validateMqttTopicFilter, validateMqttTopicName } from '@apogee/topics';
+import { InvalidTopicError, lmqOf, parseSharedSubscription, sharedLmqGroup, validateMqttTopicFilter, validateMqttTopicName } from '@apogee/topics';
 
 /** A connection's will, kept until a normal DISCONNECT discards it. */
 interface Will {
@@ -28,7 +26,8 @@ interface Will {
 }
 
 export interface MqttGatewayOptions {
-  broker: Broker;
+  /** The engine the endpoint works on (the in-process Broker, or any other Engine). */
+  broker: Engine;
   /** Authentication and topic authorization; default: anonymous clients may do anything. */
   auth?: Authorizer;
   config?: Partial<MqttConfig>;
@@ -48,7 +47,9 @@ export interface MqttGatewayStats {
   connections: number;
   sessions: number;
   subscriptions: number;
+  /** Topic filters registered in the engine (by every endpoint, and by durable holders). */
   filters: number;
+  /** Queues the engine's live feed watches (every endpoint's readers). */
   lmqsWatched: number;
   messagesIn: number;
   messagesOut: number;
@@ -70,8 +71,6 @@ export class MqttGateway {
   private readonly principals = new WeakMap<MqttConnection, Principal>();
   /** Shared subscription groups by share name and filter. */
   private readonly sharedGroups = new Map<string, SharedGroup>();
-  private readonly filters = new FilterTrie();
-  private readonly watch: LmqWatch;
   /** Records decoded once for all the sessions that deliver them (fan-out). */
   private readonly records = new DecodedRecords();
   private readonly publisher: Publisher;
@@ -79,7 +78,7 @@ export class MqttGateway {
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<MqttConnection>();
   private messagesIn = 0;
-  private readonly counters = { messagesOut: 0, droppedOffline: 0 };
+  private readonly counters = { messagesOut: 0, messagesOutFromMemory: 0, droppedOffline: 0 };
   /** The will of each connection, until a normal DISCONNECT discards it. */
   private readonly wills = new WeakMap<MqttConnection, Will>();
   /** v5 wills waiting out their Will Delay Interval, by client id (a resumed session cancels). */
@@ -88,7 +87,7 @@ export class MqttGateway {
 
   constructor(private readonly opts: MqttGatewayOptions) {
     this.confirms = new ConfirmBatches(
-      opts.broker.store,
+      opts.broker,
       (conn, { packet }) => {
         conn.storeSettled(MAX_UNSTORED_PER_CONNECTION);
         this.stored(conn, packet);
@@ -101,22 +100,15 @@ export class MqttGateway {
     );
     this.config = resolveMqttConfig(opts.config);
     this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
-    this.watch = new LmqWatch(opts.broker.store);
-    this.publisher = new Publisher(opts.broker, this.filters, this.config, this.watch);
-    this.retained = new RetainedStore(opts.broker.store);
-    // A native producer's message carrying an MQTT topic reaches the MQTT subscribers of matching filters.
-    opts.broker.sender.addHook((_topic, props) => {
-      const mqttTopic = props.get(TopicProperty.TOPIC);
-      if (mqttTopic === undefined || props.has(PropertyKey.INNER_MULTI_DISPATCH)) return;
-      try {
-        validateMqttTopicName(mqttTopic, { maxTopicLength: this.config.maxTopicLength, maxTopicLevels: this.config.maxTopicLevels });
-      } catch {
-        return; // not an MQTT topic: stored for native consumers only
-      }
-      props.set(PropertyKey.INNER_MULTI_DISPATCH, this.publisher.lmqsFor(mqttTopic).join(','));
-      if (!props.has(TopicProperty.QOS)) props.set(TopicProperty.QOS, '1');
-    });
+    // Messages from other endpoints reach this gateway's subscriptions through the engine: its
+    // filter registry dispatches every send carrying a topic into the matching filters' LMQs.
+    this.filters = opts.broker.topicFilters;
+    this.publisher = new Publisher(opts.broker, this.config);
+    this.retained = new RetainedStore(opts.broker);
   }
+
+  /** The engine's registry of topic filters, which this gateway's subscriptions register in. */
+  private readonly filters: Engine['topicFilters'];
 
   private restoring: Promise<number> | null = null;
 
@@ -181,7 +173,7 @@ export class MqttGateway {
   stats(): MqttGatewayStats {
     let subscriptions = 0;
     for (const s of this.sessions.values()) subscriptions += s.subs.size;
-    return { connections: this.connections.size, sessions: this.sessions.size, subscriptions, filters: this.filters.size, lmqsWatched: this.watch.size, messagesIn: this.messagesIn, messagesOut: this.counters.messagesOut, messagesOutFromMemory: this.publisher.liveDeliveries, droppedOffline: this.counters.droppedOffline };
+    return { connections: this.connections.size, sessions: this.sessions.size, subscriptions, filters: this.filters.size, lmqsWatched: this.opts.broker.live.size, messagesIn: this.messagesIn, messagesOut: this.counters.messagesOut, messagesOutFromMemory: this.counters.messagesOutFromMemory, droppedOffline: this.counters.droppedOffline };
   }
 
   /** Closes every connection and listener; persistent sessions' state is flushed. */
@@ -196,7 +188,7 @@ export class MqttGateway {
     for (const g of this.sharedGroups.values()) g.flush();
     // Sessions commit offsets only up to what is written (deliveries from memory run ahead of the
     // write): write everything first, so a clean shutdown redelivers nothing.
-    await this.opts.broker.store.flush().catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'mqtt: store flush before the last session commits failed'));
+    await this.opts.broker.flush().catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'mqtt: store flush before the last session commits failed'));
     await Promise.all([...this.sessions.values()].map((s) => s.flush()));
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
@@ -465,7 +457,7 @@ export class MqttGateway {
    * store topic).
    */
   private storeNow(session: Session, conn: MqttConnection, p: IPublishPacket, input: PublishInput): boolean {
-    let r: PutResult | null;
+    let r: Appended | null;
     try {
       r = this.publisher.publishNow(input);
     } catch (err) {
@@ -475,9 +467,9 @@ export class MqttGateway {
     }
     if (r === null) return false;
     this.messagesIn++;
-    const store = this.opts.broker.store;
+    const engine = this.opts.broker;
     if (p.qos === 0) {
-      if (store.unconfirmedBytes > QOS0_HOLD_BYTES) conn.holdReading(store.whenConfirmed(r));
+      if (engine.unconfirmedBytes > QOS0_HOLD_BYTES) conn.holdReading(engine.whenConfirmed(r));
       return true;
     }
     conn.storeStarted(MAX_UNSTORED_PER_CONNECTION);
@@ -670,7 +662,7 @@ export class MqttGateway {
   }
 
   private newSession(clientId: string): Session {
-    return new Session(clientId, this.opts.broker.store, this.watch, this.records, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'), this.counters);
+    return new Session(clientId, this.opts.broker, this.records, this.config, (err) => this.opts.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'), this.counters);
   }
 
   private sessionLost(session: Session): void {
@@ -690,7 +682,7 @@ export class MqttGateway {
     const key = `${share}\u0000${filter}`;
     let g = this.sharedGroups.get(key);
     if (!g) {
-      g = new SharedGroup(share, filter, lmqOf(filter), sharedLmqGroup(share, filter), this.opts.broker.store, this.watch, (err) =>
+      g = new SharedGroup(share, filter, lmqOf(filter), sharedLmqGroup(share, filter), this.opts.broker, (err) =>
         this.opts.logger.warn({ share, filter, err: (err as Error).message }, 'mqtt: shared subscription error'),
       );
       this.sharedGroups.set(key, g);
@@ -768,7 +760,7 @@ export class MqttGateway {
     const now = Date.now();
     let restored = 0;
     const expired: string[] = [];
-    for (const { key, value } of this.opts.broker.store.metaScan(SESSION_NAMESPACE)) {
+    for (const { key, value } of this.opts.broker.metadata.scan(SESSION_NAMESPACE)) {
       const rec = decodeSessionRecord(value);
       if (!rec || isExpired(rec, now)) {
         expired.push(key);
@@ -798,7 +790,7 @@ export class MqttGateway {
       this.scheduleExpiry(s);
       restored++;
     }
-    for (const clientId of expired) await this.newSession(clientId).forgetFrom(this.opts.broker.store);
+    for (const clientId of expired) await this.newSession(clientId).forgetStored();
     if (restored + expired.length > 0) this.opts.logger.info({ restored, expired: expired.length }, 'mqtt: persistent sessions restored');
     return restored;
   }

@@ -1,19 +1,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type AppendedMessage, Broker, type Engine } from '@apogee/broker';
 import { openStore, type MessageStore, type PutResult } from '@apogee/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Consumer, type Entry, QueueReader, type ReadMessage } from './queue-reader.js';
+import { type Consumer, type Entry, QueueReader } from './queue-reader.js';
 
 let dir: string;
 let store: MessageStore;
+let engine: Broker;
 
 beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-qr-'));
   store = await openStore({ dataDir: dir, segmentSize: 1024 * 1024 });
+  engine = await Broker.open({ store, configDir: path.join(dir, 'config') });
 });
 
 afterEach(async () => {
+  await engine.close();
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -31,11 +35,11 @@ function consumer(credit: number): Consumer & { got: Entry[] } {
 }
 
 function reader(): QueueReader {
-  return new QueueReader({ store, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
+  return new QueueReader({ engine, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
 }
 
 const append = (body: string): PutResult => store.putUnconfirmed({ topic: 'Q', queueId: 0, body: Buffer.from(body) });
-const live = (r: PutResult, body: string) => ({ get: (): ReadMessage => ({ topic: 'Q', properties: new Map(), body: Buffer.from(body), sysFlag: 0, bornTimestamp: 0, msgId: r.msgId }) });
+const live = (r: PutResult, body: string): AppendedMessage => ({ topic: 'Q', queueId: 0, queueOffset: r.queueOffset, commitLogOffset: r.commitLogOffset, msgId: r.msgId, properties: new Map(), body: Buffer.from(body), sysFlag: 0, bornTimestamp: 0, offset: r.queueOffset });
 const idle = () => new Promise((res) => setTimeout(res, 10));
 const bodies = (c: { got: Entry[] }) => c.got.map((e) => e.message.body.toString());
 
@@ -47,11 +51,11 @@ describe('QueueReader.offer (messages from memory)', () => {
     r.add(c);
     await idle(); // the pass that add() started (nothing to read) has ended
     const a = append('a');
-    expect(r.offer(0, a.queueOffset, live(a, 'a'))).toBe(true);
+    expect(r.offer(0, live(a, 'a'))).toBe(true);
     // Not the next offset: refused, read from the store once written.
     const b = append('b');
     const cc = append('c');
-    expect(r.offer(0, cc.queueOffset, live(cc, 'c'))).toBe(false);
+    expect(r.offer(0, live(cc, 'c'))).toBe(false);
     await store.whenConfirmed(cc);
     r.pump();
     await new Promise((res) => setTimeout(res, 50));
@@ -66,27 +70,27 @@ describe('QueueReader.offer (messages from memory)', () => {
     const c = consumer(0);
     r.add(c);
     const a = append('a');
-    expect(r.offer(0, a.queueOffset, live(a, 'a'))).toBe(false);
+    expect(r.offer(0, live(a, 'a'))).toBe(false);
     await r.close();
   });
 
   it('never commits a position past what the store has written, and commits the rest once it is', async () => {
-    // The store as the reader sees it, with the write of the last message held back.
+    // The engine as the reader sees it, with the write of the last message held back.
     let written = 0;
-    const view = new Proxy(store, {
+    const view = new Proxy(engine as Engine, {
       get(target, key) {
-        if (key === 'getMaxOffset') return () => written;
+        if (key === 'maxOffset') return () => written;
         const v = Reflect.get(target, key) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const r = new QueueReader({ store: view, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
+    const r = new QueueReader({ engine: view, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
     await r.open();
     const c = consumer(10);
     r.add(c);
     await idle();
     const a = append('a');
-    expect(r.offer(0, a.queueOffset, live(a, 'a'))).toBe(true);
+    expect(r.offer(0, live(a, 'a'))).toBe(true);
     r.settle(c.got[0]!, 'accepted', c);
     await new Promise((res) => setTimeout(res, 250)); // past the commit interval
     expect(store.getConsumerOffset('G', 'Q', 0)).toBe(0);

@@ -1,14 +1,8 @@
 import { type MessageExt, decodeRecord } from '@apogee/message';
-import { SerialPass } from '@apogee/broker';
-import type { MessageStore } from '@apogee/store';
+import { type AppendedMessage, type Engine, SerialPass, type Waker } from '@apogee/broker';
 
 /** What delivery needs of a stored message (a decoded record, or the message as it was sent). */
 export type ReadMessage = Pick<MessageExt, 'topic' | 'properties' | 'body' | 'sysFlag' | 'bornTimestamp' | 'msgId'>;
-
-/** A just-appended message offered to readers from memory: built on first use, once for all of them. */
-export interface OfferedMessage {
-  get(): ReadMessage;
-}
 
 /** One stored message on its way to a receiver, until it is settled. */
 export interface Entry {
@@ -38,7 +32,7 @@ export interface Consumer {
 export type Outcome = 'accepted' | 'released' | 'delivery-failed' | 'undeliverable-here' | 'rejected';
 
 export interface QueueReaderOptions {
-  store: MessageStore;
+  engine: Engine;
   /** Consumer group under which positions are committed. */
   group: string;
   topic: string;
@@ -79,7 +73,8 @@ export class QueueReader {
   /** Messages returned for redelivery, kept in (queue, offset) order. */
   private readonly waiting: Entry[] = [];
   private readonly buffered: Entry[] = [];
-  private readonly watchers: Array<() => void> = [];
+  /** The reader's waker of each queue in the engine's live feed. */
+  private readonly wakers: Waker[] = [];
   private rr = 0;
   private readQueue = 0;
   private readonly passes: SerialPass;
@@ -98,15 +93,17 @@ export class QueueReader {
    * starts at the oldest too), so its first deliveries do not wait for a disk sync.
    */
   async open(): Promise<void> {
-    const { store, group, topic } = this.opts;
+    const { engine, group, topic } = this.opts;
     const fresh: QueueState[] = [];
     for (let id = 0; id < this.opts.queueCount; id++) {
-      const committed = this.opts.durable ? store.getConsumerOffset(group, topic, id) : undefined;
-      const start = committed ?? (this.opts.start === 'oldest' ? store.getMinOffset(topic, id) : store.getMaxOffset(topic, id));
+      const committed = this.opts.durable ? engine.committedOffset(group, topic, id) : undefined;
+      const start = committed ?? (this.opts.start === 'oldest' ? engine.minOffset(topic, id) : engine.maxOffset(topic, id));
       const q: QueueState = { id, next: start, open: new Set(), committed: committed ?? -1 };
       this.queues.push(q);
       if (committed === undefined) fresh.push(q);
-      this.watchers.push(store.onArrival(topic, id, () => this.pump()));
+      const wake: Waker = () => this.pump();
+      this.wakers.push(wake);
+      engine.live.watch(topic, id, wake, (m) => this.offer(id, m));
     }
     if (!this.opts.durable || fresh.length === 0) return;
     const first = Promise.all(fresh.map((q) => this.commitQueue(q))).then(() => undefined);
@@ -174,17 +171,18 @@ export class QueueReader {
   }
 
   /**
-   * A message just appended to queue `queueId` at `offset`, from memory, before its write: taken
-   * when the reader is caught up exactly to it with nothing else waiting and a consumer has room
-   * (the same order as reading it later); otherwise it is read from the store once written.
+   * A message just appended to queue `queueId`, offered by the engine's live feed before its write:
+   * taken when the reader is caught up exactly to it with nothing else waiting and a consumer has
+   * room (the same order as reading it later); otherwise it is read from the store once written.
    * Returns whether it was taken.
    */
-  offer(queueId: number, offset: number, message: OfferedMessage): boolean {
+  offer(queueId: number, appended: AppendedMessage): boolean {
     const q = this.queues[queueId];
+    const offset = appended.offset;
     if (this.closed || q === undefined || q.next !== offset || this.waiting.length > 0 || this.buffered.length > 0 || this.passes.busy) return false;
     // A fresh message is undeliverable nowhere: any consumer with room takes it.
     if (!this.consumers.some((c) => c.room() > 0)) return false;
-    const m = message.get();
+    const m = readMessageOf(appended);
     q.next = offset + 1;
     this.scheduleCommit();
     if (this.opts.accept && !this.opts.accept(m)) return true;
@@ -207,15 +205,15 @@ export class QueueReader {
 
   /** Every queue read to what the store has confirmed. */
   private caughtUp(): boolean {
-    const { store, topic } = this.opts;
-    for (const q of this.queues) if (store.getMaxOffset(topic, q.id) > q.next) return false;
+    const { engine, topic } = this.opts;
+    for (const q of this.queues) if (engine.maxOffset(topic, q.id) > q.next) return false;
     return true;
   }
 
   /** Stops reading and commits what was settled. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const off of this.watchers.splice(0)) off();
+    this.unwatch();
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.commitTimer = null;
     if (this.opts.durable) await this.commit();
@@ -224,10 +222,15 @@ export class QueueReader {
   /** Forgets the group's positions (a durable subscription closed for good). */
   async destroy(): Promise<void> {
     this.closed = true;
-    for (const off of this.watchers.splice(0)) off();
+    this.unwatch();
     if (this.commitTimer) clearTimeout(this.commitTimer);
     await this.committing;
-    await this.opts.store.deleteConsumerOffsets(this.opts.group, this.opts.topic);
+    await this.opts.engine.deleteOffsets(this.opts.group, this.opts.topic);
+  }
+
+  private unwatch(): void {
+    const wakers = this.wakers.splice(0);
+    for (let id = 0; id < wakers.length; id++) this.opts.engine.live.unwatch(this.opts.topic, id, wakers[id]!);
   }
 
   private async run(): Promise<void> {
@@ -263,12 +266,12 @@ export class QueueReader {
 
   /** Reads the next batch from the queues in turn; false when every queue is read to its end. */
   private async readMore(): Promise<boolean> {
-    const { store, topic } = this.opts;
+    const { engine, topic } = this.opts;
     for (let tried = 0; tried < this.queues.length; tried++) {
       const q = this.queues[this.readQueue]!;
       this.readQueue = (this.readQueue + 1) % this.queues.length;
-      while (store.getMaxOffset(topic, q.id) > q.next) {
-        const r = await store.get(topic, q.id, q.next, this.opts.readBatch);
+      while (engine.maxOffset(topic, q.id) > q.next) {
+        const r = await engine.read(topic, q.id, q.next, this.opts.readBatch);
         if (this.closed) return false;
         if (r.status !== 'FOUND') {
           // Expired or missing entries: continue where the store says.
@@ -339,13 +342,21 @@ export class QueueReader {
     // Messages taken from memory run ahead of the commit-log write: a position past what is
     // written must not be committed (a crash reuses those offsets for new messages, which this
     // group would then skip). The rest is committed once written.
-    const written = this.opts.store.getMaxOffset(this.opts.topic, q.id);
+    const written = this.opts.engine.maxOffset(this.opts.topic, q.id);
     if (low > written) {
       low = written;
       this.scheduleCommit();
     }
     if (low === q.committed) return;
     q.committed = low;
-    await this.opts.store.commitOffset(this.opts.group, this.opts.topic, q.id, low);
+    await this.opts.engine.commitOffset(this.opts.group, this.opts.topic, q.id, low);
   }
+}
+
+/**
+ * A just-appended message as delivery needs it. The body is copied: the entry may wait unsettled,
+ * and must neither pin nor share a connection's input buffer.
+ */
+function readMessageOf(m: AppendedMessage): ReadMessage {
+  return { topic: m.topic, properties: m.properties as Map<string, string>, body: Buffer.from(m.body), sysFlag: m.sysFlag, bornTimestamp: m.bornTimestamp, msgId: m.msgId };
 }

@@ -1,6 +1,4 @@
-import { BrokerError, type Broker, type ConfirmBatches, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
-import type { PutResult } from '@apogee/store';
-import type { OfferedMessage, ReadMessage } from '../delivery/queue-reader.js';
+import { BrokerError, type ConfirmBatches, type Engine, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
 import { type HostAddress, javaStringHashCode } from '@apogee/message';
 import type { AmqpAddress } from '../address.js';
 import { AmqpDecodeError } from '../codec/types.js';
@@ -18,7 +16,7 @@ export interface IncomingCounters {
 }
 
 export interface IncomingLinkOptions {
-  broker: Broker;
+  broker: Engine;
   cfg: AmqpConfig;
   log: Logger;
   address: AmqpAddress;
@@ -33,8 +31,6 @@ export interface IncomingLinkOptions {
   counters: IncomingCounters;
   /** Waits for the store to confirm appended messages, and reports them to stored / storeFailed. */
   confirms: ConfirmBatches<IncomingLink, RheaDelivery>;
-  /** Hands a message appended (not yet written) to the readers of its topic (Readers.offer). */
-  offer: (topic: string, queueId: number, offset: number, message: OfferedMessage) => void;
 }
 
 /**
@@ -83,27 +79,26 @@ export class IncomingLink {
     }
     this.o.counters.messagesIn++;
     this.storing++;
-    const req: SendRequest = { producerGroup: 'AMQP', topic: this.o.topic, queueId: this.o.queueId, properties: props, body: form.body, bornTimestamp: Date.now() };
+    // live: offered to caught-up readers from memory by the engine (at least once: a crash before the write loses only unsettled messages).
+    const req: SendRequest = { producerGroup: 'AMQP', topic: this.o.topic, queueId: this.o.queueId, properties: props, body: form.body, bornTimestamp: Date.now(), live: true };
     if (this.o.bornHost) req.bornHost = this.o.bornHost;
     // The common case (the topic exists): appended now, offered to waiting receivers from memory,
     // settled `accepted` once the store confirms it under the flush policy (one wait per link and task).
     let sent: UnconfirmedSend | null;
     try {
-      sent = this.o.broker.sender.sendUnconfirmed(req);
+      sent = this.o.broker.sendUnconfirmed(req);
     } catch (err) {
       this.storeFailed(d, err);
       return;
     }
     if (sent === null) {
-      this.o.broker.sender.send(req).then(
+      this.o.broker.send(req).then(
         () => this.stored(d),
         (err: unknown) => this.storeFailed(d, err),
       );
       return;
     }
-    const { result } = sent;
-    this.o.offer(sent.topic, sent.queueId, result.queueOffset, new AppendedMessage(sent.topic, props, form.body, req.bornTimestamp!, result));
-    this.o.confirms.add(this, d, result);
+    this.o.confirms.add(this, d, sent.result);
   }
 
   /** The store has the message of `d` under its flush policy: settle it `accepted` (unless the peer pre-settled it). */
@@ -134,24 +129,6 @@ export class IncomingLink {
     const window = this.o.cfg.incomingCredit;
     const outstanding = Math.max(0, this.link.credit) + this.storing;
     if (outstanding <= window / 2) this.link.flow(window - outstanding);
-  }
-}
-
-/** A message this link just appended, as readers caught up to it get it from memory (built on first use). */
-class AppendedMessage implements OfferedMessage {
-  private message: ReadMessage | null = null;
-
-  constructor(
-    private readonly topic: string,
-    private readonly properties: Map<string, string>,
-    private readonly body: Buffer,
-    private readonly bornTimestamp: number,
-    private readonly result: PutResult,
-  ) {}
-
-  get(): ReadMessage {
-    // A copy of the body: the entry may wait unsettled, and must neither pin nor share the connection's input buffer.
-    return (this.message ??= { topic: this.topic, properties: this.properties, body: Buffer.from(this.body), sysFlag: 0, bornTimestamp: this.bornTimestamp, msgId: this.result.msgId });
   }
 }
 

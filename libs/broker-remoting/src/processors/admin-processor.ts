@@ -1,4 +1,4 @@
-import type { TopicConfig } from '@apogee/store';
+import type { TopicConfig } from '@apogee/broker';
 import { ResponseCode, optionalBool, optionalInt, optionalString, requireInt, requireString, responseTo } from '@apogee/remoting';
 import { jsonBody, type Processor } from './context.js';
 
@@ -43,13 +43,13 @@ export const getTopicStatsInfo: Processor = async (ctx, req) => {
   const topic = requireString(req.extFields, 'topic');
   const cfg = ctx.broker.topics.get(topic);
   if (!cfg) return responseTo(req, ResponseCode.TOPIC_NOT_EXIST, `topic ${topic} does not exist`);
-  const store = ctx.broker.store;
+  const engine = ctx.broker;
   const offsetTable: Record<string, unknown> = {};
   for (let q = 0; q < Math.max(cfg.readQueueNums, cfg.writeQueueNums); q++) {
-    const minOffset = store.getMinOffset(topic, q);
-    const maxOffset = store.getMaxOffset(topic, q);
+    const minOffset = engine.minOffset(topic, q);
+    const maxOffset = engine.maxOffset(topic, q);
     let lastUpdateTimestamp = 0;
-    if (maxOffset > minOffset) lastUpdateTimestamp = (await store.get(topic, q, maxOffset - 1, 1)).messages[0]?.storeTimestamp ?? 0;
+    if (maxOffset > minOffset) lastUpdateTimestamp = (await engine.read(topic, q, maxOffset - 1, 1)).messages[0]?.storeTimestamp ?? 0;
     offsetTable[mqKey(topic, ctx.broker.config.brokerName, q)] = { minOffset, maxOffset, lastUpdateTimestamp };
   }
   return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ offsetTable }));
@@ -84,7 +84,7 @@ export const getConsumerConnectionList: Processor = (ctx, req) => {
 export const queryTopicConsumeByWho: Processor = (ctx, req) => {
   const topic = requireString(req.extFields, 'topic');
   const groups = new Set(ctx.broker.consumers.groupsOfTopic(topic));
-  for (const g of ctx.broker.groups.list()) if (ctx.broker.store.listConsumerOffsets(g.groupName).some((o) => o.topic === topic)) groups.add(g.groupName);
+  for (const g of ctx.broker.groups.list()) if (ctx.broker.listOffsets(g.groupName).some((o) => o.topic === topic)) groups.add(g.groupName);
   return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ groupList: [...groups].sort() }));
 };
 
@@ -112,13 +112,13 @@ export const getAllSubscriptionGroupConfig: Processor = (ctx, req) =>
 export const deleteSubscriptionGroup: Processor = async (ctx, req) => {
   const group = requireString(req.extFields, 'groupName');
   await ctx.broker.groups.delete(group);
-  if (optionalBool(req.extFields, 'cleanOffset')) await ctx.broker.store.deleteConsumerOffsets(group);
+  if (optionalBool(req.extFields, 'cleanOffset')) await ctx.broker.deleteOffsets(group);
   return responseTo(req, ResponseCode.SUCCESS);
 };
 
 /** GET_BROKER_RUNTIME_INFO (28): `{"table":{…}}` of figures as strings. */
 export const getBrokerRuntimeInfo: Processor = (ctx, req) => {
-  const s = ctx.broker.store.stats();
+  const s = ctx.broker.storeStats();
   const m = ctx.broker.metrics;
   const table: Record<string, string> = {
     brokerVersionDesc: 'Apogee',

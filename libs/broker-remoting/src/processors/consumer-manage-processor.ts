@@ -21,13 +21,13 @@ export const updateConsumerOffset: Processor = async (ctx, req) => {
 
 /** GET_MAX_OFFSET (30): the next offset to be written. */
 export const getMaxOffset: Processor = (ctx, req) => {
-  const offset = ctx.broker.store.getMaxOffset(requireString(req.extFields, 'topic'), requireInt(req.extFields, 'queueId'));
+  const offset = ctx.broker.maxOffset(requireString(req.extFields, 'topic'), requireInt(req.extFields, 'queueId'));
   return responseTo(req, ResponseCode.SUCCESS, undefined, { offset: String(offset) });
 };
 
 /** GET_MIN_OFFSET (31). */
 export const getMinOffset: Processor = (ctx, req) => {
-  const offset = ctx.broker.store.getMinOffset(requireString(req.extFields, 'topic'), requireInt(req.extFields, 'queueId'));
+  const offset = ctx.broker.minOffset(requireString(req.extFields, 'topic'), requireInt(req.extFields, 'queueId'));
   return responseTo(req, ResponseCode.SUCCESS, undefined, { offset: String(offset) });
 };
 
@@ -35,7 +35,7 @@ export const getMinOffset: Processor = (ctx, req) => {
 export const searchOffsetByTimestamp: Processor = async (ctx, req) => {
   const e = req.extFields;
   const boundary = (optionalString(e, 'boundaryType') ?? 'lower').toLowerCase() === 'upper' ? 'upper' : 'lower';
-  const offset = await ctx.broker.store.getOffsetByTime(requireString(e, 'topic'), requireInt(e, 'queueId'), requireLong(e, 'timestamp'), boundary);
+  const offset = await ctx.broker.offsetByTime(requireString(e, 'topic'), requireInt(e, 'queueId'), requireLong(e, 'timestamp'), boundary);
   return responseTo(req, ResponseCode.SUCCESS, undefined, { offset: String(offset) });
 };
 
@@ -43,8 +43,8 @@ export const searchOffsetByTimestamp: Processor = async (ctx, req) => {
 export const getEarliestMsgStoreTime: Processor = async (ctx, req) => {
   const topic = requireString(req.extFields, 'topic');
   const queueId = requireInt(req.extFields, 'queueId');
-  const store = ctx.broker.store;
-  const r = await store.get(topic, queueId, store.getMinOffset(topic, queueId), 1);
+  const engine = ctx.broker;
+  const r = await engine.read(topic, queueId, engine.minOffset(topic, queueId), 1);
   const ts = r.messages[0]?.storeTimestamp ?? -1;
   return responseTo(req, ResponseCode.SUCCESS, undefined, { timestamp: String(ts) });
 };

@@ -1,10 +1,10 @@
-import type { Broker } from '@apogee/broker';
+import type { Engine } from '@apogee/broker';
 import type { Connection, RemotingCommand, RemotingServer } from '@apogee/remoting';
 import type { ChannelTable } from '../channel.js';
 
 /** What every processor works with. */
 export interface ProcessorContext {
-  broker: Broker;
+  broker: Engine;
   server: RemotingServer;
   channels: ChannelTable;
   /** Advertised "ip:port" of this broker (store host of every record). */

@@ -17,13 +17,13 @@ export const sendMessage: Processor = (ctx, req, conn) => {
       return responseTo(req, ResponseCode.MESSAGE_ILLEGAL, `batch body is malformed: ${(err as Error).message}`);
     }
     const batch: SendBatchRequest = { ...base, items: items.map((it) => ({ body: it.body, flag: it.flag, properties: decodeProperties(it.properties) })) };
-    return ctx.broker.sender.sendBatch(batch).then((r) => sendResponse(req, r));
+    return ctx.broker.sendBatch(batch).then((r) => sendResponse(req, r));
   }
   // The per-message path: the one request object gets its body (no copy).
   const one = base as SendRequest;
   one.body = body;
   if (h.maxReconsumeTimes !== undefined) one.maxReconsumeTimes = h.maxReconsumeTimes;
-  return ctx.broker.sender.send(one).then((r) => sendResponse(req, r));
+  return ctx.broker.send(one).then((r) => sendResponse(req, r));
 };
 
 /** What a single send and a batch share: the header's fields and the connection's born host. */

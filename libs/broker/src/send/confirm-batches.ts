@@ -1,7 +1,12 @@
-import type { MessageStore, PutResult } from '@apogee/store';
+import type { Appended } from '../engine-types.js';
+
+/** What confirms appended messages (the engine; the store has the same call). */
+export interface Confirmations {
+  whenConfirmed(appended: Appended): Promise<void>;
+}
 
 interface Batch<T> {
-  last: PutResult;
+  last: Appended;
   items: T[];
 }
 
@@ -18,14 +23,14 @@ export class ConfirmBatches<K, T> {
    * and the batch's other items are still reported.
    */
   constructor(
-    private readonly store: MessageStore,
+    private readonly store: Confirmations,
     private readonly onStored: (key: K, item: T) => void,
     private readonly onFailed: (key: K, item: T, err: unknown) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
   /** Adds an item appended as `r`; it is reported once r (and everything before it) is confirmed. */
-  add(key: K, item: T, r: PutResult): void {
+  add(key: K, item: T, r: Appended): void {
     let b = this.open.get(key);
     if (b === undefined) {
       if (this.open.size === 0) queueMicrotask(this.close);

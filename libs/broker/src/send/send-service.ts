@@ -10,6 +10,8 @@ import { checkTopicName, type TopicManager } from '../topic/topic-manager.js';
 import { applyDelayLevel } from './delay-routing.js';
 import type { FlowControl } from './flow-control.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send-types.js';
+import type { AppendedMessage, LiveFeed } from '../live/live-feed.js';
+import type { TopicSpaceRouting } from '../topic-space/routing.js';
 
 /** Transaction type bits of sysFlag (prepared = 0x4). */
 const TRANSACTION_MASK = 0xc;
@@ -17,15 +19,12 @@ const TRANSACTION_PREPARED = 0x4;
 
 /**
  * The send path (RocketMQ SendMessageProcessor): name and permission checks, topic
- * auto-creation, queue choice, retry-topic overflow into the DLQ, delay levels, flow control,
- * then one store put.
+ * auto-creation, queue choice, retry-topic overflow into the DLQ, delay levels, the topic
+ * space's LMQ dispatch, flow control, then one store put — and, for requests marked `live`, the
+ * offer of the appended message to caught-up readers from memory.
  */
-/** Sees (and may amend) the properties of every message sent to a normal topic, before it is stored. */
-export type SendHook = (topic: string, properties: Map<string, string>) => void;
-
 export class SendService {
   private roundRobin = 0;
-  private readonly hooks: SendHook[] = [];
 
   /**
    * Properties to send many messages with (see FrozenProperties): `props` with what the send path
@@ -37,15 +36,6 @@ export class SendService {
     return new FrozenProperties(props);
   }
 
-  /** Registers a hook (endpoints use it to dispatch native messages into their LMQs). */
-  addHook(hook: SendHook): void {
-    this.hooks.push(hook);
-  }
-
-  private runHooks(topic: string, props: Map<string, string>): void {
-    for (const h of this.hooks) h(topic, props);
-  }
-
   constructor(
     private readonly store: MessageStore,
     private readonly topics: TopicManager,
@@ -55,6 +45,8 @@ export class SendService {
     private readonly flow: FlowControl,
     private readonly metrics: BrokerMetrics,
     private readonly clusterName: string,
+    private readonly topicSpace: TopicSpaceRouting,
+    private readonly live: LiveFeed,
   ) {}
 
   /**
@@ -88,7 +80,7 @@ export class SendService {
       return null;
     }
     const props = req.properties;
-    if (this.hooks.length > 0) this.runHooks(target.topic, props);
+    const lmqs = this.topicSpace.route(props) ?? req.lmqs;
     this.route(req, target, props);
     this.flow.check();
     const put = putMessageOf(req, target);
@@ -101,19 +93,29 @@ export class SendService {
     }
     this.metrics.sendMessages++;
     this.metrics.sendBytes += put.body.length;
+    if (req.live === true && this.live.anyLive) this.offerLive(put, r, lmqs);
     return { topic: target.topic, queueId: target.queueId, result: r };
   }
 
   private sendTo(req: SendRequest, target: SendTarget): Promise<SendResult> {
     const props = req.properties;
+    let lmqs: readonly string[] | undefined;
     try {
-      if (this.hooks.length > 0 && !isRetryTopic(target.topic) && !isDlqTopic(target.topic)) this.runHooks(target.topic, props);
+      if (!isRetryTopic(target.topic) && !isDlqTopic(target.topic)) lmqs = this.topicSpace.route(props) ?? req.lmqs;
       this.route(req, target, props);
     } catch (err) {
       return Promise.reject(err);
     }
     const put = putMessageOf(req, target);
-    return this.putOne(put, req.onAppended).then((r) => ({
+    let onAppended = req.onAppended;
+    if (req.live === true && this.live.anyLive) {
+      const then = onAppended;
+      onAppended = (r) => {
+        this.offerLive(put, r, lmqs);
+        then?.(r);
+      };
+    }
+    return this.putOne(put, onAppended).then((r) => ({
       topic: target.topic,
       queueId: target.queueId,
       queueOffset: r.queueOffset,
@@ -121,6 +123,36 @@ export class SendService {
       commitLogOffsets: [r.commitLogOffset],
       uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
     }));
+  }
+
+  /**
+   * Offers a just-appended message to the live readers of its queue and of each of its LMQs (in
+   * dispatch order, `lmqs` being the names behind `r.lmqOffsets`): one message object for all of
+   * them, its `offset` set per queue.
+   */
+  private offerLive(put: PutMessage, r: PutResult, lmqs: readonly string[] | undefined): void {
+    const m: AppendedMessage = {
+      topic: put.topic,
+      queueId: put.queueId,
+      queueOffset: r.queueOffset,
+      commitLogOffset: r.commitLogOffset,
+      msgId: r.msgId,
+      properties: put.properties as ReadonlyMap<string, string>,
+      body: put.body,
+      sysFlag: put.sysFlag ?? 0,
+      bornTimestamp: put.bornTimestamp ?? 0,
+      offset: r.queueOffset,
+    };
+    let delivered = this.live.offer(put.topic, put.queueId, m);
+    if (lmqs !== undefined) {
+      for (let i = 0; i < lmqs.length; i++) {
+        const offset = r.lmqOffsets[i];
+        if (offset === undefined) continue;
+        m.offset = offset;
+        delivered += this.live.offer(lmqs[i]!, 0, m);
+      }
+    }
+    this.metrics.liveDeliveries += delivered;
   }
 
   /** Stores a batch contiguously in one queue (consecutive offsets). Delay and retry topics are not allowed. */

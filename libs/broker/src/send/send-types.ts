@@ -21,6 +21,15 @@ export interface SendRequest {
   reconsumeTimes?: number;
   /** For sends to `%RETRY%` topics: past this the message goes to the DLQ. */
   maxReconsumeTimes?: number;
+  /**
+   * Offer the message, once appended and before it is written, to readers caught up to it (the
+   * engine's live feed). Only where delivery before the write is allowed: a crash then loses a
+   * message its producer was never acknowledged for (MQTT QoS 0/1, AMQP at-least-once), never
+   * where a re-sent copy must not reach a reader that had the first (MQTT QoS 2).
+   */
+  live?: boolean;
+  /** The LMQ names behind an INNER_MULTI_DISPATCH the caller set itself, in its order (spares the live feed a parse). */
+  lmqs?: readonly string[];
   /** Passed to the store's put: called synchronously once the message has its offsets, before it is written (see MessageStore.put). */
   onAppended?: (appended: PutResult) => void;
 }

@@ -32,12 +32,12 @@ describe('DecodedRecords', () => {
     const cache = new DecodedRecords();
     const r = record(Buffer.from('hello'));
     const first = cache.get(100, r, true);
-    expect(first.payload.toString()).toBe('hello');
+    expect(first.body.toString()).toBe('hello');
     expect(first.properties.get('mqttTopic')).toBe('a/b');
     r.fill(0); // the store's buffer may be reused: the cached payload is a copy
     const second = cache.get(100, r, true);
     expect(second).toBe(first);
-    expect(second.payload.toString()).toBe('hello');
+    expect(second.body.toString()).toBe('hello');
   });
 
   it('does not keep records nobody else reads, nor large payloads', () => {
@@ -52,7 +52,7 @@ describe('DecodedRecords', () => {
     for (let i = 0; i < 1500; i++) cache.get(i, record(Buffer.from(String(i))), true);
     expect(cache.size).toBe(1024);
     const r = record(Buffer.from('new'));
-    expect(cache.get(0, r, true).payload.toString()).toBe('new'); // evicted, decoded again
-    expect(cache.get(1499, r, true).payload.toString()).toBe('1499'); // still cached
+    expect(cache.get(0, r, true).body.toString()).toBe('new'); // evicted, decoded again
+    expect(cache.get(1499, r, true).body.toString()).toBe('1499'); // still cached
   });
 });

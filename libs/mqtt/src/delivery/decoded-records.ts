@@ -4,9 +4,9 @@ import { decodeRecordContent, uncompressBody } from '@apogee/message';
 export interface DecodedRecord {
   /** The store topic (the MQTT topic is in the properties). */
   topic: string;
-  properties: Map<string, string>;
+  properties: ReadonlyMap<string, string>;
   /** Uncompressed payload. */
-  payload: Buffer;
+  body: Buffer;
 }
 
 /** Records cached at most; and their payload bytes at most. */
@@ -34,15 +34,15 @@ export class DecodedRecords {
     if (hit) return hit;
     const m = decodeRecordContent(record);
     const payload = uncompressBody(m.body, m.sysFlag);
-    if (!shared || commitLogOffset < 0 || payload.length > MAX_CACHED_PAYLOAD) return { topic: m.topic, properties: m.properties, payload };
+    if (!shared || commitLogOffset < 0 || payload.length > MAX_CACHED_PAYLOAD) return { topic: m.topic, properties: m.properties, body: payload };
     // A body that was uncompressed is a fresh buffer already; only a view of the record is copied.
-    const d: DecodedRecord = { topic: m.topic, properties: m.properties, payload: payload === m.body ? Buffer.from(payload) : payload };
+    const d: DecodedRecord = { topic: m.topic, properties: m.properties, body: payload === m.body ? Buffer.from(payload) : payload };
     this.entries.set(commitLogOffset, d);
-    this.bytes += d.payload.length;
+    this.bytes += d.body.length;
     while (this.entries.size > MAX_ENTRIES || this.bytes > MAX_BYTES) {
       const [oldest, e] = this.entries.entries().next().value as [number, DecodedRecord];
       this.entries.delete(oldest);
-      this.bytes -= e.payload.length;
+      this.bytes -= e.body.length;
     }
     return d;
   }

@@ -1,8 +1,6 @@
-import { SerialPass } from '@apogee/broker';
-import type { MessageStore } from '@apogee/store';
+import { type Engine, SerialPass } from '@apogee/broker';
 import type { Session } from '../session/session.js';
 import type { SubscriptionOptions } from '../session/session-types.js';
-import type { LmqWatch } from './lmq-watch.js';
 
 /** How often the group's progress is committed. */
 const COMMIT_INTERVAL_MS = 100;
@@ -31,14 +29,13 @@ export class SharedGroup {
     readonly filter: string,
     readonly lmq: string,
     readonly group: string,
-    private readonly store: MessageStore,
-    private readonly watch: LmqWatch,
+    private readonly engine: Engine,
     private readonly onError: (err: unknown) => void,
   ) {
     this.passes = new SerialPass(() => this.run(), onError);
-    this.readOffset = store.getConsumerOffset(group, lmq, 0) ?? store.getMaxOffset(lmq, 0);
+    this.readOffset = engine.committedOffset(group, lmq, 0) ?? engine.maxOffset(lmq, 0);
     this.committed = this.readOffset;
-    watch.add(lmq, this.wake);
+    engine.live.watch(lmq, 0, this.wake);
   }
 
   addMember(session: Session, opts: SubscriptionOptions): void {
@@ -53,7 +50,7 @@ export class SharedGroup {
       this.pump();
       return false;
     }
-    this.watch.remove(this.lmq, this.wake);
+    this.engine.live.unwatch(this.lmq, 0, this.wake);
     this.flush();
     return true;
   }
@@ -66,7 +63,7 @@ export class SharedGroup {
   private async run(): Promise<void> {
     for (let guard = 0; guard < 100_000; guard++) {
       if (this.pending.length === 0) {
-        const r = await this.store.get(this.lmq, 0, this.readOffset, 64);
+        const r = await this.engine.read(this.lmq, 0, this.readOffset, 64);
         if (r.status !== 'FOUND') {
           if (r.status !== 'OFFSET_OVERFLOW_ONE' && r.status !== 'NO_MESSAGE_IN_QUEUE' && r.nextOffset !== this.readOffset) {
             this.readOffset = r.nextOffset;
@@ -152,6 +149,6 @@ export class SharedGroup {
     const p = this.progress();
     if (p === this.committed) return;
     this.committed = p;
-    this.store.commitOffset(this.group, this.lmq, 0, p).catch(this.onError);
+    this.engine.commitOffset(this.group, this.lmq, 0, p).catch(this.onError);
   }
 }

@@ -1,11 +1,9 @@
-import type { Broker, SendRequest } from '@apogee/broker';
-import type { PutResult } from '@apogee/store';
+import type { Appended, Engine, SendRequest, TopicFilterRegistry } from '@apogee/broker';
 import { type FrozenProperties, type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
-import { type LiveMessage, LmqWatch } from '../delivery/lmq-watch.js';
 import { putV5Properties } from './v5-properties.js';
-import { type FilterTrie, lmqOf, MQTT_TAG, storeTopicOf, TopicProperty } from '@apogee/topics';
+import { MQTT_TAG, storeTopicOf, TopicProperty } from '@apogee/topics';
 
 export interface PublishInput {
   topic: string;
@@ -36,7 +34,7 @@ interface TopicRoute {
   dispatch: string;
   /** The same LMQs, in the same order (the store's lmqOffsets follow it). */
   lmqs: string[];
-  /** FilterTrie.version the dispatch was computed at. */
+  /** The filter registry's version the dispatch was computed at. */
   version: number;
   /**
    * Properties of plain publishes (no v5 properties, no UNIQ_KEY) by QoS × retain, for the last
@@ -61,21 +59,17 @@ const ROUTE_CACHE_TOPICS = 100_000;
 export class Publisher {
   private readonly ids = new UniqueIdGenerator();
   private readonly knownTopics = new Set<string>();
-  private readonly lmqCache = new Map<string, string>();
+  private readonly filters: TopicFilterRegistry;
   private readonly routes = new Map<string, TopicRoute>();
   /** Store topics being created, with the creation every publish meanwhile waits for. */
   private readonly creating = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly broker: Broker,
-    private readonly filters: FilterTrie,
+    private readonly engine: Engine,
     private readonly cfg: MqttConfig,
-    /** Online readers that take QoS 0/1 messages from memory once appended (see LmqWatch.offer). */
-    private readonly live: LmqWatch | null = null,
-  ) {}
-
-  /** Messages handed to readers from memory (metrics). */
-  liveDeliveries = 0;
+  ) {
+    this.filters = engine.topicFilters;
+  }
 
   /** Stores the publish; resolves to its commit-log offset. */
   publish(p: PublishInput): Promise<number> {
@@ -86,18 +80,17 @@ export class Publisher {
 
   /**
    * Stores a QoS 0/1 publish without a per-message promise: appended now, handed to caught-up
-   * readers from memory, written shortly after (`store.whenConfirmed` waits for that). Null when
-   * it has to go through `publish` (QoS 2, a store topic not created yet). Throws on refusal.
+   * readers from memory by the engine, written shortly after (`engine.whenConfirmed` waits for
+   * that). Null when it has to go through `publish` (QoS 2, a store topic not created yet).
+   * Throws on refusal.
    */
-  publishNow(p: PublishInput): PutResult | null {
+  publishNow(p: PublishInput): Appended | null {
     if (p.qos === 2 || p.uniqKey !== undefined) return null;
     const route = this.routeOf(p.topic);
     if (!this.knownTopics.has(route.storeTopic)) return null;
     const req = this.request(p, route, Date.now(), undefined);
-    const sent = this.broker.sender.sendUnconfirmed(req);
-    if (sent === null) return null;
-    if (this.live !== null) this.offerLive(route, sent.result, req.properties, p.payload);
-    return sent.result;
+    const sent = this.engine.sendUnconfirmed(req);
+    return sent === null ? null : sent.result;
   }
 
   private put(p: PublishInput, route: TopicRoute): Promise<number> {
@@ -106,29 +99,14 @@ export class Publisher {
     // QoS 0/1 may reach subscribers before the write: a crash then loses a message its publisher
     // was never acknowledged for (it re-sends QoS 1). QoS 2 waits for the store: a re-sent copy
     // must never reach a subscriber that already had the first.
-    if (p.qos < 2 && this.live !== null && this.hasLiveReaders(route)) req.onAppended = (r) => this.offerLive(route, r, req.properties, p.payload);
-    return this.broker.sender.send(req).then((r) => r.commitLogOffsets[0]!);
+    return this.engine.send(req).then((r) => r.commitLogOffsets[0]!);
   }
 
   private request(p: PublishInput, route: TopicRoute, now: number, uniqKey: string | undefined): SendRequest {
     const props = uniqKey === undefined && !p.v5 ? this.plainProperties(p, route) : this.properties(p, route, uniqKey, now);
-    const req: SendRequest = { producerGroup: 'GID_MQTT', topic: route.storeTopic, queueId: route.queueId, properties: props, body: p.payload, bornTimestamp: now };
+    const req: SendRequest = { producerGroup: 'GID_MQTT', topic: route.storeTopic, queueId: route.queueId, properties: props, body: p.payload, bornTimestamp: now, live: p.qos < 2, lmqs: route.lmqs };
     if (p.bornHost) req.bornHost = p.bornHost;
     return req;
-  }
-
-  /** Hands an appended message to the readers of its LMQs that are caught up (see LmqWatch.offer). */
-  private offerLive(route: TopicRoute, r: PutResult, properties: Map<string, string>, payload: Buffer): void {
-    let m: LiveMessage | null = null;
-    for (let i = 0; i < route.lmqs.length; i++) {
-      const readers = this.live!.liveReaders(route.lmqs[i]!);
-      const lmqOffset = r.lmqOffsets[i];
-      if (readers === undefined || lmqOffset === undefined) continue;
-      // One message object for all the LMQs: readers take what they need during the call.
-      m ??= { lmqOffset, commitLogOffset: r.commitLogOffset, record: { topic: route.storeTopic, properties, payload } };
-      m.lmqOffset = lmqOffset;
-      this.liveDeliveries += LmqWatch.offerTo(readers, m);
-    }
   }
 
   /** The message properties of a publish. */
@@ -153,12 +131,7 @@ export class Publisher {
       route.frozen[i] = { clientId: p.clientId, props: null };
       return this.properties(p, route, undefined, 0);
     }
-    return (slot.props ??= this.broker.sender.freeze(this.properties(p, route, undefined, 0)));
-  }
-
-  private hasLiveReaders(route: TopicRoute): boolean {
-    for (const l of route.lmqs) if (this.live!.hasLiveReaders(l)) return true;
-    return false;
+    return (slot.props ??= this.engine.freeze(this.properties(p, route, undefined, 0)));
   }
 
   /** Store topic, queue and LMQ list of `topic`; recomputed only when the filters changed. */
@@ -178,7 +151,6 @@ export class Publisher {
     return r;
   }
 
-  /** The LMQs a message on `topic` goes into: the topic's own and every registered matching filter's. */
   /** A fresh UNIQ_KEY. */
   newUniqKey(): string {
     return this.ids.next();
@@ -187,24 +159,13 @@ export class Publisher {
   /** Was a message with this UNIQ_KEY stored for this MQTT topic (within the last `windowMs`)? */
   async wasStored(topic: string, uniqKey: string, windowMs = 7 * 24 * 3600_000): Promise<boolean> {
     const now = Date.now();
-    const hits = await this.broker.store.queryByUniqueKey(storeTopicOf(topic), uniqKey, now - windowMs, now + 60_000);
+    const hits = await this.engine.findByUniqueKey(storeTopicOf(topic), uniqKey, now - windowMs, now + 60_000);
     return hits.length > 0;
   }
 
+  /** The LMQs a message on `topic` goes into: the topic's own and every registered matching filter's. */
   lmqsFor(topic: string): string[] {
-    const lmqs = new Set<string>([this.lmq(topic)]);
-    for (const f of this.filters.match(topic)) lmqs.add(this.lmq(f));
-    return [...lmqs];
-  }
-
-  private lmq(filterOrTopic: string): string {
-    let l = this.lmqCache.get(filterOrTopic);
-    if (l === undefined) {
-      l = lmqOf(filterOrTopic);
-      if (this.lmqCache.size > 100_000) this.lmqCache.clear();
-      this.lmqCache.set(filterOrTopic, l);
-    }
-    return l;
+    return this.filters.lmqsFor(topic);
   }
 
   /** MQTT first levels need no declaration: their store topic is created on first publish. */
@@ -222,9 +183,9 @@ export class Publisher {
   }
 
   private async createStoreTopic(topic: string): Promise<void> {
-    if (!this.broker.topics.get(topic)) {
+    if (!this.engine.topics.get(topic)) {
       const n = this.cfg.storeTopicQueues;
-      await this.broker.topics.createOrUpdate({ topicName: topic, readQueueNums: n, writeQueueNums: n, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+      await this.engine.topics.createOrUpdate({ topicName: topic, readQueueNums: n, writeQueueNums: n, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
     }
     this.knownTopics.add(topic);
   }

@@ -1,4 +1,4 @@
-import type { MessageStore } from '@apogee/store';
+import type { Engine } from '@apogee/broker';
 import { matches } from '@apogee/topics';
 
 /** Metadata namespace of retained messages: key = topic, value = the record's commit-log offset. */
@@ -9,15 +9,15 @@ export const RETAINED_NAMESPACE = 'mqtt-retained';
  * where the latest retained one is. Lookups by filter scan only the filter's literal prefix.
  */
 export class RetainedStore {
-  constructor(private readonly store: MessageStore) {}
+  constructor(private readonly engine: Engine) {}
 
   /** Sets (or, for an empty payload, clears) the retained message of a topic. */
   async set(topic: string, commitLogOffset: number, empty: boolean): Promise<void> {
-    if (empty) await this.store.metaDelete(RETAINED_NAMESPACE, topic);
+    if (empty) await this.engine.metadata.delete(RETAINED_NAMESPACE, topic);
     else {
       const v = Buffer.allocUnsafe(8);
       v.writeBigInt64BE(BigInt(commitLogOffset));
-      await this.store.metaPut(RETAINED_NAMESPACE, topic, v);
+      await this.engine.metadata.put(RETAINED_NAMESPACE, topic, v);
     }
   }
 
@@ -27,21 +27,21 @@ export class RetainedStore {
     const prefix = wild < 0 ? filter : filter.slice(0, wild);
     const out: Buffer[] = [];
     const stale: string[] = [];
-    for (const { key, value } of this.store.metaScan(RETAINED_NAMESPACE, prefix)) {
+    for (const { key, value } of this.engine.metadata.scan(RETAINED_NAMESPACE, prefix)) {
       if (out.length >= limit) break;
       if (!matches(filter, key)) continue;
-      const rec = await this.store.readRecord(Number(value.readBigInt64BE(0)));
+      const rec = await this.engine.readRecord(Number(value.readBigInt64BE(0)));
       if (rec) out.push(rec);
       else stale.push(key);
     }
-    for (const k of stale) await this.store.metaDelete(RETAINED_NAMESPACE, k);
+    for (const k of stale) await this.engine.metadata.delete(RETAINED_NAMESPACE, k);
     return out;
   }
 
   /** Number of retained topics (metrics; walks the namespace). */
   count(limit = 1_000_000): number {
     let n = 0;
-    for (const _ of this.store.metaScan(RETAINED_NAMESPACE, '', limit)) n++;
+    for (const _ of this.engine.metadata.scan(RETAINED_NAMESPACE, '', limit)) n++;
     return n;
   }
 }

@@ -1,17 +1,18 @@
-import type { MessageStore } from '@apogee/store';
+import type { Engine } from '@apogee/broker';
 import { describe, expect, it } from 'vitest';
 import { SessionPersistence } from './session-persistence.js';
 import type { SubscriptionState } from './session-types.js';
 
-/** The two store calls offsets go through, recorded; `written` is what getMaxOffset reports. */
+/** The two engine calls offsets go through, recorded; `written` is what maxOffset reports. */
 function fakeStore() {
   const commits: Array<[string, number]> = [];
   const state = { written: 0 };
   const store = {
-    getMaxOffset: () => state.written,
+    maxOffset: () => state.written,
     commitOffset: async (_group: string, lmq: string, _queueId: number, offset: number) => void commits.push([lmq, offset]),
-    metaPut: async () => {},
-  } as unknown as MessageStore;
+    metadata: { put: async () => {} },
+    topicFilters: { hold: async () => {} },
+  } as unknown as Engine;
   return { store, commits, state };
 }
 

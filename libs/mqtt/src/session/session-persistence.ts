@@ -1,14 +1,19 @@
-import type { MessageStore } from '@apogee/store';
+import type { Engine } from '@apogee/broker';
 import { SESSION_NAMESPACE, encodeSessionRecord, type SessionRecord } from './session-record.js';
 import type { SubscriptionState } from './session-types.js';
-import { sessionGroupOf } from '@apogee/topics';
+import { parseSharedSubscription, sessionGroupOf } from '@apogee/topics';
 
 /** How often acknowledged progress is committed (a crash redelivers at most this much, at least once). */
 const COMMIT_INTERVAL_MS = 100;
 
+/** The engine's durable filter holder of a session (see TopicFilters). */
+export const sessionHolderOf = (clientId: string): string => `mqtt:${clientId}`;
+
 /**
- * Durable state of one persistent session: its record in the store's metadata and its LMQ read
- * offsets as consumer offsets of the session's group. Writes are coalesced; `flush` waits for them.
+ * Durable state of one persistent session: its record in the endpoint metadata, its LMQ read
+ * offsets as consumer offsets of the session's group, and its filters as a durable holder in the
+ * engine's topic-filter registry (so they keep receiving while it is away, with or without this
+ * gateway running). Writes are coalesced; `flush` waits for them.
  */
 export class SessionPersistence {
   readonly group: string;
@@ -20,7 +25,7 @@ export class SessionPersistence {
 
   constructor(
     readonly clientId: string,
-    private readonly store: MessageStore,
+    private readonly engine: Engine,
     private readonly snapshot: () => SessionRecord,
     private readonly progress: () => Iterable<{ sub: SubscriptionState; offset: number }>,
     private readonly onError: (err: unknown) => void,
@@ -30,7 +35,7 @@ export class SessionPersistence {
 
   /** The offset to resume a subscription from after a restart, if one was committed. */
   committedOffset(lmq: string): number | undefined {
-    return this.store.getConsumerOffset(this.group, lmq, 0);
+    return this.engine.committedOffset(this.group, lmq, 0);
   }
 
   recordChanged(): void {
@@ -56,9 +61,13 @@ export class SessionPersistence {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.recordDirty = this.offsetsDirty = false;
+    // The filters leave the registry now (metadata writes apply in the order they are issued, so
+    // a record write still in flight cannot bring the holder back).
+    const released = this.engine.topicFilters.release(sessionHolderOf(this.clientId));
     await this.writing;
-    await this.store.metaDelete(SESSION_NAMESPACE, this.clientId);
-    await this.store.deleteConsumerOffsets(this.group);
+    await this.engine.metadata.delete(SESSION_NAMESPACE, this.clientId);
+    await released;
+    await this.engine.deleteOffsets(this.group);
   }
 
   private schedule(): void {
@@ -74,7 +83,10 @@ export class SessionPersistence {
     const jobs: Array<Promise<void>> = [];
     if (this.recordDirty) {
       this.recordDirty = false;
-      jobs.push(this.store.metaPut(SESSION_NAMESPACE, this.clientId, encodeSessionRecord(this.snapshot())));
+      const rec = this.snapshot();
+      jobs.push(this.engine.metadata.put(SESSION_NAMESPACE, this.clientId, encodeSessionRecord(rec)));
+      const filters = rec.subs.map((s) => parseSharedSubscription(s.filter)?.filter ?? s.filter);
+      jobs.push(this.engine.topicFilters.hold(sessionHolderOf(this.clientId), { filters, expirySeconds: rec.expirySeconds, disconnectedAt: rec.disconnectedAt }));
     }
     if (this.offsetsDirty) {
       this.offsetsDirty = false;
@@ -82,7 +94,7 @@ export class SessionPersistence {
         // Live deliveries run ahead of the commit-log write; an offset past what is written must
         // not be committed (after a crash those offsets are reused by new messages, which the
         // session would then skip). Commit what is written; the rest goes with a later write.
-        const written = this.store.getMaxOffset(sub.lmq, 0);
+        const written = this.engine.maxOffset(sub.lmq, 0);
         let offset = progress;
         if (offset > written) {
           offset = written;
@@ -90,7 +102,7 @@ export class SessionPersistence {
         }
         if (this.committed.get(sub.lmq) === offset) continue;
         this.committed.set(sub.lmq, offset);
-        jobs.push(this.store.commitOffset(this.group, sub.lmq, 0, offset));
+        jobs.push(this.engine.commitOffset(this.group, sub.lmq, 0, offset));
       }
     }
     await Promise.all(jobs);

@@ -1,14 +1,22 @@
-import type { MessageStore } from '@apogee/store';
+import type { AppendedMessage, Engine } from '@apogee/broker';
+import { uncompressBody } from '@apogee/message';
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
 import type { DecodedRecord, DecodedRecords } from '../delivery/decoded-records.js';
-import type { LiveMessage, LmqWatch } from '../delivery/lmq-watch.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
 import { SessionPersistence } from './session-persistence.js';
 import type { SessionRecord } from './session-record.js';
 import type { Inflight, SubscriptionOptions, SubscriptionState } from './session-types.js';
 import { getV5Properties, isExpiredMessage } from '../publish/v5-properties.js';
 import { FilterTrie, TopicProperty } from '@apogee/topics';
+
+/** Gateway-wide counters a session adds to. */
+export interface SessionCounters {
+  messagesOut: number;
+  /** Of those, taken by caught-up subscriptions straight from a send, without a store read. */
+  messagesOutFromMemory: number;
+  droppedOffline: number;
+}
 
 /** Writes above this many buffered bytes pause delivery until the socket drains. */
 const WRITE_HIGH_WATER = 1024 * 1024;
@@ -64,13 +72,12 @@ export class Session {
 
   constructor(
     readonly clientId: string,
-    private readonly store: MessageStore,
-    private readonly watch: LmqWatch,
+    private readonly engine: Engine,
     private readonly records: DecodedRecords,
     private readonly cfg: MqttConfig,
     private readonly onError: (err: unknown) => void,
     /** Gateway-wide counters this session adds to. */
-    private readonly counters: { messagesOut: number; droppedOffline: number } = { messagesOut: 0, droppedOffline: 0 },
+    private readonly counters: SessionCounters = { messagesOut: 0, messagesOutFromMemory: 0, droppedOffline: 0 },
   ) {}
 
   get connection(): MqttConnection | null {
@@ -86,7 +93,7 @@ export class Session {
   makePersistent(expirySeconds: number): void {
     this.expirySeconds = expirySeconds;
     if (!this.persistence) {
-      this.persistence = new SessionPersistence(this.clientId, this.store, () => this.snapshot(), () => this.progress(), this.onError);
+      this.persistence = new SessionPersistence(this.clientId, this.engine, () => this.snapshot(), () => this.progress(), this.onError);
       this.persistence.offsetsChanged();
     }
     this.persistence.recordChanged();
@@ -95,7 +102,7 @@ export class Session {
   /** Restores a subscription of a persistent session after a restart, from its committed offset. */
   restore(filter: string, lmq: string, opts: SubscriptionOptions): void {
     const committed = this.persistence?.committedOffset(lmq);
-    this.subs.set(filter, { ...opts, filter, lmq, readOffset: committed ?? this.store.getMaxOffset(lmq, 0), reading: false, again: false });
+    this.subs.set(filter, { ...opts, filter, lmq, readOffset: committed ?? this.engine.maxOffset(lmq, 0), reading: false, again: false });
     this.trie.add(filter);
     if (hasWildcard(filter)) this.wildcardSubs++;
   }
@@ -113,8 +120,8 @@ export class Session {
   }
 
   /** Removes a session's durable state without having loaded it (expired at startup). */
-  async forgetFrom(store: MessageStore): Promise<void> {
-    this.persistence = new SessionPersistence(this.clientId, store, () => this.snapshot(), () => this.progress(), this.onError);
+  async forgetStored(): Promise<void> {
+    this.persistence = new SessionPersistence(this.clientId, this.engine, () => this.snapshot(), () => this.progress(), this.onError);
     await this.forget();
   }
 
@@ -170,7 +177,7 @@ export class Session {
   detach(): void {
     this.conn = null;
     this.disconnectedAt = Date.now();
-    for (const [sub, wake] of this.wakers) this.watch.remove(sub.lmq, wake);
+    for (const [sub, wake] of this.wakers) this.engine.live.unwatch(sub.lmq, 0, wake);
     this.wakers.clear();
     const lost: Array<() => void> = [];
     for (const f of this.inflight.values()) {
@@ -198,7 +205,7 @@ export class Session {
       return false;
     }
     // A new subscription sees messages published from now on.
-    const sub: SubscriptionState = { ...opts, filter, lmq, readOffset: this.store.getMaxOffset(lmq, 0), reading: false, again: false };
+    const sub: SubscriptionState = { ...opts, filter, lmq, readOffset: this.engine.maxOffset(lmq, 0), reading: false, again: false };
     this.subs.set(filter, sub);
     this.trie.add(filter);
     if (hasWildcard(filter)) this.wildcardSubs++;
@@ -216,7 +223,7 @@ export class Session {
     this.trie.remove(filter);
     if (hasWildcard(filter)) this.wildcardSubs--;
     const wake = this.wakers.get(sub);
-    if (wake) this.watch.remove(sub.lmq, wake);
+    if (wake) this.engine.live.unwatch(sub.lmq, 0, wake);
     this.wakers.delete(sub);
     for (const [id, f] of this.inflight) if (f.sub === sub) this.inflight.delete(id);
     this.persistence?.recordChanged();
@@ -295,7 +302,7 @@ export class Session {
       if (max > sub.readOffset || sub.reading || this.starved.size > 0) this.pump(sub);
     };
     this.wakers.set(sub, wake);
-    this.watch.add(sub.lmq, wake, (m) => this.deliverLive(sub, m));
+    this.engine.live.watch(sub.lmq, 0, wake, (m) => this.deliverLive(sub, m));
     this.pump(sub);
   }
 
@@ -304,13 +311,15 @@ export class Session {
    * subscription is caught up exactly to it (no read in progress, nothing before it unread) and
    * has room; otherwise the LMQ read delivers it once it is written. Returns whether it went out.
    */
-  private deliverLive(sub: SubscriptionState, m: LiveMessage): boolean {
+  private deliverLive(sub: SubscriptionState, m: AppendedMessage): boolean {
     const conn = this.conn;
-    if (!conn || conn.isClosed || sub.reading || sub.readOffset !== m.lmqOffset || this.subs.get(sub.filter) !== sub) return false;
+    if (!conn || conn.isClosed || sub.reading || sub.readOffset !== m.offset || this.subs.get(sub.filter) !== sub) return false;
     if (conn.stream.writableLength > WRITE_HIGH_WATER) return false;
     if (sub.qos > 0 && this.room() <= 0) return false;
-    sub.readOffset = m.lmqOffset + 1;
-    this.deliverDecoded(conn, sub, m.record, m.lmqOffset, m.commitLogOffset);
+    sub.readOffset = m.offset + 1;
+    this.counters.messagesOutFromMemory++;
+    // The message as sent is a decoded record, unless its sender compressed the body.
+    this.deliverDecoded(conn, sub, m.sysFlag === 0 ? m : { topic: m.topic, properties: m.properties, body: uncompressBody(m.body, m.sysFlag) }, m.offset, m.commitLogOffset);
     this.persistence?.offsetsChanged();
     return true;
   }
@@ -323,7 +332,7 @@ export class Session {
       return;
     }
     // Nothing unread (the usual case after a delivery from memory): no read is started at all.
-    if (this.starved.size === 0 && this.store.getMaxOffset(sub.lmq, 0) <= sub.readOffset) return;
+    if (this.starved.size === 0 && this.engine.maxOffset(sub.lmq, 0) <= sub.readOffset) return;
     sub.reading = true;
     sub.again = false;
     this.read(sub).then(
@@ -355,7 +364,7 @@ export class Session {
         return;
       }
       // Nothing new: no store read (a cheap synchronous check; arrivals pump again).
-      const end = this.store.getMaxOffset(sub.lmq, 0);
+      const end = this.engine.maxOffset(sub.lmq, 0);
       if (end <= sub.readOffset) return;
       // A backlog beyond maxQueuedPerSubscription loses its oldest messages (documented limit).
       const max = this.cfg.maxQueuedPerSubscription;
@@ -366,7 +375,7 @@ export class Session {
           this.persistence?.offsetsChanged();
         }
       }
-      const r = await this.store.get(sub.lmq, 0, sub.readOffset, Math.min(room, this.cfg.readBatch));
+      const r = await this.engine.read(sub.lmq, 0, sub.readOffset, Math.min(room, this.cfg.readBatch));
       if (r.status !== 'FOUND') {
         // Expired or skipped entries: continue where the store says; otherwise nothing new.
         if (r.status !== 'OFFSET_OVERFLOW_ONE' && r.status !== 'NO_MESSAGE_IN_QUEUE' && r.nextOffset !== sub.readOffset) {
@@ -459,7 +468,7 @@ export class Session {
       const qos = Math.min(Number.isInteger(published) ? published : 0, opts.qos) as QoS;
       // Retained deliveries carry retain = 1; live ones 0 unless Retain As Published [MQTT-3.3.1-12].
       const retain = kind === 'retained' || (opts.retainAsPublished === true && props.get(TopicProperty.RETAIN) === 'true');
-      const packet: IPublishPacket = { cmd: 'publish', topic, payload: m.payload, qos, dup: false, retain };
+      const packet: IPublishPacket = { cmd: 'publish', topic, payload: m.body, qos, dup: false, retain };
       if (conn.protocolVersion === 5) {
         const p = getV5Properties(props, now);
         if (opts.subscriptionIds && opts.subscriptionIds.length > 0) p.subscriptionIdentifier = opts.subscriptionIds.length === 1 ? opts.subscriptionIds[0]! : opts.subscriptionIds;
@@ -481,7 +490,7 @@ export class Session {
   private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number, commitLogOffset: number): void {
     if (this.recent.has(commitLogOffset)) return;
     // Other online readers of this LMQ get the same record: decode it once for all of them.
-    const m = this.decode(record, commitLogOffset, this.watch.readers(sub.lmq) > 1);
+    const m = this.decode(record, commitLogOffset, this.engine.live.readers(sub.lmq, 0) > 1);
     if (m) this.deliverDecoded(conn, sub, m, lmqOffset, commitLogOffset);
   }
 
