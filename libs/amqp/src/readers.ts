@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type Engine, type Logger, type TopicConfig, DLQ_GROUP_TOPIC_PREFIX } from '@apogee/broker';
+import { type Engine, type Entry, resendProperties, GroupReader, type Logger, type ReadMessage, type TopicConfig, DLQ_GROUP_TOPIC_PREFIX } from '@apogee/broker';
 import { PropertyKey } from '@apogee/message';
 import { type AmqpAddress, deadLetterTopicOf } from './address.js';
 import type { AmqpConfig } from './config.js';
-import { type Entry, QueueReader, type ReadMessage } from './delivery/queue-reader.js';
 import { fitRocketName, TopicProperty } from '@apogee/topics';
 
 /** Prefixes of the consumer groups of topic subscriptions (durable: named by container id and link name). */
@@ -13,7 +12,7 @@ const VOLATILE_SUB_PREFIX = 'AMQP_TMP_';
 /** A reader shared by the links that consume the same thing. */
 export interface ReaderHandle {
   readonly key: string;
-  readonly reader: QueueReader;
+  readonly reader: GroupReader;
   readonly durable: boolean;
   /** The queue it reads: a store topic, or (topic addresses) the LMQ of the filter. */
   readonly topic: string;
@@ -47,7 +46,7 @@ export interface ReaderCounters {
 }
 
 /**
- * The QueueReaders of the gateway: one per queue address (its consumers compete), one per durable
+ * The GroupReaders of the gateway: one per queue address (its consumers compete), one per durable
  * topic subscription (shared by links attaching with the same container id and name), one per
  * non-durable subscription link. A topic subscription reads its filter's LMQ, as an MQTT
  * subscription does: its filter is registered in the engine (durably for a durable one), so
@@ -107,7 +106,7 @@ export class Readers {
         // also synchronously, in open(): nothing sent after the position is missed.
         const registered = address.kind === 'topic' ? this.registerFilter(address.name, group, durable) : NOT_REGISTERED;
         const unregister = registered.release;
-        const reader = new QueueReader({
+        const reader = new GroupReader({
           engine: this.broker,
           group,
           topic: queue,
@@ -184,9 +183,7 @@ export class Readers {
       return;
     }
     const m = e.message;
-    const props = new Map(m.properties);
-    props.delete(PropertyKey.INNER_MULTI_DISPATCH);
-    props.delete(PropertyKey.INNER_MULTI_QUEUE_OFFSET);
+    const props = resendProperties(m.properties);
     props.set(PropertyKey.DLQ_ORIGIN_TOPIC, m.topic);
     props.set(PropertyKey.DLQ_ORIGIN_MESSAGE_ID, m.msgId);
     if (condition) props.set('amqpRejectCondition', condition);

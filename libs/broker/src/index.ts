@@ -31,3 +31,6 @@ export { LiveFeed, type AppendedMessage, type LiveReader, type Waker } from './l
 export type { ArrivalSource } from './live/arrival-source.js';
 export { TopicFilters, FILTER_HOLDERS_NAMESPACE, type DurableHolder } from './topic-space/topic-filters.js';
 export { MQTT_DEFAULT_LIMITS } from './topic-space/limits.js';
+export { GroupReader, type GroupReaderOptions, type GroupConsumer, type Entry, type Outcome, type ReadMessage } from './group/group-reader.js';
+export { resendProperties } from './send/resend.js';
+export { CommitSoon, COMMIT_INTERVAL_MS } from './commit-soon.js';

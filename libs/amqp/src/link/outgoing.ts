@@ -1,7 +1,7 @@
 import type { Logger } from '@apogee/broker';
 import type { GuardedSocket } from '../connection/guarded-socket.js';
 import type { DeliveryState, RheaDelivery, RheaSender } from '../connection/rhea-shapes.js';
-import type { Consumer, Entry, Outcome, QueueReader } from '../delivery/queue-reader.js';
+import type { Entry, GroupConsumer, GroupReader, Outcome } from '@apogee/broker';
 import { toAmqpMessage } from '../message/from-store.js';
 
 /** Socket bytes queued above which delivery waits for the socket to drain. */
@@ -13,7 +13,7 @@ export interface OutgoingCounters {
 }
 
 /**
- * A link on which Apogee sends to a client (Apogee is the sender), one consumer of a QueueReader.
+ * A link on which Apogee sends to a client (Apogee is the sender), one consumer of a GroupReader.
  * It never hands rhea more than the credit the client granted (spec 2.6.7). rhea takes credit
  * only when it writes a transfer, and writes a session's deliveries in id order, so a delivery
  * handed without credit would hold up every later delivery of the session; the room is therefore
@@ -21,7 +21,7 @@ export interface OutgoingCounters {
  * handed against the limit instead goes wrong after a drain: rhea then advances the
  * delivery-count without deliveries.) Settlement frees unsettled room, never credit.
  */
-export class OutgoingLink implements Consumer {
+export class OutgoingLink implements GroupConsumer {
   private readonly held = new Map<RheaDelivery, Entry>();
   /** Ids of deliveries handed to rhea that may not be written yet, ascending from `unwrittenHead`. */
   private readonly unwritten: number[] = [];
@@ -31,7 +31,7 @@ export class OutgoingLink implements Consumer {
 
   constructor(
     readonly link: RheaSender,
-    private readonly reader: QueueReader,
+    private readonly reader: GroupReader,
     private readonly socket: GuardedSocket,
     private readonly maxUnsettled: number,
     private readonly log: Logger,

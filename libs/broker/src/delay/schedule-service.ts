@@ -1,5 +1,6 @@
 import { PropertyKey, decodeRecord } from '@apogee/message';
 import type { MessageStore, PutMessage } from '@apogee/store';
+import { resendProperties, resendPut } from '../send/resend.js';
 import type { Logger } from '../logger.js';
 import type { BrokerMetrics } from '../metrics.js';
 import { SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC } from '../topic/system-topics.js';
@@ -158,21 +159,8 @@ class LevelWorker {
 /** The message as it goes back to its real topic and queue: DELAY removed, REAL_* kept (as RocketMQ). */
 function restore(record: Buffer): PutMessage {
   const m = decodeRecord(record);
-  const props = m.properties;
-  const topic = props.get(PropertyKey.REAL_TOPIC) ?? m.topic;
-  const queueId = Number(props.get(PropertyKey.REAL_QUEUE_ID) ?? 0);
-  props.delete(PropertyKey.DELAY_TIME_LEVEL);
-  props.delete(PropertyKey.CRC32);
-  return {
-    topic,
-    queueId: Number.isInteger(queueId) && queueId >= 0 ? queueId : 0,
-    body: m.body,
-    flag: m.flag,
-    properties: props,
-    // Host-kind bits are recomputed by the store from the hosts given.
-    sysFlag: m.sysFlag & ~0x30,
-    bornTimestamp: m.bornTimestamp,
-    bornHost: m.bornHost,
-    reconsumeTimes: m.reconsumeTimes,
-  };
+  const topic = m.properties.get(PropertyKey.REAL_TOPIC) ?? m.topic;
+  const queueId = Number(m.properties.get(PropertyKey.REAL_QUEUE_ID) ?? 0);
+  // The topic space's fan-out was decided at the send: it goes along to the real topic.
+  return resendPut(m, { topic, queueId: Number.isInteger(queueId) && queueId >= 0 ? queueId : 0 }, resendProperties(m.properties, { dispatch: true }));
 }

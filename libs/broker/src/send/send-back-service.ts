@@ -1,5 +1,6 @@
 import { PropertyKey, decodeRecord } from '@apogee/message';
 import type { MessageStore, PutMessage } from '@apogee/store';
+import { resendProperties, resendPut } from './resend.js';
 import { BrokerError } from '../errors.js';
 import type { GroupManager } from '../group/group-manager.js';
 import type { BrokerMetrics } from '../metrics.js';
@@ -46,15 +47,11 @@ export class SendBackService {
     const record = await this.store.readRecord(req.commitLogOffset);
     if (!record) throw new BrokerError('SYSTEM_ERROR', `no message at commit-log offset ${req.commitLogOffset} (expired or never stored)`);
     const m = decodeRecord(record);
-    const props = m.properties;
+    // A retry copy belongs to this group alone: no LMQ fan-out, no stale checksum, no old delay.
+    const props = resendProperties(m.properties);
     const originTopic = props.get(PropertyKey.RETRY_TOPIC) ?? m.topic;
     if (!props.has(PropertyKey.RETRY_TOPIC)) props.set(PropertyKey.RETRY_TOPIC, m.topic);
     if (!props.has(PropertyKey.ORIGIN_MESSAGE_ID)) props.set(PropertyKey.ORIGIN_MESSAGE_ID, req.originMsgId || m.msgId);
-    // A retry copy belongs to this group alone: no LMQ fan-out, no stale checksum.
-    props.delete(PropertyKey.INNER_MULTI_DISPATCH);
-    props.delete(PropertyKey.INNER_MULTI_QUEUE_OFFSET);
-    props.delete(PropertyKey.CRC32);
-    props.delete(PropertyKey.DELAY_TIME_LEVEL);
     const max = req.maxReconsumeTimes ?? group.retryMaxTimes;
     const target = { topic: retryTopicOf(req.group), queueId: 0 };
     let deadLettered = false;
@@ -72,19 +69,7 @@ export class SendBackService {
       level = req.delayLevel === 0 ? 3 + m.reconsumeTimes : req.delayLevel;
       if (applyDelayLevel(target, props, level, this.delayLevelCount)) this.metrics.delayedScheduled++;
     }
-    await this.put([
-      {
-        topic: target.topic,
-        queueId: target.queueId,
-        body: m.body,
-        flag: m.flag,
-        properties: props,
-        sysFlag: m.sysFlag & ~0x30,
-        bornTimestamp: m.bornTimestamp,
-        bornHost: m.bornHost,
-        reconsumeTimes: m.reconsumeTimes + 1,
-      },
-    ]);
+    await this.put([resendPut(m, target, props, m.reconsumeTimes + 1)]);
     this.metrics.sendBacks++;
     return { topic: deadLettered ? dlqTopicOf(req.group) : retryTopicOf(req.group), deadLettered, delayLevel: level };
   }

@@ -1,10 +1,8 @@
-import type { Engine } from '@apogee/broker';
+import { CommitSoon, type Engine } from '@apogee/broker';
 import { SESSION_NAMESPACE, encodeSessionRecord, type SessionRecord } from './session-record.js';
 import type { SubscriptionState } from './session-types.js';
 import { parseSharedSubscription, sessionGroupOf } from '@apogee/topics';
 
-/** How often acknowledged progress is committed (a crash redelivers at most this much, at least once). */
-const COMMIT_INTERVAL_MS = 100;
 
 /** The engine's durable filter holder of a session (see TopicFilters). */
 export const sessionHolderOf = (clientId: string): string => `mqtt:${clientId}`;
@@ -19,7 +17,8 @@ export class SessionPersistence {
   readonly group: string;
   private recordDirty = false;
   private offsetsDirty = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** Acknowledged progress is written a few times a second (a crash redelivers at most that much, at least once). */
+  private readonly writeSoon = new CommitSoon(() => void this.flush());
   private writing: Promise<void> = Promise.resolve();
   private readonly committed = new Map<string, number>();
 
@@ -50,16 +49,14 @@ export class SessionPersistence {
 
   /** Writes everything pending now and resolves when it is durable. */
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.writeSoon.cancel();
     this.writing = this.writing.then(() => this.write()).catch((err: unknown) => this.onError(err));
     return this.writing;
   }
 
   /** Forgets the session: record and offsets. */
   async remove(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.writeSoon.cancel();
     this.recordDirty = this.offsetsDirty = false;
     // The filters leave the registry now (metadata writes apply in the order they are issued, so
     // a record write still in flight cannot bring the holder back).
@@ -71,12 +68,7 @@ export class SessionPersistence {
   }
 
   private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, COMMIT_INTERVAL_MS);
-    this.timer.unref();
+    this.writeSoon.request();
   }
 
   private async write(): Promise<void> {

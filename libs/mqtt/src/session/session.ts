@@ -411,13 +411,12 @@ export class Session {
 
   /**
    * Sends a message of a shared subscription. 'skipped' = not for this client (expired, own under
-   * No Local, undecodable) and counts as done; 'full' = no room now.
+   * No Local) and counts as done; 'full' = no room now.
    */
-  deliverShared(record: Buffer, opts: SubscriptionOptions, done: () => void, lost: () => void): 'sent' | 'skipped' | 'full' {
+  deliverShared(m: DecodedRecord, opts: SubscriptionOptions, done: () => void, lost: () => void): 'sent' | 'skipped' | 'full' {
     const conn = this.conn;
     if (!conn || conn.isClosed || (opts.qos > 0 && !this.hasRoom())) return 'full';
-    const m = this.decode(record, -1, false);
-    const packet = m && this.toPublish(conn, m, opts, 'live');
+    const packet = this.toPublish(conn, m, opts, 'live');
     if (!packet || !this.sendPublish(conn, packet, { sub: null, lmqOffset: -1, done, lost })) return 'skipped';
     if (packet.qos === 0) done();
     return 'sent';

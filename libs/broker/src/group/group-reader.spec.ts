@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type AppendedMessage, Broker, type Engine } from '@apogee/broker';
+import { Broker } from '../broker.js';
+import type { Engine } from '../engine.js';
+import type { AppendedMessage } from '../live/live-feed.js';
 import { openStore, type MessageStore, type PutResult } from '@apogee/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Consumer, type Entry, QueueReader } from './queue-reader.js';
+import { type GroupConsumer, type Entry, GroupReader } from './group-reader.js';
 
 let dir: string;
 let store: MessageStore;
@@ -23,7 +25,7 @@ afterEach(async () => {
 });
 
 /** A consumer that takes up to `credit` deliveries and records their bodies. */
-function consumer(credit: number): Consumer & { got: Entry[] } {
+function consumer(credit: number): GroupConsumer & { got: Entry[] } {
   const got: Entry[] = [];
   return {
     got,
@@ -34,8 +36,8 @@ function consumer(credit: number): Consumer & { got: Entry[] } {
   };
 }
 
-function reader(): QueueReader {
-  return new QueueReader({ engine, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
+function reader(): GroupReader {
+  return new GroupReader({ engine, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
 }
 
 const append = (body: string): PutResult => store.putUnconfirmed({ topic: 'Q', queueId: 0, body: Buffer.from(body) });
@@ -43,7 +45,7 @@ const live = (r: PutResult, body: string): AppendedMessage => ({ topic: 'Q', que
 const idle = () => new Promise((res) => setTimeout(res, 10));
 const bodies = (c: { got: Entry[] }) => c.got.map((e) => e.message.body.toString());
 
-describe('QueueReader.offer (messages from memory)', () => {
+describe('GroupReader.offer (messages from memory)', () => {
   it('takes a message it is caught up to, in order with what it reads from the store, once each', async () => {
     const r = reader();
     await r.open();
@@ -84,7 +86,7 @@ describe('QueueReader.offer (messages from memory)', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const r = new QueueReader({ engine: view, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
+    const r = new GroupReader({ engine: view, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
     await r.open();
     const c = consumer(10);
     r.add(c);

@@ -1,5 +1,8 @@
 import { type MessageExt, decodeRecord } from '@apogee/message';
-import { type AppendedMessage, type Engine, SerialPass, type Waker } from '@apogee/broker';
+import type { Engine } from '../engine.js';
+import type { AppendedMessage, Waker } from '../live/live-feed.js';
+import { SerialPass } from '../serial-pass.js';
+import { CommitSoon } from '../commit-soon.js';
 
 /** What delivery needs of a stored message (a decoded record, or the message as it was sent). */
 export type ReadMessage = Pick<MessageExt, 'topic' | 'properties' | 'body' | 'sysFlag' | 'bornTimestamp' | 'msgId'>;
@@ -12,13 +15,13 @@ export interface Entry {
   /** Earlier deliveries that failed (modified with delivery-failed, or lost with a link). */
   failures: number;
   /** The consumer holding it unsettled; null while it waits. */
-  owner: Consumer | null;
+  owner: GroupConsumer | null;
   /** Consumers that said undeliverable-here. */
-  notFor: Set<Consumer> | null;
+  notFor: Set<GroupConsumer> | null;
 }
 
-/** A receiver of the reader's messages (an outgoing link). */
-export interface Consumer {
+/** A receiver of the reader's messages (an AMQP outgoing link, a member of an MQTT shared subscription). */
+export interface GroupConsumer {
   /** How many more deliveries it can take now (credit, unsettled room, socket not backed up). */
   room(): number;
   /** Hands over one message; the consumer reports its outcome through the reader's settle(). */
@@ -31,7 +34,7 @@ export interface Consumer {
 
 export type Outcome = 'accepted' | 'released' | 'delivery-failed' | 'undeliverable-here' | 'rejected';
 
-export interface QueueReaderOptions {
+export interface GroupReaderOptions {
   engine: Engine;
   /** Consumer group under which positions are committed. */
   group: string;
@@ -44,13 +47,11 @@ export interface QueueReaderOptions {
   durable: boolean;
   /** Decides whether a message is for this reader at all (topic filters); skipped ones are not delivered. */
   accept?: (m: ReadMessage) => boolean;
-  /** Moves a rejected message to the dead-letter address; rejects when that failed. */
-  deadLetter: (entry: Entry, condition: string | undefined, description: string | undefined) => Promise<void>;
+  /** Moves a rejected message to the dead-letter address; rejects when that failed. Without one, a rejected message is dropped. */
+  deadLetter?: (entry: Entry, condition: string | undefined, description: string | undefined) => Promise<void>;
   onError: (err: unknown) => void;
 }
 
-/** How often settled progress is committed (a crash redelivers at most this much). */
-const COMMIT_INTERVAL_MS = 100;
 
 interface QueueState {
   readonly id: number;
@@ -67,8 +68,8 @@ interface QueueState {
  * first, in queue order; the committed position of each queue is the lowest offset not yet
  * settled, so a restart redelivers (at least once) what was not accepted.
  */
-export class QueueReader {
-  readonly consumers: Consumer[] = [];
+export class GroupReader {
+  readonly consumers: GroupConsumer[] = [];
   private readonly queues: QueueState[] = [];
   /** Messages returned for redelivery, kept in (queue, offset) order. */
   private readonly waiting: Entry[] = [];
@@ -79,10 +80,11 @@ export class QueueReader {
   private readQueue = 0;
   private readonly passes: SerialPass;
   private closed = false;
-  private commitTimer: NodeJS.Timeout | null = null;
+  /** Settled progress is committed a few times a second (a crash redelivers at most that much). */
+  private readonly commitSoon = new CommitSoon(() => void this.commit());
   private committing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly opts: QueueReaderOptions) {
+  constructor(private readonly opts: GroupReaderOptions) {
     this.passes = new SerialPass(() => this.run(), opts.onError);
   }
 
@@ -118,13 +120,13 @@ export class QueueReader {
     return n;
   }
 
-  add(c: Consumer): void {
+  add(c: GroupConsumer): void {
     this.consumers.push(c);
     this.pump();
   }
 
   /** A consumer left (detach, session end, connection lost): what it held goes to the others. */
-  remove(c: Consumer, held: Iterable<Entry>): void {
+  remove(c: GroupConsumer, held: Iterable<Entry>): void {
     const i = this.consumers.indexOf(c);
     if (i >= 0) this.consumers.splice(i, 1);
     for (const e of held) {
@@ -138,7 +140,7 @@ export class QueueReader {
   }
 
   /** The outcome of a delivery (spec 3.4). */
-  settle(e: Entry, outcome: Outcome, by: Consumer | null, error?: { condition?: string; description?: string }): void {
+  settle(e: Entry, outcome: Outcome, by: GroupConsumer | null, error?: { condition?: string; description?: string }): void {
     if (e.owner !== by) return;
     e.owner = null;
     switch (outcome) {
@@ -158,6 +160,10 @@ export class QueueReader {
         this.requeue(e);
         break;
       case 'rejected':
+        if (!this.opts.deadLetter) {
+          this.done(e);
+          break;
+        }
         this.opts.deadLetter(e, error?.condition, error?.description).then(
           () => this.done(e),
           (err: unknown) => {
@@ -214,8 +220,7 @@ export class QueueReader {
   async close(): Promise<void> {
     this.closed = true;
     this.unwatch();
-    if (this.commitTimer) clearTimeout(this.commitTimer);
-    this.commitTimer = null;
+    this.commitSoon.cancel();
     if (this.opts.durable) await this.commit();
   }
 
@@ -223,7 +228,7 @@ export class QueueReader {
   async destroy(): Promise<void> {
     this.closed = true;
     this.unwatch();
-    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitSoon.cancel();
     await this.committing;
     await this.opts.engine.deleteOffsets(this.opts.group, this.opts.topic);
   }
@@ -252,7 +257,7 @@ export class QueueReader {
     for (const c of this.consumers) if (c.draining && c.room() > 0) c.drained();
   }
 
-  private pick(e: Entry): Consumer | undefined {
+  private pick(e: Entry): GroupConsumer | undefined {
     const n = this.consumers.length;
     for (let i = 0; i < n; i++) {
       const c = this.consumers[(this.rr + i) % n]!;
@@ -320,12 +325,7 @@ export class QueueReader {
   }
 
   private scheduleCommit(): void {
-    if (!this.opts.durable || this.commitTimer || this.closed) return;
-    this.commitTimer = setTimeout(() => {
-      this.commitTimer = null;
-      void this.commit();
-    }, COMMIT_INTERVAL_MS);
-    this.commitTimer.unref();
+    if (this.opts.durable && !this.closed) this.commitSoon.request();
   }
 
   private commit(): Promise<void> {
