@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import { crc32Masked, readInt64BE, writeInt64BE } from '@apogee/message';
+import { StoreFormatError } from './errors.js';
 
 /**
  * The checkpoint file: a hint of how far the CommitLog was durable, so recovery need not scan
  * everything. Layout: magic "APGC", version, segmentSize, flushedOffset, minOffset,
  * lastStoreTimestamp, cleanShutdown flag, CRC of the preceding bytes. Rewritten in place; a torn
  * or foreign file reads as absent (recovery then scans from the index checkpoint or the start).
+ * A checkpoint (its magic) of another version is a StoreFormatError, never a silent misread: the
+ * magic and version never change once a file is written, so they cannot be torn.
  */
 export interface Checkpoint {
   segmentSize: number;
@@ -16,7 +19,9 @@ export interface Checkpoint {
 }
 
 const MAGIC = 0x41504743; // "APGC"
-const VERSION = 1;
+/** Format version of the checkpoint file (it has carried one since its first version). */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+const VERSION = CHECKPOINT_FORMAT_VERSION;
 const SIZE = 4 + 4 + 8 + 8 + 8 + 8 + 4 + 4;
 
 export function encodeCheckpoint(cp: Checkpoint): Buffer {
@@ -44,13 +49,17 @@ export function decodeCheckpoint(b: Buffer): Checkpoint | null {
   };
 }
 
+/** The checkpoint in `file`; null if absent, torn or foreign. Throws StoreFormatError for a checkpoint of another version. */
 export function readCheckpoint(file: string): Checkpoint | null {
+  let b: Buffer;
   try {
-    return decodeCheckpoint(fs.readFileSync(file));
+    b = fs.readFileSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+  if (b.length >= 8 && b.readUInt32BE(0) === MAGIC && b.readUInt32BE(4) !== VERSION) throw new StoreFormatError(file, b.readUInt32BE(4), VERSION);
+  return decodeCheckpoint(b);
 }
 
 /** Writes the checkpoint in place (one small pwrite; no fsync needed: it is only a lower bound). */

@@ -43,3 +43,25 @@ export class StoreCorruptError extends StoreError {
     super('APG_STORE_CORRUPT', message);
   }
 }
+
+/**
+ * An on-disk format the store owns carries a version this build does not read: a newer store
+ * wrote it, or it is damaged. Opening stops before anything is written, so the data stays as found.
+ */
+export class StoreFormatError extends StoreError {
+  constructor(
+    /** The file (or LMDB record) whose version is wrong. */
+    readonly file: string,
+    /** The version found; null when there is no readable version where one must be. */
+    readonly found: number | null,
+    /** The version this build reads and writes. */
+    readonly expected: number,
+  ) {
+    super(
+      'APG_STORE_FORMAT',
+      found === null
+        ? `${file}: no readable format version (expected version ${expected}); not opening the store rather than misread it`
+        : `${file}: format version ${found}, but this store reads version ${expected}${found > expected ? ' (written by a newer store)' : ''}; not opening it`,
+    );
+  }
+}

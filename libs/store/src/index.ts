@@ -1,5 +1,7 @@
+// The store's public surface: the API types, the error catalogue, openStore, the defaults and
+// the Logger type. Everything else (DefaultMessageStore and its parts) is internal.
 export * from './api.js';
 export * from './errors.js';
-export { openStore, DefaultMessageStore } from './message-store.js';
+export { openStore } from './message-store.js';
 export type { Logger } from './logger.js';
 export { DEFAULTS as STORE_DEFAULTS } from './config.js';
