@@ -64,7 +64,10 @@ export const pristine: ReadonlyMap<string, unknown> = (() => {
   for (const entry of INVENTORY) {
     for (const target of [...entry.replaces, ...entry.reads]) {
       const [root, ...path] = target.split('.');
-      if (!root || !(root in roots) || root === 'version' || path.includes('*')) continue;
+      if (!root || !(root in roots) || root === 'version') continue;
+      // "log.*": a copy of the whole module object.
+      if (path.length === 1 && path[0] === '*') m.set(target, { ...roots[root] });
+      if (path.includes('*')) continue;
       let v: unknown = roots[root];
       for (const k of path) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[k];
       m.set(target, v);
