@@ -10,7 +10,7 @@ process.env['APOGEE_AMQP_RHEA_PATCHES'] = 'off';
 const { AmqpHarness, eventually, openReceiver, openSender, sendAndWait, text } = await import('./harness.js');
 const { internals, pristine, processPatches } = await import('../src/rhea/index.js');
 
-let h: InstanceType<typeof AmqpHarness>;
+let h: Awaited<ReturnType<typeof AmqpHarness.start>>;
 beforeAll(async () => {
   h = await AmqpHarness.start();
 });

@@ -182,9 +182,10 @@ beforeAll(async () => {
   // client session keys links by name too, so the sender is made once the receiver is attached.
   await new Promise<void>((r) => c.open_receiver({ name: 'both', source: { address: 'q' } }).once('receiver_open', () => r()));
   const s = c.open_sender({ name: 'both', target: { address: 'q' } });
+  let sent = false;
   s.on('sendable', () => {
-    if (s.sendable() && s.credit > 0 && !(s as unknown as { sent?: boolean }).sent) {
-      (s as unknown as { sent?: boolean }).sent = true;
+    if (!sent && s.sendable()) {
+      sent = true;
       s.send({ body: 'contract' });
     }
   });
