@@ -4,7 +4,8 @@
  * of Apogee, in other dependencies, in GC and in the VM. Two views: self time by the file of the
  * function itself, and self time with Node's own functions (node:*, natives) charged to the
  * nearest caller outside them (so rhea's Buffer.concat counts for rhea). Used for docs/amqp.md
- * ("rhea: patches or an engine of our own"):
+ * ("rhea: patches or an engine of our own"). Samples before the first one with rhea on its stack
+ * (start-up: module loading, store recovery) are left out, so the shares are those under AMQP load:
  *
  *   npx tsx libs/amqp/test/rhea-profile.ts /tmp/prof/s/CPU.*.cpuprofile
  */
@@ -55,7 +56,13 @@ export function shares(p: Profile): { total: number; self: Map<string, number>; 
   const self = new Map<string, number>();
   const charged = new Map<string, number>();
   let total = 0;
-  for (let i = 0; i < p.samples.length; i++) {
+  const rheaOnStack = (id: number): boolean => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (own.get(cur) === 'rhea') return true;
+    return false;
+  };
+  let first = p.samples.findIndex((id) => rheaOnStack(id));
+  if (first < 0) first = p.samples.length;
+  for (let i = first; i < p.samples.length; i++) {
     const id = p.samples[i]!;
     const dt = p.timeDeltas[i] ?? 0;
     const c = own.get(id)!;

@@ -92,7 +92,7 @@ export function serveConnection(conn: object, patches: ReadonlySet<OptionalPatch
   // Instance methods: rhea binds `input` to the socket in accept and schedules `_process` itself.
   const c = conn as { input: (b: Buffer) => void; _process: () => void };
   const input = c.input;
-  const process = c._process;
+  const processFrames = c._process;
   c.input = function (this: unknown, b: Buffer) {
     enter(hot, incoming);
     try {
@@ -104,7 +104,7 @@ export function serveConnection(conn: object, patches: ReadonlySet<OptionalPatch
   c._process = function (this: unknown) {
     enter(hot, incoming);
     try {
-      process.call(this);
+      processFrames.call(this);
     } finally {
       leave(hot, incoming);
     }
