@@ -5,10 +5,7 @@ import { AddressError, type AmqpAddress, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
 import { type AmqpConfig, resolveAmqpConfig } from './config.js';
 import { GuardedSocket } from './connection/guarded-socket.js';
-import { keyLinksByRole } from './connection/link-roles.js';
-import { rhea } from './connection/rhea.js';
-import { serveWithHotFrames } from './connection/rhea-hot-frames.js';
-import type { RheaConnection, RheaContext, RheaDelivery, RheaLink, RheaReceiver, RheaSender, RheaSession, Terminus } from './connection/rhea-shapes.js';
+import { type RheaConnection, type RheaContext, type RheaDelivery, type RheaLink, type RheaReceiver, type RheaSender, type RheaSession, type Terminus, rhea, serveConnection } from './rhea/index.js';
 import { Condition } from './errors.js';
 import { IncomingLink, queueIdFor } from './link/incoming.js';
 import { OutgoingLink } from './link/outgoing.js';
@@ -145,8 +142,7 @@ export class AmqpGateway {
       receiver_options: { credit_window: 0, autoaccept: false },
       sender_options: { autosettle: true, treat_modified_as_released: false },
     } as never) as unknown as RheaConnection;
-    keyLinksByRole(conn);
-    serveWithHotFrames(conn);
+    serveConnection(conn);
     const openTimer = setTimeout(() => {
       log.info({ conn: id, remote }, 'amqp: no open in time; closing');
       guarded.destroy();

@@ -1,16 +1,15 @@
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { internals } from '../rhea/modules.js';
 import { decodeHotFrame, encodeDisposition, encodeFlow, encodeTransfer, type HotFrame } from './hot-frames.js';
 
-// rhea's own codec, unpatched (this spec never installs the hot codec): the reference.
-const require = createRequire(import.meta.url);
+// rhea's own codec, unpatched (this spec loads rhea/modules.ts, which patches nothing): the reference.
 interface RheaFrame {
   channel: number;
   performative?: Record<string, unknown> & { constructor: { toString(): string } };
   payload?: Buffer;
 }
-const frames = require('rhea/lib/frames.js') as {
+const frames = internals.frames as unknown as {
   read_frame(b: Buffer): RheaFrame;
   write_frame(f: unknown): Buffer;
   amqp_frame(channel: number, performative: unknown, payload?: Buffer): unknown;
@@ -18,8 +17,8 @@ const frames = require('rhea/lib/frames.js') as {
   disposition(f: object): unknown;
   flow(f: object): unknown;
 };
-const types = require('rhea/lib/types.js') as { Reader: new (b: Buffer) => { read(): unknown } };
-const message = require('rhea/lib/message.js') as Record<string, (f?: object) => { described(): unknown }>;
+const types = internals.types as unknown as { Reader: new (b: Buffer) => { read(): unknown } };
+const message = internals.message as unknown as Record<string, (f?: object) => { described(): unknown }>;
 const decodeState = (b: Buffer): unknown => new types.Reader(b).read();
 
 const TRANSFER_FIELDS = ['handle', 'delivery_id', 'delivery_tag', 'message_format', 'settled', 'more', 'rcv_settle_mode', 'state', 'resume', 'aborted', 'batchable'];

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import { FrameGuard, type FrameGuardOptions, type GuardFailure } from '../codec/frame-guard.js';
 import { PROTOCOL_AMQP, Performative, closeFrame, openFrame, parseProtocolHeader, protocolHeader } from '../codec/frames.js';
-import { withServerCodec } from './rhea.js';
 
 /** How long a closing connection may take to flush its last frames before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
@@ -105,13 +104,10 @@ export class GuardedSocket extends EventEmitter {
   private input(chunk: Buffer): void {
     if (this.failed) return;
     const out = this.guard.push(chunk);
-    if (out.forward.length > 0) {
-      withServerCodec(() => {
-        for (const b of out.forward) {
-          if (this.failed || this.ended) return;
-          this.emit('data', b);
-        }
-      });
+    // rhea reads these in its server scope (rhea/index.ts, serveConnection).
+    for (const b of out.forward) {
+      if (this.failed || this.ended) break;
+      this.emit('data', b);
     }
     if (out.failure) this.fail(out.failure);
   }

@@ -1,7 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
 
 /*
  * Allocation-free equivalents of rhea helpers that run several times per message. Each replacement
@@ -11,18 +8,20 @@ const require = createRequire(import.meta.url);
  *   goes through them;
  * - the `dispatch` of links, sessions and connections copies the listener array
  *   (`listeners(name).length`) and re-spreads `arguments` for every event, several per message.
- * Loaded once, for the whole process; rhea client connections get the same behaviour. (The one
+ * Installed once, for the whole process, by rhea/index.ts (patches `lean-types` and
+ * `lean-dispatch` of the inventory); rhea client connections get the same behaviour. (The one
  * difference: these dispatches do not write rhea's `rhea:events` debug log.)
  */
 
-interface TypeDesc {
+export interface TypeDesc {
   typecode: number;
 }
 interface Typed {
   type: TypeDesc;
 }
 
-const types = require('rhea/lib/types.js') as Record<string, unknown> & Record<'Map8' | 'Map32' | 'List0' | 'List8' | 'List32' | 'Str8' | 'Str32' | 'Sym8' | 'Sym32' | 'Ulong' | 'Ulong0' | 'SmallUlong', TypeDesc>;
+/** rhea's types module (lib/types.js) as far as lean-types uses it. */
+export type RheaTypesModule = Record<string, unknown> & Record<'Map8' | 'Map32' | 'List0' | 'List8' | 'List32' | 'Str8' | 'Str32' | 'Sym8' | 'Sym32' | 'Ulong' | 'Ulong0' | 'SmallUlong', TypeDesc>;
 
 const oneOf =
   (...descs: TypeDesc[]) =>
@@ -32,11 +31,14 @@ const oneOf =
     return false;
   };
 
-types['is_ulong'] = oneOf(types.Ulong, types.Ulong0, types.SmallUlong);
-types['is_string'] = oneOf(types.Str8, types.Str32);
-types['is_symbol'] = oneOf(types.Sym8, types.Sym32);
-types['is_list'] = oneOf(types.List0, types.List8, types.List32);
-types['is_map'] = oneOf(types.Map8, types.Map32);
+/** Replaces the type tests of rhea's types module (patch `lean-types`). */
+export function installLeanTypes(types: RheaTypesModule): void {
+  types['is_ulong'] = oneOf(types.Ulong, types.Ulong0, types.SmallUlong);
+  types['is_string'] = oneOf(types.Str8, types.Str32);
+  types['is_symbol'] = oneOf(types.Sym8, types.Sym32);
+  types['is_list'] = oneOf(types.List0, types.List8, types.List32);
+  types['is_map'] = oneOf(types.Map8, types.Map32);
+}
 
 interface Dispatching extends EventEmitter {
   observers?: EventEmitter;
@@ -74,10 +76,12 @@ function leanDispatch(withObservers: boolean, parentOf: (self: Dispatching) => P
   };
 }
 
-const link = Object.getPrototypeOf((require('rhea/lib/link.js') as { Sender: { prototype: object } }).Sender.prototype) as Record<string, unknown>;
-const Session = require('rhea/lib/session.js') as { prototype: Record<string, unknown> };
-const Connection = require('rhea/lib/connection.js') as { prototype: Record<string, unknown> };
-
-link['dispatch'] = leanDispatch(true, (l) => (l as unknown as { session: never }).session);
-Session.prototype['dispatch'] = leanDispatch(true, (s) => (s as unknown as { connection: never }).connection);
-Connection.prototype['dispatch'] = leanDispatch(false, (c) => (c as unknown as { container?: never }).container);
+/**
+ * Replaces the dispatch of rhea's links (`linkProto`: the prototype Sender and Receiver share),
+ * sessions and connections (patch `lean-dispatch`).
+ */
+export function installLeanDispatch(linkProto: Record<string, unknown>, sessionProto: Record<string, unknown>, connectionProto: Record<string, unknown>): void {
+  linkProto['dispatch'] = leanDispatch(true, (l) => (l as unknown as { session: never }).session);
+  sessionProto['dispatch'] = leanDispatch(true, (s) => (s as unknown as { connection: never }).connection);
+  connectionProto['dispatch'] = leanDispatch(false, (c) => (c as unknown as { container?: never }).container);
+}

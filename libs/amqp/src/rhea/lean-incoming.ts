@@ -1,7 +1,3 @@
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-
 /*
  * rhea's handling of an incoming transfer (session.js, Incoming.on_transfer) builds every delivery
  * as an object literal with six fresh closures (update, accept, release, reject, modified) — the
@@ -10,15 +6,16 @@ const require = createRequire(import.meta.url);
  * same events. The session's own bookkeeping (ids, credit, the deliveries buffer, dispositions)
  * is rhea's, reached through the same fields rhea uses.
  *
- * Installed by `leanIncomingOn`, it applies while the hot codec is on (server connections, see
- * rhea-hot-frames.ts); rhea client connections keep rhea's own procedure.
+ * Patch `lean-incoming` of the inventory. Installed by `leanIncomingOn` (rhea/index.ts), it
+ * applies inside the server scope of a connection that has it on; rhea client connections keep
+ * rhea's own procedure.
  */
 
 interface Described {
   described(): unknown;
 }
 
-interface RheaMessageModule {
+export interface RheaMessageModule {
   decode(b: Buffer): unknown;
   accepted(): Described;
   released(): Described;
@@ -58,12 +55,12 @@ interface RheaIncoming {
   update(delivery: IncomingDelivery, settled: boolean, state: unknown): void;
 }
 
-interface RheaSessionProto {
+export interface RheaSessionProto {
   on_transfer(this: { incoming: RheaIncoming; _get_link(frame: unknown): ReceiverLink }, frame: TransferFrame): void;
 }
 
-const message = require('rhea/lib/message.js') as RheaMessageModule;
-const Session = require('rhea/lib/session.js') as { prototype: RheaSessionProto };
+/** rhea's message module (lib/message.js), set by leanIncomingOn. */
+let message: RheaMessageModule;
 
 /** An incoming delivery with rhea's delivery fields and methods. */
 class IncomingDelivery {
@@ -152,12 +149,13 @@ function onTransfer(incoming: RheaIncoming, frame: TransferFrame, receiver: Rece
 
 let installed = false;
 
-/** Installs the lean transfer handling for sessions while `active()` holds (idempotent). */
-export function leanIncomingOn(active: () => boolean): void {
+/** Installs the lean transfer handling on rhea's Session prototype, used while `active()` holds (idempotent). */
+export function leanIncomingOn(messageModule: RheaMessageModule, sessionProto: RheaSessionProto, active: () => boolean): void {
   if (installed) return;
   installed = true;
-  const original = Session.prototype.on_transfer;
-  Session.prototype.on_transfer = function (frame) {
+  message = messageModule;
+  const original = sessionProto.on_transfer;
+  sessionProto.on_transfer = function (frame) {
     if (!active()) return original.call(this, frame);
     onTransfer(this.incoming, frame, this._get_link(frame));
   };

@@ -1,3 +1,4 @@
+/* Patch `link-roles` of the inventory (rhea/inventory.ts), installed by serveConnection (rhea/index.ts). */
 /*
  * AMQP 1.0 names a link by its name and role (spec 2.6.1): a peer may attach a sending and a
  * receiving link with the same name on one session (Qpid Proton names both "<container>-<address>"
