@@ -5,7 +5,7 @@ import { type Authorizer, Broker } from '@apogee/broker';
 import { openStore, type MessageStore } from '@apogee/store';
 import type { Connection, ConnectionOptions, Delivery, EventContext, Message, Receiver, ReceiverOptions, Sender, SenderOptions } from 'rhea';
 import { AmqpGateway, type AmqpConfig } from '../src/index.js';
-import { rhea } from '../src/connection/rhea.js';
+import { rhea } from '../src/rhea/index.js';
 
 export { rhea };
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@apogee/broker';
 import type { GuardedSocket } from '../connection/guarded-socket.js';
-import type { DeliveryState, RheaDelivery, RheaSender } from '../connection/rhea-shapes.js';
+import type { DeliveryState, RheaDelivery, RheaSender } from '../rhea/index.js';
 import type { Entry, GroupConsumer, GroupReader, Outcome } from '@apogee/broker';
 import { toAmqpMessage } from '../message/from-store.js';
 
