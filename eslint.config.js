@@ -34,6 +34,8 @@ export default [
       'import-x/extensions': [...tsExtensions, ...jsExtensions],
       'import-x/parsers': { '@typescript-eslint/parser': [...tsExtensions, ...jsExtensions] },
       'import-x/external-module-folders': ['node_modules'],
+      // One lint run parses each module once (the default lifetime, 30 s, re-parses them in a long run).
+      'import-x/cache': { lifetime: Infinity },
       'import-x/resolver-next': [
         // NodeNext resolution as tsc does it: `./x.js` is `./x.ts` on disk; workspace packages through
         // their package.json "exports" (which name the .ts sources).
@@ -68,7 +70,7 @@ export default [
     plugins: { '@nx': nx },
     rules: {
       // "dependencies" lists exactly the packages (workspace or npm) that the project's non-test
-      // sources import, at the installed version. Test files and configs (spec files, test/,
+      // sources import, at the installed version. Test files and configs (*.spec.ts, *.test.ts, test/,
       // src/**/test-*.ts helpers, the vitest config) are left out: what they use comes from devDependencies, here or at the root.
       '@nx/dependency-checks': [
         'error',
@@ -79,6 +81,7 @@ export default [
           checkVersionMismatches: true,
           ignoredFiles: [
             '{projectRoot}/**/*.spec.ts',
+            '{projectRoot}/**/*.test.ts',
             '{projectRoot}/test/**/*',
             '{projectRoot}/src/**/test-*.ts',
             '{projectRoot}/vitest.config.ts',
