@@ -5,11 +5,23 @@
 // Run it through Nx (`npm run lint`, or `npm test`, which runs it first): the Nx rules read the
 // project graph that Nx computes before running the lint targets; a bare `eslint` after a change
 // sees a stale graph.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import nx from '@nx/eslint-plugin';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import jsoncParser from 'jsonc-eslint-parser';
 import tseslint from 'typescript-eslint';
 import layers from './tools/layers.cjs';
+
+const workspaceRoot = path.dirname(fileURLToPath(import.meta.url));
+const projectRoots = ['libs', 'apps', 'tools'].flatMap((dir) =>
+  fs
+    .readdirSync(path.join(workspaceRoot, dir), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && fs.existsSync(path.join(workspaceRoot, dir, e.name, 'package.json')))
+    .map((e) => `${dir}/${e.name}`),
+);
+const testFiles = ['**/*.spec.ts', '**/*.test.ts', 'test/**/*.ts', 'src/**/test-*.ts', 'vitest.config.ts'];
 
 const tsExtensions = ['.ts', '.mts', '.cts'];
 const jsExtensions = ['.js', '.mjs', '.cjs'];
@@ -64,6 +76,17 @@ export default [
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
   },
+  // Test files and configs import what their project's package.json or the root's declares (dependencies
+  // or devDependencies): @nx/dependency-checks above leaves them out.
+  ...projectRoots.map((root) => ({
+    files: testFiles.map((glob) => `${root}/${glob}`),
+    rules: {
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        { packageDir: [root, '.'], devDependencies: true, optionalDependencies: false, peerDependencies: false },
+      ],
+    },
+  })),
   {
     files: ['**/package.json'],
     languageOptions: { parser: jsoncParser },
