@@ -37,17 +37,11 @@ function tagsFor(root) {
 
 // Each constraint applies to every project that carries its sourceTag, and all that apply must hold.
 // onlyDependOnLibsWithTags looks at direct dependencies; notDependOnLibsWithTags at everything reachable.
-const below = {
-  message: [],
-  topics: ['layer:message'],
-  store: ['layer:message', 'layer:topics'],
-  engine: ['layer:message', 'layer:topics', 'layer:store'],
-};
 const depConstraints = [
   { sourceTag: 'layer:message', onlyDependOnLibsWithTags: ['layer:message'] },
-  { sourceTag: 'layer:topics', onlyDependOnLibsWithTags: below.topics },
-  { sourceTag: 'layer:store', onlyDependOnLibsWithTags: below.store },
-  { sourceTag: 'layer:engine', onlyDependOnLibsWithTags: below.engine },
+  { sourceTag: 'layer:topics', onlyDependOnLibsWithTags: ['layer:message'] },
+  { sourceTag: 'layer:store', onlyDependOnLibsWithTags: ['layer:message', 'layer:topics'] },
+  { sourceTag: 'layer:engine', onlyDependOnLibsWithTags: ['layer:message', 'layer:topics', 'layer:store'] },
   { sourceTag: 'protocol:remoting', onlyDependOnLibsWithTags: ['layer:message'] },
   { sourceTag: 'protocol:namesrv', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
   { sourceTag: 'layer:sdk', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
@@ -57,7 +51,10 @@ const depConstraints = [
     sourceTag: 'endpoint:remoting',
     onlyDependOnLibsWithTags: ['layer:message', 'layer:topics', 'layer:engine', 'layer:protocol'],
   },
-  { sourceTag: '/^endpoint:(?!remoting$)/', onlyDependOnLibsWithTags: ['layer:message', 'layer:topics', 'layer:engine'] },
+  ...['endpoint:mqtt', 'endpoint:amqp', 'endpoint:grpc'].map((sourceTag) => ({
+    sourceTag,
+    onlyDependOnLibsWithTags: ['layer:message', 'layer:topics', 'layer:engine'],
+  })),
   { sourceTag: 'layer:app', onlyDependOnLibsWithTags: ['*'] },
   { sourceTag: 'layer:tool', onlyDependOnLibsWithTags: ['*'] },
 ];
