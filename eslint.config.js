@@ -83,7 +83,7 @@ export default [
     rules: {
       'import-x/no-extraneous-dependencies': [
         'error',
-        { packageDir: [root, '.'], devDependencies: true, optionalDependencies: false, peerDependencies: false },
+        { packageDir: [path.join(workspaceRoot, root), workspaceRoot], devDependencies: true, optionalDependencies: false, peerDependencies: false },
       ],
     },
   })),
@@ -93,8 +93,9 @@ export default [
     plugins: { '@nx': nx },
     rules: {
       // "dependencies" lists exactly the packages (workspace or npm) that the project's non-test
-      // sources import, at the installed version. Test files and configs (*.spec.ts, *.test.ts, test/,
-      // src/**/test-*.ts helpers, the vitest config) are left out: what they use comes from devDependencies, here or at the root.
+      // sources import, at the installed version. Test files and configs (*.spec.ts, *.test.ts,
+      // test/, src/**/test-*.ts helpers, the vitest config) are left out: what they use comes from
+      // devDependencies, the project's or the root's (checked by no-extraneous-dependencies above).
       '@nx/dependency-checks': [
         'error',
         {
