@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { type RemotingCommand, isResponse, isOneway } from '../index.js';
+import { type RemotingCommand, isResponse, isOneway } from '../command.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { RemotingConnectionError } from './errors.js';
 import { PendingRequests } from './pending.js';

@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { type RemotingCommand, SerializeType, encodeFrameHead, FrameDecoder } from '../index.js';
+import { type RemotingCommand, SerializeType } from '../command.js';
+import { encodeFrameHead, FrameDecoder } from '../frame.js';
 
 export interface ConnectionOptions {
   /** Largest frame accepted from the peer. Default 16 MiB. */

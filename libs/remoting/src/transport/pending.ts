@@ -1,4 +1,4 @@
-import type { RemotingCommand } from '../index.js';
+import type { RemotingCommand } from '../command.js';
 import { RemotingTimeoutError } from './errors.js';
 
 interface Pending {

@@ -1,4 +1,4 @@
-import type { RemotingCommand } from '../index.js';
+import type { RemotingCommand } from '../command.js';
 
 /** Version the server reports in its responses (RocketMQ MQVersion V5_3_3). */
 export const SERVER_VERSION = 479;

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { type RemotingCommand, ResponseCode, isResponse, isOneway } from '../index.js';
+import { type RemotingCommand, isResponse, isOneway } from '../command.js';
+import { ResponseCode } from '../response-codes.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { RemotingConnectionError } from './errors.js';
 import { PendingRequests } from './pending.js';

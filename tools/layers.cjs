@@ -1,0 +1,73 @@
+// The layering of docs/ARCHITECTURE.md, in one place, enforced by `npm run lint` (part of `npm test`):
+//
+//   message ← topics ← store ← broker (the engine) ← endpoints (broker-remoting, mqtt, amqp, grpc) ← apps
+//
+// Endpoints never import each other or the store. `remoting` (codec + transport) depends on `message`
+// only; `namesrv` on remoting and message; `client` (the SDK) on remoting and message only;
+// `broker-remoting` may also use remoting and namesrv's codecs. Apps and tools may use anything.
+//
+// This file is an Nx plugin (nx.json "plugins") that gives every project its layer tags, keyed by the
+// project's folder, so a project gets its tags before its package.json says anything (libs/topics,
+// libs/grpc). A project that is in no entry below gets no layer tag, and then
+// @nx/enforce-module-boundaries refuses every import it makes: add it here. `depConstraints` is what
+// eslint.config.js hands to @nx/enforce-module-boundaries.
+'use strict';
+
+/** Project folder → tags. */
+const projectTags = {
+  'libs/message': ['layer:message'],
+  'libs/topics': ['layer:topics'],
+  'libs/store': ['layer:store'],
+  'libs/broker': ['layer:engine'],
+  'libs/remoting': ['layer:protocol', 'protocol:remoting'],
+  'libs/namesrv': ['layer:protocol', 'protocol:namesrv'],
+  'libs/client': ['layer:sdk'],
+  'libs/broker-remoting': ['layer:endpoint', 'endpoint:remoting'],
+  'libs/mqtt': ['layer:endpoint', 'endpoint:mqtt'],
+  'libs/amqp': ['layer:endpoint', 'endpoint:amqp'],
+  'libs/grpc': ['layer:endpoint', 'endpoint:grpc'],
+};
+
+function tagsFor(root) {
+  if (projectTags[root]) return projectTags[root];
+  if (root.startsWith('apps/')) return ['layer:app'];
+  if (root.startsWith('tools/')) return ['layer:tool'];
+  return [];
+}
+
+// Each constraint applies to every project that carries its sourceTag, and all that apply must hold.
+// onlyDependOnLibsWithTags looks at direct dependencies; notDependOnLibsWithTags at everything reachable.
+const depConstraints = [
+  { sourceTag: 'layer:message', onlyDependOnLibsWithTags: ['layer:message'] },
+  { sourceTag: 'layer:topics', onlyDependOnLibsWithTags: ['layer:message'] },
+  { sourceTag: 'layer:store', onlyDependOnLibsWithTags: ['layer:message', 'layer:topics'] },
+  { sourceTag: 'layer:engine', onlyDependOnLibsWithTags: ['layer:message', 'layer:topics', 'layer:store'] },
+  { sourceTag: 'protocol:remoting', onlyDependOnLibsWithTags: ['layer:message'] },
+  { sourceTag: 'protocol:namesrv', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
+  { sourceTag: 'layer:sdk', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
+  // Endpoints: never one another (directly or through anything they use), never the store.
+  { sourceTag: 'layer:endpoint', notDependOnLibsWithTags: ['layer:endpoint'] },
+  {
+    sourceTag: 'endpoint:remoting',
+    onlyDependOnLibsWithTags: ['layer:message', 'layer:topics', 'layer:engine', 'layer:protocol'],
+  },
+  ...['endpoint:mqtt', 'endpoint:amqp', 'endpoint:grpc'].map((sourceTag) => ({
+    sourceTag,
+    onlyDependOnLibsWithTags: ['layer:message', 'layer:topics', 'layer:engine'],
+  })),
+  { sourceTag: 'layer:app', onlyDependOnLibsWithTags: ['*'] },
+  { sourceTag: 'layer:tool', onlyDependOnLibsWithTags: ['*'] },
+];
+
+/** @type {import('nx/src/project-graph/plugins').CreateNodesV2} */
+const createNodesV2 = [
+  '{libs,apps,tools}/*/package.json',
+  (files) =>
+    files.map((file) => {
+      const root = file.slice(0, file.lastIndexOf('/'));
+      const tags = tagsFor(root);
+      return [file, { projects: tags.length ? { [root]: { tags } } : {} }];
+    }),
+];
+
+module.exports = { name: 'apogee-layers', createNodesV2, projectTags, depConstraints };
