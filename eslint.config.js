@@ -77,10 +77,15 @@ export default [
     },
   },
   // Test files and configs import what their project's package.json or the root's declares (dependencies
-  // or devDependencies): @nx/dependency-checks above leaves them out.
+  // or devDependencies): @nx/dependency-checks above leaves them out. An endpoint's tests may open the
+  // store their engine runs on (its sources may not).
   ...projectRoots.map((root) => ({
     files: testFiles.map((glob) => `${root}/${glob}`),
     rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { depConstraints: layers.testDepConstraints, enforceBuildableLibDependency: false, allowCircularSelfDependency: false, banTransitiveDependencies: false, allow: ['../../server/test/server-process.js'] },
+      ],
       'import-x/no-extraneous-dependencies': [
         'error',
         { packageDir: [path.join(workspaceRoot, root), workspaceRoot], devDependencies: true, optionalDependencies: false, peerDependencies: false },

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Broker } from './broker.js';
-import { engineContract } from './engine.contract.js';
+import { engineContract } from './test-engine-contract.js';
 import { openTestStore } from './test-support.js';
 
 // The in-process engine: a Broker over a real store in a temp directory.

@@ -32,7 +32,7 @@ export type TopicFilterRegistry = Pick<TopicFilters, 'add' | 'remove' | 'hold' |
  * The broker engine as every endpoint sees it — the one seam between protocols and the store.
  * Endpoints (remoting, MQTT, AMQP) take an Engine, never a store: the in-process Broker
  * implements it now, and an implementation over the network (a remote broker group) can later,
- * checked by the same contract tests (engine.contract.ts).
+ * checked by the same contract tests (test-engine-contract.ts).
  *
  * Queues are named by (topic, queueId); an LMQ is the queue (lmqName, 0). Offsets are queue
  * offsets unless they say commit-log.
