@@ -17,6 +17,16 @@ describe('server command line', () => {
     expect(a).toMatchObject({ brokerPort: 7, mqttPort: 9, amqpPort: 3, flush: 'SYNC_FLUSH', dataDir: '/x' });
   });
 
+  it('switches an endpoint off with `off` (flag, environment or config file); the broker and NameServer cannot be', () => {
+    expect(parseServerArgs(['--mqtt-port', 'off', '--amqp-port=OFF'], {})).toMatchObject({ mqttPort: null, amqpPort: null, mqttWsPort: 8083 });
+    expect(parseServerArgs([], { APOGEE_MQTT_WS_PORT: 'off' })).toMatchObject({ mqttWsPort: null, mqttPort: 1883 });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'apg-args-')), 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ amqpPort: 'off' }));
+    expect(parseServerArgs(['--config', file], {})).toMatchObject({ amqpPort: null });
+    expect(() => parseServerArgs(['--broker-port', 'off'], {})).toThrow(/port must be an integer/);
+    expect(() => parseServerArgs(['--namesrv-port', 'off'], {})).toThrow(/port must be an integer/);
+  });
+
   it('rejects unknown flags and bad values with a clear message', () => {
     expect(() => parseServerArgs(['--nope'], {})).toThrow(/unknown option --nope/);
     expect(() => parseServerArgs(['--broker-port', 'x'], {})).toThrow(/port must be an integer/);

@@ -7,9 +7,10 @@ export interface ServerArgs {
   dataDir: string;
   namesrvPort: number;
   brokerPort: number;
-  mqttPort: number;
-  mqttWsPort: number;
-  amqpPort: number;
+  /** Port of an endpoint that can be switched off (`off` → null: the endpoint does not run). */
+  mqttPort: number | null;
+  mqttWsPort: number | null;
+  amqpPort: number | null;
   httpPort: number;
   /** Address every endpoint listens on (default 127.0.0.1; 0.0.0.0 for all interfaces). */
   listenHost: string;
@@ -68,6 +69,9 @@ export function usage(): string {
     '                    [--mqtt-ws-port N] [--amqp-port N] [--http-port N] [--flush sync|async]',
     '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
     '                    [--cluster-name NAME] [--config FILE]',
+    'Endpoint ports take `off` to run without that endpoint: --mqtt-port off (MQTT over TCP and',
+    'WebSocket), --mqtt-ws-port off, --amqp-port off. Persistent MQTT sessions and durable AMQP',
+    'subscriptions keep receiving while their endpoint is off (the engine keeps their topic filters).',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
     '',
   ].join('\n');
@@ -84,6 +88,8 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
     if (v === 'sync' || v === 'sync_flush') out[key] = 'SYNC_FLUSH';
     else if (v === 'async' || v === 'async_flush') out[key] = 'ASYNC_FLUSH';
     else throw new Error(`${source}: flush must be sync or async, got ${JSON.stringify(raw)}`);
+  } else if ((key === 'mqttPort' || key === 'mqttWsPort' || key === 'amqpPort') && raw.toLowerCase() === 'off') {
+    out[key] = null;
   } else {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${source}: port must be an integer 0-65535, got ${JSON.stringify(raw)}`);

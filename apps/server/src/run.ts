@@ -53,26 +53,47 @@ export async function runServer(args: ServerArgs): Promise<void> {
     closers.push(() => service.close());
     log.info({ listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName }, 'apogee: broker listening; clients are told to connect to the advertised address');
 
-    const mqtt = new MqttGateway({ broker, config: mqttSettings, auth, logger: log });
-    log.info({ users: authConfig.users.length, allowAnonymous: authConfig.allowAnonymous }, 'apogee: authentication for MQTT');
-    const mqttAddr = await listenOrExplain(() => mqtt.listen(args.mqttPort, args.listenHost), 'MQTT endpoint', args.listenHost, args.mqttPort);
-    closers.push(() => mqtt.close());
-    log.info({ addr: mqttAddr }, 'apogee: MQTT listening (3.1, 3.1.1, 5.0; see docs/mqtt.md for what is implemented)');
-    const mqttWs = await listenOrExplain(() => listenWebSocket(mqtt, args.mqttWsPort, args.listenHost), 'MQTT WebSocket endpoint', args.listenHost, args.mqttWsPort);
-    closers.push(() => mqttWs.close());
-    log.info({ addr: mqttWs.addr, path: '/mqtt' }, 'apogee: MQTT over WebSocket listening');
+    // An endpoint switched off (`--mqtt-port off`, `--amqp-port off`) does not run; what it owns
+    // in the engine (durable topic filters of its sessions and subscriptions) keeps working.
+    let mqtt: MqttGateway | null = null;
+    let mqttAddr: string | null = null;
+    let mqttWsAddr: string | null = null;
+    const mqttPort = args.mqttPort;
+    if (mqttPort !== null) {
+      const gateway = new MqttGateway({ broker, config: mqttSettings, auth, logger: log });
+      mqtt = gateway;
+      log.info({ users: authConfig.users.length, allowAnonymous: authConfig.allowAnonymous }, 'apogee: authentication for MQTT');
+      mqttAddr = await listenOrExplain(() => gateway.listen(mqttPort, args.listenHost), 'MQTT endpoint', args.listenHost, mqttPort);
+      closers.push(() => gateway.close());
+      log.info({ addr: mqttAddr }, 'apogee: MQTT listening (3.1, 3.1.1, 5.0; see docs/mqtt.md for what is implemented)');
+      const wsPort = args.mqttWsPort;
+      if (wsPort !== null) {
+        const mqttWs = await listenOrExplain(() => listenWebSocket(gateway, wsPort, args.listenHost), 'MQTT WebSocket endpoint', args.listenHost, wsPort);
+        closers.push(() => mqttWs.close());
+        mqttWsAddr = mqttWs.addr;
+        log.info({ addr: mqttWs.addr, path: '/mqtt' }, 'apogee: MQTT over WebSocket listening');
+      } else log.info({}, 'apogee: MQTT over WebSocket is off (--mqtt-ws-port off)');
+    } else log.info({}, 'apogee: the MQTT endpoint is off (--mqtt-port off)');
 
-    const amqp = new AmqpGateway({ broker, config: amqpSettings, auth, logger: log });
-    const amqpAddr = await listenOrExplain(() => amqp.listen(args.amqpPort, args.listenHost), 'AMQP endpoint', args.listenHost, args.amqpPort);
-    closers.push(() => amqp.close());
-    log.info({ addr: amqpAddr }, 'apogee: AMQP 1.0 listening (see docs/amqp.md)');
+    let amqp: AmqpGateway | null = null;
+    let amqpAddr: string | null = null;
+    const amqpPort = args.amqpPort;
+    if (amqpPort !== null) {
+      const gateway = new AmqpGateway({ broker, config: amqpSettings, auth, logger: log });
+      amqp = gateway;
+      amqpAddr = await listenOrExplain(() => gateway.listen(amqpPort, args.listenHost), 'AMQP endpoint', args.listenHost, amqpPort);
+      closers.push(() => gateway.close());
+      log.info({ addr: amqpAddr }, 'apogee: AMQP 1.0 listening (see docs/amqp.md)');
+    } else log.info({}, 'apogee: the AMQP endpoint is off (--amqp-port off)');
 
     let http: http.Server | null = null;
-    http = await listenOrExplain(() => startMetricsServer(broker, args.httpPort, args.listenHost, () => mqtt.stats(), () => amqp.stats()), 'metrics HTTP', args.listenHost, args.httpPort);
+    const mqttStats = mqtt ? () => mqtt.stats() : undefined;
+    const amqpStats = amqp ? () => amqp.stats() : undefined;
+    http = await listenOrExplain(() => startMetricsServer(broker, args.httpPort, args.listenHost, mqttStats, amqpStats), 'metrics HTTP', args.listenHost, args.httpPort);
     const httpAddr = http.address();
     closers.push(() => new Promise<void>((r) => http!.close(() => r())));
     log.info({ addr: typeof httpAddr === 'object' && httpAddr ? `${httpAddr.address}:${httpAddr.port}` : String(httpAddr) }, 'apogee: metrics on /metrics');
-    log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWs.addr, amqp: amqpAddr }, 'apogee: ready');
+    log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr }, 'apogee: ready');
   } catch (err) {
     await shutdown();
     throw err;
