@@ -3,6 +3,7 @@ import mqtt from 'mqtt-packet';
 import { PacketSplitter } from './packet-splitter.js';
 import { type AckPacket, decodeAck, encodeAck } from './ack-codec.js';
 import { decodePublish, encodePublish } from './publish-codec.js';
+import { ReasonCode } from './reason-codes.js';
 import { PacketSizeGuard } from './size-guard.js';
 
 export type Packet = mqtt.Packet;
@@ -42,10 +43,6 @@ export class MqttConnection {
   clientTopicAliasMaximum = 0;
   /** Outbound topic aliases in use: topic → alias. */
   private readonly outAliases = new Map<string, number>();
-  /** Inbound QoS 1/2 PUBLISHes not yet completed (PUBACK / PUBCOMP sent): the client's send quota in use. */
-  inboundInflight = 0;
-  /** Inbound QoS 2 packet ids received on this connection, until their PUBCOMP. */
-  readonly inboundQos2 = new Set<number>();
   /** PUBLISHes of this connection (any QoS) handed to the store and not yet stored. */
   private storing = 0;
   private readingPaused = false;
@@ -190,7 +187,7 @@ export class MqttConnection {
     const oversize = this.guard.check(chunk);
     if (oversize > 0) {
       // v5: tell the client why before closing (reason 0x95 Packet too large).
-      if (this.protocolVersion === 5) this.send({ cmd: 'disconnect', reasonCode: 0x95 });
+      if (this.protocolVersion === 5) this.send({ cmd: 'disconnect', reasonCode: ReasonCode.PACKET_TOO_LARGE });
       this.close(`packet of ${oversize === Number.MAX_SAFE_INTEGER ? 'malformed' : oversize} bytes exceeds the limit of ${this.opts.maxPacketSize}`);
       return;
     }

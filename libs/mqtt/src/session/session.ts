@@ -4,6 +4,8 @@ import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
 import type { DecodedRecord, DecodedRecords } from '../delivery/decoded-records.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
+import { ReasonCode } from '../protocol/reason-codes.js';
+import { InboundQos2 } from './inbound-qos2.js';
 import { SessionPersistence } from './session-persistence.js';
 import type { SessionRecord } from './session-record.js';
 import type { Inflight, SubscriptionOptions, SubscriptionState } from './session-types.js';
@@ -50,12 +52,14 @@ export class Session {
   /** Commit-log offsets recently delivered through one of several overlapping subscriptions. */
   private readonly recent = new Map<number, true>();
   private readonly inflight = new Map<number, Inflight>();
-  /** Inbound QoS 2 packet ids stored but not yet released (exactly-once dedup). */
   /**
-   * Inbound QoS 2 packet ids stored (or being stored) and not yet released, with the UNIQ_KEY the
-   * message is stored under: after a crash, a re-sent PUBLISH is checked against the store by it.
+   * Inbound QoS 2: packet ids stored (or being stored) and not yet released, with the UNIQ_KEY the
+   * message is stored under, and the exactly-once store; persisted with the session record.
    */
-  readonly pendingRel = new Map<number, { uniq: string; stored: boolean; storing?: Promise<void> }>();
+  readonly inbound = new InboundQos2(
+    () => this.persistence?.recordChanged(),
+    () => this.flush(),
+  );
   /** Outbound QoS 2 packet ids whose PUBREC came (delivered, PUBREL sent) awaiting PUBCOMP; re-sent as PUBREL on resume. */
   readonly pendingComp = new Set<number>();
   private nextPacketId = 1;
@@ -130,18 +134,13 @@ export class Session {
     this.persistence?.recordChanged();
   }
 
-  /** Records that the inbound QoS 2 packet ids changed. */
-  pendingRelChanged(): void {
-    this.persistence?.recordChanged();
-  }
-
   snapshot(): SessionRecord {
     return {
       v: 1,
       expirySeconds: this.expirySeconds,
       disconnectedAt: this.disconnectedAt,
       subs: [...this.subs.values(), ...[...this.sharedSubs].map(([filter, o]) => ({ ...o, filter }))].map((s) => ({ filter: s.filter, qos: s.qos, ...(s.noLocal ? { nl: true } : {}), ...(s.retainAsPublished ? { rap: true } : {}), ...(s.subscriptionId ? { sid: s.subscriptionId } : {}) })),
-      pendingRel: [...this.pendingRel].map(([id, e]) => [id, e.uniq] as [number, string]),
+      pendingRel: this.inbound.record(),
       pendingComp: [...this.pendingComp],
     };
   }
@@ -249,7 +248,7 @@ export class Session {
     const f = this.inflight.get(packetId);
     f?.done?.();
     if (!this.inflight.delete(packetId) && !this.pendingComp.has(packetId)) {
-      conn?.send({ cmd: 'pubrel', messageId: packetId, ...(conn.protocolVersion === 5 ? { reasonCode: 0x92 } : {}) });
+      conn?.send({ cmd: 'pubrel', messageId: packetId, ...(conn.protocolVersion === 5 ? { reasonCode: ReasonCode.PACKET_IDENTIFIER_NOT_FOUND } : {}) });
       return;
     }
     this.pendingComp.add(packetId);
