@@ -1,4 +1,4 @@
-import { FilterTrie, type TopicLimits, lmqOf } from '@apogee/topics';
+import { FilterTrie, type TopicLimits, lmqOf, validateMqttTopicFilter } from '@apogee/topics';
 import type { EndpointMetadata } from '../engine-types.js';
 
 /** Metadata namespace of the durable filter holders. */
@@ -94,6 +94,8 @@ export class TopicFilters {
    * filters count as one reference each, whatever live references they have besides.
    */
   async hold(holder: string, state: DurableHolder): Promise<void> {
+    // All or nothing: an invalid filter (InvalidTopicError) leaves the registry as it was.
+    for (const f of state.filters) validateMqttTopicFilter(f, this.limits);
     for (const f of state.filters) this.trie.add(f);
     const before = this.durable.get(holder);
     if (before) for (const f of before.filters) this.trie.remove(f);

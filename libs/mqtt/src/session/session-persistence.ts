@@ -20,6 +20,8 @@ export class SessionPersistence {
   /** Acknowledged progress is written a few times a second (a crash redelivers at most that much, at least once). */
   private readonly writeSoon = new CommitSoon(() => void this.flush());
   private writing: Promise<void> = Promise.resolve();
+  /** The durable holder last written to the engine's filter registry (JSON), to write it only when it changes. */
+  private held: string | null = null;
   private readonly committed = new Map<string, number>();
 
   constructor(
@@ -58,6 +60,7 @@ export class SessionPersistence {
   async remove(): Promise<void> {
     this.writeSoon.cancel();
     this.recordDirty = this.offsetsDirty = false;
+    this.held = null;
     // The filters leave the registry now (metadata writes apply in the order they are issued, so
     // a record write still in flight cannot bring the holder back).
     const released = this.engine.topicFilters.release(sessionHolderOf(this.clientId));
@@ -77,8 +80,19 @@ export class SessionPersistence {
       this.recordDirty = false;
       const rec = this.snapshot();
       jobs.push(this.engine.metadata.put(SESSION_NAMESPACE, this.clientId, encodeSessionRecord(rec)));
-      const filters = rec.subs.map((s) => parseSharedSubscription(s.filter)?.filter ?? s.filter);
-      jobs.push(this.engine.topicFilters.hold(sessionHolderOf(this.clientId), { filters, expirySeconds: rec.expirySeconds, disconnectedAt: rec.disconnectedAt }));
+      // The engine's durable holder changes with the subscriptions and the expiry, not with every
+      // record write (inbound QoS 2 ids change the record once per message): written when it differs.
+      const holder = { filters: rec.subs.map((s) => parseSharedSubscription(s.filter)?.filter ?? s.filter), expirySeconds: rec.expirySeconds, disconnectedAt: rec.disconnectedAt };
+      const held = JSON.stringify(holder);
+      if (held !== this.held) {
+        this.held = held;
+        jobs.push(
+          this.engine.topicFilters.hold(sessionHolderOf(this.clientId), holder).catch((err: unknown) => {
+            this.held = null; // written again with the next record
+            throw err;
+          }),
+        );
+      }
     }
     if (this.offsetsDirty) {
       this.offsetsDirty = false;
