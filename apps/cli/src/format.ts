@@ -3,6 +3,7 @@
  * the specs check them directly.
  */
 import type { QueueProgress, ReceivedMessage, SendResult } from '@apogee/client';
+import { permToString } from '@apogee/message';
 
 /** Left-aligned columns separated by two spaces; the header is the first line. */
 export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string[] {
@@ -17,9 +18,7 @@ export function iso(ms: number): string {
 }
 
 /** PermName bits as Java's PermName.perm2String: "RW-" (read, write, inherit). */
-export function permString(perm: number): string {
-  return `${perm & 4 ? 'R' : '-'}${perm & 2 ? 'W' : '-'}${perm & 1 ? 'X' : '-'}`;
-}
+export const permString = permToString;
 
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 

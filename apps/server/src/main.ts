@@ -3,6 +3,7 @@
  * remoting endpoint") it opens the embedded store on the data directory, reports it, and waits;
  * the command line below is the stable contract later endpoints fill in.
  */
+import { formatError } from '@apogee/message';
 import { parseServerArgs, usage } from './args.js';
 import { runServer } from './run.js';
 
@@ -14,6 +15,6 @@ try {
     await runServer(args);
   }
 } catch (err) {
-  process.stderr.write(`apogee: ${(err as Error).message}\n`);
+  process.stderr.write(`apogee: ${formatError(err)}\n`);
   process.exit(1);
 }

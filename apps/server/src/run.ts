@@ -5,6 +5,7 @@ import { AmqpGateway } from '@apogee/amqp';
 import { BrokerRemotingService } from '@apogee/broker-remoting';
 import { MqttGateway, listenWebSocket } from '@apogee/mqtt';
 import { NameServer } from '@apogee/namesrv';
+import { formatError } from '@apogee/message';
 import { openStore } from '@apogee/store';
 import { pino } from 'pino';
 import { advertisedIp, freePort } from './advertised-ip.js';
@@ -35,7 +36,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
       try {
         await c();
       } catch (err) {
-        log.error({ err: (err as Error).message }, 'apogee: error while stopping');
+        log.error({ err: formatError(err) }, 'apogee: error while stopping');
       }
     }
   };

@@ -1,5 +1,4 @@
-import { DLQ_GROUP_TOPIC_PREFIX, isNotSendableTopic } from '@apogee/broker';
-import { MAX_TOPIC_LENGTH } from '@apogee/message';
+import { DEFAULT_TOPIC, DLQ_GROUP_TOPIC_PREFIX, MAX_GROUP_LENGTH, MAX_TOPIC_LENGTH, hasSystemTopicPrefixIgnoringCase, isNotSendableTopic } from '@apogee/message';
 import type { AmqpConfig } from './config.js';
 import { Condition } from './errors.js';
 import { fitRocketName, InvalidTopicError, storeTopicOfFirstLevel, validateMqttTopicFilter, validateMqttTopicName } from '@apogee/topics';
@@ -18,8 +17,6 @@ import { fitRocketName, InvalidTopicError, storeTopicOfFirstLevel, validateMqttT
  * Escapes and hash-shortening are libs/mqtt's (fitRocketName), so names are deterministic.
  */
 
-/** Longest consumer group name (RocketMQ). */
-const MAX_GROUP_LENGTH = 255;
 const PLAIN_QUEUE = /^[a-zA-Z0-9_|-]+$/;
 const QUEUE_GROUP_PREFIX = 'AMQP_';
 const DLQ_LABEL_PREFIX = 'AMQP_';
@@ -83,7 +80,7 @@ export function parseAddress(address: unknown, cfg: AmqpConfig, role: 'send' | '
 
 /** The store topic of a queue address (table above). */
 export function queueTopicOf(queue: string): string {
-  const plain = queue.length <= MAX_TOPIC_LENGTH && PLAIN_QUEUE.test(queue) && !queue.startsWith('AMQP_') && !queue.startsWith('MQTT_') && !/^rmq_sys_/i.test(queue) && !isNotSendableTopic(queue) && queue !== 'TBW102';
+  const plain = queue.length <= MAX_TOPIC_LENGTH && PLAIN_QUEUE.test(queue) && !queue.startsWith('AMQP_') && !queue.startsWith('MQTT_') && !hasSystemTopicPrefixIgnoringCase(queue) && !isNotSendableTopic(queue) && queue !== DEFAULT_TOPIC;
   return plain ? queue : fitRocketName(QUEUE_GROUP_PREFIX, queue, MAX_TOPIC_LENGTH);
 }
 

@@ -6,7 +6,7 @@ import type { GuardFailure } from './codec/frame-guard.js';
 import { type AmqpConfig, resolveAmqpConfig } from './config.js';
 import { GuardedSocket } from './connection/guarded-socket.js';
 import { type RheaConnection, type RheaContext, type RheaDelivery, type RheaLink, type RheaReceiver, type RheaSender, type RheaSession, type Terminus, rhea, serveConnection } from './rhea/index.js';
-import { Condition } from './errors.js';
+import { Condition, conditionOfPeerError } from './errors.js';
 import { IncomingLink, queueIdFor } from './link/incoming.js';
 import { OutgoingLink } from './link/outgoing.js';
 import { type ReaderHandle, Readers } from './readers.js';
@@ -204,7 +204,7 @@ export class AmqpGateway {
   /** rhea found bytes it cannot accept inside well-sized frames: close that connection with the matching error. */
   private peerError(state: ConnState, err: Error): void {
     this.counters.connectionErrors++;
-    const condition = err.name === 'ProtocolError' ? Condition.FRAMING_ERROR : err.name === 'TypeError' || err.name === 'RangeError' ? Condition.DECODE_ERROR : Condition.NOT_ALLOWED;
+    const condition = conditionOfPeerError(err);
     this.opts.logger.info({ conn: state.id, remote: state.remote, condition, err: err.message }, 'amqp: closing connection after a protocol error');
     state.socket.closeWithError(condition, err.message);
   }

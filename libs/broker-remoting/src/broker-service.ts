@@ -1,7 +1,7 @@
 import { BrokerError, type Engine, type Logger } from '@apogee/broker';
 import { HeaderFieldError, RemotingServer, RequestCode, requestCodeName } from '@apogee/remoting';
 import { ChannelTable } from './channel.js';
-import { errorResponse } from './error-response.js';
+import { errorResponse } from './errors-to-response.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
 import * as admin from './processors/admin-processor.js';
 import * as client from './processors/client-processor.js';

@@ -1,3 +1,3 @@
 export { BrokerRemotingService, type BrokerServiceOptions } from './broker-service.js';
 export { NamesrvRegistrar, type RegistrarOptions } from './namesrv-registrar.js';
-export { errorResponse } from './error-response.js';
+export { errorResponse } from './errors-to-response.js';

@@ -1,3 +1,4 @@
+import { formatError } from '@apogee/message';
 import path from 'node:path';
 import type { FrozenProperties } from '@apogee/message';
 import type { MessageStore } from '@apogee/store';
@@ -120,7 +121,7 @@ export class Broker implements Engine {
     b.schedule.start();
     b.scanTimer = setInterval(() => {
       b.scanExpiredClients();
-      b.topicFilters.expire().catch((err: unknown) => b.log.warn({ err: (err as Error).message }, 'broker: expiring durable topic filters failed'));
+      b.topicFilters.expire().catch((err: unknown) => b.log.warn({ err: formatError(err) }, 'broker: expiring durable topic filters failed'));
     }, 10_000);
     b.scanTimer.unref();
     return b;

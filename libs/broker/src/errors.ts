@@ -4,19 +4,21 @@ import { ApogeeError } from '@apogee/message';
  * Why the engine refused a request. Endpoints map each onto their protocol's error (the remoting
  * service onto RocketMQ response codes) and pass the message on as the human-readable reason.
  */
-export type BrokerErrorKind =
-  | 'TOPIC_NOT_EXIST'
-  | 'NO_PERMISSION'
-  | 'INVALID_PARAMETER'
-  | 'MESSAGE_ILLEGAL'
-  | 'SYSTEM_BUSY'
-  | 'SERVICE_NOT_AVAILABLE'
-  | 'SUBSCRIPTION_GROUP_NOT_EXIST'
-  | 'SUBSCRIPTION_PARSE_FAILED'
-  | 'SUBSCRIPTION_NOT_EXIST'
-  | 'NOT_SUPPORTED'
-  | 'NOT_FOUND'
-  | 'SYSTEM_ERROR';
+export const BROKER_ERROR_KINDS = [
+  'TOPIC_NOT_EXIST',
+  'NO_PERMISSION',
+  'INVALID_PARAMETER',
+  'MESSAGE_ILLEGAL',
+  'SYSTEM_BUSY',
+  'SERVICE_NOT_AVAILABLE',
+  'SUBSCRIPTION_GROUP_NOT_EXIST',
+  'SUBSCRIPTION_PARSE_FAILED',
+  'SUBSCRIPTION_NOT_EXIST',
+  'NOT_SUPPORTED',
+  'NOT_FOUND',
+  'SYSTEM_ERROR',
+] as const;
+export type BrokerErrorKind = (typeof BROKER_ERROR_KINDS)[number];
 
 export class BrokerError extends ApogeeError {
   constructor(

@@ -18,4 +18,5 @@ export { Admin, type AdminOptions } from './admin/admin.js';
 export type { CreateTopicOptions, QueueOffsets, TopicDescription, QueueProgress, QueryOptions } from './admin/types.js';
 export type { ClusterInfo, MessageModel, ConsumeFromWhere } from './protocol/bodies.js';
 export type { TopicRoute, QueueData, BrokerData } from './route/topic-route.js';
-export { Perm } from './route/topic-route.js';
+/** PermName bits, for createTopic's `perm` (the SDK's users need not depend on @apogee/message). */
+export { Perm } from '@apogee/message';

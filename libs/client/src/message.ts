@@ -1,4 +1,4 @@
-import { PropertyKey, type HostAddress, type MessageExt, formatHost, uncompressBody } from '@apogee/message';
+import { PropertyKey, type HostAddress, type MessageExt, formatHost, uncompressBody, isRetryTopic } from '@apogee/message';
 
 /** A message to send. */
 export interface Message {
@@ -61,7 +61,7 @@ export function toReceivedMessage(ext: MessageExt, brokerName?: string): Receive
   const retryTopic = props[PropertyKey.RETRY_TOPIC];
   const keys = props[PropertyKey.KEYS];
   return {
-    topic: retryTopic !== undefined && ext.topic.startsWith('%RETRY%') ? retryTopic : ext.topic,
+    topic: retryTopic !== undefined && isRetryTopic(ext.topic) ? retryTopic : ext.topic,
     storeTopic: ext.topic,
     tags: props[PropertyKey.TAGS],
     keys: keys ? keys.split(' ').filter((k) => k.length > 0) : [],

@@ -3,14 +3,30 @@
  * protocol error codes at the endpoints (RocketMQ response codes, MQTT reason codes, AMQP conditions).
  */
 export class ApogeeError extends Error {
+  /** The message without the code: what a protocol error text (remark, description) carries. */
+  readonly detail: string;
   constructor(
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    /**
+     * `codeInMessage: false` keeps `message` plain text (the code stays in `code` alone; print both
+     * with formatError). By default `message` is `<code>: <text>`.
+     */
+    options?: { cause?: unknown; codeInMessage?: boolean },
   ) {
-    super(`${code}: ${message}`, options);
+    super(options?.codeInMessage === false ? message : `${code}: ${message}`, options === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.detail = message;
   }
+}
+
+/**
+ * An error as one line of text for logs and stderr: `<code>: <text>` for an ApogeeError whatever
+ * its message form, the message of any other Error, or the value as a string.
+ */
+export function formatError(err: unknown): string {
+  if (err instanceof ApogeeError) return `${err.code}: ${err.detail}`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** A record's bytes are not a valid message record (bad magic, size, CRC or field bounds). */

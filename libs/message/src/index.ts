@@ -11,6 +11,7 @@ export * from './record-layout.js';
 export * from './record.js';
 export * from './record-decode.js';
 export * from './message-id.js';
+export * from './rocketmq-vocabulary.js';
 export * from './names.js';
 export * from './batch.js';
 export * from './compression.js';

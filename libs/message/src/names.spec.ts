@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApogeeError } from './errors.js';
-import { IllegalNameError, isLmqName, MAX_LMQ_NAME_BYTES, MAX_LMQS_PER_MESSAGE, MAX_RETRY_TOPIC_LENGTH, MAX_TOPIC_LENGTH, parseMultiDispatch, validateLmqName, validateTopicName } from './names.js';
+import { IllegalNameError, isLmqName, MAX_LMQ_NAME_BYTES, MAX_LMQS_PER_MESSAGE, parseMultiDispatch, validateLmqName, validateTopicName } from './names.js';
+import { MAX_RETRY_TOPIC_LENGTH, MAX_TOPIC_LENGTH } from './rocketmq-vocabulary.js';
 
 function illegal(fn: () => unknown, message: RegExp): void {
   let caught: unknown;

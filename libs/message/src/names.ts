@@ -1,5 +1,6 @@
 import { ApogeeError } from './errors.js';
-import { LMQ_PREFIX, MULTI_DISPATCH_SEPARATOR } from './property-keys.js';
+import { MULTI_DISPATCH_SEPARATOR } from './property-keys.js';
+import { LMQ_PREFIX, MAX_RETRY_TOPIC_LENGTH, MAX_TOPIC_LENGTH, NAME_CHARS, isDlqTopic, isRetryTopic } from './rocketmq-vocabulary.js';
 
 /** A topic, queue or LMQ name that the store does not accept. */
 export class IllegalNameError extends ApogeeError {
@@ -8,11 +9,6 @@ export class IllegalNameError extends ApogeeError {
   }
 }
 
-/** Topic names: RocketMQ's charset `[%|a-zA-Z0-9_-]`. */
-const TOPIC_CHARS = /^[%|a-zA-Z0-9_-]+$/;
-/** Longest ordinary topic (RocketMQ TopicValidator); retry and DLQ topics may take 255. */
-export const MAX_TOPIC_LENGTH = 127;
-export const MAX_RETRY_TOPIC_LENGTH = 255;
 /** Longest LMQ name in UTF-8 bytes (MQTT topics are long; index keys must stay bounded). */
 export const MAX_LMQ_NAME_BYTES = 1024;
 /** Most LMQs one message may be dispatched into. */
@@ -26,9 +22,9 @@ export function isLmqName(name: string): boolean {
 export function validateTopicName(topic: string): string {
   if (typeof topic !== 'string' || topic.length === 0) throw new IllegalNameError('topic name is empty');
   if (isLmqName(topic)) return validateLmqName(topic);
-  const max = topic.startsWith('%RETRY%') || topic.startsWith('%DLQ%') ? MAX_RETRY_TOPIC_LENGTH : MAX_TOPIC_LENGTH;
+  const max = isRetryTopic(topic) || isDlqTopic(topic) ? MAX_RETRY_TOPIC_LENGTH : MAX_TOPIC_LENGTH;
   if (topic.length > max) throw new IllegalNameError(`topic name is ${topic.length} characters; the limit is ${max}`);
-  if (!TOPIC_CHARS.test(topic)) throw new IllegalNameError(`topic name ${JSON.stringify(topic)} has characters outside [%|a-zA-Z0-9_-]`);
+  if (!NAME_CHARS.test(topic)) throw new IllegalNameError(`topic name ${JSON.stringify(topic)} has characters outside [%|a-zA-Z0-9_-]`);
   return topic;
 }
 

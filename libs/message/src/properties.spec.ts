@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeProperties, encodeProperties, findProperty } from './properties.js';
-import { KEY_SEPARATOR, LMQ_PREFIX, MULTI_DISPATCH_SEPARATOR, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, PropertyKey, TRANSIENT_PROPERTY_PREFIX } from './property-keys.js';
+import { LMQ_PREFIX } from './rocketmq-vocabulary.js';
+import { KEY_SEPARATOR, MULTI_DISPATCH_SEPARATOR, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, PropertyKey, TRANSIENT_PROPERTY_PREFIX } from './property-keys.js';
 
 const S1 = '\u0001';
 const S2 = '\u0002';

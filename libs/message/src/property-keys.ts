@@ -43,5 +43,3 @@ export const MULTI_DISPATCH_SEPARATOR = ',';
 /** KEYS holds several keys separated by a space. */
 export const KEY_SEPARATOR = ' ';
 
-/** Prefix of light message queue names. */
-export const LMQ_PREFIX = '%LMQ%';

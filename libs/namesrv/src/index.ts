@@ -3,7 +3,6 @@
  * request handlers in the server map RocketMQ request codes onto these calls.
  */
 export * from './types.js';
-export * from './perm-name.js';
 export * from './errors.js';
 export { sameDataVersion, compareDataVersion } from './data-version.js';
 export { dataVersionToJson, parseDataVersion } from './data-version-json.js';

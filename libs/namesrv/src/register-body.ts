@@ -1,8 +1,8 @@
+import { DEFAULT_TOPIC_FILTER_TYPE, PERM_READ, PERM_WRITE, isTopicFilterType } from '@apogee/message';
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import { BodyCrcMismatchError, MalformedNamesrvBodyError } from './errors.js';
 import { boolField, intField, parseJsonText, requireRecord } from './json-fields.js';
 import { dataVersionToJson, parseDataVersionValue } from './data-version-json.js';
-import { PermName } from './perm-name.js';
 import type { DataVersion, TopicConfig } from './types.js';
 
 /** The decoded REGISTER_BROKER (103) body (RocketMQ RegisterBrokerBody). */
@@ -22,8 +22,7 @@ export interface ParseRegisterBodyOptions {
 const DEFAULT_MAX_INFLATED = 64 * 1024 * 1024;
 // Java TopicConfig defaults for fields a body leaves out.
 const DEFAULT_QUEUE_NUMS = 16;
-const DEFAULT_PERM = PermName.READ | PermName.WRITE;
-const TOPIC_FILTER_TYPES = new Set(['SINGLE_TAG', 'MULTI_TAG']);
+const DEFAULT_PERM = PERM_READ | PERM_WRITE;
 
 /** RocketMQ's body checksum (UtilAll.crc32): CRC-32 masked to a non-negative Java int. */
 export function javaCrc32(body: Uint8Array): number {
@@ -61,7 +60,7 @@ export function encodeRegisterBrokerBody(body: RegisterBrokerBody, compressed = 
         readQueueNums: tc.readQueueNums,
         writeQueueNums: tc.writeQueueNums,
         perm: tc.perm,
-        topicFilterType: 'SINGLE_TAG',
+        topicFilterType: DEFAULT_TOPIC_FILTER_TYPE,
         topicSysFlag: tc.topicSysFlag,
         order: tc.order,
         attributes: {},
@@ -89,7 +88,7 @@ export function encodeRegisterBrokerBody(body: RegisterBrokerBody, compressed = 
   pushText(dataVersionToJson(body.dataVersion));
   pushInt(body.topicConfigs.length);
   for (const tc of body.topicConfigs) {
-    pushText(`${tc.topicName} ${tc.readQueueNums} ${tc.writeQueueNums} ${tc.perm} SINGLE_TAG {}`);
+    pushText(`${tc.topicName} ${tc.readQueueNums} ${tc.writeQueueNums} ${tc.perm} ${DEFAULT_TOPIC_FILTER_TYPE} {}`);
   }
   pushText(JSON.stringify(body.filterServerList));
   pushInt(0); // no static-topic mappings
@@ -165,7 +164,7 @@ function topicConfigFromLine(line: string): TopicConfig {
   if (fields.length < 5) throw new MalformedNamesrvBodyError(`topic config "${line}" has fewer than 5 fields`);
   const [name, read, write, perm, filterType] = fields as [string, string, string, string, string];
   if (name.length === 0) throw new MalformedNamesrvBodyError(`topic config "${line}" has an empty name`);
-  if (!TOPIC_FILTER_TYPES.has(filterType)) {
+  if (!isTopicFilterType(filterType)) {
     throw new MalformedNamesrvBodyError(`topic config "${line}" has unknown filter type ${filterType}`);
   }
   return {

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { KvConfigStore } from './kv-config.js';
-import { PermName } from './perm-name.js';
+import { Perm } from '@apogee/message';
 import { RouteRegistry } from './route-registry.js';
 import { clusterInfoToJson, kvTableToJson, topicListToJson, topicRouteDataToJson } from './route-json.js';
 import { registration, topic } from './test-fixtures.js';
@@ -32,7 +32,7 @@ const SLAVE_A = '10.0.0.2:10911';
 
 function sampleRegistry(kv?: KvConfigStore): RouteRegistry {
   const registry = new RouteRegistry(kv === undefined ? {} : { kv });
-  registry.registerBroker(registration({ topicConfigs: [topic('TopicTest', 4), topic('ReadOnly', 2, PermName.READ)] }));
+  registry.registerBroker(registration({ topicConfigs: [topic('TopicTest', 4), topic('ReadOnly', 2, Perm.READ)] }));
   registry.registerBroker(registration({ brokerAddr: SLAVE_A, brokerId: 1, channelId: 'c2' }));
   registry.registerBroker(
     registration({ brokerName: 'broker-b', brokerAddr: '10.0.1.1:10911', topicConfigs: [topic('TopicTest', 2)], channelId: 'c3' }),

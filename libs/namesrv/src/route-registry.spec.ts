@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KvConfigStore } from './kv-config.js';
-import { PermName } from './perm-name.js';
+import { Perm } from '@apogee/message';
 import { RouteRegistry } from './route-registry.js';
 import { FakeClock, registration, topic, version } from './test-fixtures.js';
 import { NAMESPACE_ORDER_TOPIC_CONFIG } from './types.js';
@@ -291,9 +291,9 @@ describe('RouteRegistry unregister and deletion', () => {
     const registry = new RouteRegistry();
     registry.registerBroker(registration({ topicConfigs: [topic('A'), topic('B')] }));
     expect(registry.wipeWritePermOfBroker('broker-a')).toBe(2);
-    expect(registry.routeFor('A')!.queueDatas[0]!.perm).toBe(PermName.READ);
+    expect(registry.routeFor('A')!.queueDatas[0]!.perm).toBe(Perm.READ);
     expect(registry.addWritePermOfBroker('broker-a')).toBe(2);
-    expect(registry.routeFor('B')!.queueDatas[0]!.perm).toBe(PermName.READ | PermName.WRITE);
+    expect(registry.routeFor('B')!.queueDatas[0]!.perm).toBe(Perm.READ | Perm.WRITE);
     expect(registry.wipeWritePermOfBroker('nobody')).toBe(0);
   });
 });
@@ -344,7 +344,7 @@ describe('RouteRegistry order topics and acting master', () => {
     registry.registerBroker(registration({ brokerAddr: SLAVE_A, brokerId: 1, enableActingMaster: true }));
     registry.unregisterBroker({ clusterName: 'DefaultCluster', brokerName: 'broker-a', brokerAddr: MASTER_A, brokerId: 0 });
     const route = registry.routeFor('TopicTest')!;
-    expect(route.queueDatas[0]!.perm).toBe(PermName.READ);
+    expect(route.queueDatas[0]!.perm).toBe(Perm.READ);
     expect(route.brokerDatas[0]!.brokerAddrs).toEqual({ '0': SLAVE_A });
   });
 });

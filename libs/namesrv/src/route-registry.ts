@@ -1,8 +1,8 @@
+import { PERM_READ, PERM_WRITE, isRetryTopic, isWriteable } from '@apogee/message';
 import { minBrokerId, newBrokerGroup, toBrokerData, type BrokerGroup } from './broker-group.js';
 import { BrokerLiveTable, type BrokerLiveInfo, type ChannelId } from './broker-live-table.js';
 import { sameDataVersion } from './data-version.js';
 import { dict } from './json-fields.js';
-import { isWriteable, PermName } from './perm-name.js';
 import { TopicQueueTable } from './topic-queue-table.js';
 import {
   DEFAULT_BROKER_TIMEOUT_MILLIS,
@@ -121,13 +121,13 @@ export class RouteRegistry {
 
   /** The provisional route of a retry topic no broker has registered yet (see routeUnregisteredRetryTopics). */
   private provisionalRetryRoute(topic: string): TopicRouteData | null {
-    if (!this.routeUnregisteredRetryTopics || !topic.startsWith('%RETRY%')) return null;
+    if (!this.routeUnregisteredRetryTopics || !isRetryTopic(topic)) return null;
     const queueDatas: QueueData[] = [];
     const brokerDatas: BrokerData[] = [];
     for (const name of [...this.groups.keys()].sort(compareStrings)) {
       const group = this.groups.get(name)!;
       if (!group.addrs.has(MASTER_ID)) continue;
-      queueDatas.push({ brokerName: name, readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 });
+      queueDatas.push({ brokerName: name, readQueueNums: 1, writeQueueNums: 1, perm: PERM_READ | PERM_WRITE, topicSysFlag: 0 });
       brokerDatas.push(toBrokerData(group));
     }
     return brokerDatas.length === 0 ? null : { queueDatas, brokerDatas, filterServerTable: dict<string[]>() };
@@ -390,12 +390,12 @@ export class RouteRegistry {
 
   /** WIPE_WRITE_PERM_OF_BROKER (205): clears WRITE on all of a group's topics; returns the count. */
   wipeWritePermOfBroker(brokerName: string): number {
-    return this.topicQueues.updatePerm(brokerName, (perm) => perm & ~PermName.WRITE);
+    return this.topicQueues.updatePerm(brokerName, (perm) => perm & ~PERM_WRITE);
   }
 
   /** ADD_WRITE_PERM_OF_BROKER (327): sets READ|WRITE on all of a group's topics; returns the count. */
   addWritePermOfBroker(brokerName: string): number {
-    return this.topicQueues.updatePerm(brokerName, () => PermName.READ | PermName.WRITE);
+    return this.topicQueues.updatePerm(brokerName, () => PERM_READ | PERM_WRITE);
   }
 
   /** Every live member (for diagnostics and tests), sorted by address. */
@@ -427,7 +427,7 @@ export class RouteRegistry {
         brokerName,
         readQueueNums: tc.readQueueNums,
         writeQueueNums: tc.writeQueueNums,
-        perm: wipeWrite ? tc.perm & ~PermName.WRITE : tc.perm,
+        perm: wipeWrite ? tc.perm & ~PERM_WRITE : tc.perm,
         topicSysFlag: tc.topicSysFlag,
       });
     }

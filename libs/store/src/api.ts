@@ -1,4 +1,4 @@
-import type { HostAddress } from '@apogee/message';
+import type { HostAddress, TopicFilterType } from '@apogee/message';
 
 /** Durability contract of put(). */
 export type FlushMode = 'ASYNC_FLUSH' | 'SYNC_FLUSH';
@@ -129,7 +129,7 @@ export interface TopicConfig {
   readQueueNums: number;
   writeQueueNums: number;
   perm: number;
-  topicFilterType: 'SINGLE_TAG' | 'MULTI_TAG';
+  topicFilterType: TopicFilterType;
   topicSysFlag: number;
   order: boolean;
   attributes: Record<string, string>;

@@ -1,4 +1,4 @@
-import { KEY_SEPARATOR, SysFlag, javaStringHashCode, transactionType } from '@apogee/message';
+import { KEY_SEPARATOR, SCHEDULE_TOPIC, SYSTEM_TOPIC_PREFIX, SysFlag, isRetryTopic, javaStringHashCode, transactionType } from '@apogee/message';
 
 /**
  * Rules shared by the live dispatch and recovery's re-dispatch, so both build the same index
@@ -13,7 +13,7 @@ export function entersQueues(sysFlag: number): boolean {
 
 /** RocketMQ ignores INNER_MULTI_DISPATCH on retry, system and schedule topics. */
 export function lmqDispatchAllowed(topic: string): boolean {
-  return !topic.startsWith('%RETRY%') && !topic.startsWith('rmq_sys_') && topic !== 'SCHEDULE_TOPIC_XXXX';
+  return !isRetryTopic(topic) && !topic.startsWith(SYSTEM_TOPIC_PREFIX) && topic !== SCHEDULE_TOPIC;
 }
 
 /** The tags code of a queue entry: Java hashCode of TAGS, 0 without tags. */

@@ -1,10 +1,15 @@
 import { ApogeeError } from '@apogee/message';
 
 /**
- * The store's error catalogue. Codes are stable; the broker maps them onto RocketMQ response
- * codes (MESSAGE_ILLEGAL, SERVICE_NOT_AVAILABLE, SYSTEM_BUSY, …) and keeps the message as remark.
+ * The store's error catalogue. Codes are stable and kept in `code`; `message` is plain text
+ * (formatError prints both). The broker maps them onto its BrokerError kinds, which the
+ * endpoints map onto protocol errors, the message going along as remark or description.
  */
-export class StoreError extends ApogeeError {}
+export class StoreError extends ApogeeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, codeInMessage: false });
+  }
+}
 
 /** Body (or whole record) larger than the configured limit. */
 export class MessageTooLargeError extends StoreError {

@@ -1,3 +1,5 @@
+import { formatError } from '@apogee/message';
+
 /** The logging surface the store needs; pino loggers satisfy it. */
 export interface Logger {
   info(obj: object, msg: string): void;
@@ -14,6 +16,6 @@ export const stderrLogger: Logger = {
 
 function serialise(obj: object): object {
   const o = obj as Record<string, unknown>;
-  if (o['err'] instanceof Error) return { ...o, err: { message: o['err'].message, code: (o['err'] as NodeJS.ErrnoException).code } };
+  if (o['err'] instanceof Error) return { ...o, err: { message: formatError(o['err']), code: (o['err'] as NodeJS.ErrnoException).code } };
   return o;
 }

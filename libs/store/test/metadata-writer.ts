@@ -7,6 +7,7 @@
  * with one JSON line on stdout. The parent SIGKILLs it. Bounded: 20 s or 20,000 commits.
  */
 import { openStore } from '../src/index.js';
+import { PERM_READ, PERM_WRITE } from '@apogee/message';
 
 const out = (line: object): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
 
@@ -29,7 +30,7 @@ const loop = async (w: number): Promise<void> => {
     out({ group, topic, queueId, offset });
     if (n % 50 === 0) {
       const name = `Topic${cycle}x${w}x${n}`;
-      await store.putTopicConfig({ topicName: name, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+      await store.putTopicConfig({ topicName: name, readQueueNums: 4, writeQueueNums: 4, perm: PERM_READ | PERM_WRITE, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
       out({ topicConfig: name });
     }
   }

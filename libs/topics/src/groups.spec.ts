@@ -1,9 +1,9 @@
-import { ApogeeError } from '@apogee/message';
+import { ApogeeError, MAX_GROUP_LENGTH } from '@apogee/message';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidClientIdError, InvalidTopicError } from './errors.js';
 import { nameHash } from './escape.js';
-import { MAX_GROUP_LENGTH, sessionGroupOf, sharedLmqGroup } from './groups.js';
+import { sessionGroupOf, sharedLmqGroup } from './groups.js';
 import { anyFilter, anyText } from './test-arbitraries.js';
 
 const GROUP = /^[%|a-zA-Z0-9_-]{1,255}$/;

@@ -1,4 +1,4 @@
-import { LMQ_PREFIX } from '@apogee/message';
+import { LMQ_PREFIX, MAX_GROUP_LENGTH } from '@apogee/message';
 import { InvalidClientIdError } from './errors.js';
 import { fitRocketName } from './escape.js';
 import { validateShareName } from './shared.js';
@@ -23,8 +23,6 @@ import { validateMqttTopicFilter } from './validate.js';
  * escapeRocketName is injective and a ShareName holds no `/`, so (g, f) ↔ `g/f` is too.
  */
 
-/** Longest consumer group name (RocketMQ Validators.CHARACTER_MAX_LENGTH). */
-export const MAX_GROUP_LENGTH = 255;
 /** Prefix of the consumer groups of shared subscriptions. */
 export const SHARE_GROUP_PREFIX = '%MQTTSHARE%';
 

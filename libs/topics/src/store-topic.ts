@@ -1,4 +1,4 @@
-import { MAX_TOPIC_LENGTH } from '@apogee/message';
+import { MAX_TOPIC_LENGTH, NAME_CHARS, SYSTEM_TOPICS, hasSystemTopicPrefixIgnoringCase } from '@apogee/message';
 import { fitRocketName } from './escape.js';
 import { validateMqttTopicName } from './validate.js';
 
@@ -25,22 +25,6 @@ import { validateMqttTopicName } from './validate.js';
 /** Prefix of every escaped store topic. */
 export const ESCAPED_STORE_TOPIC_PREFIX = 'MQTT_';
 
-const TOPIC_CHARS = /^[%|a-zA-Z0-9_-]+$/;
-
-/** RocketMQ system topics (TopicValidator) an MQTT publish must never land in. */
-const SYSTEM_TOPICS: ReadonlySet<string> = new Set([
-  'TBW102',
-  'SCHEDULE_TOPIC_XXXX',
-  'BenchmarkTest',
-  'RMQ_SYS_TRANS_HALF_TOPIC',
-  'RMQ_SYS_TRACE_TOPIC',
-  'RMQ_SYS_TRANS_OP_HALF_TOPIC',
-  'TRANS_CHECK_MAX_TIME_TOPIC',
-  'SELF_TEST_TOPIC',
-  'OFFSET_MOVED_EVENT',
-  'CHECKPOINT_TOPIC',
-]);
-
 /**
  * The RocketMQ topic an MQTT PUBLISH to `mqttTopic` is stored under (table above). Throws
  * InvalidTopicError unless `mqttTopic` is a valid topic name.
@@ -61,10 +45,10 @@ function isPlainStoreTopic(level: string): boolean {
   return (
     level.length > 0 &&
     level.length <= MAX_TOPIC_LENGTH &&
-    TOPIC_CHARS.test(level) &&
+    NAME_CHARS.test(level) &&
     level.charCodeAt(0) !== 0x25 &&
     !level.startsWith(ESCAPED_STORE_TOPIC_PREFIX) &&
-    !/^rmq_sys_/i.test(level) &&
+    !hasSystemTopicPrefixIgnoringCase(level) &&
     !SYSTEM_TOPICS.has(level)
   );
 }

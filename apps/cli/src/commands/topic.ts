@@ -1,4 +1,5 @@
-import { type CreateTopicOptions, Perm } from '@apogee/client';
+import type { CreateTopicOptions } from '@apogee/client';
+import { Perm } from '@apogee/message';
 import { type ParsedArgs, UsageError } from '../args.js';
 import { permString, table } from '../format.js';
 import type { Command } from './command.js';

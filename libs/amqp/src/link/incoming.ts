@@ -1,10 +1,10 @@
-import { BrokerError, type ConfirmBatches, type Engine, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
+import { type ConfirmBatches, type Engine, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
 import { type HostAddress, javaStringHashCode } from '@apogee/message';
 import type { AmqpAddress } from '../address.js';
 import { AmqpDecodeError } from '../codec/types.js';
 import type { AmqpConfig } from '../config.js';
 import { RawMessage, type RheaDelivery, type RheaReceiver } from '../rhea/index.js';
-import { Condition } from '../errors.js';
+import { Condition, conditionOfStoreFailure } from '../errors.js';
 import { toStoredForm } from '../message/to-store.js';
 import { TopicProperty } from '@apogee/topics';
 
@@ -111,8 +111,7 @@ export class IncomingLink {
   storeFailed(d: RheaDelivery, err: unknown): void {
     this.storing--;
     this.o.log.warn({ address: this.o.address.address, err: (err as Error).message }, 'amqp: message not stored');
-    const busy = err instanceof BrokerError && (err.kind === 'SYSTEM_BUSY' || err.kind === 'SERVICE_NOT_AVAILABLE');
-    this.refuse(d, busy ? Condition.RESOURCE_LIMIT_EXCEEDED : Condition.INTERNAL_ERROR, `the message was not stored: ${(err as Error).message}`);
+    this.refuse(d, conditionOfStoreFailure(err), `the message was not stored: ${(err as Error).message}`);
   }
 
   private refuse(d: RheaDelivery, condition: string, description: string): void {

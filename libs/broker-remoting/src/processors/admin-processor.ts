@@ -1,17 +1,18 @@
 import type { TopicConfig } from '@apogee/broker';
+import { DEFAULT_TOPIC_FILTER_TYPE, isTopicFilterType } from '@apogee/message';
 import { ResponseCode, optionalBool, optionalInt, optionalString, requireInt, requireString, responseTo } from '@apogee/remoting';
 import { jsonBody, type Processor } from './context.js';
 
 /** UPDATE_AND_CREATE_TOPIC (17). */
 export const updateAndCreateTopic: Processor = async (ctx, req) => {
   const e = req.extFields;
-  const filterType = optionalString(e, 'topicFilterType') ?? 'SINGLE_TAG';
+  const filterType = optionalString(e, 'topicFilterType');
   const config: TopicConfig = {
     topicName: requireString(e, 'topic'),
     readQueueNums: requireInt(e, 'readQueueNums'),
     writeQueueNums: requireInt(e, 'writeQueueNums'),
     perm: requireInt(e, 'perm'),
-    topicFilterType: filterType === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG',
+    topicFilterType: isTopicFilterType(filterType) ? filterType : DEFAULT_TOPIC_FILTER_TYPE,
     topicSysFlag: optionalInt(e, 'topicSysFlag') ?? 0,
     order: optionalBool(e, 'order') ?? false,
     attributes: {},

@@ -1,9 +1,8 @@
-import { PropertyKey, decodeRecord } from '@apogee/message';
+import { PropertyKey, decodeRecord, SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC, formatError } from '@apogee/message';
 import type { MessageStore, PutMessage } from '@apogee/store';
 import { resendProperties, resendPut } from '../send/resend.js';
 import type { Logger } from '../logger.js';
 import type { BrokerMetrics } from '../metrics.js';
-import { SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC } from '../topic/system-topics.js';
 
 type Put = (puts: PutMessage[]) => Promise<unknown>;
 
@@ -95,7 +94,7 @@ class LevelWorker {
         this.inFlight = null;
         this.running = false;
         this.failures++;
-        this.log.warn({ err: (err as Error).message, level: this.queueId + 1 }, 'broker: delayed delivery failed; retrying');
+        this.log.warn({ err: formatError(err), level: this.queueId + 1 }, 'broker: delayed delivery failed; retrying');
         this.schedule(Math.min(30_000, 100 * 2 ** Math.min(this.failures, 8)));
       },
     );

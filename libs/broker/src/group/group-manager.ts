@@ -1,3 +1,4 @@
+import { isLmqName } from '@apogee/message';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
 import { JsonFile } from '../json-file.js';
@@ -45,12 +46,12 @@ export class GroupManager {
     const g = this.groups.get(group);
     if (g) return g;
     checkGroupName(group);
-    if (!this.cfg.autoCreateSubscriptionGroup && !group.startsWith('%LMQ%')) {
+    if (!this.cfg.autoCreateSubscriptionGroup && !isLmqName(group)) {
       throw new BrokerError('SUBSCRIPTION_GROUP_NOT_EXIST', `consumer group ${group} does not exist and autoCreateSubscriptionGroup is off; create it first`);
     }
     const created = this.defaults(group);
     // LMQ session groups (one per MQTT client) are not persisted: there can be millions.
-    if (group.startsWith('%LMQ%')) return created;
+    if (isLmqName(group)) return created;
     this.groups.set(group, created);
     void this.file.save().catch(() => {});
     return created;

@@ -1,3 +1,4 @@
+import { isReadable, RETRY_GROUP_TOPIC_PREFIX, isRetryTopic } from '@apogee/message';
 import type { GetStatus, MessageStore, MessageFilter } from '@apogee/store';
 import type { ConsumerRegistry } from '../client/consumer-registry.js';
 import type { BrokerConfig } from '../config.js';
@@ -5,8 +6,6 @@ import { BrokerError } from '../errors.js';
 import { parseSubscription, tagFilterOf } from '../filter/tag-filter.js';
 import type { GroupManager } from '../group/group-manager.js';
 import type { BrokerMetrics } from '../metrics.js';
-import { isReadable } from '../topic/perm.js';
-import { RETRY_GROUP_TOPIC_PREFIX, isRetryTopic } from '../topic/system-topics.js';
 import type { TopicManager } from '../topic/topic-manager.js';
 import { waitForArrival } from './arrival-waiter.js';
 import { PullFlag, type PullKind, type PullOutcome, type PullRequest } from './pull-types.js';

@@ -1,5 +1,4 @@
-import { PropertyKey } from '@apogee/message';
-import { SCHEDULE_TOPIC } from '../topic/system-topics.js';
+import { PropertyKey, SCHEDULE_TOPIC } from '@apogee/message';
 
 /**
  * Redirects a message with a delay level into the schedule topic: the real topic and queue go

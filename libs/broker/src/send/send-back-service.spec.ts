@@ -1,6 +1,5 @@
-import { PropertyKey } from '@apogee/message';
+import { PropertyKey, SCHEDULE_TOPIC } from '@apogee/message';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SCHEDULE_TOPIC } from '../topic/system-topics.js';
 import { BrokerHarness, brokerError, props, sendRequest } from '../test-support.js';
 
 let h: BrokerHarness;

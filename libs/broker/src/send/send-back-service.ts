@@ -1,11 +1,10 @@
-import { PropertyKey, decodeRecord } from '@apogee/message';
+import { PropertyKey, decodeRecord, dlqTopicOf, retryTopicOf } from '@apogee/message';
 import type { MessageStore, PutMessage } from '@apogee/store';
 import { resendProperties, resendPut } from './resend.js';
 import { BrokerError } from '../errors.js';
 import type { GroupManager } from '../group/group-manager.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { TopicManager } from '../topic/topic-manager.js';
-import { dlqTopicOf, retryTopicOf } from '../topic/system-topics.js';
 import { applyDelayLevel } from './delay-routing.js';
 
 /** A consumer hands back a message it failed to consume (CONSUMER_SEND_MSG_BACK). */

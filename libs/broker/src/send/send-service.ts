@@ -1,11 +1,9 @@
-import { FrozenProperties, PropertyKey, isLmqName } from '@apogee/message';
+import { FrozenProperties, PropertyKey, isLmqName, isWriteable, DEFAULT_TOPIC, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX, isNotSendableTopic, isDlqTopic, isRetryTopic } from '@apogee/message';
 import { MessageTooLargeError, IllegalPutError, StoreUnavailableError, type MessageStore, type PutMessage, type PutResult, type TopicConfig } from '@apogee/store';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
 import type { GroupManager } from '../group/group-manager.js';
 import type { BrokerMetrics } from '../metrics.js';
-import { isWriteable } from '../topic/perm.js';
-import { DEFAULT_TOPIC, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX, isNotSendableTopic, isDlqTopic, isRetryTopic } from '../topic/system-topics.js';
 import { checkTopicName, type TopicManager } from '../topic/topic-manager.js';
 import { applyDelayLevel } from './delay-routing.js';
 import type { FlowControl } from './flow-control.js';
@@ -297,13 +295,13 @@ export class SendService {
 
   private mapStoreError(err: unknown): unknown {
     if (err instanceof BrokerError) return err;
-    if (err instanceof MessageTooLargeError) return new BrokerError('MESSAGE_ILLEGAL', stripCode(err.message), { cause: err });
-    if (err instanceof IllegalPutError) return new BrokerError('MESSAGE_ILLEGAL', stripCode(err.message), { cause: err });
+    if (err instanceof MessageTooLargeError) return new BrokerError('MESSAGE_ILLEGAL', err.message, { cause: err });
+    if (err instanceof IllegalPutError) return new BrokerError('MESSAGE_ILLEGAL', err.message, { cause: err });
     if (err instanceof StoreUnavailableError) {
       const reason = err.reason === 'CLOSED' ? 'STORE_CLOSED' : err.reason;
       this.metrics.refusals[reason]++;
       const kind = err.reason === 'WRITE_BACKLOG' ? 'SYSTEM_BUSY' : 'SERVICE_NOT_AVAILABLE';
-      return new BrokerError(kind, `[${reason}] ${stripCode(err.message)}`, { cause: err });
+      return new BrokerError(kind, `[${reason}] ${err.message}`, { cause: err });
     }
     return err;
   }
@@ -338,5 +336,3 @@ interface SendTarget {
   queueId: number;
   config: TopicConfig;
 }
-
-const stripCode = (m: string): string => m.replace(/^APG_[A-Z_]+: /, '');

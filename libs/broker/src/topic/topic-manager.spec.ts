@@ -1,10 +1,9 @@
+import { Perm, DEFAULT_TOPIC } from '@apogee/message';
 import path from 'node:path';
 import type { MessageStore, TopicConfig } from '@apogee/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveBrokerConfig, type BrokerConfig } from '../config.js';
 import { brokerError, makeTempDir, openTestStore, removeDir } from '../test-support.js';
-import { Perm } from './perm.js';
-import { DEFAULT_TOPIC } from './system-topics.js';
 import { TopicManager, checkTopicName } from './topic-manager.js';
 
 let dir: string;

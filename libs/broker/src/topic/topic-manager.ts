@@ -1,9 +1,7 @@
-import { IllegalNameError, isLmqName, validateTopicName } from '@apogee/message';
+import { DEFAULT_TOPIC_FILTER_TYPE, IllegalNameError, isLmqName, validateTopicName, Perm, isInheritable, DEFAULT_TOPIC, SCHEDULE_TOPIC, dlqTopicOf, retryTopicOf } from '@apogee/message';
 import type { MessageStore, TopicConfig } from '@apogee/store';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
-import { Perm, isInheritable } from './perm.js';
-import { DEFAULT_TOPIC, SCHEDULE_TOPIC, dlqTopicOf, retryTopicOf } from './system-topics.js';
 
 /** Most queues a topic may have; a sanity bound against typos such as 100000. */
 export const MAX_QUEUE_NUMS = 1024;
@@ -20,14 +18,14 @@ const LMQ_CONFIG = (name: string): TopicConfig => ({
   readQueueNums: 1,
   writeQueueNums: 1,
   perm: Perm.READ | Perm.WRITE,
-  topicFilterType: 'SINGLE_TAG',
+  topicFilterType: DEFAULT_TOPIC_FILTER_TYPE,
   topicSysFlag: 0,
   order: false,
   attributes: {},
 });
 
 function newConfig(topicName: string, queues: number, perm: number, order = false): TopicConfig {
-  return { topicName, readQueueNums: queues, writeQueueNums: queues, perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order, attributes: {} };
+  return { topicName, readQueueNums: queues, writeQueueNums: queues, perm, topicFilterType: DEFAULT_TOPIC_FILTER_TYPE, topicSysFlag: 0, order, attributes: {} };
 }
 
 /**

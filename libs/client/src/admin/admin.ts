@@ -1,4 +1,4 @@
-import { PropertyKey, decodeOffsetMessageId, decodeRecords, formatHost } from '@apogee/message';
+import { PropertyKey, decodeOffsetMessageId, decodeRecords, formatHost, Perm, retryTopicOf } from '@apogee/message';
 import { RequestCode, ResponseCode, makeRequest, toExtFields } from '@apogee/remoting';
 import { ClientInstance } from '../client/instance.js';
 import { getMaxOffset, getMinOffset, queryConsumerOffset } from '../client/offset-requests.js';
@@ -6,9 +6,9 @@ import type { ClientOptions } from '../client/options.js';
 import { ClientError, ClientErrorCode } from '../errors.js';
 import { type ReceivedMessage, toReceivedMessage } from '../message.js';
 import { type ClusterInfo, parseClusterInfo, parseConsumerIdList, parseTopicList } from '../protocol/bodies.js';
-import { ExtraRequestCode, retryTopic } from '../protocol/codes.js';
+import { ExtraRequestCode } from '../protocol/codes.js';
 import { createTopicHeader, queryMessageHeader } from '../protocol/headers.js';
-import { Perm, masterAddr, subscribeQueues } from '../route/topic-route.js';
+import { masterAddr, subscribeQueues } from '../route/topic-route.js';
 import { compareProgress, parseConsumeStats } from './consume-stats.js';
 import type { CreateTopicOptions, QueryOptions, QueueProgress, TopicDescription } from './types.js';
 
@@ -82,7 +82,7 @@ export class Admin {
       const stats = await this.consumeStats(group);
       if (stats !== undefined) return stats;
     }
-    return this.progressByQueue(group, [...list, retryTopic(group)]);
+    return this.progressByQueue(group, [...list, retryTopicOf(group)]);
   }
 
   /** GET_CONSUME_STATS (208) on every master, merged; undefined when one answers an error code. */
@@ -106,7 +106,7 @@ export class Admin {
       try {
         route = (await this.inst.getRoute(topic, { force: true })).route;
       } catch (err) {
-        if (topic === retryTopic(group) && err instanceof ClientError && err.code === ClientErrorCode.NO_ROUTE) continue;
+        if (topic === retryTopicOf(group) && err instanceof ClientError && err.code === ClientErrorCode.NO_ROUTE) continue;
         throw err;
       }
       const part = await Promise.all(

@@ -1,7 +1,8 @@
+import { DEFAULT_TOPIC } from '@apogee/message';
 import { type RemotingCommand, RemotingClient, RequestCode, ResponseCode, makeRequest, toExtFields } from '@apogee/remoting';
 import { ClientError, ClientErrorCode } from '../errors.js';
 import { type ClientLogger, silentLogger } from '../logger.js';
-import { DEFAULT_TOPIC, DEFAULT_TOPIC_QUEUE_NUMS } from '../protocol/codes.js';
+import { DEFAULT_TOPIC_QUEUE_NUMS } from '../protocol/codes.js';
 import { type BrokerData, type TopicRoute, masterAddr, parseTopicRoute, routeFromDefault } from '../route/topic-route.js';
 import { localIPv4 } from './local-ip.js';
 import { type ClientOptions, nameServerList } from './options.js';

@@ -1,3 +1,4 @@
+import { retryTopicOf } from '@apogee/message';
 import { RequestCode, optionalString } from '@apogee/remoting';
 import { ClientEmitter } from '../client/emitter.js';
 import { sendHeartbeats, unregisterClient } from '../client/heartbeat.js';
@@ -9,7 +10,6 @@ import type { MessageQueue } from '../message-queue.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../producer/build-message.js';
 import { SendCore } from '../producer/send-core.js';
 import { type ConsumeFromWhere, type MessageModel, heartbeatBody } from '../protocol/bodies.js';
-import { retryTopic } from '../protocol/codes.js';
 import { ConcurrentConsumeService } from './consume-concurrently.js';
 import { OrderlyConsumeService } from './consume-orderly.js';
 import { type ConsumeFunction, type MessageListener, normalizeListener } from './listener.js';
@@ -148,7 +148,7 @@ export class PushConsumer extends ClientEmitter {
     const { orderly, consume } = normalizeListener(listener);
     if (this.subscriptions.size === 0) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'subscribe to at least one topic before start()');
     this.orderly = orderly;
-    if (this.opts.messageModel === 'CLUSTERING') this.subscriptions.set(retryTopic(this.group), buildSubscription(retryTopic(this.group), '*'));
+    if (this.opts.messageModel === 'CLUSTERING') this.subscriptions.set(retryTopicOf(this.group), buildSubscription(retryTopicOf(this.group), '*'));
     this.state = 'running';
     const rt = this.runtime(consume);
     this.concurrent = new ConcurrentConsumeService(rt);

@@ -1,8 +1,7 @@
-import { PropertyKey } from '@apogee/message';
+import { PropertyKey, retryTopicOf } from '@apogee/message';
 import { RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 import { ClientError } from '../errors.js';
 import type { ReceivedMessage } from '../message.js';
-import { retryTopic } from '../protocol/codes.js';
 import { sendBackHeader } from '../protocol/headers.js';
 import type { ConsumerRuntime } from './runtime.js';
 
@@ -39,6 +38,6 @@ export async function sendMessageBack(rt: ConsumerRuntime, msg: ReceivedMessage,
     [PropertyKey.MAX_RECONSUME_TIMES]: String(rt.opts.maxReconsumeTimes),
     [PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX]: msg.msgId,
   };
-  const copy = { topic: retryTopic(rt.group), body: msg.body, flag: msg.flag, properties: props, ...(toDlq ? {} : { delayLevel: 3 + msg.reconsumeTimes }) };
+  const copy = { topic: retryTopicOf(rt.group), body: msg.body, flag: msg.flag, properties: props, ...(toDlq ? {} : { delayLevel: 3 + msg.reconsumeTimes }) };
   await rt.sender.send(copy, {}, { reconsumeTimes, maxReconsumeTimes: rt.opts.maxReconsumeTimes, extraProperties: extra });
 }

@@ -1,3 +1,4 @@
+import { isRetryTopic } from '@apogee/message';
 import { getMaxOffset, searchOffset } from '../client/offset-requests.js';
 import type { MessageQueue } from '../message-queue.js';
 import type { ConsumerRuntime } from './runtime.js';
@@ -11,7 +12,7 @@ import type { ConsumerRuntime } from './runtime.js';
 export async function computeStartOffset(rt: ConsumerRuntime, q: MessageQueue): Promise<number> {
   const stored = await rt.offsets.readFromStore(q);
   if (stored !== undefined && stored >= 0) return stored;
-  if (q.topic.startsWith('%RETRY%')) return 0;
+  if (isRetryTopic(q.topic)) return 0;
   switch (rt.opts.consumeFromWhere) {
     case 'FIRST':
       return 0;

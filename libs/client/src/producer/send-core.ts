@@ -1,4 +1,4 @@
-import { PropertyKey, encodeBatchBody, encodeProperties, UniqueIdGenerator } from '@apogee/message';
+import { PropertyKey, encodeBatchBody, encodeProperties, UniqueIdGenerator, isRetryTopic } from '@apogee/message';
 import { type RemotingCommand, RequestCode, makeRequest } from '@apogee/remoting';
 import type { ClientInstance } from '../client/instance.js';
 import { ipv4Bytes, localIPv4 } from '../client/local-ip.js';
@@ -77,7 +77,7 @@ export class SendCore {
     for (const m of msgs) {
       if (m.topic !== topic) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'all messages of a batch must have the same topic');
       if ((m.delayLevel ?? 0) > 0 || m.deliverTimeMs !== undefined) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'batch messages cannot be delayed');
-      if (topic.startsWith('%RETRY%')) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'batches cannot go to retry topics');
+      if (isRetryTopic(topic)) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'batches cannot go to retry topics');
       // Java does not compress batch members.
       items.push(this.build(m, Infinity));
     }

@@ -1,10 +1,11 @@
+import { DEFAULT_TOPIC, DEFAULT_TOPIC_FILTER_TYPE } from '@apogee/message';
 /**
  * Custom headers (extFields) of the requests the SDK sends, built from typed objects. Field names
  * are the Java header classes' (facts §2); values go through toExtFields (decimal, "true"/"false").
  */
 import { toExtFields } from '@apogee/remoting';
 import type { MessageQueue } from '../message-queue.js';
-import { DEFAULT_TOPIC, DEFAULT_TOPIC_QUEUE_NUMS } from './codes.js';
+import { DEFAULT_TOPIC_QUEUE_NUMS } from './codes.js';
 
 export interface SendHeader {
   producerGroup: string;
@@ -151,7 +152,7 @@ export function createTopicHeader(h: CreateTopicHeader): Record<string, string> 
     readQueueNums: h.readQueueNums,
     writeQueueNums: h.writeQueueNums,
     perm: h.perm,
-    topicFilterType: 'SINGLE_TAG',
+    topicFilterType: DEFAULT_TOPIC_FILTER_TYPE,
     topicSysFlag: 0,
     order: h.order,
   });

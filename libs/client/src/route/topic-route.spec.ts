@@ -1,5 +1,6 @@
+import { Perm } from '@apogee/message';
 import { describe, expect, it } from 'vitest';
-import { Perm, parseTopicRoute, publishQueues, routeFromDefault, subscribeQueues } from './topic-route.js';
+import { parseTopicRoute, publishQueues, routeFromDefault, subscribeQueues } from './topic-route.js';
 
 const body = (o: unknown) => Buffer.from(JSON.stringify(o));
 

@@ -1,9 +1,7 @@
+import { PERM_READ, PERM_WRITE } from '@apogee/message';
 import { ClientError, ClientErrorCode } from '../errors.js';
 import type { MessageQueue } from '../message-queue.js';
 import { asNumber, asString, isRecord, parseJsonBody } from '../protocol/json-body.js';
-
-/** PermName bits (facts §2.4). */
-export const Perm = { PRIORITY: 8, READ: 4, WRITE: 2, INHERIT: 1 } as const;
 
 export interface QueueData {
   brokerName: string;
@@ -78,7 +76,7 @@ export function publishQueues(topic: string, route: TopicRoute): MessageQueue[] 
   }
   const masters = new Set(route.brokerDatas.filter((b) => masterAddr(b) !== undefined).map((b) => b.brokerName));
   for (const qd of [...route.queueDatas].sort(byName)) {
-    if ((qd.perm & Perm.WRITE) === 0 || !masters.has(qd.brokerName)) continue;
+    if ((qd.perm & PERM_WRITE) === 0 || !masters.has(qd.brokerName)) continue;
     for (let i = 0; i < qd.writeQueueNums; i++) out.push({ topic, brokerName: qd.brokerName, queueId: i });
   }
   return out;
@@ -88,7 +86,7 @@ export function publishQueues(topic: string, route: TopicRoute): MessageQueue[] 
 export function subscribeQueues(topic: string, route: TopicRoute): MessageQueue[] {
   const out: MessageQueue[] = [];
   for (const qd of [...route.queueDatas].sort(byName)) {
-    if ((qd.perm & Perm.READ) === 0) continue;
+    if ((qd.perm & PERM_READ) === 0) continue;
     for (let i = 0; i < qd.readQueueNums; i++) out.push({ topic, brokerName: qd.brokerName, queueId: i });
   }
   return out;

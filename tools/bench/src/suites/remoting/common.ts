@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_TOPIC } from '@apogee/message';
 import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 import { sleep } from '../../runner.js';
 import type { BenchContext } from '../../suite.js';
@@ -199,7 +200,7 @@ export class ApogeeServer {
         makeRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, {
           extFields: {
             topic,
-            defaultTopic: 'TBW102',
+            defaultTopic: DEFAULT_TOPIC,
             readQueueNums: String(queues),
             writeQueueNums: String(queues),
             perm: '6',

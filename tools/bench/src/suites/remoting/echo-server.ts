@@ -10,6 +10,7 @@
  * SIGTERM.
  */
 import { RemotingServer, RequestCode, ResponseCode, responseTo, type RemotingCommand } from '@apogee/remoting';
+import { PERM_READ, PERM_WRITE } from '@apogee/message';
 import { QUEUES } from './common.js';
 
 const server = new RemotingServer();
@@ -33,7 +34,7 @@ for (const code of [RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, Reque
 }
 server.register(RequestCode.GET_ROUTEINFO_BY_TOPIC, (req) => {
   const route = {
-    queueDatas: [{ brokerName: BROKER_NAME, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6, topicSysFlag: 0 }],
+    queueDatas: [{ brokerName: BROKER_NAME, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: PERM_READ | PERM_WRITE, topicSysFlag: 0 }],
     brokerDatas: [{ cluster: 'EchoCluster', brokerName: BROKER_NAME, brokerAddrs: { '0': addr } }],
   };
   return responseTo(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(JSON.stringify(route)));

@@ -5,7 +5,7 @@
  * both sides pay the same client cost.
  */
 import { Producer } from '@apogee/client';
-import { encodeBatchBody, encodeProperties } from '@apogee/message';
+import { encodeBatchBody, encodeProperties, DEFAULT_TOPIC } from '@apogee/message';
 import { RemotingClient, RequestCode, ResponseCode, makeRequest, type RemotingCommand } from '@apogee/remoting';
 import { QUEUES } from './common.js';
 
@@ -75,7 +75,7 @@ class RawSender implements Sender {
     return {
       a: GROUP,
       b: this.topic,
-      c: 'TBW102',
+      c: DEFAULT_TOPIC,
       d: '4',
       e: String(this.queue++ % QUEUES),
       f: '0',

@@ -1,7 +1,12 @@
 import { BrokerError, type BrokerErrorKind } from '@apogee/broker';
+import { formatError } from '@apogee/message';
 import { HeaderFieldError, type RemotingCommand, ResponseCode, requestCodeName, responseTo } from '@apogee/remoting';
 
-const CODE_OF: Record<BrokerErrorKind, number> = {
+/**
+ * The one table from the engine's refusals to RocketMQ ResponseCodes. The BrokerError's message
+ * (its `reason`, without the code) goes along as the remark.
+ */
+export const RESPONSE_CODE_OF: Readonly<Record<BrokerErrorKind, number>> = {
   TOPIC_NOT_EXIST: ResponseCode.TOPIC_NOT_EXIST,
   NO_PERMISSION: ResponseCode.NO_PERMISSION,
   INVALID_PARAMETER: ResponseCode.INVALID_PARAMETER,
@@ -18,12 +23,12 @@ const CODE_OF: Record<BrokerErrorKind, number> = {
 
 /**
  * The response for a failed request: engine refusals keep their reason as the remark under the
- * matching RocketMQ code; malformed headers are SYSTEM_ERROR naming the request and the field
- * (as Java's header decoding does); anything else is SYSTEM_ERROR with the error's message.
+ * code RESPONSE_CODE_OF gives; malformed headers are SYSTEM_ERROR naming the request and the
+ * field (as Java's header decoding does); anything else is SYSTEM_ERROR with the error's code
+ * and message.
  */
 export function errorResponse(req: RemotingCommand, err: unknown): RemotingCommand {
-  if (err instanceof BrokerError) return responseTo(req, CODE_OF[err.kind], err.reason);
-  if (err instanceof HeaderFieldError) return responseTo(req, ResponseCode.SYSTEM_ERROR, `${requestCodeName(req.code)}: ${err.message.replace(/^APG_[A-Z_]+: /, '')}`);
-  const message = err instanceof Error ? err.message : String(err);
-  return responseTo(req, ResponseCode.SYSTEM_ERROR, `${requestCodeName(req.code)}: ${message}`);
+  if (err instanceof BrokerError) return responseTo(req, RESPONSE_CODE_OF[err.kind], err.reason);
+  if (err instanceof HeaderFieldError) return responseTo(req, ResponseCode.SYSTEM_ERROR, `${requestCodeName(req.code)}: ${err.detail}`);
+  return responseTo(req, ResponseCode.SYSTEM_ERROR, `${requestCodeName(req.code)}: ${formatError(err)}`);
 }
