@@ -45,23 +45,25 @@ interface Watched {
  * handler, which the send path offers just-appended messages to.
  */
 export class LiveFeed {
-  /** Keyed by queueKey: an LMQ (queue 0) by its name, other queues by name and queue id. */
-  private readonly byQueue = new Map<string, Watched>();
+  /** Queue 0 of every topic (so every LMQ) by name: the hot lookup allocates nothing. */
+  private readonly queueZero = new Map<string, Watched>();
+  /** Queues 1… by topic, then queue id. */
+  private readonly otherQueues = new Map<string, Map<number, Watched>>();
+  private watched = 0;
   private liveQueues = 0;
 
   constructor(private readonly arrivals: ArrivalSource) {}
 
   /** Registers an online reader of a queue; `live` also takes just-appended messages from memory. */
   watch(topic: string, queueId: number, wake: Waker, live?: LiveReader): void {
-    const key = queueKey(topic, queueId);
-    let e = this.byQueue.get(key);
+    let e = this.entry(topic, queueId);
     if (!e) {
       const readers = new Map<Waker, LiveReader | null>();
       const off = this.arrivals.onArrival(topic, queueId, (max) => {
         for (const w of readers.keys()) w(max);
       });
       e = { readers, live: 0, off };
-      this.byQueue.set(key, e);
+      this.setEntry(topic, queueId, e);
     }
     if (e.readers.get(wake)) this.liveLeft(e);
     e.readers.set(wake, live ?? null);
@@ -71,15 +73,37 @@ export class LiveFeed {
   }
 
   unwatch(topic: string, queueId: number, wake: Waker): void {
-    const key = queueKey(topic, queueId);
-    const e = this.byQueue.get(key);
+    const e = this.entry(topic, queueId);
     if (!e) return;
     const live = e.readers.get(wake);
     if (!e.readers.delete(wake)) return;
     if (live) this.liveLeft(e);
     if (e.readers.size === 0) {
       e.off();
-      this.byQueue.delete(key);
+      this.deleteEntry(topic, queueId);
+    }
+  }
+
+  private entry(topic: string, queueId: number): Watched | undefined {
+    return queueId === 0 ? this.queueZero.get(topic) : this.otherQueues.get(topic)?.get(queueId);
+  }
+
+  private setEntry(topic: string, queueId: number, e: Watched): void {
+    this.watched++;
+    if (queueId === 0) this.queueZero.set(topic, e);
+    else {
+      let m = this.otherQueues.get(topic);
+      if (!m) this.otherQueues.set(topic, (m = new Map()));
+      m.set(queueId, e);
+    }
+  }
+
+  private deleteEntry(topic: string, queueId: number): void {
+    this.watched--;
+    if (queueId === 0) this.queueZero.delete(topic);
+    else {
+      const m = this.otherQueues.get(topic);
+      if (m?.delete(queueId) && m.size === 0) this.otherQueues.delete(topic);
     }
   }
 
@@ -93,12 +117,17 @@ export class LiveFeed {
    * when its arrival wakes them. Returns how many delivered it.
    */
   offer(topic: string, queueId: number, m: AppendedMessage): number {
-    if (this.liveQueues === 0) return 0;
-    const e = this.byQueue.get(queueId === 0 ? topic : queueKey(topic, queueId));
-    if (e === undefined || e.live === 0) return 0;
+    const e = this.liveEntry(topic, queueId);
+    if (e === undefined) return 0;
     let delivered = 0;
     for (const live of e.readers.values()) if (live !== null && live(m)) delivered++;
     return delivered;
+  }
+
+  private liveEntry(topic: string, queueId: number): Watched | undefined {
+    if (this.liveQueues === 0) return undefined;
+    const e = this.entry(topic, queueId);
+    return e !== undefined && e.live > 0 ? e : undefined;
   }
 
   /** Whether any queue has a reader taking messages from memory (lets the send path skip building an offer). */
@@ -108,22 +137,16 @@ export class LiveFeed {
 
   /** Whether someone reads the queue from memory. */
   hasLiveReaders(topic: string, queueId: number): boolean {
-    const e = this.byQueue.get(queueKey(topic, queueId));
-    return e !== undefined && e.live > 0;
+    return this.liveEntry(topic, queueId) !== undefined;
   }
 
   /** Online readers of a queue. */
   readers(topic: string, queueId: number): number {
-    return this.byQueue.get(queueKey(topic, queueId))?.readers.size ?? 0;
+    return this.entry(topic, queueId)?.readers.size ?? 0;
   }
 
   /** Queues with online readers (metrics). */
   get size(): number {
-    return this.byQueue.size;
+    return this.watched;
   }
-}
-
-/** The map key of a queue: an LMQ's name alone (the hot case allocates nothing), else name and queue id. */
-function queueKey(topic: string, queueId: number): string {
-  return queueId === 0 ? topic : `${topic}\u0000${queueId}`;
 }

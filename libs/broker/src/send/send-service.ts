@@ -129,25 +129,21 @@ export class SendService {
    * them, its `offset` set per queue.
    */
   private offerLive(put: PutMessage, r: PutResult, lmqs: readonly string[] | undefined): void {
-    const m: AppendedMessage = {
-      topic: put.topic,
-      queueId: put.queueId,
-      queueOffset: r.queueOffset,
-      commitLogOffset: r.commitLogOffset,
-      msgId: r.msgId,
-      properties: put.properties as ReadonlyMap<string, string>,
-      body: put.body,
-      sysFlag: put.sysFlag ?? 0,
-      bornTimestamp: put.bornTimestamp ?? 0,
-      offset: r.queueOffset,
-    };
-    let delivered = this.live.offer(put.topic, put.queueId, m);
+    const live = this.live;
+    // The message object is built only once some queue of it has a live reader.
+    let m: AppendedMessage | null = null;
+    let delivered = 0;
+    if (live.hasLiveReaders(put.topic, put.queueId)) {
+      m = new Appended(put, r);
+      delivered += live.offer(put.topic, put.queueId, m);
+    }
     if (lmqs !== undefined) {
       for (let i = 0; i < lmqs.length; i++) {
         const offset = r.lmqOffsets[i];
-        if (offset === undefined) continue;
+        if (offset === undefined || !live.hasLiveReaders(lmqs[i]!, 0)) continue;
+        m ??= new Appended(put, r);
         m.offset = offset;
-        delivered += this.live.offer(lmqs[i]!, 0, m);
+        delivered += live.offer(lmqs[i]!, 0, m);
       }
     }
     this.metrics.liveDeliveries += delivered;
@@ -321,6 +317,41 @@ function putMessageOf(req: SendRequest, target: { topic: string; queueId: number
   };
   if (req.bornHost) put.bornHost = req.bornHost;
   return put;
+}
+
+/**
+ * A just-appended message as the live feed offers it (`offset` is set per queue offered). Its
+ * offset message id is built only if a reader asks for it (MQTT readers never do).
+ */
+class Appended implements AppendedMessage {
+  readonly topic: string;
+  readonly queueId: number;
+  readonly queueOffset: number;
+  readonly commitLogOffset: number;
+  readonly properties: ReadonlyMap<string, string>;
+  readonly body: Buffer;
+  readonly sysFlag: number;
+  readonly bornTimestamp: number;
+  offset: number;
+
+  constructor(
+    put: PutMessage,
+    private readonly result: PutResult,
+  ) {
+    this.topic = put.topic;
+    this.queueId = put.queueId;
+    this.queueOffset = result.queueOffset;
+    this.commitLogOffset = result.commitLogOffset;
+    this.properties = put.properties as ReadonlyMap<string, string>;
+    this.body = put.body;
+    this.sysFlag = put.sysFlag ?? 0;
+    this.bornTimestamp = put.bornTimestamp ?? 0;
+    this.offset = result.queueOffset;
+  }
+
+  get msgId(): string {
+    return this.result.msgId;
+  }
 }
 
 /** Where sendUnconfirmed put a message (routing may have changed topic and queue: delay levels). */
