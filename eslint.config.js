@@ -84,7 +84,13 @@ export default [
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
-        { depConstraints: layers.testDepConstraints, enforceBuildableLibDependency: false, allowCircularSelfDependency: false, banTransitiveDependencies: false, allow: ['../../server/test/server-process.js'] },
+        {
+          depConstraints: layers.testDepConstraints,
+          enforceBuildableLibDependency: false,
+          allowCircularSelfDependency: false,
+          banTransitiveDependencies: false,
+          allow: ['../../server/test/server-process.js'],
+        },
       ],
       'import-x/no-extraneous-dependencies': [
         'error',

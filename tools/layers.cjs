@@ -72,6 +72,8 @@ const createNodesV2 = [
 
 // Tests of an endpoint may open a real store under the engine they hand it, and look into what it
 // holds (the endpoints' own sources may not): the same constraints, with the store allowed.
-const testDepConstraints = depConstraints.map((c) => (c.sourceTag.startsWith('endpoint:') ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'layer:store'] } : c));
+const testDepConstraints = depConstraints.map((c) =>
+  c.sourceTag.startsWith('endpoint:') ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'layer:store'] } : c,
+);
 
 module.exports = { name: 'apogee-layers', createNodesV2, projectTags, depConstraints, testDepConstraints };

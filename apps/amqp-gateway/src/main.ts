@@ -58,7 +58,12 @@ try {
   resolveAmqpConfig(amqpSettings);
   const dataDir = path.resolve(args.dataDir);
   const store = await openStore({ dataDir: path.join(dataDir, 'store'), flushMode: args.flush }, log);
-  const broker = await Broker.open({ store, configDir: path.join(dataDir, 'config'), config: checkSettings('broker', BROKER_DEFAULTS, args.config['broker'], args.configFile), logger: log });
+  const broker = await Broker.open({
+    store,
+    configDir: path.join(dataDir, 'config'),
+    config: checkSettings('broker', BROKER_DEFAULTS, args.config['broker'], args.configFile),
+    logger: log,
+  });
   const gateway = new AmqpGateway({ broker, config: amqpSettings, auth, logger: log });
   const addr = await gateway.listen(args.amqpPort, args.listenHost);
   log.info({ amqp: addr, dataDir, flush: args.flush }, 'amqp-gateway: ready');

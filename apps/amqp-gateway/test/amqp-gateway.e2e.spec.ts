@@ -23,7 +23,10 @@ describe('apps/amqp-gateway', () => {
   it('serves AMQP on its own data directory and stops cleanly', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-amqpgw-'));
     const port = await freePort();
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'apps/amqp-gateway/src/main.ts', '--data-dir', dir, '--amqp-port', String(port)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'apps/amqp-gateway/src/main.ts', '--data-dir', dir, '--amqp-port', String(port)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));

@@ -125,7 +125,11 @@ export interface CommandLine<C> {
  * command of `commands`. Throws UsageError for an unknown word; a group without its subcommand is
  * an error unless help was asked for.
  */
-export function resolveCommand<C extends { path: readonly string[] }>(argv: readonly string[], commands: readonly C[], globalSpecs: readonly OptionSpec[]): CommandLine<C> {
+export function resolveCommand<C extends { path: readonly string[] }>(
+  argv: readonly string[],
+  commands: readonly C[],
+  globalSpecs: readonly OptionSpec[],
+): CommandLine<C> {
   const takesValue = new Set(globalSpecs.filter((s) => s.kind !== 'flag').map((s) => s.name));
   const before: string[] = [];
   let i = 0;

@@ -13,7 +13,8 @@ describe('runCli without a cluster', () => {
   it('prints the global usage for --help and lists every command', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['cluster', 'topic create NAME', 'group progress GROUP', 'message get OFFSET_MSG_ID', 'send TOPIC BODY', 'consume TOPIC']) expect(r.out).toContain(c);
+    for (const c of ['cluster', 'topic create NAME', 'group progress GROUP', 'message get OFFSET_MSG_ID', 'send TOPIC BODY', 'consume TOPIC'])
+      expect(r.out).toContain(c);
   });
 
   it('prints a group usage and a command usage', async () => {

@@ -28,7 +28,10 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     }
     if (cmd === undefined) throw new UsageError('no command given', line.path);
     if (args.positionals.length !== cmd.args.length) {
-      const what = args.positionals.length < cmd.args.length ? `missing ${cmd.args.slice(args.positionals.length).join(' ')}` : `unexpected argument ${JSON.stringify(args.positionals[cmd.args.length])}`;
+      const what =
+        args.positionals.length < cmd.args.length
+          ? `missing ${cmd.args.slice(args.positionals.length).join(' ')}`
+          : `unexpected argument ${JSON.stringify(args.positionals[cmd.args.length])}`;
       throw new UsageError(what, cmd.path);
     }
     const namesrv = args.str('namesrv') ?? opts.env?.['APOGEE_NAMESRV'] ?? DEFAULT_NAMESRV;

@@ -10,7 +10,10 @@ describe('describeError', () => {
   });
 
   it('says which NameServer could not be reached', () => {
-    const err = new ClientError(ClientErrorCode.NETWORK, 'request 106 to 127.0.0.1:1: refused', { addr: '127.0.0.1:1', cause: new Error('connect ECONNREFUSED 127.0.0.1:1') });
+    const err = new ClientError(ClientErrorCode.NETWORK, 'request 106 to 127.0.0.1:1: refused', {
+      addr: '127.0.0.1:1',
+      cause: new Error('connect ECONNREFUSED 127.0.0.1:1'),
+    });
     expect(describeError(err, ['127.0.0.1:1'])).toBe('error: cannot reach the NameServer at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1');
     expect(describeError(err, ['127.0.0.1:9876'])).toBe('error: cannot reach 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1');
   });

@@ -4,7 +4,15 @@ import { isPrintableUtf8, iso, messageLines, messageView, permString, progressLi
 
 describe('table', () => {
   it('pads every column but the last to its widest cell', () => {
-    expect(table(['A', 'BB', 'C'], [['xxx', 1, 'end'], ['y', 22, 'e']])).toEqual(['A    BB  C', 'xxx  1   end', 'y    22  e']);
+    expect(
+      table(
+        ['A', 'BB', 'C'],
+        [
+          ['xxx', 1, 'end'],
+          ['y', 22, 'e'],
+        ],
+      ),
+    ).toEqual(['A    BB  C', 'xxx  1   end', 'y    22  e']);
   });
 });
 
@@ -65,7 +73,16 @@ const message: ReceivedMessage = {
 describe('messages', () => {
   it('builds a JSON view with the rendered body', () => {
     const v = messageView(message, 2);
-    expect(v).toMatchObject({ topic: 'T', tags: 'a', keys: ['k1', 'k2'], msgId: 'UNIQ', offsetMsgId: 'OFFSET', brokerName: 'broker-a', queueId: 1, queueOffset: 7 });
+    expect(v).toMatchObject({
+      topic: 'T',
+      tags: 'a',
+      keys: ['k1', 'k2'],
+      msgId: 'UNIQ',
+      offsetMsgId: 'OFFSET',
+      brokerName: 'broker-a',
+      queueId: 1,
+      queueOffset: 7,
+    });
     expect(v.body).toEqual({ encoding: 'utf8', text: 'he', size: 5, truncated: true });
     expect(messageView({ ...message, tags: undefined, brokerName: undefined }, 10)).toMatchObject({ tags: null, brokerName: null });
   });

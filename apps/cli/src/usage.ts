@@ -41,7 +41,11 @@ export function globalUsage(commands: readonly Command[]): string {
 export function groupUsage(word: string, commands: readonly Command[]): string {
   const family = commands.filter((c) => c.path[0] === word);
   const width = Math.max(...family.map((c) => synopsis(c).length)) + 2;
-  return [`usage: ${PROGRAM} ${word} <${family.map((c) => c.path[1]).join('|')}> [options]`, '', ...family.map((c) => `  ${synopsis(c).padEnd(width)}${c.summary}`)].join('\n');
+  return [
+    `usage: ${PROGRAM} ${word} <${family.map((c) => c.path[1]).join('|')}> [options]`,
+    '',
+    ...family.map((c) => `  ${synopsis(c).padEnd(width)}${c.summary}`),
+  ].join('\n');
 }
 
 export function commandUsage(c: Command): string {

@@ -97,7 +97,9 @@ describe('apogee CLI against a real server', () => {
   });
 
   it('sends messages with tags, keys and properties', async () => {
-    const a = jsonLines(await cli([...ns, 'send', TOPIC, 'body-a', '--tags', 'tagA', '--keys', 'order-1,shared', '--prop', 'origin=e2e', '--count', '2', '--json']));
+    const a = jsonLines(
+      await cli([...ns, 'send', TOPIC, 'body-a', '--tags', 'tagA', '--keys', 'order-1,shared', '--prop', 'origin=e2e', '--count', '2', '--json']),
+    );
     const b = jsonLines(await cli([...ns, 'send', TOPIC, 'body-b', '--tags', 'tagB', '--keys', 'order-2,shared', '--json']));
     sent.push(...a, ...b);
     expect(sent.length).toBe(3);
@@ -118,7 +120,14 @@ describe('apogee CLI against a real server', () => {
     expect(got.find((m) => m.body.text === 'body-a').properties.origin).toBe('e2e');
 
     const [viewed] = jsonLines(await cli([...ns, 'message', 'get', sent[2].offsetMsgId, '--json']));
-    expect(viewed).toMatchObject({ topic: TOPIC, tags: 'tagB', keys: ['order-2', 'shared'], msgId: sent[2].msgId, offsetMsgId: sent[2].offsetMsgId, body: { encoding: 'utf8', text: 'body-b' } });
+    expect(viewed).toMatchObject({
+      topic: TOPIC,
+      tags: 'tagB',
+      keys: ['order-2', 'shared'],
+      msgId: sent[2].msgId,
+      offsetMsgId: sent[2].offsetMsgId,
+      body: { encoding: 'utf8', text: 'body-b' },
+    });
     const text = await cli([...ns, 'message', 'get', sent[2].offsetMsgId]);
     expect(text.stdout).toContain('tags:           tagB');
     expect(text.stdout).toContain('body (6 bytes, utf8):\nbody-b');

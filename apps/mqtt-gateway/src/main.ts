@@ -58,7 +58,12 @@ try {
   const auth = new Authorizer(parseAuthConfig(args.config['auth'], args.configFile));
   const dataDir = path.resolve(args.dataDir);
   const store = await openStore({ dataDir: path.join(dataDir, 'store'), flushMode: args.flush }, log);
-  const broker = await Broker.open({ store, configDir: path.join(dataDir, 'config'), config: checkSettings('broker', BROKER_DEFAULTS, args.config['broker'], args.configFile), logger: log });
+  const broker = await Broker.open({
+    store,
+    configDir: path.join(dataDir, 'config'),
+    config: checkSettings('broker', BROKER_DEFAULTS, args.config['broker'], args.configFile),
+    logger: log,
+  });
   const gateway = new MqttGateway({ broker, config: checkSettings('mqtt', MQTT_DEFAULTS, args.config['mqtt'], args.configFile), auth, logger: log });
   const addr = await gateway.listen(args.mqttPort, args.listenHost);
   const ws = await listenWebSocket(gateway, args.mqttWsPort, args.listenHost);

@@ -21,7 +21,11 @@ describe('apps/mqtt-gateway', () => {
   it('serves MQTT on its own data directory and stops cleanly', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-mqttgw-'));
     const [port, wsPort] = [await freePort(), await freePort()];
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'apps/mqtt-gateway/src/main.ts', '--data-dir', dir, '--mqtt-port', String(port), '--mqtt-ws-port', String(wsPort)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'apps/mqtt-gateway/src/main.ts', '--data-dir', dir, '--mqtt-port', String(port), '--mqtt-ws-port', String(wsPort)],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));

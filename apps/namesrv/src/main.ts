@@ -13,7 +13,11 @@ interface Args {
 }
 
 function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
-  const args: Args = { port: Number(env['APOGEE_NAMESRV_PORT'] ?? 9876), host: env['APOGEE_NAMESRV_HOST'] ?? '127.0.0.1', kvFile: env['APOGEE_NAMESRV_KV_FILE'] };
+  const args: Args = {
+    port: Number(env['APOGEE_NAMESRV_PORT'] ?? 9876),
+    host: env['APOGEE_NAMESRV_HOST'] ?? '127.0.0.1',
+    kvFile: env['APOGEE_NAMESRV_KV_FILE'],
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];

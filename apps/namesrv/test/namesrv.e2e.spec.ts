@@ -33,12 +33,18 @@ describe('namesrv process', () => {
       });
       const reg = await client.invoke(
         addr!,
-        makeRequest(RequestCode.REGISTER_BROKER, { extFields: { brokerName: 'broker-a', brokerAddr: '127.0.0.1:10911', clusterName: 'DefaultCluster', haServerAddr: '127.0.0.1:10912', brokerId: '0' }, body }),
+        makeRequest(RequestCode.REGISTER_BROKER, {
+          extFields: { brokerName: 'broker-a', brokerAddr: '127.0.0.1:10911', clusterName: 'DefaultCluster', haServerAddr: '127.0.0.1:10912', brokerId: '0' },
+          body,
+        }),
       );
       expect(reg.code, reg.remark).toBe(ResponseCode.SUCCESS);
       const route = await client.invoke(addr!, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: 'OrderTopic' } }));
       expect(route.code).toBe(ResponseCode.SUCCESS);
-      const data = JSON.parse(route.body!.toString('utf8')) as { brokerDatas: Array<{ brokerAddrs: Record<string, string> }>; queueDatas: Array<{ writeQueueNums: number }> };
+      const data = JSON.parse(route.body!.toString('utf8')) as {
+        brokerDatas: Array<{ brokerAddrs: Record<string, string> }>;
+        queueDatas: Array<{ writeQueueNums: number }>;
+      };
       expect(data.brokerDatas[0]!.brokerAddrs['0']).toBe('127.0.0.1:10911');
       expect(data.queueDatas[0]!.writeQueueNums).toBe(4);
       const missing = await client.invoke(addr!, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: 'Nope' } }));

@@ -7,7 +7,17 @@ import { parseServerArgs } from './args.js';
 describe('server command line', () => {
   it('has the documented defaults', () => {
     const a = parseServerArgs([], {});
-    expect(a).toMatchObject({ dataDir: './data', namesrvPort: 9876, brokerPort: 10911, mqttPort: 1883, mqttWsPort: 8083, amqpPort: 5672, httpPort: 8080, flush: 'ASYNC_FLUSH', listenHost: '127.0.0.1' });
+    expect(a).toMatchObject({
+      dataDir: './data',
+      namesrvPort: 9876,
+      brokerPort: 10911,
+      mqttPort: 1883,
+      mqttWsPort: 8083,
+      amqpPort: 5672,
+      httpPort: 8080,
+      flush: 'ASYNC_FLUSH',
+      listenHost: '127.0.0.1',
+    });
   });
 
   it('lets flags override the environment, which overrides the config file', () => {

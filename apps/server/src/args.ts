@@ -140,16 +140,19 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       throw new Error(`config file ${configFile}: ${(err as Error).message}`);
     }
     if (parsed['broker'] !== undefined) {
-      if (typeof parsed['broker'] !== 'object' || parsed['broker'] === null || Array.isArray(parsed['broker'])) throw new Error(`config file ${configFile}: "broker" must be an object`);
+      if (typeof parsed['broker'] !== 'object' || parsed['broker'] === null || Array.isArray(parsed['broker']))
+        throw new Error(`config file ${configFile}: "broker" must be an object`);
       brokerSettings = parsed['broker'] as Record<string, unknown>;
     }
     authSettings = parsed['auth'];
     if (parsed['mqtt'] !== undefined) {
-      if (typeof parsed['mqtt'] !== 'object' || parsed['mqtt'] === null || Array.isArray(parsed['mqtt'])) throw new Error(`config file ${configFile}: "mqtt" must be an object`);
+      if (typeof parsed['mqtt'] !== 'object' || parsed['mqtt'] === null || Array.isArray(parsed['mqtt']))
+        throw new Error(`config file ${configFile}: "mqtt" must be an object`);
       mqttSettings = parsed['mqtt'] as Record<string, unknown>;
     }
     if (parsed['amqp'] !== undefined) {
-      if (typeof parsed['amqp'] !== 'object' || parsed['amqp'] === null || Array.isArray(parsed['amqp'])) throw new Error(`config file ${configFile}: "amqp" must be an object`);
+      if (typeof parsed['amqp'] !== 'object' || parsed['amqp'] === null || Array.isArray(parsed['amqp']))
+        throw new Error(`config file ${configFile}: "amqp" must be an object`);
       amqpSettings = parsed['amqp'] as Record<string, unknown>;
     }
     for (const [flag, [key]] of Object.entries(FLAGS)) {

@@ -41,7 +41,12 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
     gauge('apogee_mqtt_lmqs_watched', 'LMQs with an online reader', m.lmqsWatched);
     gauge('apogee_mqtt_messages_in_total', 'PUBLISH packets received', m.messagesIn, 'counter');
     gauge('apogee_mqtt_messages_out_total', 'PUBLISH packets delivered', m.messagesOut, 'counter');
-    gauge('apogee_mqtt_messages_out_from_memory_total', 'Subscription deliveries taken straight from the publish (caught-up subscribers), without a store read', m.messagesOutFromMemory, 'counter');
+    gauge(
+      'apogee_mqtt_messages_out_from_memory_total',
+      'Subscription deliveries taken straight from the publish (caught-up subscribers), without a store read',
+      m.messagesOutFromMemory,
+      'counter',
+    );
     gauge('apogee_mqtt_dropped_total', 'Messages skipped because a subscription backlog exceeded maxQueuedPerSubscription', m.droppedOffline, 'counter');
   }
   if (amqp) {
@@ -59,7 +64,13 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
 }
 
 /** GET /metrics (Prometheus) and GET /health on the admin HTTP port. */
-export function startMetricsServer(broker: Broker, port: number, host: string, mqtt?: () => MqttGatewayStats, amqp?: () => AmqpGatewayStats): Promise<http.Server> {
+export function startMetricsServer(
+  broker: Broker,
+  port: number,
+  host: string,
+  mqtt?: () => MqttGatewayStats,
+  amqp?: () => AmqpGatewayStats,
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, mqtt, amqp));

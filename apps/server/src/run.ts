@@ -46,13 +46,21 @@ export async function runServer(args: ServerArgs): Promise<void> {
     closers.push(() => namesrv.close());
     log.info({ addr: namesrvAddr }, 'apogee: namesrv listening');
 
-    const broker = await Broker.open({ store, configDir: path.join(dataDir, 'config'), config: { ...brokerSettings, brokerName: args.brokerName, clusterName: args.clusterName }, logger: log });
+    const broker = await Broker.open({
+      store,
+      configDir: path.join(dataDir, 'config'),
+      config: { ...brokerSettings, brokerName: args.brokerName, clusterName: args.clusterName },
+      logger: log,
+    });
     closers.push(() => broker.close());
     const localNamesrv = namesrvAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
     const service = new BrokerRemotingService({ broker, advertisedAddr: advertised, namesrvAddrs: [localNamesrv], logger: log });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
     closers.push(() => service.close());
-    log.info({ listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName }, 'apogee: broker listening; clients are told to connect to the advertised address');
+    log.info(
+      { listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName },
+      'apogee: broker listening; clients are told to connect to the advertised address',
+    );
 
     // An endpoint switched off (`--mqtt-port off`, `--amqp-port off`) does not run; what it owns
     // in the engine (durable topic filters of its sessions and subscriptions) keeps working.
@@ -90,7 +98,12 @@ export async function runServer(args: ServerArgs): Promise<void> {
     let http: http.Server | null = null;
     const mqttStats = mqtt ? () => mqtt.stats() : undefined;
     const amqpStats = amqp ? () => amqp.stats() : undefined;
-    http = await listenOrExplain(() => startMetricsServer(broker, args.httpPort, args.listenHost, mqttStats, amqpStats), 'metrics HTTP', args.listenHost, args.httpPort);
+    http = await listenOrExplain(
+      () => startMetricsServer(broker, args.httpPort, args.listenHost, mqttStats, amqpStats),
+      'metrics HTTP',
+      args.listenHost,
+      args.httpPort,
+    );
     const httpAddr = http.address();
     closers.push(() => new Promise<void>((r) => http!.close(() => r())));
     log.info({ addr: typeof httpAddr === 'object' && httpAddr ? `${httpAddr.address}:${httpAddr.port}` : String(httpAddr) }, 'apogee: metrics on /metrics');

@@ -53,11 +53,25 @@ interface Received {
   msgId: string;
 }
 
-function consumer(group: string, topic: string, expression: string, onMessage: (m: Received) => void | Promise<void>, extra: Record<string, unknown> = {}): any {
+function consumer(
+  group: string,
+  topic: string,
+  expression: string,
+  onMessage: (m: Received) => void | Promise<void>,
+  extra: Record<string, unknown> = {},
+): any {
   const c = new Consumer({ httpclient, nameSrv: server.namesrvAddr, consumerGroup: group, ...FAST, ...extra });
   c.on('error', () => {});
   c.subscribe(topic, expression, async (msg: any) => {
-    await onMessage({ body: msg.body, tags: msg.tags, keys: msg.keys, properties: msg.properties, reconsumeTimes: msg.reconsumeTimes, queueId: msg.queueId, msgId: msg.msgId });
+    await onMessage({
+      body: msg.body,
+      tags: msg.tags,
+      keys: msg.keys,
+      properties: msg.properties,
+      reconsumeTimes: msg.reconsumeTimes,
+      queueId: msg.queueId,
+      msgId: msg.msgId,
+    });
   });
   closers.push(() => c.close());
   return c;

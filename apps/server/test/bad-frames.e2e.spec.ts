@@ -34,10 +34,12 @@ function prng(seed: number): () => number {
 }
 
 function validSend(topic: string): Buffer {
-  return encodeFrame(makeRequest(RequestCode.SEND_MESSAGE_V2, {
-    extFields: { a: 'fz', b: topic, c: 'TBW102', d: '4', e: '0', f: '0', g: '1', h: '0', i: '', j: '0', k: 'false' },
-    body: Buffer.from('fuzz'),
-  }));
+  return encodeFrame(
+    makeRequest(RequestCode.SEND_MESSAGE_V2, {
+      extFields: { a: 'fz', b: topic, c: 'TBW102', d: '4', e: '0', f: '0', g: '1', h: '0', i: '', j: '0', k: 'false' },
+      body: Buffer.from('fuzz'),
+    }),
+  );
 }
 
 /** One hostile payload of a kind chosen by `rand`. */
@@ -46,13 +48,32 @@ function hostile(rand: () => number): Buffer {
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
   const frame = validSend(`Fz${Math.floor(rand() * 4)}`);
   switch (kind) {
-    case 0: return bytes(1 + Math.floor(rand() * 200)); // noise
-    case 1: return frame.subarray(0, Math.floor(rand() * frame.length)); // truncated
-    case 2: { const b = Buffer.from(frame); b.writeInt32BE(0x7ffffff0, 0); return b; } // oversized length
-    case 3: { const b = Buffer.from(frame); b.writeInt32BE(b.readInt32BE(4) | 0x00ffffff, 4); return b; } // header length past the frame
-    case 4: { const b = Buffer.from(frame); for (let i = 0; i < 6; i++) b[8 + Math.floor(rand() * (b.length - 8))] = Math.floor(rand() * 256); return b; } // flipped header bytes
-    case 5: return encodeFrame(makeRequest(Math.floor(rand() * 70_000), { extFields: { x: 'y' } })); // unknown or misused code
-    default: { const b = Buffer.from(frame); b[4] = 0x05; return b; } // unknown serialize type
+    case 0:
+      return bytes(1 + Math.floor(rand() * 200)); // noise
+    case 1:
+      return frame.subarray(0, Math.floor(rand() * frame.length)); // truncated
+    case 2: {
+      const b = Buffer.from(frame);
+      b.writeInt32BE(0x7ffffff0, 0);
+      return b;
+    } // oversized length
+    case 3: {
+      const b = Buffer.from(frame);
+      b.writeInt32BE(b.readInt32BE(4) | 0x00ffffff, 4);
+      return b;
+    } // header length past the frame
+    case 4: {
+      const b = Buffer.from(frame);
+      for (let i = 0; i < 6; i++) b[8 + Math.floor(rand() * (b.length - 8))] = Math.floor(rand() * 256);
+      return b;
+    } // flipped header bytes
+    case 5:
+      return encodeFrame(makeRequest(Math.floor(rand() * 70_000), { extFields: { x: 'y' } })); // unknown or misused code
+    default: {
+      const b = Buffer.from(frame);
+      b[4] = 0x05;
+      return b;
+    } // unknown serialize type
   }
 }
 
@@ -70,14 +91,23 @@ describe('bad input on the broker port', () => {
         sock.write(hostile(rand));
         // Either the server closes the connection or it answers; we end it either way.
         await new Promise<void>((resolve) => {
-          const t = setTimeout(() => { sock.destroy(); resolve(); }, 50);
-          sock.once('close', () => { clearTimeout(t); resolve(); });
+          const t = setTimeout(() => {
+            sock.destroy();
+            resolve();
+          }, 50);
+          sock.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
         });
         if (i % 25 === 0) {
-          const res = await good.invoke(server.brokerAddr, makeRequest(RequestCode.SEND_MESSAGE_V2, {
-            extFields: { a: 'ok', b: 'Healthy', c: 'TBW102', d: '4', e: '0', f: '0', g: '1', h: '0', i: '', j: '0', k: 'false' },
-            body: Buffer.from(`still fine ${i}`),
-          }));
+          const res = await good.invoke(
+            server.brokerAddr,
+            makeRequest(RequestCode.SEND_MESSAGE_V2, {
+              extFields: { a: 'ok', b: 'Healthy', c: 'TBW102', d: '4', e: '0', f: '0', g: '1', h: '0', i: '', j: '0', k: 'false' },
+              body: Buffer.from(`still fine ${i}`),
+            }),
+          );
           expect(res.code, res.remark).toBe(ResponseCode.SUCCESS);
         }
       }

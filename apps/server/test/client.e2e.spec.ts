@@ -71,7 +71,8 @@ describe('@apogee/client against apps/server', () => {
     const got: ReceivedMessage[] = [];
     await consumer({ group: 'c-c1', consumeFromWhere: 'FIRST' }, [['CTags', 'A']], (msgs) => void got.push(...msgs));
     await eventually(() => got.length >= 5, '5 A messages');
-    for (let q = 0; q < 4; q++) await p.send({ topic: 'CTags', body: 'sentinel', tags: 'A' }, { queue: { topic: 'CTags', brokerName: 'broker-a', queueId: q } });
+    for (let q = 0; q < 4; q++)
+      await p.send({ topic: 'CTags', body: 'sentinel', tags: 'A' }, { queue: { topic: 'CTags', brokerName: 'broker-a', queueId: q } });
     await eventually(() => got.filter((m) => m.body.toString() === 'sentinel').length === 4, 'sentinels');
     const real = got.filter((m) => m.body.toString() !== 'sentinel');
     expect(real.map((m) => m.body.toString()).sort()).toEqual(['body-0', 'body-2', 'body-4', 'body-6', 'body-8']);
@@ -94,7 +95,11 @@ describe('@apogee/client against apps/server', () => {
     const p = await producer('c-p2');
     for (let i = 0; i < 8; i++) await p.send({ topic: 'CResume', body: `first-${i}` });
     const first: string[] = [];
-    const c1 = await consumer({ group: 'c-c2', consumeFromWhere: 'FIRST' }, [['CResume', '*']], (msgs) => void first.push(...msgs.map((m) => m.body.toString())));
+    const c1 = await consumer(
+      { group: 'c-c2', consumeFromWhere: 'FIRST' },
+      [['CResume', '*']],
+      (msgs) => void first.push(...msgs.map((m) => m.body.toString())),
+    );
     await eventually(() => first.length >= 8, 'first 8');
     await c1.shutdown();
     for (let i = 0; i < 8; i++) await p.send({ topic: 'CResume', body: `second-${i}` });
@@ -147,7 +152,11 @@ describe('@apogee/client against apps/server', () => {
     const b: ReceivedMessage[] = [];
     const ca = await consumer({ group: 'c-c4', consumeFromWhere: 'FIRST' }, [['CSplit', '*']], (m) => void a.push(...m));
     const cb = await consumer({ group: 'c-c4', consumeFromWhere: 'FIRST' }, [['CSplit', '*']], (m) => void b.push(...m));
-    const mine = (c: PushConsumer) => c.assignedQueues().filter((q) => q.topic === 'CSplit').map((q) => q.queueId);
+    const mine = (c: PushConsumer) =>
+      c
+        .assignedQueues()
+        .filter((q) => q.topic === 'CSplit')
+        .map((q) => q.queueId);
     await eventually(() => mine(ca).length === 2 && mine(cb).length === 2, 'an even split');
     expect(new Set([...mine(ca), ...mine(cb)]).size).toBe(4);
     const x: ReceivedMessage[] = [];
@@ -208,7 +217,12 @@ describe('@apogee/client against apps/server', () => {
     // Level 4 is 400 ms here: never delivered before it (a lower bound, not a speed assertion).
     expect(later.at - sentAt).toBeGreaterThanOrEqual(400);
     expect(later.m.properties['DELAY']).toBeUndefined();
-    expect(got.filter((g) => g.m.body.toString().startsWith('batch-')).map((g) => g.m.body.toString()).sort()).toEqual(Array.from({ length: 32 }, (_, i) => `batch-${i}`).sort());
+    expect(
+      got
+        .filter((g) => g.m.body.toString().startsWith('batch-'))
+        .map((g) => g.m.body.toString())
+        .sort(),
+    ).toEqual(Array.from({ length: 32 }, (_, i) => `batch-${i}`).sort());
     const bigGot = got.find((g) => g.m.body.length === big.length)!;
     expect(bigGot.m.body.equals(big)).toBe(true);
   });

@@ -32,10 +32,25 @@ async function sendLoad(brokerAddr: string, cycle: number, acks: Ack[], stop: ()
         const id = `c${cycle}-w${w}-${seq++}`;
         let res;
         try {
-          res = await client.invoke(brokerAddr, makeRequest(RequestCode.SEND_MESSAGE_V2, {
-            extFields: { a: 'crash-p', b: 'Crash', c: 'TBW102', d: '4', e: '-1', f: '0', g: String(Date.now()), h: '0', i: encodeProperties({ KEYS: id }), j: '0', k: 'false' },
-            body: Buffer.from(`${id}|${'x'.repeat(200 + (seq % 300))}`),
-          }));
+          res = await client.invoke(
+            brokerAddr,
+            makeRequest(RequestCode.SEND_MESSAGE_V2, {
+              extFields: {
+                a: 'crash-p',
+                b: 'Crash',
+                c: 'TBW102',
+                d: '4',
+                e: '-1',
+                f: '0',
+                g: String(Date.now()),
+                h: '0',
+                i: encodeProperties({ KEYS: id }),
+                j: '0',
+                k: 'false',
+              },
+              body: Buffer.from(`${id}|${'x'.repeat(200 + (seq % 300))}`),
+            }),
+          );
         } catch {
           return; // connection gone: the server was killed
         }
@@ -55,9 +70,23 @@ async function readAll(brokerAddr: string): Promise<Map<string, { queueId: numbe
     for (let q = 0; q < QUEUES; q++) {
       let offset = 0;
       for (let guard = 0; guard < 100_000; guard++) {
-        const res = await client.invoke(brokerAddr, makeRequest(RequestCode.PULL_MESSAGE, {
-          extFields: { consumerGroup: 'crash-check', topic: 'Crash', queueId: String(q), queueOffset: String(offset), maxMsgNums: '32', sysFlag: '4', commitOffset: '0', suspendTimeoutMillis: '0', subscription: '*', subVersion: '0' },
-        }));
+        const res = await client.invoke(
+          brokerAddr,
+          makeRequest(RequestCode.PULL_MESSAGE, {
+            extFields: {
+              consumerGroup: 'crash-check',
+              topic: 'Crash',
+              queueId: String(q),
+              queueOffset: String(offset),
+              maxMsgNums: '32',
+              sysFlag: '4',
+              commitOffset: '0',
+              suspendTimeoutMillis: '0',
+              subscription: '*',
+              subVersion: '0',
+            },
+          }),
+        );
         if (res.code !== ResponseCode.SUCCESS) {
           expect(res.code).toBe(ResponseCode.PULL_NOT_FOUND);
           break;

@@ -63,7 +63,8 @@ describe.skipIf(!hasMosquitto)('mosquitto-clients', () => {
       await run('/usr/bin/mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-V', version, '-t', `${topic}/retained`, '-m', 'kept', '-q', '1', '-r']);
       const sub = mosquittoSub(['-V', version, '-t', `${topic}/#`, '-q', '2', '-C', '4', '-d']);
       await sub.ready;
-      for (const q of ['0', '1', '2']) await run('/usr/bin/mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-V', version, '-t', `${topic}/q${q}`, '-m', `qos${q}`, '-q', q]);
+      for (const q of ['0', '1', '2'])
+        await run('/usr/bin/mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-V', version, '-t', `${topic}/q${q}`, '-m', `qos${q}`, '-q', q]);
       const lines = (await sub.done).filter((l) => l.startsWith(`${topic}/`));
       expect(lines.sort()).toEqual([`${topic}/q0 qos0`, `${topic}/q1 qos1`, `${topic}/q2 qos2`, `${topic}/retained kept`]);
     });

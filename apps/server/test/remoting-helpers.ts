@@ -4,9 +4,20 @@ import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/
 export async function createTopic(brokerAddr: string, namesrvAddr: string, topic: string, queues = 4, perm = 6): Promise<void> {
   const c = new RemotingClient();
   try {
-    const res = await c.invoke(brokerAddr, makeRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, {
-      extFields: { topic, defaultTopic: 'TBW102', readQueueNums: String(queues), writeQueueNums: String(queues), perm: String(perm), topicFilterType: 'SINGLE_TAG', order: 'false' },
-    }));
+    const res = await c.invoke(
+      brokerAddr,
+      makeRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, {
+        extFields: {
+          topic,
+          defaultTopic: 'TBW102',
+          readQueueNums: String(queues),
+          writeQueueNums: String(queues),
+          perm: String(perm),
+          topicFilterType: 'SINGLE_TAG',
+          order: 'false',
+        },
+      }),
+    );
     if (res.code !== ResponseCode.SUCCESS) throw new Error(`create ${topic}: ${res.code} ${res.remark}`);
     for (let i = 0; i < 200; i++) {
       const route = await c.invoke(namesrvAddr, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic } }));

@@ -33,7 +33,14 @@ export async function freePorts(): Promise<ServerPorts> {
       }
     }
   };
-  return { namesrvPort: await next(), brokerPort: await next(), httpPort: await next(), mqttPort: await next(), mqttWsPort: await next(), amqpPort: await next() };
+  return {
+    namesrvPort: await next(),
+    brokerPort: await next(),
+    httpPort: await next(),
+    mqttPort: await next(),
+    mqttWsPort: await next(),
+    amqpPort: await next(),
+  };
 }
 
 /** A running `apps/server` process started by a test. */
@@ -65,7 +72,26 @@ export class ServerProcess {
 
   /** Starts the server (without waiting); extra flags are appended. */
   static spawn(dataDir: string, ports: ServerPorts, extra: string[] = []): ServerProcess {
-    const args = ['--import', 'tsx', main, '--data-dir', dataDir, '--namesrv-port', String(ports.namesrvPort), '--broker-port', String(ports.brokerPort), '--http-port', String(ports.httpPort), '--mqtt-port', String(ports.mqttPort), '--mqtt-ws-port', String(ports.mqttWsPort), '--amqp-port', String(ports.amqpPort), ...extra];
+    const args = [
+      '--import',
+      'tsx',
+      main,
+      '--data-dir',
+      dataDir,
+      '--namesrv-port',
+      String(ports.namesrvPort),
+      '--broker-port',
+      String(ports.brokerPort),
+      '--http-port',
+      String(ports.httpPort),
+      '--mqtt-port',
+      String(ports.mqttPort),
+      '--mqtt-ws-port',
+      String(ports.mqttWsPort),
+      '--amqp-port',
+      String(ports.amqpPort),
+      ...extra,
+    ];
     const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new ServerProcess(proc, dataDir, ports);
     running.add(s);

@@ -1,4 +1,11 @@
-import { DEFAULT_TOPIC, DLQ_GROUP_TOPIC_PREFIX, MAX_GROUP_LENGTH, MAX_TOPIC_LENGTH, hasSystemTopicPrefixIgnoringCase, isNotSendableTopic } from '@apogee/message';
+import {
+  DEFAULT_TOPIC,
+  DLQ_GROUP_TOPIC_PREFIX,
+  MAX_GROUP_LENGTH,
+  MAX_TOPIC_LENGTH,
+  hasSystemTopicPrefixIgnoringCase,
+  isNotSendableTopic,
+} from '@apogee/message';
 import type { AmqpConfig } from './config.js';
 import { Condition } from './errors.js';
 import { fitRocketName, InvalidTopicError, storeTopicOfFirstLevel, validateMqttTopicFilter, validateMqttTopicName } from '@apogee/topics';
@@ -43,11 +50,14 @@ export class AddressError extends Error {
  * ('receive': topic addresses may be MQTT filters whose first level is literal).
  */
 export function parseAddress(address: unknown, cfg: AmqpConfig, role: 'send' | 'receive'): AmqpAddress {
-  if (typeof address !== 'string' || address.length === 0) throw new AddressError(Condition.INVALID_FIELD, 'the terminus has no address; Apogee needs a queue name or a topic address');
-  if (address.length > cfg.maxAddressLength) throw new AddressError(Condition.INVALID_FIELD, `address is ${address.length} characters long; the limit is ${cfg.maxAddressLength}`);
+  if (typeof address !== 'string' || address.length === 0)
+    throw new AddressError(Condition.INVALID_FIELD, 'the terminus has no address; Apogee needs a queue name or a topic address');
+  if (address.length > cfg.maxAddressLength)
+    throw new AddressError(Condition.INVALID_FIELD, `address is ${address.length} characters long; the limit is ${cfg.maxAddressLength}`);
   for (let i = 0; i < address.length; i++) {
     const c = address.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) throw new AddressError(Condition.INVALID_FIELD, `address contains the control character U+${c.toString(16).padStart(4, '0').toUpperCase()} at ${i}`);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+      throw new AddressError(Condition.INVALID_FIELD, `address contains the control character U+${c.toString(16).padStart(4, '0').toUpperCase()} at ${i}`);
     if (c >= 0xd800 && c <= 0xdfff) {
       const pair = c <= 0xdbff && i + 1 < address.length && (address.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
       if (!pair) throw new AddressError(Condition.INVALID_FIELD, `address contains an unpaired surrogate at ${i}`);
@@ -55,7 +65,8 @@ export function parseAddress(address: unknown, cfg: AmqpConfig, role: 'send' | '
     }
   }
   if (address.startsWith(cfg.deadLetterPrefix)) {
-    if (role === 'send') throw new AddressError(Condition.NOT_ALLOWED, `${address} is a dead-letter address: rejected messages arrive there; it cannot be sent to`);
+    if (role === 'send')
+      throw new AddressError(Condition.NOT_ALLOWED, `${address} is a dead-letter address: rejected messages arrive there; it cannot be sent to`);
     const of = address.slice(cfg.deadLetterPrefix.length);
     const inner = parseAddress(of, cfg, 'receive');
     if (inner.kind === 'dlq') throw new AddressError(Condition.INVALID_FIELD, 'a dead-letter address of a dead-letter address does not exist');
@@ -72,7 +83,8 @@ export function parseAddress(address: unknown, cfg: AmqpConfig, role: 'send' | '
     }
     const slash = name.indexOf('/');
     const first = slash < 0 ? name : name.slice(0, slash);
-    if (first === '+' || first === '#') throw new AddressError(Condition.INVALID_FIELD, `${address}: the first level of a topic subscription must be literal (it names the store topic)`);
+    if (first === '+' || first === '#')
+      throw new AddressError(Condition.INVALID_FIELD, `${address}: the first level of a topic subscription must be literal (it names the store topic)`);
     return { kind: 'topic', address, name, storeTopic: storeTopicOfFirstLevel(first), aclName: name };
   }
   return { kind: 'queue', address, storeTopic: queueTopicOf(address), group: fitRocketName(QUEUE_GROUP_PREFIX, address, MAX_GROUP_LENGTH), aclName: address };
@@ -80,7 +92,14 @@ export function parseAddress(address: unknown, cfg: AmqpConfig, role: 'send' | '
 
 /** The store topic of a queue address (table above). */
 export function queueTopicOf(queue: string): string {
-  const plain = queue.length <= MAX_TOPIC_LENGTH && PLAIN_QUEUE.test(queue) && !queue.startsWith('AMQP_') && !queue.startsWith('MQTT_') && !hasSystemTopicPrefixIgnoringCase(queue) && !isNotSendableTopic(queue) && queue !== DEFAULT_TOPIC;
+  const plain =
+    queue.length <= MAX_TOPIC_LENGTH &&
+    PLAIN_QUEUE.test(queue) &&
+    !queue.startsWith('AMQP_') &&
+    !queue.startsWith('MQTT_') &&
+    !hasSystemTopicPrefixIgnoringCase(queue) &&
+    !isNotSendableTopic(queue) &&
+    queue !== DEFAULT_TOPIC;
   return plain ? queue : fitRocketName(QUEUE_GROUP_PREFIX, queue, MAX_TOPIC_LENGTH);
 }
 

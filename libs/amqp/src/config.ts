@@ -73,6 +73,7 @@ export function resolveAmqpConfig(partial: Partial<AmqpConfig> = {}): AmqpConfig
   intIn('queueAddressQueues', 1, 1024);
   intIn('topicAddressQueues', 1, 1024);
   intIn('openTimeoutSeconds', 1, 3600);
-  if (cfg.topicPrefix === '' || cfg.deadLetterPrefix === '' || cfg.topicPrefix === cfg.deadLetterPrefix) throw new Error('amqp.topicPrefix and amqp.deadLetterPrefix must be distinct and non-empty');
+  if (cfg.topicPrefix === '' || cfg.deadLetterPrefix === '' || cfg.topicPrefix === cfg.deadLetterPrefix)
+    throw new Error('amqp.topicPrefix and amqp.deadLetterPrefix must be distinct and non-empty');
   return cfg;
 }

@@ -5,7 +5,18 @@ import { AddressError, type AmqpAddress, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
 import { type AmqpConfig, resolveAmqpConfig } from './config.js';
 import { GuardedSocket } from './connection/guarded-socket.js';
-import { type RheaConnection, type RheaContext, type RheaDelivery, type RheaLink, type RheaReceiver, type RheaSender, type RheaSession, type Terminus, rhea, serveConnection } from './rhea/index.js';
+import {
+  type RheaConnection,
+  type RheaContext,
+  type RheaDelivery,
+  type RheaLink,
+  type RheaReceiver,
+  type RheaSender,
+  type RheaSession,
+  type Terminus,
+  rhea,
+  serveConnection,
+} from './rhea/index.js';
 import { Condition, conditionOfPeerError } from './errors.js';
 import { IncomingLink, queueIdFor } from './link/incoming.js';
 import { OutgoingLink } from './link/outgoing.js';
@@ -115,10 +126,18 @@ export class AmqpGateway {
     // One rhea container per connection: its SASL callbacks then know which connection they serve.
     const container = rhea.create_container({ id: cfg.containerId });
     container.on('error', (err: unknown) => log.warn({ conn: id, err: (err as Error).message }, 'amqp: error reported by the peer'));
-    const guarded = new GuardedSocket(socket, { maxFrameSize: cfg.maxFrameSize, channelMax: cfg.maxSessionsPerConnection - 1, maxMessageSize: cfg.maxMessageSize, allowNoSasl: anonymousAllowed }, cfg.containerId, (f) => this.onGuardFailure(id, remote, f));
+    const guarded = new GuardedSocket(
+      socket,
+      { maxFrameSize: cfg.maxFrameSize, channelMax: cfg.maxSessionsPerConnection - 1, maxMessageSize: cfg.maxMessageSize, allowNoSasl: anonymousAllowed },
+      cfg.containerId,
+      (f) => this.onGuardFailure(id, remote, f),
+    );
     const state: ConnState = { id, socket: guarded, remote, principal: null, links: 0, incoming: new Map(), outgoing: new Map(), attaching: new Set() };
     this.connections.add(state);
-    const mechanisms = container.sasl_server_mechanisms as unknown as { enable_anonymous(): void; enable_plain(cb: (u: string, p: string) => Promise<boolean>): void };
+    const mechanisms = container.sasl_server_mechanisms as unknown as {
+      enable_anonymous(): void;
+      enable_plain(cb: (u: string, p: string) => Promise<boolean>): void;
+    };
     if (anonymousAllowed) mechanisms.enable_anonymous();
     mechanisms.enable_plain(async (username, password) => {
       const r = await this.auth.authenticate(username ?? undefined, password ?? '', '');
@@ -162,33 +181,57 @@ export class AmqpGateway {
         state.socket.closeWithError(Condition.INTERNAL_ERROR, `internal error: ${(err as Error).message}`);
       }
     };
-    conn.on('connection_open', guard('open', (ctx) => {
-      clearTimeout(openTimer);
-      const containerId = ctx.connection.remote.open?.container_id ?? '';
-      if (!state.principal && this.anonymous) state.principal = { ...this.anonymous, clientId: containerId };
-      else if (state.principal) state.principal = { ...state.principal, clientId: containerId };
-      if (!state.principal) {
-        // Cannot happen with SASL required, but never serve an unauthenticated peer.
-        conn.close({ condition: Condition.UNAUTHORIZED_ACCESS, description: 'authentication required' });
-        return;
-      }
-      log.debug?.({ conn: state.id, remote: state.remote, containerId, user: state.principal.username }, 'amqp: connection open');
-    }));
-    conn.on('receiver_open', guard('attach', (ctx) => this.attachIncoming(state, ctx.receiver!)));
-    conn.on('sender_open', guard('attach', (ctx) => this.attachOutgoing(state, ctx.sender!)));
-    conn.on('message', guard('transfer', (ctx) => state.incoming.get(ctx.receiver!)?.onMessage(ctx.delivery!, ctx.message)));
+    conn.on(
+      'connection_open',
+      guard('open', (ctx) => {
+        clearTimeout(openTimer);
+        const containerId = ctx.connection.remote.open?.container_id ?? '';
+        if (!state.principal && this.anonymous) state.principal = { ...this.anonymous, clientId: containerId };
+        else if (state.principal) state.principal = { ...state.principal, clientId: containerId };
+        if (!state.principal) {
+          // Cannot happen with SASL required, but never serve an unauthenticated peer.
+          conn.close({ condition: Condition.UNAUTHORIZED_ACCESS, description: 'authentication required' });
+          return;
+        }
+        log.debug?.({ conn: state.id, remote: state.remote, containerId, user: state.principal.username }, 'amqp: connection open');
+      }),
+    );
+    conn.on(
+      'receiver_open',
+      guard('attach', (ctx) => this.attachIncoming(state, ctx.receiver!)),
+    );
+    conn.on(
+      'sender_open',
+      guard('attach', (ctx) => this.attachOutgoing(state, ctx.sender!)),
+    );
+    conn.on(
+      'message',
+      guard('transfer', (ctx) => state.incoming.get(ctx.receiver!)?.onMessage(ctx.delivery!, ctx.message)),
+    );
     for (const outcome of ['accepted', 'released', 'modified', 'rejected', 'settled'] as const) {
-      conn.on(outcome, guard(outcome, (ctx) => state.outgoing.get(ctx.sender!)?.link.settled(ctx.delivery!, outcome)));
+      conn.on(
+        outcome,
+        guard(outcome, (ctx) => state.outgoing.get(ctx.sender!)?.link.settled(ctx.delivery!, outcome)),
+      );
     }
     const pump = guard('flow', (ctx) => state.outgoing.get(ctx.sender!)?.handle.reader.pump());
     conn.on('sendable', pump);
     conn.on('sender_flow', pump);
     conn.on('sender_draining', pump);
-    conn.on('receiver_close', guard('detach', (ctx) => this.linkGone(state, ctx.receiver!)));
-    conn.on('sender_close', guard('detach', (ctx) => this.linkGone(state, ctx.sender!)));
+    conn.on(
+      'receiver_close',
+      guard('detach', (ctx) => this.linkGone(state, ctx.receiver!)),
+    );
+    conn.on(
+      'sender_close',
+      guard('detach', (ctx) => this.linkGone(state, ctx.sender!)),
+    );
     // Errors in a peer's detach/end/close are its business; handling them keeps rhea from raising them.
     for (const ev of ['receiver_error', 'sender_error', 'session_error', 'connection_error']) conn.on(ev, () => {});
-    conn.on('session_close', guard('end', (ctx) => this.sessionGone(state, ctx.session!)));
+    conn.on(
+      'session_close',
+      guard('end', (ctx) => this.sessionGone(state, ctx.session!)),
+    );
     // rhea reports a lost socket as disconnected and an orderly close as connection_close.
     const lost = () => {
       clearTimeout(openTimer);
@@ -211,7 +254,10 @@ export class AmqpGateway {
 
   private onGuardFailure(id: string, remote: string, f: GuardFailure): void {
     this.counters.connectionErrors++;
-    this.opts.logger.info({ conn: id, remote, phase: f.phase, condition: f.condition, description: f.description }, 'amqp: closing connection after a framing error');
+    this.opts.logger.info(
+      { conn: id, remote, phase: f.phase, condition: f.condition, description: f.description },
+      'amqp: closing connection after a framing error',
+    );
   }
 
   /** Answers the attach and detaches at once with an error (spec 2.6.3: the session and connection stay). */
@@ -235,7 +281,13 @@ export class AmqpGateway {
    * null once the attach is refused: too many links, a dynamic node, an illegal address, or
    * `check` throwing an AddressError.
    */
-  private attachAddress(state: ConnState, link: RheaLink, terminus: Terminus | null, role: 'send' | 'receive', check?: (a: AmqpAddress) => void): AmqpAddress | null {
+  private attachAddress(
+    state: ConnState,
+    link: RheaLink,
+    terminus: Terminus | null,
+    role: 'send' | 'receive',
+    check?: (a: AmqpAddress) => void,
+  ): AmqpAddress | null {
     if (!this.admit(state, link)) return null;
     try {
       if (terminus?.dynamic) throw new AddressError(Condition.NOT_IMPLEMENTED, 'dynamic nodes are not supported');
@@ -298,7 +350,8 @@ export class AmqpGateway {
     const remote = link.remote.attach!;
     const source = (remote.source ?? null) as Terminus | null;
     const address = this.attachAddress(state, link, source, 'receive', (a) => {
-      if (!this.auth.canSubscribe(state.principal!, a.aclName)) throw new AddressError(Condition.UNAUTHORIZED_ACCESS, `not authorized to receive from ${a.address}`);
+      if (!this.auth.canSubscribe(state.principal!, a.aclName))
+        throw new AddressError(Condition.UNAUTHORIZED_ACCESS, `not authorized to receive from ${a.address}`);
     });
     if (!address) return;
     link.set_source(source);
@@ -313,7 +366,8 @@ export class AmqpGateway {
     // A topic subscription reads its filter's LMQ and needs no store topic to read: it is
     // registered at once (before the attach is answered), so a message sent right after the
     // attach is not missed; the store topic is still looked up (and created) as for a queue.
-    const early = address.kind === 'topic' && (this.config.autoCreate || this.opts.broker.topics.get(address.storeTopic)) ? this.readers.acquire(req, null) : null;
+    const early =
+      address.kind === 'topic' && (this.config.autoCreate || this.opts.broker.topics.get(address.storeTopic)) ? this.readers.acquire(req, null) : null;
     this.readers
       .ensureTopic(address)
       .then(async (topic) => {
@@ -385,6 +439,8 @@ export class AmqpGateway {
     state.outgoing.delete(link);
     state.links--;
     o.link.close();
-    void this.readers.release(o.handle, o.durable && closeDurable).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'amqp: closing a reader failed'));
+    void this.readers
+      .release(o.handle, o.durable && closeDurable)
+      .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'amqp: closing a reader failed'));
   }
 }

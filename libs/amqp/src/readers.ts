@@ -75,7 +75,16 @@ export class Readers {
     if (existing) return existing;
     if (!this.cfg.autoCreate) return null;
     const n = address.kind === 'queue' ? this.cfg.queueAddressQueues : this.cfg.topicAddressQueues;
-    return topics.createOrUpdate({ topicName: address.storeTopic, readQueueNums: n, writeQueueNums: n, perm: PERM_READ | PERM_WRITE, topicFilterType: DEFAULT_TOPIC_FILTER_TYPE, topicSysFlag: 0, order: false, attributes: {} });
+    return topics.createOrUpdate({
+      topicName: address.storeTopic,
+      readQueueNums: n,
+      writeQueueNums: n,
+      perm: PERM_READ | PERM_WRITE,
+      topicFilterType: DEFAULT_TOPIC_FILTER_TYPE,
+      topicSysFlag: 0,
+      order: false,
+      attributes: {},
+    });
   }
 
   /** Takes a reference on the reader for a request (opening it on first use); `topic` is the store topic's config (null for topic addresses, which read an LMQ). */
@@ -172,7 +181,11 @@ export class Readers {
     // Positions are committed only up to what is written: write everything first, so a clean
     // shutdown commits every accepted message.
     await this.broker.flush().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'amqp: store flush before closing readers failed'));
-    await Promise.all(all.map((r) => (r.status === 'fulfilled' ? (r.value.durable ? r.value.reader.close() : r.value.reader.destroy()).then(() => r.value.unregister(false)) : undefined)));
+    await Promise.all(
+      all.map((r) =>
+        r.status === 'fulfilled' ? (r.value.durable ? r.value.reader.close() : r.value.reader.destroy()).then(() => r.value.unregister(false)) : undefined,
+      ),
+    );
   }
 
   /** Moves a rejected message to its address's dead-letter queue (`$dlq/<address>`). */
@@ -188,7 +201,15 @@ export class Readers {
     props.set(PropertyKey.DLQ_ORIGIN_MESSAGE_ID, m.msgId);
     if (condition) props.set('amqpRejectCondition', condition);
     if (description) props.set('amqpRejectDescription', description.replace(/[\u0001\u0002]/g, ' '));
-    await this.broker.send({ producerGroup: 'AMQP', topic: deadLetterTopicOf(address.address), queueId: 0, properties: props, body: m.body, sysFlag: m.sysFlag, bornTimestamp: m.bornTimestamp });
+    await this.broker.send({
+      producerGroup: 'AMQP',
+      topic: deadLetterTopicOf(address.address),
+      queueId: 0,
+      properties: props,
+      body: m.body,
+      sysFlag: m.sysFlag,
+      bornTimestamp: m.bornTimestamp,
+    });
     this.counters.deadLettered++;
   }
 }

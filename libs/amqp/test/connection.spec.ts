@@ -68,7 +68,7 @@ describe('bad input closes only that connection', () => {
     expect(RawAmqp.errorOf(close).description).toContain('channel-max');
   });
 
-  it('announces max-frame-size, channel-max and idle-time-out, sends heartbeats at half the peer\'s idle-time-out, and drops a silent peer', async () => {
+  it("announces max-frame-size, channel-max and idle-time-out, sends heartbeats at half the peer's idle-time-out, and drops a silent peer", async () => {
     const c = await h.connect({ idle_time_out: 100 } as never);
     const remote = (c as unknown as { remote: { open: { max_frame_size: number; channel_max: number; idle_time_out: number } } }).remote.open;
     expect(remote).toMatchObject({ max_frame_size: 4096, channel_max: 3, idle_time_out: 300 });
@@ -81,7 +81,7 @@ describe('bad input closes only that connection', () => {
     expect(RawAmqp.errorOf(close).condition).toBe('amqp:resource-limit-exceeded');
   });
 
-  it('splits outgoing messages to the peer\'s max-frame-size and reassembles incoming multi-frame transfers', async () => {
+  it("splits outgoing messages to the peer's max-frame-size and reassembles incoming multi-frame transfers", async () => {
     const c = await h.connect({ max_frame_size: 1024 } as never);
     const s = await openSender(c, 'q-big');
     const body = Buffer.alloc(20_000, 7);
@@ -118,7 +118,15 @@ describe('bad input closes only that connection', () => {
 
 describe('SASL', () => {
   it('accepts ANONYMOUS and PLAIN with a configured user, refuses a bad password', async () => {
-    const auth = new Authorizer(parseAuthConfig({ allowAnonymous: false, users: [{ username: 'alice', password: await hashPassword('s3cret'), publish: { allow: ['allowed/#', 'ok'] }, subscribe: { allow: ['ok'] } }] }, 'test'));
+    const auth = new Authorizer(
+      parseAuthConfig(
+        {
+          allowAnonymous: false,
+          users: [{ username: 'alice', password: await hashPassword('s3cret'), publish: { allow: ['allowed/#', 'ok'] }, subscribe: { allow: ['ok'] } }],
+        },
+        'test',
+      ),
+    );
     const a = await AmqpHarness.start({}, auth);
     try {
       const c = await a.connect({ username: 'alice', password: 's3cret' } as never);

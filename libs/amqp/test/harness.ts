@@ -165,7 +165,11 @@ export function text(m: Message): string {
 }
 
 /** Opens a link the server should refuse; resolves with whether it answered the attach first, and the detach error. */
-export function refusedAttach(c: Connection, role: 'sender' | 'receiver', address: string): Promise<{ attached: boolean; condition: string; description: string }> {
+export function refusedAttach(
+  c: Connection,
+  role: 'sender' | 'receiver',
+  address: string,
+): Promise<{ attached: boolean; condition: string; description: string }> {
   const link = role === 'sender' ? c.open_sender({ target: { address } }) : c.open_receiver({ source: { address }, credit_window: 0 });
   let attached = false;
   return new Promise((resolve) => {

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('rhea patches off', () => {
-  it('serves at-least-once sends and deliveries, and leaves rhea\'s own functions in place', async () => {
+  it("serves at-least-once sends and deliveries, and leaves rhea's own functions in place", async () => {
     expect(processPatches.size).toBe(0);
     const c = await h.connect();
     const s = await openSender(c, 'q-off');

@@ -1,6 +1,17 @@
 import net from 'node:net';
 import { frame, protocolHeader, PROTOCOL_AMQP } from '../src/codec/frames.js';
-import { encodeBinary, encodeBool, encodeDescribed, encodeList, encodeString, encodeUint, NULL_VALUE, listElements, readDescriptor, readText } from '../src/codec/types.js';
+import {
+  encodeBinary,
+  encodeBool,
+  encodeDescribed,
+  encodeList,
+  encodeString,
+  encodeUint,
+  NULL_VALUE,
+  listElements,
+  readDescriptor,
+  readText,
+} from '../src/codec/types.js';
 
 /** A frame the raw client received. */
 export interface RawFrame {
@@ -24,10 +35,12 @@ export class RawAmqp {
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (d: Buffer) => this.input(d));
-    this.done = new Promise((r) => socket.on('close', () => {
-      this.closed = true;
-      r();
-    }));
+    this.done = new Promise((r) =>
+      socket.on('close', () => {
+        this.closed = true;
+        r();
+      }),
+    );
     socket.on('error', () => {});
   }
 
@@ -42,7 +55,13 @@ export class RawAmqp {
 
   /** Protocol header + open (container id, max-frame-size, channel-max, idle-time-out). */
   open(opts: { maxFrameSize?: number; channelMax?: number; idleTimeoutMs?: number } = {}): void {
-    const fields = [encodeString('raw-client'), NULL_VALUE, opts.maxFrameSize === undefined ? NULL_VALUE : encodeUint(opts.maxFrameSize), opts.channelMax === undefined ? NULL_VALUE : Buffer.from([0x60, opts.channelMax >> 8, opts.channelMax & 0xff]), opts.idleTimeoutMs === undefined ? NULL_VALUE : encodeUint(opts.idleTimeoutMs)];
+    const fields = [
+      encodeString('raw-client'),
+      NULL_VALUE,
+      opts.maxFrameSize === undefined ? NULL_VALUE : encodeUint(opts.maxFrameSize),
+      opts.channelMax === undefined ? NULL_VALUE : Buffer.from([0x60, opts.channelMax >> 8, opts.channelMax & 0xff]),
+      opts.idleTimeoutMs === undefined ? NULL_VALUE : encodeUint(opts.idleTimeoutMs),
+    ];
     this.write(Buffer.concat([protocolHeader(PROTOCOL_AMQP), perf(0, 0x10, fields)]));
   }
 
@@ -54,7 +73,20 @@ export class RawAmqp {
   attachSender(channel: number, handle: number, name: string, address: string): void {
     const target = encodeDescribed(0x29, encodeList([encodeString(address)]));
     const source = encodeDescribed(0x28, encodeList([encodeString('raw')]));
-    this.write(perf(channel, 0x12, [encodeString(name), encodeUint(handle), encodeBool(false), Buffer.from([0x50, 0]), Buffer.from([0x50, 0]), source, target, NULL_VALUE, NULL_VALUE, encodeUint(0)]));
+    this.write(
+      perf(channel, 0x12, [
+        encodeString(name),
+        encodeUint(handle),
+        encodeBool(false),
+        Buffer.from([0x50, 0]),
+        Buffer.from([0x50, 0]),
+        source,
+        target,
+        NULL_VALUE,
+        NULL_VALUE,
+        encodeUint(0),
+      ]),
+    );
   }
 
   /** Attach as receiver (role true) from `address`; the server sends on it once credit is granted. */
@@ -66,12 +98,29 @@ export class RawAmqp {
 
   /** A link flow: session windows of 5000 from transfer id 0 on both sides, then the link's delivery-count and credit. */
   flow(channel: number, handle: number, deliveryCount: number, credit: number): void {
-    this.write(perf(channel, 0x13, [encodeUint(0), encodeUint(5000), encodeUint(0), encodeUint(5000), encodeUint(handle), encodeUint(deliveryCount), encodeUint(credit)]));
+    this.write(
+      perf(channel, 0x13, [
+        encodeUint(0),
+        encodeUint(5000),
+        encodeUint(0),
+        encodeUint(5000),
+        encodeUint(handle),
+        encodeUint(deliveryCount),
+        encodeUint(credit),
+      ]),
+    );
   }
 
   /** One transfer frame carrying `payload`; `deliveryId`/`tag` null leaves them out (continuation). */
   transfer(channel: number, handle: number, deliveryId: number | null, tag: Buffer | null, payload: Buffer, more: boolean): void {
-    const fields = [encodeUint(handle), deliveryId === null ? NULL_VALUE : encodeUint(deliveryId), tag === null ? NULL_VALUE : encodeBinary(tag), deliveryId === null ? NULL_VALUE : encodeUint(0), encodeBool(false), encodeBool(more)];
+    const fields = [
+      encodeUint(handle),
+      deliveryId === null ? NULL_VALUE : encodeUint(deliveryId),
+      tag === null ? NULL_VALUE : encodeBinary(tag),
+      deliveryId === null ? NULL_VALUE : encodeUint(0),
+      encodeBool(false),
+      encodeBool(more),
+    ];
     this.write(Buffer.concat([perf(channel, 0x14, fields, payload)]));
   }
 

@@ -22,7 +22,16 @@ interface Profile {
   timeDeltas: number[];
 }
 
-type Category = 'rhea' | 'rhea patches (libs/amqp/src/rhea)' | 'codec (libs/amqp/src/codec)' | 'rest of libs/amqp' | 'rest of Apogee (store, broker, ...)' | 'other dependencies' | 'node / V8 builtins' | 'GC' | 'VM (program)';
+type Category =
+  | 'rhea'
+  | 'rhea patches (libs/amqp/src/rhea)'
+  | 'codec (libs/amqp/src/codec)'
+  | 'rest of libs/amqp'
+  | 'rest of Apogee (store, broker, ...)'
+  | 'other dependencies'
+  | 'node / V8 builtins'
+  | 'GC'
+  | 'VM (program)';
 
 export function categoryOf(url: string, name: string): Category | 'idle' {
   if (name === '(idle)') return 'idle';
@@ -81,6 +90,9 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     console.log(`${file}: ${(r.total / 1e6).toFixed(2)} s sampled, not idle`);
     const cats = [...new Set([...r.self.keys(), ...r.charged.keys()])].sort((a, b) => (r.charged.get(b) ?? 0) - (r.charged.get(a) ?? 0));
     console.log('  category                               self    builtins charged to caller');
-    for (const c of cats) console.log(`  ${c.padEnd(36)} ${((100 * (r.self.get(c) ?? 0)) / r.total).toFixed(1).padStart(5)} %  ${((100 * (r.charged.get(c) ?? 0)) / r.total).toFixed(1).padStart(5)} %`);
+    for (const c of cats)
+      console.log(
+        `  ${c.padEnd(36)} ${((100 * (r.self.get(c) ?? 0)) / r.total).toFixed(1).padStart(5)} %  ${((100 * (r.charged.get(c) ?? 0)) / r.total).toFixed(1).padStart(5)} %`,
+      );
   }
 }

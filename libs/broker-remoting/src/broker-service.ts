@@ -70,7 +70,10 @@ export class BrokerRemotingService {
       errorResponse: (req, err) => {
         // Refusals and malformed headers are the client's business; anything else is ours to see.
         if (!(err instanceof BrokerError) && !(err instanceof HeaderFieldError)) {
-          opts.logger.error({ code: req.code, request: requestCodeName(req.code), err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'broker: request failed unexpectedly');
+          opts.logger.error(
+            { code: req.code, request: requestCodeName(req.code), err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+            'broker: request failed unexpectedly',
+          );
         }
         return errorResponse(req, err);
       },

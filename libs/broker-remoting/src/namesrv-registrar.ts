@@ -89,7 +89,16 @@ export class NamesrvRegistrar {
   private async registerWith(addr: string): Promise<void> {
     const topics = this.opts.broker.topics;
     const body = encodeRegisterBrokerBody({
-      topicConfigs: topics.list().map((t) => ({ topicName: t.topicName, readQueueNums: t.readQueueNums, writeQueueNums: t.writeQueueNums, perm: t.perm, topicSysFlag: t.topicSysFlag, order: t.order })),
+      topicConfigs: topics
+        .list()
+        .map((t) => ({
+          topicName: t.topicName,
+          readQueueNums: t.readQueueNums,
+          writeQueueNums: t.writeQueueNums,
+          perm: t.perm,
+          topicSysFlag: t.topicSysFlag,
+          order: t.order,
+        })),
       dataVersion: { ...topics.dataVersion },
       filterServerList: [],
     });
@@ -102,7 +111,8 @@ export class NamesrvRegistrar {
     };
     try {
       const res = await this.client.invoke(addr, makeRequest(RequestCode.REGISTER_BROKER, { extFields: ext, body }));
-      if (res.code !== ResponseCode.SUCCESS) this.opts.logger.warn({ namesrv: addr, code: res.code, remark: res.remark }, 'broker: NameServer refused registration');
+      if (res.code !== ResponseCode.SUCCESS)
+        this.opts.logger.warn({ namesrv: addr, code: res.code, remark: res.remark }, 'broker: NameServer refused registration');
     } catch (err) {
       this.opts.logger.warn({ namesrv: addr, err: (err as Error).message }, 'broker: cannot register with NameServer; will retry');
     }

@@ -36,7 +36,12 @@ export class Harness {
     const store = await openStore({ dataDir: path.join(dir, 'store'), segmentSize: 4 * 1024 * 1024, storeHost: { address: '127.0.0.1', port }, ...storeOpts });
     const broker = await Broker.open({ store, configDir: path.join(dir, 'config'), config });
     const brokerAddr = `127.0.0.1:${port}`;
-    const service = new BrokerRemotingService({ broker, advertisedAddr: brokerAddr, namesrvAddrs: [namesrvAddr], logger: { info() {}, warn() {}, error() {} } });
+    const service = new BrokerRemotingService({
+      broker,
+      advertisedAddr: brokerAddr,
+      namesrvAddrs: [namesrvAddr],
+      logger: { info() {}, warn() {}, error() {} },
+    });
     await service.start(port, '127.0.0.1');
     return new Harness(dir, store, broker, service, namesrv, brokerAddr, namesrvAddr);
   }
@@ -49,24 +54,47 @@ export class Harness {
   send(topic: string, body: string | Buffer, props: Record<string, string> = {}, queueId = -1, extra: Record<string, string> = {}): Promise<RemotingCommand> {
     return this.call(
       RequestCode.SEND_MESSAGE_V2,
-      { a: 'pg', b: topic, c: 'TBW102', d: '4', e: String(queueId), f: '0', g: String(Date.now()), h: '0', i: encodeProperties(props), j: '0', k: 'false', ...extra },
+      {
+        a: 'pg',
+        b: topic,
+        c: 'TBW102',
+        d: '4',
+        e: String(queueId),
+        f: '0',
+        g: String(Date.now()),
+        h: '0',
+        i: encodeProperties(props),
+        j: '0',
+        k: 'false',
+        ...extra,
+      },
       Buffer.from(body),
     );
   }
 
-  pull(topic: string, queueId: number, offset: number, opts: { group?: string; sysFlag?: number; suspend?: number; sub?: string; max?: number } = {}): Promise<RemotingCommand> {
-    return this.call(RequestCode.PULL_MESSAGE, {
-      consumerGroup: opts.group ?? 'cg',
-      topic,
-      queueId: String(queueId),
-      queueOffset: String(offset),
-      maxMsgNums: String(opts.max ?? 32),
-      sysFlag: String(opts.sysFlag ?? 4),
-      commitOffset: '0',
-      suspendTimeoutMillis: String(opts.suspend ?? 0),
-      subscription: opts.sub ?? '*',
-      subVersion: '0',
-    }, undefined, 30_000);
+  pull(
+    topic: string,
+    queueId: number,
+    offset: number,
+    opts: { group?: string; sysFlag?: number; suspend?: number; sub?: string; max?: number } = {},
+  ): Promise<RemotingCommand> {
+    return this.call(
+      RequestCode.PULL_MESSAGE,
+      {
+        consumerGroup: opts.group ?? 'cg',
+        topic,
+        queueId: String(queueId),
+        queueOffset: String(offset),
+        maxMsgNums: String(opts.max ?? 32),
+        sysFlag: String(opts.sysFlag ?? 4),
+        commitOffset: '0',
+        suspendTimeoutMillis: String(opts.suspend ?? 0),
+        subscription: opts.sub ?? '*',
+        subVersion: '0',
+      },
+      undefined,
+      30_000,
+    );
   }
 
   async close(): Promise<void> {
@@ -78,4 +106,3 @@ export class Harness {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
-

@@ -43,10 +43,28 @@ describe('broker remoting: send and pull', () => {
   });
 
   it('sends with the v1 header and as a batch (consecutive offsets, one id each)', async () => {
-    const v1 = await h.call(RequestCode.SEND_MESSAGE, { producerGroup: 'pg', topic: 'T1', defaultTopic: 'TBW102', defaultTopicQueueNums: '4', queueId: '0', sysFlag: '0', bornTimestamp: '1', flag: '0', properties: encodeProperties({ TAGS: 'x' }) }, Buffer.from('v1'));
+    const v1 = await h.call(
+      RequestCode.SEND_MESSAGE,
+      {
+        producerGroup: 'pg',
+        topic: 'T1',
+        defaultTopic: 'TBW102',
+        defaultTopicQueueNums: '4',
+        queueId: '0',
+        sysFlag: '0',
+        bornTimestamp: '1',
+        flag: '0',
+        properties: encodeProperties({ TAGS: 'x' }),
+      },
+      Buffer.from('v1'),
+    );
     expect(v1.code, v1.remark).toBe(ResponseCode.SUCCESS);
     const batch = encodeBatchBody([0, 1, 2].map((i) => ({ flag: 0, body: Buffer.from(`b${i}`), properties: encodeProperties({ KEYS: `key${i}` }) })));
-    const res = await h.call(RequestCode.SEND_BATCH_MESSAGE, { a: 'pg', b: 'T1', c: 'TBW102', d: '4', e: '0', f: '0', g: '1', h: '0', i: '', m: 'true' }, batch);
+    const res = await h.call(
+      RequestCode.SEND_BATCH_MESSAGE,
+      { a: 'pg', b: 'T1', c: 'TBW102', d: '4', e: '0', f: '0', g: '1', h: '0', i: '', m: 'true' },
+      batch,
+    );
     expect(res.code, res.remark).toBe(ResponseCode.SUCCESS);
     expect(res.extFields['queueOffset']).toBe('1');
     expect(res.extFields['msgId']!.split(',')).toHaveLength(3);
@@ -107,7 +125,13 @@ describe('broker remoting: errors are answered, never silent', () => {
     expect(missing.remark).toMatch(/SEND_MESSAGE_V2: .*"topic" is missing/);
     const unknown = await h.call(9999);
     expect(unknown.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
-    const tx = await h.call(RequestCode.END_TRANSACTION, { producerGroup: 'pg', tranStateTableOffset: '0', commitLogOffset: '0', commitOrRollback: '8', msgId: 'x' });
+    const tx = await h.call(RequestCode.END_TRANSACTION, {
+      producerGroup: 'pg',
+      tranStateTableOffset: '0',
+      commitLogOffset: '0',
+      commitOrRollback: '8',
+      msgId: 'x',
+    });
     expect(tx.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
     expect(tx.remark).toMatch(/transactional/);
     const noTopic = await h.pull('Nope', 0, 0);
@@ -142,11 +166,22 @@ describe('broker remoting: errors are answered, never silent', () => {
 
 describe('broker remoting: consumers', () => {
   function heartbeatBody(clientID: string, group: string, topic: string, sub = '*'): Buffer {
-    return Buffer.from(JSON.stringify({
-      clientID,
-      producerDataSet: [],
-      consumerDataSet: [{ groupName: group, consumeType: 'CONSUME_PASSIVELY', messageModel: 'CLUSTERING', consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', subscriptionDataSet: [{ topic, subString: sub, tagsSet: [], codeSet: [], subVersion: Date.now() }], unitMode: false }],
-    }));
+    return Buffer.from(
+      JSON.stringify({
+        clientID,
+        producerDataSet: [],
+        consumerDataSet: [
+          {
+            groupName: group,
+            consumeType: 'CONSUME_PASSIVELY',
+            messageModel: 'CLUSTERING',
+            consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET',
+            subscriptionDataSet: [{ topic, subString: sub, tagsSet: [], codeSet: [], subVersion: Date.now() }],
+            unitMode: false,
+          },
+        ],
+      }),
+    );
   }
 
   it('registers consumers by heartbeat, lists them, and tells members when the group changes', async () => {
@@ -191,8 +226,14 @@ describe('broker remoting: consumers', () => {
     const nf = await h.call(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'G3', topic: 'Off', queueId: '0' });
     expect(nf.code).toBe(ResponseCode.QUERY_NOT_FOUND);
     await h.call(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'G3', topic: 'Off', queueId: '0', commitOffset: '5' });
-    await h.client.oneway(h.brokerAddr, makeRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { extFields: { consumerGroup: 'G3', topic: 'Off', queueId: '0', commitOffset: '-1' }, oneway: true }));
-    await h.client.oneway(h.brokerAddr, makeRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { extFields: { consumerGroup: 'G3', topic: 'Off', queueId: '1', commitOffset: '7' }, oneway: true }));
+    await h.client.oneway(
+      h.brokerAddr,
+      makeRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { extFields: { consumerGroup: 'G3', topic: 'Off', queueId: '0', commitOffset: '-1' }, oneway: true }),
+    );
+    await h.client.oneway(
+      h.brokerAddr,
+      makeRequest(RequestCode.UPDATE_CONSUMER_OFFSET, { extFields: { consumerGroup: 'G3', topic: 'Off', queueId: '1', commitOffset: '7' }, oneway: true }),
+    );
     let q1: RemotingCommand | undefined;
     for (let i = 0; i < 100; i++) {
       q1 = await h.call(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'G3', topic: 'Off', queueId: '1' });
@@ -206,7 +247,8 @@ describe('broker remoting: consumers', () => {
 
   it('locks queues for one client at a time', async () => {
     const mq = { topic: 'Ord', brokerName: 'broker-a', queueId: 0 };
-    const lock = (clientId: string) => h.call(RequestCode.LOCK_BATCH_MQ, {}, Buffer.from(JSON.stringify({ consumerGroup: 'G4', clientId, onlyThisBroker: true, mqSet: [mq] })));
+    const lock = (clientId: string) =>
+      h.call(RequestCode.LOCK_BATCH_MQ, {}, Buffer.from(JSON.stringify({ consumerGroup: 'G4', clientId, onlyThisBroker: true, mqSet: [mq] })));
     expect(json(await lock('a')).lockOKMQSet).toEqual([mq]);
     expect(json(await lock('b')).lockOKMQSet).toEqual([]);
     await h.call(RequestCode.UNLOCK_BATCH_MQ, {}, Buffer.from(JSON.stringify({ consumerGroup: 'G4', clientId: 'a', mqSet: [mq] })));
@@ -216,7 +258,13 @@ describe('broker remoting: consumers', () => {
   it('sends a failed message back: retried after its delay level, then dead-lettered', async () => {
     const sent = await h.send('Work', 'job', { TAGS: 'T' }, 0);
     const offset = decodeOffsetMessageId(sent.extFields['msgId']!).commitLogOffset;
-    const back = await h.call(RequestCode.CONSUMER_SEND_MSG_BACK, { offset: String(offset), group: 'G5', delayLevel: '1', originMsgId: 'ORIG', maxReconsumeTimes: '1' });
+    const back = await h.call(RequestCode.CONSUMER_SEND_MSG_BACK, {
+      offset: String(offset),
+      group: 'G5',
+      delayLevel: '1',
+      originMsgId: 'ORIG',
+      maxReconsumeTimes: '1',
+    });
     expect(back.code, back.remark).toBe(ResponseCode.SUCCESS);
     let retried: RemotingCommand | undefined;
     for (let i = 0; i < 200; i++) {
@@ -229,7 +277,12 @@ describe('broker remoting: consumers', () => {
     expect(r!.properties.get('RETRY_TOPIC')).toBe('Work');
     expect(r!.properties.get('ORIGIN_MESSAGE_ID')).toBe('ORIG');
     // Tried once already and max is 1: the next send-back dead-letters it.
-    const again = await h.call(RequestCode.CONSUMER_SEND_MSG_BACK, { offset: String(r!.commitLogOffset), group: 'G5', delayLevel: '0', maxReconsumeTimes: '1' });
+    const again = await h.call(RequestCode.CONSUMER_SEND_MSG_BACK, {
+      offset: String(r!.commitLogOffset),
+      group: 'G5',
+      delayLevel: '0',
+      maxReconsumeTimes: '1',
+    });
     expect(again.code).toBe(ResponseCode.SUCCESS);
     const dlq = await h.pull('%DLQ%G5', 0, 0, { group: 'ops' });
     expect(dlq.code).toBe(ResponseCode.SUCCESS);
@@ -242,12 +295,31 @@ describe('broker remoting: consumers', () => {
 describe('broker remoting: lookup and admin', () => {
   it('finds messages by key and unique key, and by offset id', async () => {
     const sent = await h.send('Look', 'found me', { KEYS: 'order-1 order-2', UNIQ_KEY: 'UNIQ1' });
-    const byKey = await h.call(RequestCode.QUERY_MESSAGE, { topic: 'Look', key: 'order-2', maxNum: '32', beginTimestamp: '0', endTimestamp: String(Date.now() + 1000) });
+    const byKey = await h.call(RequestCode.QUERY_MESSAGE, {
+      topic: 'Look',
+      key: 'order-2',
+      maxNum: '32',
+      beginTimestamp: '0',
+      endTimestamp: String(Date.now() + 1000),
+    });
     expect(byKey.code).toBe(ResponseCode.SUCCESS);
     expect(decodeRecords(byKey.body!)[0]!.body.toString()).toBe('found me');
-    const byUniq = await h.call(RequestCode.QUERY_MESSAGE, { topic: 'Look', key: 'UNIQ1', maxNum: '32', beginTimestamp: '0', endTimestamp: String(Date.now() + 1000), _UNIQUE_KEY_QUERY: 'true' });
+    const byUniq = await h.call(RequestCode.QUERY_MESSAGE, {
+      topic: 'Look',
+      key: 'UNIQ1',
+      maxNum: '32',
+      beginTimestamp: '0',
+      endTimestamp: String(Date.now() + 1000),
+      _UNIQUE_KEY_QUERY: 'true',
+    });
     expect(byUniq.code).toBe(ResponseCode.SUCCESS);
-    const none = await h.call(RequestCode.QUERY_MESSAGE, { topic: 'Look', key: 'nope', maxNum: '32', beginTimestamp: '0', endTimestamp: String(Date.now() + 1000) });
+    const none = await h.call(RequestCode.QUERY_MESSAGE, {
+      topic: 'Look',
+      key: 'nope',
+      maxNum: '32',
+      beginTimestamp: '0',
+      endTimestamp: String(Date.now() + 1000),
+    });
     expect(none.code).toBe(ResponseCode.QUERY_NOT_FOUND);
     const view = await h.call(RequestCode.VIEW_MESSAGE_BY_ID, { offset: String(decodeOffsetMessageId(sent.extFields['msgId']!).commitLogOffset) });
     expect(decodeRecords(view.body!)[0]!.body.toString()).toBe('found me');
@@ -256,9 +328,25 @@ describe('broker remoting: lookup and admin', () => {
   });
 
   it('creates topics, lists configs and reports stats', async () => {
-    const created = await h.call(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'Made', defaultTopic: 'TBW102', readQueueNums: '2', writeQueueNums: '2', perm: '6', topicFilterType: 'SINGLE_TAG', order: 'false' });
+    const created = await h.call(RequestCode.UPDATE_AND_CREATE_TOPIC, {
+      topic: 'Made',
+      defaultTopic: 'TBW102',
+      readQueueNums: '2',
+      writeQueueNums: '2',
+      perm: '6',
+      topicFilterType: 'SINGLE_TAG',
+      order: 'false',
+    });
     expect(created.code).toBe(ResponseCode.SUCCESS);
-    const bad = await h.call(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'Made', defaultTopic: 'TBW102', readQueueNums: '5000', writeQueueNums: '2', perm: '6', topicFilterType: 'SINGLE_TAG', order: 'false' });
+    const bad = await h.call(RequestCode.UPDATE_AND_CREATE_TOPIC, {
+      topic: 'Made',
+      defaultTopic: 'TBW102',
+      readQueueNums: '5000',
+      writeQueueNums: '2',
+      perm: '6',
+      topicFilterType: 'SINGLE_TAG',
+      order: 'false',
+    });
     expect(bad.code).toBe(ResponseCode.INVALID_PARAMETER);
     expect(json(await h.call(RequestCode.GET_ALL_TOPIC_CONFIG)).topicConfigTable['Made']).toMatchObject({ readQueueNums: 2, writeQueueNums: 2 });
     await h.send('Made', 'x', {}, 1);

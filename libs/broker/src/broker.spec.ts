@@ -19,7 +19,15 @@ function hb(clientId: string, group = 'g', topics: string[] = ['T'], producerGro
   return {
     clientId,
     producerGroups,
-    consumers: [{ group, consumeType: 'CONSUME_PASSIVELY', messageModel: 'CLUSTERING', consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', subscriptions: topics.map((t) => parseSubscription(t, '*', 'TAG', 1)) }],
+    consumers: [
+      {
+        group,
+        consumeType: 'CONSUME_PASSIVELY',
+        messageModel: 'CLUSTERING',
+        consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET',
+        subscriptions: topics.map((t) => parseSubscription(t, '*', 'TAG', 1)),
+      },
+    ],
     language: 'NODE',
     version: 401,
   };
@@ -116,7 +124,16 @@ describe('Broker.lockQueues', () => {
 describe('Broker.groupProgress', () => {
   it('reports brokerOffset, consumerOffset and lag per committed or subscribed queue', async () => {
     const { broker } = await harness();
-    await broker.topics.createOrUpdate({ topicName: 'T', readQueueNums: 2, writeQueueNums: 2, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+    await broker.topics.createOrUpdate({
+      topicName: 'T',
+      readQueueNums: 2,
+      writeQueueNums: 2,
+      perm: 6,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: false,
+      attributes: {},
+    });
     for (let i = 0; i < 5; i++) await broker.sender.send(sendRequest('T', `a${i}`, { queueId: 0 }));
     for (let i = 0; i < 2; i++) await broker.sender.send(sendRequest('T', `b${i}`, { queueId: 1 }));
     await broker.offsets.commit('g', 'T', 0, 3);

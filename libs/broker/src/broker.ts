@@ -97,10 +97,26 @@ export class Broker implements Engine {
     this.locks = new QueueLocks(this.config.rebalanceLockMaxLiveTimeMs, now);
     const flow = new FlowControl(this.config.maxPutWaitMs, this.config.maxPutsInFlight, this.metrics, now);
     this.live = new LiveFeed(store);
-    this.metadata = { put: (ns, k, v) => store.metaPut(ns, k, v), get: (ns, k) => store.metaGet(ns, k), delete: (ns, k) => store.metaDelete(ns, k), scan: (ns, prefix, limit) => store.metaScan(ns, prefix, limit) };
+    this.metadata = {
+      put: (ns, k, v) => store.metaPut(ns, k, v),
+      get: (ns, k) => store.metaGet(ns, k),
+      delete: (ns, k) => store.metaDelete(ns, k),
+      scan: (ns, prefix, limit) => store.metaScan(ns, prefix, limit),
+    };
     this.topicFilters = new TopicFilters(this.metadata, MQTT_DEFAULT_LIMITS, now);
     const routing = new TopicSpaceRouting(this.topicFilters);
-    this.sender = new SendService(store, this.topics, this.groups, this.config, this.delayLevels, flow, this.metrics, this.config.clusterName, routing, this.live);
+    this.sender = new SendService(
+      store,
+      this.topics,
+      this.groups,
+      this.config,
+      this.delayLevels,
+      flow,
+      this.metrics,
+      this.config.clusterName,
+      routing,
+      this.live,
+    );
     const put = (puts: Parameters<SendService['put']>[0]) => this.sender.put(puts);
     this.puller = new PullService(store, this.topics, this.groups, this.consumers, this.config, this.metrics);
     this.sendBack = new SendBackService(store, this.topics, this.groups, this.delayLevels.length, put, this.metrics);
@@ -116,7 +132,8 @@ export class Broker implements Engine {
     await b.groups.load();
     await b.topics.init();
     const filters = await b.topicFilters.load();
-    if (filters.loaded + filters.expired + filters.unreadable.length > 0) b.log.info({ ...filters, unreadable: filters.unreadable.length }, 'broker: durable topic filters loaded');
+    if (filters.loaded + filters.expired + filters.unreadable.length > 0)
+      b.log.info({ ...filters, unreadable: filters.unreadable.length }, 'broker: durable topic filters loaded');
     for (const key of filters.unreadable) b.log.warn({ holder: key }, 'broker: a durable topic-filter record of an unknown format was left as it is');
     b.schedule.start();
     b.scanTimer = setInterval(() => {
@@ -175,7 +192,13 @@ export class Broker implements Engine {
       if (topic !== undefined && t !== topic) continue;
       const brokerOffset = this.store.getMaxOffset(t, queueId);
       const consumerOffset = this.store.getConsumerOffset(group, t, queueId) ?? -1;
-      out.push({ topic: t, queueId, brokerOffset, consumerOffset, lag: Math.max(0, brokerOffset - Math.max(consumerOffset, this.store.getMinOffset(t, queueId))) });
+      out.push({
+        topic: t,
+        queueId,
+        brokerOffset,
+        consumerOffset,
+        lag: Math.max(0, brokerOffset - Math.max(consumerOffset, this.store.getMinOffset(t, queueId))),
+      });
     }
     return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.queueId - b.queueId));
   }

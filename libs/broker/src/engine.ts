@@ -18,7 +18,10 @@ import type { TopicManager } from './topic/topic-manager.js';
 import type { TopicFilters } from './topic-space/topic-filters.js';
 
 /** Topic configuration as endpoints see it. */
-export type TopicAdmin = Pick<TopicManager, 'get' | 'list' | 'createOrUpdate' | 'delete' | 'dataVersion' | 'ensureRetryTopic' | 'ensureDlqTopic' | 'getOrAutoCreate' | 'onChange'>;
+export type TopicAdmin = Pick<
+  TopicManager,
+  'get' | 'list' | 'createOrUpdate' | 'delete' | 'dataVersion' | 'ensureRetryTopic' | 'ensureDlqTopic' | 'getOrAutoCreate' | 'onChange'
+>;
 /** Subscription groups as endpoints see them. */
 export type GroupAdmin = Pick<GroupManager, 'get' | 'list' | 'getOrCreate' | 'createOrUpdate' | 'delete'>;
 /** What endpoints read of the connected consumers. */
@@ -26,7 +29,10 @@ export type ConsumerDirectory = Pick<ConsumerRegistry, 'get' | 'groupNames' | 'c
 /** The live-delivery path: watch a queue, take its just-appended messages from memory. */
 export type LiveDelivery = Pick<LiveFeed, 'watch' | 'unwatch' | 'hasLiveReaders' | 'readers' | 'size'>;
 /** The topic space's registry of live and durable topic filters. */
-export type TopicFilterRegistry = Pick<TopicFilters, 'add' | 'remove' | 'hold' | 'release' | 'holder' | 'match' | 'lmqsFor' | 'lmq' | 'version' | 'size' | 'limits'>;
+export type TopicFilterRegistry = Pick<
+  TopicFilters,
+  'add' | 'remove' | 'hold' | 'release' | 'holder' | 'match' | 'lmqsFor' | 'lmq' | 'version' | 'size' | 'limits'
+>;
 
 /**
  * The broker engine as every endpoint sees it — the one seam between protocols and the store.

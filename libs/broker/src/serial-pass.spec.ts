@@ -7,13 +7,16 @@ describe('SerialPass', () => {
     let maxActive = 0;
     let passes = 0;
     let release: (() => void) | null = null;
-    const p = new SerialPass(async () => {
-      active++;
-      maxActive = Math.max(maxActive, active);
-      passes++;
-      await new Promise<void>((r) => (release = r));
-      active--;
-    }, () => {});
+    const p = new SerialPass(
+      async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        passes++;
+        await new Promise<void>((r) => (release = r));
+        active--;
+      },
+      () => {},
+    );
     p.request();
     p.request();
     p.request();
@@ -31,10 +34,13 @@ describe('SerialPass', () => {
     const errors: unknown[] = [];
     let fail = true;
     let passes = 0;
-    const p = new SerialPass(async () => {
-      passes++;
-      if (fail) throw new Error('boom');
-    }, (e) => errors.push(e));
+    const p = new SerialPass(
+      async () => {
+        passes++;
+        if (fail) throw new Error('boom');
+      },
+      (e) => errors.push(e),
+    );
     p.request();
     await new Promise((r) => setImmediate(r));
     expect(errors).toHaveLength(1);

@@ -42,8 +42,24 @@ export function engineContract(name: string, open: (dataDir: string) => Promise<
       engine = e.engine;
     };
 
-    const ensure = (topic: string, queues = 1) => engine.topics.createOrUpdate({ topicName: topic, readQueueNums: queues, writeQueueNums: queues, perm: PERM_READ | PERM_WRITE, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
-    const request = (topic: string, body: string, properties: Record<string, string> = {}, extra: Partial<SendRequest> = {}): SendRequest => ({ topic, queueId: 0, body: Buffer.from(body), properties: new Map(Object.entries(properties)), ...extra });
+    const ensure = (topic: string, queues = 1) =>
+      engine.topics.createOrUpdate({
+        topicName: topic,
+        readQueueNums: queues,
+        writeQueueNums: queues,
+        perm: PERM_READ | PERM_WRITE,
+        topicFilterType: 'SINGLE_TAG',
+        topicSysFlag: 0,
+        order: false,
+        attributes: {},
+      });
+    const request = (topic: string, body: string, properties: Record<string, string> = {}, extra: Partial<SendRequest> = {}): SendRequest => ({
+      topic,
+      queueId: 0,
+      body: Buffer.from(body),
+      properties: new Map(Object.entries(properties)),
+      ...extra,
+    });
     const bodies = async (topic: string, queueId: number, from = 0): Promise<string[]> => {
       const r = await engine.read(topic, queueId, from, 100);
       return r.messages.map((m) => decodeRecord(m.record).body.toString());

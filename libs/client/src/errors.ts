@@ -45,6 +45,10 @@ export class ClientError extends ApogeeError {
     const remark = res.remark ?? '';
     const details: ClientErrorDetails = { responseCode: res.code, remark };
     if (addr !== undefined) details.addr = addr;
-    return new ClientError(ClientErrorCode.BROKER, `${what} failed${addr ? ` at ${addr}` : ''}: ${responseCodeName(res.code)} (${res.code})${remark ? ` ${remark}` : ''}`, details);
+    return new ClientError(
+      ClientErrorCode.BROKER,
+      `${what} failed${addr ? ` at ${addr}` : ''}: ${responseCodeName(res.code)} (${res.code})${remark ? ` ${remark}` : ''}`,
+      details,
+    );
   }
 }

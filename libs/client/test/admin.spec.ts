@@ -45,7 +45,10 @@ describe('Admin on the wire', () => {
     await admin.createTopic('ONE', { brokerAddr: brokers[0]!.addr });
     expect(brokers[1]!.requests(RequestCode.UPDATE_AND_CREATE_TOPIC).length).toBe(1);
     brokers[0]!.override(RequestCode.UPDATE_AND_CREATE_TOPIC, (req) => responseTo(req, ResponseCode.NO_PERMISSION, 'read only'));
-    await expect(admin.createTopic('X', { cluster: 'DefaultCluster' })).rejects.toMatchObject({ responseCode: ResponseCode.NO_PERMISSION, remark: 'read only' });
+    await expect(admin.createTopic('X', { cluster: 'DefaultCluster' })).rejects.toMatchObject({
+      responseCode: ResponseCode.NO_PERMISSION,
+      remark: 'read only',
+    });
   });
 
   it('describes a topic and a group progress', async () => {
@@ -128,7 +131,13 @@ describe('Admin on the wire', () => {
   it('lists consumer connections from every master', async () => {
     const { admin, brokers } = await setup();
     brokers[0]!.consumers.set('G', new Map([['c1', null as never]]));
-    brokers[1]!.consumers.set('G', new Map([['c2', null as never], ['c1', null as never]]));
+    brokers[1]!.consumers.set(
+      'G',
+      new Map([
+        ['c2', null as never],
+        ['c1', null as never],
+      ]),
+    );
     expect(await admin.consumerConnections('G')).toEqual(['c1', 'c2']);
     expect(await admin.consumerConnections('NOBODY')).toEqual([]);
   });

@@ -165,7 +165,8 @@ export class FakeBroker {
         const key = req.extFields['key']!;
         const uniq = req.extFields['_UNIQUE_KEY_QUERY'] === 'true';
         const hits = [...this.byOffset.values()].filter(
-          (m) => m.topic === req.extFields['topic'] && (uniq ? m.properties.get('UNIQ_KEY') === key : (m.properties.get('KEYS') ?? '').split(' ').includes(key)),
+          (m) =>
+            m.topic === req.extFields['topic'] && (uniq ? m.properties.get('UNIQ_KEY') === key : (m.properties.get('KEYS') ?? '').split(' ').includes(key)),
         );
         if (hits.length === 0) return responseTo(req, ResponseCode.QUERY_NOT_FOUND, 'none');
         return responseTo(req, 0, undefined, { indexLastUpdateTimestamp: '0', indexLastUpdatePhyoffset: '0' }, Buffer.concat(hits.map((h) => h.record)));
@@ -194,7 +195,13 @@ export class FakeBroker {
   }
 
   /** Stores a message as a full record and wakes held pulls. */
-  put(topic: string, queueId: number, body: Buffer, props: Record<string, string> = {}, opts: { sysFlag?: number; reconsumeTimes?: number; flag?: number; bornTimestamp?: number } = {}): StoredMessage {
+  put(
+    topic: string,
+    queueId: number,
+    body: Buffer,
+    props: Record<string, string> = {},
+    opts: { sysFlag?: number; reconsumeTimes?: number; flag?: number; bornTimestamp?: number } = {},
+  ): StoredMessage {
     const q = this.queue(topic, queueId);
     const properties = encodeProperties(props);
     const input: RecordInput = {
@@ -300,7 +307,11 @@ export class FakeBroker {
       const [t, g, qid] = key.split('@') as [string, string, string];
       if (g !== group || (topic && t !== topic)) continue;
       const queueId = Number(qid);
-      offsetTable[JSON.stringify({ topic: t, brokerName: this.name, queueId })] = { brokerOffset: this.queue(t, queueId).length, consumerOffset, lastTimestamp: 0 };
+      offsetTable[JSON.stringify({ topic: t, brokerName: this.name, queueId })] = {
+        brokerOffset: this.queue(t, queueId).length,
+        consumerOffset,
+        lastTimestamp: 0,
+      };
     }
     return responseTo(req, 0, undefined, {}, Buffer.from(JSON.stringify({ offsetTable, consumeTps: 0 })));
   }
@@ -344,7 +355,9 @@ export class FakeNameServer {
       this.log.push(req);
       const brokers = new Map<string, FakeBroker>();
       for (const spec of this.topics.values()) for (const b of spec.brokers) brokers.set(b.name, b);
-      const brokerAddrTable = Object.fromEntries([...brokers.values()].map((b) => [b.name, { cluster: this.cluster, brokerName: b.name, brokerAddrs: { '0': b.addr } }]));
+      const brokerAddrTable = Object.fromEntries(
+        [...brokers.values()].map((b) => [b.name, { cluster: this.cluster, brokerName: b.name, brokerAddrs: { '0': b.addr } }]),
+      );
       return responseTo(req, 0, undefined, {}, Buffer.from(JSON.stringify({ brokerAddrTable, clusterAddrTable: { [this.cluster]: [...brokers.keys()] } })));
     });
     this.server.register(206, (req) => {

@@ -10,7 +10,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(brokerNames = ['broker-a'], producerOpts: Partial<ConstructorParameters<typeof Producer>[0]> = {}): Promise<{ ns: FakeNameServer; brokers: FakeBroker[]; producer: Producer }> {
+async function setup(
+  brokerNames = ['broker-a'],
+  producerOpts: Partial<ConstructorParameters<typeof Producer>[0]> = {},
+): Promise<{ ns: FakeNameServer; brokers: FakeBroker[]; producer: Producer }> {
   const cluster = await startCluster(brokerNames);
   cleanups.push(cluster.close);
   const producer = new Producer({ nameServer: cluster.ns.addr, group: 'PG', ...producerOpts });
@@ -150,13 +153,18 @@ describe('Producer on the wire', () => {
     expect(picked.messageQueue).toEqual({ topic: 'T', brokerName: 'broker-b', queueId: 1 });
     for (const b of brokers) b.override(RequestCode.SEND_MESSAGE_V2, (req) => responseTo(req, ResponseCode.SERVICE_NOT_AVAILABLE, 'down'));
     const before = brokers.reduce((n, b) => n + b.requests(RequestCode.SEND_MESSAGE_V2).length, 0);
-    await expect(producer.send({ topic: 'T', body: 'o' }, { shardingKey: 'order-1' })).rejects.toMatchObject({ responseCode: ResponseCode.SERVICE_NOT_AVAILABLE });
+    await expect(producer.send({ topic: 'T', body: 'o' }, { shardingKey: 'order-1' })).rejects.toMatchObject({
+      responseCode: ResponseCode.SERVICE_NOT_AVAILABLE,
+    });
     expect(brokers.reduce((n, b) => n + b.requests(RequestCode.SEND_MESSAGE_V2).length, 0) - before).toBe(1);
   });
 
   it('unknown topic: sends through the TBW102 route so the broker can auto-create; errors clearly without one', async () => {
     const { ns, brokers, producer } = await setup();
-    await expect(producer.send({ topic: 'NEW_TOPIC', body: 'x' })).rejects.toMatchObject({ code: 'APG_CLIENT_NO_ROUTE', message: expect.stringMatching(/NEW_TOPIC.*TBW102/) });
+    await expect(producer.send({ topic: 'NEW_TOPIC', body: 'x' })).rejects.toMatchObject({
+      code: 'APG_CLIENT_NO_ROUTE',
+      message: expect.stringMatching(/NEW_TOPIC.*TBW102/),
+    });
     ns.topics.set('TBW102', { brokers, queues: 8, perm: 7 });
     const res = await producer.send({ topic: 'NEW_TOPIC2', body: 'x' });
     expect(res.status).toBe('SEND_OK');
@@ -197,7 +205,12 @@ describe('Producer on the wire', () => {
     expect(decodeProperties(items[0]!.properties).get('TAGS')).toBe('a');
     expect(decodeProperties(items[1]!.properties).get('KEYS')).toBe('k');
     expect(res.msgId).toBe(uniqs.join(','));
-    await expect(producer.sendBatch([{ topic: 'T', body: 'a' }, { topic: 'U', body: 'b' }])).rejects.toBeInstanceOf(ClientError);
+    await expect(
+      producer.sendBatch([
+        { topic: 'T', body: 'a' },
+        { topic: 'U', body: 'b' },
+      ]),
+    ).rejects.toBeInstanceOf(ClientError);
   });
 
   it('sendOneway sends a oneway request', async () => {

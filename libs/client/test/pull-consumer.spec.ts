@@ -36,7 +36,15 @@ describe('PullConsumer on the wire', () => {
     expect(r.messages[0]!.properties['MAX_OFFSET']).toBe('3');
     expect(r).toMatchObject({ nextBeginOffset: 3, minOffset: 0, maxOffset: 3 });
     const req = b.requests(RequestCode.PULL_MESSAGE)[0]!;
-    expect(req.extFields).toMatchObject({ consumerGroup: 'PCG', topic: 'T', queueId: '0', queueOffset: '0', maxMsgNums: '32', sysFlag: '4', subscription: 'a' });
+    expect(req.extFields).toMatchObject({
+      consumerGroup: 'PCG',
+      topic: 'T',
+      queueId: '0',
+      queueOffset: '0',
+      maxMsgNums: '32',
+      sysFlag: '4',
+      subscription: 'a',
+    });
     const none = await pc.pull(queues[0]!, '*', 3, 32);
     expect(none.status).toBe('NO_NEW_MSG');
     expect(none.messages).toEqual([]);

@@ -48,7 +48,12 @@ describe('PushConsumer on the wire', () => {
     const data = hb.consumerDataSet[0];
     expect(data).toMatchObject({ groupName: 'G', consumeType: 'CONSUME_PASSIVELY', messageModel: 'CLUSTERING', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
     const subT = data.subscriptionDataSet.find((s: { topic: string }) => s.topic === 'T');
-    expect(subT).toMatchObject({ subString: 'a || b', tagsSet: ['a', 'b'], codeSet: [javaStringHashCode('a'), javaStringHashCode('b')], expressionType: 'TAG' });
+    expect(subT).toMatchObject({
+      subString: 'a || b',
+      tagsSet: ['a', 'b'],
+      codeSet: [javaStringHashCode('a'), javaStringHashCode('b')],
+      expressionType: 'TAG',
+    });
     expect(data.subscriptionDataSet.some((s: { topic: string }) => s.topic === '%RETRY%G')).toBe(true);
 
     const pull = b.requests(RequestCode.PULL_MESSAGE).find((r) => r.extFields['topic'] === 'T')!;
@@ -119,7 +124,14 @@ describe('PushConsumer on the wire', () => {
     });
     await waitFor(() => seen.length === 2, 'redelivery');
     const [back] = b.requests(RequestCode.CONSUMER_SEND_MSG_BACK);
-    expect(back!.extFields).toMatchObject({ offset: String(stored.commitLogOffset), group: 'G', delayLevel: '0', originMsgId: 'UNIQ1', originTopic: 'T', maxReconsumeTimes: '5' });
+    expect(back!.extFields).toMatchObject({
+      offset: String(stored.commitLogOffset),
+      group: 'G',
+      delayLevel: '0',
+      originMsgId: 'UNIQ1',
+      originTopic: 'T',
+      maxReconsumeTimes: '5',
+    });
     expect(seen[1]!.topic).toBe('T');
     expect(seen[1]!.storeTopic).toBe('%RETRY%G');
     expect(seen[1]!.reconsumeTimes).toBe(1);
@@ -146,7 +158,13 @@ describe('PushConsumer on the wire', () => {
     const send = b.requests(RequestCode.SEND_MESSAGE_V2)[0]!;
     expect(send.extFields).toMatchObject({ b: '%RETRY%G', j: '1', l: '3' });
     expect(send.body!.toString()).toBe('p');
-    const props = Object.fromEntries(new Map(send.extFields['i']!.split('\u0002').filter(Boolean).map((kv) => kv.split('\u0001') as [string, string])));
+    const props = Object.fromEntries(
+      new Map(
+        send.extFields['i']!.split('\u0002')
+          .filter(Boolean)
+          .map((kv) => kv.split('\u0001') as [string, string]),
+      ),
+    );
     expect(props).toMatchObject({ RETRY_TOPIC: 'T', ORIGIN_MESSAGE_ID: 'UNIQ2', UNIQ_KEY: 'UNIQ2', DELAY: '3', TAGS: 't' });
     await waitFor(() => calls === 2, 'the copy is consumed');
   });
@@ -171,7 +189,13 @@ describe('PushConsumer on the wire', () => {
     await waitFor(() => c1.assignedQueues().filter((q) => q.topic === 'T').length === 2, 'c1 gives up half');
     const ids = [c1.clientId, c2.clientId].sort();
     const first = ids[0] === c1.clientId ? c1 : c2;
-    expect(first.assignedQueues().filter((q) => q.topic === 'T').map((q) => q.queueId).sort()).toEqual([0, 1]);
+    expect(
+      first
+        .assignedQueues()
+        .filter((q) => q.topic === 'T')
+        .map((q) => q.queueId)
+        .sort(),
+    ).toEqual([0, 1]);
     await waitFor(() => c2.assignedQueues().filter((q) => q.topic === 'T').length === 2, 'c2 takes half');
     await c2.shutdown();
     await waitFor(() => c1.assignedQueues().filter((q) => q.topic === 'T').length === 4, 'c1 takes all back');
@@ -257,8 +281,16 @@ describe('PushConsumer on the wire', () => {
     const locksBefore = b.requests(RequestCode.LOCK_BATCH_MQ).length;
     await waitFor(() => b.requests(RequestCode.LOCK_BATCH_MQ).length >= locksBefore + 2, 'lock renewals');
     await c.shutdown();
-    const unlocks = b.requests(RequestCode.UNLOCK_BATCH_MQ).map((r) => JSON.parse(r.body!.toString()).mqSet).flat();
-    expect(unlocks).toEqual(expect.arrayContaining([{ topic: 'T', brokerName: 'broker-a', queueId: 0 }, { topic: 'T', brokerName: 'broker-a', queueId: 1 }]));
+    const unlocks = b
+      .requests(RequestCode.UNLOCK_BATCH_MQ)
+      .map((r) => JSON.parse(r.body!.toString()).mqSet)
+      .flat();
+    expect(unlocks).toEqual(
+      expect.arrayContaining([
+        { topic: 'T', brokerName: 'broker-a', queueId: 0 },
+        { topic: 'T', brokerName: 'broker-a', queueId: 1 },
+      ]),
+    );
     expect(b.locks.size).toBe(0);
   });
 

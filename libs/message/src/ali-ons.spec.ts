@@ -61,12 +61,22 @@ interface Msg {
 }
 
 const text = (min: number, max: number) =>
-  fc.string({ unit: fc.oneof(fc.constantFrom('a', 'B', '_', ' ', '-'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: min, maxLength: max }).filter((s) => !/[\u0001\u0002]/.test(s));
+  fc
+    .string({
+      unit: fc.oneof(fc.constantFrom('a', 'B', '_', ' ', '-'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+      minLength: min,
+      maxLength: max,
+    })
+    .filter((s) => !/[\u0001\u0002]/.test(s));
 const int64 = fc.oneof(fc.maxSafeInteger(), fc.constantFrom(0, -1, 2 ** 32, -(2 ** 32), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER));
 const host = fc.record({ address: fc.ipV4(), port: fc.integer({ min: 0, max: 65535 }) });
 
 const msg: fc.Arbitrary<Msg> = fc.record({
-  topic: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_%|-]{1,127}$/), text(0, 30).filter((s) => Buffer.byteLength(s) <= 127), fc.constant('T'.repeat(127))),
+  topic: fc.oneof(
+    fc.stringMatching(/^[A-Za-z0-9_%|-]{1,127}$/),
+    text(0, 30).filter((s) => Buffer.byteLength(s) <= 127),
+    fc.constant('T'.repeat(127)),
+  ),
   queueId: fc.integer(),
   flag: fc.integer(),
   queueOffset: int64,
@@ -80,8 +90,15 @@ const msg: fc.Arbitrary<Msg> = fc.record({
   storeHost: host,
   reconsumeTimes: fc.integer(),
   preparedTransactionOffset: int64,
-  body: fc.oneof(fc.uint8Array({ maxLength: 500 }), fc.integer({ min: 0, max: 20_000 }).map((n) => new Uint8Array(n).map((_, i) => (i * 7) & 0xff))).map((a) => Buffer.from(a)),
-  properties: fc.uniqueArray(fc.tuple(text(1, 12), text(1, 30)), { maxLength: 10, selector: ([k]) => k }).map((ps) => ps.filter(([k]) => k !== '__proto__' && k !== '__CRC32#')),
+  body: fc
+    .oneof(
+      fc.uint8Array({ maxLength: 500 }),
+      fc.integer({ min: 0, max: 20_000 }).map((n) => new Uint8Array(n).map((_, i) => (i * 7) & 0xff)),
+    )
+    .map((a) => Buffer.from(a)),
+  properties: fc
+    .uniqueArray(fc.tuple(text(1, 12), text(1, 30)), { maxLength: 10, selector: ([k]) => k })
+    .map((ps) => ps.filter(([k]) => k !== '__proto__' && k !== '__CRC32#')),
   withCrc: fc.boolean(),
 });
 
@@ -190,10 +207,26 @@ describe('ali-ons decodes what writeRecord writes', () => {
 
   it('a concrete message: TAGS, KEYS, msgId', () => {
     const m: Msg = {
-      topic: 'TopicTest', queueId: 2, flag: 0, queueOffset: 41, physicalOffset: 123_456, sysFlag: 0, compressed: false,
-      bornTimestamp: 1_700_000_000_000, bornHost: { address: '10.0.0.7', port: 53_211 }, storeTimestamp: 1_700_000_000_003,
-      storeHost: { address: '10.0.0.1', port: 10911 }, reconsumeTimes: 3, preparedTransactionOffset: 0, body: Buffer.from('Hello RocketMQ'),
-      properties: [['TAGS', 'TagA'], ['KEYS', 'order-1 order-2'], ['UNIQ_KEY', 'C0A80102000100000001000A0000'], ['RETRY_TOPIC', 'TopicTest']],
+      topic: 'TopicTest',
+      queueId: 2,
+      flag: 0,
+      queueOffset: 41,
+      physicalOffset: 123_456,
+      sysFlag: 0,
+      compressed: false,
+      bornTimestamp: 1_700_000_000_000,
+      bornHost: { address: '10.0.0.7', port: 53_211 },
+      storeTimestamp: 1_700_000_000_003,
+      storeHost: { address: '10.0.0.1', port: 10911 },
+      reconsumeTimes: 3,
+      preparedTransactionOffset: 0,
+      body: Buffer.from('Hello RocketMQ'),
+      properties: [
+        ['TAGS', 'TagA'],
+        ['KEYS', 'order-1 order-2'],
+        ['UNIQ_KEY', 'C0A80102000100000001000A0000'],
+        ['RETRY_TOPIC', 'TopicTest'],
+      ],
       withCrc: false,
     };
     const record = write(m);

@@ -11,8 +11,20 @@ describe('batch body (SEND_BATCH_MESSAGE)', () => {
     ]);
     expect(buf.toString('hex')).toBe(
       [
-        '0000001c', '00000000', '00000000', '00000005', '00000002', '6162', '0004', '6b01760' + '2', // 28 = 22 + 2 + 4
-        '00000016', '00000000', '00000000', 'ffffffff', '00000000', '0000', // 22
+        '0000001c',
+        '00000000',
+        '00000000',
+        '00000005',
+        '00000002',
+        '6162',
+        '0004',
+        '6b01760' + '2', // 28 = 22 + 2 + 4
+        '00000016',
+        '00000000',
+        '00000000',
+        'ffffffff',
+        '00000000',
+        '0000', // 22
       ].join(''),
     );
     expect(decodeBatchBody(buf)).toEqual([
@@ -41,7 +53,12 @@ describe('batch body (SEND_BATCH_MESSAGE)', () => {
         )
         .map((a) => Buffer.from(a)),
       properties: fc.oneof(
-        fc.dictionary(text.filter((s) => s.length > 0), text).map((d) => encodeProperties(d)),
+        fc
+          .dictionary(
+            text.filter((s) => s.length > 0),
+            text,
+          )
+          .map((d) => encodeProperties(d)),
         fc.string({ unit: 'binary', maxLength: 50 }),
       ),
     });

@@ -8,8 +8,17 @@ import { CompressionType, compressionTypeOf, SysFlag, transactionType } from './
 describe('sysFlag (MessageSysFlag)', () => {
   it('bit values', () => {
     expect(SysFlag).toEqual({
-      COMPRESSED: 0x1, MULTI_TAGS: 0x2, TRANSACTION_NOT_TYPE: 0, TRANSACTION_PREPARED_TYPE: 0x4, TRANSACTION_COMMIT_TYPE: 0x8,
-      TRANSACTION_ROLLBACK_TYPE: 0xc, TRANSACTION_MASK: 0xc, BORNHOST_V6: 0x10, STOREHOST_V6: 0x20, NEED_UNWRAP: 0x40, INNER_BATCH: 0x80,
+      COMPRESSED: 0x1,
+      MULTI_TAGS: 0x2,
+      TRANSACTION_NOT_TYPE: 0,
+      TRANSACTION_PREPARED_TYPE: 0x4,
+      TRANSACTION_COMMIT_TYPE: 0x8,
+      TRANSACTION_ROLLBACK_TYPE: 0xc,
+      TRANSACTION_MASK: 0xc,
+      BORNHOST_V6: 0x10,
+      STOREHOST_V6: 0x20,
+      NEED_UNWRAP: 0x40,
+      INNER_BATCH: 0x80,
       COMPRESSION_TYPE_MASK: 0x700,
     });
     expect(CompressionType).toEqual({ LZ4: 1, ZSTD: 2, ZLIB: 3 });

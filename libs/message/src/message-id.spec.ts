@@ -47,7 +47,15 @@ describe('offset message id', () => {
   });
 
   it('rejects what is not an offset message id', () => {
-    for (const id of ['', '0A000001', '0A00000100002A9F000000000000123', '0A00000100002A9F00000000000012345', 'ZZ00000100002A9F0000000000001234', '0A000001-0002A9F0000000000001234', 'x'.repeat(56)]) {
+    for (const id of [
+      '',
+      '0A000001',
+      '0A00000100002A9F000000000000123',
+      '0A00000100002A9F00000000000012345',
+      'ZZ00000100002A9F0000000000001234',
+      '0A000001-0002A9F0000000000001234',
+      'x'.repeat(56),
+    ]) {
       expect(() => decodeOffsetMessageId(id), id).toThrow(IllegalMessageError);
     }
   });
@@ -102,7 +110,7 @@ describe('UniqueIdGenerator (UNIQ_KEY, MessageClientIDSetter layout)', () => {
     expect(fields(g.next(new Date(2024, 11, 31, 23, 0, 0).getTime())).time).toBe(0);
   });
 
-  it('pid is truncated to 16 bits, negative hashes are two\'s complement, IPv6 ids are 56 chars', () => {
+  it("pid is truncated to 16 bits, negative hashes are two's complement, IPv6 ids are 56 chars", () => {
     const g = new UniqueIdGenerator(ip, 0xfffff, -2);
     expect(g.next(midJanuary).slice(8, 20)).toBe('FFFF' + 'FFFFFFFE');
     const g6 = new UniqueIdGenerator(Buffer.alloc(16, 0xab), 1, 2);

@@ -22,7 +22,17 @@ function illegal(fn: () => unknown, message: RegExp): void {
 
 describe('validateTopicName', () => {
   it('accepts RocketMQ topic names', () => {
-    for (const t of ['TopicTest', 'a', 'A-b_c|d%e', '0123456789', 'T'.repeat(MAX_TOPIC_LENGTH), `%RETRY%${'g'.repeat(MAX_RETRY_TOPIC_LENGTH - 7)}`, `%DLQ%${'g'.repeat(MAX_RETRY_TOPIC_LENGTH - 5)}`, 'TBW102', 'rmq_sys_wheel_timer']) {
+    for (const t of [
+      'TopicTest',
+      'a',
+      'A-b_c|d%e',
+      '0123456789',
+      'T'.repeat(MAX_TOPIC_LENGTH),
+      `%RETRY%${'g'.repeat(MAX_RETRY_TOPIC_LENGTH - 7)}`,
+      `%DLQ%${'g'.repeat(MAX_RETRY_TOPIC_LENGTH - 5)}`,
+      'TBW102',
+      'rmq_sys_wheel_timer',
+    ]) {
       expect(validateTopicName(t)).toBe(t);
     }
     expect(MAX_TOPIC_LENGTH).toBe(127);
@@ -31,9 +41,12 @@ describe('validateTopicName', () => {
 
   it('accepts any name from the topic charset up to 127 chars', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[%|a-zA-Z0-9_-]{1,127}$/).filter((s) => !s.startsWith('%LMQ%')), (t) => {
-        expect(validateTopicName(t)).toBe(t);
-      }),
+      fc.property(
+        fc.stringMatching(/^[%|a-zA-Z0-9_-]{1,127}$/).filter((s) => !s.startsWith('%LMQ%')),
+        (t) => {
+          expect(validateTopicName(t)).toBe(t);
+        },
+      ),
       { numRuns: 200, seed: 9 },
     );
   });
@@ -57,7 +70,16 @@ describe('validateTopicName', () => {
 
 describe('validateLmqName', () => {
   it('accepts MQTT-style names with a wide charset', () => {
-    for (const n of ['%LMQ%a', '%LMQ%a%b%c%', '%LMQ%a%+%c%', '%LMQ%a%#', '%LMQ%/p2p/client-1/', '%LMQ%主题%😀', '%LMQ% spaced ', `%LMQ%${'x'.repeat(MAX_LMQ_NAME_BYTES - 5)}`]) {
+    for (const n of [
+      '%LMQ%a',
+      '%LMQ%a%b%c%',
+      '%LMQ%a%+%c%',
+      '%LMQ%a%#',
+      '%LMQ%/p2p/client-1/',
+      '%LMQ%主题%😀',
+      '%LMQ% spaced ',
+      `%LMQ%${'x'.repeat(MAX_LMQ_NAME_BYTES - 5)}`,
+    ]) {
       expect(validateLmqName(n)).toBe(n);
     }
     expect(isLmqName('%LMQ%x')).toBe(true);

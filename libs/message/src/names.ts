@@ -33,7 +33,8 @@ export function validateTopicName(topic: string): string {
  * control characters and the list separator `,`, at most MAX_LMQ_NAME_BYTES bytes.
  */
 export function validateLmqName(name: string): string {
-  if (!isLmqName(name) || name.length === LMQ_PREFIX.length) throw new IllegalNameError(`LMQ name ${JSON.stringify(name)} must be ${LMQ_PREFIX} followed by a name`);
+  if (!isLmqName(name) || name.length === LMQ_PREFIX.length)
+    throw new IllegalNameError(`LMQ name ${JSON.stringify(name)} must be ${LMQ_PREFIX} followed by a name`);
   if (Buffer.byteLength(name, 'utf8') > MAX_LMQ_NAME_BYTES) throw new IllegalNameError(`LMQ name is longer than ${MAX_LMQ_NAME_BYTES} bytes`);
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
@@ -54,7 +55,8 @@ export function validateLmqName(name: string): string {
  */
 export function parseMultiDispatch(value: string): string[] {
   const names = value.split(MULTI_DISPATCH_SEPARATOR);
-  if (names.length > MAX_LMQS_PER_MESSAGE) throw new IllegalNameError(`a message may name at most ${MAX_LMQS_PER_MESSAGE} LMQs; this one names ${names.length}`);
+  if (names.length > MAX_LMQS_PER_MESSAGE)
+    throw new IllegalNameError(`a message may name at most ${MAX_LMQS_PER_MESSAGE} LMQs; this one names ${names.length}`);
   for (let i = 0; i < names.length; i++) {
     const n = names[i]!;
     if (n.length === 0) throw new IllegalNameError(`LMQ list ${JSON.stringify(value.slice(0, 200))} has an empty entry`);

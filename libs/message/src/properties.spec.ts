@@ -9,7 +9,9 @@ const S2 = '\u0002';
 
 /** Text without the two separators. */
 const text = (minLength: number, maxLength: number) =>
-  fc.string({ unit: fc.oneof(fc.constantFrom('a', 'K', '=', ' ', ','), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength, maxLength }).filter((s) => !s.includes(S1) && !s.includes(S2));
+  fc
+    .string({ unit: fc.oneof(fc.constantFrom('a', 'K', '=', ' ', ','), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength, maxLength })
+    .filter((s) => !s.includes(S1) && !s.includes(S2));
 
 describe('property keys (MessageConst)', () => {
   it('separators and names', () => {
@@ -20,28 +22,63 @@ describe('property keys (MessageConst)', () => {
     expect(LMQ_PREFIX).toBe('%LMQ%');
     expect(TRANSIENT_PROPERTY_PREFIX).toBe('__RMQ.TRANSIENT.');
     expect(PropertyKey).toMatchObject({
-      KEYS: 'KEYS', TAGS: 'TAGS', WAIT_STORE_MSG_OK: 'WAIT', DELAY_TIME_LEVEL: 'DELAY', RETRY_TOPIC: 'RETRY_TOPIC', REAL_TOPIC: 'REAL_TOPIC',
-      REAL_QUEUE_ID: 'REAL_QID', TRANSACTION_PREPARED: 'TRAN_MSG', PRODUCER_GROUP: 'PGROUP', UNIQ_CLIENT_MESSAGE_ID_KEYIDX: 'UNIQ_KEY',
-      RECONSUME_TIME: 'RECONSUME_TIME', MAX_RECONSUME_TIMES: 'MAX_RECONSUME_TIMES', ORIGIN_MESSAGE_ID: 'ORIGIN_MESSAGE_ID',
-      INNER_MULTI_DISPATCH: 'INNER_MULTI_DISPATCH', INNER_MULTI_QUEUE_OFFSET: 'INNER_MULTI_QUEUE_OFFSET', SHARDING_KEY: '__SHARDINGKEY',
-      TRANSACTION_ID: '__transactionId__', CLUSTER: 'CLUSTER', MSG_REGION: 'MSG_REGION', TRACE_SWITCH: 'TRACE_ON', CRC32: '__CRC32#',
-      TIMER_DELIVER_MS: 'TIMER_DELIVER_MS', TIMER_DELAY_SEC: 'TIMER_DELAY_SEC', TIMER_DELAY_MS: 'TIMER_DELAY_MS',
-      DLQ_ORIGIN_TOPIC: 'DLQ_ORIGIN_TOPIC', DLQ_ORIGIN_MESSAGE_ID: 'DLQ_ORIGIN_MESSAGE_ID', MIN_OFFSET: 'MIN_OFFSET', MAX_OFFSET: 'MAX_OFFSET',
+      KEYS: 'KEYS',
+      TAGS: 'TAGS',
+      WAIT_STORE_MSG_OK: 'WAIT',
+      DELAY_TIME_LEVEL: 'DELAY',
+      RETRY_TOPIC: 'RETRY_TOPIC',
+      REAL_TOPIC: 'REAL_TOPIC',
+      REAL_QUEUE_ID: 'REAL_QID',
+      TRANSACTION_PREPARED: 'TRAN_MSG',
+      PRODUCER_GROUP: 'PGROUP',
+      UNIQ_CLIENT_MESSAGE_ID_KEYIDX: 'UNIQ_KEY',
+      RECONSUME_TIME: 'RECONSUME_TIME',
+      MAX_RECONSUME_TIMES: 'MAX_RECONSUME_TIMES',
+      ORIGIN_MESSAGE_ID: 'ORIGIN_MESSAGE_ID',
+      INNER_MULTI_DISPATCH: 'INNER_MULTI_DISPATCH',
+      INNER_MULTI_QUEUE_OFFSET: 'INNER_MULTI_QUEUE_OFFSET',
+      SHARDING_KEY: '__SHARDINGKEY',
+      TRANSACTION_ID: '__transactionId__',
+      CLUSTER: 'CLUSTER',
+      MSG_REGION: 'MSG_REGION',
+      TRACE_SWITCH: 'TRACE_ON',
+      CRC32: '__CRC32#',
+      TIMER_DELIVER_MS: 'TIMER_DELIVER_MS',
+      TIMER_DELAY_SEC: 'TIMER_DELAY_SEC',
+      TIMER_DELAY_MS: 'TIMER_DELAY_MS',
+      DLQ_ORIGIN_TOPIC: 'DLQ_ORIGIN_TOPIC',
+      DLQ_ORIGIN_MESSAGE_ID: 'DLQ_ORIGIN_MESSAGE_ID',
+      MIN_OFFSET: 'MIN_OFFSET',
+      MAX_OFFSET: 'MAX_OFFSET',
     });
   });
 });
 
 describe('encodeProperties', () => {
   it('key U+0001 value U+0002 per pair, trailing separator included, insertion order', () => {
-    expect(encodeProperties(new Map([['TAGS', 'TagA'], ['KEYS', 'k1 k2']]))).toBe(`TAGS${S1}TagA${S2}KEYS${S1}k1 k2${S2}`);
+    expect(
+      encodeProperties(
+        new Map([
+          ['TAGS', 'TagA'],
+          ['KEYS', 'k1 k2'],
+        ]),
+      ),
+    ).toBe(`TAGS${S1}TagA${S2}KEYS${S1}k1 k2${S2}`);
     expect(encodeProperties({ b: '2', a: '1' })).toBe(`b${S1}2${S2}a${S1}1${S2}`);
     expect(encodeProperties(new Map())).toBe('');
     expect(encodeProperties({})).toBe('');
   });
 
   it('skips null and undefined values, keeps empty strings', () => {
-    expect(encodeProperties({ a: null, b: undefined, c: '' , d: 'x' })).toBe(`c${S1}${S2}d${S1}x${S2}`);
-    expect(encodeProperties(new Map<string, string | null>([['a', null], ['b', 'y']]))).toBe(`b${S1}y${S2}`);
+    expect(encodeProperties({ a: null, b: undefined, c: '', d: 'x' })).toBe(`c${S1}${S2}d${S1}x${S2}`);
+    expect(
+      encodeProperties(
+        new Map<string, string | null>([
+          ['a', null],
+          ['b', 'y'],
+        ]),
+      ),
+    ).toBe(`b${S1}y${S2}`);
   });
 });
 
@@ -49,14 +86,35 @@ describe('decodeProperties (Java string2messageProperties rules)', () => {
   it.each([
     ['empty string', '', []],
     ['one pair', `a${S1}b${S2}`, [['a', 'b']]],
-    ['missing trailing separator tolerated', `a${S1}b${S2}cc${S1}dd`, [['a', 'b'], ['cc', 'dd']]],
+    [
+      'missing trailing separator tolerated',
+      `a${S1}b${S2}cc${S1}dd`,
+      [
+        ['a', 'b'],
+        ['cc', 'dd'],
+      ],
+    ],
     ['empty key dropped', `${S1}bb${S2}a${S1}b${S2}`, [['a', 'b']]],
     ['empty value dropped', `aa${S1}${S2}a${S1}b${S2}`, [['a', 'b']]],
     ['piece without U+0001 ignored', `abc${S2}a${S1}b${S2}`, [['a', 'b']]],
     ['pieces shorter than 3 chars ignored', `a${S1}${S2}${S1}b${S2}x${S2}${S2}${S2}k${S1}v`, [['k', 'v']]],
     ['value may contain U+0001', `a${S1}b${S1}c${S2}`, [['a', `b${S1}c`]]],
-    ['last duplicate wins', `a${S1}1${S2}b${S1}2${S2}a${S1}3${S2}`, [['a', '3'], ['b', '2']]],
-    ['unicode', `ключ${S1}значение${S2}😀${S1}€${S2}`, [['ключ', 'значение'], ['😀', '€']]],
+    [
+      'last duplicate wins',
+      `a${S1}1${S2}b${S1}2${S2}a${S1}3${S2}`,
+      [
+        ['a', '3'],
+        ['b', '2'],
+      ],
+    ],
+    [
+      'unicode',
+      `ключ${S1}значение${S2}😀${S1}€${S2}`,
+      [
+        ['ключ', 'значение'],
+        ['😀', '€'],
+      ],
+    ],
     ['only separators', `${S2}${S2}${S1}${S2}`, []],
     ['key alone with separator, no value', `key${S1}`, []],
   ])('%s', (_name, s, expected) => {

@@ -42,4 +42,3 @@ export const MULTI_DISPATCH_SEPARATOR = ',';
 
 /** KEYS holds several keys separated by a space. */
 export const KEY_SEPARATOR = ' ';
-

@@ -173,7 +173,10 @@ describe('checkRecord / decodeRecord on bad input', () => {
     expect(at((b) => b.writeInt32BE(0x30, 36)).kind).toBe('corrupt');
     expect(at((b) => b.writeInt32BE(MessageMagic.V2, 4)).kind).toBe('corrupt');
     // properties length that does not end the record
-    expect(at((b) => b.writeInt16BE(b.readInt16BE(b.length - 14 - 2) + 1, b.length - 14 - 2))).toEqual({ kind: 'corrupt', reason: 'properties do not end the record' });
+    expect(at((b) => b.writeInt16BE(b.readInt16BE(b.length - 14 - 2) + 1, b.length - 14 - 2))).toEqual({
+      kind: 'corrupt',
+      reason: 'properties do not end the record',
+    });
   });
 });
 

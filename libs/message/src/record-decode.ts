@@ -34,11 +34,7 @@ export interface MessageExt {
 }
 
 /** Outcome of checking bytes that should hold a record (used by recovery and cold reads). */
-export type RecordCheck =
-  | { kind: 'record'; size: number }
-  | { kind: 'blank'; size: number }
-  | { kind: 'end' }
-  | { kind: 'corrupt'; reason: string };
+export type RecordCheck = { kind: 'record'; size: number } | { kind: 'blank'; size: number } | { kind: 'end' } | { kind: 'corrupt'; reason: string };
 
 export interface CheckOptions {
   /** The commit-log offset the record must say it is at (PHYSICALOFFSET). */

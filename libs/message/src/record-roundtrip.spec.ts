@@ -87,7 +87,19 @@ const int32 = fc.oneof(fc.integer(), fc.constantFrom(0, -1, 1, 0x7fffffff, -0x80
 const int64 = fc.oneof(
   fc.maxSafeInteger(),
   fc.integer({ min: -1000, max: 1000 }),
-  fc.constantFrom(0, -1, 2 ** 31, -(2 ** 31), 2 ** 32, -(2 ** 32), 2 ** 32 - 1, -(2 ** 32) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1_700_000_000_000),
+  fc.constantFrom(
+    0,
+    -1,
+    2 ** 31,
+    -(2 ** 31),
+    2 ** 32,
+    -(2 ** 32),
+    2 ** 32 - 1,
+    -(2 ** 32) - 1,
+    Number.MAX_SAFE_INTEGER,
+    Number.MIN_SAFE_INTEGER,
+    1_700_000_000_000,
+  ),
 );
 const port = fc.integer({ min: 0, max: 65535 });
 const host = fc.oneof(
@@ -117,7 +129,9 @@ const body = fc.oneof(
 
 /** Any Unicode text without U+0001 / U+0002 (the property separators). */
 const text = (minLength: number, maxLength: number) =>
-  fc.string({ unit: fc.oneof(fc.constantFrom('a', 'Z', '_', '%', ' '), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength, maxLength }).filter((s) => !/[\u0001\u0002]/.test(s));
+  fc
+    .string({ unit: fc.oneof(fc.constantFrom('a', 'Z', '_', '%', ' '), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength, maxLength })
+    .filter((s) => !/[\u0001\u0002]/.test(s));
 
 const topic = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9_%|-]{0,127}$/),
@@ -126,15 +140,24 @@ const topic = fc.oneof(
   text(0, 100),
 );
 
-const properties = fc.uniqueArray(fc.tuple(text(1, 20), text(1, 40)), {
-  maxLength: 12,
-  selector: ([k]) => k,
-}).map((ps) => ps.filter(([k]) => k !== '__CRC32#'));
+const properties = fc
+  .uniqueArray(fc.tuple(text(1, 20), text(1, 40)), {
+    maxLength: 12,
+    selector: ([k]) => k,
+  })
+  .map((ps) => ps.filter(([k]) => k !== '__CRC32#'));
 
 const sysFlag = fc.oneof(
   fc.integer({ min: 0, max: 0x7ff }),
   fc.integer(),
-  fc.constantFrom(0, SysFlag.COMPRESSED, SysFlag.COMPRESSED | 0x300, SysFlag.COMPRESSED | 0x100, SysFlag.TRANSACTION_PREPARED_TYPE, SysFlag.INNER_BATCH | SysFlag.NEED_UNWRAP),
+  fc.constantFrom(
+    0,
+    SysFlag.COMPRESSED,
+    SysFlag.COMPRESSED | 0x300,
+    SysFlag.COMPRESSED | 0x100,
+    SysFlag.TRANSACTION_PREPARED_TYPE,
+    SysFlag.INNER_BATCH | SysFlag.NEED_UNWRAP,
+  ),
 );
 
 const msg: fc.Arbitrary<Msg> = fc.record({
@@ -193,7 +216,29 @@ function expectedSize(m: Msg): number {
   const crcBytes = m.withCrc ? 20 : 0;
   const hostBytes = (h: HostAddress) => (expectedHost(h).v6 ? 20 : 8);
   // TOTALSIZE..BORNTIMESTAMP, born host, STORETIMESTAMP, store host, RECONSUMETIMES, PREPARED, body, topic, properties
-  return 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + hostBytes(m.bornHost) + 8 + hostBytes(m.storeHost) + 4 + 8 + 4 + m.body.length + (t > 127 ? 2 : 1) + t + 2 + p + crcBytes;
+  return (
+    4 +
+    4 +
+    4 +
+    4 +
+    4 +
+    8 +
+    8 +
+    4 +
+    8 +
+    hostBytes(m.bornHost) +
+    8 +
+    hostBytes(m.storeHost) +
+    4 +
+    8 +
+    4 +
+    m.body.length +
+    (t > 127 ? 2 : 1) +
+    t +
+    2 +
+    p +
+    crcBytes
+  );
 }
 
 function isVersion(m: Msg): 1 | 2 {
@@ -253,7 +298,11 @@ describe('record round trip (fast-check)', () => {
 
         const portBytes = Buffer.alloc(4);
         portBytes.writeInt32BE(m.storeHost.port);
-        expect(d.msgId).toBe(Buffer.concat([store.bytes, portBytes, int64Bytes(m.physicalOffset)]).toString('hex').toUpperCase());
+        expect(d.msgId).toBe(
+          Buffer.concat([store.bytes, portBytes, int64Bytes(m.physicalOffset)])
+            .toString('hex')
+            .toUpperCase(),
+        );
 
         const propString = readRecordProperties(buf, lead);
         expect(propString.startsWith(encodeProperties(new Map(m.properties)))).toBe(true);
@@ -353,20 +402,25 @@ describe('single-byte damage of a record with the record CRC', () => {
 
   it('flipping any byte makes checkRecord report corrupt (random records, random bytes)', () => {
     fc.assert(
-      fc.property(crcMsg, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 12 }), fc.boolean(), (m, flips, trailing) => {
-        const trail = trailing ? 64 : 0;
-        const { buf, size } = write(m, 0, trail);
-        const original = Buffer.from(buf.subarray(0, size));
-        for (const [at, mask] of flips) {
-          // bias towards the header and the CRC property at the end
-          const choices = [at % size, at % 100 % size, size - 1 - (at % 24), 4 + (at % 4)];
-          const index = choices[at % choices.length]!;
-          const damaged = Buffer.from(buf);
-          damaged[index]! ^= mask;
-          assertDetected(checkRecord(damaged, 0, damaged.length), index, original, damaged, 0);
-          assertDetected(checkRecord(damaged, 0, damaged.length, { requireRecordCrc: true }), index, original, damaged, 0);
-        }
-      }),
+      fc.property(
+        crcMsg,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 12 }),
+        fc.boolean(),
+        (m, flips, trailing) => {
+          const trail = trailing ? 64 : 0;
+          const { buf, size } = write(m, 0, trail);
+          const original = Buffer.from(buf.subarray(0, size));
+          for (const [at, mask] of flips) {
+            // bias towards the header and the CRC property at the end
+            const choices = [at % size, (at % 100) % size, size - 1 - (at % 24), 4 + (at % 4)];
+            const index = choices[at % choices.length]!;
+            const damaged = Buffer.from(buf);
+            damaged[index]! ^= mask;
+            assertDetected(checkRecord(damaged, 0, damaged.length), index, original, damaged, 0);
+            assertDetected(checkRecord(damaged, 0, damaged.length, { requireRecordCrc: true }), index, original, damaged, 0);
+          }
+        },
+      ),
       { numRuns: 200, seed: 0x5eed03 },
     );
   });
@@ -375,22 +429,64 @@ describe('single-byte damage of a record with the record CRC', () => {
     const shapes: Msg[] = [
       // IPv4, v1, with properties
       {
-        topic: 'TopicA', queueId: 1, flag: 0, queueOffset: 10, physicalOffset: 4096, sysFlag: 0, bornTimestamp: 1_700_000_000_000,
-        bornHost: { address: '10.1.2.3', port: 50000 }, storeTimestamp: 1_700_000_000_005, storeHost: { address: '10.0.0.9', port: 10911 },
-        reconsumeTimes: 0, preparedTransactionOffset: 0, body: Buffer.from('hello world'), properties: [['TAGS', 'a'], ['KEYS', 'k1 k2'], ['UNIQ_KEY', '7F0000010001']],
+        topic: 'TopicA',
+        queueId: 1,
+        flag: 0,
+        queueOffset: 10,
+        physicalOffset: 4096,
+        sysFlag: 0,
+        bornTimestamp: 1_700_000_000_000,
+        bornHost: { address: '10.1.2.3', port: 50000 },
+        storeTimestamp: 1_700_000_000_005,
+        storeHost: { address: '10.0.0.9', port: 10911 },
+        reconsumeTimes: 0,
+        preparedTransactionOffset: 0,
+        body: Buffer.from('hello world'),
+        properties: [
+          ['TAGS', 'a'],
+          ['KEYS', 'k1 k2'],
+          ['UNIQ_KEY', '7F0000010001'],
+        ],
         withCrc: true,
       },
       // IPv6 hosts, v2 topic, no properties, empty body
       {
-        topic: 'x'.repeat(130), queueId: -5, flag: -1, queueOffset: -1, physicalOffset: 2 ** 40, sysFlag: SysFlag.COMPRESSED | 0x300, bornTimestamp: -7,
-        bornHost: { address: 'fe80::1', port: 1 }, storeTimestamp: 0, storeHost: { address: '2001:db8::42', port: 65535 },
-        reconsumeTimes: 16, preparedTransactionOffset: 2 ** 53 - 1, body: Buffer.alloc(0), properties: [], withCrc: true,
+        topic: 'x'.repeat(130),
+        queueId: -5,
+        flag: -1,
+        queueOffset: -1,
+        physicalOffset: 2 ** 40,
+        sysFlag: SysFlag.COMPRESSED | 0x300,
+        bornTimestamp: -7,
+        bornHost: { address: 'fe80::1', port: 1 },
+        storeTimestamp: 0,
+        storeHost: { address: '2001:db8::42', port: 65535 },
+        reconsumeTimes: 16,
+        preparedTransactionOffset: 2 ** 53 - 1,
+        body: Buffer.alloc(0),
+        properties: [],
+        withCrc: true,
       },
       // mixed hosts, multi-byte topic and properties
       {
-        topic: 'тема/主题', queueId: 0, flag: 0, queueOffset: 0, physicalOffset: 0, sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE, bornTimestamp: 1,
-        bornHost: { address: '::ffff:127.0.0.1', port: 80 }, storeTimestamp: 2, storeHost: { address: '::1', port: 443 },
-        reconsumeTimes: 1, preparedTransactionOffset: 3, body: bytes(500, 99), properties: [['ключ', 'значение'], ['😀', '€']], withCrc: true,
+        topic: 'тема/主题',
+        queueId: 0,
+        flag: 0,
+        queueOffset: 0,
+        physicalOffset: 0,
+        sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE,
+        bornTimestamp: 1,
+        bornHost: { address: '::ffff:127.0.0.1', port: 80 },
+        storeTimestamp: 2,
+        storeHost: { address: '::1', port: 443 },
+        reconsumeTimes: 1,
+        preparedTransactionOffset: 3,
+        body: bytes(500, 99),
+        properties: [
+          ['ключ', 'значение'],
+          ['😀', '€'],
+        ],
+        withCrc: true,
       },
     ];
     let checked = 0;
@@ -415,9 +511,21 @@ describe('single-byte damage of a record with the record CRC', () => {
 
   it('without the record CRC only the body is protected (BODYCRC)', () => {
     const m: Msg = {
-      topic: 'T', queueId: 1, flag: 0, queueOffset: 0, physicalOffset: 0, sysFlag: 0, bornTimestamp: 0, bornHost: { address: '1.2.3.4', port: 1 },
-      storeTimestamp: 0, storeHost: { address: '1.2.3.4', port: 2 }, reconsumeTimes: 0, preparedTransactionOffset: 0, body: Buffer.from('payload'),
-      properties: [], withCrc: false,
+      topic: 'T',
+      queueId: 1,
+      flag: 0,
+      queueOffset: 0,
+      physicalOffset: 0,
+      sysFlag: 0,
+      bornTimestamp: 0,
+      bornHost: { address: '1.2.3.4', port: 1 },
+      storeTimestamp: 0,
+      storeHost: { address: '1.2.3.4', port: 2 },
+      reconsumeTimes: 0,
+      preparedTransactionOffset: 0,
+      body: Buffer.from('payload'),
+      properties: [],
+      withCrc: false,
     };
     const { buf, size } = write(m);
     for (let i = 88; i < 88 + 7; i++) {

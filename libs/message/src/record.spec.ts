@@ -6,7 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { CorruptRecordError, IllegalMessageError } from './errors.js';
 import { encodeHost } from './host.js';
 import { decodeProperties, encodeProperties } from './properties.js';
-import { encodedRecordSize, hasDamagedRecordCrc, hasRecordCrc, readCrcDigits, RECORD_CRC_RESERVED_BYTES, storedPropertiesLength, verifyRecordCrc, writeRecord, type RecordInput } from './record.js';
+import {
+  encodedRecordSize,
+  hasDamagedRecordCrc,
+  hasRecordCrc,
+  readCrcDigits,
+  RECORD_CRC_RESERVED_BYTES,
+  storedPropertiesLength,
+  verifyRecordCrc,
+  writeRecord,
+  type RecordInput,
+} from './record.js';
 import { checkRecord, decodeRecord, decodeRecordContent, decodeRecords, readRecordProperties } from './record-decode.js';
 import { computeRecordSize, hostLength, MAX_PROPERTIES_BYTES, MessageMagic, RecordOffset, recordPositions, V1_MAX_TOPIC_BYTES } from './record-layout.js';
 import { SysFlag } from './sysflag.js';
@@ -55,14 +65,22 @@ const SMALL_RECORD = hex(
     '0000000000000100', // PHYSICALOFFSET
     '00000000', // SYSFLAG
     '0000000102030405', // BORNTIMESTAMP
-    '0A000001', '000004D2', // BORNHOST 10.0.0.1:1234
+    '0A000001',
+    '000004D2', // BORNHOST 10.0.0.1:1234
     '0000000A0B0C0D0E', // STORETIMESTAMP
-    'C0A8000A', '00002A9F', // STOREHOST 192.168.0.10:10911
+    'C0A8000A',
+    '00002A9F', // STOREHOST 192.168.0.10:10911
     '00000002', // RECONSUMETIMES
     '0000000000000000', // PREPARED TRANSACTION OFFSET
-    '00000009', '313233343536373839', // BODY length + "123456789"
-    '02', '5431', // TOPIC length byte + "T1"
-    '000A', '54414753', '01', '54616741', '02', // PROPERTIES length + TAGS U+0001 TagA U+0002
+    '00000009',
+    '313233343536373839', // BODY length + "123456789"
+    '02',
+    '5431', // TOPIC length byte + "T1"
+    '000A',
+    '54414753',
+    '01',
+    '54616741',
+    '02', // PROPERTIES length + TAGS U+0001 TagA U+0002
   ].join(''),
 );
 
@@ -128,12 +146,41 @@ describe('record layout, fixed vectors', () => {
 
   it('field offsets of the IPv4 layout match the fact sheet table', () => {
     expect(RecordOffset).toEqual({
-      TOTAL_SIZE: 0, MAGIC: 4, BODY_CRC: 8, QUEUE_ID: 12, FLAG: 16, QUEUE_OFFSET: 20,
-      PHYSICAL_OFFSET: 28, SYS_FLAG: 36, BORN_TIMESTAMP: 40, BORN_HOST: 48,
+      TOTAL_SIZE: 0,
+      MAGIC: 4,
+      BODY_CRC: 8,
+      QUEUE_ID: 12,
+      FLAG: 16,
+      QUEUE_OFFSET: 20,
+      PHYSICAL_OFFSET: 28,
+      SYS_FLAG: 36,
+      BORN_TIMESTAMP: 40,
+      BORN_HOST: 48,
     });
-    expect(recordPositions(0, 0)).toEqual({ bornHost: 48, storeTimestamp: 56, storeHost: 64, reconsumeTimes: 72, preparedTransactionOffset: 76, bodyLength: 84 });
-    expect(recordPositions(0x10, 100)).toEqual({ bornHost: 148, storeTimestamp: 168, storeHost: 176, reconsumeTimes: 184, preparedTransactionOffset: 188, bodyLength: 196 });
-    expect(recordPositions(0x30, 0)).toEqual({ bornHost: 48, storeTimestamp: 68, storeHost: 76, reconsumeTimes: 96, preparedTransactionOffset: 100, bodyLength: 108 });
+    expect(recordPositions(0, 0)).toEqual({
+      bornHost: 48,
+      storeTimestamp: 56,
+      storeHost: 64,
+      reconsumeTimes: 72,
+      preparedTransactionOffset: 76,
+      bodyLength: 84,
+    });
+    expect(recordPositions(0x10, 100)).toEqual({
+      bornHost: 148,
+      storeTimestamp: 168,
+      storeHost: 176,
+      reconsumeTimes: 184,
+      preparedTransactionOffset: 188,
+      bodyLength: 196,
+    });
+    expect(recordPositions(0x30, 0)).toEqual({
+      bornHost: 48,
+      storeTimestamp: 68,
+      storeHost: 76,
+      reconsumeTimes: 96,
+      preparedTransactionOffset: 100,
+      bodyLength: 108,
+    });
     expect(hostLength(false)).toBe(8);
     expect(hostLength(true)).toBe(20);
     expect(computeRecordSize(0, 0, 0, 8, 8)).toBe(91);
@@ -225,7 +272,9 @@ describe('record layout, fixed vectors', () => {
     // Computed independently (Python zlib) over bytes 0..111 of this exact record: 704372462.
     expect(out.subarray(112).toString('latin1')).toBe('__CRC32#\u0001' + '2642734070' + '\u0002');
     expect(out.subarray(0, 112).toString('hex')).toBe(
-      SMALL_RECORD.toString('hex').replace(/^00000070/, '00000084').replace(/000a54414753015461674102$/, '001e54414753015461674102'),
+      SMALL_RECORD.toString('hex')
+        .replace(/^00000070/, '00000084')
+        .replace(/000a54414753015461674102$/, '001e54414753015461674102'),
     );
     expect(out.subarray(102).toString('latin1')).toBe('TAGS\u0001TagA\u0002__CRC32#\u00012642734070\u0002');
     expect(readCrcDigits(out, 121)).toBe(704372462);
@@ -317,7 +366,9 @@ describe('record layout, fixed vectors', () => {
     ]);
     expect(decodeRecords(Buffer.alloc(0))).toEqual([]);
     expect(() => decodeRecords(Buffer.concat([a, a.subarray(0, 50)]))).toThrow(CorruptRecordError);
-    expect(readRecordProperties(Buffer.concat([a, b]), a.length)).toBe('TAGS\u0001TagA\u0002__CRC32#\u0001' + b.subarray(b.length - 11, b.length - 1).toString('latin1') + '\u0002');
+    expect(readRecordProperties(Buffer.concat([a, b]), a.length)).toBe(
+      'TAGS\u0001TagA\u0002__CRC32#\u0001' + b.subarray(b.length - 11, b.length - 1).toString('latin1') + '\u0002',
+    );
   });
 
   it('refuses properties or topics that do not fit', () => {
@@ -345,10 +396,20 @@ describe('record layout, fixed vectors', () => {
   });
 
   it('properties encoded with encodeProperties land verbatim in the record', () => {
-    const props = encodeProperties(new Map([['KEYS', 'k1 k2'], ['UNIQ_KEY', 'ABC'], ['ü', '€']]));
+    const props = encodeProperties(
+      new Map([
+        ['KEYS', 'k1 k2'],
+        ['UNIQ_KEY', 'ABC'],
+        ['ü', '€'],
+      ]),
+    );
     const out = encode(smallInput({ properties: props }));
     expect(readRecordProperties(out, 0)).toBe(props);
-    expect([...decodeRecord(out).properties]).toEqual([['KEYS', 'k1 k2'], ['UNIQ_KEY', 'ABC'], ['ü', '€']]);
+    expect([...decodeRecord(out).properties]).toEqual([
+      ['KEYS', 'k1 k2'],
+      ['UNIQ_KEY', 'ABC'],
+      ['ü', '€'],
+    ]);
   });
 
   it('a v1 record claiming a topic longer than 127 bytes is corrupt (Java reads the length as a signed byte)', () => {
@@ -388,7 +449,16 @@ describe('record layout, fixed vectors', () => {
     });
 
     it('ordinary properties are stored unchanged', () => {
-      for (const props of ['', `TAGS${S1}a${S2}`, `k${S1}1234567890${S2}`, `x${S1}y${S2}__CRC32#${S1}1${S2}`, `__CRC32#${S1}123456789${S2}`, `__CRC32#${S1}12345678${S2}${S2}`, `ab__CRC32#${S1}1234567890${S2}`.slice(0, -1) + 'é', 'é'.repeat(30)]) {
+      for (const props of [
+        '',
+        `TAGS${S1}a${S2}`,
+        `k${S1}1234567890${S2}`,
+        `x${S1}y${S2}__CRC32#${S1}1${S2}`,
+        `__CRC32#${S1}123456789${S2}`,
+        `__CRC32#${S1}12345678${S2}${S2}`,
+        `ab__CRC32#${S1}1234567890${S2}`.slice(0, -1) + 'é',
+        'é'.repeat(30),
+      ]) {
         const n = Buffer.byteLength(props);
         expect(storedPropertiesLength(props, n, false), JSON.stringify(props)).toBe(n);
       }

@@ -2,14 +2,7 @@ import { crc32Masked } from './crc.js';
 import { IllegalMessageError } from './errors.js';
 import { writeInt64BE } from './int64.js';
 import { PropertyKey } from './property-keys.js';
-import {
-  MAX_PROPERTIES_BYTES,
-  MAX_TOPIC_BYTES,
-  MessageMagic,
-  RecordOffset,
-  V1_MAX_TOPIC_BYTES,
-  computeRecordSize,
-} from './record-layout.js';
+import { MAX_PROPERTIES_BYTES, MAX_TOPIC_BYTES, MessageMagic, RecordOffset, V1_MAX_TOPIC_BYTES, computeRecordSize } from './record-layout.js';
 import { SysFlag } from './sysflag.js';
 
 /** Everything needed to write one stored record. Hosts are pre-encoded (see encodeHost). */
@@ -91,14 +84,7 @@ function checkHostLength(name: string, length: number): void {
  * with a `__CRC32#` property holding the CRC of every byte before it (RocketMQ's
  * enabledAppendPropCRC format), so any corrupted byte of the record is detectable.
  */
-export function writeRecord(
-  input: RecordInput,
-  propertiesByteLength: number,
-  withRecordCrc: boolean,
-  size: number,
-  target: Buffer,
-  pos: number,
-): number {
+export function writeRecord(input: RecordInput, propertiesByteLength: number, withRecordCrc: boolean, size: number, target: Buffer, pos: number): number {
   const bornV6 = input.bornHost.length === 20;
   const storeV6 = input.storeHost.length === 20;
   const sysFlag = (input.sysFlag & ~(SysFlag.BORNHOST_V6 | SysFlag.STOREHOST_V6)) | (bornV6 ? SysFlag.BORNHOST_V6 : 0) | (storeV6 ? SysFlag.STOREHOST_V6 : 0);
@@ -236,4 +222,3 @@ export function verifyRecordCrc(buf: Buffer, pos: number, size: number): boolean
   const expected = readCrcDigits(buf, start + CRC_PREFIX.length);
   return expected >= 0 && crc32Masked(buf, pos, start) === expected;
 }
-

@@ -37,15 +37,40 @@ import {
 describe('RocketMQ vocabulary', () => {
   it('has RocketMQ’s values for the fixed names', () => {
     expect([RETRY_GROUP_TOPIC_PREFIX, DLQ_GROUP_TOPIC_PREFIX, LMQ_PREFIX]).toEqual(['%RETRY%', '%DLQ%', '%LMQ%']);
-    expect([DEFAULT_TOPIC, SCHEDULE_TOPIC, SYSTEM_TOPIC_PREFIX, SCHEDULE_CONSUMER_GROUP]).toEqual(['TBW102', 'SCHEDULE_TOPIC_XXXX', 'rmq_sys_', 'SCHEDULE_CONSUMER']);
+    expect([DEFAULT_TOPIC, SCHEDULE_TOPIC, SYSTEM_TOPIC_PREFIX, SCHEDULE_CONSUMER_GROUP]).toEqual([
+      'TBW102',
+      'SCHEDULE_TOPIC_XXXX',
+      'rmq_sys_',
+      'SCHEDULE_CONSUMER',
+    ]);
     expect([MAX_TOPIC_LENGTH, MAX_RETRY_TOPIC_LENGTH, MAX_GROUP_LENGTH]).toEqual([127, 255, 255]);
   });
 
   it('lists TopicValidator’s system topics, and the not-sendable ones among them', () => {
     expect([...SYSTEM_TOPICS].sort()).toEqual(
-      ['BenchmarkTest', 'CHECKPOINT_TOPIC', 'OFFSET_MOVED_EVENT', 'RMQ_SYS_TRACE_TOPIC', 'RMQ_SYS_TRANS_HALF_TOPIC', 'RMQ_SYS_TRANS_OP_HALF_TOPIC', 'SCHEDULE_TOPIC_XXXX', 'SELF_TEST_TOPIC', 'TBW102', 'TRANS_CHECK_MAX_TIME_TOPIC'].sort(),
+      [
+        'BenchmarkTest',
+        'CHECKPOINT_TOPIC',
+        'OFFSET_MOVED_EVENT',
+        'RMQ_SYS_TRACE_TOPIC',
+        'RMQ_SYS_TRANS_HALF_TOPIC',
+        'RMQ_SYS_TRANS_OP_HALF_TOPIC',
+        'SCHEDULE_TOPIC_XXXX',
+        'SELF_TEST_TOPIC',
+        'TBW102',
+        'TRANS_CHECK_MAX_TIME_TOPIC',
+      ].sort(),
     );
-    expect([...NOT_SENDABLE_TOPICS].sort()).toEqual(['OFFSET_MOVED_EVENT', 'RMQ_SYS_TRANS_HALF_TOPIC', 'RMQ_SYS_TRANS_OP_HALF_TOPIC', 'SCHEDULE_TOPIC_XXXX', 'SELF_TEST_TOPIC', 'TRANS_CHECK_MAX_TIME_TOPIC'].sort());
+    expect([...NOT_SENDABLE_TOPICS].sort()).toEqual(
+      [
+        'OFFSET_MOVED_EVENT',
+        'RMQ_SYS_TRANS_HALF_TOPIC',
+        'RMQ_SYS_TRANS_OP_HALF_TOPIC',
+        'SCHEDULE_TOPIC_XXXX',
+        'SELF_TEST_TOPIC',
+        'TRANS_CHECK_MAX_TIME_TOPIC',
+      ].sort(),
+    );
     for (const t of NOT_SENDABLE_TOPICS) expect(SYSTEM_TOPICS.has(t)).toBe(true);
   });
 
@@ -58,7 +83,8 @@ describe('RocketMQ vocabulary', () => {
   it('isNotSendableTopic holds for the not-sendable list and rmq_sys_ names only', () => {
     for (const t of NOT_SENDABLE_TOPICS) expect(isNotSendableTopic(t), t).toBe(true);
     expect(isNotSendableTopic('rmq_sys_x')).toBe(true);
-    for (const t of ['TBW102', 'BenchmarkTest', 'RMQ_SYS_TRACE_TOPIC', 'CHECKPOINT_TOPIC', 'RMQ_SYS_x', 'TopicTest']) expect(isNotSendableTopic(t), t).toBe(false);
+    for (const t of ['TBW102', 'BenchmarkTest', 'RMQ_SYS_TRACE_TOPIC', 'CHECKPOINT_TOPIC', 'RMQ_SYS_x', 'TopicTest'])
+      expect(isNotSendableTopic(t), t).toBe(false);
   });
 
   it('hasSystemTopicPrefixIgnoringCase ignores case, and only the prefix counts', () => {

@@ -143,7 +143,17 @@ export class MqttGateway {
 
   stats(): MqttGatewayStats {
     const { sessions, publishes, filters, engine } = this.svc;
-    return { connections: this.connections.size, sessions: sessions.size, subscriptions: sessions.subscriptions(), filters: filters.size, lmqsWatched: engine.live.size, messagesIn: publishes.messagesIn, messagesOut: this.counters.messagesOut, messagesOutFromMemory: this.counters.messagesOutFromMemory, droppedOffline: this.counters.droppedOffline };
+    return {
+      connections: this.connections.size,
+      sessions: sessions.size,
+      subscriptions: sessions.subscriptions(),
+      filters: filters.size,
+      lmqsWatched: engine.live.size,
+      messagesIn: publishes.messagesIn,
+      messagesOut: this.counters.messagesOut,
+      messagesOutFromMemory: this.counters.messagesOutFromMemory,
+      droppedOffline: this.counters.droppedOffline,
+    };
   }
 
   /** Closes every connection and listener; persistent sessions' state is flushed. */
@@ -157,7 +167,9 @@ export class MqttGateway {
     shared.flush();
     // Sessions commit offsets only up to what is written (deliveries from memory run ahead of the
     // write): write everything first, so a clean shutdown redelivers nothing.
-    await this.opts.broker.flush().catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'mqtt: store flush before the last session commits failed'));
+    await this.opts.broker
+      .flush()
+      .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'mqtt: store flush before the last session commits failed'));
     await sessions.flush();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }

@@ -30,7 +30,9 @@ describe('MQTT authentication and authorization', () => {
   for (const protocolVersion of [4, 5] as const) {
     it(`v${protocolVersion}: refuses wrong passwords with the protocol's code`, async () => {
       h = await MqttHarness.start({}, auth);
-      await expect(h.connect({ protocolVersion, username: 'ops', password: 'wrong' })).rejects.toThrow(/Bad user ?name or password|bad username|Not authorized/i);
+      await expect(h.connect({ protocolVersion, username: 'ops', password: 'wrong' })).rejects.toThrow(
+        /Bad user ?name or password|bad username|Not authorized/i,
+      );
       const ok = await h.connect({ protocolVersion, username: 'ops', password: 'secret' });
       expect(ok.connected).toBe(true);
     });

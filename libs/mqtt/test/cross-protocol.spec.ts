@@ -14,7 +14,16 @@ describe('native messages carrying an MQTT topic', () => {
     const sub = await h.connect({ protocolVersion: 5 });
     const got = inbox(sub);
     await sub.subscribeAsync('native/+/state', { qos: 1 });
-    await h.broker.topics.createOrUpdate({ topicName: 'native', readQueueNums: 1, writeQueueNums: 1, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+    await h.broker.topics.createOrUpdate({
+      topicName: 'native',
+      readQueueNums: 1,
+      writeQueueNums: 1,
+      perm: 6,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: false,
+      attributes: {},
+    });
     await h.broker.sender.send({ topic: 'native', queueId: 0, properties: new Map([['mqttTopic', 'native/pump1/state']]), body: Buffer.from('on') });
     await h.broker.sender.send({ topic: 'native', queueId: 0, properties: new Map([['KEYS', 'no-mqtt-topic']]), body: Buffer.from('native only') });
     await h.broker.sender.send({ topic: 'native', queueId: 0, properties: new Map([['mqttTopic', 'bad/+/topic']]), body: Buffer.from('ignored') });

@@ -12,7 +12,12 @@ afterEach(async () => {
   await h.close();
 });
 
-for (const [protocolVersion, transport] of [[4, 'tcp'], [5, 'tcp'], [4, 'ws'], [5, 'ws']] as const) {
+for (const [protocolVersion, transport] of [
+  [4, 'tcp'],
+  [5, 'tcp'],
+  [4, 'ws'],
+  [5, 'ws'],
+] as const) {
   describe(`MQTT ${protocolVersion === 5 ? '5.0' : '3.1.1'} over ${transport === 'ws' ? 'WebSocket' : 'TCP'} (mqtt.js)`, () => {
     beforeEach(() => {
       h.transport = transport;
@@ -77,7 +82,10 @@ for (const [protocolVersion, transport] of [[4, 'tcp'], [5, 'tcp'], [4, 'ws'], [
     });
 
     it('keeps a persistent session: messages published while offline arrive after reconnect', async () => {
-      const opts = protocolVersion === 5 ? { protocolVersion, clientId: `p-${protocolVersion}`, clean: false, properties: { sessionExpiryInterval: 300 } } : { protocolVersion, clientId: `p-${protocolVersion}`, clean: false };
+      const opts =
+        protocolVersion === 5
+          ? { protocolVersion, clientId: `p-${protocolVersion}`, clean: false, properties: { sessionExpiryInterval: 300 } }
+          : { protocolVersion, clientId: `p-${protocolVersion}`, clean: false };
       const first = await h.connect(opts);
       await first.subscribeAsync('offline/#', { qos: 1 });
       await first.endAsync();
@@ -112,7 +120,11 @@ describe('MQTT specifics', () => {
     let found: Array<{ body: string; mqttTopic?: string; mqttQos?: string }> = [];
     for (let q = 0; q < 4; q++) {
       const r = await h.store.get(storeTopic, q, 0, 32);
-      found = found.concat(r.messages.flatMap((m) => decodeRecords(m.record)).map((m) => ({ body: m.body.toString(), mqttTopic: m.properties.get('mqttTopic'), mqttQos: m.properties.get('mqttQos') })));
+      found = found.concat(
+        r.messages
+          .flatMap((m) => decodeRecords(m.record))
+          .map((m) => ({ body: m.body.toString(), mqttTopic: m.properties.get('mqttTopic'), mqttQos: m.properties.get('mqttQos') })),
+      );
     }
     expect(found).toEqual([{ body: 'x', mqttTopic: 'sensors/dev1/temp', mqttQos: '1' }]);
   });

@@ -22,10 +22,17 @@ export class MqttHarness {
     private readonly auth?: Authorizer,
   ) {}
 
-  private static async open(dir: string, config: Partial<MqttConfig>, port: number, auth?: Authorizer): Promise<{ store: MessageStore; broker: Broker; gateway: MqttGateway; addr: string }> {
+  private static async open(
+    dir: string,
+    config: Partial<MqttConfig>,
+    port: number,
+    auth?: Authorizer,
+  ): Promise<{ store: MessageStore; broker: Broker; gateway: MqttGateway; addr: string }> {
     const store = await openStore({ dataDir: path.join(dir, 'store'), segmentSize: 4 * 1024 * 1024 });
     const broker = await Broker.open({ store, configDir: path.join(dir, 'config') });
-    const gateway = new MqttGateway(auth ? { broker, config, auth, logger: { info() {}, warn() {}, error() {} } } : { broker, config, logger: { info() {}, warn() {}, error() {} } });
+    const gateway = new MqttGateway(
+      auth ? { broker, config, auth, logger: { info() {}, warn() {}, error() {} } } : { broker, config, logger: { info() {}, warn() {}, error() {} } },
+    );
     const addr = await gateway.listen(port, '127.0.0.1');
     return { store, broker, gateway, addr };
   }

@@ -64,7 +64,9 @@ describe('limits, MQTT 3.1 and CONNACK extras', () => {
   it('answers Request Response Information with a response topic prefix', async () => {
     h = await MqttHarness.start();
     let info: string | undefined;
-    await h.connect({ protocolVersion: 5, clientId: 'asker', properties: { requestResponseInformation: true } }, (c) => c.once('connect', (ack) => (info = ack.properties?.responseInformation)));
+    await h.connect({ protocolVersion: 5, clientId: 'asker', properties: { requestResponseInformation: true } }, (c) =>
+      c.once('connect', (ack) => (info = ack.properties?.responseInformation)),
+    );
     expect(info).toBe('reply/asker/');
   });
 });

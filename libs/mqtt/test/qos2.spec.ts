@@ -36,7 +36,10 @@ describe('QoS 2 end to end', () => {
     await pub.publishAsync('mix/two', 'a', { qos: 1 });
     await pub.publishAsync('mix/one', 'b', { qos: 2 });
     await eventually(() => got.length === 2, 'both');
-    expect(got.map((m) => [m.topic, m.qos]).sort()).toEqual([['mix/one', 1], ['mix/two', 1]]);
+    expect(got.map((m) => [m.topic, m.qos]).sort()).toEqual([
+      ['mix/one', 1],
+      ['mix/two', 1],
+    ]);
   });
 });
 
@@ -68,7 +71,14 @@ describe('redelivery of unacknowledged messages on resume', () => {
   it('re-sends an unacknowledged QoS 1 message matched by two overlapping subscriptions', async () => {
     const { RawClient } = await import('./raw-client.js');
     const { client: raw } = await RawClient.connect(h.url, { clientId: 'overlap', clean: false });
-    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'ov/#', qos: 1 }, { topic: 'ov/+', qos: 1 }] });
+    raw.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [
+        { topic: 'ov/#', qos: 1 },
+        { topic: 'ov/+', qos: 1 },
+      ],
+    });
     await raw.next('suback');
     const pub = await h.connect({ protocolVersion: 4 });
     await pub.publishAsync('ov/x', 'once', { qos: 1 });

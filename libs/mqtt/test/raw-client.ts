@@ -19,7 +19,11 @@ export class RawClient {
     socket.on('error', () => {});
   }
 
-  static async connect(url: string, connect: Partial<mqttPacket.IConnectPacket> & { clientId: string }, protocolVersion: 4 | 5 = 4): Promise<{ client: RawClient; connack: Packet }> {
+  static async connect(
+    url: string,
+    connect: Partial<mqttPacket.IConnectPacket> & { clientId: string },
+    protocolVersion: 4 | 5 = 4,
+  ): Promise<{ client: RawClient; connack: Packet }> {
     const [host, port] = url.slice('mqtt://'.length).split(':');
     const socket = net.connect(Number(port), host);
     await new Promise((r) => socket.once('connect', r));

@@ -12,7 +12,9 @@ afterEach(async () => {
 describe('persistent sessions across restarts', () => {
   for (const protocolVersion of [4, 5] as const) {
     const opts = (clientId: string) =>
-      protocolVersion === 5 ? { protocolVersion, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } } : { protocolVersion, clientId, clean: false };
+      protocolVersion === 5
+        ? { protocolVersion, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } }
+        : { protocolVersion, clientId, clean: false };
 
     it(`v${protocolVersion}: subscriptions and offline messages survive a broker restart`, async () => {
       const first = await h.connect(opts(`keep-${protocolVersion}`));
@@ -54,7 +56,9 @@ describe('persistent sessions across restarts', () => {
       expect(again.map((m) => m.payload)).toEqual(['two']);
       // Clean start: no session present, nothing delivered from the old subscription.
       let present: boolean | undefined;
-      const clean = await h.connect({ protocolVersion, clientId: `acked-${protocolVersion}`, clean: true }, (x) => x.once('connect', (ack) => (present = ack.sessionPresent)));
+      const clean = await h.connect({ protocolVersion, clientId: `acked-${protocolVersion}`, clean: true }, (x) =>
+        x.once('connect', (ack) => (present = ack.sessionPresent)),
+      );
       expect(present).toBe(false);
       const none = inbox(clean);
       await pub2.publishAsync('acked/3', 'three', { qos: 1 });
@@ -71,7 +75,9 @@ describe('persistent sessions across restarts', () => {
     await eventually(() => h.gateway.stats().sessions === 0, 'the session to expire', 10_000);
     expect(h.gateway.stats().filters).toBe(0);
     let present: boolean | undefined;
-    await h.connect({ protocolVersion: 5, clientId: 'short', clean: false, properties: { sessionExpiryInterval: 1 } }, (y) => y.once('connect', (ack) => (present = ack.sessionPresent)));
+    await h.connect({ protocolVersion: 5, clientId: 'short', clean: false, properties: { sessionExpiryInterval: 1 } }, (y) =>
+      y.once('connect', (ack) => (present = ack.sessionPresent)),
+    );
     expect(present).toBe(false);
   });
 });
@@ -81,7 +87,9 @@ describe('session takeover', () => {
     const first = await h.connect({ protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 0 } });
     await first.subscribeAsync('gone/t', { qos: 1 });
     let present: boolean | undefined;
-    await h.connect({ protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 300 } }, (c) => c.once('connect', (ack) => (present = ack.sessionPresent)));
+    await h.connect({ protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 300 } }, (c) =>
+      c.once('connect', (ack) => (present = ack.sessionPresent)),
+    );
     expect(present).toBe(false);
     expect(h.gateway.stats().subscriptions).toBe(0);
   });

@@ -24,7 +24,13 @@ describe('MQTT 5 properties', () => {
     const pub = await h.connect({ protocolVersion: 5 });
     await pub.publishAsync('props/t', '{"a":1}', {
       qos: 1,
-      properties: { userProperties: { region: 'eu', tag: ['x', 'y'] }, contentType: 'application/json', payloadFormatIndicator: true, responseTopic: 'replies/1', correlationData: Buffer.from([1, 2, 3]) },
+      properties: {
+        userProperties: { region: 'eu', tag: ['x', 'y'] },
+        contentType: 'application/json',
+        payloadFormatIndicator: true,
+        responseTopic: 'replies/1',
+        correlationData: Buffer.from([1, 2, 3]),
+      },
     });
     await eventually(() => got.length === 1, 'the message');
     expect(got[0]!.properties).toMatchObject({
@@ -80,15 +86,18 @@ describe('MQTT 5 properties', () => {
     await pub.publishAsync('alias/long/topic/name', 'set', { qos: 1, properties: { topicAlias: 3 } });
     await pub.publishAsync('', 'used', { qos: 1, properties: { topicAlias: 3 } });
     await eventually(() => got.length === 2, 'both messages');
-    expect(got.map((p) => [p.topic, p.payload.toString()])).toEqual([['alias/long/topic/name', 'set'], ['alias/long/topic/name', 'used']]);
+    expect(got.map((p) => [p.topic, p.payload.toString()])).toEqual([
+      ['alias/long/topic/name', 'set'],
+      ['alias/long/topic/name', 'used'],
+    ]);
     // mqtt.js will not send an alias above the server's maximum: a raw client does.
     const { RawClient } = await import('./raw-client.js');
     const { client: bad } = await RawClient.connect(h.url, { clientId: 'bad-alias' }, 5);
     bad.send({ cmd: 'publish', topic: 'alias/x', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { topicAlias: 5000 } });
-    expect((await bad.next('disconnect') as import('mqtt-packet').IDisconnectPacket).reasonCode).toBe(0x94);
+    expect(((await bad.next('disconnect')) as import('mqtt-packet').IDisconnectPacket).reasonCode).toBe(0x94);
     const { client: unset } = await RawClient.connect(h.url, { clientId: 'unset-alias' }, 5);
     unset.send({ cmd: 'publish', topic: '', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { topicAlias: 4 } });
-    expect((await unset.next('disconnect') as import('mqtt-packet').IDisconnectPacket).reasonCode).toBe(0x82);
+    expect(((await unset.next('disconnect')) as import('mqtt-packet').IDisconnectPacket).reasonCode).toBe(0x82);
     bad.destroy();
     unset.destroy();
   });

@@ -46,7 +46,13 @@ describe('will messages', () => {
     const watcher = await h.connect({ protocolVersion: 5 });
     const got = inbox(watcher);
     await watcher.subscribeAsync('delayed/#', { qos: 1 });
-    const opts = (id: string, topic: string) => ({ protocolVersion: 5 as const, clientId: id, clean: false, properties: { sessionExpiryInterval: 60 }, will: { topic, payload: Buffer.from(id), qos: 1 as const, retain: false, properties: { willDelayInterval: 1 } } });
+    const opts = (id: string, topic: string) => ({
+      protocolVersion: 5 as const,
+      clientId: id,
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+      will: { topic, payload: Buffer.from(id), qos: 1 as const, retain: false, properties: { willDelayInterval: 1 } },
+    });
     const resumes = await h.connect(opts('resumes', 'delayed/resumes'));
     const vanishes = await h.connect(opts('vanishes', 'delayed/vanishes'));
     resumes.stream.destroy();

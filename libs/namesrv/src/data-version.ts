@@ -7,9 +7,5 @@ export function sameDataVersion(a: DataVersion, b: DataVersion): boolean {
 
 /** Order by stateVersion, then counter, then timestamp (RocketMQ DataVersion.compare). */
 export function compareDataVersion(a: DataVersion, b: DataVersion): number {
-  return (
-    Math.sign(a.stateVersion - b.stateVersion) ||
-    Math.sign(a.counter - b.counter) ||
-    Math.sign(a.timestamp - b.timestamp)
-  );
+  return Math.sign(a.stateVersion - b.stateVersion) || Math.sign(a.counter - b.counter) || Math.sign(a.timestamp - b.timestamp);
 }

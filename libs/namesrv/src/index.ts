@@ -17,14 +17,7 @@ export {
   type TopicListResult,
 } from './route-registry.js';
 export { KvConfigStore, type KvConfigStoreOptions } from './kv-config.js';
-export {
-  topicRouteDataToJson,
-  clusterInfoToJson,
-  topicListToJson,
-  kvTableToJson,
-  brokerDataToJson,
-  queueDataToJson,
-} from './route-json.js';
+export { topicRouteDataToJson, clusterInfoToJson, topicListToJson, kvTableToJson, brokerDataToJson, queueDataToJson } from './route-json.js';
 export {
   parseRegisterBrokerBody,
   encodeRegisterBrokerBody,

@@ -2,13 +2,7 @@ import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BodyCrcMismatchError, MalformedNamesrvBodyError } from './errors.js';
-import {
-  checkBodyCrc32,
-  encodeRegisterBrokerBody,
-  javaCrc32,
-  parseRegisterBrokerBody,
-  type RegisterBrokerBody,
-} from './register-body.js';
+import { checkBodyCrc32, encodeRegisterBrokerBody, javaCrc32, parseRegisterBrokerBody, type RegisterBrokerBody } from './register-body.js';
 import { RouteRegistry } from './route-registry.js';
 import { registration } from './test-fixtures.js';
 
@@ -39,12 +33,8 @@ describe('parseRegisterBrokerBody (plain JSON)', () => {
   });
 
   it('applies Java defaults to missing fields and the map key to a missing topicName', () => {
-    const body = parseRegisterBrokerBody(
-      Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{}}}}'),
-    );
-    expect(body.topicConfigs).toEqual([
-      { topicName: 'T', readQueueNums: 16, writeQueueNums: 16, perm: 6, topicSysFlag: 0, order: false },
-    ]);
+    const body = parseRegisterBrokerBody(Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{}}}}'));
+    expect(body.topicConfigs).toEqual([{ topicName: 'T', readQueueNums: 16, writeQueueNums: 16, perm: 6, topicSysFlag: 0, order: false }]);
     expect(body.dataVersion).toEqual({ stateVersion: 0, timestamp: 0, counter: 0 });
   });
 
@@ -100,9 +90,7 @@ describe('parseRegisterBrokerBody (compressed)', () => {
     int(1);
     text('{"topic":"static","bname":"broker-a"}');
     const body = parseRegisterBrokerBody(deflateSync(Buffer.concat(parts)), { compressed: true });
-    expect(body.topicConfigs).toEqual([
-      { topicName: 'Orders', readQueueNums: 16, writeQueueNums: 16, perm: 6, topicSysFlag: 0, order: false },
-    ]);
+    expect(body.topicConfigs).toEqual([{ topicName: 'Orders', readQueueNums: 16, writeQueueNums: 16, perm: 6, topicSysFlag: 0, order: false }]);
     expect(body.dataVersion).toEqual({ counter: 1, stateVersion: 0, timestamp: 2 });
   });
 

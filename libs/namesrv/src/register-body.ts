@@ -45,9 +45,7 @@ export function checkBodyCrc32(body: Uint8Array, bodyCrc32: number): void {
  * Anything else throws MalformedNamesrvBodyError.
  */
 export function parseRegisterBrokerBody(body: Uint8Array, options: ParseRegisterBodyOptions = {}): RegisterBrokerBody {
-  return options.compressed === true
-    ? parseCompressed(body, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED)
-    : parsePlain(body);
+  return options.compressed === true ? parseCompressed(body, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED) : parsePlain(body);
 }
 
 /** Encodes a REGISTER_BROKER body as a RocketMQ broker would (for tests and a broker-side client). */

@@ -34,9 +34,7 @@ function sampleRegistry(kv?: KvConfigStore): RouteRegistry {
   const registry = new RouteRegistry(kv === undefined ? {} : { kv });
   registry.registerBroker(registration({ topicConfigs: [topic('TopicTest', 4), topic('ReadOnly', 2, Perm.READ)] }));
   registry.registerBroker(registration({ brokerAddr: SLAVE_A, brokerId: 1, channelId: 'c2' }));
-  registry.registerBroker(
-    registration({ brokerName: 'broker-b', brokerAddr: '10.0.1.1:10911', topicConfigs: [topic('TopicTest', 2)], channelId: 'c3' }),
-  );
+  registry.registerBroker(registration({ brokerName: 'broker-b', brokerAddr: '10.0.1.1:10911', topicConfigs: [topic('TopicTest', 2)], channelId: 'c3' }));
   return registry;
 }
 
@@ -67,7 +65,12 @@ describe('topicRouteDataToJson', () => {
     const publish = aliClient._topicRouteData2TopicPublishInfo('TopicTest', parsed);
     expect(publish.orderTopic).toBe(false);
     expect(publish.messageQueueList.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual([
-      'broker-a/0', 'broker-a/1', 'broker-a/2', 'broker-a/3', 'broker-b/0', 'broker-b/1',
+      'broker-a/0',
+      'broker-a/1',
+      'broker-a/2',
+      'broker-a/3',
+      'broker-b/0',
+      'broker-b/1',
     ]);
     expect(aliClient._topicRouteData2TopicSubscribeInfo('TopicTest', parsed)).toHaveLength(6);
   });
@@ -97,9 +100,7 @@ describe('topicRouteDataToJson', () => {
 
   it('escapes names safely and keeps zoneName when set', () => {
     const registry = new RouteRegistry();
-    registry.registerBroker(
-      registration({ brokerName: 'b"\\</script>', zoneName: 'z1', topicConfigs: [topic('%RETRY%g"1')], filterServerList: ['f:1'] }),
-    );
+    registry.registerBroker(registration({ brokerName: 'b"\\</script>', zoneName: 'z1', topicConfigs: [topic('%RETRY%g"1')], filterServerList: ['f:1'] }));
     const route = registry.routeFor('%RETRY%g"1')!;
     const json = topicRouteDataToJson(route);
     expect(JSON.parse(json)).toEqual(route);

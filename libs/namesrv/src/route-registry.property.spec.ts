@@ -14,14 +14,25 @@ const TOPICS = ['T1', 'T2', 'T3', '%RETRY%G1'];
 const CHANNELS = ['ch1', 'ch2', 'ch3'];
 
 type Op =
-  | { kind: 'register'; cluster: string; name: string; addr: string; id: number; topics: string[]; counter: number; state: number; channel: string; timeout: number | undefined }
+  | {
+      kind: 'register';
+      cluster: string;
+      name: string;
+      addr: string;
+      id: number;
+      topics: string[];
+      counter: number;
+      state: number;
+      channel: string;
+      timeout: number | undefined;
+    }
   | { kind: 'unregister'; cluster: string; name: string; addr: string; id: number }
   | { kind: 'heartbeat'; addr: string }
   | { kind: 'close'; channel: string }
   | { kind: 'scan'; advance: number }
   | { kind: 'deleteTopic'; topic: string; cluster: string | undefined };
 
-const pick = <T,>(values: readonly T[]) => fc.constantFrom(...values);
+const pick = <T>(values: readonly T[]) => fc.constantFrom(...values);
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {

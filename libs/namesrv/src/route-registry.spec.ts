@@ -16,9 +16,7 @@ describe('RouteRegistry registration', () => {
     expect(result).toEqual({ accepted: true, masterAddr: null, haServerAddr: null, changed: true });
     expect(registry.routeFor('TopicTest')).toEqual({
       queueDatas: [{ brokerName: 'broker-a', readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 }],
-      brokerDatas: [
-        { cluster: 'DefaultCluster', brokerName: 'broker-a', brokerAddrs: { '0': MASTER_A }, enableActingMaster: false },
-      ],
+      brokerDatas: [{ cluster: 'DefaultCluster', brokerName: 'broker-a', brokerAddrs: { '0': MASTER_A }, enableActingMaster: false }],
       filterServerTable: {},
     });
     expect(registry.routeFor('NoSuchTopic')).toBeNull();
@@ -27,9 +25,7 @@ describe('RouteRegistry registration', () => {
   it('tells a slave its master and the master HA address; routes list both members', () => {
     const registry = new RouteRegistry();
     registry.registerBroker(registration());
-    const slave = registry.registerBroker(
-      registration({ brokerAddr: SLAVE_A, brokerId: 1, haServerAddr: '10.0.0.2:10912', channelId: 'chan-2' }),
-    );
+    const slave = registry.registerBroker(registration({ brokerAddr: SLAVE_A, brokerId: 1, haServerAddr: '10.0.0.2:10912', channelId: 'chan-2' }));
     expect(slave).toEqual({ accepted: true, masterAddr: MASTER_A, haServerAddr: '10.0.0.1:10912', changed: true });
     expect(registry.routeFor('TopicTest')!.brokerDatas[0]!.brokerAddrs).toEqual({ '0': MASTER_A, '1': SLAVE_A });
   });
@@ -44,12 +40,8 @@ describe('RouteRegistry registration', () => {
   it('takes queue data from the master, not from a slave with different topic configs', () => {
     const registry = new RouteRegistry();
     registry.registerBroker(registration({ topicConfigs: [topic('T', 8, 6)] }));
-    registry.registerBroker(
-      registration({ brokerAddr: SLAVE_A, brokerId: 1, topicConfigs: [topic('T', 2, 4), topic('SlaveOnly')], dataVersion: version(9) }),
-    );
-    expect(registry.routeFor('T')!.queueDatas).toEqual([
-      { brokerName: 'broker-a', readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 },
-    ]);
+    registry.registerBroker(registration({ brokerAddr: SLAVE_A, brokerId: 1, topicConfigs: [topic('T', 2, 4), topic('SlaveOnly')], dataVersion: version(9) }));
+    expect(registry.routeFor('T')!.queueDatas).toEqual([{ brokerName: 'broker-a', readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 }]);
     expect(registry.routeFor('SlaveOnly')).toBeNull();
   });
 
@@ -108,9 +100,7 @@ describe('RouteRegistry registration', () => {
     const registry = new RouteRegistry({ routeUnregisteredRetryTopics: false });
     registry.registerBroker(registration({ topicConfigs: [topic('TopicTest')], dataVersion: version(1) }));
     expect(registry.routeFor('%RETRY%GID_test')).toBeNull();
-    const again = registry.registerBroker(
-      registration({ topicConfigs: [topic('TopicTest'), topic('%RETRY%GID_test', 1)], dataVersion: version(2) }),
-    );
+    const again = registry.registerBroker(registration({ topicConfigs: [topic('TopicTest'), topic('%RETRY%GID_test', 1)], dataVersion: version(2) }));
     expect(again.changed).toBe(true);
     expect(registry.routeFor('%RETRY%GID_test')!.queueDatas).toEqual([
       { brokerName: 'broker-a', readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 },
@@ -187,9 +177,7 @@ describe('RouteRegistry liveness', () => {
     clock.advance(20_000);
     expect(registry.scanExpired()).toEqual([]); // exactly 120 s: not yet (last + timeout < now)
     clock.advance(1);
-    expect(registry.scanExpired()).toEqual([
-      { clusterName: 'DefaultCluster', brokerName: 'broker-a', brokerAddr: MASTER_A, brokerId: 0 },
-    ]);
+    expect(registry.scanExpired()).toEqual([{ clusterName: 'DefaultCluster', brokerName: 'broker-a', brokerAddr: MASTER_A, brokerId: 0 }]);
     expect(registry.routeFor('A')!.brokerDatas.map((b) => b.brokerName)).toEqual(['broker-b']);
     clock.advance(100_000);
     expect(registry.scanExpired().map((m) => m.brokerAddr)).toEqual([MASTER_B]);

@@ -405,12 +405,7 @@ export class RouteRegistry {
       .sort((a, b) => compareStrings(a.brokerAddr, b.brokerAddr));
   }
 
-  private applyTopicConfigs(
-    group: BrokerGroup,
-    brokerId: number,
-    topicConfigs: Iterable<TopicConfig>,
-    refreshAll: boolean,
-  ): void {
+  private applyTopicConfigs(group: BrokerGroup, brokerId: number, topicConfigs: Iterable<TopicConfig>, refreshAll: boolean): void {
     const configs = [...topicConfigs];
     const brokerName = group.brokerName;
     if (this.deleteTopicWithBrokerRegistration) {

@@ -81,7 +81,19 @@ describe('ali-ons → Apogee', () => {
     expect(cmd.flag).toBe(0);
     expect(isResponse(cmd)).toBe(false);
     expect(cmd.remark).toBeUndefined();
-    expect(cmd.extFields).toEqual({ a: 'PG', b: 'TopicTest', c: 'TBW102', d: '4', e: '-1', f: '0', g: '1700000000123', h: '0', i: 'TAGS\u0001null\u0002', j: '0', k: 'false' });
+    expect(cmd.extFields).toEqual({
+      a: 'PG',
+      b: 'TopicTest',
+      c: 'TBW102',
+      d: '4',
+      e: '-1',
+      f: '0',
+      g: '1700000000123',
+      h: '0',
+      i: 'TAGS\u0001null\u0002',
+      j: '0',
+      k: 'false',
+    });
     expect(requireInt(cmd.extFields, 'e')).toBe(-1);
     expect(requireLong(cmd.extFields, 'g')).toBe(1700000000123);
     expect(requireBool(cmd.extFields, 'k')).toBe(false);
@@ -105,7 +117,7 @@ describe('ali-ons → Apogee', () => {
     );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 400 }), headerArb, bodyArb, fc.array(fc.nat(), { maxLength: 8 }), (code, header, body, cuts) => {
-            const req = AliRemotingCommand.createRequestCommand(code, header);
+        const req = AliRemotingCommand.createRequestCommand(code, header);
         if (body) req.body = body;
         const cmd = decodeOne(req.encode(), cuts);
         expect(cmd.code).toBe(code);

@@ -25,9 +25,7 @@ export const LanguageCode = {
 } as const;
 export type LanguageName = keyof typeof LanguageCode;
 
-const LANGUAGE_BY_CODE: ReadonlyMap<number, LanguageName> = new Map(
-  (Object.keys(LanguageCode) as LanguageName[]).map((name) => [LanguageCode[name], name]),
-);
+const LANGUAGE_BY_CODE: ReadonlyMap<number, LanguageName> = new Map((Object.keys(LanguageCode) as LanguageName[]).map((name) => [LanguageCode[name], name]));
 
 /** Language name of a LanguageCode byte, or undefined if unknown. */
 export function languageName(code: number): LanguageName | undefined {
@@ -120,11 +118,7 @@ export interface ResponseInit {
 }
 
 /** A response to `request`: same opaque, flag = response (RemotingCommand.createResponseCommand). */
-export function makeResponse(
-  request: Pick<RemotingCommand, 'opaque'>,
-  code: number,
-  init: ResponseInit = {},
-): RemotingCommand {
+export function makeResponse(request: Pick<RemotingCommand, 'opaque'>, code: number, init: ResponseInit = {}): RemotingCommand {
   const cmd: RemotingCommand = {
     code,
     language: init.language ?? DEFAULT_LANGUAGE,

@@ -42,7 +42,14 @@ describe('custom header fields', () => {
   });
 
   it('requireInt parses Java ints and rejects the rest', () => {
-    for (const [text, n] of [['0', 0], ['-1', -1], ['+5', 5], ['007', 7], ['2147483647', 2147483647], ['-2147483648', -2147483648]] as const) {
+    for (const [text, n] of [
+      ['0', 0],
+      ['-1', -1],
+      ['+5', 5],
+      ['007', 7],
+      ['2147483647', 2147483647],
+      ['-2147483648', -2147483648],
+    ] as const) {
       expect(requireInt({ q: text }, 'q')).toBe(n);
     }
     for (const bad of ['', ' 1', '1 ', '1.5', '1e3', '0x10', 'abc', '2147483648', '-2147483649', '99999999999999999999', '+', '-', 'NaN', 'null']) {
@@ -95,17 +102,12 @@ describe('custom header fields', () => {
 
   it('toExtFields → require* round-trips ints, longs and booleans', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: -0x80000000, max: 0x7fffffff }),
-        fc.maxSafeInteger(),
-        fc.boolean(),
-        (i, l, b) => {
-          const ext = toExtFields({ i, l, b });
-          expect(requireInt(ext, 'i')).toBe(i);
-          expect(requireLong(ext, 'l')).toBe(l);
-          expect(requireBool(ext, 'b')).toBe(b);
-        },
-      ),
+      fc.property(fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.maxSafeInteger(), fc.boolean(), (i, l, b) => {
+        const ext = toExtFields({ i, l, b });
+        expect(requireInt(ext, 'i')).toBe(i);
+        expect(requireLong(ext, 'l')).toBe(l);
+        expect(requireBool(ext, 'b')).toBe(b);
+      }),
       { numRuns: 300 },
     );
   });

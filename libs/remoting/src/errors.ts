@@ -24,10 +24,7 @@ export class RemotingError extends ApogeeError {
   }
 }
 
-type FrameErrorCode =
-  | typeof RemotingErrorCode.FRAME_TOO_LARGE
-  | typeof RemotingErrorCode.BAD_FRAME
-  | typeof RemotingErrorCode.BAD_HEADER;
+type FrameErrorCode = typeof RemotingErrorCode.FRAME_TOO_LARGE | typeof RemotingErrorCode.BAD_FRAME | typeof RemotingErrorCode.BAD_HEADER;
 
 /**
  * Inbound bytes are not a valid remoting frame. The connection that produced them must be closed

@@ -31,7 +31,11 @@ const mutationArb = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('int' as const), at: fc.nat(), value: fc.constantFrom(-1, 0, 3, 4, 0x7fffffff, -0x80000000, 0x00ffffff, 0x01000000, 0x02000000) }),
+  fc.record({
+    kind: fc.constant('int' as const),
+    at: fc.nat(),
+    value: fc.constantFrom(-1, 0, 3, 4, 0x7fffffff, -0x80000000, 0x00ffffff, 0x01000000, 0x02000000),
+  }),
 );
 type Mutation = typeof mutationArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -77,10 +81,15 @@ describe('FrameDecoder bad input', () => {
       cmd: cmd.body && cmd.body.length > 256 ? { ...cmd, body: cmd.body.subarray(0, 256) } : cmd,
     }));
     fc.assert(
-      fc.property(fc.array(smallCmd, { minLength: 1, maxLength: 3 }), fc.array(mutationArb, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 6 }), (items, mutations, cuts) => {
-        const stream = Buffer.concat(items.map(({ type, cmd }) => encodeFrame(cmd, type)));
-        expectTypedFailureOrCommands(splitAt(mutate(stream, mutations), cuts), 1 << 20);
-      }),
+      fc.property(
+        fc.array(smallCmd, { minLength: 1, maxLength: 3 }),
+        fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (items, mutations, cuts) => {
+          const stream = Buffer.concat(items.map(({ type, cmd }) => encodeFrame(cmd, type)));
+          expectTypedFailureOrCommands(splitAt(mutate(stream, mutations), cuts), 1 << 20);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -46,7 +46,16 @@ describe('frame fixed vectors', () => {
   it('ROCKETMQ frame, byte by byte', () => {
     // header 31 B (see rocketmq-header.spec); length = 4 + 31 + 2 = 37 = 0x25; header word 0x01 · 0x00001F
     const frame = hex('00000025 0100001F  000B 09 0191 01020304 00000002 00000002 6F6B 00000008 0001 6B 00000001 76  AABB');
-    const cmd: RemotingCommand = { code: 11, language: 'GO', version: 401, opaque: 0x01020304, flag: 2, remark: 'ok', extFields: { k: 'v' }, body: hex('AABB') };
+    const cmd: RemotingCommand = {
+      code: 11,
+      language: 'GO',
+      version: 401,
+      opaque: 0x01020304,
+      flag: 2,
+      remark: 'ok',
+      extFields: { k: 'v' },
+      body: hex('AABB'),
+    };
     expect(encodeFrame(cmd, SerializeType.ROCKETMQ).toString('hex')).toBe(frame.toString('hex'));
     const decoder = new FrameDecoder();
     const out: RemotingCommand[] = [];
@@ -73,28 +82,21 @@ describe('frame round trips', () => {
 
   it('FrameDecoder decodes several frames identically under any chunking', () => {
     fc.assert(
-      fc.property(
-        fc.array(typedCommandArb, { minLength: 1, maxLength: 5 }),
-        fc.array(fc.nat(), { maxLength: 30 }),
-        (items, cuts) => {
-          const stream = Buffer.concat(items.map(({ type, cmd }) => encodeFrame(cmd, type)));
-          const expected = items.map(({ type, cmd }) => comparable(expectedAfterWire(cmd, type)));
-          const decoder = new FrameDecoder();
-          expect(pushAll(decoder, splitAt(stream, cuts)).map(comparable)).toEqual(expected);
-          expect(decoder.bufferedBytes).toBe(0);
-          // Everything in one chunk.
-          expect(new FrameDecoder().push(stream).map(comparable)).toEqual(expected);
-        },
-      ),
+      fc.property(fc.array(typedCommandArb, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 30 }), (items, cuts) => {
+        const stream = Buffer.concat(items.map(({ type, cmd }) => encodeFrame(cmd, type)));
+        const expected = items.map(({ type, cmd }) => comparable(expectedAfterWire(cmd, type)));
+        const decoder = new FrameDecoder();
+        expect(pushAll(decoder, splitAt(stream, cuts)).map(comparable)).toEqual(expected);
+        expect(decoder.bufferedBytes).toBe(0);
+        // Everything in one chunk.
+        expect(new FrameDecoder().push(stream).map(comparable)).toEqual(expected);
+      }),
       { numRuns: 100 },
     );
   });
 
   it('FrameDecoder survives 1-byte chunks', () => {
-    fc.assert(
-      fc.property(fc.array(commandArb(SerializeType.ROCKETMQ), { minLength: 1, maxLength: 3 }), serializeTypeCmds),
-      { numRuns: 20 },
-    );
+    fc.assert(fc.property(fc.array(commandArb(SerializeType.ROCKETMQ), { minLength: 1, maxLength: 3 }), serializeTypeCmds), { numRuns: 20 });
     function serializeTypeCmds(cmds: RemotingCommand[]): void {
       for (const type of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
         const small = cmds.map((c) => (c.body && c.body.length > 4096 ? { ...c, body: c.body.subarray(0, 4096) } : c));

@@ -63,8 +63,7 @@ function decodeContent(content: Buffer, owned: boolean): RemotingCommand {
   const headerLength = word & MAX_HEADER_LENGTH;
   checkHeaderWord(type, headerLength, content.length);
   const headerBytes = content.subarray(4, 4 + headerLength);
-  const header: RemotingHeader =
-    type === SerializeType.JSON ? decodeJsonHeader(headerBytes) : decodeRocketMqHeader(headerBytes);
+  const header: RemotingHeader = type === SerializeType.JSON ? decodeJsonHeader(headerBytes) : decodeRocketMqHeader(headerBytes);
   const cmd: RemotingCommand = header;
   if (content.length > 4 + headerLength) {
     const body = content.subarray(4 + headerLength);

@@ -9,8 +9,7 @@ describe('JSON header', () => {
   it('encodes keys as Java does (alphabetical, null omitted, serializeTypeCurrentRPC)', () => {
     const h = { code: 0, language: 'JAVA', version: 479, opaque: 5, flag: 1, extFields: { queueId: '3', msgId: 'AB' } };
     expect(encodeJsonHeader(h).toString()).toBe(
-      '{"code":0,"extFields":{"queueId":"3","msgId":"AB"},"flag":1,"language":"JAVA","opaque":5,' +
-        '"serializeTypeCurrentRPC":"JSON","version":479}',
+      '{"code":0,"extFields":{"queueId":"3","msgId":"AB"},"flag":1,"language":"JAVA","opaque":5,' + '"serializeTypeCurrentRPC":"JSON","version":479}',
     );
     expect(encodeJsonHeader({ ...h, extFields: {}, remark: 'bad \u00e9' }).toString()).toBe(
       '{"code":0,"flag":1,"language":"JAVA","opaque":5,"remark":"bad \u00e9","serializeTypeCurrentRPC":"JSON","version":479}',
@@ -38,7 +37,14 @@ describe('JSON header', () => {
     const h = decodeJsonHeader(
       json({ code: 310, language: 'JAVA', opaque: 1, flag: 0, version: 121, extFields: { a: 'g', d: 4, e: -1, g: 1700000000000, k: false, n: null } }),
     );
-    expect(h).toEqual({ code: 310, language: 'JAVA', opaque: 1, flag: 0, version: 121, extFields: { a: 'g', d: '4', e: '-1', g: '1700000000000', k: 'false' } });
+    expect(h).toEqual({
+      code: 310,
+      language: 'JAVA',
+      opaque: 1,
+      flag: 0,
+      version: 121,
+      extFields: { a: 'g', d: '4', e: '-1', g: '1700000000000', k: 'false' },
+    });
   });
 
   it('accepts a numeric language, numeric strings, missing optional keys; unknown languages become OTHER', () => {

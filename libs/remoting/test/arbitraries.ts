@@ -11,11 +11,10 @@ export const textArb = (maxLength: number) => fc.string({ unit: 'binary', maxLen
 export const int32Arb = fc.integer({ min: -0x80000000, max: 0x7fffffff });
 export const int16Arb = fc.integer({ min: -0x8000, max: 0x7fff });
 
-export const extFieldsArb = fc.dictionary(
-  fc.oneof(textArb(16), fc.constantFrom('__proto__', 'constructor', 'toString', 'a', 'topic', '')),
-  textArb(48),
-  { maxKeys: 8, noNullPrototype: true },
-);
+export const extFieldsArb = fc.dictionary(fc.oneof(textArb(16), fc.constantFrom('__proto__', 'constructor', 'toString', 'a', 'topic', '')), textArb(48), {
+  maxKeys: 8,
+  noNullPrototype: true,
+});
 
 /** Empty, small, or up to 64 KiB bodies (large ones filled from a seed, fast to generate). */
 export const bodyArb: fc.Arbitrary<Buffer | undefined> = fc.oneof(

@@ -211,7 +211,10 @@ export class CommitLog {
     if (this.writeError) return new StoreUnavailableError('WRITE_FAILED', `commit log writes are failing (${this.writeError.message}); retrying`);
     const backlog = this.appendPos - this.writtenPos;
     if (backlog > this.cfg.maxWriteBacklogBytes) {
-      return new StoreUnavailableError('WRITE_BACKLOG', `${backlog} bytes wait to be written to disk (limit ${this.cfg.maxWriteBacklogBytes}); the disk is slower than the producers`);
+      return new StoreUnavailableError(
+        'WRITE_BACKLOG',
+        `${backlog} bytes wait to be written to disk (limit ${this.cfg.maxWriteBacklogBytes}); the disk is slower than the producers`,
+      );
     }
     return null;
   }

@@ -48,7 +48,8 @@ export function resolveConfig(c: StoreConfig): ResolvedStoreConfig {
   const segmentSize = positiveInt('segmentSize', c.segmentSize ?? DEFAULTS.segmentSize, 4096);
   if (segmentSize % 4096 !== 0) throw new StoreError('APG_STORE_BAD_CONFIG', `segmentSize must be a multiple of 4096, got ${segmentSize}`);
   const flushMode = c.flushMode ?? DEFAULTS.flushMode;
-  if (flushMode !== 'ASYNC_FLUSH' && flushMode !== 'SYNC_FLUSH') throw new StoreError('APG_STORE_BAD_CONFIG', `flushMode must be ASYNC_FLUSH or SYNC_FLUSH, got ${String(flushMode)}`);
+  if (flushMode !== 'ASYNC_FLUSH' && flushMode !== 'SYNC_FLUSH')
+    throw new StoreError('APG_STORE_BAD_CONFIG', `flushMode must be ASYNC_FLUSH or SYNC_FLUSH, got ${String(flushMode)}`);
   const ratio = c.diskMaxUsedRatio ?? DEFAULTS.diskMaxUsedRatio;
   if (!(ratio > 0 && ratio <= 1)) throw new StoreError('APG_STORE_BAD_CONFIG', `diskMaxUsedRatio must be in (0, 1], got ${ratio}`);
   const maxMessageSize = positiveInt('maxMessageSize', c.maxMessageSize ?? DEFAULTS.maxMessageSize);

@@ -102,7 +102,17 @@ export class Dispatcher {
    * Indexes a record just appended at `pos`: one entry, encoded once, into its own queue (`st`,
    * null if it enters none) and each LMQ; its keys into the key index. Returns its queue offset.
    */
-  dispatch(st: QueueState | null, lmqStates: readonly QueueState[] | null, topic: string, tags: string | undefined, keys: string | undefined, uniqKey: string | undefined, pos: number, size: number, storeTimestamp: number): number {
+  dispatch(
+    st: QueueState | null,
+    lmqStates: readonly QueueState[] | null,
+    topic: string,
+    tags: string | undefined,
+    keys: string | undefined,
+    uniqKey: string | undefined,
+    pos: number,
+    size: number,
+    storeTimestamp: number,
+  ): number {
     const entry = this.entry;
     writeEntry(entry, 0, pos, size, tagsCodeOf(tags), storeTimestamp);
     const queueOffset = st ? this.index.appendEncoded(st, entry, pos + size, storeTimestamp) : 0;

@@ -71,9 +71,19 @@ function digestDir(dir: string): Record<string, string> {
 async function populated(dir: string): Promise<Array<{ queueOffset: number }>> {
   const s = await openTestStore(dir);
   const puts = [];
-  for (let i = 0; i < 30; i++) puts.push(await s.put({ topic: 'T', queueId: 0, body: Buffer.from(`b${i}`), properties: { INNER_MULTI_DISPATCH: '%LMQ%f', KEYS: `k${i}` } }));
+  for (let i = 0; i < 30; i++)
+    puts.push(await s.put({ topic: 'T', queueId: 0, body: Buffer.from(`b${i}`), properties: { INNER_MULTI_DISPATCH: '%LMQ%f', KEYS: `k${i}` } }));
   await s.commitOffset('G', 'T', 0, 7);
-  await s.putTopicConfig({ topicName: 'T', readQueueNums: 1, writeQueueNums: 1, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+  await s.putTopicConfig({
+    topicName: 'T',
+    readQueueNums: 1,
+    writeQueueNums: 1,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+    attributes: {},
+  });
   await s.metaPut('ns', 'k', Buffer.from('v'));
   await s.close();
   return puts;
@@ -178,7 +188,11 @@ describe('format versions', () => {
     await populated(dir);
     const file = path.join(dir, FORMAT_FILE);
     const original = fs.readFileSync(file);
-    for (const [text, found] of [[`apogee-store format ${DATA_DIR_FORMAT_VERSION + 1}\n`, DATA_DIR_FORMAT_VERSION + 1], ['apogee-store format 0\n', 0], ['something else\n', null]] as const) {
+    for (const [text, found] of [
+      [`apogee-store format ${DATA_DIR_FORMAT_VERSION + 1}\n`, DATA_DIR_FORMAT_VERSION + 1],
+      ['apogee-store format 0\n', 0],
+      ['something else\n', null],
+    ] as const) {
       fs.writeFileSync(file, text);
       const before = digestDir(dir);
       await expectFormatError(dir, FORMAT_FILE, found, DATA_DIR_FORMAT_VERSION);
@@ -192,7 +206,17 @@ describe('format versions', () => {
   it('exports StoreFormatError from the public surface, and not the store class', () => {
     expect(publicApi.StoreFormatError).toBe(StoreFormatError);
     expect(Object.keys(publicApi).sort()).toEqual(
-      ['IllegalPutError', 'MessageTooLargeError', 'STORE_DEFAULTS', 'StoreCorruptError', 'StoreError', 'StoreFormatError', 'StoreLockedError', 'StoreUnavailableError', 'openStore'].sort(),
+      [
+        'IllegalPutError',
+        'MessageTooLargeError',
+        'STORE_DEFAULTS',
+        'StoreCorruptError',
+        'StoreError',
+        'StoreFormatError',
+        'StoreLockedError',
+        'StoreUnavailableError',
+        'openStore',
+      ].sort(),
     );
   });
 });

@@ -81,4 +81,3 @@ export async function stampIndexFormat(env: IndexEnv): Promise<void> {
   b.writeUInt32BE(INDEX_FORMAT_VERSION, 0);
   await env.sys.put(INDEX_FORMAT_KEY, b);
 }
-

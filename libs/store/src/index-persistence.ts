@@ -49,9 +49,11 @@ export class IndexPersistence {
     }
     this.bound = bound;
     this.flushedAt = Date.now();
-    this.lastFlush = this.index.flush(bound, () => this.keyIndex.flushInto(bound)).catch((err) => {
-      this.log.error({ err }, 'store: index flush failed');
-    });
+    this.lastFlush = this.index
+      .flush(bound, () => this.keyIndex.flushInto(bound))
+      .catch((err) => {
+        this.log.error({ err }, 'store: index flush failed');
+      });
     this.checkpoint.write(this.state(false));
     return this.lastFlush;
   }

@@ -44,8 +44,8 @@ describe('put and get', () => {
   it('reports RocketMQ read statuses at and around the queue bounds', async () => {
     expect((await store.get('T', 0, 0, 1)).status).toBe('NO_MESSAGE_IN_QUEUE');
     await store.put({ topic: 'T', queueId: 0, body: body('x') });
-    expect((await store.get('T', 0, 1, 1))).toMatchObject({ status: 'OFFSET_OVERFLOW_ONE', nextOffset: 1 });
-    expect((await store.get('T', 0, 5, 1))).toMatchObject({ status: 'OFFSET_OVERFLOW_BADLY', nextOffset: 1 });
+    expect(await store.get('T', 0, 1, 1)).toMatchObject({ status: 'OFFSET_OVERFLOW_ONE', nextOffset: 1 });
+    expect(await store.get('T', 0, 5, 1)).toMatchObject({ status: 'OFFSET_OVERFLOW_BADLY', nextOffset: 1 });
     expect((await store.get('T', 0, 0, 1)).status).toBe('FOUND');
   });
 
@@ -120,7 +120,13 @@ describe('put and get', () => {
   });
 
   it('keeps prepared and rolled-back transaction records out of every queue', async () => {
-    const r = await store.put({ topic: 'T', queueId: 0, body: body('half'), sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE, properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } });
+    const r = await store.put({
+      topic: 'T',
+      queueId: 0,
+      body: body('half'),
+      sysFlag: SysFlag.TRANSACTION_PREPARED_TYPE,
+      properties: { INNER_MULTI_DISPATCH: '%LMQ%a' },
+    });
     expect(r.queueOffset).toBe(0);
     expect(store.getMaxOffset('T', 0)).toBe(0);
     expect(store.getMaxOffset('%LMQ%a', 0)).toBe(0);
@@ -158,12 +164,17 @@ describe('LMQ multi-dispatch', () => {
     await store.put({ topic: 'T', queueId: 0, body: body('y') });
     off();
     await store.put({ topic: 'T', queueId: 0, body: body('z'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } });
-    expect(seen).toEqual([['T', 1], ['a', 1], ['T', 2], ['T', 3]]);
+    expect(seen).toEqual([
+      ['T', 1],
+      ['a', 1],
+      ['T', 2],
+      ['T', 3],
+    ]);
   });
 });
 
 describe('appended before written', () => {
-  it('reports a message\'s offsets to onAppended synchronously, before readers can see it', async () => {
+  it("reports a message's offsets to onAppended synchronously, before readers can see it", async () => {
     const seen: Array<{ lmqOffsets: number[]; visible: number }> = [];
     const put = store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { INNER_MULTI_DISPATCH: '%LMQ%a' } }, (r) => {
       seen.push({ lmqOffsets: r.lmqOffsets, visible: store.getMaxOffset('%LMQ%a', 0) });
@@ -262,12 +273,19 @@ describe('bad input leaves the store unharmed', () => {
     await expect(store.put({ topic: 'T', queueId: -1, body: body('x') })).rejects.toThrow(/queueId/);
     await expect(store.put({ topic: 'T', queueId: 1.5, body: body('x') })).rejects.toThrow(/queueId/);
     for (const list of ['', '%LMQ%a,,%LMQ%b', 'plain', '%LMQ%a,%LMQ%a', '%LMQ%', '%LMQ%a\u0000b', `%LMQ%${'x'.repeat(2000)}`]) {
-      await expect(store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { INNER_MULTI_DISPATCH: list } })).rejects.toThrow(/INNER_MULTI_DISPATCH is malformed/);
+      await expect(store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { INNER_MULTI_DISPATCH: list } })).rejects.toThrow(
+        /INNER_MULTI_DISPATCH is malformed/,
+      );
     }
     await expect(store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { KEYS: 'a\u0001b' } })).rejects.toThrow(/separator/);
     await expect(store.put({ topic: 'T', queueId: 0, body: body('x'), properties: { BIG: 'v'.repeat(40_000) } })).rejects.toThrow(IllegalPutError);
     await expect(store.put({ topic: 'T', queueId: 0, body: 'str' as unknown as Buffer })).rejects.toThrow(/Buffer/);
-    await expect(store.putBatch([{ topic: 'T', queueId: 0, body: body('ok') }, { topic: '!', queueId: 0, body: body('x') }])).rejects.toThrow(IllegalPutError);
+    await expect(
+      store.putBatch([
+        { topic: 'T', queueId: 0, body: body('ok') },
+        { topic: '!', queueId: 0, body: body('x') },
+      ]),
+    ).rejects.toThrow(IllegalPutError);
     // Nothing of the above was stored; the store still works.
     expect(store.getMaxOffset('T', 0)).toBe(0);
     expect(store.stats().putMessages).toBe(0);
@@ -301,7 +319,16 @@ describe('data directory', () => {
     await store.commitOffset('g1', '%LMQ%dev', 0, 7);
     await store.commitOffset('g2', 'T', 3, 0);
     expect(store.getConsumerOffset('g1', 'T', 3)).toBe(1);
-    await store.putTopicConfig({ topicName: 'T', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+    await store.putTopicConfig({
+      topicName: 'T',
+      readQueueNums: 4,
+      writeQueueNums: 4,
+      perm: 6,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: false,
+      attributes: {},
+    });
     await store.close();
     store = await openTestStore(dir);
     expect(store.getConsumerOffset('g1', 'T', 3)).toBe(1);

@@ -1,16 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type {
-  GetOptions,
-  GetResult,
-  KeyLookupHit,
-  MessageStore,
-  PutMessage,
-  PutResult,
-  StoreConfig,
-  StoreStats,
-  TopicConfig,
-} from './api.js';
+import type { GetOptions, GetResult, KeyLookupHit, MessageStore, PutMessage, PutResult, StoreConfig, StoreStats, TopicConfig } from './api.js';
 import { CheckpointWriter, readCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import { type ResolvedStoreConfig, resolveConfig } from './config.js';
@@ -289,7 +279,10 @@ export class DefaultMessageStore implements MessageStore {
 function existingSegmentSize(dir: string, fromCheckpoint: number | undefined): number | undefined {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((n) => /^\d{20}$/.test(n)).sort();
+    names = fs
+      .readdirSync(dir)
+      .filter((n) => /^\d{20}$/.test(n))
+      .sort();
   } catch {
     return fromCheckpoint;
   }

@@ -43,8 +43,16 @@ describe('endpoint metadata (metaPut/metaGet/metaDelete/metaScan)', () => {
     ]);
     // Pending and committed entries merge in order.
     const pending = store.metaPut('retained', 'a/a', b('0'));
-    expect(scan('retained', 'a/')).toEqual([['a/a', '0'], ['a/b', '1'], ['a/c', '2'], ['a/\u00e9', 'unicode']]);
-    expect(scan('retained', '', 2)).toEqual([['a/a', '0'], ['a/b', '1']]);
+    expect(scan('retained', 'a/')).toEqual([
+      ['a/a', '0'],
+      ['a/b', '1'],
+      ['a/c', '2'],
+      ['a/\u00e9', 'unicode'],
+    ]);
+    expect(scan('retained', '', 2)).toEqual([
+      ['a/a', '0'],
+      ['a/b', '1'],
+    ]);
     expect(scan('retainedX')).toEqual([['a/z', 'other namespace']]);
     await pending;
   });
@@ -59,7 +67,7 @@ describe('endpoint metadata (metaPut/metaGet/metaDelete/metaScan)', () => {
     expect(store.metaGet('sessions', 'gone')).toBeUndefined();
   });
 
-  it('copies the value (later changes to the caller\'s buffer do not leak in)', async () => {
+  it("copies the value (later changes to the caller's buffer do not leak in)", async () => {
     const v = b('abc');
     const p = store.metaPut('ns', 'k', v);
     v.write('zzz');

@@ -65,7 +65,14 @@ class AppendedMessage implements PutResult {
   }
 
   toJSON(): PutResult {
-    return { commitLogOffset: this.commitLogOffset, queueOffset: this.queueOffset, size: this.size, storeTimestamp: this.storeTimestamp, msgId: this.msgId, lmqOffsets: this.lmqOffsets };
+    return {
+      commitLogOffset: this.commitLogOffset,
+      queueOffset: this.queueOffset,
+      size: this.size,
+      storeTimestamp: this.storeTimestamp,
+      msgId: this.msgId,
+      lmqOffsets: this.lmqOffsets,
+    };
   }
 }
 
@@ -241,7 +248,8 @@ export class PutPath {
       }
     }
     for (const n of [msg.flag, msg.reconsumeTimes]) {
-      if (n !== undefined && (!Number.isInteger(n) || n < -0x80000000 || n > 0x7fffffff)) throw new IllegalPutError(`flag and reconsumeTimes must be 32-bit integers, got ${n}`);
+      if (n !== undefined && (!Number.isInteger(n) || n < -0x80000000 || n > 0x7fffffff))
+        throw new IllegalPutError(`flag and reconsumeTimes must be 32-bit integers, got ${n}`);
     }
     for (const n of [msg.bornTimestamp, msg.preparedTransactionOffset]) {
       if (n !== undefined && !Number.isSafeInteger(n)) throw new IllegalPutError(`bornTimestamp and preparedTransactionOffset must be safe integers, got ${n}`);

@@ -177,7 +177,14 @@ export class Reads {
     return this.queryKeys(topic, uniqKey, 32, begin, end, (props) => findProperty(props, PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) === uniqKey);
   }
 
-  private async queryKeys(topic: string, key: string, maxNum: number, begin: number, end: number, matches: (props: string) => boolean): Promise<KeyLookupHit[]> {
+  private async queryKeys(
+    topic: string,
+    key: string,
+    maxNum: number,
+    begin: number,
+    end: number,
+    matches: (props: string) => boolean,
+  ): Promise<KeyLookupHit[]> {
     const refs = this.keyIndex.lookup(topic, key, begin, end, Math.max(1, maxNum) * 4);
     const hits: KeyLookupHit[] = [];
     for (const r of refs) {

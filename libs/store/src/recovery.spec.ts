@@ -16,7 +16,10 @@ afterEach(async () => {
 
 async function fill(s: DefaultMessageStore, n: number) {
   const out = [];
-  for (let i = 0; i < n; i++) out.push(await s.put({ topic: 'T', queueId: i % 2, body: Buffer.from(`b${i}`), properties: { INNER_MULTI_DISPATCH: `%LMQ%x,%LMQ%y${i % 3}`, KEYS: `k${i}` } }));
+  for (let i = 0; i < n; i++)
+    out.push(
+      await s.put({ topic: 'T', queueId: i % 2, body: Buffer.from(`b${i}`), properties: { INNER_MULTI_DISPATCH: `%LMQ%x,%LMQ%y${i % 3}`, KEYS: `k${i}` } }),
+    );
   return out;
 }
 
@@ -112,7 +115,8 @@ describe('recovery with writes that landed out of order', () => {
     expect(store.getMaxOffset('%LMQ%x', 0)).toBe(20);
     // Refill the hole with records of exactly the lost sizes, so the next record boundary falls
     // where record 30 used to start.
-    for (let i = 20; i < 30; i++) await store.put({ topic: 'T', queueId: i % 2, body: Buffer.from(`b${i}`), properties: { INNER_MULTI_DISPATCH: `%LMQ%x,%LMQ%y${i % 3}`, KEYS: `k${i}` } });
+    for (let i = 20; i < 30; i++)
+      await store.put({ topic: 'T', queueId: i % 2, body: Buffer.from(`b${i}`), properties: { INNER_MULTI_DISPATCH: `%LMQ%x,%LMQ%y${i % 3}`, KEYS: `k${i}` } });
     await store.close();
     fs.rmSync(path.join(t.dir, 'index'), { recursive: true });
     store = await openTestStore(t.dir);

@@ -20,7 +20,14 @@ export interface Recovered {
  * queue, LMQ and key indexes (at the offsets the records carry); truncates index entries that
  * point past the log's true end; persists the rebuilt index up to the end. Records are read in place by one reused field reader.
  */
-export async function recover(commitLog: CommitLog, index: QueueIndex, keyIndex: KeyIndex, dispatcher: Dispatcher, cp: Checkpoint | null, log: Logger): Promise<Recovered> {
+export async function recover(
+  commitLog: CommitLog,
+  index: QueueIndex,
+  keyIndex: KeyIndex,
+  dispatcher: Dispatcher,
+  cp: Checkpoint | null,
+  log: Logger,
+): Promise<Recovered> {
   const cpFlushed = cp?.flushedOffset ?? 0;
   const cpMin = cp?.minOffset ?? 0;
   const clean = cp?.cleanShutdown ?? false;

@@ -20,7 +20,8 @@ describe('retention', () => {
     let now = Date.now();
     store = await openTestStore(t.dir, { now: () => now, retentionMs: 3600_000 });
     const puts = [];
-    for (let i = 0; i < 200; i++) puts.push(await store.put({ topic: 'T', queueId: 0, body: Buffer.alloc(1000, 1), properties: { INNER_MULTI_DISPATCH: '%LMQ%r', KEYS: `k${i}` } }));
+    for (let i = 0; i < 200; i++)
+      puts.push(await store.put({ topic: 'T', queueId: 0, body: Buffer.alloc(1000, 1), properties: { INNER_MULTI_DISPATCH: '%LMQ%r', KEYS: `k${i}` } }));
     const segmentsBefore = store.stats().segments;
     expect(segmentsBefore).toBeGreaterThan(3);
     now += 2 * 3600_000; // every sealed segment is now older than the retention

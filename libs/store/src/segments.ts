@@ -42,7 +42,10 @@ export class SegmentSet {
   /** Loads existing segment files, checking they are contiguous and of the expected size. */
   load(): void {
     fs.mkdirSync(this.dir, { recursive: true });
-    const names = fs.readdirSync(this.dir).filter((n) => NAME.test(n)).sort();
+    const names = fs
+      .readdirSync(this.dir)
+      .filter((n) => NAME.test(n))
+      .sort();
     for (const name of names) {
       const base = Number(name);
       const prev = this.segments[this.segments.length - 1];

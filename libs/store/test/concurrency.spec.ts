@@ -58,7 +58,9 @@ async function produce(store: MessageStore, seed: number): Promise<Sent[]> {
         const b = batches++;
         const results = await store.putBatch(ms.map((m) => m.msg));
         expect(results.length).toBe(n);
-        ms.forEach((m, k) => sent.push({ topic: m.msg.topic, queueId: m.msg.queueId, lmqs: m.lmqs, digest: digest(m.msg.body), result: results[k]!, batch: b }));
+        ms.forEach((m, k) =>
+          sent.push({ topic: m.msg.topic, queueId: m.msg.queueId, lmqs: m.lmqs, digest: digest(m.msg.body), result: results[k]!, batch: b }),
+        );
         i += n;
       } else {
         const m = message(rnd, p, i);
@@ -121,7 +123,8 @@ function checkResults(sent: readonly Sent[]): string[] {
   const problems: string[] = [];
   const byBatch = new Map<number, Sent[]>();
   for (const s of sent) {
-    if (s.result.lmqOffsets.length !== s.lmqs.length) problems.push(`put at ${s.result.commitLogOffset}: ${s.lmqs.length} LMQs, ${s.result.lmqOffsets.length} offsets`);
+    if (s.result.lmqOffsets.length !== s.lmqs.length)
+      problems.push(`put at ${s.result.commitLogOffset}: ${s.lmqs.length} LMQs, ${s.result.lmqOffsets.length} offsets`);
     if (s.batch >= 0) byBatch.set(s.batch, [...(byBatch.get(s.batch) ?? []), s]);
   }
   for (const [b, ms] of byBatch) {
@@ -181,12 +184,14 @@ async function verifyStore(store: MessageStore, sent: readonly Sent[]): Promise<
     for (const [offset, sm] of scan.messages) {
       const m = decode(sm);
       const want = expected?.get(offset);
-      if (want !== sm.commitLogOffset || m.commitLogOffset !== sm.commitLogOffset) fail(`${name}@${offset}: read log offset ${sm.commitLogOffset}, reported ${want}`);
+      if (want !== sm.commitLogOffset || m.commitLogOffset !== sm.commitLogOffset)
+        fail(`${name}@${offset}: read log offset ${sm.commitLogOffset}, reported ${want}`);
       const s = byLog.get(m.commitLogOffset);
       if (!s || digest(m.body) !== s.digest) fail(`${name}@${offset}: body differs from what was put`);
       const { names, offsets } = lmqPropsOf(m);
       if (names.join(',') !== (s?.lmqs ?? []).join(',')) fail(`${name}@${offset}: INNER_MULTI_DISPATCH ${names.join(',')}, put ${s?.lmqs.join(',')}`);
-      if (offsets.join(',') !== (s?.result.lmqOffsets ?? []).join(',')) fail(`${name}@${offset}: INNER_MULTI_QUEUE_OFFSET ${offsets.join(',')}, PutResult ${s?.result.lmqOffsets.join(',')}`);
+      if (offsets.join(',') !== (s?.result.lmqOffsets ?? []).join(','))
+        fail(`${name}@${offset}: INNER_MULTI_QUEUE_OFFSET ${offsets.join(',')}, PutResult ${s?.result.lmqOffsets.join(',')}`);
       if (isLmq) {
         const k = names.indexOf(topic);
         if (k < 0 || offsets[k] !== offset) fail(`${name}@${offset}: record names ${names[k] ?? 'not this LMQ'} at ${offsets[k]}`);
@@ -308,7 +313,9 @@ describe('close() while producers are putting', () => {
         const ms = Array.from({ length: batch }, (_, k) => message(rnd, p, i * 10 + k));
         try {
           const results = batch === 1 ? [await store.put(ms[0]!.msg)] : await store.putBatch(ms.map((m) => m.msg));
-          ms.forEach((m, k) => resolved.push({ topic: m.msg.topic, queueId: m.msg.queueId, lmqs: m.lmqs, digest: digest(m.msg.body), result: results[k]!, batch: -1 }));
+          ms.forEach((m, k) =>
+            resolved.push({ topic: m.msg.topic, queueId: m.msg.queueId, lmqs: m.lmqs, digest: digest(m.msg.body), result: results[k]!, batch: -1 }),
+          );
         } catch (err) {
           const code = (err as { code?: string }).code ?? String(err);
           rejections.set(code, (rejections.get(code) ?? 0) + 1);

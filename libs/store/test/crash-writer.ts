@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   const seed = Number(seedArg ?? 1);
   const cycle = Number(cycleArg ?? 0);
   const maxCachedQueues = Number(cacheArg ?? 0);
-  const store = await openStore({ dataDir: dir, flushMode: 'SYNC_FLUSH', segmentSize: CRASH_SEGMENT_SIZE, ...(maxCachedQueues > 0 ? { maxCachedQueues } : {}) });
+  const store = await openStore({
+    dataDir: dir,
+    flushMode: 'SYNC_FLUSH',
+    segmentSize: CRASH_SEGMENT_SIZE,
+    ...(maxCachedQueues > 0 ? { maxCachedQueues } : {}),
+  });
   out({ ready: true, pid: process.pid });
 
   let stopping = false;
@@ -52,7 +57,17 @@ async function main(): Promise<void> {
 
   const ack = (m: PutMessage, r: PutResult): void => {
     const lmqs = (m.properties as Record<string, string>)[PropertyKey.INNER_MULTI_DISPATCH];
-    const a: CrashAck = { c: cycle, t: m.topic, q: m.queueId, qo: r.queueOffset, clo: r.commitLogOffset, size: r.size, l: lmqs ? lmqs.split(',') : [], lo: r.lmqOffsets, d: digest(m.body) };
+    const a: CrashAck = {
+      c: cycle,
+      t: m.topic,
+      q: m.queueId,
+      qo: r.queueOffset,
+      clo: r.commitLogOffset,
+      size: r.size,
+      l: lmqs ? lmqs.split(',') : [],
+      lo: r.lmqOffsets,
+      d: digest(m.body),
+    };
     out(a);
   };
 

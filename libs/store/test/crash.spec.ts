@@ -173,7 +173,9 @@ class Model {
     if (!m) map.set(key, (m = new Map()));
     const prev = m.get(offset);
     if (prev && prev.clo !== a.clo) {
-      this.conflicts.push(`offset ${offset} of ${key.replace('\0', ':')} acknowledged twice: log offset ${prev.clo} (cycle ${prev.c}) and ${a.clo} (cycle ${a.c})`);
+      this.conflicts.push(
+        `offset ${offset} of ${key.replace('\0', ':')} acknowledged twice: log offset ${prev.clo} (cycle ${prev.c}) and ${a.clo} (cycle ${a.c})`,
+      );
     }
     m.set(offset, a);
   }
@@ -213,27 +215,31 @@ async function verify(store: MessageStore, model: Model, fresh: readonly CrashAc
     for (const a of scan.anomalies) fail(a);
     if (scan.missing.length > 0) fail(`${name}: ${scan.missing.length} holes below max ${max}, first ${scan.missing.slice(0, 5).join(',')}`);
     const beyond = await store.get(topic, queueId, max, 1);
-    if (beyond.status !== 'OFFSET_OVERFLOW_ONE' && !(max === 0 && beyond.status === 'NO_MESSAGE_IN_QUEUE')) fail(`${name}: get(max=${max}) -> ${beyond.status}`);
+    if (beyond.status !== 'OFFSET_OVERFLOW_ONE' && !(max === 0 && beyond.status === 'NO_MESSAGE_IN_QUEUE'))
+      fail(`${name}: get(max=${max}) -> ${beyond.status}`);
     for (const [offset, sm] of scan.messages) {
       const m = decode(sm);
       if (m.commitLogOffset !== sm.commitLogOffset) fail(`${name}@${offset}: record says log offset ${m.commitLogOffset}, index ${sm.commitLogOffset}`);
       const { names, offsets } = lmqPropsOf(m);
       if (!isLmq) {
-        if (m.topic !== topic || m.queueId !== queueId || m.queueOffset !== offset) fail(`${name}@${offset}: record is ${m.topic}:${m.queueId}@${m.queueOffset}`);
+        if (m.topic !== topic || m.queueId !== queueId || m.queueOffset !== offset)
+          fail(`${name}@${offset}: record is ${m.topic}:${m.queueId}@${m.queueOffset}`);
         if (names.length !== offsets.length) fail(`${name}@${offset}: ${names.length} LMQ names, ${offsets.length} LMQ offsets`);
         names.forEach((n, i) => announced.set(`${n}\0${offsets[i]}`, m.commitLogOffset));
       } else {
         const i = names.indexOf(topic);
         if (i < 0) fail(`${name}@${offset}: record at ${m.commitLogOffset} does not name the LMQ (${names.join(',')})`);
         else if (offsets[i] !== offset) fail(`${name}@${offset}: record at ${m.commitLogOffset} says LMQ offset ${offsets[i]}`);
-        if (announced.get(`${topic}\0${offset}`) !== m.commitLogOffset) fail(`${name}@${offset}: record at ${m.commitLogOffset} is not the one its topic queue announces (${announced.get(`${topic}\0${offset}`)})`);
+        if (announced.get(`${topic}\0${offset}`) !== m.commitLogOffset)
+          fail(`${name}@${offset}: record at ${m.commitLogOffset} is not the one its topic queue announces (${announced.get(`${topic}\0${offset}`)})`);
         announced.delete(`${topic}\0${offset}`);
       }
       const a = acks?.get(offset);
       if (a && (a.clo !== m.commitLogOffset || a.d !== digest(m.body) || a.size !== m.storeSize)) {
         fail(`${name}@${offset}: acknowledged log offset ${a.clo} digest ${a.d} (cycle ${a.c}), read ${m.commitLogOffset} digest ${digest(m.body)}`);
       }
-      if (a && isLmq && a.lo.join(',') !== offsets.join(',')) fail(`${name}@${offset}: acknowledged LMQ offsets ${a.lo.join(',')}, record says ${offsets.join(',')}`);
+      if (a && isLmq && a.lo.join(',') !== offsets.join(','))
+        fail(`${name}@${offset}: acknowledged LMQ offsets ${a.lo.join(',')}, record says ${offsets.join(',')}`);
     }
     for (const [offset, a] of acks ?? []) {
       if (!scan.messages.has(offset)) fail(`${name}@${offset}: acknowledged message (log offset ${a.clo}, cycle ${a.c}) not readable`);
@@ -243,7 +249,13 @@ async function verify(store: MessageStore, model: Model, fresh: readonly CrashAc
   // Topic queues first (they tell what the LMQs must hold), then the LMQs, each group concurrently.
   await Promise.all(CRASH_QUEUES.map((q) => checkQueue(q.topic, q.queueId, model.queues.get(`${q.topic}\0${q.queueId}`), false)));
   await Promise.all(CRASH_LMQS.map((l) => checkQueue(l, 0, model.lmqs.get(l), true)));
-  if (announced.size > 0) fail(`${announced.size} LMQ entries announced by records but not in the LMQs, e.g. ${[...announced.keys()].slice(0, 3).map((k) => k.replace('\0', '@')).join(' ')}`);
+  if (announced.size > 0)
+    fail(
+      `${announced.size} LMQ entries announced by records but not in the LMQs, e.g. ${[...announced.keys()]
+        .slice(0, 3)
+        .map((k) => k.replace('\0', '@'))
+        .join(' ')}`,
+    );
 
   // The freshest acknowledgements, one get per offset (the exact read a consumer would do).
   for (const a of fresh) {
@@ -310,7 +322,9 @@ async function killCycles(cycles: number, seed: number, maxCachedQueues?: number
     expect(model.conflicts, `cycle ${cycle}`).toEqual([]);
     const stats = store.stats();
     await close(store);
-    summary.push(`#${cycle}: ${run.acks.length} acks (kill ${moment}), log end ${stats.maxCommitLogOffset}, ${stats.segments} segments; writer ${tv - tw} ms, verify ${Date.now() - tv} ms`);
+    summary.push(
+      `#${cycle}: ${run.acks.length} acks (kill ${moment}), log end ${stats.maxCommitLogOffset}, ${stats.segments} segments; writer ${tv - tw} ms, verify ${Date.now() - tv} ms`,
+    );
   }
 
   // A last clean reopen: everything still there after the final clean close.
@@ -318,7 +332,9 @@ async function killCycles(cycles: number, seed: number, maxCachedQueues?: number
   expect(await verify(store, model, [])).toEqual([]);
   const segments = store.stats().segments;
   await close(store);
-  console.log(`crash cycles${maxCachedQueues ? ` (queue cache ${maxCachedQueues})` : ''}: ${cycles} cycles, ${model.total} acknowledged puts checked, ${segments} segments, ${tornLines} torn ack lines, ${Date.now() - t0} ms\n  ${summary.join('\n  ')}`);
+  console.log(
+    `crash cycles${maxCachedQueues ? ` (queue cache ${maxCachedQueues})` : ''}: ${cycles} cycles, ${model.total} acknowledged puts checked, ${segments} segments, ${tornLines} torn ack lines, ${Date.now() - t0} ms\n  ${summary.join('\n  ')}`,
+  );
   expect(segments).toBeGreaterThan(cycles); // segment rollover happened along the way
 }
 
@@ -573,15 +589,28 @@ describe('a byte flipped inside an old record', () => {
         'born host': at.bornHost + 1,
         'body CRC field': RecordOffset.BODY_CRC + 2,
         'total size (low byte)': RecordOffset.TOTAL_SIZE + 3,
-        'magic': RecordOffset.MAGIC + 1,
+        magic: RecordOffset.MAGIC + 1,
         'record CRC digits': s.result.size - 3,
       };
       expect(positions[field], field).toBeGreaterThanOrEqual(0);
       return positions[field]!;
     };
     const fields = [
-      'body (first byte)', 'body (middle)', 'body (last byte)', 'topic', 'property value', 'LMQ list', 'queue offset field', 'queue id field',
-      'physical offset field', 'store timestamp', 'born host', 'body CRC field', 'total size (low byte)', 'magic', 'record CRC digits',
+      'body (first byte)',
+      'body (middle)',
+      'body (last byte)',
+      'topic',
+      'property value',
+      'LMQ list',
+      'queue offset field',
+      'queue id field',
+      'physical offset field',
+      'store timestamp',
+      'born host',
+      'body CRC field',
+      'total size (low byte)',
+      'magic',
+      'record CRC digits',
     ];
     // Victims spread over the queue, never adjacent, so each sits between intact neighbours.
     const victims = new Map<number, string>();

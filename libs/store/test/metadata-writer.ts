@@ -30,7 +30,16 @@ const loop = async (w: number): Promise<void> => {
     out({ group, topic, queueId, offset });
     if (n % 50 === 0) {
       const name = `Topic${cycle}x${w}x${n}`;
-      await store.putTopicConfig({ topicName: name, readQueueNums: 4, writeQueueNums: 4, perm: PERM_READ | PERM_WRITE, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+      await store.putTopicConfig({
+        topicName: name,
+        readQueueNums: 4,
+        writeQueueNums: 4,
+        perm: PERM_READ | PERM_WRITE,
+        topicFilterType: 'SINGLE_TAG',
+        topicSysFlag: 0,
+        order: false,
+        attributes: {},
+      });
       out({ topicConfig: name });
     }
   }

@@ -98,7 +98,8 @@ describe('one million LMQs', () => {
         for (let i = from; i < next; i++) msgs.push(message(i));
         const results = await s.putBatch(msgs);
         for (const [j, r] of results.entries()) {
-          if (r.lmqOffsets.length !== LMQS_PER_MESSAGE || r.lmqOffsets.some((o) => o !== 0)) throw new Error(`message ${from + j}: lmqOffsets ${r.lmqOffsets.slice(0, 5).join(',')}…`);
+          if (r.lmqOffsets.length !== LMQS_PER_MESSAGE || r.lmqOffsets.some((o) => o !== 0))
+            throw new Error(`message ${from + j}: lmqOffsets ${r.lmqOffsets.slice(0, 5).join(',')}…`);
         }
         for (const [j, r] of results.entries()) queueOffsets[(from + j) % 8]!.push(r.queueOffset);
         stored += results.length;
@@ -108,12 +109,17 @@ describe('one million LMQs', () => {
     const setupMs = Date.now() - t0;
     const rssAfter = rssMiB();
     const stats = s.stats();
-    console.log(`million LMQs: ${stored * LMQS_PER_MESSAGE} LMQs, ${stored} messages, setup ${setupMs} ms, log ${stats.maxCommitLogOffset} bytes, cached queues ${stats.cachedQueues}, RSS ${rssBefore} -> ${rssAfter} MiB`);
+    console.log(
+      `million LMQs: ${stored * LMQS_PER_MESSAGE} LMQs, ${stored} messages, setup ${setupMs} ms, log ${stats.maxCommitLogOffset} bytes, cached queues ${stats.cachedQueues}, RSS ${rssBefore} -> ${rssAfter} MiB`,
+    );
     expect(stored).toBe(MESSAGES);
 
     // The topic queues' offsets are dense and unique too.
     for (const [q, offsets] of queueOffsets.entries()) {
-      expect([...offsets].sort((a, b) => a - b), `queue ${q}`).toEqual(offsets.map((_, k) => k));
+      expect(
+        [...offsets].sort((a, b) => a - b),
+        `queue ${q}`,
+      ).toEqual(offsets.map((_, k) => k));
       expect(s.getMaxOffset(TOPIC, q)).toBe(offsets.length);
     }
 
@@ -133,7 +139,12 @@ describe('one million LMQs', () => {
     console.log(`million LMQs: close ${closeMs} ms, reopen ${reopenMs} ms, sample after reopen ${Date.now() - t} ms, RSS ${rssMiB()} MiB`);
 
     // The store keeps taking LMQs after reopen: a new one starts at 0, a used one continues at 1.
-    const r = await store.put({ topic: TOPIC, queueId: 0, body: Buffer.from('late'), properties: { [PropertyKey.INNER_MULTI_DISPATCH]: `${lmqName(TOTAL_LMQS)},${lmqName(777_777)}` } });
+    const r = await store.put({
+      topic: TOPIC,
+      queueId: 0,
+      body: Buffer.from('late'),
+      properties: { [PropertyKey.INNER_MULTI_DISPATCH]: `${lmqName(TOTAL_LMQS)},${lmqName(777_777)}` },
+    });
     expect(r.lmqOffsets).toEqual([0, 1]);
     expect(store.getMaxOffset(lmqName(777_777), 0)).toBe(2);
     await store.close();
@@ -185,7 +196,12 @@ describe('LMQs beyond the queue cache', () => {
       expect([first.queueOffset, first.lmqOffsets]).toEqual([0, [0]]);
       await store.close();
       store = await openStore(config, memoryLogger());
-      const p1 = store.put({ topic: TOPIC, queueId: 0, body: Buffer.from('m1'), properties: { [PropertyKey.INNER_MULTI_DISPATCH]: '%LMQ%N1,%LMQ%N2,%LMQ%N3,%LMQ%N4,%LMQ%A' } });
+      const p1 = store.put({
+        topic: TOPIC,
+        queueId: 0,
+        body: Buffer.from('m1'),
+        properties: { [PropertyKey.INNER_MULTI_DISPATCH]: '%LMQ%N1,%LMQ%N2,%LMQ%N3,%LMQ%N4,%LMQ%A' },
+      });
       const p2 = store.put({ topic: TOPIC, queueId: 0, body: Buffer.from('m2'), properties: { [PropertyKey.INNER_MULTI_DISPATCH]: '%LMQ%A' } });
       const [r1, r2] = await Promise.all([p1, p2]);
       expect({ q1: r1.queueOffset, lmq1: r1.lmqOffsets, q2: r2.queueOffset, lmq2: r2.lmqOffsets }).toEqual({ q1: 1, lmq1: [0, 0, 0, 0, 1], q2: 2, lmq2: [2] });
@@ -193,7 +209,10 @@ describe('LMQs beyond the queue cache', () => {
       store = await openStore(config, memoryLogger());
       for (const q of [TOPIC, '%LMQ%A']) {
         const r = await store.get(q, 0, 0, 10);
-        expect(r.messages.map((m) => decode(m).body.toString()), q).toEqual(['m0', 'm1', 'm2']);
+        expect(
+          r.messages.map((m) => decode(m).body.toString()),
+          q,
+        ).toEqual(['m0', 'm1', 'm2']);
       }
     } finally {
       await store.close().catch(() => {});
@@ -225,7 +244,10 @@ describe('LMQs beyond the queue cache', () => {
         // New LMQs push the round-0 ones out of the cache once their index entries are committed
         // (the index is flushed every 10 ms). Bounded: at most 500 puts of 100 new LMQs each.
         for (let f = 0; f < 500 && store.stats().cachedQueues > 2_000; f++) {
-          await put(`filler ${f}`, Array.from({ length: 100 }, (_, k) => `%LMQ%ev-filler/${f * 100 + k}`));
+          await put(
+            `filler ${f}`,
+            Array.from({ length: 100 }, (_, k) => `%LMQ%ev-filler/${f * 100 + k}`),
+          );
           await sleep(2);
         }
         cachedAfter.push(store.stats().cachedQueues);
@@ -237,7 +259,8 @@ describe('LMQs beyond the queue cache', () => {
           const r = await store.get(name(n), 0, 0, 10);
           const bodies = r.messages.map((m) => decode(m).body.toString());
           const want = [`round 0 message ${Math.floor(n / 100)}`, `round 1 message ${n % 200}`];
-          if (store.getMaxOffset(name(n), 0) !== 2 || bodies.join('|') !== want.join('|')) problems.push(`${name(n)}: max ${store.getMaxOffset(name(n), 0)}, ${r.status} [${bodies.join('|')}]`);
+          if (store.getMaxOffset(name(n), 0) !== 2 || bodies.join('|') !== want.join('|'))
+            problems.push(`${name(n)}: max ${store.getMaxOffset(name(n), 0)}, ${r.status} [${bodies.join('|')}]`);
           for (const m of r.messages) {
             const { names, offsets } = lmqPropsOf(decode(m));
             if (offsets[names.indexOf(name(n))] !== m.queueOffset) problems.push(`${name(n)}@${m.queueOffset}: record says ${offsets[names.indexOf(name(n))]}`);

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeLmqLevel, escapeRocketName, fitRocketName, HASH_HEX_DIGITS, nameHash, ROCKET_HASH_MARKER, unescapeLmqLevel, unescapeRocketName } from './escape.js';
+import {
+  escapeLmqLevel,
+  escapeRocketName,
+  fitRocketName,
+  HASH_HEX_DIGITS,
+  nameHash,
+  ROCKET_HASH_MARKER,
+  unescapeLmqLevel,
+  unescapeRocketName,
+} from './escape.js';
 import { anyLevel, anyText } from './test-arbitraries.js';
 
 describe('escapeRocketName', () => {
@@ -25,7 +34,9 @@ describe('escapeRocketName', () => {
         const e = escapeRocketName(s);
         expect(e).toMatch(/^[A-Za-z0-9_|-]*$/);
         const viaBuffer = [...Buffer.from(s, 'utf8')]
-          .map((b) => (/[A-Za-z0-9-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x2f ? '|' : `_${b.toString(16).toUpperCase().padStart(2, '0')}`))
+          .map((b) =>
+            /[A-Za-z0-9-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x2f ? '|' : `_${b.toString(16).toUpperCase().padStart(2, '0')}`,
+          )
           .join('');
         expect(e).toBe(viaBuffer);
       }),
@@ -69,16 +80,22 @@ describe('fitRocketName', () => {
 
   it('never splits an escape and gives distinct names to long strings with one prefix', () => {
     fc.assert(
-      fc.property(anyText({ minLength: 40, maxLength: 80 }), anyText({ maxLength: 4 }), anyText({ maxLength: 4 }), fc.integer({ min: 50, max: 90 }), (stem, a, b, max) => {
-        const x = fitRocketName('G', stem + a, max);
-        const y = fitRocketName('G', stem + b, max);
-        for (const n of [x, y]) {
-          expect(n.length).toBeLessThanOrEqual(max);
-          const marker = n.indexOf(ROCKET_HASH_MARKER, 1);
-          if (marker >= 0) expect(n.slice(1, marker)).toMatch(/^([A-Za-z0-9|-]|_[0-9A-F]{2})*$/);
-        }
-        expect(x === y).toBe(a === b);
-      }),
+      fc.property(
+        anyText({ minLength: 40, maxLength: 80 }),
+        anyText({ maxLength: 4 }),
+        anyText({ maxLength: 4 }),
+        fc.integer({ min: 50, max: 90 }),
+        (stem, a, b, max) => {
+          const x = fitRocketName('G', stem + a, max);
+          const y = fitRocketName('G', stem + b, max);
+          for (const n of [x, y]) {
+            expect(n.length).toBeLessThanOrEqual(max);
+            const marker = n.indexOf(ROCKET_HASH_MARKER, 1);
+            if (marker >= 0) expect(n.slice(1, marker)).toMatch(/^([A-Za-z0-9|-]|_[0-9A-F]{2})*$/);
+          }
+          expect(x === y).toBe(a === b);
+        },
+      ),
       { numRuns: 500, seed: 34 },
     );
   });

@@ -90,29 +90,34 @@ describe('FilterTrie', () => {
   it('agrees with matches() over random filters, removals and topics', () => {
     const run = (filterArb: fc.Arbitrary<string>, topicArb: fc.Arbitrary<string>, seed: number, numRuns: number): void => {
       fc.assert(
-        fc.property(fc.array(filterArb, { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 20 }), fc.array(topicArb, { minLength: 1, maxLength: 20 }), (filters, removals, topics) => {
-          const trie = new FilterTrie();
-          const counts = new Map<string, number>();
-          for (const f of filters) {
-            expect(trie.add(f)).toBe(!counts.has(f));
-            counts.set(f, (counts.get(f) ?? 0) + 1);
-          }
-          for (const r of removals) {
-            if (filters.length === 0) break;
-            const f = filters[r % filters.length]!;
-            const n = counts.get(f) ?? 0;
-            expect(trie.remove(f)).toBe(n === 1);
-            if (n === 1) counts.delete(f);
-            else if (n > 1) counts.set(f, n - 1);
-          }
-          expect(trie.size).toBe(counts.size);
-          expect(new Map(trie.entries())).toEqual(counts);
-          for (const t of [...topics, ...filters.filter((f) => !/[+#]/.test(f))]) {
-            const got = trie.match(t);
-            expect(new Set(got).size).toBe(got.length);
-            expect(got.sort()).toEqual([...counts.keys()].filter((f) => matches(f, t)).sort());
-          }
-        }),
+        fc.property(
+          fc.array(filterArb, { maxLength: 40 }),
+          fc.array(fc.nat(), { maxLength: 20 }),
+          fc.array(topicArb, { minLength: 1, maxLength: 20 }),
+          (filters, removals, topics) => {
+            const trie = new FilterTrie();
+            const counts = new Map<string, number>();
+            for (const f of filters) {
+              expect(trie.add(f)).toBe(!counts.has(f));
+              counts.set(f, (counts.get(f) ?? 0) + 1);
+            }
+            for (const r of removals) {
+              if (filters.length === 0) break;
+              const f = filters[r % filters.length]!;
+              const n = counts.get(f) ?? 0;
+              expect(trie.remove(f)).toBe(n === 1);
+              if (n === 1) counts.delete(f);
+              else if (n > 1) counts.set(f, n - 1);
+            }
+            expect(trie.size).toBe(counts.size);
+            expect(new Map(trie.entries())).toEqual(counts);
+            for (const t of [...topics, ...filters.filter((f) => !/[+#]/.test(f))]) {
+              const got = trie.match(t);
+              expect(new Set(got).size).toBe(got.length);
+              expect(got.sort()).toEqual([...counts.keys()].filter((f) => matches(f, t)).sort());
+            }
+          },
+        ),
         { numRuns, seed },
       );
     };

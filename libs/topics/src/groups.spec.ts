@@ -79,6 +79,13 @@ describe('sharedLmqGroup', () => {
   });
 
   it('refuses invalid ShareNames and filters', () => {
-    for (const [g, f] of [['', 'a'], ['a/b', 'x'], ['+', 'x'], ['g', ''], ['g', 'a/#/b']] as const) expect(() => sharedLmqGroup(g, f)).toThrow(InvalidTopicError);
+    for (const [g, f] of [
+      ['', 'a'],
+      ['a/b', 'x'],
+      ['+', 'x'],
+      ['g', ''],
+      ['g', 'a/#/b'],
+    ] as const)
+      expect(() => sharedLmqGroup(g, f)).toThrow(InvalidTopicError);
   });
 });

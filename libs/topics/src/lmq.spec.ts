@@ -106,7 +106,20 @@ describe('lmqOf', () => {
 
 describe('filterOfLmq', () => {
   it('answers undefined for anything lmqOf does not produce', () => {
-    for (const n of ['', '%LMQ%', '%LMQ%%', '%LMQ%a', 'a%b%', '%RETRY%g', '%LMQ%a~7e%', '%LMQ%~61%', '%LMQ%a,b%', '%LMQ%a%#%b%', '%LMQ%a+%', `%LMQ%a~H${nameHash('a')}%`]) {
+    for (const n of [
+      '',
+      '%LMQ%',
+      '%LMQ%%',
+      '%LMQ%a',
+      'a%b%',
+      '%RETRY%g',
+      '%LMQ%a~7e%',
+      '%LMQ%~61%',
+      '%LMQ%a,b%',
+      '%LMQ%a%#%b%',
+      '%LMQ%a+%',
+      `%LMQ%a~H${nameHash('a')}%`,
+    ]) {
       expect(filterOfLmq(n)).toBeUndefined();
     }
     expect(filterOfLmq(42 as unknown as string)).toBeUndefined();

@@ -20,7 +20,8 @@ function reference(filter: string, topic: string): boolean {
 describe('matches', () => {
   it('follows the examples of MQTT §4.7.1', () => {
     // '#': sport/tennis/player1/# [MQTT-4.7.1-2]
-    for (const t of ['sport/tennis/player1', 'sport/tennis/player1/ranking', 'sport/tennis/player1/score/wimbledon']) expect(matches('sport/tennis/player1/#', t)).toBe(true);
+    for (const t of ['sport/tennis/player1', 'sport/tennis/player1/ranking', 'sport/tennis/player1/score/wimbledon'])
+      expect(matches('sport/tennis/player1/#', t)).toBe(true);
     expect(matches('sport/#', 'sport')).toBe(true);
     expect(matches('sport/tennis/#', 'sport/tennis')).toBe(true);
     expect(matches('sport/tennis/#', 'sport/tenni')).toBe(false);

@@ -71,12 +71,14 @@ describe('storeTopicOf', () => {
   });
 
   it('is injective over first levels', () => {
-    const firstLevel = fc.oneof(
-      anyText({ maxLength: 10 }),
-      fc.constantFrom('MQTT_', 'MQTT__24SYS', '$SYS', 'TBW102', 'MQTT_TBW102', '%RETRY%a', 'a_2Eb', 'a.b'),
-      anyText({ minLength: 60, maxLength: 70 }),
-      fc.stringMatching(/^[%|a-zA-Z0-9_-]{120,130}$/),
-    ).map((s) => s.replace(/\//g, ''));
+    const firstLevel = fc
+      .oneof(
+        anyText({ maxLength: 10 }),
+        fc.constantFrom('MQTT_', 'MQTT__24SYS', '$SYS', 'TBW102', 'MQTT_TBW102', '%RETRY%a', 'a_2Eb', 'a.b'),
+        anyText({ minLength: 60, maxLength: 70 }),
+        fc.stringMatching(/^[%|a-zA-Z0-9_-]{120,130}$/),
+      )
+      .map((s) => s.replace(/\//g, ''));
     fc.assert(
       fc.property(firstLevel, firstLevel, (a, b) => {
         fc.pre(a !== b);

@@ -2,7 +2,36 @@
 import fc from 'fast-check';
 
 /** Characters that stress the escapes: separators, escape characters, wildcards, controls, BOM, astral. */
-export const TRICKY_CHARS = ['a', 'b', 'Z', '0', '-', '_', '|', '%', '~', ',', ' ', '.', '$', '+', '#', '/', 'é', '€', '😀', '\u0001', '\u001f', '\u007f', '\u0085', '\uFEFF', '\u{10FFFF}', 'H', '2', '5'];
+export const TRICKY_CHARS = [
+  'a',
+  'b',
+  'Z',
+  '0',
+  '-',
+  '_',
+  '|',
+  '%',
+  '~',
+  ',',
+  ' ',
+  '.',
+  '$',
+  '+',
+  '#',
+  '/',
+  'é',
+  '€',
+  '😀',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\uFEFF',
+  '\u{10FFFF}',
+  'H',
+  '2',
+  '5',
+];
 
 /** Any valid-Unicode string, biased towards TRICKY_CHARS. */
 export function anyText(options: { minLength?: number; maxLength?: number } = {}): fc.Arbitrary<string> {
@@ -17,7 +46,10 @@ export function anyLevel(maxLength = 6): fc.Arbitrary<string> {
 
 /** A valid topic name made of anyLevel levels. */
 export function anyTopic(): fc.Arbitrary<string> {
-  return fc.array(anyLevel(), { minLength: 1, maxLength: 5 }).map((levels) => levels.join('/')).filter((t) => t.length > 0);
+  return fc
+    .array(anyLevel(), { minLength: 1, maxLength: 5 })
+    .map((levels) => levels.join('/'))
+    .filter((t) => t.length > 0);
 }
 
 /** A valid topic filter made of anyLevel levels, `+` levels and maybe a final `#`. */
@@ -33,7 +65,10 @@ export function anyFilter(): fc.Arbitrary<string> {
 const SMALL_LEVEL = fc.constantFrom('', 'a', 'b', '$', '$a');
 
 /** A topic name over SMALL_LEVEL (`$` topics and empty levels included). */
-export const smallTopic: fc.Arbitrary<string> = fc.array(SMALL_LEVEL, { minLength: 1, maxLength: 4 }).map((l) => l.join('/')).filter((t) => t.length > 0);
+export const smallTopic: fc.Arbitrary<string> = fc
+  .array(SMALL_LEVEL, { minLength: 1, maxLength: 4 })
+  .map((l) => l.join('/'))
+  .filter((t) => t.length > 0);
 
 /** A topic filter over SMALL_LEVEL, `+` and a final `#`. */
 export const smallFilter: fc.Arbitrary<string> = fc

@@ -73,9 +73,12 @@ describe('validateMqttTopicName', () => {
   });
 
   it('accepts every generated topic and never throws anything but InvalidTopicError', () => {
-    fc.assert(fc.property(anyTopic(), (t) => {
-      expect(validateMqttTopicName(t)).toBe(t);
-    }), { numRuns: 300, seed: 1 });
+    fc.assert(
+      fc.property(anyTopic(), (t) => {
+        expect(validateMqttTopicName(t)).toBe(t);
+      }),
+      { numRuns: 300, seed: 1 },
+    );
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ maxLength: 20 }), (a, b) => {
         for (const s of [a, b, a + b, `${a}\ud800`]) {
@@ -120,8 +123,11 @@ describe('validateMqttTopicFilter', () => {
   });
 
   it('accepts every generated filter', () => {
-    fc.assert(fc.property(anyFilter(), (f) => {
-      expect(validateMqttTopicFilter(f)).toBe(f);
-    }), { numRuns: 300, seed: 3 });
+    fc.assert(
+      fc.property(anyFilter(), (f) => {
+        expect(validateMqttTopicFilter(f)).toBe(f);
+      }),
+      { numRuns: 300, seed: 3 },
+    );
   });
 });

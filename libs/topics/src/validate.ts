@@ -58,13 +58,15 @@ function check(s: string, kind: TopicKind, limits: TopicLimits): string {
         if (++levels > maxLevels) throw new InvalidTopicError('too-many-levels', kind, `${quote(s)} has more than ${maxLevels} levels`);
         levelStart = i + 1;
       } else if (c === PLUS) {
-        if (!filter) throw new InvalidTopicError('wildcard-in-topic-name', kind, `${quote(s)} contains '+'; wildcards belong in topic filters only [MQTT-3.3.2-2]`);
+        if (!filter)
+          throw new InvalidTopicError('wildcard-in-topic-name', kind, `${quote(s)} contains '+'; wildcards belong in topic filters only [MQTT-3.3.2-2]`);
         const next = s.charCodeAt(i + 1);
         if (i !== levelStart || !(i + 1 === s.length || next === SLASH)) {
           throw new InvalidTopicError('misplaced-single-level-wildcard', kind, `${quote(s)}: '+' must occupy a whole level [MQTT-4.7.1-3]`);
         }
       } else if (c === HASH) {
-        if (!filter) throw new InvalidTopicError('wildcard-in-topic-name', kind, `${quote(s)} contains '#'; wildcards belong in topic filters only [MQTT-3.3.2-2]`);
+        if (!filter)
+          throw new InvalidTopicError('wildcard-in-topic-name', kind, `${quote(s)} contains '#'; wildcards belong in topic filters only [MQTT-3.3.2-2]`);
         if (i !== levelStart || i + 1 !== s.length) {
           throw new InvalidTopicError('misplaced-multi-level-wildcard', kind, `${quote(s)}: '#' must be the whole last level [MQTT-4.7.1-2]`);
         }

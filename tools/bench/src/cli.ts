@@ -24,7 +24,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       if (!value) throw new UsageError('--only needs a comma-separated list of scenario names');
-      only = new Set(value.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+      only = new Set(
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0),
+      );
     } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else if (suite === undefined) suite = arg;
     else throw new UsageError(`unexpected argument ${arg} (one suite per run)`);

@@ -60,11 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const report = new Reporter(suite.name, cli.quick);
   const t0 = performance.now();
   try {
-    await runSuite(
-      suite,
-      { quick: cli.quick, report, tmp, log: (m) => process.stderr.write(m + '\n') },
-      cli.only,
-    );
+    await runSuite(suite, { quick: cli.quick, report, tmp, log: (m) => process.stderr.write(m + '\n') }, cli.only);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n`);

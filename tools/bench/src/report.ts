@@ -204,7 +204,10 @@ function formatReport(
   const numeric = new Set([3, 4, 5, 7, 8, 9]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out: string[] = [];
   out.push(`suite ${suite}${quick ? ' (quick)' : ''} · node ${process.version} · ${os.cpus().length} cpus · ratio > 1 = Apogee ahead`);
   out.push(line(header));

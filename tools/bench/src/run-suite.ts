@@ -19,7 +19,9 @@ export async function runSuite(suite: Suite, ctx: BenchContext, only: ReadonlySe
       ctx.log(`   ${scenario.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } catch (err) {
       ctx.report.fail(scenario.name, err);
-      ctx.log(`   ${scenario.name} FAILED after ${((performance.now() - t0) / 1000).toFixed(1)} s: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      ctx.log(
+        `   ${scenario.name} FAILED after ${((performance.now() - t0) / 1000).toFixed(1)} s: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
     }
   }
 }

@@ -14,11 +14,7 @@ export function runLabel(run: number): string {
  * `warmup`, one discarded round (run index WARMUP) goes first, so JIT and page-cache warm-up is
  * not charged to the first run.
  */
-export async function alternate<T>(
-  runs: number,
-  variants: ReadonlyArray<(run: number) => Promise<T>>,
-  opts: { warmup?: boolean } = {},
-): Promise<T[][]> {
+export async function alternate<T>(runs: number, variants: ReadonlyArray<(run: number) => Promise<T>>, opts: { warmup?: boolean } = {}): Promise<T[][]> {
   if (opts.warmup) for (const v of variants) await v(WARMUP);
   const out: T[][] = variants.map(() => []);
   for (let run = 0; run < runs; run++) {

@@ -4,11 +4,9 @@ import { alternate, pump, WARMUP } from '../src/runner.js';
 describe('alternate', () => {
   it('runs variants round-robin, after one discarded warm-up round', async () => {
     const order: string[] = [];
-    const [a, b] = await alternate(
-      3,
-      [async (run: number) => (order.push(`A${run}`), run), async (run: number) => (order.push(`B${run}`), run * 10)],
-      { warmup: true },
-    );
+    const [a, b] = await alternate(3, [async (run: number) => (order.push(`A${run}`), run), async (run: number) => (order.push(`B${run}`), run * 10)], {
+      warmup: true,
+    });
     expect(order).toEqual([`A${WARMUP}`, `B${WARMUP}`, 'A0', 'B0', 'A1', 'B1', 'A2', 'B2']);
     expect(a).toEqual([0, 1, 2]);
     expect(b).toEqual([0, 10, 20]);
@@ -43,6 +41,15 @@ describe('pump', () => {
   });
 
   it('rejects on the first failure', async () => {
-    await expect(pump({ window: 2, maxOps: 10, durationMs: 1000, op: async (i) => { if (i === 3) throw new Error('boom'); } })).rejects.toThrow('boom');
+    await expect(
+      pump({
+        window: 2,
+        maxOps: 10,
+        durationMs: 1000,
+        op: async (i) => {
+          if (i === 3) throw new Error('boom');
+        },
+      }),
+    ).rejects.toThrow('boom');
   });
 });

@@ -69,7 +69,13 @@ export const consumeCommand: Command = {
   },
 };
 
-async function pullLoop(ctx: Context, consumer: PullConsumer, cursors: Cursor[], expr: string, limits: { count: number; deadline: number; maxBody: number }): Promise<number> {
+async function pullLoop(
+  ctx: Context,
+  consumer: PullConsumer,
+  cursors: Cursor[],
+  expr: string,
+  limits: { count: number; deadline: number; maxBody: number },
+): Promise<number> {
   let printed = 0;
   const done = () => printed >= limits.count || ctx.signal.aborted || Date.now() >= limits.deadline;
   while (!done()) {
@@ -88,7 +94,8 @@ async function pullLoop(ctx: Context, consumer: PullConsumer, cursors: Cursor[],
       if (next !== c.next) moved = true;
       c.next = next;
     }
-    if (!moved && !done()) await sleep(Math.min(IDLE_PAUSE_MS, Math.max(0, limits.deadline - Date.now())), undefined, { signal: ctx.signal }).catch(() => undefined);
+    if (!moved && !done())
+      await sleep(Math.min(IDLE_PAUSE_MS, Math.max(0, limits.deadline - Date.now())), undefined, { signal: ctx.signal }).catch(() => undefined);
   }
   return printed;
 }

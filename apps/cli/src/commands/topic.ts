@@ -22,7 +22,11 @@ export const topicCreateCommand: Command = {
     const topic = args.positionals[0]!;
     const opts = createOptions(args);
     const brokers = await ctx.admin().createTopic(topic, opts);
-    ctx.emit({ topic, ...opts, brokers }, () => `created ${topic} (read ${opts.readQueueNums}, write ${opts.writeQueueNums}, perm ${permString(opts.perm!)}${opts.order ? ', ordered' : ''}) on ${brokers.join(', ')}`);
+    ctx.emit(
+      { topic, ...opts, brokers },
+      () =>
+        `created ${topic} (read ${opts.readQueueNums}, write ${opts.writeQueueNums}, perm ${permString(opts.perm!)}${opts.order ? ', ordered' : ''}) on ${brokers.join(', ')}`,
+    );
   },
 };
 
@@ -30,7 +34,8 @@ function createOptions(args: ParsedArgs): CreateTopicOptions {
   const queues = args.int('queues');
   const read = args.int('read-queues');
   const write = args.int('write-queues');
-  if (queues !== undefined && (read !== undefined || write !== undefined)) throw new UsageError('use either --queues or --read-queues/--write-queues', ['topic', 'create']);
+  if (queues !== undefined && (read !== undefined || write !== undefined))
+    throw new UsageError('use either --queues or --read-queues/--write-queues', ['topic', 'create']);
   if ((read === undefined) !== (write === undefined)) throw new UsageError('--read-queues and --write-queues go together', ['topic', 'create']);
   const opts: CreateTopicOptions = {
     readQueueNums: read ?? queues ?? 8,

@@ -78,7 +78,12 @@ export class FrameGuard {
         if (!ok) {
           const reply = protocolHeader(expectAmqp ? PROTOCOL_AMQP : PROTOCOL_SASL);
           const got = buf.subarray(pos, pos + 8).toString('hex');
-          return this.fail(out, buf, runStart, pos, { phase: 'header', condition: FRAMING_ERROR, description: `unsupported protocol header ${got}; this server speaks AMQP 1.0.0${this.opts.allowNoSasl ? '' : ' over SASL'}`, replyHeader: reply });
+          return this.fail(out, buf, runStart, pos, {
+            phase: 'header',
+            condition: FRAMING_ERROR,
+            description: `unsupported protocol header ${got}; this server speaks AMQP 1.0.0${this.opts.allowNoSasl ? '' : ' over SASL'}`,
+            replyHeader: reply,
+          });
         }
         pos += 8;
         this.phase = id === PROTOCOL_SASL ? 'sasl' : 'amqp';
@@ -91,11 +96,31 @@ export class FrameGuard {
       const doff = buf[pos + 4]!;
       const type = buf[pos + 5]!;
       const phase = sasl ? 'sasl' : 'amqp';
-      if (size < 8 || size > max) return this.fail(out, buf, runStart, pos, { phase, condition: FRAMING_ERROR, description: `frame of ${size} bytes is outside 8..${max} (max-frame-size)` });
-      if (doff < 2 || doff * 4 > size) return this.fail(out, buf, runStart, pos, { phase, condition: FRAMING_ERROR, description: `frame data offset ${doff} is invalid for a ${size}-byte frame` });
-      if (type !== (sasl ? FRAME_SASL : FRAME_AMQP)) return this.fail(out, buf, runStart, pos, { phase, condition: FRAMING_ERROR, description: `frame type ${type} is not valid in the ${sasl ? 'SASL' : 'AMQP'} phase` });
+      if (size < 8 || size > max)
+        return this.fail(out, buf, runStart, pos, {
+          phase,
+          condition: FRAMING_ERROR,
+          description: `frame of ${size} bytes is outside 8..${max} (max-frame-size)`,
+        });
+      if (doff < 2 || doff * 4 > size)
+        return this.fail(out, buf, runStart, pos, {
+          phase,
+          condition: FRAMING_ERROR,
+          description: `frame data offset ${doff} is invalid for a ${size}-byte frame`,
+        });
+      if (type !== (sasl ? FRAME_SASL : FRAME_AMQP))
+        return this.fail(out, buf, runStart, pos, {
+          phase,
+          condition: FRAMING_ERROR,
+          description: `frame type ${type} is not valid in the ${sasl ? 'SASL' : 'AMQP'} phase`,
+        });
       const channel = buf.readUInt16BE(pos + 6);
-      if (!sasl && channel > this.opts.channelMax) return this.fail(out, buf, runStart, pos, { phase: 'amqp', condition: FRAMING_ERROR, description: `channel ${channel} is above channel-max ${this.opts.channelMax}` });
+      if (!sasl && channel > this.opts.channelMax)
+        return this.fail(out, buf, runStart, pos, {
+          phase: 'amqp',
+          condition: FRAMING_ERROR,
+          description: `channel ${channel} is above channel-max ${this.opts.channelMax}`,
+        });
       if (buf.length - pos < size) break;
       if (!sasl && size > doff * 4) {
         let rewritten: Buffer | null;
@@ -103,7 +128,11 @@ export class FrameGuard {
           rewritten = this.inspectTransfer(buf, pos, pos + doff * 4, pos + size, channel);
         } catch (err) {
           if (!(err instanceof AmqpDecodeError)) throw err;
-          return this.fail(out, buf, runStart, pos, { phase: 'amqp', condition: 'amqp:decode-error', description: `undecodable frame on channel ${channel}: ${err.message}` });
+          return this.fail(out, buf, runStart, pos, {
+            phase: 'amqp',
+            condition: 'amqp:decode-error',
+            description: `undecodable frame on channel ${channel}: ${err.message}`,
+          });
         }
         if (rewritten) {
           if (pos > runStart) out.forward.push(buf.subarray(runStart, pos));

@@ -10,7 +10,17 @@ export const FRAME_AMQP = 0;
 export const FRAME_SASL = 1;
 
 /** Performative descriptor codes the gateway looks at (spec 2.7). */
-export const Performative = { OPEN: 0x10, BEGIN: 0x11, ATTACH: 0x12, FLOW: 0x13, TRANSFER: 0x14, DISPOSITION: 0x15, DETACH: 0x16, END: 0x17, CLOSE: 0x18 } as const;
+export const Performative = {
+  OPEN: 0x10,
+  BEGIN: 0x11,
+  ATTACH: 0x12,
+  FLOW: 0x13,
+  TRANSFER: 0x14,
+  DISPOSITION: 0x15,
+  DETACH: 0x16,
+  END: 0x17,
+  CLOSE: 0x18,
+} as const;
 
 /** Descriptor of the error composite (spec 2.8.14). */
 const ERROR_DESCRIPTOR = 0x1d;

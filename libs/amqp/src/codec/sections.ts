@@ -1,4 +1,19 @@
-import { AmqpDecodeError, Code, encodeBool, encodeDescribed, encodeList, encodeUint, NULL_VALUE, listElements, mapEntries, readBool, readDescriptor, readText, readUint, skipValue } from './types.js';
+import {
+  AmqpDecodeError,
+  Code,
+  encodeBool,
+  encodeDescribed,
+  encodeList,
+  encodeUint,
+  NULL_VALUE,
+  listElements,
+  mapEntries,
+  readBool,
+  readDescriptor,
+  readText,
+  readUint,
+  skipValue,
+} from './types.js';
 
 /** Descriptor codes of the message sections (spec 3.2). */
 export const Section = {
@@ -63,7 +78,8 @@ export function splitMessage(buf: Buffer): MessageLayout {
     const isBody = code >= Section.DATA && code <= Section.AMQP_VALUE;
     if (isBody) {
       const kind = code === Section.DATA ? 'data' : code === Section.AMQP_SEQUENCE ? 'sequence' : 'value';
-      if (layout.bodyKind !== 'none' && (layout.bodyKind !== kind || kind === 'value')) throw new AmqpDecodeError(`body section ${kind} after a ${layout.bodyKind} section`);
+      if (layout.bodyKind !== 'none' && (layout.bodyKind !== kind || kind === 'value'))
+        throw new AmqpDecodeError(`body section ${kind} after a ${layout.bodyKind} section`);
       if (layout.bodyKind === 'none') {
         bodyStart = pos;
         layout.firstBodyValue = d.pos;
@@ -112,7 +128,16 @@ export function decodeHeader(buf: Buffer, range: Range): MessageHeader {
 
 export function encodeHeader(h: MessageHeader): Buffer {
   const priority = Buffer.from([Code.UBYTE, h.priority & 0xff]);
-  return encodeDescribed(Section.HEADER, encodeList([encodeBool(h.durable), priority, h.ttl === undefined ? NULL_VALUE : encodeUint(h.ttl), encodeBool(h.firstAcquirer), encodeUint(h.deliveryCount)]));
+  return encodeDescribed(
+    Section.HEADER,
+    encodeList([
+      encodeBool(h.durable),
+      priority,
+      h.ttl === undefined ? NULL_VALUE : encodeUint(h.ttl),
+      encodeBool(h.firstAcquirer),
+      encodeUint(h.deliveryCount),
+    ]),
+  );
 }
 
 /** The application-properties entries whose key and value are strings (others are skipped). */

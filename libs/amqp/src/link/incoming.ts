@@ -79,7 +79,15 @@ export class IncomingLink {
     this.o.counters.messagesIn++;
     this.storing++;
     // live: offered to caught-up readers from memory by the engine (at least once: a crash before the write loses only unsettled messages).
-    const req: SendRequest = { producerGroup: 'AMQP', topic: this.o.topic, queueId: this.o.queueId, properties: props, body: form.body, bornTimestamp: Date.now(), live: true };
+    const req: SendRequest = {
+      producerGroup: 'AMQP',
+      topic: this.o.topic,
+      queueId: this.o.queueId,
+      properties: props,
+      body: form.body,
+      bornTimestamp: Date.now(),
+      live: true,
+    };
     if (this.o.bornHost) req.bornHost = this.o.bornHost;
     // The common case (the topic exists): appended now, offered to waiting receivers from memory,
     // settled `accepted` once the store confirms it under the flush policy (one wait per link and task).

@@ -21,7 +21,9 @@ export function toAmqpMessage(m: Pick<MessageExt, 'properties' | 'body' | 'sysFl
     if (extraDeliveries > 0) hb = withDeliveryCount(hb, extraDeliveries);
     parts.push(hb);
   } else {
-    parts.push(extraDeliveries === 0 ? FIRST_HEADER : encodeHeader({ durable: true, priority: 4, ttl: undefined, firstAcquirer: false, deliveryCount: extraDeliveries }));
+    parts.push(
+      extraDeliveries === 0 ? FIRST_HEADER : encodeHeader({ durable: true, priority: 4, ttl: undefined, firstAcquirer: false, deliveryCount: extraDeliveries }),
+    );
     const uniq = props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
     const tags = props.get(PropertyKey.TAGS);
     if (uniq !== undefined || tags !== undefined) {

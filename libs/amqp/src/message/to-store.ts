@@ -36,7 +36,8 @@ export function toStoredForm(encoded: Buffer): StoredForm {
   const layout = splitMessage(encoded);
   const props = new Map<string, string>();
   if (layout.applicationProperties) {
-    for (const [k, v] of stringApplicationProperties(encoded, layout.applicationProperties)) if (isPlainPropertyKey(k) && !hasSeparators(k) && !hasSeparators(v)) props.set(k, v);
+    for (const [k, v] of stringApplicationProperties(encoded, layout.applicationProperties))
+      if (isPlainPropertyKey(k) && !hasSeparators(k) && !hasSeparators(v)) props.set(k, v);
   }
   if (layout.properties) {
     const subject = propertiesSubject(encoded, layout.properties);

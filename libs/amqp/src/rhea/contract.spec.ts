@@ -63,12 +63,15 @@ const FINGERPRINTS: Record<string, string> = {
  * generic closure each, so their source alone says nothing).
  */
 const COMPOSITES: Record<string, string> = {
-  'frames.transfer': '{"descriptor":"20","fields":["constructor","dispatch","handle","delivery_id","delivery_tag","message_format","settled","more","rcv_settle_mode","state","resume","aborted","batchable","toJSON","described"]}',
+  'frames.transfer':
+    '{"descriptor":"20","fields":["constructor","dispatch","handle","delivery_id","delivery_tag","message_format","settled","more","rcv_settle_mode","state","resume","aborted","batchable","toJSON","described"]}',
   'frames.disposition': '{"descriptor":"21","fields":["constructor","dispatch","role","first","last","settled","state","batchable","toJSON","described"]}',
-  'frames.flow': '{"descriptor":"19","fields":["constructor","dispatch","next_incoming_id","incoming_window","next_outgoing_id","outgoing_window","handle","delivery_count","link_credit","available","drain","echo","properties","toJSON","described"]}',
+  'frames.flow':
+    '{"descriptor":"19","fields":["constructor","dispatch","next_incoming_id","incoming_window","next_outgoing_id","outgoing_window","handle","delivery_count","link_credit","available","drain","echo","properties","toJSON","described"]}',
   'message.accepted': '{"descriptor":"36","fields":["constructor","dispatch","toJSON","described"]}',
   'message.released': '{"descriptor":"38","fields":["constructor","dispatch","toJSON","described"]}',
-  'message.modified': '{"descriptor":"39","fields":["constructor","dispatch","delivery_failed","undeliverable_here","message_annotations","toJSON","described"]}',
+  'message.modified':
+    '{"descriptor":"39","fields":["constructor","dispatch","delivery_failed","undeliverable_here","message_annotations","toJSON","described"]}',
   'message.rejected': '{"descriptor":"37","fields":["constructor","dispatch","error","toJSON","described"]}',
 };
 
@@ -161,7 +164,10 @@ beforeAll(async () => {
   const partial: Partial<Live> = {};
   server = net.createServer((socket) => {
     const container = rhea.create_container({ id: 'contract-server' });
-    const conn = container.create_connection({ id: 'contract', receiver_options: { credit_window: 0, autoaccept: false } } as never) as unknown as Record<string, unknown> & { on(ev: string, fn: (ctx: Record<string, never>) => void): void; accept(s: unknown): void };
+    const conn = container.create_connection({ id: 'contract', receiver_options: { credit_window: 0, autoaccept: false } } as never) as unknown as Record<
+      string,
+      unknown
+    > & { on(ev: string, fn: (ctx: Record<string, never>) => void): void; accept(s: unknown): void };
     serveConnection(conn);
     conn.on('receiver_open', (ctx) => {
       (ctx['receiver'] as { flow(n: number): void }).flow(10);
@@ -175,7 +181,15 @@ beforeAll(async () => {
       partial.during = { 'link._incomplete': receiver['_incomplete'], 'session.incoming.next_delivery_id': dig(session, ['incoming', 'next_delivery_id']) };
       partial.linkKeys = Object.keys(session['links'] as object);
       (ctx['delivery'] as { accept(): void }).accept();
-      resolveLive({ connection: conn, session, receiver, sender: partial.sender!, message: ctx['message'], during: partial.during, linkKeys: partial.linkKeys });
+      resolveLive({
+        connection: conn,
+        session,
+        receiver,
+        sender: partial.sender!,
+        message: ctx['message'],
+        during: partial.during,
+        linkKeys: partial.linkKeys,
+      });
     });
     conn.accept(socket);
   });
@@ -205,7 +219,10 @@ afterAll(async () => {
 describe('the contract with rhea', () => {
   it(`is rhea ${RHEA_VERSION}`, () => {
     const pkg = JSON.parse(readFileSync(new URL('../../../../node_modules/rhea/package.json', import.meta.url), 'utf8')) as { version: string };
-    expect(internals.version, `rhea is ${internals.version}, the patches were written for ${RHEA_VERSION}: re-check every patch of libs/amqp/src/rhea/inventory.ts, then update RHEA_VERSION and the fingerprints`).toBe(RHEA_VERSION);
+    expect(
+      internals.version,
+      `rhea is ${internals.version}, the patches were written for ${RHEA_VERSION}: re-check every patch of libs/amqp/src/rhea/inventory.ts, then update RHEA_VERSION and the fingerprints`,
+    ).toBe(RHEA_VERSION);
     expect(pkg.version, 'node_modules/rhea/package.json').toBe(internals.version);
   });
 
@@ -222,7 +239,12 @@ describe('the contract with rhea', () => {
       }
       seen.add(target);
       const [root, proto, name] = target.split('.');
-      const fn = root === 'Incoming' && proto === 'prototype' ? incomingProto[name!] : root === 'Outgoing' && proto === 'prototype' ? outgoingProto[name!] : pristine.get(target);
+      const fn =
+        root === 'Incoming' && proto === 'prototype'
+          ? incomingProto[name!]
+          : root === 'Outgoing' && proto === 'prototype'
+            ? outgoingProto[name!]
+            : pristine.get(target);
       expect(typeof fn, `rhea's ${target} is gone: ${where(ps)}`).toBe('function');
       expect(sha256(String(fn)), `rhea's ${target} changed: ${where(ps)}`).toBe(FINGERPRINTS[target]);
     }
@@ -240,7 +262,7 @@ describe('the contract with rhea', () => {
     }
   });
 
-  it('finds the type descriptors lean-types compares with, and rhea\'s loggers', () => {
+  it("finds the type descriptors lean-types compares with, and rhea's loggers", () => {
     const lean = INVENTORY.find((p) => p.id === 'lean-types')!;
     for (const [target, code] of Object.entries(TYPECODES)) {
       expect(lean.reads, target).toContain(target);
@@ -258,7 +280,12 @@ describe('the contract with rhea', () => {
   });
 
   it('finds every private field the patches read, with its type, on a served connection', () => {
-    const roots: Record<string, Array<Record<string, unknown>>> = { link: [live.receiver, live.sender], sender: [live.sender], session: [live.session], connection: [live.connection] };
+    const roots: Record<string, Array<Record<string, unknown>>> = {
+      link: [live.receiver, live.sender],
+      sender: [live.sender],
+      session: [live.session],
+      connection: [live.connection],
+    };
     const seen = new Set<string>();
     for (const p of INVENTORY) {
       for (const target of [...p.replaces, ...p.reads]) {
@@ -288,7 +315,10 @@ describe('the contract with rhea', () => {
 
   it('renders the inventory into docs/amqp.md as it is', () => {
     const doc = readFileSync(new URL('../../../../docs/amqp.md', import.meta.url), 'utf8');
-    expect(doc.includes(inventoryMarkdown()), 'docs/amqp.md lacks the current inventory table: paste inventoryMarkdown() (libs/amqp/src/rhea/inventory.ts) into its section "rhea: patches or an engine of our own"').toBe(true);
+    expect(
+      doc.includes(inventoryMarkdown()),
+      'docs/amqp.md lacks the current inventory table: paste inventoryMarkdown() (libs/amqp/src/rhea/inventory.ts) into its section "rhea: patches or an engine of our own"',
+    ).toBe(true);
   });
 });
 

@@ -51,7 +51,20 @@ export const INVENTORY: readonly PatchEntry[] = [
     id: 'lean-types',
     file: 'lean.ts',
     replaces: ['types.is_ulong', 'types.is_string', 'types.is_symbol', 'types.is_list', 'types.is_map'],
-    reads: ['types.Ulong', 'types.Ulong0', 'types.SmallUlong', 'types.Str8', 'types.Str32', 'types.Sym8', 'types.Sym32', 'types.List0', 'types.List8', 'types.List32', 'types.Map8', 'types.Map32'],
+    reads: [
+      'types.Ulong',
+      'types.Ulong0',
+      'types.SmallUlong',
+      'types.Str8',
+      'types.Str32',
+      'types.Sym8',
+      'types.Sym32',
+      'types.List0',
+      'types.List8',
+      'types.List32',
+      'types.Map8',
+      'types.Map32',
+    ],
     why: 'each call built an array of type descriptors; every performative field read goes through them',
     gain: 'without it +0.3 KB allocated per message (+4 %); CPU: below the noise',
     scope: 'process-wide',
@@ -77,14 +90,33 @@ export const INVENTORY: readonly PatchEntry[] = [
     why: 'rhea’s generic codec builds a typed wrapper per field of every frame; transfer, disposition and flow are read and written by codec/hot-frames.ts instead',
     gain: 'without it +2.5 KB allocated per message (+34 %); CPU −16 % in one pair (noisy)',
     scope: 'process-wide, effective per connection',
-    install: 'module functions replaced at the first server connection that uses it; they take the hot path only inside that connection’s server scope (else call rhea’s); never removed',
+    install:
+      'module functions replaced at the first server connection that uses it; they take the hot path only inside that connection’s server scope (else call rhea’s); never removed',
     optional: true,
   },
   {
     id: 'lean-incoming',
     file: 'lean-incoming.ts',
     replaces: ['Session.prototype.on_transfer'],
-    reads: ['Incoming.prototype.on_transfer', 'Incoming.prototype.update', 'session.incoming', 'session.incoming.next_transfer_id', 'session.incoming.next_delivery_id', 'session.incoming.deliveries.push', 'Session.prototype._get_link', 'link._incomplete', 'link.credit', 'link.delivery_count', 'link.local.attach.rcv_settle_mode', 'Link.prototype.is_remote_open', 'Link.prototype._context', 'message.accepted', 'message.released', 'message.modified', 'message.rejected'],
+    reads: [
+      'Incoming.prototype.on_transfer',
+      'Incoming.prototype.update',
+      'session.incoming',
+      'session.incoming.next_transfer_id',
+      'session.incoming.next_delivery_id',
+      'session.incoming.deliveries.push',
+      'Session.prototype._get_link',
+      'link._incomplete',
+      'link.credit',
+      'link.delivery_count',
+      'link.local.attach.rcv_settle_mode',
+      'Link.prototype.is_remote_open',
+      'Link.prototype._context',
+      'message.accepted',
+      'message.released',
+      'message.modified',
+      'message.rejected',
+    ],
     why: 'rhea builds every incoming delivery as a literal with six fresh closures; this is the same procedure with a class',
     gain: 'without it +1.1 KB allocated per message (+16 %); CPU −13 % in one pair (noisy)',
     scope: 'process-wide, effective per connection',
@@ -128,7 +160,15 @@ export const INVENTORY: readonly PatchEntry[] = [
     id: 'shapes',
     file: 'shapes.ts',
     replaces: [],
-    reads: ['Connection.prototype._register', 'Sender.prototype.set_drained', 'sender._draining', 'Outgoing.prototype.available', 'session.outgoing.next_pending_delivery', 'link.remote.attach', 'link.local.handle'],
+    reads: [
+      'Connection.prototype._register',
+      'Sender.prototype.set_drained',
+      'sender._draining',
+      'Outgoing.prototype.available',
+      'session.outgoing.next_pending_delivery',
+      'link.remote.attach',
+      'link.local.handle',
+    ],
     why: 'state the gateway’s links read that rhea’s typings leave out (drain, output scheduling, write position)',
     gain: 'behaviour',
     scope: 'per connection',
@@ -142,7 +182,10 @@ const list = (xs: readonly string[]): string => (xs.length === 0 ? '—' : xs.ma
 
 /** The inventory as the markdown table in docs/amqp.md. */
 export function inventoryMarkdown(): string {
-  const rows = INVENTORY.map((p) => `| \`${p.id}\`${p.optional ? '' : ' (required)'} | ${list(p.replaces)} | ${list(p.reads)} | ${cell(p.why)} | ${cell(p.gain)} | ${p.scope} | ${cell(p.install)} |`);
+  const rows = INVENTORY.map(
+    (p) =>
+      `| \`${p.id}\`${p.optional ? '' : ' (required)'} | ${list(p.replaces)} | ${list(p.reads)} | ${cell(p.why)} | ${cell(p.gain)} | ${p.scope} | ${cell(p.install)} |`,
+  );
   return ['| Patch | Replaces | Reads | Why | Measured gain | Scope | Installed / removed |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
@@ -157,7 +200,10 @@ export function parsePatchSetting(value: string | undefined): ReadonlySet<Option
   const chosen = new Set<OptionalPatch>();
   for (const part of v.split(',')) {
     const id = part.trim();
-    if (!(OPTIONAL_PATCHES as readonly string[]).includes(id)) throw new Error(`APOGEE_AMQP_RHEA_PATCHES: unknown patch ${JSON.stringify(id)}; expected "on", "off" or a comma-separated list of ${OPTIONAL_PATCHES.join(', ')}`);
+    if (!(OPTIONAL_PATCHES as readonly string[]).includes(id))
+      throw new Error(
+        `APOGEE_AMQP_RHEA_PATCHES: unknown patch ${JSON.stringify(id)}; expected "on", "off" or a comma-separated list of ${OPTIONAL_PATCHES.join(', ')}`,
+      );
     chosen.add(id as OptionalPatch);
   }
   return chosen;

@@ -122,7 +122,8 @@ function onTransfer(incoming: RheaIncoming, frame: TransferFrame, receiver: Rece
   let current: IncomingDelivery;
   if (receiver._incomplete) {
     current = receiver._incomplete;
-    if (isDefined(p.delivery_id) && current.id !== p.delivery_id) throw Error('frame sequence error: delivery ' + current.id + ' not complete, got ' + p.delivery_id);
+    if (isDefined(p.delivery_id) && current.id !== p.delivery_id)
+      throw Error('frame sequence error: delivery ' + current.id + ' not complete, got ' + p.delivery_id);
     if (frame.payload) current.frames!.push(frame.payload);
   } else if (incoming.next_delivery_id === p.delivery_id) {
     current = new IncomingDelivery(incoming, receiver, p, frame.payload);

@@ -21,7 +21,8 @@ interface Typed {
 }
 
 /** rhea's types module (lib/types.js) as far as lean-types uses it. */
-export type RheaTypesModule = Record<string, unknown> & Record<'Map8' | 'Map32' | 'List0' | 'List8' | 'List32' | 'Str8' | 'Str32' | 'Sym8' | 'Sym32' | 'Ulong' | 'Ulong0' | 'SmallUlong', TypeDesc>;
+export type RheaTypesModule = Record<string, unknown> &
+  Record<'Map8' | 'Map32' | 'List0' | 'List8' | 'List32' | 'Str8' | 'Str32' | 'Sym8' | 'Sym32' | 'Ulong' | 'Ulong0' | 'SmallUlong', TypeDesc>;
 
 const oneOf =
   (...descs: TypeDesc[]) =>

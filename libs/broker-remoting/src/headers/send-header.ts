@@ -18,8 +18,19 @@ export interface SendMessageHeader {
 }
 
 const V2_NAMES: Record<string, string> = {
-  a: 'producerGroup', b: 'topic', c: 'defaultTopic', d: 'defaultTopicQueueNums', e: 'queueId', f: 'sysFlag', g: 'bornTimestamp',
-  h: 'flag', i: 'properties', j: 'reconsumeTimes', k: 'unitMode', l: 'maxReconsumeTimes', m: 'batch',
+  a: 'producerGroup',
+  b: 'topic',
+  c: 'defaultTopic',
+  d: 'defaultTopicQueueNums',
+  e: 'queueId',
+  f: 'sysFlag',
+  g: 'bornTimestamp',
+  h: 'flag',
+  i: 'properties',
+  j: 'reconsumeTimes',
+  k: 'unitMode',
+  l: 'maxReconsumeTimes',
+  m: 'batch',
 };
 
 /** The letter → name pairs, built once (not per message). */

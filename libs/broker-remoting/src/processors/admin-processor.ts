@@ -72,13 +72,24 @@ export const getConsumerConnectionList: Processor = (ctx, req) => {
   const group = requireString(req.extFields, 'consumerGroup');
   const g = ctx.broker.consumers.get(group);
   if (!g) return responseTo(req, ResponseCode.CONSUMER_NOT_ONLINE, `consumer group ${group} has no connected member`);
-  return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({
-    connectionSet: [...g.connections.values()].map((c) => ({ clientId: c.clientId, clientAddr: c.channel.remoteAddress, language: c.language, version: c.version })),
-    subscriptionTable: Object.fromEntries(g.subscriptions),
-    consumeType: g.consumeType,
-    messageModel: g.messageModel,
-    consumeFromWhere: g.consumeFromWhere,
-  }));
+  return responseTo(
+    req,
+    ResponseCode.SUCCESS,
+    undefined,
+    {},
+    jsonBody({
+      connectionSet: [...g.connections.values()].map((c) => ({
+        clientId: c.clientId,
+        clientAddr: c.channel.remoteAddress,
+        language: c.language,
+        version: c.version,
+      })),
+      subscriptionTable: Object.fromEntries(g.subscriptions),
+      consumeType: g.consumeType,
+      messageModel: g.messageModel,
+      consumeFromWhere: g.consumeFromWhere,
+    }),
+  );
 };
 
 /** QUERY_TOPIC_CONSUME_BY_WHO (300): groups subscribed to, or with offsets on, a topic. */
@@ -107,7 +118,13 @@ export const updateAndCreateSubscriptionGroup: Processor = async (ctx, req) => {
 
 /** GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201). */
 export const getAllSubscriptionGroupConfig: Processor = (ctx, req) =>
-  responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ subscriptionGroupTable: Object.fromEntries(ctx.broker.groups.list().map((g) => [g.groupName, g])), dataVersion: ctx.broker.topics.dataVersion }));
+  responseTo(
+    req,
+    ResponseCode.SUCCESS,
+    undefined,
+    {},
+    jsonBody({ subscriptionGroupTable: Object.fromEntries(ctx.broker.groups.list().map((g) => [g.groupName, g])), dataVersion: ctx.broker.topics.dataVersion }),
+  );
 
 /** DELETE_SUBSCRIPTIONGROUP (207). */
 export const deleteSubscriptionGroup: Processor = async (ctx, req) => {

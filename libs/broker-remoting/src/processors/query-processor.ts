@@ -5,7 +5,14 @@ import type { Processor } from './context.js';
 export const queryMessage: Processor = async (ctx, req) => {
   const e = req.extFields;
   const unique = e['_UNIQUE_KEY_QUERY'] === 'true';
-  const hits = await ctx.broker.query.byKey(requireString(e, 'topic'), requireString(e, 'key'), requireInt(e, 'maxNum'), requireLong(e, 'beginTimestamp'), requireLong(e, 'endTimestamp'), unique);
+  const hits = await ctx.broker.query.byKey(
+    requireString(e, 'topic'),
+    requireString(e, 'key'),
+    requireInt(e, 'maxNum'),
+    requireLong(e, 'beginTimestamp'),
+    requireLong(e, 'endTimestamp'),
+    unique,
+  );
   if (hits.length === 0) return responseTo(req, ResponseCode.QUERY_NOT_FOUND, 'no message found for this key in the time range');
   const last = hits.reduce((a, h) => (h.commitLogOffset > a.commitLogOffset ? h : a));
   return responseTo(

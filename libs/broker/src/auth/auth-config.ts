@@ -43,7 +43,8 @@ export function parseAuthConfig(section: unknown, source: string): AuthConfig {
   if (section === undefined) return OPEN_AUTH;
   if (typeof section !== 'object' || section === null || Array.isArray(section)) throw new Error(`${source}: "auth" must be an object`);
   const s = section as Record<string, unknown>;
-  for (const k of Object.keys(s)) if (!['allowAnonymous', 'anonymous', 'users'].includes(k)) throw new Error(`${source}: unknown auth setting ${JSON.stringify(k)}`);
+  for (const k of Object.keys(s))
+    if (!['allowAnonymous', 'anonymous', 'users'].includes(k)) throw new Error(`${source}: unknown auth setting ${JSON.stringify(k)}`);
   const allowAnonymous = s['allowAnonymous'] ?? true;
   if (typeof allowAnonymous !== 'boolean') throw new Error(`${source}: auth.allowAnonymous must be true or false`);
   const anon = (s['anonymous'] ?? {}) as Record<string, unknown>;
@@ -56,8 +57,21 @@ export function parseAuthConfig(section: unknown, source: string): AuthConfig {
     if (typeof o['username'] !== 'string' || o['username'].length === 0) throw new Error(`${where}.username must be a non-empty string`);
     if (seen.has(o['username'])) throw new Error(`${where}: user ${JSON.stringify(o['username'])} is listed twice`);
     seen.add(o['username']);
-    if (typeof o['password'] !== 'string' || !isPasswordHash(o['password'])) throw new Error(`${where}.password must be a scrypt hash (make one with: npm run cli -- hash-password); plain-text passwords are not accepted`);
-    users.push({ username: o['username'], password: o['password'], publish: rules(o['publish'], `${where}.publish`), subscribe: rules(o['subscribe'], `${where}.subscribe`) });
+    if (typeof o['password'] !== 'string' || !isPasswordHash(o['password']))
+      throw new Error(`${where}.password must be a scrypt hash (make one with: npm run cli -- hash-password); plain-text passwords are not accepted`);
+    users.push({
+      username: o['username'],
+      password: o['password'],
+      publish: rules(o['publish'], `${where}.publish`),
+      subscribe: rules(o['subscribe'], `${where}.subscribe`),
+    });
   }
-  return { allowAnonymous, anonymous: { publish: rules(anon['publish'], `${source}: auth.anonymous.publish`), subscribe: rules(anon['subscribe'], `${source}: auth.anonymous.subscribe`) }, users };
+  return {
+    allowAnonymous,
+    anonymous: {
+      publish: rules(anon['publish'], `${source}: auth.anonymous.publish`),
+      subscribe: rules(anon['subscribe'], `${source}: auth.anonymous.subscribe`),
+    },
+    users,
+  };
 }

@@ -68,7 +68,9 @@ describe('Authorizer', () => {
   });
 
   it('answers repeated publish and read checks the same from its per-principal cache, past its size bound too', async () => {
-    const a = new Authorizer(parseAuthConfig({ anonymous: { publish: { allow: ['in/%c/#'], deny: ['in/%c/secret'] }, subscribe: { allow: ['out/#'], deny: ['out/x/#'] } } }, 'test'));
+    const a = new Authorizer(
+      parseAuthConfig({ anonymous: { publish: { allow: ['in/%c/#'], deny: ['in/%c/secret'] }, subscribe: { allow: ['out/#'], deny: ['out/x/#'] } } }, 'test'),
+    );
     const c1 = (await a.authenticate(undefined, undefined, 'c1')) as { ok: true; principal: import('./authorizer.js').Principal };
     const c2 = (await a.authenticate(undefined, undefined, 'c2')) as { ok: true; principal: import('./authorizer.js').Principal };
     for (let round = 0; round < 2; round++) {
@@ -85,7 +87,17 @@ describe('Authorizer', () => {
 
   it('rejects configs with plain-text passwords, duplicates and unknown keys', () => {
     expect(() => parseAuthConfig({ users: [{ username: 'u', password: 'plain' }] }, 'cfg')).toThrow(/scrypt hash/);
-    expect(() => parseAuthConfig({ users: [{ username: 'u', password: 'scrypt$1$1$1$AA==$AA==' }, { username: 'u', password: 'scrypt$1$1$1$AA==$AA==' }] }, 'cfg')).toThrow(/twice/);
+    expect(() =>
+      parseAuthConfig(
+        {
+          users: [
+            { username: 'u', password: 'scrypt$1$1$1$AA==$AA==' },
+            { username: 'u', password: 'scrypt$1$1$1$AA==$AA==' },
+          ],
+        },
+        'cfg',
+      ),
+    ).toThrow(/twice/);
     expect(() => parseAuthConfig({ allowAnonymus: true }, 'cfg')).toThrow(/unknown auth setting/);
   });
 });

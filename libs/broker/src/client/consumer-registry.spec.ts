@@ -117,7 +117,13 @@ describe('ConsumerRegistry', () => {
   it('forgets topics a lone member no longer subscribes to', () => {
     const { r } = registry();
     const a = testChannel('a');
-    r.register(a, reg('c1', [['T', '*', 1], ['U', '*', 1]]));
+    r.register(
+      a,
+      reg('c1', [
+        ['T', '*', 1],
+        ['U', '*', 1],
+      ]),
+    );
     expect(r.groupsOfTopic('U')).toEqual(['g']);
     r.register(a, reg('c1', [['T', '*', 2]]));
     expect(r.findSubscription('g', 'U')).toBeUndefined();
@@ -126,7 +132,13 @@ describe('ConsumerRegistry', () => {
 
   it('keeps topics another member still subscribes to when a second member joins with fewer', () => {
     const { r } = registry();
-    r.register(testChannel('a'), reg('c1', [['T', '*', 1], ['U', '*', 1]]));
+    r.register(
+      testChannel('a'),
+      reg('c1', [
+        ['T', '*', 1],
+        ['U', '*', 1],
+      ]),
+    );
     r.register(testChannel('b'), reg('c2', [['T', '*', 2]]));
     expect(r.findSubscription('g', 'U')).toBeDefined();
     expect(r.groupsOfTopic('U')).toEqual(['g']);

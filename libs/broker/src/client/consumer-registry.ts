@@ -54,7 +54,15 @@ export class ConsumerRegistry {
     const now = this.now();
     let g = this.groups.get(reg.group);
     if (!g) {
-      g = { groupName: reg.group, consumeType: reg.consumeType, messageModel: reg.messageModel, consumeFromWhere: reg.consumeFromWhere, subscriptions: new Map(), connections: new Map(), lastUpdate: now };
+      g = {
+        groupName: reg.group,
+        consumeType: reg.consumeType,
+        messageModel: reg.messageModel,
+        consumeFromWhere: reg.consumeFromWhere,
+        subscriptions: new Map(),
+        connections: new Map(),
+        lastUpdate: now,
+      };
       this.groups.set(reg.group, g);
     }
     g.consumeType = reg.consumeType;

@@ -6,14 +6,24 @@ let h: BrokerHarness;
 
 beforeEach(async () => {
   h = await BrokerHarness.create({ config: { messageDelayLevel: '50ms 100ms 200ms' } });
-  await h.broker.topics.createOrUpdate({ topicName: 'T', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+  await h.broker.topics.createOrUpdate({
+    topicName: 'T',
+    readQueueNums: 4,
+    writeQueueNums: 4,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+    attributes: {},
+  });
 });
 
 afterEach(async () => {
   await h.dispose();
 });
 
-const delayed = (body: string, level: number, queueId = 0) => h.broker.sender.send(sendRequest('T', body, { queueId, properties: props({ DELAY: String(level), TAGS: 'tg', KEYS: 'k' }) }));
+const delayed = (body: string, level: number, queueId = 0) =>
+  h.broker.sender.send(sendRequest('T', body, { queueId, properties: props({ DELAY: String(level), TAGS: 'tg', KEYS: 'k' }) }));
 const delivered = (queueId: number, n: number) => waitFor(() => h.store.getMaxOffset('T', queueId) >= n, `${n} delivered messages in T/${queueId}`);
 
 describe('ScheduleService', () => {
@@ -37,7 +47,16 @@ describe('ScheduleService', () => {
     // a new record, not the schedule one
     expect(m!.commitLogOffset).not.toBe(r.commitLogOffsets[0]);
     // tag filtering works on the delivered copy
-    const pulled = await h.broker.puller.pull({ group: 'g', topic: 'T', queueId: 2, offset: 0, maxMsgNums: 32, sysFlag: 4, suspendTimeoutMs: 0, subscription: 'tg' });
+    const pulled = await h.broker.puller.pull({
+      group: 'g',
+      topic: 'T',
+      queueId: 2,
+      offset: 0,
+      maxMsgNums: 32,
+      sysFlag: 4,
+      suspendTimeoutMs: 0,
+      subscription: 'tg',
+    });
     expect(pulled.kind).toBe('FOUND');
     await waitFor(() => h.store.getConsumerOffset(SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC, 0) === 1, 'schedule progress committed');
     expect(h.broker.schedule.offsets()[1]).toBe(1);
@@ -98,7 +117,10 @@ describe('ScheduleService', () => {
     // progress committed at close covers exactly what had been delivered
     expect(h.broker.schedule.offsets()[1]).toBe(h.store.getMaxOffset('T', 3));
     const last = scheduled[n - 1]!;
-    await waitFor(async () => (await h.messages('T', 3, Math.max(0, h.store.getMaxOffset('T', 3) - 1), 1)).some((m) => m.body.toString() === last), 'the last message');
+    await waitFor(
+      async () => (await h.messages('T', 3, Math.max(0, h.store.getMaxOffset('T', 3) - 1), 1)).some((m) => m.body.toString() === last),
+      'the last message',
+    );
     // the level is delivered in order, so re-delivered messages would have come before the last one
     expect(h.store.getMaxOffset('T', 3)).toBe(n);
     expect((await h.messages('T', 3, 0, n)).map((m) => m.body.toString())).toEqual(scheduled);

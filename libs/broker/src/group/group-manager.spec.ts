@@ -32,7 +32,14 @@ describe('GroupManager', () => {
     const gm = await manager({ defaultRetryMaxTimes: 7 });
     expect(gm.get('g')).toBeUndefined();
     const g = gm.getOrCreate('g');
-    expect(g).toEqual({ groupName: 'g', consumeEnable: true, consumeBroadcastEnable: true, retryQueueNums: 1, retryMaxTimes: 7, notifyConsumerIdsChangedEnable: true });
+    expect(g).toEqual({
+      groupName: 'g',
+      consumeEnable: true,
+      consumeBroadcastEnable: true,
+      retryQueueNums: 1,
+      retryMaxTimes: 7,
+      notifyConsumerIdsChangedEnable: true,
+    });
     expect(gm.getOrCreate('g')).toBe(g);
     expect(gm.list().map((x) => x.groupName)).toEqual(['g']);
   });

@@ -37,11 +37,34 @@ function consumer(credit: number): GroupConsumer & { got: Entry[] } {
 }
 
 function reader(): GroupReader {
-  return new GroupReader({ engine, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
+  return new GroupReader({
+    engine,
+    group: 'G',
+    topic: 'Q',
+    queueCount: 1,
+    readBatch: 16,
+    start: 'oldest',
+    durable: true,
+    deadLetter: async () => {},
+    onError: (err) => {
+      throw err;
+    },
+  });
 }
 
 const append = (body: string): PutResult => store.putUnconfirmed({ topic: 'Q', queueId: 0, body: Buffer.from(body) });
-const live = (r: PutResult, body: string): AppendedMessage => ({ topic: 'Q', queueId: 0, queueOffset: r.queueOffset, commitLogOffset: r.commitLogOffset, msgId: r.msgId, properties: new Map(), body: Buffer.from(body), sysFlag: 0, bornTimestamp: 0, offset: r.queueOffset });
+const live = (r: PutResult, body: string): AppendedMessage => ({
+  topic: 'Q',
+  queueId: 0,
+  queueOffset: r.queueOffset,
+  commitLogOffset: r.commitLogOffset,
+  msgId: r.msgId,
+  properties: new Map(),
+  body: Buffer.from(body),
+  sysFlag: 0,
+  bornTimestamp: 0,
+  offset: r.queueOffset,
+});
 const idle = () => new Promise((res) => setTimeout(res, 10));
 const bodies = (c: { got: Entry[] }) => c.got.map((e) => e.message.body.toString());
 
@@ -86,7 +109,19 @@ describe('GroupReader.offer (messages from memory)', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const r = new GroupReader({ engine: view, group: 'G', topic: 'Q', queueCount: 1, readBatch: 16, start: 'oldest', durable: true, deadLetter: async () => {}, onError: (err) => { throw err; } });
+    const r = new GroupReader({
+      engine: view,
+      group: 'G',
+      topic: 'Q',
+      queueCount: 1,
+      readBatch: 16,
+      start: 'oldest',
+      durable: true,
+      deadLetter: async () => {},
+      onError: (err) => {
+        throw err;
+      },
+    });
     await r.open();
     const c = consumer(10);
     r.add(c);

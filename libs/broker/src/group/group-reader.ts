@@ -52,7 +52,6 @@ export interface GroupReaderOptions {
   onError: (err: unknown) => void;
 }
 
-
 interface QueueState {
   readonly id: number;
   /** Next offset to read from the store. */
@@ -329,10 +328,12 @@ export class GroupReader {
   }
 
   private commit(): Promise<void> {
-    this.committing = this.committing.then(() => Promise.all(this.queues.map((q) => this.commitQueue(q)))).then(
-      () => undefined,
-      (err: unknown) => this.opts.onError(err),
-    );
+    this.committing = this.committing
+      .then(() => Promise.all(this.queues.map((q) => this.commitQueue(q))))
+      .then(
+        () => undefined,
+        (err: unknown) => this.opts.onError(err),
+      );
     return this.committing;
   }
 
@@ -358,5 +359,12 @@ export class GroupReader {
  * and must neither pin nor share a connection's input buffer.
  */
 function readMessageOf(m: AppendedMessage): ReadMessage {
-  return { topic: m.topic, properties: m.properties as Map<string, string>, body: Buffer.from(m.body), sysFlag: m.sysFlag, bornTimestamp: m.bornTimestamp, msgId: m.msgId };
+  return {
+    topic: m.topic,
+    properties: m.properties as Map<string, string>,
+    body: Buffer.from(m.body),
+    sysFlag: m.sysFlag,
+    bornTimestamp: m.bornTimestamp,
+    msgId: m.msgId,
+  };
 }

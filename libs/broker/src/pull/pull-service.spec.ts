@@ -10,7 +10,16 @@ let h: BrokerHarness;
 beforeEach(async () => {
   h = await BrokerHarness.create();
   // T: 2 queues
-  await h.broker.topics.createOrUpdate({ topicName: 'T', readQueueNums: 2, writeQueueNums: 2, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+  await h.broker.topics.createOrUpdate({
+    topicName: 'T',
+    readQueueNums: 2,
+    writeQueueNums: 2,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+    attributes: {},
+  });
 });
 
 afterEach(async () => {
@@ -40,7 +49,15 @@ function heartbeat(subscription: string, group = 'g', topic = 'T'): Heartbeat {
   return {
     clientId: 'client-1',
     producerGroups: [],
-    consumers: [{ group, consumeType: 'CONSUME_PASSIVELY', messageModel: 'CLUSTERING', consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', subscriptions: [parseSubscription(topic, subscription, 'TAG', 1)] }],
+    consumers: [
+      {
+        group,
+        consumeType: 'CONSUME_PASSIVELY',
+        messageModel: 'CLUSTERING',
+        consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET',
+        subscriptions: [parseSubscription(topic, subscription, 'TAG', 1)],
+      },
+    ],
   };
 }
 
@@ -101,7 +118,16 @@ describe('PullService', () => {
   });
 
   it('refuses pulls of unreadable topics and disabled groups with NO_PERMISSION', async () => {
-    await h.broker.topics.createOrUpdate({ topicName: 'WO', readQueueNums: 1, writeQueueNums: 1, perm: 2, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+    await h.broker.topics.createOrUpdate({
+      topicName: 'WO',
+      readQueueNums: 1,
+      writeQueueNums: 1,
+      perm: 2,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: false,
+      attributes: {},
+    });
     await brokerError(() => h.broker.puller.pull(req({ topic: 'WO' })), 'NO_PERMISSION');
     await h.broker.groups.createOrUpdate({ groupName: 'off', consumeEnable: false });
     await brokerError(() => h.broker.puller.pull(req({ group: 'off' })), 'NO_PERMISSION');
@@ -124,7 +150,16 @@ describe('PullService', () => {
     expect(bodies(own)).toEqual(['b1']);
     // a subscription to another topic does not cover this one
     await sendTagged(['a'], 1);
-    await h.broker.topics.createOrUpdate({ topicName: 'Other', readQueueNums: 1, writeQueueNums: 1, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+    await h.broker.topics.createOrUpdate({
+      topicName: 'Other',
+      readQueueNums: 1,
+      writeQueueNums: 1,
+      perm: 6,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: false,
+      attributes: {},
+    });
     await brokerError(() => h.broker.puller.pull(req({ sysFlag: 0, topic: 'Other' })), 'SUBSCRIPTION_NOT_EXIST');
   });
 

@@ -70,13 +70,22 @@ export class PullService {
     if (!Number.isInteger(req.queueId) || req.queueId < 0 || req.queueId >= topic.readQueueNums) {
       throw new BrokerError('INVALID_PARAMETER', `queueId ${req.queueId} is out of range: topic ${req.topic} has ${topic.readQueueNums} readable queues`);
     }
-    if (!Number.isSafeInteger(req.offset) || req.offset < 0) throw new BrokerError('INVALID_PARAMETER', `queueOffset ${req.offset} is not a non-negative integer`);
+    if (!Number.isSafeInteger(req.offset) || req.offset < 0)
+      throw new BrokerError('INVALID_PARAMETER', `queueOffset ${req.offset} is not a non-negative integer`);
     if ((req.sysFlag & PullFlag.SUBSCRIPTION) !== 0) {
       return tagFilterOf(parseSubscription(req.topic, req.subscription, req.expressionType));
     }
     const sub = this.consumers.findSubscription(req.group, req.topic);
-    if (!sub) throw new BrokerError('SUBSCRIPTION_NOT_EXIST', `consumer group ${req.group} has no live subscription to ${req.topic}; send a heartbeat first or pull with the SUBSCRIPTION flag`);
-    if (sub.expressionType !== 'TAG') throw new BrokerError('SUBSCRIPTION_PARSE_FAILED', `${sub.expressionType} filtering is not supported by this broker (enablePropertyFilter=false); subscribe with a TAG expression`);
+    if (!sub)
+      throw new BrokerError(
+        'SUBSCRIPTION_NOT_EXIST',
+        `consumer group ${req.group} has no live subscription to ${req.topic}; send a heartbeat first or pull with the SUBSCRIPTION flag`,
+      );
+    if (sub.expressionType !== 'TAG')
+      throw new BrokerError(
+        'SUBSCRIPTION_PARSE_FAILED',
+        `${sub.expressionType} filtering is not supported by this broker (enablePropertyFilter=false); subscribe with a TAG expression`,
+      );
     return tagFilterOf(sub);
   }
 

@@ -14,7 +14,8 @@ export class QueryService {
   }
 
   async byOffset(commitLogOffset: number): Promise<Buffer> {
-    if (!Number.isSafeInteger(commitLogOffset) || commitLogOffset < 0) throw new BrokerError('INVALID_PARAMETER', `offset ${commitLogOffset} is not a commit-log offset`);
+    if (!Number.isSafeInteger(commitLogOffset) || commitLogOffset < 0)
+      throw new BrokerError('INVALID_PARAMETER', `offset ${commitLogOffset} is not a commit-log offset`);
     const rec = await this.store.readRecord(commitLogOffset);
     if (!rec) throw new BrokerError('NOT_FOUND', `no message at commit-log offset ${commitLogOffset} (expired, never stored, or not a record boundary)`);
     return rec;

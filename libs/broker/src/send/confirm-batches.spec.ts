@@ -16,7 +16,14 @@ describe('ConfirmBatches', () => {
     } as unknown as MessageStore;
     const stored: string[] = [];
     const failed: string[] = [];
-    const b = new ConfirmBatches<string, number>(store, (k, i) => stored.push(`${k}${i}`), (k, i) => failed.push(`${k}${i}`), (err) => { throw err; });
+    const b = new ConfirmBatches<string, number>(
+      store,
+      (k, i) => stored.push(`${k}${i}`),
+      (k, i) => failed.push(`${k}${i}`),
+      (err) => {
+        throw err;
+      },
+    );
     b.add('a', 1, put(10));
     b.add('b', 1, put(20));
     b.add('a', 2, put(30));

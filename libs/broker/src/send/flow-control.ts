@@ -38,7 +38,10 @@ export class FlowControl {
       const waited = this.now() - oldest;
       if (waited > this.maxWaitMs) {
         this.metrics.refusals.FLOW_CONTROL_WAIT++;
-        throw new BrokerError('SYSTEM_BUSY', `[FLOW_CONTROL_WAIT] broker busy: the oldest store write has waited ${waited} ms (limit ${this.maxWaitMs} ms; disk flush is slow), ${inFlight} in flight; retry later`);
+        throw new BrokerError(
+          'SYSTEM_BUSY',
+          `[FLOW_CONTROL_WAIT] broker busy: the oldest store write has waited ${waited} ms (limit ${this.maxWaitMs} ms; disk flush is slow), ${inFlight} in flight; retry later`,
+        );
       }
     }
   }

@@ -22,7 +22,12 @@ export function resendProperties(props: ReadonlyMap<string, string>, keep: { dis
 }
 
 /** A stored message as a store put to `target` with `properties` (see resendProperties). */
-export function resendPut(m: MessageExt, target: { topic: string; queueId: number }, properties: Map<string, string>, reconsumeTimes = m.reconsumeTimes): PutMessage {
+export function resendPut(
+  m: MessageExt,
+  target: { topic: string; queueId: number },
+  properties: Map<string, string>,
+  reconsumeTimes = m.reconsumeTimes,
+): PutMessage {
   return {
     topic: target.topic,
     queueId: target.queueId,

@@ -13,7 +13,9 @@ afterEach(async () => {
 });
 
 async function original(over: Parameters<typeof sendRequest>[2] = {}) {
-  return h.broker.sender.send(sendRequest('T', 'payload', { queueId: 0, flag: 3, bornTimestamp: 4242, properties: props({ TAGS: 'tg', KEYS: 'k1', UNIQ_KEY: 'UNIQ-1' }), ...over }));
+  return h.broker.sender.send(
+    sendRequest('T', 'payload', { queueId: 0, flag: 3, bornTimestamp: 4242, properties: props({ TAGS: 'tg', KEYS: 'k1', UNIQ_KEY: 'UNIQ-1' }), ...over }),
+  );
 }
 
 describe('SendBackService', () => {

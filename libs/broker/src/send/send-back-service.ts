@@ -42,7 +42,8 @@ export class SendBackService {
 
   async sendBack(req: SendBackRequest): Promise<SendBackResult> {
     const group = this.groups.getOrCreate(req.group);
-    if (!Number.isSafeInteger(req.commitLogOffset) || req.commitLogOffset < 0) throw new BrokerError('INVALID_PARAMETER', `offset ${req.commitLogOffset} is not a commit-log offset`);
+    if (!Number.isSafeInteger(req.commitLogOffset) || req.commitLogOffset < 0)
+      throw new BrokerError('INVALID_PARAMETER', `offset ${req.commitLogOffset} is not a commit-log offset`);
     const record = await this.store.readRecord(req.commitLogOffset);
     if (!record) throw new BrokerError('SYSTEM_ERROR', `no message at commit-log offset ${req.commitLogOffset} (expired or never stored)`);
     const m = decodeRecord(record);

@@ -27,7 +27,9 @@ describe('SendService.send', () => {
 
   it('stores to the queue asked for and returns offsets and ids that match the record', async () => {
     const { broker, store } = await harness();
-    const r1 = await broker.sender.send(sendRequest('T', 'one', { queueId: 2, properties: props({ TAGS: 'a', UNIQ_KEY: 'U1' }), flag: 5, bornTimestamp: 1234 }));
+    const r1 = await broker.sender.send(
+      sendRequest('T', 'one', { queueId: 2, properties: props({ TAGS: 'a', UNIQ_KEY: 'U1' }), flag: 5, bornTimestamp: 1234 }),
+    );
     const r2 = await broker.sender.send(sendRequest('T', 'two', { queueId: 2 }));
     expect(r1).toMatchObject({ topic: 'T', queueId: 2, queueOffset: 0, uniqKeys: ['U1'] });
     expect(r2.queueOffset).toBe(1);
@@ -67,10 +69,13 @@ describe('SendService.send', () => {
     await brokerError(() => broker.sender.send(sendRequest('Unknown', 'x')), 'TOPIC_NOT_EXIST');
   });
 
-  it.each(['SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC', 'rmq_sys_wheel_timer', 'rmq_sys_anything', 'OFFSET_MOVED_EVENT'])('refuses the system topic %s with NO_PERMISSION', async (topic) => {
-    const { broker } = await harness();
-    await brokerError(() => broker.sender.send(sendRequest(topic, 'x')), 'NO_PERMISSION');
-  });
+  it.each(['SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC', 'rmq_sys_wheel_timer', 'rmq_sys_anything', 'OFFSET_MOVED_EVENT'])(
+    'refuses the system topic %s with NO_PERMISSION',
+    async (topic) => {
+      const { broker } = await harness();
+      await brokerError(() => broker.sender.send(sendRequest(topic, 'x')), 'NO_PERMISSION');
+    },
+  );
 
   it('refuses direct sends to LMQs with NO_PERMISSION', async () => {
     const { broker } = await harness();
@@ -89,7 +94,16 @@ describe('SendService.send', () => {
 
   it('refuses topics without write permission', async () => {
     const { broker } = await harness();
-    await broker.topics.createOrUpdate({ topicName: 'RO', readQueueNums: 1, writeQueueNums: 1, perm: 4, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+    await broker.topics.createOrUpdate({
+      topicName: 'RO',
+      readQueueNums: 1,
+      writeQueueNums: 1,
+      perm: 4,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: false,
+      attributes: {},
+    });
     await brokerError(() => broker.sender.send(sendRequest('RO', 'x')), 'NO_PERMISSION');
   });
 
@@ -160,7 +174,16 @@ describe('SendService.sendBatch', () => {
 
   it('refuses a delayed message in a batch with MESSAGE_ILLEGAL', async () => {
     const { broker, store } = await harness();
-    await brokerError(() => broker.sender.sendBatch({ topic: 'B', queueId: 0, properties: props(), items: [...items(2), { body: Buffer.from('d'), flag: 0, properties: props({ DELAY: '2' }) }] }), 'MESSAGE_ILLEGAL');
+    await brokerError(
+      () =>
+        broker.sender.sendBatch({
+          topic: 'B',
+          queueId: 0,
+          properties: props(),
+          items: [...items(2), { body: Buffer.from('d'), flag: 0, properties: props({ DELAY: '2' }) }],
+        }),
+      'MESSAGE_ILLEGAL',
+    );
     await brokerError(() => broker.sender.sendBatch({ topic: 'B', queueId: 0, properties: props({ DELAY: '2' }), items: items(2) }), 'MESSAGE_ILLEGAL');
     expect(store.getMaxOffset('B', 0)).toBe(0);
     expect(store.getMaxOffset(SCHEDULE_TOPIC, 1)).toBe(0);
@@ -180,7 +203,10 @@ describe('store errors', () => {
     expect(err.reason).not.toMatch(/^APG_/);
     expect(broker.metrics.sendFailures).toBe(1);
     expect(broker.metrics.putsInFlight).toBe(0);
-    await brokerError(() => broker.sender.sendBatch({ topic: 'T', queueId: 0, properties: props(), items: [{ body: Buffer.alloc(2048), flag: 0, properties: props() }] }), 'MESSAGE_ILLEGAL');
+    await brokerError(
+      () => broker.sender.sendBatch({ topic: 'T', queueId: 0, properties: props(), items: [{ body: Buffer.alloc(2048), flag: 0, properties: props() }] }),
+      'MESSAGE_ILLEGAL',
+    );
     expect(store.getMaxOffset('T', 0)).toBe(0);
     await broker.sender.send(sendRequest('T', 'small', { queueId: 0 }));
     expect(store.getMaxOffset('T', 0)).toBe(1);

@@ -1,5 +1,24 @@
-import { FrozenProperties, PropertyKey, isLmqName, isWriteable, DEFAULT_TOPIC, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX, isNotSendableTopic, isDlqTopic, isRetryTopic } from '@apogee/message';
-import { MessageTooLargeError, IllegalPutError, StoreUnavailableError, type MessageStore, type PutMessage, type PutResult, type TopicConfig } from '@apogee/store';
+import {
+  FrozenProperties,
+  PropertyKey,
+  isLmqName,
+  isWriteable,
+  DEFAULT_TOPIC,
+  DLQ_GROUP_TOPIC_PREFIX,
+  RETRY_GROUP_TOPIC_PREFIX,
+  isNotSendableTopic,
+  isDlqTopic,
+  isRetryTopic,
+} from '@apogee/message';
+import {
+  MessageTooLargeError,
+  IllegalPutError,
+  StoreUnavailableError,
+  type MessageStore,
+  type PutMessage,
+  type PutResult,
+  type TopicConfig,
+} from '@apogee/store';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
 import type { GroupManager } from '../group/group-manager.js';
@@ -163,7 +182,16 @@ export class SendService {
         throw new BrokerError('MESSAGE_ILLEGAL', 'delayed messages cannot be sent in a batch');
       }
       props.set(PropertyKey.CLUSTER, this.clusterName);
-      const p: PutMessage = { topic: target.topic, queueId: target.queueId, body: item.body, flag: item.flag, properties: props, sysFlag: req.sysFlag ?? 0, bornTimestamp: req.bornTimestamp ?? Date.now(), reconsumeTimes: req.reconsumeTimes ?? 0 };
+      const p: PutMessage = {
+        topic: target.topic,
+        queueId: target.queueId,
+        body: item.body,
+        flag: item.flag,
+        properties: props,
+        sysFlag: req.sysFlag ?? 0,
+        bornTimestamp: req.bornTimestamp ?? Date.now(),
+        reconsumeTimes: req.reconsumeTimes ?? 0,
+      };
       if (req.bornHost) p.bornHost = req.bornHost;
       return p;
     });
@@ -222,7 +250,8 @@ export class SendService {
   private checkRequest(req: SendRequest): void {
     const topic = req.topic;
     checkTopicName(topic);
-    if (isLmqName(topic)) throw new BrokerError('NO_PERMISSION', `${topic} is an LMQ; LMQs are written through INNER_MULTI_DISPATCH of a message to a normal topic`);
+    if (isLmqName(topic))
+      throw new BrokerError('NO_PERMISSION', `${topic} is an LMQ; LMQs are written through INNER_MULTI_DISPATCH of a message to a normal topic`);
     if (isNotSendableTopic(topic)) throw new BrokerError('NO_PERMISSION', `sending to the system topic ${topic} is forbidden`);
     const sysFlag = req.sysFlag ?? 0;
     if ((sysFlag & TRANSACTION_MASK) === TRANSACTION_PREPARED || req.properties.get(PropertyKey.TRANSACTION_PREPARED) === 'true') {

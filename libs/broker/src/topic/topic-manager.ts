@@ -1,4 +1,15 @@
-import { DEFAULT_TOPIC_FILTER_TYPE, IllegalNameError, isLmqName, validateTopicName, Perm, isInheritable, DEFAULT_TOPIC, SCHEDULE_TOPIC, dlqTopicOf, retryTopicOf } from '@apogee/message';
+import {
+  DEFAULT_TOPIC_FILTER_TYPE,
+  IllegalNameError,
+  isLmqName,
+  validateTopicName,
+  Perm,
+  isInheritable,
+  DEFAULT_TOPIC,
+  SCHEDULE_TOPIC,
+  dlqTopicOf,
+  retryTopicOf,
+} from '@apogee/message';
 import type { MessageStore, TopicConfig } from '@apogee/store';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
@@ -73,7 +84,8 @@ export class TopicManager {
       const n = config[k];
       if (!Number.isInteger(n) || n < 0 || n > MAX_QUEUE_NUMS) throw new BrokerError('INVALID_PARAMETER', `${k} ${n} is outside 0..${MAX_QUEUE_NUMS}`);
     }
-    if (!Number.isInteger(config.perm) || config.perm < 0 || config.perm > 15) throw new BrokerError('INVALID_PARAMETER', `perm ${config.perm} is not a RocketMQ permission (0..15)`);
+    if (!Number.isInteger(config.perm) || config.perm < 0 || config.perm > 15)
+      throw new BrokerError('INVALID_PARAMETER', `perm ${config.perm} is not a RocketMQ permission (0..15)`);
     await this.store.putTopicConfig(config);
     this.changed(config.topicName);
     return config;
@@ -88,7 +100,10 @@ export class TopicManager {
     if (existing) return existing;
     const def = this.store.getTopicConfig(defaultTopic);
     if (!def || !isInheritable(def.perm) || !this.cfg.autoCreateTopicEnable) {
-      throw new BrokerError('TOPIC_NOT_EXIST', `topic ${topic} does not exist and auto-creation is ${this.cfg.autoCreateTopicEnable ? `not allowed from ${defaultTopic}` : 'disabled (autoCreateTopicEnable=false)'}; create it first`);
+      throw new BrokerError(
+        'TOPIC_NOT_EXIST',
+        `topic ${topic} does not exist and auto-creation is ${this.cfg.autoCreateTopicEnable ? `not allowed from ${defaultTopic}` : 'disabled (autoCreateTopicEnable=false)'}; create it first`,
+      );
     }
     const queues = Math.max(1, Math.min(defaultQueueNums > 0 ? defaultQueueNums : def.writeQueueNums, def.writeQueueNums));
     return this.createInternal(newConfig(topic, queues, def.perm & ~Perm.INHERIT));
@@ -122,14 +137,17 @@ export class TopicManager {
   private createInternal(config: TopicConfig): Promise<TopicConfig> {
     let p = this.creating.get(config.topicName);
     if (!p) {
-      p = this.store.putTopicConfig(config).then(() => {
-        this.creating.delete(config.topicName);
-        this.changed(config.topicName);
-        return config;
-      }, (err: unknown) => {
-        this.creating.delete(config.topicName);
-        throw err;
-      });
+      p = this.store.putTopicConfig(config).then(
+        () => {
+          this.creating.delete(config.topicName);
+          this.changed(config.topicName);
+          return config;
+        },
+        (err: unknown) => {
+          this.creating.delete(config.topicName);
+          throw err;
+        },
+      );
       this.creating.set(config.topicName, p);
     }
     return p;

@@ -39,7 +39,8 @@ export class Admin {
       order: opts.order ?? false,
     });
     const addrs = opts.brokerAddr ? [opts.brokerAddr] : await this.masters(opts.cluster);
-    if (addrs.length === 0) throw new ClientError(ClientErrorCode.NO_ROUTE, `no master broker${opts.cluster ? ` in cluster ${opts.cluster}` : ''} to create ${topic} on`);
+    if (addrs.length === 0)
+      throw new ClientError(ClientErrorCode.NO_ROUTE, `no master broker${opts.cluster ? ` in cluster ${opts.cluster}` : ''} to create ${topic} on`);
     for (const addr of addrs) {
       const res = await this.inst.invoke(addr, makeRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { extFields: header }));
       if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse(`UPDATE_AND_CREATE_TOPIC ${topic}`, res, addr);
@@ -113,7 +114,14 @@ export class Admin {
         subscribeQueues(topic, route).map(async (q) => {
           const [brokerOffset, stored] = await Promise.all([getMaxOffset(this.inst, q), queryConsumerOffset(this.inst, group, q)]);
           const consumerOffset = stored ?? -1;
-          return { topic, brokerName: q.brokerName, queueId: q.queueId, brokerOffset, consumerOffset, lag: Math.max(0, brokerOffset - Math.max(consumerOffset, 0)) };
+          return {
+            topic,
+            brokerName: q.brokerName,
+            queueId: q.queueId,
+            brokerOffset,
+            consumerOffset,
+            lag: Math.max(0, brokerOffset - Math.max(consumerOffset, 0)),
+          };
         }),
       );
       rows.push(...part);

@@ -18,7 +18,11 @@ export async function sendHeartbeats(inst: ClientInstance, addrs: readonly strin
 }
 
 /** UNREGISTER_CLIENT (35) to each address, best effort (shutdown must not fail on a dead broker). */
-export async function unregisterClient(inst: ClientInstance, addrs: readonly string[], group: { producerGroup?: string; consumerGroup?: string }): Promise<void> {
+export async function unregisterClient(
+  inst: ClientInstance,
+  addrs: readonly string[],
+  group: { producerGroup?: string; consumerGroup?: string },
+): Promise<void> {
   await Promise.all(
     addrs.map((addr) =>
       inst.invoke(addr, makeRequest(RequestCode.UNREGISTER_CLIENT, { extFields: unregisterClientHeader(inst.clientId, group) })).catch(() => undefined),

@@ -200,7 +200,8 @@ export class ClientInstance {
 
   private async fetchRoute(topic: string, allowDefault: boolean): Promise<CachedRoute> {
     const res = await this.queryRoute(topic);
-    if (res.code === ResponseCode.SUCCESS && res.body && res.body.length > 0) return this.store(topic, { route: parseTopicRoute(res.body), fromDefault: false });
+    if (res.code === ResponseCode.SUCCESS && res.body && res.body.length > 0)
+      return this.store(topic, { route: parseTopicRoute(res.body), fromDefault: false });
     const notExist = res.code === ResponseCode.TOPIC_NOT_EXIST || res.code === ResponseCode.SUCCESS;
     if (!notExist) throw ClientError.fromResponse(`GET_ROUTEINFO_BY_TOPIC ${topic}`, res);
     if (allowDefault && topic !== DEFAULT_TOPIC) {
@@ -208,12 +209,19 @@ export class ClientInstance {
       if (def.code === ResponseCode.SUCCESS && def.body && def.body.length > 0) {
         return this.store(topic, { route: routeFromDefault(parseTopicRoute(def.body), DEFAULT_TOPIC_QUEUE_NUMS), fromDefault: true });
       }
-      throw new ClientError(ClientErrorCode.NO_ROUTE, `topic ${topic} does not exist and the default topic ${DEFAULT_TOPIC} has no route to auto-create it from`, {
-        responseCode: res.code,
-        remark: res.remark ?? '',
-      });
+      throw new ClientError(
+        ClientErrorCode.NO_ROUTE,
+        `topic ${topic} does not exist and the default topic ${DEFAULT_TOPIC} has no route to auto-create it from`,
+        {
+          responseCode: res.code,
+          remark: res.remark ?? '',
+        },
+      );
     }
-    throw new ClientError(ClientErrorCode.NO_ROUTE, `no route for topic ${topic}: ${res.remark ?? 'TOPIC_NOT_EXIST'}`, { responseCode: res.code, remark: res.remark ?? '' });
+    throw new ClientError(ClientErrorCode.NO_ROUTE, `no route for topic ${topic}: ${res.remark ?? 'TOPIC_NOT_EXIST'}`, {
+      responseCode: res.code,
+      remark: res.remark ?? '',
+    });
   }
 
   private queryRoute(topic: string): Promise<RemotingCommand> {

@@ -9,7 +9,11 @@ const ids = (qs: MessageQueue[]) => qs.map((q) => q.queueId);
 describe('allocateAveragely', () => {
   it('matches the Java allocation for 8 queues over 3 clients', () => {
     const cids = ['c0', 'c1', 'c2'];
-    expect(cids.map((c) => ids(allocateAveragely(c, mqs(8), cids)))).toEqual([[0, 1, 2], [3, 4, 5], [6, 7]]);
+    expect(cids.map((c) => ids(allocateAveragely(c, mqs(8), cids)))).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ]);
   });
 
   it('more clients than queues: one queue each for the first ones', () => {

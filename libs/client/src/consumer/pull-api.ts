@@ -53,7 +53,11 @@ export async function pullMessage(inst: ClientInstance, addr: string, header: Pu
       });
     }
   } catch (err) {
-    throw new ClientError(ClientErrorCode.BROKER, `malformed PULL_MESSAGE response from ${addr}: ${(err as Error).message}`, { addr, responseCode: res.code, cause: err });
+    throw new ClientError(ClientErrorCode.BROKER, `malformed PULL_MESSAGE response from ${addr}: ${(err as Error).message}`, {
+      addr,
+      responseCode: res.code,
+      cause: err,
+    });
   }
   return {
     status,

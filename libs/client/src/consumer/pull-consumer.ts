@@ -39,7 +39,8 @@ export class PullConsumer extends ClientEmitter {
 
   constructor(opts: PullConsumerOptions) {
     super();
-    if (!opts || typeof opts.group !== 'string' || opts.group.length === 0) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'PullConsumer needs a group');
+    if (!opts || typeof opts.group !== 'string' || opts.group.length === 0)
+      throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'PullConsumer needs a group');
     this.group = opts.group;
     this.inst = new ClientInstance(opts);
     this.inst.onError = (err) => this.reportError(err, this.inst.logger);
@@ -159,15 +160,27 @@ export class PullConsumer extends ClientEmitter {
 
   private async heartbeat(): Promise<void> {
     if (this.state !== 'running') return;
-    const body = heartbeatBody(this.inst.clientId, [], [
-      {
-        groupName: this.group,
-        consumeType: 'CONSUME_ACTIVELY',
-        messageModel: 'CLUSTERING',
-        consumeFromWhere: 'LAST',
-        subscriptionDataSet: [...this.topics].map((t) => ({ classFilterMode: false, topic: t, subString: '*', tagsSet: [], codeSet: [], subVersion: Date.now(), expressionType: 'TAG' })),
-      },
-    ]);
+    const body = heartbeatBody(
+      this.inst.clientId,
+      [],
+      [
+        {
+          groupName: this.group,
+          consumeType: 'CONSUME_ACTIVELY',
+          messageModel: 'CLUSTERING',
+          consumeFromWhere: 'LAST',
+          subscriptionDataSet: [...this.topics].map((t) => ({
+            classFilterMode: false,
+            topic: t,
+            subString: '*',
+            tagsSet: [],
+            codeSet: [],
+            subVersion: Date.now(),
+            expressionType: 'TAG',
+          })),
+        },
+      ],
+    );
     await sendHeartbeats(this.inst, this.inst.brokerAddrs({ mastersOnly: false }), body);
   }
 

@@ -15,7 +15,12 @@ const LONG_POLL_MARGIN_MS = 15_000;
  * hands found messages to `deliver`, follows nextBeginOffset on 19/20/21, backs off on errors.
  * Ends when the queue is dropped or the consumer stops.
  */
-export async function runPullLoop(rt: ConsumerRuntime, pq: ProcessQueue, deliver: (pq: ProcessQueue, msgs: ReceivedMessage[]) => void, mayPull: () => boolean = () => true): Promise<void> {
+export async function runPullLoop(
+  rt: ConsumerRuntime,
+  pq: ProcessQueue,
+  deliver: (pq: ProcessQueue, msgs: ReceivedMessage[]) => void,
+  mayPull: () => boolean = () => true,
+): Promise<void> {
   const q = pq.queue;
   const clustering = rt.opts.messageModel === 'CLUSTERING';
   while (rt.running() && !pq.dropped) {

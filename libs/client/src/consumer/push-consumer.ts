@@ -79,7 +79,14 @@ export class PushConsumer extends ClientEmitter {
   private readonly offsets: OffsetStore;
   private readonly sender: SendCore;
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly timing: { rebalanceMs: number; persistOffsetMs: number; lockRenewMs: number; heartbeatMs: number; routeRefreshMs: number; shutdownTimeoutMs: number };
+  private readonly timing: {
+    rebalanceMs: number;
+    persistOffsetMs: number;
+    lockRenewMs: number;
+    heartbeatMs: number;
+    routeRefreshMs: number;
+    shutdownTimeoutMs: number;
+  };
   private state: State = 'created';
   private orderly = false;
   private rebalancer: Rebalancer | undefined;
@@ -89,7 +96,8 @@ export class PushConsumer extends ClientEmitter {
 
   constructor(opts: PushConsumerOptions) {
     super();
-    if (!opts || typeof opts.group !== 'string' || opts.group.length === 0) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'PushConsumer needs a group');
+    if (!opts || typeof opts.group !== 'string' || opts.group.length === 0)
+      throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'PushConsumer needs a group');
     this.group = opts.group;
     this.inst = new ClientInstance(opts);
     this.inst.onError = (err) => this.reportError(err, this.inst.logger);

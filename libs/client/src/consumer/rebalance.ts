@@ -71,7 +71,10 @@ export class Rebalancer {
     const bd = [...route.brokerDatas].sort((a, b) => (a.brokerName < b.brokerName ? -1 : 1))[0];
     const addr = bd ? (masterAddr(bd) ?? Object.values(bd.brokerAddrs)[0]) : undefined;
     if (addr === undefined) throw new ClientError(ClientErrorCode.NO_ROUTE, `no broker to ask for the consumers of ${this.rt.group}`);
-    const res = await this.rt.inst.invoke(addr, makeRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { extFields: toExtFields({ consumerGroup: this.rt.group }) }));
+    const res = await this.rt.inst.invoke(
+      addr,
+      makeRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { extFields: toExtFields({ consumerGroup: this.rt.group }) }),
+    );
     if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse(`GET_CONSUMER_LIST_BY_GROUP ${this.rt.group}`, res, addr);
     return parseConsumerIdList(res.body);
   }

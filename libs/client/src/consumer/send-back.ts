@@ -18,7 +18,14 @@ export async function sendMessageBack(rt: ConsumerRuntime, msg: ReceivedMessage,
   const originMsgId = msg.properties[PropertyKey.ORIGIN_MESSAGE_ID] ?? msg.msgId;
   try {
     const addr = msg.brokerName !== undefined ? await rt.inst.requireMasterAddr(msg.brokerName, msg.storeTopic) : msg.storeHost;
-    const header = sendBackHeader({ offset: msg.commitLogOffset, group: rt.group, delayLevel, originMsgId, originTopic: msg.topic, maxReconsumeTimes: rt.opts.maxReconsumeTimes });
+    const header = sendBackHeader({
+      offset: msg.commitLogOffset,
+      group: rt.group,
+      delayLevel,
+      originMsgId,
+      originTopic: msg.topic,
+      maxReconsumeTimes: rt.opts.maxReconsumeTimes,
+    });
     const res = await rt.inst.invoke(addr, makeRequest(RequestCode.CONSUMER_SEND_MSG_BACK, { extFields: header }));
     if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse('CONSUMER_SEND_MSG_BACK', res, addr);
     return;

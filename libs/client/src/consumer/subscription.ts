@@ -18,7 +18,14 @@ export interface Subscription {
 export function buildSubscription(topic: string, expression: string | undefined, subVersion: number = Date.now()): Subscription {
   const expr = expression === undefined || expression.trim() === '' ? '*' : expression.trim();
   if (expr === '*') return { topic, expression: '*', all: true, tagsSet: [], codeSet: [], subVersion };
-  const tagsSet = [...new Set(expr.split('||').map((t) => t.trim()).filter((t) => t.length > 0))];
+  const tagsSet = [
+    ...new Set(
+      expr
+        .split('||')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0),
+    ),
+  ];
   if (tagsSet.length === 0) return { topic, expression: '*', all: true, tagsSet: [], codeSet: [], subVersion };
   return { topic, expression: expr, all: false, tagsSet, codeSet: tagsSet.map(javaStringHashCode), subVersion };
 }

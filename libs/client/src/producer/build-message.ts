@@ -76,4 +76,3 @@ export function buildOutgoing(msg: Message, opts: BuildOptions): OutgoingMessage
   if (Buffer.byteLength(properties) > 32767) throw illegal('properties take more than 32767 bytes');
   return { topic: msg.topic, body, sysFlag, flag: msg.flag ?? 0, properties, uniqId };
 }
-

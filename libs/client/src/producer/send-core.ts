@@ -182,7 +182,11 @@ export class SendCore {
         return parseSendResponse(res, q, out.uniqId, addr);
       } catch (err) {
         if (err instanceof ClientError) throw err;
-        throw new ClientError(ClientErrorCode.BROKER, `malformed send response from ${addr}: ${(err as Error).message}`, { addr, responseCode: res.code, cause: err });
+        throw new ClientError(ClientErrorCode.BROKER, `malformed send response from ${addr}: ${(err as Error).message}`, {
+          addr,
+          responseCode: res.code,
+          cause: err,
+        });
       }
     });
   }

@@ -53,7 +53,9 @@ describe('topic route', () => {
   });
 
   it('a route derived from TBW102 caps queue counts', () => {
-    const def = parseTopicRoute(body({ queueDatas: [{ brokerName: 'a', readQueueNums: 8, writeQueueNums: 8, perm: 7, topicSysFlag: 0 }], brokerDatas: ROUTE.brokerDatas.slice(0, 1) }));
+    const def = parseTopicRoute(
+      body({ queueDatas: [{ brokerName: 'a', readQueueNums: 8, writeQueueNums: 8, perm: 7, topicSysFlag: 0 }], brokerDatas: ROUTE.brokerDatas.slice(0, 1) }),
+    );
     const r = routeFromDefault(def, 4);
     expect(r.queueDatas[0]).toMatchObject({ readQueueNums: 4, writeQueueNums: 4 });
     expect(publishQueues('NEW', r).length).toBe(4);

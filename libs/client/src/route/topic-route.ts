@@ -28,7 +28,8 @@ export interface TopicRoute {
 export function parseBrokerData(v: unknown): BrokerData {
   if (!isRecord(v)) throw new ClientError(ClientErrorCode.BROKER, 'broker data is not an object');
   const brokerAddrs: Record<string, string> = {};
-  if (isRecord(v['brokerAddrs'])) for (const [id, addr] of Object.entries(v['brokerAddrs'])) if (typeof addr === 'string') brokerAddrs[String(Number(id))] = addr;
+  if (isRecord(v['brokerAddrs']))
+    for (const [id, addr] of Object.entries(v['brokerAddrs'])) if (typeof addr === 'string') brokerAddrs[String(Number(id))] = addr;
   return { cluster: asString(v['cluster']), brokerName: asString(v['brokerName']), brokerAddrs };
 }
 

@@ -64,7 +64,11 @@ export class ConnectHandler {
       } catch (err) {
         if (!(err instanceof InvalidTopicError)) throw err;
         // 5.0: 0x90 Topic Name invalid; 3.1.1 has no code for it: refuse as unavailable.
-        conn.send(v5 ? { cmd: 'connack', reasonCode: ReasonCode.TOPIC_NAME_INVALID, sessionPresent: false } : { cmd: 'connack', returnCode: ConnackReturnCode.SERVER_UNAVAILABLE, sessionPresent: false });
+        conn.send(
+          v5
+            ? { cmd: 'connack', reasonCode: ReasonCode.TOPIC_NAME_INVALID, sessionPresent: false }
+            : { cmd: 'connack', returnCode: ConnackReturnCode.SERVER_UNAVAILABLE, sessionPresent: false },
+        );
         conn.close(`invalid will topic: ${err.reason}`);
         return null;
       }
@@ -72,11 +76,23 @@ export class ConnectHandler {
       // Will properties travel with the will message, except the delay, which is the server's business.
       const { willDelayInterval, ...willProps } = (v5 ? p.will.properties : undefined) ?? {};
       if (!svc.auth.canPublish({ ...principal, clientId }, p.will.topic)) {
-        conn.send(v5 ? { cmd: 'connack', reasonCode: ReasonCode.NOT_AUTHORIZED, sessionPresent: false } : { cmd: 'connack', returnCode: ConnackReturnCode.NOT_AUTHORIZED, sessionPresent: false });
+        conn.send(
+          v5
+            ? { cmd: 'connack', reasonCode: ReasonCode.NOT_AUTHORIZED, sessionPresent: false }
+            : { cmd: 'connack', returnCode: ConnackReturnCode.NOT_AUTHORIZED, sessionPresent: false },
+        );
         conn.close('will topic not authorized');
         return null;
       }
-      svc.wills.set(conn, { clientId, topic: p.will.topic, payload, qos: (p.will.qos ?? 0) as QoS, retain: p.will.retain === true, delaySeconds: willDelayInterval ?? 0, v5: willProps });
+      svc.wills.set(conn, {
+        clientId,
+        topic: p.will.topic,
+        payload,
+        qos: (p.will.qos ?? 0) as QoS,
+        retain: p.will.retain === true,
+        delaySeconds: willDelayInterval ?? 0,
+        v5: willProps,
+      });
     }
     // A session resumed within the Will Delay Interval keeps its will unpublished [MQTT-3.1.3-9].
     if (p.clean === false) svc.wills.resumed(clientId);

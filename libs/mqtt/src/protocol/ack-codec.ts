@@ -18,7 +18,16 @@ export function decodeAck(buf: Buffer, protocolVersion: number): AckPacket | nul
   const cmd = CMD_OF[buf[0]!];
   if (cmd === undefined) return null;
   // Field for field what mqtt-packet's parser makes of it (its Packet has topic and payload null).
-  const packet = { cmd, retain: false, qos: cmd === 'pubrel' ? 1 : 0, dup: false, length: 2, topic: null, payload: null, messageId: buf.readUInt16BE(2) } as unknown as AckPacket;
+  const packet = {
+    cmd,
+    retain: false,
+    qos: cmd === 'pubrel' ? 1 : 0,
+    dup: false,
+    length: 2,
+    topic: null,
+    payload: null,
+    messageId: buf.readUInt16BE(2),
+  } as unknown as AckPacket;
   if (protocolVersion === 5) packet.reasonCode = 0;
   return packet;
 }

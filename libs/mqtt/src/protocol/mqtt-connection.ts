@@ -124,8 +124,14 @@ export class MqttConnection {
     if (packet.cmd === 'publish' && this.clientTopicAliasMaximum > 0) this.applyOutboundAlias(packet);
     // A success ack goes out in its 2-byte form (mqtt-packet only omits a reason code given as 0);
     // some v5 clients (paho-python 1.6) cannot read the long form.
-    if (this.protocolVersion === 5 && ACKS.has(packet.cmd) && (packet as { reasonCode?: number }).reasonCode === undefined) (packet as { reasonCode?: number }).reasonCode = 0;
-    const fast = packet.cmd === 'publish' ? encodePublish(packet, this.protocolVersion) : ACKS.has(packet.cmd) ? encodeAck(packet as AckPacket, this.protocolVersion) : null;
+    if (this.protocolVersion === 5 && ACKS.has(packet.cmd) && (packet as { reasonCode?: number }).reasonCode === undefined)
+      (packet as { reasonCode?: number }).reasonCode = 0;
+    const fast =
+      packet.cmd === 'publish'
+        ? encodePublish(packet, this.protocolVersion)
+        : ACKS.has(packet.cmd)
+          ? encodeAck(packet as AckPacket, this.protocolVersion)
+          : null;
     const buf = fast ?? mqtt.generate(packet, { protocolVersion: this.protocolVersion });
     if (this.clientMaxPacketSize > 0 && buf.length > this.clientMaxPacketSize) return false;
     if (!this.corked) {
@@ -162,9 +168,12 @@ export class MqttConnection {
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
     if (seconds <= 0) return;
     const limit = seconds * 1500;
-    this.keepAliveTimer = setInterval(() => {
-      if (Date.now() - this.lastActivity > limit) this.close(`keep alive of ${seconds} s exceeded`);
-    }, Math.min(limit, 1000));
+    this.keepAliveTimer = setInterval(
+      () => {
+        if (Date.now() - this.lastActivity > limit) this.close(`keep alive of ${seconds} s exceeded`);
+      },
+      Math.min(limit, 1000),
+    );
     this.keepAliveTimer.unref();
   }
 

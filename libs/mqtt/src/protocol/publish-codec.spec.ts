@@ -58,13 +58,18 @@ describe('PUBLISH fast path', () => {
   });
 
   it('leaves to mqtt-packet what it does not cover: properties, other packets, QoS 3, truncated bodies', () => {
-    const withProps = mqtt.generate({ cmd: 'publish', topic: 'a', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { contentType: 'text/plain' } }, { protocolVersion: 5 });
+    const withProps = mqtt.generate(
+      { cmd: 'publish', topic: 'a', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { contentType: 'text/plain' } },
+      { protocolVersion: 5 },
+    );
     expect(decodePublish(withProps, 5)).toBeNull();
     expect(decodePublish(mqtt.generate({ cmd: 'pingreq' }), 4)).toBeNull();
     expect(decodePublish(Buffer.from([0x36, 0x03, 0x00, 0x01, 0x61]), 4)).toBeNull(); // QoS 3
     expect(decodePublish(Buffer.from([0x32, 0x03, 0x00, 0x01, 0x61]), 4)).toBeNull(); // QoS 1 without a message id
     expect(decodePublish(Buffer.from([0x30, 0x02, 0x00, 0x05]), 4)).toBeNull(); // topic longer than the packet
-    expect(encodePublish({ cmd: 'publish', topic: 'a', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { contentType: 't' } }, 5)).toBeNull();
+    expect(
+      encodePublish({ cmd: 'publish', topic: 'a', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { contentType: 't' } }, 5),
+    ).toBeNull();
     expect(encodePublish({ cmd: 'publish', topic: '', payload: Buffer.from('x'), qos: 0, dup: false, retain: false }, 5)).toBeNull();
     expect(encodePublish({ cmd: 'publish', topic: 'a', payload: 'text', qos: 0, dup: false, retain: false }, 4)).toBeNull();
   });
@@ -82,19 +87,23 @@ describe('PUBLISH fast path', () => {
 describe('PacketSplitter', () => {
   it('hands over the same packets whatever the chunking', () => {
     fc.assert(
-      fc.property(fc.array(publishArb, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 50 }), (records, cuts) => {
-        const frames = records.map((r) => mqtt.generate(packetOf(r), { protocolVersion: 4 }));
-        const stream = Buffer.concat([...frames, mqtt.generate({ cmd: 'pingreq' })]);
-        const splitter = new PacketSplitter();
-        const got: Buffer[] = [];
-        let at = 0;
-        for (let i = 0; at < stream.length; i++) {
-          const n = cuts[i % cuts.length]!;
-          splitter.push(stream.subarray(at, at + n), (p) => got.push(Buffer.from(p)));
-          at += n;
-        }
-        expect(got).toEqual([...frames, mqtt.generate({ cmd: 'pingreq' })]);
-      }),
+      fc.property(
+        fc.array(publishArb, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 50 }),
+        (records, cuts) => {
+          const frames = records.map((r) => mqtt.generate(packetOf(r), { protocolVersion: 4 }));
+          const stream = Buffer.concat([...frames, mqtt.generate({ cmd: 'pingreq' })]);
+          const splitter = new PacketSplitter();
+          const got: Buffer[] = [];
+          let at = 0;
+          for (let i = 0; at < stream.length; i++) {
+            const n = cuts[i % cuts.length]!;
+            splitter.push(stream.subarray(at, at + n), (p) => got.push(Buffer.from(p)));
+            at += n;
+          }
+          expect(got).toEqual([...frames, mqtt.generate({ cmd: 'pingreq' })]);
+        },
+      ),
       { numRuns: 300 },
     );
   });

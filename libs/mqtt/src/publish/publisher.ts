@@ -1,5 +1,14 @@
 import type { Appended, Engine, SendRequest, TopicFilterRegistry } from '@apogee/broker';
-import { DEFAULT_TOPIC_FILTER_TYPE, type FrozenProperties, type HostAddress, PERM_READ, PERM_WRITE, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
+import {
+  DEFAULT_TOPIC_FILTER_TYPE,
+  type FrozenProperties,
+  type HostAddress,
+  PERM_READ,
+  PERM_WRITE,
+  PropertyKey,
+  UniqueIdGenerator,
+  javaStringHashCode,
+} from '@apogee/message';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
 import { putV5Properties } from './v5-properties.js';
@@ -104,7 +113,16 @@ export class Publisher {
 
   private request(p: PublishInput, route: TopicRoute, now: number, uniqKey: string | undefined): SendRequest {
     const props = uniqKey === undefined && !p.v5 ? this.plainProperties(p, route) : this.properties(p, route, uniqKey, now);
-    const req: SendRequest = { producerGroup: 'GID_MQTT', topic: route.storeTopic, queueId: route.queueId, properties: props, body: p.payload, bornTimestamp: now, live: p.qos < 2, lmqs: route.lmqs };
+    const req: SendRequest = {
+      producerGroup: 'GID_MQTT',
+      topic: route.storeTopic,
+      queueId: route.queueId,
+      properties: props,
+      body: p.payload,
+      bornTimestamp: now,
+      live: p.qos < 2,
+      lmqs: route.lmqs,
+    };
     if (p.bornHost) req.bornHost = p.bornHost;
     return req;
   }
@@ -141,7 +159,14 @@ export class Publisher {
     if (r !== undefined && r.version === version) return r;
     if (r === undefined) {
       if (this.routes.size >= ROUTE_CACHE_TOPICS) this.routes.clear();
-      r = { storeTopic: storeTopicOf(topic), queueId: (javaStringHashCode(topic) >>> 0) % this.cfg.storeTopicQueues, dispatch: '', lmqs: [], version, frozen: [] };
+      r = {
+        storeTopic: storeTopicOf(topic),
+        queueId: (javaStringHashCode(topic) >>> 0) % this.cfg.storeTopicQueues,
+        dispatch: '',
+        lmqs: [],
+        version,
+        frozen: [],
+      };
       this.routes.set(topic, r);
     }
     r.lmqs = this.lmqsFor(topic);
@@ -185,7 +210,16 @@ export class Publisher {
   private async createStoreTopic(topic: string): Promise<void> {
     if (!this.engine.topics.get(topic)) {
       const n = this.cfg.storeTopicQueues;
-      await this.engine.topics.createOrUpdate({ topicName: topic, readQueueNums: n, writeQueueNums: n, perm: PERM_READ | PERM_WRITE, topicFilterType: DEFAULT_TOPIC_FILTER_TYPE, topicSysFlag: 0, order: false, attributes: {} });
+      await this.engine.topics.createOrUpdate({
+        topicName: topic,
+        readQueueNums: n,
+        writeQueueNums: n,
+        perm: PERM_READ | PERM_WRITE,
+        topicFilterType: DEFAULT_TOPIC_FILTER_TYPE,
+        topicSysFlag: 0,
+        order: false,
+        attributes: {},
+      });
     }
     this.knownTopics.add(topic);
   }

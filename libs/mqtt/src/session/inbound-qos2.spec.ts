@@ -24,7 +24,10 @@ function sink(storedKeys: Set<string>): ExactlyOnceStore & { stores: string[] } 
 
 describe('InboundQos2', () => {
   it('counts QoS 1 and 2 against one Receive Maximum per connection window', () => {
-    const q = new InboundQos2(() => {}, () => Promise.resolve());
+    const q = new InboundQos2(
+      () => {},
+      () => Promise.resolve(),
+    );
     const w = q.openWindow();
     expect(q.admit(w, 1, 1, 2)).toBe(true);
     expect(q.admit(w, 2, 2, 2)).toBe(true);
@@ -39,7 +42,10 @@ describe('InboundQos2', () => {
 
   it('stores once, keeps the id until PUBREL, and frees the slot then', async () => {
     let changes = 0;
-    const q = new InboundQos2(() => changes++, () => Promise.resolve());
+    const q = new InboundQos2(
+      () => changes++,
+      () => Promise.resolve(),
+    );
     const w = q.openWindow();
     const s = sink(new Set());
     q.admit(w, 7, 2, 10);
@@ -61,7 +67,10 @@ describe('InboundQos2', () => {
   });
 
   it('a refused store forgets the id only when it arrived on that connection', () => {
-    const q = new InboundQos2(() => {}, () => Promise.resolve());
+    const q = new InboundQos2(
+      () => {},
+      () => Promise.resolve(),
+    );
     q.restore([[5, 'u5']]);
     const other = q.openWindow();
     other.inflight = 1;
@@ -75,7 +84,10 @@ describe('InboundQos2', () => {
   });
 
   it('after a restart, a surviving intent is looked up by its UNIQ_KEY instead of stored again', async () => {
-    const q = new InboundQos2(() => {}, () => Promise.resolve());
+    const q = new InboundQos2(
+      () => {},
+      () => Promise.resolve(),
+    );
     q.restore([3, [4, 'u4'], [6, 'u6']]);
     expect(q.entry(3)).toMatchObject({ uniq: '', stored: true });
     expect(q.entry(4)).toMatchObject({ uniq: 'u4', stored: false });
@@ -87,7 +99,10 @@ describe('InboundQos2', () => {
   });
 
   it('round-trips through the session record in its existing format', () => {
-    const q = new InboundQos2(() => {}, () => Promise.resolve());
+    const q = new InboundQos2(
+      () => {},
+      () => Promise.resolve(),
+    );
     const old = Buffer.from('{"v":1,"expirySeconds":-1,"disconnectedAt":5,"subs":[],"pendingRel":[9,[10,"u10"]]}');
     q.restore(decodeSessionRecord(old)!.pendingRel);
     const again = encodeSessionRecord({ v: 1, expirySeconds: -1, disconnectedAt: 5, subs: [], pendingRel: q.record() });

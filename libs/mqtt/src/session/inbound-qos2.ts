@@ -123,6 +123,7 @@ export class InboundQos2 {
   /** Takes the ids back from a session record after a restart. */
   restore(entries: SessionRecord['pendingRel']): void {
     // Plain ids come from records that only kept stored ones; pairs may not have been stored yet.
-    for (const e of entries) this.pending.set(typeof e === 'number' ? e : e[0], typeof e === 'number' ? { uniq: '', stored: true } : { uniq: e[1], stored: false });
+    for (const e of entries)
+      this.pending.set(typeof e === 'number' ? e : e[0], typeof e === 'number' ? { uniq: '', stored: true } : { uniq: e[1], stored: false });
   }
 }

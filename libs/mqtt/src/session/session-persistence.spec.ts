@@ -22,7 +22,13 @@ describe('SessionPersistence', () => {
   it('never commits an offset past what the store has written, and commits the rest once it is', async () => {
     const { store, commits, state } = fakeStore();
     const s = sub(10);
-    const p = new SessionPersistence('c1', store, () => ({ v: 1, expirySeconds: 0, disconnectedAt: 0, subs: [], pendingRel: [], pendingComp: [] }), () => [{ sub: s, offset: s.readOffset }], () => {});
+    const p = new SessionPersistence(
+      'c1',
+      store,
+      () => ({ v: 1, expirySeconds: 0, disconnectedAt: 0, subs: [], pendingRel: [], pendingComp: [] }),
+      () => [{ sub: s, offset: s.readOffset }],
+      () => {},
+    );
     // Delivered from memory up to 10, but only 7 are written: 7 is committed, not 10.
     state.written = 7;
     p.offsetsChanged();

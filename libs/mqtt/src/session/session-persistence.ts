@@ -3,7 +3,6 @@ import { SESSION_NAMESPACE, encodeSessionRecord, type SessionRecord } from './se
 import type { SubscriptionState } from './session-types.js';
 import { parseSharedSubscription, sessionGroupOf } from '@apogee/topics';
 
-
 /** The engine's durable filter holder of a session (see TopicFilters). */
 export const sessionHolderOf = (clientId: string): string => `mqtt:${clientId}`;
 
@@ -82,7 +81,11 @@ export class SessionPersistence {
       jobs.push(this.engine.metadata.put(SESSION_NAMESPACE, this.clientId, encodeSessionRecord(rec)));
       // The engine's durable holder changes with the subscriptions and the expiry, not with every
       // record write (inbound QoS 2 ids change the record once per message): written when it differs.
-      const holder = { filters: rec.subs.map((s) => parseSharedSubscription(s.filter)?.filter ?? s.filter), expirySeconds: rec.expirySeconds, disconnectedAt: rec.disconnectedAt };
+      const holder = {
+        filters: rec.subs.map((s) => parseSharedSubscription(s.filter)?.filter ?? s.filter),
+        expirySeconds: rec.expirySeconds,
+        disconnectedAt: rec.disconnectedAt,
+      };
       const held = JSON.stringify(holder);
       if (held !== this.held) {
         this.held = held;

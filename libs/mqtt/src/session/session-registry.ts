@@ -93,7 +93,9 @@ export class SessionRegistry {
       this.filters.remove(f);
     }
     session.detach();
-    void session.forget().catch((err: unknown) => this.logger.warn({ clientId: session.clientId, err: (err as Error).message }, 'mqtt: could not remove session state'));
+    void session
+      .forget()
+      .catch((err: unknown) => this.logger.warn({ clientId: session.clientId, err: (err as Error).message }, 'mqtt: could not remove session state'));
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
   }
 
@@ -151,7 +153,14 @@ export class SessionRegistry {
   }
 
   private newSession(clientId: string): Session {
-    return new Session(clientId, this.engine, this.records, this.config, (err) => this.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'), this.counters);
+    return new Session(
+      clientId,
+      this.engine,
+      this.records,
+      this.config,
+      (err) => this.logger.warn({ clientId, err: (err as Error).message }, 'mqtt: session error'),
+      this.counters,
+    );
   }
 
   /** A disconnected persistent session ends after its expiry (never for -1). */
@@ -160,12 +169,15 @@ export class SessionRegistry {
     if (session.expirySeconds < 0) return;
     const left = session.disconnectedAt + session.expirySeconds * 1000 - Date.now();
     // setTimeout holds at most ~24.8 days; longer expiries re-arm.
-    const t = setTimeout(() => {
-      this.expiryTimers.delete(session.clientId);
-      if (session.connection) return;
-      if (session.disconnectedAt + session.expirySeconds * 1000 > Date.now()) this.scheduleExpiry(session);
-      else this.drop(session);
-    }, Math.max(0, Math.min(left, 2 ** 31 - 1)));
+    const t = setTimeout(
+      () => {
+        this.expiryTimers.delete(session.clientId);
+        if (session.connection) return;
+        if (session.disconnectedAt + session.expirySeconds * 1000 > Date.now()) this.scheduleExpiry(session);
+        else this.drop(session);
+      },
+      Math.max(0, Math.min(left, 2 ** 31 - 1)),
+    );
     t.unref();
     this.expiryTimers.set(session.clientId, t);
   }

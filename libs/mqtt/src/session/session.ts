@@ -97,7 +97,13 @@ export class Session {
   makePersistent(expirySeconds: number): void {
     this.expirySeconds = expirySeconds;
     if (!this.persistence) {
-      this.persistence = new SessionPersistence(this.clientId, this.engine, () => this.snapshot(), () => this.progress(), this.onError);
+      this.persistence = new SessionPersistence(
+        this.clientId,
+        this.engine,
+        () => this.snapshot(),
+        () => this.progress(),
+        this.onError,
+      );
       this.persistence.offsetsChanged();
     }
     this.persistence.recordChanged();
@@ -125,7 +131,13 @@ export class Session {
 
   /** Removes a session's durable state without having loaded it (expired at startup). */
   async forgetStored(): Promise<void> {
-    this.persistence = new SessionPersistence(this.clientId, this.engine, () => this.snapshot(), () => this.progress(), this.onError);
+    this.persistence = new SessionPersistence(
+      this.clientId,
+      this.engine,
+      () => this.snapshot(),
+      () => this.progress(),
+      this.onError,
+    );
     await this.forget();
   }
 
@@ -139,7 +151,13 @@ export class Session {
       v: 1,
       expirySeconds: this.expirySeconds,
       disconnectedAt: this.disconnectedAt,
-      subs: [...this.subs.values(), ...[...this.sharedSubs].map(([filter, o]) => ({ ...o, filter }))].map((s) => ({ filter: s.filter, qos: s.qos, ...(s.noLocal ? { nl: true } : {}), ...(s.retainAsPublished ? { rap: true } : {}), ...(s.subscriptionId ? { sid: s.subscriptionId } : {}) })),
+      subs: [...this.subs.values(), ...[...this.sharedSubs].map(([filter, o]) => ({ ...o, filter }))].map((s) => ({
+        filter: s.filter,
+        qos: s.qos,
+        ...(s.noLocal ? { nl: true } : {}),
+        ...(s.retainAsPublished ? { rap: true } : {}),
+        ...(s.subscriptionId ? { sid: s.subscriptionId } : {}),
+      })),
       pendingRel: this.inbound.record(),
       pendingComp: [...this.pendingComp],
     };
@@ -318,7 +336,13 @@ export class Session {
     sub.readOffset = m.offset + 1;
     this.counters.messagesOutFromMemory++;
     // The message as sent is a decoded record, unless its sender compressed the body.
-    this.deliverDecoded(conn, sub, m.sysFlag === 0 ? m : { topic: m.topic, properties: m.properties, body: uncompressBody(m.body, m.sysFlag) }, m.offset, m.commitLogOffset);
+    this.deliverDecoded(
+      conn,
+      sub,
+      m.sysFlag === 0 ? m : { topic: m.topic, properties: m.properties, body: uncompressBody(m.body, m.sysFlag) },
+      m.offset,
+      m.commitLogOffset,
+    );
     this.persistence?.offsetsChanged();
     return true;
   }
@@ -469,7 +493,8 @@ export class Session {
       const packet: IPublishPacket = { cmd: 'publish', topic, payload: m.body, qos, dup: false, retain };
       if (conn.protocolVersion === 5) {
         const p = getV5Properties(props, now);
-        if (opts.subscriptionIds && opts.subscriptionIds.length > 0) p.subscriptionIdentifier = opts.subscriptionIds.length === 1 ? opts.subscriptionIds[0]! : opts.subscriptionIds;
+        if (opts.subscriptionIds && opts.subscriptionIds.length > 0)
+          p.subscriptionIdentifier = opts.subscriptionIds.length === 1 ? opts.subscriptionIds[0]! : opts.subscriptionIds;
         else if (opts.subscriptionId) p.subscriptionIdentifier = opts.subscriptionId;
         if (Object.keys(p).length > 0) packet.properties = p;
       }

@@ -63,9 +63,11 @@ export class Wills {
   private fire(will: Will, session: Session | null): void {
     const publish = () => {
       this.delayed.delete(will.clientId);
-      this.store.store({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, clientId: will.clientId, v5: will.v5 }).catch((err: unknown) =>
-        this.logger.warn({ clientId: will.clientId, topic: will.topic, err: (err as Error).message }, 'mqtt: will message not stored'),
-      );
+      this.store
+        .store({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, clientId: will.clientId, v5: will.v5 })
+        .catch((err: unknown) =>
+          this.logger.warn({ clientId: will.clientId, topic: will.topic, err: (err as Error).message }, 'mqtt: will message not stored'),
+        );
     };
     const expiry = session?.persistent ? session.expirySeconds : 0;
     const delay = expiry < 0 ? will.delaySeconds : Math.min(will.delaySeconds, expiry);

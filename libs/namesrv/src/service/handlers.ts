@@ -191,7 +191,13 @@ export const getAllTopicList: NamesrvHandler = (ctx, req) =>
 
 /** GET_TOPICS_BY_CLUSTER (224): the topics served by a cluster's brokers. */
 export const getTopicsByCluster: NamesrvHandler = (ctx, req) =>
-  responseTo(req, ResponseCode.SUCCESS, undefined, {}, Buffer.from(topicListToJson(ctx.registry.topicsOfCluster(requireString(req.extFields, 'cluster'))), 'utf8'));
+  responseTo(
+    req,
+    ResponseCode.SUCCESS,
+    undefined,
+    {},
+    Buffer.from(topicListToJson(ctx.registry.topicsOfCluster(requireString(req.extFields, 'cluster'))), 'utf8'),
+  );
 
 /** DELETE_TOPIC_IN_NAMESRV (216): forgets a topic's routes (optionally only a cluster's). */
 export const deleteTopicInNamesrv: NamesrvHandler = (ctx, req) => {

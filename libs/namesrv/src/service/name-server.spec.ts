@@ -85,9 +85,7 @@ describe('NameServer routes', () => {
     expect(data.brokerDatas[0].brokerAddrs['0']).toBe(MASTER);
     expect(data.brokerDatas[0].brokerAddrs['1']).toBe(SLAVE);
     expect(data.brokerDatas[0].cluster).toBe(CLUSTER);
-    expect(data.queueDatas).toEqual([
-      { brokerName: 'broker-a', perm: 6, readQueueNums: 8, topicSysFlag: 0, writeQueueNums: 8 },
-    ]);
+    expect(data.queueDatas).toEqual([{ brokerName: 'broker-a', perm: 6, readQueueNums: 8, topicSysFlag: 0, writeQueueNums: 8 }]);
   });
 
   it('accepts a compressed registration body', async () => {
@@ -281,7 +279,12 @@ describe('NameServer bad requests', () => {
     expect(noValue.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(noValue.remark).toMatch(/value/);
 
-    const badVersion = await call(bad, RequestCode.QUERY_DATA_VERSION, { brokerName: 'broker-a', brokerAddr: MASTER, clusterName: CLUSTER, brokerId: '0' }, Buffer.from('[]'));
+    const badVersion = await call(
+      bad,
+      RequestCode.QUERY_DATA_VERSION,
+      { brokerName: 'broker-a', brokerAddr: MASTER, clusterName: CLUSTER, brokerId: '0' },
+      Buffer.from('[]'),
+    );
     expect(badVersion.code).toBe(ResponseCode.SYSTEM_ERROR);
 
     const unknown = await call(bad, 99_999);

@@ -71,7 +71,11 @@ export class RemotingClient {
   close(): void {
     this.closed = true;
     this.open.clear();
-    for (const c of this.conns.values()) void c.then((link) => link.conn.close(), () => {});
+    for (const c of this.conns.values())
+      void c.then(
+        (link) => link.conn.close(),
+        () => {},
+      );
     this.conns.clear();
   }
 

@@ -39,10 +39,12 @@ const NEVER = 1004;
 describe('remoting transport', () => {
   it('correlates many concurrent requests with their responses, also when answered out of order', async () => {
     const { addr, client } = await start((s) =>
-      s.register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS, undefined, { n: req.extFields['n']! }, req.body)).register(SLOW, async (req) => {
-        await new Promise((r) => setTimeout(r, Number(req.extFields['delay'])));
-        return responseTo(req, ResponseCode.SUCCESS, undefined, { n: req.extFields['n']! });
-      }),
+      s
+        .register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS, undefined, { n: req.extFields['n']! }, req.body))
+        .register(SLOW, async (req) => {
+          await new Promise((r) => setTimeout(r, Number(req.extFields['delay'])));
+          return responseTo(req, ResponseCode.SUCCESS, undefined, { n: req.extFields['n']! });
+        }),
     );
     const calls = Array.from({ length: 500 }, (_, i) =>
       i % 5 === 0

@@ -23,7 +23,10 @@ export const suites: Readonly<Record<string, SuiteEntry>> = {
     description: 'MQTT vs plain aedes and mosquitto: QoS 0/1 throughput, fan-out, 10k topics, latency, memory',
     load: async () => (await import('./mqtt/index.js')).default,
   },
-  amqp: { description: 'AMQP 1.0 vs RabbitMQ 3.10 (rabbitmq_amqp1_0): at-least-once, at-most-once, 4 competing receivers, latency at 5k msgs/s', load: async () => (await import('./amqp/index.js')).default },
+  amqp: {
+    description: 'AMQP 1.0 vs RabbitMQ 3.10 (rabbitmq_amqp1_0): at-least-once, at-most-once, 4 competing receivers, latency at 5k msgs/s',
+    load: async () => (await import('./amqp/index.js')).default,
+  },
 };
 
 export function suiteNames(): string[] {

@@ -46,7 +46,30 @@ interface Running {
 async function startApogee(dir: string): Promise<Running> {
   const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const [namesrv, broker, http, mqtt, mqttWs, amqp] = ports.map(String);
-  const args = [...serverNodeFlags(), '--import', 'tsx', SERVER_MAIN, '--data-dir', dir, '--namesrv-port', namesrv!, '--broker-port', broker!, '--http-port', http!, '--mqtt-port', mqtt!, '--mqtt-ws-port', mqttWs!, '--amqp-port', amqp!, '--listen-host', '127.0.0.1', '--flush', 'async'];
+  const args = [
+    ...serverNodeFlags(),
+    '--import',
+    'tsx',
+    SERVER_MAIN,
+    '--data-dir',
+    dir,
+    '--namesrv-port',
+    namesrv!,
+    '--broker-port',
+    broker!,
+    '--http-port',
+    http!,
+    '--mqtt-port',
+    mqtt!,
+    '--mqtt-ws-port',
+    mqttWs!,
+    '--amqp-port',
+    amqp!,
+    '--listen-host',
+    '127.0.0.1',
+    '--flush',
+    'async',
+  ];
   const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const p = new OwnedProcess(`apogee server (pid ${proc.pid})`, proc);
   // Profiling aid: the server's whole output (e.g. --trace-gc lines) appended to a file.
@@ -123,7 +146,10 @@ export async function withBrokers<T>(ctx: BenchContext, fn: (b: Brokers) => Prom
     const t0 = performance.now();
     await mkdir(path.join(dir, 'apogee'), { recursive: true });
     await mkdir(path.join(dir, 'rabbitmq'), { recursive: true });
-    const started = await Promise.allSettled([startApogee(path.join(dir, 'apogee')), missing ? Promise.resolve(null) : startRabbit(path.join(dir, 'rabbitmq'))]);
+    const started = await Promise.allSettled([
+      startApogee(path.join(dir, 'apogee')),
+      missing ? Promise.resolve(null) : startRabbit(path.join(dir, 'rabbitmq')),
+    ]);
     const running = started.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
     const stopAll = async (): Promise<void> => {
       const stops = await Promise.allSettled(running.map((r) => r.stop()));
@@ -134,7 +160,9 @@ export async function withBrokers<T>(ctx: BenchContext, fn: (b: Brokers) => Prom
       await stopAll();
       throw (failure as PromiseRejectedResult).reason;
     }
-    ctx.log(`   brokers up in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${running.map((r) => `${r.ref.name} port ${r.ref.port}`).join(', ')}${missing ? `; rabbitmq: ${missing}` : ''}`);
+    ctx.log(
+      `   brokers up in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${running.map((r) => `${r.ref.name} port ${r.ref.port}`).join(', ')}${missing ? `; rabbitmq: ${missing}` : ''}`,
+    );
     try {
       return await fn({ all: running.map((r) => r.ref), rabbitMissing: missing });
     } finally {

@@ -39,9 +39,25 @@ export function addPeerRow(ctx: BenchContext, row: PeerRow): void {
   if (!rabbit || rabbit.length === 0) {
     const why = row.rabbitMissing ?? 'no samples (see the client errors)';
     // A value target still applies without the peer; a ratio target cannot.
-    ctx.report.add({ scenario: row.scenario, metric: `${row.metric} — vs RabbitMQ: UNAVAILABLE`, unit: row.unit, better: row.better, samples: apogee, baseline: null, ...(target && target.on === 'value' ? { target } : {}) });
+    ctx.report.add({
+      scenario: row.scenario,
+      metric: `${row.metric} — vs RabbitMQ: UNAVAILABLE`,
+      unit: row.unit,
+      better: row.better,
+      samples: apogee,
+      baseline: null,
+      ...(target && target.on === 'value' ? { target } : {}),
+    });
     ctx.report.note(`${row.scenario}: RabbitMQ baseline unavailable (${why})`);
     return;
   }
-  ctx.report.add({ scenario: row.scenario, metric: `${row.metric} — vs RabbitMQ`, unit: row.unit, better: row.better, samples: apogee, baseline: { name: PEER_LABEL, samples: rabbit }, ...(target ? { target } : {}) });
+  ctx.report.add({
+    scenario: row.scenario,
+    metric: `${row.metric} — vs RabbitMQ`,
+    unit: row.unit,
+    better: row.better,
+    samples: apogee,
+    baseline: { name: PEER_LABEL, samples: rabbit },
+    ...(target ? { target } : {}),
+  });
 }

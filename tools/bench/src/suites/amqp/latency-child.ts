@@ -92,7 +92,16 @@ async function measure(b: BrokerRef, queue: string, id: number, rate: number, du
     const got: number[] = [];
     for (let i = 0; i < paced.sent; i++) if (seen[i]) got.push(lat[i]!);
     const q = (p: number): number => (got.length > 0 ? percentile(got, p) : Number.NaN);
-    return { sent: paced.sent, received, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: got.length > 0 ? Math.max(...got) : Number.NaN, sendRate: paced.sent / (paced.elapsedMs / 1000), maxTimerLagMs: paced.maxLag };
+    return {
+      sent: paced.sent,
+      received,
+      p50: q(0.5),
+      p99: q(0.99),
+      p999: q(0.999),
+      max: got.length > 0 ? Math.max(...got) : Number.NaN,
+      sendRate: paced.sent / (paced.elapsedMs / 1000),
+      maxTimerLagMs: paced.maxLag,
+    };
   } finally {
     closeAll(conns);
   }
@@ -105,7 +114,14 @@ childMain<LatencyInput, LatencyOutput>(async (input) => {
   let id = 1;
   const variants = input.brokers.map((b) => async (run: number) => {
     try {
-      const r = await measure(b, `bench-lat-${process.pid}-${run === WARMUP ? 'w' : run}`, id++, input.rate, run === WARMUP ? input.warmupMs : input.durationMs, input.drainMs);
+      const r = await measure(
+        b,
+        `bench-lat-${process.pid}-${run === WARMUP ? 'w' : run}`,
+        id++,
+        input.rate,
+        run === WARMUP ? input.warmupMs : input.durationMs,
+        input.drainMs,
+      );
       log(`   ${b.name} ${runLabel(run)}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.received}/${r.sent} received`);
       return r;
     } catch (err) {

@@ -27,7 +27,8 @@ export const latency: Scenario = {
       return { out, rabbitMissing: brokers.rabbitMissing };
     });
     const apogeeRuns = out.runs.apogee ?? [];
-    if (apogeeRuns.length === 0 || apogeeRuns.some((r) => r.received === 0)) throw new Error(`an Apogee run received nothing (first error: ${out.firstError ?? 'none'})`);
+    if (apogeeRuns.length === 0 || apogeeRuns.some((r) => r.received === 0))
+      throw new Error(`an Apogee run received nothing (first error: ${out.firstError ?? 'none'})`);
     const samples = (f: (r: LatencyRun) => number): Partial<Record<'apogee' | 'rabbitmq', number[]>> => {
       const o: Partial<Record<'apogee' | 'rabbitmq', number[]>> = {};
       for (const [name, runs] of Object.entries(out.runs)) if (runs && runs.length > 0) o[name as 'apogee'] = runs.map(f);
@@ -36,13 +37,23 @@ export const latency: Scenario = {
     const what = `at least once, ${RATE.toLocaleString('en-US')} msgs/s, send → deliver`;
     const p99Target = { on: 'value' as const, op: '<=' as const, value: TARGET_P99_MS, label: `p99 < ${TARGET_P99_MS} ms` };
     addPeerRow(ctx, { scenario: 'latency-5k', metric: `${what}, p50`, unit: 'ms', better: 'lower', samples: samples((r) => r.p50), rabbitMissing });
-    addPeerRow(ctx, { scenario: 'latency-5k', metric: `${what}, p99`, unit: 'ms', better: 'lower', samples: samples((r) => r.p99), target: p99Target, rabbitMissing });
+    addPeerRow(ctx, {
+      scenario: 'latency-5k',
+      metric: `${what}, p99`,
+      unit: 'ms',
+      better: 'lower',
+      samples: samples((r) => r.p99),
+      target: p99Target,
+      rabbitMissing,
+    });
     addPeerRow(ctx, { scenario: 'latency-5k', metric: `${what}, p99.9`, unit: 'ms', better: 'lower', samples: samples((r) => r.p999), rabbitMissing });
     const parts: string[] = [];
     for (const [name, runs] of Object.entries(out.runs)) {
       if (!runs || runs.length === 0) continue;
       const lost = runs.reduce((a, r) => a + (r.sent - r.received), 0);
-      parts.push(`${name} ${runs.length} runs × ${(durationMs / 1000).toFixed(1)} s at ${median(runs.map((r) => r.sendRate)).toFixed(0)}/s, max ${median(runs.map((r) => r.max)).toFixed(2)} ms (median of runs), pacing ≤ ${Math.max(...runs.map((r) => r.maxTimerLagMs)).toFixed(1)} ms late${lost > 0 ? `, ${lost} NOT DELIVERED within 3 s` : ''}`);
+      parts.push(
+        `${name} ${runs.length} runs × ${(durationMs / 1000).toFixed(1)} s at ${median(runs.map((r) => r.sendRate)).toFixed(0)}/s, max ${median(runs.map((r) => r.max)).toFixed(2)} ms (median of runs), pacing ≤ ${Math.max(...runs.map((r) => r.maxTimerLagMs)).toFixed(1)} ms late${lost > 0 ? `, ${lost} NOT DELIVERED within 3 s` : ''}`,
+      );
     }
     ctx.report.note(`latency-5k: ${parts.join('; ')}`);
     if (out.firstError) ctx.report.note(`latency-5k: first client error: ${out.firstError}`);

@@ -108,7 +108,9 @@ childMain<ThroughputInput, ThroughputOutput>(async (input) => {
     const queue = `bench-${input.tag}-${process.pid}-${run === WARMUP ? 'w' : run}`;
     try {
       const r = await measure(b, input, queue, run === WARMUP ? input.warmupMs : input.durationMs);
-      log(`   ${b.name} ${runLabel(run)}: ${r.delivered.toLocaleString('en-US')}/${r.sent.toLocaleString('en-US')} delivered in ${(r.elapsedMs / 1000).toFixed(2)} s`);
+      log(
+        `   ${b.name} ${runLabel(run)}: ${r.delivered.toLocaleString('en-US')}/${r.sent.toLocaleString('en-US')} delivered in ${(r.elapsedMs / 1000).toFixed(2)} s`,
+      );
       return r;
     } catch (err) {
       out.errors.push(`${b.name}: ${errText(err)}`);

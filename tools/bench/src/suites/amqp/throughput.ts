@@ -42,13 +42,23 @@ function throughputScenario(shape: Shape): Scenario {
         const out = await runChild<ThroughputOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 120_000, 400_000) });
         return { out, rabbitMissing: brokers.rabbitMissing };
       });
-      addPeerRow(ctx, { scenario: shape.name, metric: shape.metric, unit: 'msg/s', better: 'higher', samples: out.samples, target: THROUGHPUT_TARGET, rabbitMissing });
+      addPeerRow(ctx, {
+        scenario: shape.name,
+        metric: shape.metric,
+        unit: 'msg/s',
+        better: 'higher',
+        samples: out.samples,
+        target: THROUGHPUT_TARGET,
+        rabbitMissing,
+      });
       const parts: string[] = [];
       for (const [name, runs] of Object.entries(out.runs)) {
         if (!runs || runs.length === 0) continue;
         const lost = runs.reduce((a, r) => a + (r.sent - r.delivered), 0);
         const spread = shape.input.receivers > 1 ? `, per receiver ${runs[0]!.perReceiver.map((n) => n.toLocaleString('en-US')).join('/')} (first run)` : '';
-        parts.push(`${name} ${median(runs.map((r) => r.sent)).toLocaleString('en-US')} msgs/run in ${(median(runs.map((r) => r.elapsedMs)) / 1000).toFixed(2)} s${spread}${lost > 0 ? `, ${lost} NOT DELIVERED` : ''}`);
+        parts.push(
+          `${name} ${median(runs.map((r) => r.sent)).toLocaleString('en-US')} msgs/run in ${(median(runs.map((r) => r.elapsedMs)) / 1000).toFixed(2)} s${spread}${lost > 0 ? `, ${lost} NOT DELIVERED` : ''}`,
+        );
       }
       ctx.report.note(`${shape.name}: ${parts.join('; ')}`);
       if (out.errors.length > 0) ctx.report.note(`${shape.name}: client errors: ${out.errors.slice(0, 3).join(' | ')}`);

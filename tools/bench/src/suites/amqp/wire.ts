@@ -89,7 +89,14 @@ export function payloadOf(m: RheaTypes.Message): Buffer | null {
 /** One open rhea connection to the broker (no reconnects; TCP_NODELAY on every connection, as rhea sets it only once a receiver is attached). */
 export async function connect(b: BrokerRef): Promise<RheaTypes.Connection> {
   const container = rhea.create_container({ id: `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}` });
-  const c = container.connect({ host: '127.0.0.1', port: b.port, reconnect: false, idle_time_out: 0, tcp_no_delay: true, ...(b.user ?? {}) } as RheaTypes.ConnectionOptions);
+  const c = container.connect({
+    host: '127.0.0.1',
+    port: b.port,
+    reconnect: false,
+    idle_time_out: 0,
+    tcp_no_delay: true,
+    ...(b.user ?? {}),
+  } as RheaTypes.ConnectionOptions);
   c.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     c.once('connection_open', () => resolve());

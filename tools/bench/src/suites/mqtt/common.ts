@@ -45,7 +45,14 @@ export function addPeerRows(ctx: BenchContext, brokers: Pick<Brokers, 'mosquitto
     const target = rows.targets?.[peer];
     if (!samples || samples.length === 0) {
       const why = peer === 'mosquitto' && brokers.mosquittoMissing ? brokers.mosquittoMissing : 'no samples';
-      ctx.report.add({ scenario: rows.scenario, metric: `${rows.metric} — vs ${peer}: UNAVAILABLE`, unit: rows.unit, better: rows.better, samples: apogee, baseline: null });
+      ctx.report.add({
+        scenario: rows.scenario,
+        metric: `${rows.metric} — vs ${peer}: UNAVAILABLE`,
+        unit: rows.unit,
+        better: rows.better,
+        samples: apogee,
+        baseline: null,
+      });
       if (!noted.has(`${rows.scenario}/${peer}`)) ctx.report.note(`${rows.scenario}: ${peer} baseline unavailable (${why})`);
       noted.add(`${rows.scenario}/${peer}`);
       continue;

@@ -36,8 +36,23 @@ export const latency: Scenario = {
     const what = `QoS 1, ${RATE.toLocaleString('en-US')} msgs/s, publish → deliver`;
     const p99Target = { on: 'value' as const, op: '<=' as const, value: TARGET_P99_MS, label: `p99 < ${TARGET_P99_MS} ms` };
     addPeerRows(ctx, { mosquittoMissing }, { scenario: 'latency-qos1', metric: `${what}, p50`, unit: 'ms', better: 'lower', samples: samples((r) => r.p50) });
-    addPeerRows(ctx, { mosquittoMissing }, { scenario: 'latency-qos1', metric: `${what}, p99`, unit: 'ms', better: 'lower', samples: samples((r) => r.p99), targets: { aedes: p99Target, mosquitto: p99Target } });
-    addPeerRows(ctx, { mosquittoMissing }, { scenario: 'latency-qos1', metric: `${what}, p99.9`, unit: 'ms', better: 'lower', samples: samples((r) => r.p999) });
+    addPeerRows(
+      ctx,
+      { mosquittoMissing },
+      {
+        scenario: 'latency-qos1',
+        metric: `${what}, p99`,
+        unit: 'ms',
+        better: 'lower',
+        samples: samples((r) => r.p99),
+        targets: { aedes: p99Target, mosquitto: p99Target },
+      },
+    );
+    addPeerRows(
+      ctx,
+      { mosquittoMissing },
+      { scenario: 'latency-qos1', metric: `${what}, p99.9`, unit: 'ms', better: 'lower', samples: samples((r) => r.p999) },
+    );
     const parts: string[] = [];
     for (const [name, runs] of Object.entries(out.runs)) {
       if (!runs) continue;

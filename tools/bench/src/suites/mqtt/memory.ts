@@ -27,7 +27,12 @@ export const memory: Scenario = {
       parallel: 100,
     };
     const { out, mosquittoMissing } = await withBrokers(ctx, async (brokers) => {
-      const out = await runChild<MemoryOutput>({ module: CHILD, input: { ...input0, brokers: brokers.all }, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 240_000) });
+      const out = await runChild<MemoryOutput>({
+        module: CHILD,
+        input: { ...input0, brokers: brokers.all },
+        nodeFlags: clientNodeFlags(),
+        timeoutMs: pick(ctx, 60_000, 240_000),
+      });
       return { out, mosquittoMissing: brokers.mosquittoMissing };
     });
     const samples = (f: (r: MemoryRun) => number): Partial<Record<'apogee' | 'aedes' | 'mosquitto', number[]>> => {
@@ -35,25 +40,37 @@ export const memory: Scenario = {
       for (const [name, runs] of Object.entries(out.runs)) if (runs) o[name as 'apogee'] = runs.map(f);
       return o;
     };
-    addPeerRows(ctx, { mosquittoMissing }, {
-      scenario: 'memory',
-      metric: `RSS per idle connection (${input0.connections.toLocaleString('en-US')} per run, cumulative)`,
-      unit: 'KiB',
-      better: 'lower',
-      samples: samples((r) => r.perConnection / 1024),
-    });
-    addPeerRows(ctx, { mosquittoMissing }, {
-      scenario: 'memory',
-      metric: `RSS per subscription (1 connection × ${input0.subscriptions.toLocaleString('en-US')} topics per run, cumulative)`,
-      unit: 'B',
-      better: 'lower',
-      samples: samples((r) => r.perSubscription),
-    });
+    addPeerRows(
+      ctx,
+      { mosquittoMissing },
+      {
+        scenario: 'memory',
+        metric: `RSS per idle connection (${input0.connections.toLocaleString('en-US')} per run, cumulative)`,
+        unit: 'KiB',
+        better: 'lower',
+        samples: samples((r) => r.perConnection / 1024),
+      },
+    );
+    addPeerRows(
+      ctx,
+      { mosquittoMissing },
+      {
+        scenario: 'memory',
+        metric: `RSS per subscription (1 connection × ${input0.subscriptions.toLocaleString('en-US')} topics per run, cumulative)`,
+        unit: 'B',
+        better: 'lower',
+        samples: samples((r) => r.perSubscription),
+      },
+    );
     const parts: string[] = [];
     for (const [name, runs] of Object.entries(out.runs)) {
       if (!runs) continue;
-      parts.push(`${name} RSS ${(runs[0]!.rssBefore / 1048576).toFixed(0)} → ${(runs[runs.length - 1]!.rssAfter / 1048576).toFixed(0)} MiB, subscribe ${median(runs.map((r) => r.subscribeMs)).toFixed(0)} ms per ${input0.subscriptions.toLocaleString('en-US')}`);
+      parts.push(
+        `${name} RSS ${(runs[0]!.rssBefore / 1048576).toFixed(0)} → ${(runs[runs.length - 1]!.rssAfter / 1048576).toFixed(0)} MiB, subscribe ${median(runs.map((r) => r.subscribeMs)).toFixed(0)} ms per ${input0.subscriptions.toLocaleString('en-US')}`,
+      );
     }
-    ctx.report.note(`memory: ${parts.join('; ')}. RSS of a garbage-collected broker (Apogee, aedes) includes garbage not yet collected; no GC is forced in the broker`);
+    ctx.report.note(
+      `memory: ${parts.join('; ')}. RSS of a garbage-collected broker (Apogee, aedes) includes garbage not yet collected; no GC is forced in the broker`,
+    );
   },
 };

@@ -129,7 +129,8 @@ class Rig {
       }
       const until = performance.now() + 3000;
       while (this.probeSeen < want && performance.now() < until) await sleepMs(10);
-      if (this.probeSeen < want && performance.now() > deadline) throw new Error(`${b.name}: probes reached ${this.probeSeen} of ${want} subscriptions in 30 s`);
+      if (this.probeSeen < want && performance.now() > deadline)
+        throw new Error(`${b.name}: probes reached ${this.probeSeen} of ${want} subscriptions in 30 s`);
     }
     await sleepMs(100);
     return performance.now() - t0;
@@ -336,7 +337,9 @@ async function run(input: ThroughputInput): Promise<ThroughputOutput> {
       rigs.push(rig);
       const ms = await rig.open();
       setupMs[b.name] = ms;
-      log(`   ${b.name}: ${input.subscribers} subscriber(s) × ${input.fanout ? input.topics : input.topics / input.subscribers} topic(s) ready in ${ms.toFixed(0)} ms`);
+      log(
+        `   ${b.name}: ${input.subscribers} subscriber(s) × ${input.fanout ? input.topics : input.topics / input.subscribers} topic(s) ready in ${ms.toFixed(0)} ms`,
+      );
     }
     let nextId = 1;
     const runs: Partial<Record<BrokerName, ThroughputRun[]>> = {};

@@ -34,14 +34,18 @@ function throughputScenario(shape: Shape): Scenario {
         const out = await runChild<ThroughputOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 90_000, 400_000) });
         return { out, mosquittoMissing: brokers.mosquittoMissing };
       });
-      addPeerRows(ctx, { mosquittoMissing }, {
-        scenario: shape.name,
-        metric: shape.metric,
-        unit: shape.unit,
-        better: 'higher',
-        samples: out.samples,
-        targets: THROUGHPUT_TARGETS,
-      });
+      addPeerRows(
+        ctx,
+        { mosquittoMissing },
+        {
+          scenario: shape.name,
+          metric: shape.metric,
+          unit: shape.unit,
+          better: 'higher',
+          samples: out.samples,
+          targets: THROUGHPUT_TARGETS,
+        },
+      );
       const parts: string[] = [];
       let trouble = '';
       for (const [name, runs] of Object.entries(out.runs)) {
@@ -94,7 +98,17 @@ export const fanout = throughputScenario({
   description: `QoS 0 fan-out, one topic, 100 subscribers, ${PAYLOAD} B: deliveries/s`,
   metric: 'QoS 0 one topic → 100 subscribers, deliveries',
   unit: 'deliveries/s',
-  input: (ctx) => ({ ...common(ctx), maxMessages: pick(ctx, 20_000, 100_000), tag: 'fo', qos: 0, topics: 1, subscribers: 100, fanout: true, window: 200, maxBacklog: 200 }),
+  input: (ctx) => ({
+    ...common(ctx),
+    maxMessages: pick(ctx, 20_000, 100_000),
+    tag: 'fo',
+    qos: 0,
+    topics: 1,
+    subscribers: 100,
+    fanout: true,
+    window: 200,
+    maxBacklog: 200,
+  }),
 });
 
 export const topics10k = throughputScenario({

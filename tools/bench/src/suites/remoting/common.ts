@@ -214,7 +214,8 @@ export class ApogeeServer {
       for (;;) {
         const route = await c.invoke(this.namesrvAddr, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic } }));
         if (route.code === ResponseCode.SUCCESS) return;
-        if (performance.now() > deadline) throw new Error(`topic ${topic} not routable on the NameServer after 10 s (last code ${route.code} ${route.remark ?? ''})`);
+        if (performance.now() > deadline)
+          throw new Error(`topic ${topic} not routable on the NameServer after 10 s (last code ${route.code} ${route.remark ?? ''})`);
         await sleep(25);
       }
     } finally {
@@ -263,7 +264,9 @@ export async function withServers<T>(
   return ctx.tmp.with(`server-${flush}`, async (dataDir) => {
     const t0 = performance.now();
     const [apogee, echo] = await Promise.all([ApogeeServer.start(dataDir, flush), opts.echo ? EchoServer.start() : Promise.resolve(null)]);
-    ctx.log(`   apogee server pid ${apogee.pid} (--flush ${flush}) namesrv ${apogee.namesrvAddr} broker ${apogee.brokerAddr}${echo ? `; echo ${echo.addr}` : ''}; up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    ctx.log(
+      `   apogee server pid ${apogee.pid} (--flush ${flush}) namesrv ${apogee.namesrvAddr} broker ${apogee.brokerAddr}${echo ? `; echo ${echo.addr}` : ''}; up in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     let failed = true;
     try {
       const out = await fn(apogee, echo);

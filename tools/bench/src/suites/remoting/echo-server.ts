@@ -29,7 +29,13 @@ const echo = (req: RemotingCommand): RemotingCommand =>
     req.body,
   );
 
-for (const code of [RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE, RequestCode.HEART_BEAT, RequestCode.UNREGISTER_CLIENT]) {
+for (const code of [
+  RequestCode.SEND_MESSAGE,
+  RequestCode.SEND_MESSAGE_V2,
+  RequestCode.SEND_BATCH_MESSAGE,
+  RequestCode.HEART_BEAT,
+  RequestCode.UNREGISTER_CLIENT,
+]) {
   server.register(code, echo);
 }
 server.register(RequestCode.GET_ROUTEINFO_BY_TOPIC, (req) => {

@@ -222,7 +222,9 @@ async function run(input: LatencyInput): Promise<LatencyOutput> {
       if (!ackOnly && st.received < r.sent) {
         const missing: string[] = [];
         for (let i = 0; i < r.sent && missing.length < 10; i++) if (!st.seen[i]) missing.push(`#${i} q${st.ackQueue[i]! - 1}`);
-        log(`   ${runId === WARMUP_RUN ? 'warm-up' : `run ${runId + 1}`}: ${r.sent - st.received} not received within ${input.drainMs} ms of the last send: ${missing.join(', ')}`);
+        log(
+          `   ${runId === WARMUP_RUN ? 'warm-up' : `run ${runId + 1}`}: ${r.sent - st.received} not received within ${input.drainMs} ms of the last send: ${missing.join(', ')}`,
+        );
       }
       const lat = Array.from(st.latency.subarray(0, total)).filter((_, i) => st.seen[i] === 1);
       const ack = Array.from(st.ack.subarray(0, st.acked));
@@ -270,12 +272,14 @@ async function run(input: LatencyInput): Promise<LatencyOutput> {
 
     const show = (label: string, r: LatencyRun): void =>
       ackOnly
-        ? log(`   ${label}: sent ${r.sent} at ${r.sendRate.toFixed(0)}/s, send→ack p50 ${r.ackP50.toFixed(3)} p99 ${r.ackP99.toFixed(3)} p99.9 ${r.ackP999.toFixed(3)} ms; timer lag ≤ ${r.maxTimerLagMs.toFixed(1)} ms${r.sendErrors ? `; ${r.sendErrors} send errors` : ''}`)
+        ? log(
+            `   ${label}: sent ${r.sent} at ${r.sendRate.toFixed(0)}/s, send→ack p50 ${r.ackP50.toFixed(3)} p99 ${r.ackP99.toFixed(3)} p99.9 ${r.ackP999.toFixed(3)} ms; timer lag ≤ ${r.maxTimerLagMs.toFixed(1)} ms${r.sendErrors ? `; ${r.sendErrors} send errors` : ''}`,
+          )
         : log(
-        `   ${label}: sent ${r.sent} at ${r.sendRate.toFixed(0)}/s, received ${r.received}${r.duplicates ? ` (+${r.duplicates} dup)` : ''}, ` +
-          `e2e p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} max ${r.max.toFixed(1)} ms; ` +
-          `ack p50 ${r.ackP50.toFixed(3)} p99 ${r.ackP99.toFixed(3)} ms; timer lag ≤ ${r.maxTimerLagMs.toFixed(1)} ms${r.sendErrors ? `; ${r.sendErrors} send errors` : ''}`,
-      );
+            `   ${label}: sent ${r.sent} at ${r.sendRate.toFixed(0)}/s, received ${r.received}${r.duplicates ? ` (+${r.duplicates} dup)` : ''}, ` +
+              `e2e p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} max ${r.max.toFixed(1)} ms; ` +
+              `ack p50 ${r.ackP50.toFixed(3)} p99 ${r.ackP99.toFixed(3)} ms; timer lag ≤ ${r.maxTimerLagMs.toFixed(1)} ms${r.sendErrors ? `; ${r.sendErrors} send errors` : ''}`,
+          );
     const warmup = await measure(WARMUP_RUN, input.warmupMs);
     show('warm-up', warmup);
     const runs: LatencyRun[] = [];
@@ -287,7 +291,9 @@ async function run(input: LatencyInput): Promise<LatencyOutput> {
     const tails: Array<{ sent: number; late: number; lateQueues: number[] }> = [];
     for (let i = 0; i < (ackOnly ? 0 : input.quietBursts); i++) {
       const t = await quietTail();
-      log(`   quiet tail ${i + 1}: ${t.sent} msgs at ${input.rate}/s, then silence; ${t.late} acked but not delivered 1 s later${t.late ? ` (queues ${t.lateQueues.join(',')})` : ''}`);
+      log(
+        `   quiet tail ${i + 1}: ${t.sent} msgs at ${input.rate}/s, then silence; ${t.late} acked but not delivered 1 s later${t.late ? ` (queues ${t.lateQueues.join(',')})` : ''}`,
+      );
       tails.push(t);
     }
     return { runs, warmup, firstError, quietTails: tails };

@@ -34,7 +34,17 @@ function latencyScenario(flush: 'async' | 'sync'): Scenario {
         await apogee.createTopic(topic);
         // The same paced load against each target; only the target and what is measured differ.
         const measure = (nameServer: string, extra: Pick<LatencyInput, 'quietBursts' | 'mode'>): Promise<LatencyOutput> => {
-          const input: LatencyInput = { topic, nameServer, rate: RATE, bodySize: BODY, runs: RUNS, durationMs, warmupMs: pick(ctx, 1000, 2000), drainMs: 3000, ...extra };
+          const input: LatencyInput = {
+            topic,
+            nameServer,
+            rate: RATE,
+            bodySize: BODY,
+            runs: RUNS,
+            durationMs,
+            warmupMs: pick(ctx, 1000, 2000),
+            drainMs: 3000,
+            ...extra,
+          };
           return runChild<LatencyOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 120_000) });
         };
         ctx.log(`   ceiling: the same producer against the echo server, send → ack`);
@@ -64,7 +74,14 @@ function latencyScenario(flush: 'async' | 'sync'): Scenario {
       add(`${what}, p99`, (r) => r.p99, true);
       add(`${what}, p99.9`, (r) => r.p999);
       const vsEcho = (metric: string, pickFn: (r: LatencyRun) => number): void => {
-        ctx.report.add({ scenario, metric, unit: 'ms', better: 'lower', samples: runs.map(pickFn), baseline: { name: 'echo', samples: out.ceiling.map(pickFn) } });
+        ctx.report.add({
+          scenario,
+          metric,
+          unit: 'ms',
+          better: 'lower',
+          samples: runs.map(pickFn),
+          baseline: { name: 'echo', samples: out.ceiling.map(pickFn) },
+        });
       };
       const ackWhat = `${mode}, ${RATE.toLocaleString('en-US')} msgs/s, send → ack`;
       vsEcho(`${ackWhat}, p50`, (r) => r.ackP50);
@@ -76,13 +93,17 @@ function latencyScenario(flush: 'async' | 'sync'): Scenario {
           `pacing timer up to ${Math.max(...runs.map((r) => r.maxTimerLagMs)).toFixed(1)} ms late`,
       );
       if (errors > 0 || lost > 0) {
-        ctx.report.note(`${scenario}: ${errors} send errors and ${lost} messages not received within 3 s (under continued load) — percentiles are over received messages only; first error: ${out.firstError ?? 'none'}`);
+        ctx.report.note(
+          `${scenario}: ${errors} send errors and ${lost} messages not received within 3 s (under continued load) — percentiles are over received messages only; first error: ${out.firstError ?? 'none'}`,
+        );
       }
       const tails = out.quietTails;
       const late = tails.reduce((a, t) => a + t.late, 0);
       ctx.report.note(
         `${scenario}: quiet tail — ${tails.length} burst(s) of ${tails[0]?.sent ?? 0} msgs at ${RATE.toLocaleString('en-US')}/s, each followed by no traffic: ${late} acked message(s) not delivered within 1 s` +
-          (late > 0 ? ` (queues ${[...new Set(tails.flatMap((t) => t.lateQueues))].join(',')}): a held pull missed its wake-up and waits for its 15 s suspend timeout` : ''),
+          (late > 0
+            ? ` (queues ${[...new Set(tails.flatMap((t) => t.lateQueues))].join(',')}): a held pull missed its wake-up and waits for its 15 s suspend timeout`
+            : ''),
       );
     },
   };

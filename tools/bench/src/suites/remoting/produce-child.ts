@@ -79,7 +79,9 @@ async function run(input: ProduceInput): Promise<ProduceOutput> {
       const msgs = res.ops * v.batch;
       const rate = msgs / (res.elapsedMs / 1000);
       if (r !== WARMUP) totals[v.name] = (totals[v.name] ?? 0) + msgs;
-      log(`   ${runLabel(r)} ${v.name.padEnd(14)} ${String(msgs).padStart(8)} msgs in ${res.elapsedMs.toFixed(0).padStart(5)} ms = ${rate.toFixed(0).padStart(7)} msg/s`);
+      log(
+        `   ${runLabel(r)} ${v.name.padEnd(14)} ${String(msgs).padStart(8)} msgs in ${res.elapsedMs.toFixed(0).padStart(5)} ms = ${rate.toFixed(0).padStart(7)} msg/s`,
+      );
       return rate;
     });
     const results = await alternate(input.runs, fns, { warmup: true });

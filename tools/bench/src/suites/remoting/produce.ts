@@ -105,7 +105,9 @@ function produceScenario(bodySize: number, label: string): Scenario {
         `${scenario}: body MB/s (median) — pipelined ${mb('apogee-async')} (echo ${mb('echo-async')}), batch ${mb('apogee-batch')} (echo ${mb('echo-batch')}), sync ${mb('apogee-sync')} (echo ${mb('echo-sync')})`,
       );
       if (out.client.apogee === 'raw') {
-        ctx.report.note(`${scenario}: the SDK Producer did not work, raw RemotingClient.invoke used on both sides: ${out.fallbackReasons.join('; ') || 'forced by APOGEE_BENCH_CLIENT=raw'}`);
+        ctx.report.note(
+          `${scenario}: the SDK Producer did not work, raw RemotingClient.invoke used on both sides: ${out.fallbackReasons.join('; ') || 'forced by APOGEE_BENCH_CLIENT=raw'}`,
+        );
       }
     },
   };

@@ -99,12 +99,26 @@ class RawSender implements Sender {
   }
 
   send(body: Buffer): Promise<void> {
-    const props = encodeProperties(new Map([['WAIT', 'true'], ['UNIQ_KEY', this.uniq()]]));
+    const props = encodeProperties(
+      new Map([
+        ['WAIT', 'true'],
+        ['UNIQ_KEY', this.uniq()],
+      ]),
+    );
     return this.invoke(makeRequest(RequestCode.SEND_MESSAGE_V2, { extFields: this.header(false, props), body }));
   }
 
   sendBatch(bodies: readonly Buffer[]): Promise<void> {
-    const items = bodies.map((body) => ({ body, flag: 0, properties: encodeProperties(new Map([['WAIT', 'true'], ['UNIQ_KEY', this.uniq()]])) }));
+    const items = bodies.map((body) => ({
+      body,
+      flag: 0,
+      properties: encodeProperties(
+        new Map([
+          ['WAIT', 'true'],
+          ['UNIQ_KEY', this.uniq()],
+        ]),
+      ),
+    }));
     return this.invoke(makeRequest(RequestCode.SEND_BATCH_MESSAGE, { extFields: this.header(true, this.props), body: encodeBatchBody(items) }));
   }
 
@@ -133,12 +147,7 @@ async function routeOf(nameServer: string, topic: string): Promise<{ brokerName:
  * A started Sender. `prefer` 'sdk' tries the SDK Producer with one probe send and falls back to
  * raw sends if that fails (the reason goes to `onFallback`).
  */
-export async function openSender(
-  nameServer: string,
-  topic: string,
-  prefer: ClientKind,
-  onFallback: (reason: string) => void,
-): Promise<Sender> {
+export async function openSender(nameServer: string, topic: string, prefer: ClientKind, onFallback: (reason: string) => void): Promise<Sender> {
   const probe = Buffer.from('probe');
   if (prefer === 'sdk') {
     const s = new SdkSender(nameServer, topic);

@@ -44,13 +44,17 @@ export const append4k: Scenario = {
           elapsedMs += performance.now() - t;
         }
         const mbps = bytes / MB / (elapsedMs / 1000);
-        ctx.log(`   ${runLabel(run)} apogee${durable ? ' (to disk)' : ''}: ${r.ops} puts, ${(bytes / MiB).toFixed(0)} MiB in ${elapsedMs.toFixed(0)} ms = ${mbps.toFixed(1)} MB/s`);
+        ctx.log(
+          `   ${runLabel(run)} apogee${durable ? ' (to disk)' : ''}: ${r.ops} puts, ${(bytes / MiB).toFixed(0)} MiB in ${elapsedMs.toFixed(0)} ms = ${mbps.toFixed(1)} MB/s`,
+        );
         return mbps;
       });
     const rawRun = (durable: boolean) => (run: number) =>
       ctx.tmp.with('raw-append', async (dir) => {
         const r = await rawSequentialAppend({ dir, recordSize, maxBytes, durationMs, segmentSize: SEGMENT_SIZE, durable });
-        ctx.log(`   ${runLabel(run)} raw${durable ? ' (to disk)' : ''}:    ${(r.bytes / MiB).toFixed(0)} MiB of ${recordSize} B records in ${r.elapsedMs.toFixed(0)} ms = ${r.mbPerSec.toFixed(1)} MB/s`);
+        ctx.log(
+          `   ${runLabel(run)} raw${durable ? ' (to disk)' : ''}:    ${(r.bytes / MiB).toFixed(0)} MiB of ${recordSize} B records in ${r.elapsedMs.toFixed(0)} ms = ${r.mbPerSec.toFixed(1)} MB/s`,
+        );
         return r.mbPerSec;
       });
 
@@ -73,7 +77,9 @@ export const append4k: Scenario = {
       samples: apogee!,
       baseline: { name: 'raw fs.write, 4 MiB batches, no fsync', samples: raw! },
     });
-    ctx.report.note('append-4k: the target row stops the clock once the data is fdatasync\'ed (the disk\'s ceiling); the page-cache row never fsyncs the raw file, so it measures memory bandwidth');
+    ctx.report.note(
+      "append-4k: the target row stops the clock once the data is fdatasync'ed (the disk's ceiling); the page-cache row never fsyncs the raw file, so it measures memory bandwidth",
+    );
   },
 };
 
@@ -105,25 +111,29 @@ export const append128: Scenario = {
         return rate;
       });
 
-    const batched = (size: number) => async (run: number): Promise<number> =>
-      withStore(ctx, 'append-128b', { flushMode: 'ASYNC_FLUSH', segmentSize: SEGMENT_SIZE }, async (store) => {
-        const lots = batches(size);
-        const r = await pump({
-          window: Math.max(1, Math.floor(4096 / size)),
-          maxOps: Math.ceil(maxMessages / size),
-          durationMs,
-          op: (i) => store.putBatch(lots[i % QUEUES]!),
+    const batched =
+      (size: number) =>
+      async (run: number): Promise<number> =>
+        withStore(ctx, 'append-128b', { flushMode: 'ASYNC_FLUSH', segmentSize: SEGMENT_SIZE }, async (store) => {
+          const lots = batches(size);
+          const r = await pump({
+            window: Math.max(1, Math.floor(4096 / size)),
+            maxOps: Math.ceil(maxMessages / size),
+            durationMs,
+            op: (i) => store.putBatch(lots[i % QUEUES]!),
+          });
+          const msgs = r.ops * size;
+          const rate = msgs / (r.elapsedMs / 1000);
+          ctx.log(`   ${runLabel(run)} putBatch ${size}: ${msgs} msgs in ${r.elapsedMs.toFixed(0)} ms = ${rate.toFixed(0)} msg/s`);
+          return rate;
         });
-        const msgs = r.ops * size;
-        const rate = msgs / (r.elapsedMs / 1000);
-        ctx.log(`   ${runLabel(run)} putBatch ${size}: ${msgs} msgs in ${r.elapsedMs.toFixed(0)} ms = ${rate.toFixed(0)} msg/s`);
-        return rate;
-      });
 
     const raw = async (run: number): Promise<number> =>
       ctx.tmp.with('raw-append', async (dir) => {
         const r = await rawSequentialAppend({ dir, recordSize, maxBytes: maxMessages * recordSize, durationMs, segmentSize: SEGMENT_SIZE });
-        ctx.log(`   ${runLabel(run)} raw:        ${r.records} records of ${recordSize} B in ${r.elapsedMs.toFixed(0)} ms = ${r.recordsPerSec.toFixed(0)} rec/s`);
+        ctx.log(
+          `   ${runLabel(run)} raw:        ${r.records} records of ${recordSize} B in ${r.elapsedMs.toFixed(0)} ms = ${r.recordsPerSec.toFixed(0)} rec/s`,
+        );
         return r.recordsPerSec;
       });
 

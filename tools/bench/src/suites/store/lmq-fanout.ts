@@ -21,32 +21,36 @@ export const lmqFanout: Scenario = {
     const durationMs = pick(ctx, 350, 2500);
     const maxMessages = (k: number): number => pick(ctx, 1, 5) * (k >= 100 ? 20_000 : k >= 10 ? 80_000 : 200_000);
 
-    const variant = (k: number) => async (run: number): Promise<number> => {
-      const props = k > 0 ? rotatingDispatch(`fan${k}`, k, POOL) : null;
-      return withStore(ctx, `lmq-fanout-${k}`, { flushMode: 'ASYNC_FLUSH', segmentSize: 64 * MiB }, async (store, handle) => {
-        let wrongFanout = 0;
-        const r = await pump({
-          window: WINDOW,
-          maxOps: maxMessages(k),
-          durationMs,
-          op: (i) => {
-            const p = props
-              ? store.put({ topic: TOPIC, queueId: 0, body, properties: props[i % props.length]! })
-              : store.put({ topic: TOPIC, queueId: 0, body });
-            return p.then((res) => {
-              if (res.lmqOffsets.length !== k) wrongFanout++;
-            });
-          },
+    const variant =
+      (k: number) =>
+      async (run: number): Promise<number> => {
+        const props = k > 0 ? rotatingDispatch(`fan${k}`, k, POOL) : null;
+        return withStore(ctx, `lmq-fanout-${k}`, { flushMode: 'ASYNC_FLUSH', segmentSize: 64 * MiB }, async (store, handle) => {
+          let wrongFanout = 0;
+          const r = await pump({
+            window: WINDOW,
+            maxOps: maxMessages(k),
+            durationMs,
+            op: (i) => {
+              const p = props
+                ? store.put({ topic: TOPIC, queueId: 0, body, properties: props[i % props.length]! })
+                : store.put({ topic: TOPIC, queueId: 0, body });
+              return p.then((res) => {
+                if (res.lmqOffsets.length !== k) wrongFanout++;
+              });
+            },
+          });
+          const t0 = performance.now();
+          await handle.close();
+          const closeMs = performance.now() - t0;
+          if (wrongFanout > 0) throw new Error(`${wrongFanout} puts into ${k} LMQs came back with another number of lmqOffsets`);
+          const us = ((r.elapsedMs + closeMs) * 1000) / r.ops;
+          ctx.log(
+            `   ${runLabel(run)} ${String(k).padStart(3)} LMQs: ${r.ops} msgs in ${r.elapsedMs.toFixed(0)} ms + close ${closeMs.toFixed(0)} ms = ${us.toFixed(2)} µs/msg`,
+          );
+          return us;
         });
-        const t0 = performance.now();
-        await handle.close();
-        const closeMs = performance.now() - t0;
-        if (wrongFanout > 0) throw new Error(`${wrongFanout} puts into ${k} LMQs came back with another number of lmqOffsets`);
-        const us = ((r.elapsedMs + closeMs) * 1000) / r.ops;
-        ctx.log(`   ${runLabel(run)} ${String(k).padStart(3)} LMQs: ${r.ops} msgs in ${r.elapsedMs.toFixed(0)} ms + close ${closeMs.toFixed(0)} ms = ${us.toFixed(2)} µs/msg`);
-        return us;
-      });
-    };
+      };
 
     const samples = await alternate(runsFor(ctx), FANOUTS.map(variant), { warmup: true });
     const [none, one, ten, hundred] = samples as [number[], number[], number[], number[]];

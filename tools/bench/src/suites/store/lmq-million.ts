@@ -47,11 +47,31 @@ export const lmqMillion: Scenario = {
       ctx.report.add({ scenario: 'lmq-million', metric, unit, better: 'lower', samples, baseline: null });
     };
     add(`RSS added by ${label}${outs[0]!.gc ? ' (after gc)' : ''}`, 'MiB', rssAdded);
-    add(`create ${label} (${messages.toLocaleString('en-US')} msgs × ${PER_MESSAGE})`, 's', outs.map((o) => o.createMs / 1000));
-    add(`get() 1 msg from ${SAMPLE.toLocaleString('en-US')} random LMQs`, 'ms', outs.map((o) => o.sampleMs));
-    add(`close with ${label}`, 'ms', outs.map((o) => o.closeMs));
-    add(`reopen with ${label}`, 'ms', outs.map((o) => o.reopenMs));
-    add(`get() ${SAMPLE.toLocaleString('en-US')} random LMQs after reopen`, 'ms', outs.map((o) => o.sampleAfterReopenMs));
+    add(
+      `create ${label} (${messages.toLocaleString('en-US')} msgs × ${PER_MESSAGE})`,
+      's',
+      outs.map((o) => o.createMs / 1000),
+    );
+    add(
+      `get() 1 msg from ${SAMPLE.toLocaleString('en-US')} random LMQs`,
+      'ms',
+      outs.map((o) => o.sampleMs),
+    );
+    add(
+      `close with ${label}`,
+      'ms',
+      outs.map((o) => o.closeMs),
+    );
+    add(
+      `reopen with ${label}`,
+      'ms',
+      outs.map((o) => o.reopenMs),
+    );
+    add(
+      `get() ${SAMPLE.toLocaleString('en-US')} random LMQs after reopen`,
+      'ms',
+      outs.map((o) => o.sampleAfterReopenMs),
+    );
     ctx.report.note(
       `lmq-million: ${Math.round((median(rssAdded) * MiB) / lmqs)} B of RSS per LMQ (median); peak RSS ${(median(outs.map((o) => o.peakRss)) / MiB).toFixed(0)} MiB`,
     );

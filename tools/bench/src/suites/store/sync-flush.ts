@@ -77,7 +77,9 @@ export const syncFlush: Scenario = {
       ctx.tmp.with('raw-sync', async (dir) => {
         const batchRecords = Math.max(1, Math.round(lastBatch));
         const r = await rawSyncAppend({ dir, recordSize, batchRecords, maxRecords: maxMessages, durationMs });
-        ctx.log(`   ${runLabel(run)} raw:    ${r.records} records of ${recordSize} B, ${batchRecords} per fdatasync, ${r.fdatasyncs} fdatasyncs = ${r.recordsPerSec.toFixed(0)} rec/s`);
+        ctx.log(
+          `   ${runLabel(run)} raw:    ${r.records} records of ${recordSize} B, ${batchRecords} per fdatasync, ${r.fdatasyncs} fdatasyncs = ${r.recordsPerSec.toFixed(0)} rec/s`,
+        );
         return r.recordsPerSec;
       });
 
@@ -94,7 +96,9 @@ export const syncFlush: Scenario = {
       target: { on: 'ratio', op: '>=', value: 0.7 },
     });
     ctx.report.add({ scenario: 'sync-flush', metric: 'messages per fdatasync (group size)', unit: 'msg', better: 'higher', samples: batches });
-    ctx.report.note(`sync-flush: the raw baseline wrote ${Math.round(median(batches))} records (median; each run used its store run's size) of ${recordSize} B per fdatasync`);
+    ctx.report.note(
+      `sync-flush: the raw baseline wrote ${Math.round(median(batches))} records (median; each run used its store run's size) of ${recordSize} B per fdatasync`,
+    );
     if (earlyAcks > 0) {
       ctx.report.note(`sync-flush: ${earlyAcks} SYNC_FLUSH puts resolved before stats().flushedCommitLogOffset covered them`);
     }

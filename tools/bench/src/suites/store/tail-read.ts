@@ -177,7 +177,9 @@ export const coldRead: Scenario = {
         await store.close();
       }
       const files = await commitLogFiles(dataDir);
-      ctx.log(`   wrote ${messages} msgs of ${recordSize} B (${(logBytes / MiB).toFixed(0)} MiB) into ${files.length} segments of ${segmentSize / MiB} MiB; hot tail ${hotTailBytes / MiB} MiB`);
+      ctx.log(
+        `   wrote ${messages} msgs of ${recordSize} B (${(logBytes / MiB).toFixed(0)} MiB) into ${files.length} segments of ${segmentSize / MiB} MiB; hot tail ${hotTailBytes / MiB} MiB`,
+      );
 
       const storeRead = async (run: number): Promise<ColdRun> => {
         const t0 = performance.now();
@@ -195,7 +197,9 @@ export const coldRead: Scenario = {
           }
           const s = (performance.now() - start) / 1000;
           const out = { msgPerSec: offset / s, mbPerSec: bytes / MB / s };
-          ctx.log(`   ${runLabel(run)} apogee: opened in ${openMs.toFixed(0)} ms, read ${offset} msgs (${(bytes / MiB).toFixed(0)} MiB) in ${(s * 1000).toFixed(0)} ms = ${out.msgPerSec.toFixed(0)} msg/s, ${out.mbPerSec.toFixed(0)} MB/s`);
+          ctx.log(
+            `   ${runLabel(run)} apogee: opened in ${openMs.toFixed(0)} ms, read ${offset} msgs (${(bytes / MiB).toFixed(0)} MiB) in ${(s * 1000).toFixed(0)} ms = ${out.msgPerSec.toFixed(0)} msg/s, ${out.mbPerSec.toFixed(0)} MB/s`,
+          );
           return out;
         } finally {
           await store.close();
