@@ -89,16 +89,14 @@ export class NamesrvRegistrar {
   private async registerWith(addr: string): Promise<void> {
     const topics = this.opts.broker.topics;
     const body = encodeRegisterBrokerBody({
-      topicConfigs: topics
-        .list()
-        .map((t) => ({
-          topicName: t.topicName,
-          readQueueNums: t.readQueueNums,
-          writeQueueNums: t.writeQueueNums,
-          perm: t.perm,
-          topicSysFlag: t.topicSysFlag,
-          order: t.order,
-        })),
+      topicConfigs: topics.list().map((t) => ({
+        topicName: t.topicName,
+        readQueueNums: t.readQueueNums,
+        writeQueueNums: t.writeQueueNums,
+        perm: t.perm,
+        topicSysFlag: t.topicSysFlag,
+        order: t.order,
+      })),
       dataVersion: { ...topics.dataVersion },
       filterServerList: [],
     });
