@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Engine, type Entry, resendProperties, GroupReader, type Logger, type ReadMessage, type TopicConfig } from '@apogee/broker';
-import { DEFAULT_TOPIC_FILTER_TYPE, DLQ_GROUP_TOPIC_PREFIX, PERM_READ, PERM_WRITE, PropertyKey } from '@apogee/message';
+import { type Engine, type Entry, resendProperties, GroupReader, topicConfigOf, type Logger, type ReadMessage, type TopicConfig } from '@apogee/broker';
+import { DLQ_GROUP_TOPIC_PREFIX, PropertyKey } from '@apogee/message';
 import { type AmqpAddress, deadLetterTopicOf } from './address.js';
 import type { AmqpConfig } from './config.js';
 import { fitRocketName, TopicProperty } from '@apogee/topics';
@@ -75,16 +75,7 @@ export class Readers {
     if (existing) return existing;
     if (!this.cfg.autoCreate) return null;
     const n = address.kind === 'queue' ? this.cfg.queueAddressQueues : this.cfg.topicAddressQueues;
-    return topics.createOrUpdate({
-      topicName: address.storeTopic,
-      readQueueNums: n,
-      writeQueueNums: n,
-      perm: PERM_READ | PERM_WRITE,
-      topicFilterType: DEFAULT_TOPIC_FILTER_TYPE,
-      topicSysFlag: 0,
-      order: false,
-      attributes: {},
-    });
+    return topics.createOrUpdate(topicConfigOf(address.storeTopic, n));
   }
 
   /** Takes a reference on the reader for a request (opening it on first use); `topic` is the store topic's config (null for topic addresses, which read an LMQ). */

@@ -164,12 +164,12 @@ export class MqttGateway {
     for (const c of this.connections) wills.discard(c);
     for (const c of [...this.connections]) c.close('server shutting down');
     sessions.close();
-    shared.flush();
-    // Sessions commit offsets only up to what is written (deliveries from memory run ahead of the
-    // write): write everything first, so a clean shutdown redelivers nothing.
+    // Sessions and shared groups commit offsets only up to what is written (deliveries from
+    // memory run ahead of the write): write everything first, so a clean shutdown redelivers nothing.
     await this.opts.broker
       .flush()
       .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'mqtt: store flush before the last session commits failed'));
+    await shared.flush();
     await sessions.flush();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }

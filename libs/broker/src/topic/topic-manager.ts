@@ -35,7 +35,8 @@ const LMQ_CONFIG = (name: string): TopicConfig => ({
   attributes: {},
 });
 
-function newConfig(topicName: string, queues: number, perm: number, order = false): TopicConfig {
+/** The config of an ordinary topic: `queues` read and write queues, readable and writeable unless `perm` says otherwise. */
+export function topicConfigOf(topicName: string, queues: number, perm = Perm.READ | Perm.WRITE, order = false): TopicConfig {
   return { topicName, readQueueNums: queues, writeQueueNums: queues, perm, topicFilterType: DEFAULT_TOPIC_FILTER_TYPE, topicSysFlag: 0, order, attributes: {} };
 }
 
@@ -57,7 +58,7 @@ export class TopicManager {
     const defaultPerm = Perm.READ | Perm.WRITE | (this.cfg.autoCreateTopicEnable ? Perm.INHERIT : 0);
     const tbw = this.store.getTopicConfig(DEFAULT_TOPIC);
     if (!tbw || tbw.perm !== defaultPerm || tbw.writeQueueNums !== this.cfg.defaultTopicQueueNums) {
-      await this.store.putTopicConfig(newConfig(DEFAULT_TOPIC, this.cfg.defaultTopicQueueNums, defaultPerm));
+      await this.store.putTopicConfig(topicConfigOf(DEFAULT_TOPIC, this.cfg.defaultTopicQueueNums, defaultPerm));
     }
   }
 
@@ -106,7 +107,7 @@ export class TopicManager {
       );
     }
     const queues = Math.max(1, Math.min(defaultQueueNums > 0 ? defaultQueueNums : def.writeQueueNums, def.writeQueueNums));
-    return this.createInternal(newConfig(topic, queues, def.perm & ~Perm.INHERIT));
+    return this.createInternal(topicConfigOf(topic, queues, def.perm & ~Perm.INHERIT));
   }
 
   /** `%RETRY%<group>`: one queue, read-write; created on heartbeat and send-back. */
@@ -128,7 +129,7 @@ export class TopicManager {
   }
 
   private async ensure(topic: string, queues: number, perm: number): Promise<TopicConfig> {
-    return this.get(topic) ?? this.createInternal(newConfig(topic, queues, perm));
+    return this.get(topic) ?? this.createInternal(topicConfigOf(topic, queues, perm));
   }
 
   private readonly creating = new Map<string, Promise<TopicConfig>>();

@@ -51,7 +51,7 @@ export class SharedGroup {
       this.reader.remove(m, m.held);
     }
     if (this.members.size > 0) return false;
-    this.flush();
+    void this.flush();
     return true;
   }
 
@@ -60,9 +60,13 @@ export class SharedGroup {
     this.reader.pump();
   }
 
-  /** Stops reading and commits what was handled (the group has no member left, or the gateway closes). */
-  flush(): void {
-    this.reader.close().catch(this.onError);
+  /**
+   * Stops reading and commits what was handled (the group has no member left, or the gateway
+   * closes). The commit stops at what the store has written: a caller that wants everything
+   * delivered committed flushes the engine first.
+   */
+  flush(): Promise<void> {
+    return this.reader.close().catch(this.onError);
   }
 }
 

@@ -70,8 +70,8 @@ export class SharedGroups {
     }
   }
 
-  /** Commits every group's progress (shutdown). */
-  flush(): void {
-    for (const g of this.groups.values()) g.flush();
+  /** Stops every group and commits its progress (shutdown); resolves once committed. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.groups.values()].map((g) => g.flush()));
   }
 }

@@ -1,14 +1,5 @@
-import type { Appended, Engine, SendRequest, TopicFilterRegistry } from '@apogee/broker';
-import {
-  DEFAULT_TOPIC_FILTER_TYPE,
-  type FrozenProperties,
-  type HostAddress,
-  PERM_READ,
-  PERM_WRITE,
-  PropertyKey,
-  UniqueIdGenerator,
-  javaStringHashCode,
-} from '@apogee/message';
+import { type Appended, type Engine, type SendRequest, type TopicFilterRegistry, topicConfigOf } from '@apogee/broker';
+import { type FrozenProperties, type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
 import { putV5Properties } from './v5-properties.js';
@@ -210,16 +201,7 @@ export class Publisher {
   private async createStoreTopic(topic: string): Promise<void> {
     if (!this.engine.topics.get(topic)) {
       const n = this.cfg.storeTopicQueues;
-      await this.engine.topics.createOrUpdate({
-        topicName: topic,
-        readQueueNums: n,
-        writeQueueNums: n,
-        perm: PERM_READ | PERM_WRITE,
-        topicFilterType: DEFAULT_TOPIC_FILTER_TYPE,
-        topicSysFlag: 0,
-        order: false,
-        attributes: {},
-      });
+      await this.engine.topics.createOrUpdate(topicConfigOf(topic, n));
     }
     this.knownTopics.add(topic);
   }
