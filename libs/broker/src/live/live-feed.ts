@@ -117,10 +117,19 @@ export class LiveFeed {
    * when its arrival wakes them. Returns how many delivered it.
    */
   offer(topic: string, queueId: number, m: AppendedMessage): number {
-    const e = this.liveEntry(topic, queueId);
-    if (e === undefined) return 0;
+    const readers = this.liveReaders(topic, queueId);
+    return readers === undefined ? 0 : LiveFeed.offerTo(readers, m);
+  }
+
+  /** The readers of a queue when some take messages from memory, else undefined: lets the send path build its message only when someone may take it, with one lookup per queue. */
+  liveReaders(topic: string, queueId: number): ReadonlyMap<Waker, LiveReader | null> | undefined {
+    return this.liveEntry(topic, queueId)?.readers;
+  }
+
+  /** offer, to readers from liveReaders. */
+  static offerTo(readers: ReadonlyMap<Waker, LiveReader | null>, m: AppendedMessage): number {
     let delivered = 0;
-    for (const live of e.readers.values()) if (live !== null && live(m)) delivered++;
+    for (const live of readers.values()) if (live !== null && live(m)) delivered++;
     return delivered;
   }
 

@@ -27,7 +27,7 @@ import { checkTopicName, type TopicManager } from '../topic/topic-manager.js';
 import { applyDelayLevel } from './delay-routing.js';
 import type { FlowControl } from './flow-control.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send-types.js';
-import type { AppendedMessage, LiveFeed } from '../live/live-feed.js';
+import { type AppendedMessage, LiveFeed } from '../live/live-feed.js';
 import type { TopicSpaceRouting } from '../topic-space/routing.js';
 
 /** Transaction type bits of sysFlag (prepared = 0x4). */
@@ -152,17 +152,20 @@ export class SendService {
     // The message object is built only once some queue of it has a live reader.
     let m: AppendedMessage | null = null;
     let delivered = 0;
-    if (live.hasLiveReaders(put.topic, put.queueId)) {
+    const own = live.liveReaders(put.topic, put.queueId);
+    if (own !== undefined) {
       m = new Appended(put, r);
-      delivered += live.offer(put.topic, put.queueId, m);
+      delivered += LiveFeed.offerTo(own, m);
     }
     if (lmqs !== undefined) {
       for (let i = 0; i < lmqs.length; i++) {
         const offset = r.lmqOffsets[i];
-        if (offset === undefined || !live.hasLiveReaders(lmqs[i]!, 0)) continue;
+        if (offset === undefined) continue;
+        const readers = live.liveReaders(lmqs[i]!, 0);
+        if (readers === undefined) continue;
         m ??= new Appended(put, r);
         m.offset = offset;
-        delivered += live.offer(lmqs[i]!, 0, m);
+        delivered += LiveFeed.offerTo(readers, m);
       }
     }
     this.metrics.liveDeliveries += delivered;
