@@ -1,7 +1,6 @@
 /**
- * Apogee all-in-one server. Until the broker lands (issue "NameServer, broker and the native
- * remoting endpoint") it opens the embedded store on the data directory, reports it, and waits;
- * the command line below is the stable contract later endpoints fill in.
+ * Apogee all-in-one server: parses the command line and runs the server until SIGTERM or SIGINT
+ * (see run.ts). `npm start` runs this file compiled (dist/server/main.mjs, built by tools/build.mjs).
  */
 import { formatError } from '@apogee/message';
 import { parseServerArgs, usage } from './args.js';
@@ -13,6 +12,12 @@ try {
     process.stdout.write(usage());
   } else {
     await runServer(args);
+    // Everything is closed and flushed. Anything still holding the event loop open is a leak; it must
+    // not keep a stopped server's process alive under a supervisor.
+    setTimeout(() => {
+      process.stderr.write('apogee: handles still open 5 s after a clean stop; exiting anyway\n');
+      process.exit(0);
+    }, 5000).unref();
   }
 } catch (err) {
   process.stderr.write(`apogee: ${formatError(err)}\n`);

@@ -19,6 +19,7 @@ import { startMetricsServer } from './metrics-http.js';
  */
 export async function runServer(args: ServerArgs): Promise<void> {
   const log = pino({ base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } });
+  const stopRequested = watchStopSignals(log);
   const dataDir = path.resolve(args.dataDir);
   const brokerSettings = brokerSettingsFrom(args.brokerSettings, args.configFile ?? 'config');
   const mqttSettings = mqttSettingsFrom(args.mqttSettings, args.configFile ?? 'config');
@@ -113,18 +114,32 @@ export async function runServer(args: ServerArgs): Promise<void> {
     throw err;
   }
   const keepAlive = setInterval(() => {}, 1 << 30);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'apogee: shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const signal = await stopRequested;
+  log.info({ signal }, 'apogee: shutting down');
   clearInterval(keepAlive);
   await shutdown();
   log.info({}, 'apogee: stopped cleanly');
   log.flush();
+}
+
+/**
+ * Resolves with the first SIGTERM or SIGINT. The handlers are installed before anything starts, so a
+ * signal during start-up stops the server cleanly once it is up, and they stay installed: a repeated
+ * signal while stopping (Ctrl-C reaches both `npm start` and the server, and npm forwards it again) is
+ * logged, not left to Node's default action, which would end the process before the store is flushed.
+ */
+function watchStopSignals(log: { info(obj: object, msg: string): void }): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let first: NodeJS.Signals | null = null;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (first === null) {
+        first = signal;
+        resolve(signal);
+      } else log.info({ signal }, 'apogee: already stopping; the store is being flushed (SIGKILL ends it at once)');
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
 }
 
 async function listenOrExplain<T>(start: () => Promise<T>, what: string, host: string, port: number): Promise<T> {

@@ -70,8 +70,11 @@ export class ServerProcess {
     this.amqpPort = ports.amqpPort;
   }
 
-  /** Starts the server (without waiting); extra flags are appended. */
-  static spawn(dataDir: string, ports: ServerPorts, extra: string[] = []): ServerProcess {
+  /**
+   * Starts the server (without waiting); extra flags are appended. `wrap` runs it under another
+   * command (e.g. `unshare --pid --fork …`), which then is the process signals go to.
+   */
+  static spawn(dataDir: string, ports: ServerPorts, extra: string[] = [], wrap: string[] = []): ServerProcess {
     const args = [
       '--import',
       'tsx',
@@ -92,7 +95,8 @@ export class ServerProcess {
       String(ports.amqpPort),
       ...extra,
     ];
-    const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [...wrap, process.execPath, ...args];
+    const proc = spawn(command[0]!, command.slice(1), { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new ServerProcess(proc, dataDir, ports);
     running.add(s);
     void s.exited.then(() => running.delete(s));
@@ -104,9 +108,9 @@ export class ServerProcess {
    * Starts a server and waits until it is ready. Without `ports` it picks free ones, and picks
    * again (up to 3 times) if one was taken in between by another process (tests run in parallel).
    */
-  static async start(dataDir: string, ports?: ServerPorts, extra: string[] = []): Promise<ServerProcess> {
+  static async start(dataDir: string, ports?: ServerPorts, extra: string[] = [], wrap: string[] = []): Promise<ServerProcess> {
     for (let attempt = 1; ; attempt++) {
-      const s = ServerProcess.spawn(dataDir, ports ?? (await freePorts()), extra);
+      const s = ServerProcess.spawn(dataDir, ports ?? (await freePorts()), extra, wrap);
       try {
         await s.waitForLog('apogee: ready');
         return s;

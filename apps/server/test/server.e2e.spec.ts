@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
@@ -39,7 +40,8 @@ describe('apogee server process', () => {
 
     expect(await a.stop()).toBe(0);
     expect(a.output).toContain('stopped cleanly');
-    expect(fs.existsSync(path.join(dataDir, 'store', 'lock'))).toBe(false);
+    // The lock is the kernel's (flock on store/lock, never unlinked): free once the server is gone.
+    expect(spawnSync('flock', ['--nonblock', path.join(dataDir, 'store', 'lock'), 'true']).status).toBe(0);
   });
 
   it('fails with a clear message when a port is taken', async () => {

@@ -64,7 +64,7 @@ export class DefaultMessageStore implements MessageStore {
   static async open(config: StoreConfig, log: Logger): Promise<DefaultMessageStore> {
     const cfg = resolveConfig(config);
     fs.mkdirSync(cfg.dataDir, { recursive: true });
-    const lock = DirectoryLock.acquire(cfg.dataDir);
+    const lock = await DirectoryLock.acquire(cfg.dataDir);
     let env: IndexEnv | undefined;
     try {
       // Every format version is checked before anything is written (see format.ts).
