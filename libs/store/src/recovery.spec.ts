@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeRecord } from '@apogee/message';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeCheckpoint, readCheckpoint } from './checkpoint.js';
 import type { DefaultMessageStore } from './message-store.js';
 import { memoryLogger, openTestStore, tempDir } from './test-support.js';
 
@@ -58,6 +59,24 @@ describe('recovery', () => {
     await store.close();
     fs.writeFileSync(path.join(t.dir, 'checkpoint'), Buffer.from('not a checkpoint'));
     store = await openTestStore(t.dir);
+    await expectAll(store, puts);
+  });
+
+  it('after a crash re-reads from the older of the checkpoint and the dispatch marker, not from the start of the segment', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    store = await openTestStore(t.dir);
+    const puts = await fill(store, 200);
+    await store.close();
+    // A crash image: the checkpoint is not clean and was written when record 149 was the last durable one.
+    const cpFile = path.join(t.dir, 'checkpoint');
+    const cp = readCheckpoint(cpFile)!;
+    const checkpointed = puts[149]!.commitLogOffset + puts[149]!.size;
+    fs.writeFileSync(cpFile, encodeCheckpoint({ ...cp, flushedOffset: checkpointed, cleanShutdown: false }));
+    const log = memoryLogger();
+    store = await openTestStore(t.dir, {}, log);
+    const recovered = log.lines.find((l) => l.msg === 'store: recovered')!;
+    expect(recovered.obj).toMatchObject({ clean: false, from: checkpointed });
     await expectAll(store, puts);
   });
 

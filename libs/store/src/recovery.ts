@@ -36,11 +36,14 @@ export async function recover(
   let records = 0;
   let lastStoreTimestamp = cp?.lastStoreTimestamp ?? 0;
   const rec = new RecordFieldReader();
-  // After a clean shutdown the log ends exactly at the marker. After a crash, the end may lie
-  // below it only if durable data was lost (a lying or damaged disk): scan the whole segment
-  // holding the older of marker and checkpoint, so a gap there cannot hide the true end.
+  // After a clean shutdown the log ends exactly at the marker. After a crash, everything below the
+  // older of the marker and the checkpoint's flushed offset was durable before either was written
+  // (both are record boundaries), so the scan starts there: what is re-read is bounded by the
+  // checkpoint window, not by how full the segment is. Without a checkpoint (lost or never
+  // written) nothing vouches for the marker: the whole segment holding it is scanned, so a loss of
+  // durable data there (a lying or damaged disk) cannot hide the true end.
   const trusted = clean && cpFlushed === marker;
-  const from = trusted ? marker : commitLog.segmentBase(Math.min(marker, cpFlushed || marker));
+  const from = trusted ? marker : cp ? Math.min(marker, cpFlushed) : commitLog.segmentBase(marker);
   await commitLog.recover(from, marker, Math.max(marker, cpFlushed, cpMin), (buf, off, size, pos) => {
     records++;
     rec.read(buf, off);
@@ -53,6 +56,6 @@ export async function recover(
     log.warn({ marker, end, queuesFixed: fixed }, 'store: index was ahead of the commit log (durable data lost); truncated');
   }
   await index.flush(end, () => keyIndex.flushInto(end));
-  log.info({ clean, from: marker, end, records, ms: Date.now() - t0 }, 'store: recovered');
+  log.info({ clean, from, marker, end, records, ms: Date.now() - t0 }, 'store: recovered');
   return { end, lastStoreTimestamp };
 }

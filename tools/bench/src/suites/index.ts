@@ -23,6 +23,11 @@ export const suites: Readonly<Record<string, SuiteEntry>> = {
     description: 'MQTT vs plain aedes and mosquitto: QoS 0/1 throughput, fan-out, 10k topics, latency, memory',
     load: async () => (await import('./mqtt/index.js')).default,
   },
+  restart: {
+    description:
+      'SIGKILL under load, then the restart until every port accepts (100,000 LMQs, a large commit log), beside a bare Node process on the same ports',
+    load: async () => (await import('./restart/index.js')).default,
+  },
   amqp: {
     description: 'AMQP 1.0 vs RabbitMQ 3.10 (rabbitmq_amqp1_0): at-least-once, at-most-once, 4 competing receivers, latency at 5k msgs/s',
     load: async () => (await import('./amqp/index.js')).default,
