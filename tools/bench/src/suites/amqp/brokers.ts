@@ -11,9 +11,8 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchContext } from '../../suite.js';
-import { OwnedProcess, REPO_ROOT, freePort, serverNodeFlags, waitForPort } from '../remoting/common.js';
+import { OwnedProcess, REPO_ROOT, freePort, serverEntry, serverNodeFlags, waitForPort } from '../remoting/common.js';
 
-const SERVER_MAIN = path.join(REPO_ROOT, 'apps/server/src/main.ts');
 export const RABBITMQ_SERVER = process.env['APOGEE_BENCH_RABBITMQ'] ?? '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const EPMD = '/usr/bin/epmd';
 
@@ -48,9 +47,7 @@ async function startApogee(dir: string): Promise<Running> {
   const [namesrv, broker, http, mqtt, mqttWs, amqp] = ports.map(String);
   const args = [
     ...serverNodeFlags(),
-    '--import',
-    'tsx',
-    SERVER_MAIN,
+    ...serverEntry(),
     '--data-dir',
     dir,
     '--namesrv-port',

@@ -1,10 +1,10 @@
 /**
- * Processes of the remoting suite: the Apogee server under test (apps/server, spawned with tsx on
- * a temp data directory and free loopback ports) and the echo ceiling (echo-server.ts). Each is
+ * Processes of the remoting suite: the Apogee server under test (apps/server, its production build
+ * unless APOGEE_BENCH_SERVER=tsx, on a temp data directory and free loopback ports) and the echo ceiling (echo-server.ts). Each is
  * started by this suite and stopped by its own pid (SIGTERM, then SIGKILL after a grace period);
  * nothing else is ever signalled.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -15,7 +15,24 @@ import { sleep } from '../../runner.js';
 import type { BenchContext } from '../../suite.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
-const SERVER_MAIN = path.join(REPO_ROOT, 'apps/server/src/main.ts');
+const SERVER_SRC = path.join(REPO_ROOT, 'apps/server/src/main.ts');
+/** The production build of the server (tools/build.mjs), what `npm start` runs. */
+export const SERVER_DIST = path.join(REPO_ROOT, 'dist/server/main.mjs');
+let built = false;
+
+/**
+ * How the server under test is started: the production build, built once per bench run (what
+ * `npm start` runs), or with APOGEE_BENCH_SERVER=tsx the TypeScript sources through tsx.
+ */
+export function serverEntry(): string[] {
+  if (process.env['APOGEE_BENCH_SERVER'] === 'tsx') return ['--import', 'tsx', SERVER_SRC];
+  if (!built) {
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools/build.mjs')], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the production build (tools/build.mjs) failed:\n${r.stderr}`);
+    built = true;
+  }
+  return [SERVER_DIST];
+}
 const ECHO_MAIN = fileURLToPath(new URL('./echo-server.ts', import.meta.url));
 
 /** Queues of the benchmark topic (read = write). */
@@ -148,9 +165,7 @@ export class ApogeeServer {
     const mqttWsPort = await freePort();
     const args = [
       ...serverNodeFlags(),
-      '--import',
-      'tsx',
-      SERVER_MAIN,
+      ...serverEntry(),
       '--data-dir',
       dataDir,
       '--namesrv-port',

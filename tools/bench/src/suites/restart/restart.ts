@@ -6,7 +6,6 @@
  * whether restart time depends on how much the store holds beyond the checkpoint window; the
  * development start (tsx, what `npm start` ran before the production build) is measured once per run too.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
@@ -14,13 +13,12 @@ import { runChild } from '../../child.js';
 import { sleep } from '../../runner.js';
 import { median } from '../../stats.js';
 import type { BenchContext, Scenario } from '../../suite.js';
-import { freePort, type OwnedProcess, pick, REPO_ROOT, runsFor, serverNodeFlags } from '../remoting/common.js';
+import { freePort, type OwnedProcess, pick, REPO_ROOT, runsFor, SERVER_DIST, serverEntry, serverNodeFlags } from '../remoting/common.js';
 import { MiB } from '../store/common.js';
 import type { FillInput, FillOutput } from './fill-child.js';
 import { type StartTiming, timeToPorts } from './timing.js';
 
 const FILL_CHILD = fileURLToPath(new URL('./fill-child.ts', import.meta.url));
-const SERVER_DIST = path.join(REPO_ROOT, 'dist/server/main.mjs');
 const SERVER_SRC = path.join(REPO_ROOT, 'apps/server/src/main.ts');
 const LMQS = 100_000;
 const LOAD_MS = 1000;
@@ -79,8 +77,7 @@ export const restartAfterKill: Scenario = {
   name: 'restart',
   description: `SIGKILL under MQTT QoS 1 load, then restart until all six ports accept, on a store with ${LMQS.toLocaleString('en-US')} LMQs; beside a bare Node process opening the same ports`,
   async run(ctx: BenchContext): Promise<void> {
-    const build = spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools/build.mjs')], { cwd: REPO_ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`the production build failed:\n${build.stderr}`);
+    serverEntry(); // builds dist/ once
     const cases: Case[] = [
       { label: 'small store', bulkMiB: 0 },
       { label: 'large store', bulkMiB: pick(ctx, 1024, 8192) },
