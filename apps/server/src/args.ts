@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { FlushMode } from '@apogee/store';
+import { DEFAULT_MEMORY_BUDGET_MIB, MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.js';
 
 /** Settings of the all-in-one server. Flags override the config file, which overrides defaults. */
 export interface ServerArgs {
@@ -28,6 +29,9 @@ export interface ServerArgs {
   amqpSettings: Record<string, unknown>;
   /** The config file's "auth" section (users, hashed passwords, topic rules), checked by parseAuthConfig. */
   authSettings: unknown;
+  // -- memory budget (memory-budget.ts) --
+  /** MiB shared by the hot tail, the queue-state cache and the MQTT record cache. Default 64. */
+  memoryBudget: number;
 }
 
 const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqttSettings' | 'amqpSettings' | 'authSettings'> = {
@@ -43,6 +47,8 @@ const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqt
   brokerName: 'broker-a',
   clusterName: 'DefaultCluster',
   flush: 'ASYNC_FLUSH',
+  // -- memory budget --
+  memoryBudget: DEFAULT_MEMORY_BUDGET_MIB,
 };
 
 /** flag name -> [settings key, environment variable] */
@@ -59,6 +65,8 @@ const FLAGS = {
   '--broker-ip': ['brokerIp', 'APOGEE_BROKER_IP'],
   '--broker-name': ['brokerName', 'APOGEE_BROKER_NAME'],
   '--cluster-name': ['clusterName', 'APOGEE_CLUSTER_NAME'],
+  // -- memory budget --
+  ...MEMORY_BUDGET_FLAG,
 } as const;
 
 type Key = (typeof FLAGS)[keyof typeof FLAGS][0];
@@ -69,6 +77,9 @@ export function usage(): string {
     '                    [--mqtt-ws-port N] [--amqp-port N] [--http-port N] [--flush sync|async]',
     '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
     '                    [--cluster-name NAME] [--config FILE]',
+    '                    [--memory-budget MiB]',
+    "--memory-budget: MiB shared by the store's hot tail (1/2), its queue-state cache (1/4) and the",
+    'MQTT record cache (1/4); default 64 (docs/store.md, "Memory budget").',
     'Endpoint ports take `off` to run without that endpoint: --mqtt-port off (MQTT over TCP and',
     'WebSocket), --mqtt-ws-port off, --amqp-port off. Persistent MQTT sessions and durable AMQP',
     'subscriptions keep receiving while their endpoint is off (the engine keeps their topic filters).',
@@ -78,7 +89,9 @@ export function usage(): string {
 }
 
 function setValue(out: Record<string, unknown>, key: Key, raw: string, source: string): void {
-  if (key === 'dataDir' || key === 'listenHost' || key === 'brokerIp') {
+  // -- memory budget --
+  if (key === 'memoryBudget') out[key] = parseMemoryBudget(raw, source);
+  else if (key === 'dataDir' || key === 'listenHost' || key === 'brokerIp') {
     out[key] = raw;
   } else if (key === 'brokerName' || key === 'clusterName') {
     if (!/^[a-zA-Z0-9_-]{1,127}$/.test(raw)) throw new Error(`${source}: must be 1-127 characters of [a-zA-Z0-9_-], got ${JSON.stringify(raw)}`);

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
 import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
+import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
 
 /**
@@ -22,15 +23,20 @@ export async function runServer(args: ServerArgs): Promise<void> {
   const stopRequested = watchStopSignals(log);
   const dataDir = path.resolve(args.dataDir);
   const brokerSettings = brokerSettingsFrom(args.brokerSettings, args.configFile ?? 'config');
-  const mqttSettings = mqttSettingsFrom(args.mqttSettings, args.configFile ?? 'config');
+  // -- memory budget: its shares, unless the config file's mqtt section sets recordCacheBytes --
+  const budget = memoryBudgetSettings(args.memoryBudget);
+  const mqttSettings = { ...budget.mqtt, ...mqttSettingsFrom(args.mqttSettings, args.configFile ?? 'config') };
   const amqpSettings = amqpSettingsFrom(args.amqpSettings, args.configFile ?? 'config');
   const authConfig = parseAuthConfig(args.authSettings, args.configFile ?? 'config');
   const auth = new Authorizer(authConfig);
   const ip = advertisedIp(args.brokerIp, args.listenHost);
   const brokerPort = args.brokerPort === 0 ? await freePort(args.listenHost) : args.brokerPort;
   const advertised = `${ip}:${brokerPort}`;
-  const store = await openStore({ dataDir: path.join(dataDir, 'store'), flushMode: args.flush, storeHost: { address: ip, port: brokerPort } }, log);
-  log.info({ dataDir, flush: args.flush, ...store.stats() }, 'apogee: store open');
+  const store = await openStore(
+    { dataDir: path.join(dataDir, 'store'), flushMode: args.flush, storeHost: { address: ip, port: brokerPort }, ...budget.store },
+    log,
+  );
+  log.info({ dataDir, flush: args.flush, memoryBudgetMiB: args.memoryBudget, ...budget.store, ...budget.mqtt, ...store.stats() }, 'apogee: store open');
   const closers: Array<() => Promise<unknown>> = [() => store.close()];
   const shutdown = async () => {
     for (const c of closers.reverse()) {

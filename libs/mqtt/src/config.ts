@@ -28,7 +28,16 @@ export interface MqttConfig {
   storeTopicQueues: number;
   /** Seconds a CONNECT may take after the TCP connection opens. Default 10. */
   connectTimeoutSeconds: number;
+  /**
+   * Bytes of records decoded once for many subscribers (fan-out) kept in memory. Default 16 MiB:
+   * a quarter of the default memory budget (`splitMemoryBudget` of @apogee/store); the server sets
+   * it from `--memory-budget`.
+   */
+  recordCacheBytes: number;
 }
+
+/** Default MqttConfig.recordCacheBytes. */
+export const MQTT_RECORD_CACHE_BYTES = 16 * 1024 * 1024;
 
 export const MQTT_DEFAULTS: MqttConfig = {
   maxPacketSize: 1024 * 1024 + 65536,
@@ -43,6 +52,7 @@ export const MQTT_DEFAULTS: MqttConfig = {
   readBatch: 64,
   storeTopicQueues: 4,
   connectTimeoutSeconds: 10,
+  recordCacheBytes: MQTT_RECORD_CACHE_BYTES,
 };
 
 export function resolveMqttConfig(partial: Partial<MqttConfig> = {}): MqttConfig {

@@ -67,7 +67,7 @@ export class MqttGateway {
     const publishes = new PublishStore(new Publisher(engine, config), retained);
     const shared = new SharedGroups(engine, filters, opts.logger);
     // Records decoded once for all the sessions that deliver them (fan-out).
-    const sessions = new SessionRegistry(engine, filters, shared, new DecodedRecords(), config, this.counters, opts.logger);
+    const sessions = new SessionRegistry(engine, filters, shared, new DecodedRecords(config.recordCacheBytes), config, this.counters, opts.logger);
     this.svc = {
       config,
       engine,

@@ -21,7 +21,10 @@ export interface StoreConfig {
   maxMessageSize?: number;
   /** Store host written into every record and offset message id. Default 127.0.0.1:10911. */
   storeHost?: HostAddress;
-  /** Bytes of the CommitLog tail kept in memory for tailing readers. Default 64 MiB. */
+  /**
+   * Bytes of the CommitLog tail kept in memory for tailing readers. Default 32 MiB: half of the
+   * default memory budget (see splitMemoryBudget).
+   */
   hotTailBytes?: number;
   /** Append RocketMQ's `__CRC32#` whole-record checksum property to each record. Default true. */
   recordCrc?: boolean;
@@ -35,6 +38,12 @@ export interface StoreConfig {
   lmqIdleTtlMs?: number;
   /** Queue states kept in memory (LRU); idle queues beyond this live only in LMDB. Default 100,000. */
   maxCachedQueues?: number;
+  /**
+   * Bytes of queue states kept in memory (their index tail blocks included); beyond it the least
+   * recently used clean ones live only in LMDB. Default 16 MiB: a quarter of the default memory
+   * budget (see splitMemoryBudget).
+   */
+  indexCacheBytes?: number;
   /** Period of index persistence into LMDB. Default 100 ms. */
   indexFlushIntervalMs?: number;
   /** Clock, for tests. */

@@ -19,6 +19,9 @@ interface InflightWrite {
 const PARALLEL_WRITE_BYTES = 1024 * 1024;
 const MAX_WRITES_IN_FLIGHT = 2;
 
+/** A hot tail that saw no append for this long gives its memory back (HotTail.shrink). */
+const IDLE_SHRINK_MS = 5000;
+
 interface Waiter {
   end: number;
   value: unknown;
@@ -63,6 +66,9 @@ export class CommitLog {
   private writeError: Error | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** appendPos at the previous idle check. */
+  private idleMark = -1;
   private closed = false;
   private idleResolvers: Array<() => void> = [];
   /** Fsync batches and the records they covered, for stats. */
@@ -443,6 +449,16 @@ export class CommitLog {
     this.flushTimer.unref();
   }
 
+  /** Starts the check that shrinks the hot tail once appends have stopped for IDLE_SHRINK_MS. */
+  startIdleShrink(): void {
+    this.idleTimer = setInterval(() => {
+      const idle = this.appendPos === this.idleMark && this.writtenPos === this.appendPos;
+      this.idleMark = this.appendPos;
+      if (idle && this.hot.bytes > this.pageSize) this.hot.shrink(this.writtenPos, this.appendPos);
+    }, IDLE_SHRINK_MS);
+    this.idleTimer.unref();
+  }
+
   private get writing(): boolean {
     return this.inflight.length > 0;
   }
@@ -470,6 +486,7 @@ export class CommitLog {
 
   async close(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.idleTimer) clearInterval(this.idleTimer);
     try {
       await this.drain();
     } finally {

@@ -1,6 +1,10 @@
 import type { HostAddress } from '@apogee/message';
 import type { FlushMode, StoreConfig } from './api.js';
 import { StoreError } from './errors.js';
+import { DEFAULT_MEMORY_BUDGET_BYTES, splitMemoryBudget } from './memory-budget.js';
+
+/** The default budget's shares (docs/store.md, "Memory budget"). */
+const SHARES = splitMemoryBudget(DEFAULT_MEMORY_BUDGET_BYTES);
 
 export interface ResolvedStoreConfig {
   dataDir: string;
@@ -16,6 +20,7 @@ export interface ResolvedStoreConfig {
   cleanIntervalMs: number;
   lmqIdleTtlMs: number;
   maxCachedQueues: number;
+  indexCacheBytes: number;
   indexFlushIntervalMs: number;
   /** Puts are refused while more than this many appended bytes wait to be written. */
   maxWriteBacklogBytes: number;
@@ -28,13 +33,14 @@ export const DEFAULTS = {
   asyncFlushIntervalMs: 500,
   maxMessageSize: 4 * 1024 * 1024,
   storeHost: { address: '127.0.0.1', port: 10911 },
-  hotTailBytes: 64 * 1024 * 1024,
+  hotTailBytes: SHARES.hotTailBytes,
   recordCrc: true,
   retentionMs: 72 * 3600 * 1000,
   diskMaxUsedRatio: 0.75,
   cleanIntervalMs: 10_000,
   lmqIdleTtlMs: 0,
   maxCachedQueues: 100_000,
+  indexCacheBytes: SHARES.indexCacheBytes,
   indexFlushIntervalMs: 100,
 };
 
@@ -67,6 +73,7 @@ export function resolveConfig(c: StoreConfig): ResolvedStoreConfig {
     cleanIntervalMs: positiveInt('cleanIntervalMs', c.cleanIntervalMs ?? DEFAULTS.cleanIntervalMs),
     lmqIdleTtlMs: positiveInt('lmqIdleTtlMs', c.lmqIdleTtlMs ?? DEFAULTS.lmqIdleTtlMs, 0),
     maxCachedQueues: positiveInt('maxCachedQueues', c.maxCachedQueues ?? DEFAULTS.maxCachedQueues),
+    indexCacheBytes: positiveInt('indexCacheBytes', c.indexCacheBytes ?? DEFAULTS.indexCacheBytes, 0),
     indexFlushIntervalMs: positiveInt('indexFlushIntervalMs', c.indexFlushIntervalMs ?? DEFAULTS.indexFlushIntervalMs),
     maxWriteBacklogBytes: Math.max(64 * 1024 * 1024, 4 * maxMessageSize),
     now: c.now ?? Date.now,

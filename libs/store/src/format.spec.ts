@@ -207,7 +207,9 @@ describe('format versions', () => {
     expect(publicApi.StoreFormatError).toBe(StoreFormatError);
     expect(Object.keys(publicApi).sort()).toEqual(
       [
+        'DEFAULT_MEMORY_BUDGET_BYTES',
         'IllegalPutError',
+        'MIN_MEMORY_BUDGET_BYTES',
         'MessageTooLargeError',
         'STORE_DEFAULTS',
         'StoreCorruptError',
@@ -216,6 +218,7 @@ describe('format versions', () => {
         'StoreLockedError',
         'StoreUnavailableError',
         'openStore',
+        'splitMemoryBudget',
       ].sort(),
     );
   });

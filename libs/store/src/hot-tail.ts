@@ -4,13 +4,17 @@
  * get slices of them without a syscall. A page is dropped once written and older than the hot
  * window; if no reader ever got a slice of it, it is reused for new appends (fresh memory costs a
  * page fault per 4 KiB on first write), otherwise it is left to the GC, since a reader may still
- * hold — and be sending — its slice.
+ * hold — and be sending — its slice. What it holds — window, unwritten pages and spares — stays
+ * within `keepBytes` plus the pages not yet written; once appends stop, `shrink` lets the window
+ * go too.
  */
 export class HotTail {
   private readonly pages = new Map<number, Buffer>();
   /** Pages a reader got a slice of: never reused. */
   private readonly lent = new Set<Buffer>();
   private readonly spare: Buffer[] = [];
+  /** Unlent pages kept for reuse: a quarter of the window, at most MAX_SPARE_PAGES. */
+  private readonly maxSpare: number;
   private lowestPage = 0;
   /** Positions below this are never served from memory (bytes before a recovered tail are not loaded). */
   private floor: number;
@@ -22,6 +26,7 @@ export class HotTail {
   ) {
     this.floor = start;
     this.lowestPage = Math.floor(start / pageSize);
+    this.maxSpare = Math.min(MAX_SPARE_PAGES, Math.floor(keepBytes / pageSize / 4));
   }
 
   /** The page holding `pos`, allocated on first use (only for positions being appended). */
@@ -86,8 +91,8 @@ export class HotTail {
   }
 
   /** Drops pages wholly below both the write position and the hot window. */
-  release(writtenPos: number, appendPos: number): void {
-    const keepFrom = Math.min(writtenPos, appendPos - this.keepBytes);
+  release(writtenPos: number, appendPos: number, keepBytes = this.keepBytes): void {
+    const keepFrom = Math.min(writtenPos, appendPos - keepBytes);
     const limit = Math.floor(keepFrom / this.pageSize);
     while (this.lowestPage < limit) {
       const page = this.pages.get(this.lowestPage);
@@ -95,14 +100,23 @@ export class HotTail {
       this.lowestPage++;
       if (!page) continue;
       if (this.lent.delete(page)) continue;
-      if (this.spare.length < MAX_SPARE_PAGES) this.spare.push(page);
+      if (this.spare.length < this.maxSpare) this.spare.push(page);
     }
     if (this.floor < this.lowestPage * this.pageSize) this.floor = this.lowestPage * this.pageSize;
   }
 
-  /** Bytes held. */
+  /**
+   * Appends have stopped: drops every written page but the one appends continue in, and the
+   * spares. Readers of older records read them from the file (the page cache) instead.
+   */
+  shrink(writtenPos: number, appendPos: number): void {
+    this.release(writtenPos, appendPos, 0);
+    this.spare.length = 0;
+  }
+
+  /** Bytes held: pages in the log's window and spares. */
   get bytes(): number {
-    return this.pages.size * this.pageSize;
+    return (this.pages.size + this.spare.length) * this.pageSize;
   }
 }
 

@@ -86,7 +86,7 @@ export class DefaultMessageStore implements MessageStore {
         log.warn({ configured: cfg.segmentSize, onDisk: onDiskSegment }, 'store: keeping the segment size the data directory was created with');
         cfg.segmentSize = onDiskSegment;
       }
-      const index = new QueueIndex(env, cfg.maxCachedQueues, log);
+      const index = new QueueIndex(env, cfg.maxCachedQueues, log, cfg.indexCacheBytes);
       const keyIndex = new KeyIndex(env);
       const meta = new Metadata(env);
       const commitLog = new CommitLog(cfg, logDir, log);
@@ -105,6 +105,7 @@ export class DefaultMessageStore implements MessageStore {
   private start(indexedTo: number): void {
     this.commitLog.onConfirmed = (pos) => this.index.notifyArrivals(pos);
     this.commitLog.startFlushTimer();
+    this.commitLog.startIdleShrink();
     this.persistence.start(indexedTo);
     this.retention.start();
   }
@@ -221,7 +222,7 @@ export class DefaultMessageStore implements MessageStore {
 
   // ---------------------------------------------------------------- lifecycle
 
-  stats(): StoreStats & { corruptReads: number; fsyncs: number; hotTailBytes: number } {
+  stats(): StoreStats & { corruptReads: number; fsyncs: number; hotTailBytes: number; cachedQueueBytes: number } {
     return {
       minCommitLogOffset: this.commitLog.minPos,
       maxCommitLogOffset: this.commitLog.appendPos,
@@ -233,6 +234,7 @@ export class DefaultMessageStore implements MessageStore {
       corruptReads: this.reads.corruptReads,
       fsyncs: this.commitLog.fsyncs,
       hotTailBytes: this.commitLog.hotBytes,
+      cachedQueueBytes: this.index.cachedBytes,
     };
   }
 

@@ -82,8 +82,8 @@ export interface EntryRef {
 
 /**
  * Queue indexes for every queue, LMQs included, in LMDB: one row per queue (meta) and one per
- * block of 64 entries. Only cached queues (an LRU of at most maxCached) live in memory, so memory
- * does not grow with idle queues. Offsets are assigned synchronously in append(), so they are
+ * block of 64 entries. Only cached queues (an LRU of at most maxCached states and maxBytes bytes)
+ * live in memory, so memory does not grow with idle queues. Offsets are assigned synchronously in append(), so they are
  * dense and unique per queue whatever the number of concurrent producers.
  *
  * Persistence lags the CommitLog on purpose: flush(bound) writes only entries whose record ends
@@ -108,11 +108,15 @@ export class QueueIndex {
   private readonly listeners = new Map<string, Set<(maxOffset: number) => void>>();
   private readonly pendingArrivals = new Set<QueueState>();
   private readonly entryScratch = Buffer.alloc(ENTRY_BYTES);
+  /** Bytes of the cached states (QueueState.memBytes as last accounted). */
+  private bytes = 0;
 
   constructor(
     private readonly env: IndexEnv,
     private readonly maxCached: number,
     private readonly log: Logger,
+    /** Bytes of cached states above which clean ones are evicted. */
+    private readonly maxBytes: number = Number.POSITIVE_INFINITY,
   ) {
     const n = env.sys.get('nextQid');
     if (n) this.nextQid = n.readUInt32BE(0);
@@ -121,6 +125,38 @@ export class QueueIndex {
 
   get cachedCount(): number {
     return this.cache.size;
+  }
+
+  /** Bytes the cached states hold (estimate, see QueueState.memBytes). */
+  get cachedBytes(): number {
+    return this.bytes;
+  }
+
+  private get overBudget(): boolean {
+    return this.cache.size > this.maxCached || this.bytes > this.maxBytes;
+  }
+
+  /** Brings the cache total up to date with a state whose size may have changed. */
+  private account(st: QueueState): void {
+    const now = st.memBytes;
+    this.bytes += now - st.accounted;
+    st.accounted = now;
+  }
+
+  /** A state leaves the cache: its bytes no longer count. */
+  private unaccount(st: QueueState): void {
+    this.bytes -= st.accounted;
+    st.accounted = 0;
+  }
+
+  private scheduleEvict(): void {
+    if (this.evictScheduled) return;
+    this.evictScheduled = true;
+    // Never evict synchronously: the caller (a put naming several queues) still holds states.
+    setImmediate(() => {
+      this.evictScheduled = false;
+      this.evict();
+    });
   }
 
   /** Cache key: the name alone for queue 0 (every LMQ), name NUL id otherwise (names never hold NUL). */
@@ -158,14 +194,8 @@ export class QueueIndex {
     }
     st.touchGen = this.touchGen;
     this.cache.set(key, st);
-    // Never evict here: the caller (a put naming several queues) still holds earlier states.
-    if (this.cache.size > this.maxCached && !this.evictScheduled) {
-      this.evictScheduled = true;
-      setImmediate(() => {
-        this.evictScheduled = false;
-        this.evict();
-      });
-    }
+    this.account(st);
+    if (this.overBudget) this.scheduleEvict();
     return st;
   }
 
@@ -190,21 +220,24 @@ export class QueueIndex {
   }
 
   /**
-   * Drops clean, committed, unobserved queues from the cache, oldest first, to 90 % of the cap.
-   * When a pass cannot get there (queues not yet persisted), no new pass runs before the next
-   * index commit: otherwise every lookup would rescan the whole cache.
+   * Drops clean, committed, unobserved queues from the cache, oldest first, to 90 % of both caps
+   * (count and bytes). When a pass cannot get there (queues not yet persisted, or observed), no
+   * new pass runs before the next index commit: otherwise every lookup would rescan the cache.
    */
   private evict(): void {
     if (this.committedGen < this.evictAfterGen) return;
     this.touchGen++;
     this.epoch++;
     const target = Math.floor(this.maxCached * 0.9);
+    const targetBytes = this.maxBytes * 0.9;
+    const done = (): boolean => this.cache.size <= target && this.bytes <= targetBytes;
     for (const [key, st] of this.cache) {
-      if (this.cache.size <= target) break;
+      if (done()) break;
       if (st.inDirty || st.flushGen > this.committedGen || this.listeners.has(key)) continue;
       this.cache.delete(key);
+      this.unaccount(st);
     }
-    if (this.cache.size > target) this.evictAfterGen = this.committedGen + 1;
+    if (!done()) this.evictAfterGen = this.committedGen + 1;
   }
 
   private markDirty(st: QueueState): void {
@@ -226,7 +259,13 @@ export class QueueIndex {
    */
   appendEncoded(st: QueueState, entry: Buffer, logEnd: number, storeTime: number): number {
     const offset = st.next;
+    const tail = st.tail;
     const idx = st.slotForAppend();
+    if (st.tail !== tail) {
+      // The tail grew or a block was sealed: the state holds more memory.
+      this.account(st);
+      if (this.bytes > this.maxBytes) this.scheduleEvict();
+    }
     st.tail.set(entry, idx * ENTRY_BYTES);
     st.next = offset + 1;
     st.lastActive = storeTime;
@@ -387,7 +426,9 @@ export class QueueIndex {
       let inlineCount = 0;
       let open = false;
       // Blocks whose write has committed are readable from LMDB now: drop them from memory.
+      const sealedBefore = st.sealed.length;
       while (st.sealed.length > 0 && st.sealed[0]!.gen !== 0 && st.sealed[0]!.gen <= this.committedGen) st.sealed.shift();
+      if (st.sealed.length !== sealedBefore && this.cache.get(st.key) === st) this.account(st);
       for (const s of st.sealed) {
         if (s.gen !== 0) continue; // written, commit pending
         const n = persistablePrefix(s.buf, BLOCK_ENTRIES, bound);
@@ -435,7 +476,7 @@ export class QueueIndex {
     const done = this.env.sys.put('dispatched', marker);
     return done.then(() => {
       if (gen > this.committedGen) this.committedGen = gen;
-      if (this.cache.size > this.maxCached) this.evict();
+      if (this.overBudget) this.evict();
     });
   }
 
@@ -523,6 +564,7 @@ export class QueueIndex {
     if (st) {
       this.epoch++;
       this.cache.delete(key);
+      this.unaccount(st);
       this.dirty.delete(st);
       st.inDirty = false;
       this.pendingArrivals.delete(st);
@@ -570,6 +612,7 @@ export class QueueIndex {
         st.tail = tail;
         st.persisted = base;
         st.lastEnd = n > base ? entryEnd(tail, n - base - 1) : 0;
+        this.account(st);
         st.metaDirty = true;
         this.markDirty(st);
       }

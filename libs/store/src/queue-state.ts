@@ -38,6 +38,8 @@ export class QueueState {
   lastEnd = 0;
   /** Highest max offset announced to arrival listeners. */
   notified = 0;
+  /** Bytes the index's cache total counts for this state (see QueueIndex.account). */
+  accounted = 0;
 
   constructor(
     readonly key: string,
@@ -46,6 +48,16 @@ export class QueueState {
     readonly queueId: number,
   ) {
     this.tail = EMPTY;
+  }
+
+  /**
+   * Bytes this state holds in memory, by estimate: the object with its map entry and strings,
+   * its tail block and the sealed blocks awaiting their LMDB commit.
+   */
+  get memBytes(): number {
+    let n = STATE_OVERHEAD_BYTES + 2 * (this.key.length + (this.key === this.topic ? 0 : this.topic.length)) + this.tail.length;
+    for (const s of this.sealed) n += SEALED_OVERHEAD_BYTES + s.buf.length;
+    return n;
   }
 
   get tailCount(): number {
@@ -83,3 +95,8 @@ export class QueueState {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The state object, its cache-map entry and its tail's Buffer object (V8 sizes, rounded up). */
+export const STATE_OVERHEAD_BYTES = 320;
+/** A sealed block's record and Buffer object. */
+const SEALED_OVERHEAD_BYTES = 120;

@@ -1,6 +1,6 @@
 import { encodeProperties, encodedRecordSize, writeRecord } from '@apogee/message';
 import { describe, expect, it } from 'vitest';
-import { DecodedRecords } from './decoded-records.js';
+import { DecodedRecords, decodedRecordBytes } from './decoded-records.js';
 
 function record(payload: Buffer, topic = 'a'): Buffer {
   const properties = encodeProperties({ mqttTopic: `${topic}/b` });
@@ -54,5 +54,27 @@ describe('DecodedRecords', () => {
     const r = record(Buffer.from('new'));
     expect(cache.get(0, r, true).body.toString()).toBe('new'); // evicted, decoded again
     expect(cache.get(1499, r, true).body.toString()).toBe('1499'); // still cached
+  });
+
+  it('stays within its byte share, counting properties and topic as well as payloads', () => {
+    const payload = Buffer.alloc(10 * 1024, 7);
+    const one = new DecodedRecords().get(0, record(payload), true);
+    const each = decodedRecordBytes(one);
+    expect(each).toBeGreaterThan(payload.length);
+    const cache = new DecodedRecords(10 * each);
+    for (let i = 0; i < 25; i++) cache.get(i, record(payload), true);
+    expect(cache.size).toBe(10);
+    expect(cache.bytes).toBe(10 * each);
+    expect(cache.bytes).toBeLessThanOrEqual(10 * each);
+    const r = record(Buffer.from('new'));
+    expect(cache.get(14, r, true).body.toString()).toBe('new'); // dropped, decoded again
+    expect(cache.get(24, r, true).body.length).toBe(payload.length); // still cached
+  });
+
+  it('does not cache a record larger than its whole share', () => {
+    const cache = new DecodedRecords(1024);
+    expect(cache.get(1, record(Buffer.alloc(2048, 1)), true).body.length).toBe(2048);
+    expect(cache.size).toBe(0);
+    expect(cache.bytes).toBe(0);
   });
 });

@@ -26,6 +26,8 @@ export interface BrokerRef {
   queuePrefix: string;
   /** SASL PLAIN credentials, or none for ANONYMOUS. */
   user?: { username: string; password: string };
+  /** The broker's process (RabbitMQ's: the script whose child is the Erlang VM), for its memory. */
+  pid: number;
 }
 
 export const PEER_LABEL = 'RabbitMQ 3.10 (rabbitmq_amqp1_0)';
@@ -83,7 +85,7 @@ async function startApogee(dir: string): Promise<Running> {
     throw err;
   }
   return {
-    ref: { name: 'apogee', port: Number(amqp), queuePrefix: '' },
+    ref: { name: 'apogee', port: Number(amqp), queuePrefix: '', pid: proc.pid! },
     stop: async () => {
       const code = await p.stop();
       if (code !== 0) throw new Error(`apogee server exited with ${code ?? 'a signal'}:\n${p.output.slice(-4000)}`);
@@ -126,7 +128,7 @@ async function startRabbit(dir: string): Promise<Running> {
     await stop();
     throw err;
   }
-  return { ref: { name: 'rabbitmq', port, queuePrefix: '/queue/', user: { username: 'guest', password: 'guest' } }, stop };
+  return { ref: { name: 'rabbitmq', port, queuePrefix: '/queue/', user: { username: 'guest', password: 'guest' }, pid: proc.pid! }, stop };
 }
 
 export interface Brokers {

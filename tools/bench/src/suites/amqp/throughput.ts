@@ -9,7 +9,7 @@ import { runChild } from '../../child.js';
 import { median } from '../../stats.js';
 import type { BenchContext, Scenario } from '../../suite.js';
 import { clientNodeFlags } from '../remoting/common.js';
-import { withBrokers } from './brokers.js';
+import { withMeasuredBrokers } from './memory-rows.js';
 import { addPeerRow, pick, runsFor, THROUGHPUT_TARGET } from './common.js';
 import type { ThroughputInput, ThroughputOutput } from './throughput-child.js';
 import { PAYLOAD } from './wire.js';
@@ -28,7 +28,7 @@ function throughputScenario(shape: Shape): Scenario {
     name: shape.name,
     description: shape.description,
     async run(ctx: BenchContext): Promise<void> {
-      const { out, rabbitMissing } = await withBrokers(ctx, async (brokers) => {
+      const { out, rabbitMissing } = await withMeasuredBrokers(ctx, shape.name, async (brokers) => {
         const input: ThroughputInput = {
           ...shape.input,
           brokers: brokers.all,

@@ -8,7 +8,7 @@ import { runChild } from '../../child.js';
 import { median } from '../../stats.js';
 import type { BenchContext, Scenario } from '../../suite.js';
 import { clientNodeFlags } from '../remoting/common.js';
-import { withBrokers } from './brokers.js';
+import { withMeasuredBrokers } from './memory-rows.js';
 import { addPeerRows, pick, runsFor, TARGET_P99_MS } from './common.js';
 import type { LatencyInput, LatencyOutput, LatencyRun } from './latency-child.js';
 import { PAYLOAD } from './wire.js';
@@ -21,7 +21,7 @@ export const latency: Scenario = {
   description: `publish → deliver at ${RATE.toLocaleString('en-US')} msgs/s, QoS 1, ${PAYLOAD} B: p50/p99/p99.9`,
   async run(ctx: BenchContext): Promise<void> {
     const durationMs = pick(ctx, 800, 3000);
-    const { out, mosquittoMissing } = await withBrokers(ctx, async (brokers) => {
+    const { out, mosquittoMissing } = await withMeasuredBrokers(ctx, 'latency-qos1', async (brokers) => {
       const input: LatencyInput = { brokers: brokers.all, rate: RATE, runs: runsFor(ctx), durationMs, warmupMs: pick(ctx, 400, 1000), drainMs: 3000 };
       const out = await runChild<LatencyOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 60_000, 180_000) });
       return { out, mosquittoMissing: brokers.mosquittoMissing };

@@ -8,7 +8,7 @@ import { runChild } from '../../child.js';
 import { median } from '../../stats.js';
 import type { BenchContext, Scenario } from '../../suite.js';
 import { clientNodeFlags } from '../remoting/common.js';
-import { withBrokers } from './brokers.js';
+import { withMeasuredBrokers } from './memory-rows.js';
 import { addPeerRows, pick, runsFor } from './common.js';
 import type { MemoryInput, MemoryOutput, MemoryRun } from './memory-child.js';
 
@@ -26,7 +26,7 @@ export const memory: Scenario = {
       settleMs: pick(ctx, 150, 1000),
       parallel: 100,
     };
-    const { out, mosquittoMissing } = await withBrokers(ctx, async (brokers) => {
+    const { out, mosquittoMissing } = await withMeasuredBrokers(ctx, 'memory', async (brokers) => {
       const out = await runChild<MemoryOutput>({
         module: CHILD,
         input: { ...input0, brokers: brokers.all },

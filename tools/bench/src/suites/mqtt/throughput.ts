@@ -9,7 +9,7 @@ import { runChild } from '../../child.js';
 import { median } from '../../stats.js';
 import type { BenchContext, Scenario } from '../../suite.js';
 import { clientNodeFlags } from '../remoting/common.js';
-import { withBrokers } from './brokers.js';
+import { withMeasuredBrokers } from './memory-rows.js';
 import { addPeerRows, pick, runsFor, THROUGHPUT_TARGETS } from './common.js';
 import type { ThroughputInput, ThroughputOutput } from './throughput-child.js';
 import { PAYLOAD } from './wire.js';
@@ -29,7 +29,7 @@ function throughputScenario(shape: Shape): Scenario {
     name: shape.name,
     description: shape.description,
     async run(ctx: BenchContext): Promise<void> {
-      const { out, mosquittoMissing } = await withBrokers(ctx, async (brokers) => {
+      const { out, mosquittoMissing } = await withMeasuredBrokers(ctx, shape.name, async (brokers) => {
         const input: ThroughputInput = { ...shape.input(ctx), brokers: brokers.all, runs: runsFor(ctx) };
         const out = await runChild<ThroughputOutput>({ module: CHILD, input, nodeFlags: clientNodeFlags(), timeoutMs: pick(ctx, 90_000, 400_000) });
         return { out, mosquittoMissing: brokers.mosquittoMissing };

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { PAYLOAD, HEADER, log, errText } from '../../load-payload.js';
+import { readProcMemory } from '../../proc-memory.js';
 import type { BrokerRef } from './brokers.js';
 
 export { PAYLOAD, HEADER, log, errText };
@@ -65,10 +66,7 @@ export function payload(run: number, seq: number, size = PAYLOAD): Buffer {
 
 /** VmRSS of a process in bytes (Linux /proc). */
 export async function rssBytes(pid: number): Promise<number> {
-  const s = await readFile(`/proc/${pid}/status`, 'utf8');
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(s);
-  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(m[1]) * 1024;
+  return (await readProcMemory(pid)).rss;
 }
 
 /** CPU time (user + system) a process has used, in ms (Linux /proc/<pid>/stat, 100 ticks/s). */

@@ -163,6 +163,8 @@ export class ApogeeServer {
     const httpPort = await freePort();
     const mqttPort = await freePort();
     const mqttWsPort = await freePort();
+    // Every endpoint on a free port: a default one (5672, …) may be taken on a shared machine.
+    const amqpPort = await freePort();
     const args = [
       ...serverNodeFlags(),
       ...serverEntry(),
@@ -178,6 +180,8 @@ export class ApogeeServer {
       String(mqttPort),
       '--mqtt-ws-port',
       String(mqttWsPort),
+      '--amqp-port',
+      String(amqpPort),
       '--listen-host',
       '127.0.0.1',
       '--flush',

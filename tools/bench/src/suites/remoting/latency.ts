@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { runChild } from '../../child.js';
 import { median } from '../../stats.js';
 import type { BenchContext, Scenario } from '../../suite.js';
-import { clientNodeFlags, pick, withServers } from './common.js';
+import { clientNodeFlags, pick } from './common.js';
+import { withMeasuredServers } from './memory-rows.js';
 import type { LatencyInput, LatencyOutput, LatencyRun } from './latency-child.js';
 
 const CHILD = fileURLToPath(new URL('./latency-child.ts', import.meta.url));
@@ -30,7 +31,7 @@ function latencyScenario(flush: 'async' | 'sync'): Scenario {
     async run(ctx: BenchContext): Promise<void> {
       const topic = `BenchLatency${flush === 'async' ? 'Async' : 'Sync'}`;
       const durationMs = pick(ctx, 1000, 10_000 / RUNS);
-      const out = await withServers(ctx, flush, { echo: true }, async (apogee, echo) => {
+      const out = await withMeasuredServers(ctx, scenario, flush, { echo: true }, async (apogee, echo) => {
         await apogee.createTopic(topic);
         // The same paced load against each target; only the target and what is measured differ.
         const measure = (nameServer: string, extra: Pick<LatencyInput, 'quietBursts' | 'mode'>): Promise<LatencyOutput> => {

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { runChild } from '../../child.js';
 import { median } from '../../stats.js';
 import type { BenchContext, Scenario } from '../../suite.js';
-import { clientNodeFlags, KiB, pick, runsFor, withServers } from './common.js';
+import { clientNodeFlags, KiB, pick, runsFor } from './common.js';
+import { withMeasuredServers } from './memory-rows.js';
 import type { ProduceInput, ProduceOutput, ProduceVariant } from './produce-child.js';
 import type { ClientKind } from './senders.js';
 
@@ -44,7 +45,7 @@ function produceScenario(bodySize: number, label: string): Scenario {
     description: `SDK Producer, ${bodySize} B bodies, ASYNC_FLUSH: sync, ${PIPELINE} in flight, batches of ${BATCH}; vs a RemotingServer echo at the same window`,
     async run(ctx: BenchContext): Promise<void> {
       const topic = `BenchRemoting${label}`;
-      const out = await withServers(ctx, 'async', { echo: true }, async (apogee, echo) => {
+      const out = await withMeasuredServers(ctx, scenario, 'async', { echo: true }, async (apogee, echo) => {
         await apogee.createTopic(topic);
         const input: ProduceInput = {
           topic,
