@@ -40,18 +40,39 @@ const result = await build({
   sourcemap: 'linked',
   legalComments: 'none',
   metafile: true,
+  write: false,
   logLevel: 'warning',
   plugins: [thirdPartyExternal],
+  // mqtt-packet's BufferList (bl) pulls in readable-stream, a userland copy of Node's streams
+  // (≈ 200 KiB with its polyfills) that Node already has built in.
+  alias: { 'readable-stream': 'node:stream' },
   // Bundled CommonJS packages call require(); an ESM bundle has none of its own.
   banner: { js: "import { createRequire as __apogeeCreateRequire } from 'node:module'; const require = __apogeeCreateRequire(import.meta.url);" },
 });
-// Chunk names carry a content hash: drop the ones this build no longer references. Files are not
-// deleted before the build, so a server already running from dist/ keeps what it loaded.
-const outputs = new Set(Object.keys(result.metafile.outputs).map((f) => path.resolve(root, f)));
+// Only files whose content changed are written, each to a temporary name and renamed into place, so
+// a server starting from dist/ while another build runs (tests, `npm start`) never reads a file
+// half-written. Chunk names carry a content hash: the ones this build no longer references are
+// dropped afterwards (nothing is deleted before, so a running server keeps what it loaded).
+let written = 0;
+for (const out of result.outputFiles) {
+  let same = false;
+  try {
+    same = Buffer.compare(fs.readFileSync(out.path), out.contents) === 0;
+  } catch {
+    // not there yet
+  }
+  if (same) continue;
+  fs.mkdirSync(path.dirname(out.path), { recursive: true });
+  const tmp = `${out.path}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, out.contents);
+  fs.renameSync(tmp, out.path);
+  written++;
+}
+const outputs = new Set(result.outputFiles.map((o) => o.path));
 for (const entry of fs.readdirSync(path.join(root, 'dist'), { recursive: true, withFileTypes: true })) {
   const file = path.join(entry.parentPath, entry.name);
-  if (entry.isFile() && !outputs.has(file)) fs.rmSync(file);
+  if (entry.isFile() && !outputs.has(file) && !file.endsWith('.tmp')) fs.rmSync(file, { force: true });
 }
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 const inputs = Object.keys(result.metafile.inputs).length;
-process.stderr.write(`apogee: built dist/ (${inputs} sources, ${(bytes / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms\n`);
+process.stderr.write(`apogee: built dist/ (${inputs} sources, ${(bytes / 1024).toFixed(0)} KiB, ${written} files changed) in ${Date.now() - started} ms\n`);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { freePort as freePortOn } from '../src/advertised-ip.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const main = path.join(repoRoot, 'apps/server/src/main.ts');
+/** The production build (built by test/build-dist.ts before the tests run): what `npm start` runs. */
+const main = path.join(repoRoot, 'dist/server/main.mjs');
 
 /** A free loopback port (closed again before it is returned). */
 export function freePort(): Promise<number> {
@@ -76,8 +77,7 @@ export class ServerProcess {
    */
   static spawn(dataDir: string, ports: ServerPorts, extra: string[] = [], wrap: string[] = []): ServerProcess {
     const args = [
-      '--import',
-      'tsx',
+      '--enable-source-maps',
       main,
       '--data-dir',
       dataDir,
