@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { runChild } from '../../child.js';
+import { describePoint, field, readPoint } from '../../memory-points.js';
 import { sleep } from '../../runner.js';
 import { median } from '../../stats.js';
 import type { BenchContext, Scenario } from '../../suite.js';
@@ -116,6 +117,20 @@ export const restartAfterKill: Scenario = {
             await server.waitFor('apogee: ready', START_TIMEOUT_MS);
             if (isDev) dev = s.timing;
             else apogee.push(s.timing);
+            if (run === 0) {
+              // The restarted server, idle: what recovery and start-up left resident.
+              const mem = await readPoint([{ name: 'apogee', pid: server.proc.pid!, dataMapSuffix: '/data.mdb' }]);
+              for (const key of ['anon', 'file'] as const)
+                ctx.report.add({
+                  scenario: 'restart',
+                  metric: `memory idle after the restart: Rss${key === 'anon' ? 'Anon' : 'File'} (${c.label})`,
+                  unit: 'MiB',
+                  better: 'lower',
+                  samples: field(mem, 'apogee', key),
+                  baseline: null,
+                });
+              ctx.report.note(`restart ${c.label}: idle after the restart ${describePoint(mem, 'apogee')}`);
+            }
             ctx.log(
               `   ${c.label} run ${run + 1}: ${acked} QoS 1 acks before SIGKILL; restart ${s.timing.wallMs.toFixed(0)} ms wall, ${s.timing.cpuMs.toFixed(0)} ms CPU${isDev ? ' (tsx)' : ''}; floor ${f.timing.wallMs.toFixed(0)} ms wall, ${f.timing.cpuMs.toFixed(0)} ms CPU`,
             );
