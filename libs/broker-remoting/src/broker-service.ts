@@ -4,6 +4,7 @@ import { ChannelTable } from './channel.js';
 import { errorResponse } from './errors-to-response.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
 import * as admin from './processors/admin-processor.js';
+import { checkClientConfig } from './processors/check-client-processor.js';
 import * as client from './processors/client-processor.js';
 import * as consumerManage from './processors/consumer-manage-processor.js';
 import type { Processor, ProcessorContext } from './processors/context.js';
@@ -40,6 +41,7 @@ const PROCESSORS: ReadonlyArray<[number, Processor]> = [
   [RequestCode.LOCK_BATCH_MQ, client.lockBatchMq],
   [RequestCode.UNLOCK_BATCH_MQ, client.unlockBatchMq],
   [RequestCode.CONSUMER_SEND_MSG_BACK, client.consumerSendMsgBack],
+  [RequestCode.CHECK_CLIENT_CONFIG, checkClientConfig],
   [RequestCode.QUERY_MESSAGE, query.queryMessage],
   [RequestCode.VIEW_MESSAGE_BY_ID, query.viewMessageById],
   [RequestCode.UPDATE_AND_CREATE_TOPIC, admin.updateAndCreateTopic],
