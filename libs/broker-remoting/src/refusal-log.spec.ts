@@ -1,7 +1,7 @@
 import { BrokerError } from '@apogee/broker';
 import { HeaderFieldError, type RemotingCommand, RequestCode, ResponseCode, makeRequest, responseTo } from '@apogee/remoting';
 import { describe, expect, it } from 'vitest';
-import { RefusalLog, isExpectedAnswer } from './refusal-log.js';
+import { RefusalLog, debugEnabled, isExpectedAnswer } from './refusal-log.js';
 
 function recorder() {
   const lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
@@ -80,6 +80,15 @@ describe('RefusalLog', () => {
       msg: 'broker: request refused: suppressed 40 similar warnings in 60 s',
       obj: { key: 'remoting:REQUEST_CODE_NOT_SUPPORTED', suppressed: 40 },
     });
+  });
+});
+
+describe('debugEnabled', () => {
+  it("asks pino's isLevelEnabled, else whether there is a debug method", () => {
+    expect(debugEnabled({ debug() {}, isLevelEnabled: (l: string) => l !== 'debug' })).toBe(false);
+    expect(debugEnabled({ debug() {}, isLevelEnabled: () => true })).toBe(true);
+    expect(debugEnabled({ debug() {} })).toBe(true);
+    expect(debugEnabled({})).toBe(false);
   });
 });
 

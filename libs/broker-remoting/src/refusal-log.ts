@@ -54,7 +54,8 @@ export class RefusalLog {
       return;
     }
     if (isExpectedAnswer(req, res)) {
-      this.logger.debug?.(refusalFields(req, res, conn, clientId), 'broker: request answered without SUCCESS (expected)');
+      // Pull misses are frequent: the fields are only built when debug lines are written.
+      if (debugEnabled(this.logger)) this.logger.debug!(refusalFields(req, res, conn, clientId), 'broker: request answered without SUCCESS (expected)');
       return;
     }
     this.warnings.warn(`remoting:${responseCodeName(res.code)}`, refusalFields(req, res, conn, clientId), 'broker: request refused');
@@ -73,4 +74,10 @@ export class RefusalLog {
     this.warnings.flush();
     this.errors.flush();
   }
+}
+
+/** Whether `logger` writes debug lines (pino says so through isLevelEnabled; a plain object by having debug). */
+export function debugEnabled(logger: { debug?: unknown; isLevelEnabled?: (level: string) => boolean }): boolean {
+  if (typeof logger.debug !== 'function') return false;
+  return typeof logger.isLevelEnabled === 'function' ? logger.isLevelEnabled('debug') : true;
 }

@@ -4,6 +4,8 @@ import { type Connection, type RemotingCommand, RequestCode, ResponseCode, refus
 /** What the NameServer logs to; pino loggers fit. */
 export interface NamesrvLogger extends WarnSink {
   debug?(obj: object, msg: string): void;
+  /** pino's: whether lines of `level` are written. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /**
@@ -25,7 +27,9 @@ export function isExpectedAnswer(req: RemotingCommand, res: RemotingCommand): bo
 export function refusalLog(logger: NamesrvLogger, limiter: RateLimitedWarnings): (req: RemotingCommand, res: RemotingCommand, conn: Connection) => void {
   return (req, res, conn) => {
     if (isExpectedAnswer(req, res)) {
-      logger.debug?.(refusalFields(req, res, conn), 'namesrv: request answered without SUCCESS (expected)');
+      // Missing routes are asked for often: the fields are only built when debug lines are written.
+      if (logger.debug && (logger.isLevelEnabled?.('debug') ?? true))
+        logger.debug(refusalFields(req, res, conn), 'namesrv: request answered without SUCCESS (expected)');
       return;
     }
     limiter.warn(`namesrv:${responseCodeName(res.code)}`, refusalFields(req, res, conn), 'namesrv: request refused');
