@@ -4,7 +4,9 @@
 //
 // Endpoints never import each other or the store. `remoting` (codec + transport) depends on `message`
 // only; `namesrv` on remoting and message; `client` (the SDK) on remoting and message only;
-// `broker-remoting` may also use remoting and namesrv's codecs. Apps and tools may use anything.
+// `broker-remoting` may also use remoting and namesrv's codecs. `logging` (the apps' logger: pino,
+// the terminal format, the level vocabulary) depends on no other project and only apps and tools use
+// it: libraries take a logger from their caller. Apps and tools may use anything.
 //
 // This file is an Nx plugin (nx.json "plugins") that gives every project its layer tags, keyed by the
 // project's folder, so a project gets its tags before its package.json says anything (libs/topics,
@@ -22,6 +24,7 @@ const projectTags = {
   'libs/remoting': ['layer:protocol', 'protocol:remoting'],
   'libs/namesrv': ['layer:protocol', 'protocol:namesrv'],
   'libs/client': ['layer:sdk'],
+  'libs/logging': ['layer:logging'],
   'libs/broker-remoting': ['layer:endpoint', 'endpoint:remoting'],
   'libs/mqtt': ['layer:endpoint', 'endpoint:mqtt'],
   'libs/amqp': ['layer:endpoint', 'endpoint:amqp'],
@@ -45,6 +48,7 @@ const depConstraints = [
   { sourceTag: 'protocol:remoting', onlyDependOnLibsWithTags: ['layer:message'] },
   { sourceTag: 'protocol:namesrv', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
   { sourceTag: 'layer:sdk', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
+  { sourceTag: 'layer:logging', onlyDependOnLibsWithTags: [] },
   // Endpoints: never one another (directly or through anything they use), never the store.
   { sourceTag: 'layer:endpoint', notDependOnLibsWithTags: ['layer:endpoint'] },
   {

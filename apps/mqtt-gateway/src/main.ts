@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Authorizer, BROKER_DEFAULTS, Broker, checkSettings, parseAuthConfig } from '@apogee/broker';
 import { MQTT_DEFAULTS, MqttGateway, listenWebSocket } from '@apogee/mqtt';
+import { DEFAULT_LOG_LEVEL, type LogLevel, createLogger, parseLogLevel } from '@apogee/logging';
 import { openStore } from '@apogee/store';
-import { pino } from 'pino';
 
 interface Args {
   dataDir: string;
@@ -20,12 +20,25 @@ interface Args {
   flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
   config: Record<string, unknown>;
   configFile: string;
+  logLevel: LogLevel;
 }
 
-const USAGE = 'usage: mqtt-gateway [--data-dir DIR] [--mqtt-port N] [--mqtt-ws-port N] [--listen-host ADDR] [--flush sync|async] [--config FILE]\n';
+const USAGE =
+  'usage: mqtt-gateway [--data-dir DIR] [--mqtt-port N] [--mqtt-ws-port N] [--listen-host ADDR] [--flush sync|async] [--log-level LEVEL] [--config FILE]\n';
 
-function parse(argv: readonly string[]): Args {
-  const a: Args = { dataDir: './data-mqtt', mqttPort: 1883, mqttWsPort: 8083, listenHost: '127.0.0.1', flush: 'ASYNC_FLUSH', config: {}, configFile: 'config' };
+/** Flags, then APOGEE_LOG_LEVEL, then the config file's "logLevel" (as apps/server orders its options). */
+function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
+  const a: Args = {
+    dataDir: './data-mqtt',
+    mqttPort: 1883,
+    mqttWsPort: 8083,
+    listenHost: '127.0.0.1',
+    flush: 'ASYNC_FLUSH',
+    config: {},
+    configFile: 'config',
+    logLevel: DEFAULT_LOG_LEVEL,
+  };
+  let flagLevel: LogLevel | undefined;
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') {
@@ -44,17 +57,23 @@ function parse(argv: readonly string[]): Args {
     else if (flag === '--flush') {
       if (v !== 'sync' && v !== 'async') throw new Error(`--flush must be sync or async, got ${JSON.stringify(v)}`);
       a.flush = v === 'sync' ? 'SYNC_FLUSH' : 'ASYNC_FLUSH';
-    } else if (flag === '--config') {
+    } else if (flag === '--log-level') flagLevel = parseLogLevel(v, flag);
+    else if (flag === '--config') {
       a.configFile = v;
       a.config = JSON.parse(fs.readFileSync(v, 'utf8')) as Record<string, unknown>;
     } else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
+  const fileLevel = a.config['logLevel'];
+  const envLevel = env['APOGEE_LOG_LEVEL'];
+  if (flagLevel !== undefined) a.logLevel = flagLevel;
+  else if (envLevel) a.logLevel = parseLogLevel(envLevel, 'APOGEE_LOG_LEVEL');
+  else if (fileLevel !== undefined) a.logLevel = parseLogLevel(String(fileLevel), `${a.configFile}: logLevel`);
   return a;
 }
 
-const log = pino({ base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } });
 try {
-  const args = parse(process.argv.slice(2));
+  const args = parse(process.argv.slice(2), process.env);
+  const log = createLogger({ level: args.logLevel });
   const auth = new Authorizer(parseAuthConfig(args.config['auth'], args.configFile));
   const dataDir = path.resolve(args.dataDir);
   const store = await openStore({ dataDir: path.join(dataDir, 'store'), flushMode: args.flush }, log);

@@ -51,4 +51,15 @@ describe('apps/mqtt-gateway', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a bad log level at start with a clear message', async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'apps/mqtt-gateway/src/main.ts', '--log-level', 'loud'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    proc.stderr.on('data', (d) => (err += d));
+    expect(await new Promise((resolve) => proc.on('exit', resolve))).toBe(1);
+    expect(err).toBe('mqtt-gateway: --log-level: log level must be one of trace, debug, info, warn, error, fatal, silent; got "loud"\n');
+  });
 });

@@ -1,15 +1,18 @@
 /**
  * Apogee NameServer alone:
- *   tsx apps/namesrv/src/main.ts [--port N] [--host ADDR] [--kv-file FILE]
- * Defaults: port 9876 (APOGEE_NAMESRV_PORT), host 127.0.0.1 (APOGEE_NAMESRV_HOST), no KV file.
+ *   tsx apps/namesrv/src/main.ts [--port N] [--host ADDR] [--kv-file FILE] [--log-level LEVEL]
+ * Defaults: port 9876 (APOGEE_NAMESRV_PORT), host 127.0.0.1 (APOGEE_NAMESRV_HOST), no KV file
+ * (APOGEE_NAMESRV_KV_FILE), log level info (APOGEE_LOG_LEVEL). Flags override the environment.
  * SIGTERM/SIGINT stop it cleanly.
  */
+import { DEFAULT_LOG_LEVEL, type LogLevel, createLogger, parseLogLevel } from '@apogee/logging';
 import { NameServer } from '@apogee/namesrv';
 
 interface Args {
   port: number;
   host: string;
   kvFile: string | undefined;
+  logLevel: LogLevel;
 }
 
 function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
@@ -17,18 +20,20 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
     port: Number(env['APOGEE_NAMESRV_PORT'] ?? 9876),
     host: env['APOGEE_NAMESRV_HOST'] ?? '127.0.0.1',
     kvFile: env['APOGEE_NAMESRV_KV_FILE'],
+    logLevel: env['APOGEE_LOG_LEVEL'] ? parseLogLevel(env['APOGEE_LOG_LEVEL'], 'APOGEE_LOG_LEVEL') : DEFAULT_LOG_LEVEL,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
     if (flag === '--help' || flag === '-h') {
-      process.stdout.write('usage: namesrv [--port N] [--host ADDR] [--kv-file FILE]\n');
+      process.stdout.write('usage: namesrv [--port N] [--host ADDR] [--kv-file FILE] [--log-level trace|debug|info|warn|error|fatal|silent]\n');
       process.exit(0);
     }
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--port') args.port = Number(value);
     else if (flag === '--host') args.host = value;
     else if (flag === '--kv-file') args.kvFile = value;
+    else if (flag === '--log-level') args.logLevel = parseLogLevel(value, flag);
     else throw new Error(`unknown option ${flag}`);
     i++;
   }
@@ -36,17 +41,17 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
   return args;
 }
 
-const log = (level: string, msg: string, extra: object = {}) => process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...extra })}\n`);
-
 try {
   const args = parse(process.argv.slice(2), process.env);
-  const ns = new NameServer(args.kvFile === undefined ? {} : { kvFile: args.kvFile });
+  const log = createLogger({ level: args.logLevel });
+  const ns = new NameServer({ logger: log, ...(args.kvFile === undefined ? {} : { kvFile: args.kvFile }) });
   const addr = await ns.start(args.port, args.host);
-  log('info', 'namesrv: listening', { addr });
+  log.info({ addr }, 'namesrv: listening');
   const stop = async (signal: string): Promise<void> => {
-    log('info', `namesrv: ${signal}, shutting down`);
+    log.info({ signal }, 'namesrv: shutting down');
     await ns.close();
-    log('info', 'namesrv: stopped cleanly');
+    log.info({}, 'namesrv: stopped cleanly');
+    log.flush();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { encodeRegisterBrokerBody } from '@apogee/namesrv';
 import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
@@ -64,5 +65,68 @@ describe('namesrv process', () => {
     proc.stderr!.on('data', (d) => (err += d));
     expect(await new Promise((resolve) => proc.on('exit', resolve))).toBe(1);
     expect(err).toMatch(/port must be an integer/);
+    for (const [args, env] of [
+      [['--log-level', 'loud'], {}],
+      [[], { APOGEE_LOG_LEVEL: 'loud' }],
+    ] as const) {
+      const bad = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      started.push(bad);
+      let text = '';
+      bad.stderr!.on('data', (d) => (text += d));
+      expect(await new Promise((resolve) => bad.on('exit', resolve))).toBe(1);
+      expect(text).toMatch(/^namesrv: (--log-level|APOGEE_LOG_LEVEL): log level must be one of trace, debug, info, warn, error, fatal, silent; got "loud"/);
+    }
+  });
+
+  it('--log-level warn: only warnings, among them the refused request naming the client and the request', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const proc = spawn(process.execPath, ['--import', 'tsx', main, '--port', String(port), '--log-level', 'warn'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push(proc);
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    const client = new RemotingClient({ requestTimeoutMs: 2000 });
+    try {
+      // No "listening" line at this level: the NameServer answering is the sign it is up.
+      for (;;) {
+        if (proc.exitCode !== null) throw new Error(`namesrv exited (${proc.exitCode}): ${out}`);
+        const res = await client.invoke(`127.0.0.1:${port}`, makeRequest(9999)).catch(() => null);
+        if (res) {
+          expect(res.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (let i = 0; i < 100 && !out.includes('namesrv: request refused'); i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      client.close();
+    }
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Shutting down is logged at info: nothing more is written.
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l['level'])).toEqual(['warn']);
+    expect(lines[0]).toMatchObject({
+      msg: 'namesrv: request refused',
+      remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      request: 'UNKNOWN(9999)',
+      requestCode: 9999,
+      response: 'REQUEST_CODE_NOT_SUPPORTED',
+    });
   });
 });

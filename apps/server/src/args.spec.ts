@@ -17,7 +17,21 @@ describe('server command line', () => {
       httpPort: 8080,
       flush: 'ASYNC_FLUSH',
       listenHost: '127.0.0.1',
+      logLevel: 'info',
     });
+  });
+
+  it('takes the log level from --log-level, APOGEE_LOG_LEVEL or the config file, in that order', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'apg-args-')), 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ logLevel: 'debug' }));
+    expect(parseServerArgs(['--config', file], {}).logLevel).toBe('debug');
+    expect(parseServerArgs(['--config', file], { APOGEE_LOG_LEVEL: 'error' }).logLevel).toBe('error');
+    expect(parseServerArgs(['--config', file, '--log-level=WARN'], { APOGEE_LOG_LEVEL: 'error' }).logLevel).toBe('warn');
+    expect(() => parseServerArgs(['--log-level', 'bogus'], {})).toThrow(
+      /--log-level: log level must be one of trace, debug, info, warn, error, fatal, silent; got "bogus"/,
+    );
+    fs.writeFileSync(file, JSON.stringify({ logLevel: 'loud' }));
+    expect(() => parseServerArgs(['--config', file], {})).toThrow(/logLevel \(--log-level\): log level must be one of/);
   });
 
   it('lets flags override the environment, which overrides the config file', () => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { DEFAULT_LOG_LEVEL, type LogLevel, parseLogLevel } from '@apogee/logging';
 import type { FlushMode } from '@apogee/store';
 import { DEFAULT_MEMORY_BUDGET_MIB, MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.js';
 
@@ -20,6 +21,8 @@ export interface ServerArgs {
   brokerName: string;
   clusterName: string;
   flush: FlushMode;
+  /** Least severe level logged (trace … fatal, or silent). Default info. */
+  logLevel: LogLevel;
   configFile: string | null;
   /** The config file's "broker" section: broker engine settings (see BrokerConfig). */
   brokerSettings: Record<string, unknown>;
@@ -49,6 +52,7 @@ const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqt
   flush: 'ASYNC_FLUSH',
   // -- memory budget --
   memoryBudget: DEFAULT_MEMORY_BUDGET_MIB,
+  logLevel: DEFAULT_LOG_LEVEL,
 };
 
 /** flag name -> [settings key, environment variable] */
@@ -65,6 +69,7 @@ const FLAGS = {
   '--broker-ip': ['brokerIp', 'APOGEE_BROKER_IP'],
   '--broker-name': ['brokerName', 'APOGEE_BROKER_NAME'],
   '--cluster-name': ['clusterName', 'APOGEE_CLUSTER_NAME'],
+  '--log-level': ['logLevel', 'APOGEE_LOG_LEVEL'],
   // -- memory budget --
   ...MEMORY_BUDGET_FLAG,
 } as const;
@@ -76,13 +81,15 @@ export function usage(): string {
     'usage: npm start -- [--data-dir DIR] [--namesrv-port N] [--broker-port N] [--mqtt-port N]',
     '                    [--mqtt-ws-port N] [--amqp-port N] [--http-port N] [--flush sync|async]',
     '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
-    '                    [--cluster-name NAME] [--config FILE]',
+    '                    [--cluster-name NAME] [--log-level LEVEL] [--config FILE]',
     '                    [--memory-budget MiB]',
     "--memory-budget: MiB shared by the store's hot tail (1/2), its queue-state cache (1/4) and the",
     'MQTT record cache (1/4); default 64 (docs/store.md, "Memory budget").',
     'Endpoint ports take `off` to run without that endpoint: --mqtt-port off (MQTT over TCP and',
     'WebSocket), --mqtt-ws-port off, --amqp-port off. Persistent MQTT sessions and durable AMQP',
     'subscriptions keep receiving while their endpoint is off (the engine keeps their topic filters).',
+    'Log levels: trace, debug, info (default), warn, error, fatal, silent. Lines are JSON, or',
+    'human-readable when stdout is a terminal.',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
     '',
   ].join('\n');
@@ -96,6 +103,8 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
   } else if (key === 'brokerName' || key === 'clusterName') {
     if (!/^[a-zA-Z0-9_-]{1,127}$/.test(raw)) throw new Error(`${source}: must be 1-127 characters of [a-zA-Z0-9_-], got ${JSON.stringify(raw)}`);
     out[key] = raw;
+  } else if (key === 'logLevel') {
+    out[key] = parseLogLevel(raw, source);
   } else if (key === 'flush') {
     const v = raw.toLowerCase();
     if (v === 'sync' || v === 'sync_flush') out[key] = 'SYNC_FLUSH';

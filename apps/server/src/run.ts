@@ -6,8 +6,8 @@ import { BrokerRemotingService } from '@apogee/broker-remoting';
 import { MqttGateway, listenWebSocket } from '@apogee/mqtt';
 import { NameServer } from '@apogee/namesrv';
 import { formatError } from '@apogee/message';
+import { createLogger } from '@apogee/logging';
 import { openStore } from '@apogee/store';
-import { pino } from 'pino';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
 import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
@@ -19,7 +19,7 @@ import { startMetricsServer } from './metrics-http.js';
  * until SIGTERM/SIGINT; then closes everything in reverse order and flushes the store.
  */
 export async function runServer(args: ServerArgs): Promise<void> {
-  const log = pino({ base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } });
+  const log = createLogger({ level: args.logLevel });
   const stopRequested = watchStopSignals(log);
   const dataDir = path.resolve(args.dataDir);
   const brokerSettings = brokerSettingsFrom(args.brokerSettings, args.configFile ?? 'config');
@@ -48,7 +48,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
     }
   };
   try {
-    const namesrv = new NameServer({ kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json') });
+    const namesrv = new NameServer({ kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json'), logger: log });
     const namesrvAddr = await listenOrExplain(() => namesrv.start(args.namesrvPort, args.listenHost), 'NameServer', args.listenHost, args.namesrvPort);
     closers.push(() => namesrv.close());
     log.info({ addr: namesrvAddr }, 'apogee: namesrv listening');

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { Authorizer, ConfirmBatches, type Engine, type Logger, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
-import { peerHost } from '@apogee/message';
+import { RateLimitedWarnings, peerHost } from '@apogee/message';
 import { AddressError, type AmqpAddress, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
 import { type AmqpConfig, resolveAmqpConfig } from './config.js';
@@ -66,6 +66,8 @@ export class AmqpGateway {
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<ConnState>();
   private readonly readers: Readers;
+  /** Refused SASL, opens, attaches and messages, protocol errors: warnings limited per kind (`amqp:<kind>`). */
+  private readonly refusals: RateLimitedWarnings;
   /** Store confirmations of incoming messages, one wait per link and task. */
   private readonly confirms: ConfirmBatches<IncomingLink, RheaDelivery>;
   private readonly counters = { messagesIn: 0, messagesOut: 0, rejectedIn: 0, deadLettered: 0, connectionErrors: 0 };
@@ -77,6 +79,7 @@ export class AmqpGateway {
     this.config = resolveAmqpConfig(opts.config);
     this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
     this.readers = new Readers(opts.broker, this.config, opts.logger, this.counters);
+    this.refusals = new RateLimitedWarnings(opts.logger);
     this.confirms = new ConfirmBatches<IncomingLink, RheaDelivery>(
       opts.broker,
       (link, d) => link.stored(d),
@@ -110,6 +113,7 @@ export class AmqpGateway {
     for (const c of [...this.connections]) this.connectionLost(c);
     await this.readers.closeAll();
     await Promise.all(servers);
+    this.refusals.flush();
   }
 
   /** Serves one accepted TCP connection. */
@@ -145,7 +149,7 @@ export class AmqpGateway {
         state.principal = r.principal;
         return true;
       }
-      log.info({ conn: id, remote, username, reason: r.reason }, 'amqp: authentication refused');
+      this.refusals.warn('amqp:sasl', { conn: id, remote, username, reason: r.reason }, 'amqp: SASL authentication refused');
       // The outcome goes out when this resolves; then the connection ends.
       setImmediate(() => guarded.end());
       return false;
@@ -163,7 +167,7 @@ export class AmqpGateway {
     } as never) as unknown as RheaConnection;
     serveConnection(conn);
     const openTimer = setTimeout(() => {
-      log.info({ conn: id, remote }, 'amqp: no open in time; closing');
+      this.refusals.warn('amqp:open', { conn: id, remote, reason: `no open within ${cfg.openTimeoutSeconds} s` }, 'amqp: connection refused');
       guarded.destroy();
     }, cfg.openTimeoutSeconds * 1000);
     openTimer.unref();
@@ -190,6 +194,7 @@ export class AmqpGateway {
         else if (state.principal) state.principal = { ...state.principal, clientId: containerId };
         if (!state.principal) {
           // Cannot happen with SASL required, but never serve an unauthenticated peer.
+          this.refusals.warn('amqp:open', { conn: state.id, remote: state.remote, containerId, reason: 'authentication required' }, 'amqp: connection refused');
           conn.close({ condition: Condition.UNAUTHORIZED_ACCESS, description: 'authentication required' });
           return;
         }
@@ -248,27 +253,33 @@ export class AmqpGateway {
   private peerError(state: ConnState, err: Error): void {
     this.counters.connectionErrors++;
     const condition = conditionOfPeerError(err);
-    this.opts.logger.info({ conn: state.id, remote: state.remote, condition, err: err.message }, 'amqp: closing connection after a protocol error');
+    this.refusals.warn(
+      'amqp:protocol',
+      { conn: state.id, remote: state.remote, condition, err: err.message },
+      'amqp: closing connection after a protocol error',
+    );
     state.socket.closeWithError(condition, err.message);
   }
 
   private onGuardFailure(id: string, remote: string, f: GuardFailure): void {
     this.counters.connectionErrors++;
-    this.opts.logger.info(
+    this.refusals.warn(
+      'amqp:protocol',
       { conn: id, remote, phase: f.phase, condition: f.condition, description: f.description },
       'amqp: closing connection after a framing error',
     );
   }
 
   /** Answers the attach and detaches at once with an error (spec 2.6.3: the session and connection stay). */
-  private refuse(link: RheaLink, condition: string, description: string): void {
-    this.opts.logger.info({ conn: link.connection.options.id, link: link.name, condition, description }, 'amqp: link refused');
+  private refuse(state: ConnState, link: RheaLink, condition: string, description: string): void {
+    const containerId = link.connection.remote.open?.container_id ?? '';
+    this.refusals.warn('amqp:attach', { conn: state.id, remote: state.remote, containerId, link: link.name, condition, description }, 'amqp: link refused');
     link.close({ condition, description });
   }
 
   private admit(state: ConnState, link: RheaLink): boolean {
     if (state.links >= this.config.maxLinksPerConnection) {
-      this.refuse(link, Condition.RESOURCE_LIMIT_EXCEEDED, `at most ${this.config.maxLinksPerConnection} links per connection`);
+      this.refuse(state, link, Condition.RESOURCE_LIMIT_EXCEEDED, `at most ${this.config.maxLinksPerConnection} links per connection`);
       return false;
     }
     state.links++;
@@ -326,6 +337,8 @@ export class AmqpGateway {
           broker: this.opts.broker,
           cfg: this.config,
           log: this.opts.logger,
+          refusals: this.refusals,
+          peer: { conn: state.id, remote: state.remote },
           address,
           topic: address.storeTopic,
           queueId: queueIdFor(address, link.name, topic.writeQueueNums),
@@ -400,13 +413,13 @@ export class AmqpGateway {
   private refuseAttaching(state: ConnState, link: RheaLink, err: unknown): void {
     state.attaching.delete(link);
     state.links--;
-    if (err instanceof AddressError) return this.refuse(link, err.condition, err.description);
+    if (err instanceof AddressError) return this.refuse(state, link, err.condition, err.description);
     throw err;
   }
 
   private refuseAttached(state: ConnState, link: RheaLink, condition: string, description: string): void {
     state.links--;
-    if (link.is_open()) this.refuse(link, condition, description);
+    if (link.is_open()) this.refuse(state, link, condition, description);
   }
 
   /** The peer detached a link. A durable subscription detached with closed=true is deleted (spec 3.5.3). */

@@ -139,6 +139,33 @@ describe('SASL', () => {
       c.close();
       await expect(a.connect({ username: 'alice', password: 'wrong' } as never)).rejects.toThrow();
       await expect(a.connect({ username: 'anonymous' } as never)).rejects.toThrow();
+      // Each refusal is a warning naming the connection, the peer and the reason.
+      const peer = { conn: expect.stringMatching(/^amqp-\d+$/), remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) };
+      expect(a.logs.filter((l) => l.level === 'warn')).toEqual([
+        {
+          level: 'warn',
+          msg: 'amqp: message rejected',
+          obj: {
+            ...peer,
+            link: expect.any(String),
+            address: 'secret-queue',
+            condition: 'amqp:unauthorized-access',
+            description: 'not authorized to send to secret-queue',
+          },
+        },
+        {
+          level: 'warn',
+          msg: 'amqp: link refused',
+          obj: {
+            ...peer,
+            containerId: expect.any(String),
+            link: expect.any(String),
+            condition: 'amqp:unauthorized-access',
+            description: 'not authorized to receive from secret-queue',
+          },
+        },
+        { level: 'warn', msg: 'amqp: SASL authentication refused', obj: { ...peer, username: 'alice', reason: 'BAD_CREDENTIALS' } },
+      ]);
     } finally {
       await a.close();
     }

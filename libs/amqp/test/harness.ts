@@ -9,8 +9,22 @@ import { rhea } from '../src/rhea/index.js';
 
 export { rhea };
 
-const print = (o: object, m: string) => console.log(m, JSON.stringify(o));
-const quiet = process.env['AMQP_TEST_LOG'] ? { info: print, warn: print, error: print } : { info() {}, warn() {}, error() {} };
+/** A line the gateway logged. */
+export interface LoggedLine {
+  level: 'info' | 'warn' | 'error' | 'debug';
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+/** Records every line (and prints it with AMQP_TEST_LOG set). */
+function recordingLogger(lines: LoggedLine[]) {
+  const print = process.env['AMQP_TEST_LOG'] !== undefined;
+  const at = (level: LoggedLine['level']) => (obj: object, msg: string) => {
+    lines.push({ level, obj: obj as Record<string, unknown>, msg });
+    if (print) console.log(level, msg, JSON.stringify(obj));
+  };
+  return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+}
 
 /** An in-process store + broker engine + AMQP gateway on a loopback port, and rhea clients. */
 export class AmqpHarness {
@@ -22,27 +36,31 @@ export class AmqpHarness {
     public gateway: AmqpGateway,
     readonly port: number,
     private readonly config: Partial<AmqpConfig>,
+    /** What the gateway logged (every level), oldest first. */
+    readonly logs: LoggedLine[],
     private readonly auth?: Authorizer,
   ) {}
 
-  private static async open(dir: string, config: Partial<AmqpConfig>, port: number, auth?: Authorizer) {
+  private static async open(dir: string, config: Partial<AmqpConfig>, port: number, logs: LoggedLine[], auth?: Authorizer) {
     const store = await openStore({ dataDir: path.join(dir, 'store'), segmentSize: 4 * 1024 * 1024 });
     const broker = await Broker.open({ store, configDir: path.join(dir, 'config') });
-    const gateway = new AmqpGateway(auth ? { broker, config, auth, logger: quiet } : { broker, config, logger: quiet });
+    const logger = recordingLogger(logs);
+    const gateway = new AmqpGateway(auth ? { broker, config, auth, logger } : { broker, config, logger });
     const addr = await gateway.listen(port, '127.0.0.1');
     return { store, broker, gateway, port: Number(addr.split(':').pop()) };
   }
 
   static async start(config: Partial<AmqpConfig> = {}, auth?: Authorizer): Promise<AmqpHarness> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-amqp-'));
-    const o = await AmqpHarness.open(dir, config, 0, auth);
-    return new AmqpHarness(dir, o.store, o.broker, o.gateway, o.port, config, auth);
+    const logs: LoggedLine[] = [];
+    const o = await AmqpHarness.open(dir, config, 0, logs, auth);
+    return new AmqpHarness(dir, o.store, o.broker, o.gateway, o.port, config, logs, auth);
   }
 
   /** Stops gateway, broker and store cleanly and opens them again on the same directory and port. */
   async restart(): Promise<void> {
     await this.shutdown();
-    const o = await AmqpHarness.open(this.dir, this.config, this.port, this.auth);
+    const o = await AmqpHarness.open(this.dir, this.config, this.port, this.logs, this.auth);
     this.store = o.store;
     this.broker = o.broker;
     this.gateway = o.gateway;

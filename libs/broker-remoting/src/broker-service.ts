@@ -1,15 +1,17 @@
-import { BrokerError, type Engine, type Logger } from '@apogee/broker';
-import { HeaderFieldError, RemotingServer, RequestCode, requestCodeName } from '@apogee/remoting';
+import type { Engine, Logger } from '@apogee/broker';
+import { RemotingServer, RequestCode } from '@apogee/remoting';
 import { ChannelTable } from './channel.js';
 import { errorResponse } from './errors-to-response.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
 import * as admin from './processors/admin-processor.js';
+import { checkClientConfig } from './processors/check-client-processor.js';
 import * as client from './processors/client-processor.js';
 import * as consumerManage from './processors/consumer-manage-processor.js';
 import type { Processor, ProcessorContext } from './processors/context.js';
 import { pullMessage } from './processors/pull-processor.js';
 import * as query from './processors/query-processor.js';
 import { sendMessage } from './processors/send-processor.js';
+import { RefusalLog } from './refusal-log.js';
 
 export interface BrokerServiceOptions {
   broker: Engine;
@@ -39,6 +41,7 @@ const PROCESSORS: ReadonlyArray<[number, Processor]> = [
   [RequestCode.LOCK_BATCH_MQ, client.lockBatchMq],
   [RequestCode.UNLOCK_BATCH_MQ, client.unlockBatchMq],
   [RequestCode.CONSUMER_SEND_MSG_BACK, client.consumerSendMsgBack],
+  [RequestCode.CHECK_CLIENT_CONFIG, checkClientConfig],
   [RequestCode.QUERY_MESSAGE, query.queryMessage],
   [RequestCode.VIEW_MESSAGE_BY_ID, query.viewMessageById],
   [RequestCode.UPDATE_AND_CREATE_TOPIC, admin.updateAndCreateTopic],
@@ -58,27 +61,22 @@ const PROCESSORS: ReadonlyArray<[number, Processor]> = [
 /**
  * The broker's RocketMQ remoting endpoint: request processors over the engine, channel
  * bookkeeping (a closed connection leaves its groups and lets go of held pulls), and NameServer
- * registration. Unknown request codes get REQUEST_CODE_NOT_SUPPORTED from the transport.
+ * registration. Unknown request codes get REQUEST_CODE_NOT_SUPPORTED from the transport. Every
+ * refused or failed request is logged (RefusalLog).
  */
 export class BrokerRemotingService {
   private readonly server: RemotingServer;
   private readonly channels: ChannelTable;
   private readonly registrar: NamesrvRegistrar;
+  private readonly refusals: RefusalLog;
 
   constructor(opts: BrokerServiceOptions) {
+    const refusals = (this.refusals = new RefusalLog(opts.logger));
     this.server = new RemotingServer({
-      errorResponse: (req, err) => {
-        // Refusals and malformed headers are the client's business; anything else is ours to see.
-        if (!(err instanceof BrokerError) && !(err instanceof HeaderFieldError)) {
-          opts.logger.error(
-            { code: req.code, request: requestCodeName(req.code), err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
-            'broker: request failed unexpectedly',
-          );
-        }
-        return errorResponse(req, err);
-      },
+      errorResponse,
       ...(opts.maxFrameSize === undefined ? {} : { maxFrameSize: opts.maxFrameSize }),
-      onConnectionError: (conn, err) => opts.logger.warn({ remote: conn.remote, err: err.message }, 'broker: connection closed on error'),
+      onNotSuccess: (req, res, conn, err) => refusals.notSuccess(req, res, conn, err, this.channels.existing(conn)?.clientId),
+      onConnectionError: (conn, err) => refusals.badFrame(conn, err, this.channels.existing(conn)?.clientId),
     });
     this.channels = new ChannelTable(this.server);
     const ctx: ProcessorContext = { broker: opts.broker, server: this.server, channels: this.channels, brokerAddr: opts.advertisedAddr };
@@ -107,5 +105,6 @@ export class BrokerRemotingService {
   async close(): Promise<void> {
     await this.registrar.close();
     await this.server.close();
+    this.refusals.flush();
   }
 }

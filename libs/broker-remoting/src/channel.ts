@@ -13,6 +13,8 @@ export class RemotingChannel implements ClientChannel {
   private readonly closing = new AbortController();
   /** Aborted when the connection closes: held pulls let go at once. */
   readonly closed: AbortSignal = this.closing.signal;
+  /** The client id its last heartbeat gave (logs name the client by it). */
+  clientId: string | undefined;
 
   constructor(
     readonly conn: Connection,

@@ -327,6 +327,48 @@ describe('broker remoting: lookup and admin', () => {
     expect(missing.code).toBe(ResponseCode.SYSTEM_ERROR);
   });
 
+  it('takes every Java long in a header: time bounds clamp, exact values past 2^53 are refused with a precise remark', async () => {
+    await h.send('Longs', 'by unique key', { UNIQ_KEY: 'UNIQ-LONG' });
+    // The Java client's viewMessage(topic, msgId): begin = now - 3 days, end = Long.MAX_VALUE.
+    const view = await h.call(RequestCode.QUERY_MESSAGE, {
+      topic: 'Longs',
+      key: 'UNIQ-LONG',
+      maxNum: '32',
+      beginTimestamp: String(Date.now() - 3 * 24 * 3600 * 1000),
+      endTimestamp: '9223372036854775807',
+      _UNIQUE_KEY_QUERY: 'true',
+    });
+    expect(view.code, view.remark).toBe(ResponseCode.SUCCESS);
+    expect(decodeRecords(view.body!)[0]!.body.toString()).toBe('by unique key');
+    const search = await h.call(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic: 'Longs', queueId: '0', timestamp: '-9223372036854775808' });
+    expect(search.code, search.remark).toBe(ResponseCode.SUCCESS);
+    const past = await h.call(RequestCode.QUERY_MESSAGE, { topic: 'Longs', key: 'k', maxNum: '1', beginTimestamp: '0', endTimestamp: '9223372036854775808' });
+    expect(past.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(past.remark).toBe('QUERY_MESSAGE: header field "endTimestamp" is not a valid long: "9223372036854775808"');
+    const commit = await h.call(RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'g', topic: 'Longs', queueId: '0', commitOffset: '9223372036854775807' });
+    expect(commit.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(commit.remark).toBe(
+      'UPDATE_CONSUMER_OFFSET: header field "commitOffset" is "9223372036854775807": a long, but beyond 2^53-1 in magnitude (9007199254740991), which this field cannot carry exactly',
+    );
+  });
+
+  it('answers CHECK_CLIENT_CONFIG as RocketMQ does with enablePropertyFilter off', async () => {
+    const check = (body: unknown) => h.call(RequestCode.CHECK_CLIENT_CONFIG, {}, Buffer.from(JSON.stringify(body)));
+    const sub = (expressionType: string | undefined, subString: string) => ({ topic: 'T', subString, expressionType, tagsSet: [], codeSet: [], subVersion: 1 });
+    expect((await check({ clientId: 'c@1', group: 'G', subscriptionData: sub('TAG', 'a || b') })).code).toBe(ResponseCode.SUCCESS);
+    expect((await check({ clientId: 'c@1', group: 'G', subscriptionData: sub(undefined, '*') })).code).toBe(ResponseCode.SUCCESS);
+    expect((await check({ clientId: 'c@1', group: 'G' })).code).toBe(ResponseCode.SUCCESS);
+    expect((await check(null)).code).toBe(ResponseCode.SUCCESS);
+    const sql = await check({ clientId: 'c@1', group: 'G', subscriptionData: sub('SQL92', 'a > 1') });
+    expect([sql.code, sql.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92']);
+    const other = await check({ clientId: 'c@1', group: 'G', subscriptionData: sub('tag', 'x') });
+    expect([other.code, other.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by tag']);
+    const garbage = await h.call(RequestCode.CHECK_CLIENT_CONFIG, {}, Buffer.from('{nope'));
+    expect(garbage.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(garbage.remark).toMatch(/CheckClientRequestBody is not JSON/);
+    expect((await h.call(RequestCode.CHECK_CLIENT_CONFIG)).code).toBe(ResponseCode.SYSTEM_ERROR);
+  });
+
   it('creates topics, lists configs and reports stats', async () => {
     const created = await h.call(RequestCode.UPDATE_AND_CREATE_TOPIC, {
       topic: 'Made',

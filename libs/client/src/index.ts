@@ -15,7 +15,7 @@ export type { ConsumeStatus, ConsumeContext, ConsumeFunction, ConcurrentListener
 export { PullConsumer, type PullConsumerOptions, type PullOptions } from './consumer/pull-consumer.js';
 export type { PullResult, PullStatus } from './consumer/pull-api.js';
 export { Admin, type AdminOptions } from './admin/admin.js';
-export type { CreateTopicOptions, QueueOffsets, TopicDescription, QueueProgress, QueryOptions } from './admin/types.js';
+export { LONG_MAX_VALUE, type CreateTopicOptions, type QueueOffsets, type TopicDescription, type QueueProgress, type QueryOptions } from './admin/types.js';
 export type { ClusterInfo, MessageModel, ConsumeFromWhere } from './protocol/bodies.js';
 export type { TopicRoute, QueueData, BrokerData } from './route/topic-route.js';
 /** PermName bits, for createTopic's `perm` (the SDK's users need not depend on @apogee/message). */

@@ -1,6 +1,6 @@
 import { RequestCode, ResponseCode, responseTo } from '@apogee/remoting';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Admin, ClientError, Producer } from '../src/index.js';
+import { Admin, ClientError, LONG_MAX_VALUE, Producer } from '../src/index.js';
 import { startCluster } from './fake-cluster.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -124,6 +124,10 @@ describe('Admin on the wire', () => {
     expect(byUniq.map((m) => m.body.toString())).toEqual(['body1']);
     const q = brokers.flatMap((b) => b.requests(RequestCode.QUERY_MESSAGE)).find((r) => r.extFields['_UNIQUE_KEY_QUERY'] === 'true');
     expect(q!.extFields).toMatchObject({ topic: 'T', key: sent[1]!.msgId, maxNum: '32' });
+    // Without an upper bound, as the Java client's viewMessage asks.
+    expect((await admin.queryMessageByUniqKey('T', sent[1]!.msgId, { end: LONG_MAX_VALUE })).map((m) => m.body.toString())).toEqual(['body1']);
+    const unbounded = brokers.flatMap((b) => b.requests(RequestCode.QUERY_MESSAGE)).filter((r) => r.extFields['endTimestamp'] === '9223372036854775807');
+    expect(unbounded.length).toBeGreaterThan(0);
     expect(await admin.queryMessageByKey('T', 'missing')).toEqual([]);
     await expect(admin.viewMessage('nope')).rejects.toBeInstanceOf(ClientError);
   });

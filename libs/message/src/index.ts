@@ -15,3 +15,4 @@ export * from './rocketmq-vocabulary.js';
 export * from './names.js';
 export * from './batch.js';
 export * from './compression.js';
+export * from './rate-limited-warnings.js';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Engine, Logger } from '@apogee/broker';
 import { Authorizer, OPEN_AUTH, listenOn } from '@apogee/broker';
-import { type HostAddress, peerHost } from '@apogee/message';
+import { type HostAddress, RateLimitedWarnings, peerHost } from '@apogee/message';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { DecodedRecords } from './delivery/decoded-records.js';
 import { SharedGroups } from './delivery/shared-groups.js';
@@ -73,6 +73,7 @@ export class MqttGateway {
       engine,
       auth: opts.auth ?? new Authorizer(OPEN_AUTH),
       logger: opts.logger,
+      refusals: new RateLimitedWarnings(opts.logger),
       filters,
       publishes,
       retained,
@@ -97,23 +98,31 @@ export class MqttGateway {
     const conn = new MqttConnection(stream, { maxPacketSize: this.config.maxPacketSize, remote });
     this.connections.add(conn);
     let client: Client | null = null;
-    const connectTimer = setTimeout(() => conn.close('no CONNECT in time'), this.config.connectTimeoutSeconds * 1000);
+    const connectTimer = setTimeout(
+      () => conn.protocolError(`no CONNECT within ${this.config.connectTimeoutSeconds} s`),
+      this.config.connectTimeoutSeconds * 1000,
+    );
     connectTimer.unref();
     conn.onClose((reason) => {
       clearTimeout(connectTimer);
       this.connections.delete(conn);
       this.svc.wills.connectionClosed(conn, client?.session ?? null);
       if (client && client.session.connection === conn) this.svc.sessions.lost(client.session);
-      this.opts.logger.debug?.({ remote, reason }, 'mqtt: connection closed');
+      if (conn.closedOnProtocolError) {
+        const fields: Record<string, unknown> = { remote };
+        if (client) fields['clientId'] = client.session.clientId;
+        fields['reason'] = reason;
+        this.svc.refusals.warn('mqtt:protocol', fields, 'mqtt: connection closed on a protocol error');
+      } else this.opts.logger.debug?.({ remote, reason }, 'mqtt: connection closed');
     });
     // Packets a client pipelines behind its CONNECT wait until authentication is done.
     let queued: Packet[] | null = null;
     const handle = (p: Packet) => {
       try {
-        if (!client) return conn.close(`${p.cmd} before a successful CONNECT`);
+        if (!client) return conn.protocolError(`${p.cmd} before a successful CONNECT`);
         this.dispatch.handle(client, p);
       } catch (err) {
-        this.opts.logger.warn({ remote, err: (err as Error).message }, 'mqtt: closing connection after an error');
+        this.svc.refusals.warn('mqtt:error', { remote, err: (err as Error).message }, 'mqtt: closing connection after an error');
         conn.close(`error: ${(err as Error).message}`);
       }
     };
@@ -123,7 +132,7 @@ export class MqttGateway {
         return;
       }
       if (client) return handle(p);
-      if (p.cmd !== 'connect') return conn.close(`first packet was ${p.cmd}, not connect`);
+      if (p.cmd !== 'connect') return conn.protocolError(`first packet was ${p.cmd}, not connect`);
       clearTimeout(connectTimer);
       queued = [];
       this.connecting.authenticate(conn, p).then(
@@ -134,7 +143,7 @@ export class MqttGateway {
           for (const q of waiting) handle(q);
         },
         (err: unknown) => {
-          this.opts.logger.warn({ remote, err: (err as Error).message }, 'mqtt: authentication failed unexpectedly');
+          this.svc.refusals.warn('mqtt:error', { remote, err: (err as Error).message }, 'mqtt: authentication failed unexpectedly');
           conn.close(`authentication error: ${(err as Error).message}`);
         },
       );
@@ -172,6 +181,7 @@ export class MqttGateway {
     await shared.flush();
     await sessions.flush();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.svc.refusals.flush();
   }
 
   /**

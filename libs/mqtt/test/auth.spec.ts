@@ -1,6 +1,7 @@
 import { Authorizer, hashPassword, parseAuthConfig } from '@apogee/broker';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MqttHarness, eventually, inbox } from './harness.js';
+import { RawClient } from './raw-client.js';
 
 let auth: Authorizer;
 let h: MqttHarness;
@@ -67,5 +68,34 @@ describe('MQTT authentication and authorization', () => {
   it('refuses anonymous clients when configured so', async () => {
     h = await MqttHarness.start({}, new Authorizer(parseAuthConfig({ allowAnonymous: false }, 'test')));
     await expect(h.connect({ protocolVersion: 5 })).rejects.toThrow(/Not authorized|authoriz/i);
+  });
+});
+
+describe('MQTT refusal warnings', () => {
+  it('warns about a refused CONNECT, SUBSCRIBE and PUBLISH and a protocol error, naming the client and the reason', async () => {
+    h = await MqttHarness.start({}, auth);
+    await expect(h.connect({ protocolVersion: 5, clientId: 'intruder', username: 'ops', password: 'wrong' })).rejects.toThrow();
+    const anon = await h.connect({ protocolVersion: 5, clientId: 'anon-1' });
+    await expect(anon.subscribeAsync('private/#', { qos: 1 })).rejects.toThrow();
+    await anon.publishAsync('private/x', 'no', { qos: 1 }).catch(() => {});
+    const { client: raw } = await RawClient.connect(h.url, { clientId: 'raw-1' });
+    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'raw-1', keepalive: 0, clean: true } as never);
+    await eventually(() => h.logs.some((l) => l.msg === 'mqtt: connection closed on a protocol error'), 'the protocol error warning');
+    raw.socket.destroy();
+    const warned = h.logs.filter((l) => l.level === 'warn');
+    expect(warned).toEqual([
+      {
+        level: 'warn',
+        msg: 'mqtt: CONNECT refused',
+        obj: { remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/), clientId: 'intruder', username: 'ops', reason: 'bad user name or password' },
+      },
+      { level: 'warn', msg: 'mqtt: SUBSCRIBE refused', obj: expect.objectContaining({ clientId: 'anon-1', filter: 'private/#', reason: 'not authorized' }) },
+      { level: 'warn', msg: 'mqtt: PUBLISH refused', obj: expect.objectContaining({ clientId: 'anon-1', topic: 'private/x', reason: 'not authorized' }) },
+      {
+        level: 'warn',
+        msg: 'mqtt: connection closed on a protocol error',
+        obj: { remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/), clientId: 'raw-1', reason: 'second CONNECT on one connection' },
+      },
+    ]);
   });
 });

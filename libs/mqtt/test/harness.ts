@@ -6,6 +6,18 @@ import { openStore, type MessageStore } from '@apogee/store';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { MqttGateway, listenWebSocket, type MqttConfig } from '../src/index.js';
 
+/** A line the gateway logged. */
+export interface LoggedLine {
+  level: 'info' | 'warn' | 'error' | 'debug';
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+function recordingLogger(lines: LoggedLine[]) {
+  const at = (level: LoggedLine['level']) => (obj: object, msg: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg });
+  return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+}
+
 /** An in-process store + broker engine + MQTT gateway on a loopback port, and mqtt.js clients. */
 export class MqttHarness {
   private readonly clients: MqttClient[] = [];
@@ -19,6 +31,8 @@ export class MqttHarness {
     public gateway: MqttGateway,
     readonly url: string,
     private readonly config: Partial<MqttConfig>,
+    /** What the gateway logged (every level), oldest first. */
+    readonly logs: LoggedLine[],
     private readonly auth?: Authorizer,
   ) {}
 
@@ -26,28 +40,29 @@ export class MqttHarness {
     dir: string,
     config: Partial<MqttConfig>,
     port: number,
+    logs: LoggedLine[],
     auth?: Authorizer,
   ): Promise<{ store: MessageStore; broker: Broker; gateway: MqttGateway; addr: string }> {
     const store = await openStore({ dataDir: path.join(dir, 'store'), segmentSize: 4 * 1024 * 1024 });
     const broker = await Broker.open({ store, configDir: path.join(dir, 'config') });
-    const gateway = new MqttGateway(
-      auth ? { broker, config, auth, logger: { info() {}, warn() {}, error() {} } } : { broker, config, logger: { info() {}, warn() {}, error() {} } },
-    );
+    const logger = recordingLogger(logs);
+    const gateway = new MqttGateway(auth ? { broker, config, auth, logger } : { broker, config, logger });
     const addr = await gateway.listen(port, '127.0.0.1');
     return { store, broker, gateway, addr };
   }
 
   static async start(config: Partial<MqttConfig> = {}, auth?: Authorizer): Promise<MqttHarness> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apg-mqtt-'));
-    const o = await MqttHarness.open(dir, config, 0, auth);
-    return new MqttHarness(dir, o.store, o.broker, o.gateway, `mqtt://${o.addr}`, config, auth);
+    const logs: LoggedLine[] = [];
+    const o = await MqttHarness.open(dir, config, 0, logs, auth);
+    return new MqttHarness(dir, o.store, o.broker, o.gateway, `mqtt://${o.addr}`, config, logs, auth);
   }
 
   /** Stops gateway, broker and store cleanly and opens them again on the same directory and port. */
   async restart(): Promise<void> {
     await this.shutdown();
     const port = Number(this.url.split(':').pop());
-    const o = await MqttHarness.open(this.dir, this.config, port, this.auth);
+    const o = await MqttHarness.open(this.dir, this.config, port, this.logs, this.auth);
     this.store = o.store;
     this.broker = o.broker;
     this.gateway = o.gateway;

@@ -27,6 +27,7 @@ export {
   type ParseRegisterBodyOptions,
 } from './register-body.js';
 export { NameServer, type NameServerOptions } from './service/name-server.js';
+export type { NamesrvLogger } from './service/refusal-log.js';
 export {
   NAMESRV_HANDLERS,
   errorResponse as namesrvErrorResponse,

@@ -5,10 +5,12 @@ import {
   EncodeError,
   HeaderFieldError,
   optionalBool,
+  optionalClampedLong,
   optionalInt,
   optionalLong,
   optionalString,
   requireBool,
+  requireClampedLong,
   requireInt,
   requireLong,
   requireString,
@@ -62,14 +64,53 @@ describe('custom header fields', () => {
     fieldError(() => requireInt({}, 'queueId'));
   });
 
-  it('requireLong accepts safe integers only', () => {
+  it('requireLong reads every Java long and refuses, with a precise remark, one it cannot carry exactly', () => {
     expect(requireLong({ o: '1700000000123' }, 'o')).toBe(1700000000123);
     expect(requireLong({ o: '-1' }, 'o')).toBe(-1);
+    expect(requireLong({ o: '+7' }, 'o')).toBe(7);
     expect(requireLong({ o: String(Number.MAX_SAFE_INTEGER) }, 'o')).toBe(Number.MAX_SAFE_INTEGER);
-    fieldError(() => requireLong({ o: '9007199254740992' }, 'o'));
-    fieldError(() => requireLong({ o: '9223372036854775807' }, 'o'));
-    fieldError(() => requireLong({ o: '1.0' }, 'o'));
+    expect(requireLong({ o: String(Number.MIN_SAFE_INTEGER) }, 'o')).toBe(Number.MIN_SAFE_INTEGER);
+    for (const long of ['9007199254740992', '9223372036854775807', '-9223372036854775808']) {
+      const e = fieldError(() => requireLong({ commitOffset: long }, 'commitOffset'));
+      expect(e.problem).toBe('invalid');
+      expect(e.message).toContain(
+        `header field "commitOffset" is "${long}": a long, but beyond 2^53-1 in magnitude (9007199254740991), which this field cannot carry exactly`,
+      );
+    }
+    for (const bad of ['9223372036854775808', '-9223372036854775809', '99999999999999999999', '1.0', '1e3', '', ' 1', '0x10', 'abc']) {
+      expect(fieldError(() => requireLong({ o: bad }, 'o')).message, bad).toContain('is not a valid long');
+    }
     expect(optionalLong({}, 'o')).toBeUndefined();
+    expect(optionalLong({ o: '5' }, 'o')).toBe(5);
+  });
+
+  it('requireClampedLong reads every Java long, clamping past ±(2^53−1), and refuses anything else', () => {
+    expect(requireClampedLong({ endTimestamp: '9223372036854775807' }, 'endTimestamp')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(requireClampedLong({ t: '-9223372036854775808' }, 't')).toBe(Number.MIN_SAFE_INTEGER);
+    expect(requireClampedLong({ t: '9007199254740992' }, 't')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(requireClampedLong({ t: '1700000000123' }, 't')).toBe(1700000000123);
+    expect(requireClampedLong({ t: '0' }, 't')).toBe(0);
+    for (const bad of ['9223372036854775808', '-9223372036854775809', 'forever', '1.5']) {
+      expect(fieldError(() => requireClampedLong({ t: bad }, 't')).message, bad).toContain('header field "t" is not a valid long');
+    }
+    expect(fieldError(() => requireClampedLong({}, 't')).problem).toBe('missing');
+    expect(optionalClampedLong({}, 't')).toBeUndefined();
+    expect(optionalClampedLong({ t: '9223372036854775807' }, 't')).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('every long toExtFields writes from a bigint parses back: exactly, or clamped', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (big) => {
+        const ext = toExtFields({ v: big });
+        const safe = big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER);
+        const clamped =
+          big > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : big < BigInt(Number.MIN_SAFE_INTEGER) ? Number.MIN_SAFE_INTEGER : Number(big);
+        expect(requireClampedLong(ext, 'v')).toBe(clamped);
+        if (safe) expect(requireLong(ext, 'v')).toBe(Number(big));
+        else expect(() => requireLong(ext, 'v')).toThrow(HeaderFieldError);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('booleans are "true"/"false"', () => {

@@ -57,14 +57,65 @@ export function optionalInt(ext: ExtFields, field: string): number | undefined {
   return v === undefined ? undefined : parseInteger(field, v, 'int', -0x80000000, 0x7fffffff);
 }
 
-/** Java long restricted to JS safe integers (±2^53−1); larger values throw rather than lose precision. */
+/** Long.MIN_VALUE and Long.MAX_VALUE: a header long is any decimal Long.parseLong accepts. */
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+
+/**
+ * A Java long as Long.parseLong reads it (optional sign, ASCII digits, −2^63 … 2^63−1) as a number:
+ * exact within ±(2^53−1), rounded beyond. Anything else throws "not a valid long".
+ */
+function parseLong(field: string, value: string): number {
+  if (!DECIMAL.test(value)) throw invalid(field, 'long', value);
+  const n = Number(value);
+  if (Number.isSafeInteger(n)) return n;
+  // Past ±(2^53−1) only: BigInt tells a long (rounded to a number here) from a value past 64 bits.
+  const big = BigInt(value);
+  if (big < LONG_MIN || big > LONG_MAX) throw invalid(field, 'long', value);
+  return n;
+}
+
+/**
+ * A Java long that must stay exact (an offset, a stored timestamp, an id). Every long parses, but
+ * one past ±(2^53−1) — beyond any offset or time a store can hold — is refused with a remark that
+ * says so rather than carried rounded.
+ */
 export function requireLong(ext: ExtFields, field: string): number {
-  return parseInteger(field, requireString(ext, field), 'long', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  return exactLong(field, requireString(ext, field));
 }
 
 export function optionalLong(ext: ExtFields, field: string): number | undefined {
   const v = get(ext, field);
-  return v === undefined ? undefined : parseInteger(field, v, 'long', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  return v === undefined ? undefined : exactLong(field, v);
+}
+
+function exactLong(field: string, value: string): number {
+  const n = parseLong(field, value);
+  if (Number.isSafeInteger(n)) return n;
+  throw new HeaderFieldError(
+    field,
+    'invalid',
+    `header field "${field}" is ${preview(value)}: a long, but beyond 2^53-1 in magnitude (${Number.MAX_SAFE_INTEGER}), which this field cannot carry exactly`,
+  );
+}
+
+/**
+ * A Java long that bounds something (a time range end, a timeout, a position compared with a
+ * queue's range): every long is accepted and one past ±(2^53−1) is clamped to it, which bounds
+ * the same way — 2^53 ms is 285,000 years, and no queue reaches offset 2^53. The Java client's
+ * viewMessage sends Long.MAX_VALUE as the end of its time range.
+ */
+export function requireClampedLong(ext: ExtFields, field: string): number {
+  return clamp(parseLong(field, requireString(ext, field)));
+}
+
+export function optionalClampedLong(ext: ExtFields, field: string): number | undefined {
+  const v = get(ext, field);
+  return v === undefined ? undefined : clamp(parseLong(field, v));
+}
+
+function clamp(n: number): number {
+  return n > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : n < Number.MIN_SAFE_INTEGER ? Number.MIN_SAFE_INTEGER : n;
 }
 
 /** "true"/"false" (any case). */

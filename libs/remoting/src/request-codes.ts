@@ -23,6 +23,8 @@ export const RequestCode = {
   NOTIFY_CONSUMER_IDS_CHANGED: 40,
   LOCK_BATCH_MQ: 41,
   UNLOCK_BATCH_MQ: 42,
+  /** A push consumer checks a non-TAG subscription with its broker at start. */
+  CHECK_CLIENT_CONFIG: 46,
   // §2.3 query / admin
   QUERY_MESSAGE: 12,
   VIEW_MESSAGE_BY_ID: 33,

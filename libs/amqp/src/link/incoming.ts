@@ -1,5 +1,5 @@
 import { type ConfirmBatches, type Engine, type Logger, type SendRequest, type UnconfirmedSend } from '@apogee/broker';
-import { type HostAddress, javaStringHashCode } from '@apogee/message';
+import { type HostAddress, type RateLimitedWarnings, javaStringHashCode } from '@apogee/message';
 import type { AmqpAddress } from '../address.js';
 import { AmqpDecodeError } from '../codec/types.js';
 import type { AmqpConfig } from '../config.js';
@@ -18,6 +18,10 @@ export interface IncomingLinkOptions {
   broker: Engine;
   cfg: AmqpConfig;
   log: Logger;
+  /** Refused messages are warned about here (`amqp:message`, `amqp:not-stored`). */
+  refusals: RateLimitedWarnings;
+  /** The connection's id and remote address, for those warnings. */
+  peer: { conn: string; remote: string };
   address: AmqpAddress;
   /** Store topic and queue the link writes to. */
   topic: string;
@@ -118,11 +122,27 @@ export class IncomingLink {
   /** The message of `d` was not stored: reject it with why. */
   storeFailed(d: RheaDelivery, err: unknown): void {
     this.storing--;
-    this.o.log.warn({ address: this.o.address.address, err: (err as Error).message }, 'amqp: message not stored');
-    this.refuse(d, conditionOfStoreFailure(err), `the message was not stored: ${(err as Error).message}`);
+    const { conn, remote } = this.o.peer;
+    this.o.refusals.warn(
+      'amqp:not-stored',
+      { conn, remote, link: this.link.name, address: this.o.address.address, err: (err as Error).message },
+      'amqp: message not stored',
+    );
+    this.reject(d, conditionOfStoreFailure(err), `the message was not stored: ${(err as Error).message}`);
   }
 
+  /** A message refused before the store saw it: a rate-limited warning, then the rejection. */
   private refuse(d: RheaDelivery, condition: string, description: string): void {
+    const { conn, remote } = this.o.peer;
+    this.o.refusals.warn(
+      'amqp:message',
+      { conn, remote, link: this.link.name, address: this.o.address.address, condition, description },
+      'amqp: message rejected',
+    );
+    this.reject(d, condition, description);
+  }
+
+  private reject(d: RheaDelivery, condition: string, description: string): void {
     this.o.counters.rejectedIn++;
     if (!d.remote_settled && this.link.is_open()) d.reject({ condition, description });
     else this.o.log.debug?.({ address: this.o.address.address, condition, description }, 'amqp: pre-settled message dropped');

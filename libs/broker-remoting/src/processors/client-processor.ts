@@ -5,7 +5,10 @@ import { jsonBody, type Processor } from './context.js';
 
 /** HEART_BEAT (34): registers the client's producer and consumer groups on this connection. */
 export const heartbeat: Processor = async (ctx, req, conn) => {
-  await ctx.broker.heartbeat(ctx.channels.of(conn), { ...parseHeartbeat(req.body), language: req.language, version: req.version });
+  const hb = parseHeartbeat(req.body);
+  const channel = ctx.channels.of(conn);
+  channel.clientId = hb.clientId;
+  await ctx.broker.heartbeat(channel, { ...hb, language: req.language, version: req.version });
   return responseTo(req, ResponseCode.SUCCESS, undefined, { IS_SUPPORT_HEART_BEAT_V2: 'false', IS_SUB_CHANGE: 'true' });
 };
 

@@ -1,4 +1,4 @@
-import { ResponseCode, optionalBool, optionalString, requireInt, requireLong, requireString, responseTo } from '@apogee/remoting';
+import { ResponseCode, optionalBool, optionalString, requireClampedLong, requireInt, requireLong, requireString, responseTo } from '@apogee/remoting';
 import type { Processor } from './context.js';
 
 /** QUERY_CONSUMER_OFFSET (14). */
@@ -35,7 +35,7 @@ export const getMinOffset: Processor = (ctx, req) => {
 export const searchOffsetByTimestamp: Processor = async (ctx, req) => {
   const e = req.extFields;
   const boundary = (optionalString(e, 'boundaryType') ?? 'lower').toLowerCase() === 'upper' ? 'upper' : 'lower';
-  const offset = await ctx.broker.offsetByTime(requireString(e, 'topic'), requireInt(e, 'queueId'), requireLong(e, 'timestamp'), boundary);
+  const offset = await ctx.broker.offsetByTime(requireString(e, 'topic'), requireInt(e, 'queueId'), requireClampedLong(e, 'timestamp'), boundary);
   return responseTo(req, ResponseCode.SUCCESS, undefined, { offset: String(offset) });
 };
 

@@ -1,5 +1,15 @@
 import type { PullKind, PullRequest } from '@apogee/broker';
-import { ResponseCode, optionalInt, optionalLong, optionalString, requireInt, requireLong, requireString, responseTo } from '@apogee/remoting';
+import {
+  ResponseCode,
+  optionalClampedLong,
+  optionalInt,
+  optionalString,
+  requireClampedLong,
+  requireInt,
+  requireLong,
+  requireString,
+  responseTo,
+} from '@apogee/remoting';
 import type { Processor } from './context.js';
 
 const CODE_OF: Record<PullKind, number> = {
@@ -16,11 +26,12 @@ export const pullMessage: Processor = async (ctx, req, conn) => {
     group: requireString(e, 'consumerGroup'),
     topic: requireString(e, 'topic'),
     queueId: requireInt(e, 'queueId'),
-    offset: requireLong(e, 'queueOffset'),
+    // A position compared with the queue's range: past 2^53 it is past every queue's end either way.
+    offset: requireClampedLong(e, 'queueOffset'),
     maxMsgNums: requireInt(e, 'maxMsgNums'),
     sysFlag: requireInt(e, 'sysFlag'),
     commitOffset: requireLong(e, 'commitOffset'),
-    suspendTimeoutMs: requireLong(e, 'suspendTimeoutMillis'),
+    suspendTimeoutMs: requireClampedLong(e, 'suspendTimeoutMillis'),
   };
   const subscription = optionalString(e, 'subscription');
   if (subscription !== undefined) pull.subscription = subscription;
@@ -28,7 +39,7 @@ export const pullMessage: Processor = async (ctx, req, conn) => {
   if (expressionType !== undefined) pull.expressionType = expressionType;
   const maxMsgBytes = optionalInt(e, 'maxMsgBytes');
   if (maxMsgBytes !== undefined) pull.maxMsgBytes = maxMsgBytes;
-  void optionalLong(e, 'subVersion');
+  void optionalClampedLong(e, 'subVersion');
   const out = await ctx.broker.puller.pull(pull, ctx.channels.of(conn).closed);
   const ext = {
     suggestWhichBrokerId: '0',

@@ -1,7 +1,10 @@
-import { ResponseCode, requireInt, requireLong, requireString, responseTo } from '@apogee/remoting';
+import { ResponseCode, requireClampedLong, requireInt, requireLong, requireString, responseTo } from '@apogee/remoting';
 import type { Processor } from './context.js';
 
-/** QUERY_MESSAGE (12): by KEYS word, or by UNIQ_KEY when `_UNIQUE_KEY_QUERY` is "true". */
+/**
+ * QUERY_MESSAGE (12): by KEYS word, or by UNIQ_KEY when `_UNIQUE_KEY_QUERY` is "true". The time
+ * range takes any long (the Java client's viewMessage ends it at Long.MAX_VALUE).
+ */
 export const queryMessage: Processor = async (ctx, req) => {
   const e = req.extFields;
   const unique = e['_UNIQUE_KEY_QUERY'] === 'true';
@@ -9,8 +12,8 @@ export const queryMessage: Processor = async (ctx, req) => {
     requireString(e, 'topic'),
     requireString(e, 'key'),
     requireInt(e, 'maxNum'),
-    requireLong(e, 'beginTimestamp'),
-    requireLong(e, 'endTimestamp'),
+    requireClampedLong(e, 'beginTimestamp'),
+    requireClampedLong(e, 'endTimestamp'),
     unique,
   );
   if (hits.length === 0) return responseTo(req, ResponseCode.QUERY_NOT_FOUND, 'no message found for this key in the time range');

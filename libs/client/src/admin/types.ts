@@ -37,11 +37,15 @@ export interface QueueProgress {
   lag: number;
 }
 
+/** Java's Long.MAX_VALUE: as a query's `end`, no upper bound (what the Java client's viewMessage sends). */
+export const LONG_MAX_VALUE = 2n ** 63n - 1n;
+
+/** A time range's bounds are Java longs: a bigint reaches the whole range (LONG_MAX_VALUE), a number its safe part. */
 export interface QueryOptions {
   /** Epoch ms; default 0. */
-  begin?: number;
+  begin?: number | bigint;
   /** Epoch ms; default now + 1 minute (clock skew). */
-  end?: number;
+  end?: number | bigint;
   /** Per broker; default 32. */
   maxNum?: number;
 }

@@ -91,6 +91,10 @@ describe('request headers', () => {
       _UNIQUE_KEY_QUERY: 'true',
     });
     expect(queryMessageHeader({ topic: 'T', key: 'k', maxNum: 1, beginTimestamp: 0, endTimestamp: 5 }, false)['_UNIQUE_KEY_QUERY']).toBeUndefined();
+    // A bigint bound reaches Long.MAX_VALUE, as the Java client's viewMessage sends it.
+    expect(queryMessageHeader({ topic: 'T', key: 'k', maxNum: 1, beginTimestamp: 0, endTimestamp: 2n ** 63n - 1n }, true)['endTimestamp']).toBe(
+      '9223372036854775807',
+    );
     expect(createTopicHeader({ topic: 'T', readQueueNums: 8, writeQueueNums: 4, perm: 6, order: false })).toMatchObject({
       defaultTopic: 'TBW102',
       topicFilterType: 'SINGLE_TAG',

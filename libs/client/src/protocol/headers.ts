@@ -125,8 +125,9 @@ export interface QueryMessageHeader {
   topic: string;
   key: string;
   maxNum: number;
-  beginTimestamp: number;
-  endTimestamp: number;
+  /** Java longs: bigint for values past 2^53 (Long.MAX_VALUE as "no end"). */
+  beginTimestamp: number | bigint;
+  endTimestamp: number | bigint;
 }
 
 /** QueryMessageRequestHeader (12). */

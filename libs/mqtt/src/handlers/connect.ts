@@ -28,7 +28,7 @@ export class ConnectHandler {
         ? { cmd: 'connack', reasonCode: bad ? ReasonCode.BAD_USER_NAME_OR_PASSWORD : ReasonCode.NOT_AUTHORIZED, sessionPresent: false }
         : { cmd: 'connack', returnCode: bad ? ConnackReturnCode.BAD_USER_NAME_OR_PASSWORD : ConnackReturnCode.NOT_AUTHORIZED, sessionPresent: false },
     );
-    this.svc.logger.info({ remote: conn.opts.remote, username: p.username, reason: r.reason }, 'mqtt: connection refused');
+    this.refused(conn, p, r.reason === 'BAD_CREDENTIALS' ? 'bad user name or password' : 'not authorized');
     conn.close(`authentication refused: ${r.reason}`);
     return null;
   }
@@ -49,6 +49,7 @@ export class ConnectHandler {
       // 3.1.1 allows an empty id only with a clean session [MQTT-3.1.3-8]; 5.0 assigns one.
       if (!v5 && p.clean === false) {
         conn.send({ cmd: 'connack', returnCode: ConnackReturnCode.IDENTIFIER_REJECTED, sessionPresent: false });
+        this.refused(conn, p, 'empty client id with a persistent session');
         conn.close('empty client id with a persistent session');
         return null;
       }
@@ -69,6 +70,7 @@ export class ConnectHandler {
             ? { cmd: 'connack', reasonCode: ReasonCode.TOPIC_NAME_INVALID, sessionPresent: false }
             : { cmd: 'connack', returnCode: ConnackReturnCode.SERVER_UNAVAILABLE, sessionPresent: false },
         );
+        this.refused(conn, p, `invalid will topic: ${err.reason}`);
         conn.close(`invalid will topic: ${err.reason}`);
         return null;
       }
@@ -81,6 +83,7 @@ export class ConnectHandler {
             ? { cmd: 'connack', reasonCode: ReasonCode.NOT_AUTHORIZED, sessionPresent: false }
             : { cmd: 'connack', returnCode: ConnackReturnCode.NOT_AUTHORIZED, sessionPresent: false },
         );
+        this.refused(conn, p, `will topic ${JSON.stringify(p.will.topic)} not authorized`);
         conn.close('will topic not authorized');
         return null;
       }
@@ -130,5 +133,13 @@ export class ConnectHandler {
     session.attach(conn);
     svc.shared.attach(session);
     return client;
+  }
+
+  /** A refused CONNECT (answered with a refusing CONNACK): a rate-limited warning naming the client. */
+  private refused(conn: MqttConnection, p: IConnectPacket, reason: string): void {
+    const fields: Record<string, unknown> = { remote: conn.opts.remote, clientId: p.clientId ?? '' };
+    if (p.username !== undefined) fields['username'] = p.username;
+    fields['reason'] = reason;
+    this.svc.refusals.warn('mqtt:connect', fields, 'mqtt: CONNECT refused');
   }
 }

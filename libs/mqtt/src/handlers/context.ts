@@ -1,5 +1,5 @@
 import type { Authorizer, Engine, Logger, Principal } from '@apogee/broker';
-import type { HostAddress } from '@apogee/message';
+import type { HostAddress, RateLimitedWarnings } from '@apogee/message';
 import type { MqttConfig } from '../config.js';
 import type { SharedGroups } from '../delivery/shared-groups.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
@@ -16,6 +16,8 @@ export interface Services {
   readonly engine: Engine;
   readonly auth: Authorizer;
   readonly logger: Logger;
+  /** Refused CONNECTs, SUBSCRIBEs and PUBLISHes, protocol errors: warnings limited per kind (`mqtt:<kind>`). */
+  readonly refusals: RateLimitedWarnings;
   /** The engine's registry of topic filters, which subscriptions register in. */
   readonly filters: Engine['topicFilters'];
   readonly publishes: PublishStore;

@@ -22,8 +22,6 @@ const QOS0_HOLD_BYTES = 8 * 1024 * 1024;
 export class PublishHandler {
   /** QoS 1 publishes appended by storeNow, acknowledged per connection and task in one wait. */
   private readonly confirms: ConfirmBatches<Client, IPublishPacket>;
-  private notStoredCount = 0;
-  private notStoredLoggedAt = 0;
 
   constructor(private readonly svc: Services) {
     this.confirms = new ConfirmBatches(
@@ -49,7 +47,7 @@ export class PublishHandler {
       // Topic Alias (client → server) [MQTT-3.3.2-8..12]: 1..topicAliasMaximum, set with a topic, used without.
       if (alias === 0 || alias > cfg.topicAliasMaximum) {
         conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.TOPIC_ALIAS_INVALID });
-        conn.close(`topic alias ${alias} is outside 1..${cfg.topicAliasMaximum}`);
+        conn.protocolError(`topic alias ${alias} is outside 1..${cfg.topicAliasMaximum}`);
         return;
       }
       const aliases = (client.topicAliases ??= new Map());
@@ -57,7 +55,7 @@ export class PublishHandler {
         const t = aliases.get(alias);
         if (t === undefined) {
           conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-          conn.close(`topic alias ${alias} used before it was set`);
+          conn.protocolError(`topic alias ${alias} used before it was set`);
           return;
         }
         p.topic = t;
@@ -69,7 +67,7 @@ export class PublishHandler {
       } catch (err) {
         if (!(err instanceof InvalidTopicError)) throw err;
         conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-        conn.close(`invalid response topic: ${err.reason}`);
+        conn.protocolError(`invalid response topic: ${err.reason}`);
         return;
       }
     }
@@ -78,12 +76,16 @@ export class PublishHandler {
     } catch (err) {
       if (!(err instanceof InvalidTopicError)) throw err;
       if (v5) conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.TOPIC_NAME_INVALID });
-      conn.close(`invalid topic name: ${err.reason}`);
+      conn.protocolError(`invalid topic name ${JSON.stringify(p.topic)}: ${err.reason}`);
       return;
     }
     const id = p.messageId ?? 0;
     if (!this.svc.auth.canPublish(client.principal, p.topic)) {
-      this.svc.logger.info({ clientId: session.clientId, topic: p.topic }, 'mqtt: publish not authorized');
+      this.svc.refusals.warn(
+        'mqtt:publish',
+        { remote: conn.opts.remote, clientId: session.clientId, topic: p.topic, reason: 'not authorized' },
+        'mqtt: PUBLISH refused',
+      );
       // 5.0 says so (0x87); 3.1.1 has no negative ack, so the message is acknowledged and dropped.
       if (p.qos === 1) conn.send(v5 ? { cmd: 'puback', messageId: id, reasonCode: ReasonCode.NOT_AUTHORIZED } : { cmd: 'puback', messageId: id });
       else if (p.qos === 2) conn.send(v5 ? { cmd: 'pubrec', messageId: id, reasonCode: ReasonCode.NOT_AUTHORIZED } : { cmd: 'pubrec', messageId: id });
@@ -99,7 +101,7 @@ export class PublishHandler {
     // The client may have at most Receive Maximum QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-7].
     if (p.qos > 0 && !inbound.admit(client.inbound, id, p.qos, v5 ? cfg.receiveMaximum : Infinity)) {
       conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.RECEIVE_MAXIMUM_EXCEEDED });
-      conn.close(`receive maximum of ${cfg.receiveMaximum} exceeded`);
+      conn.protocolError(`receive maximum of ${cfg.receiveMaximum} exceeded`);
       return;
     }
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
@@ -159,7 +161,11 @@ export class PublishHandler {
   /** The publish could not be stored: QoS 0 is dropped (logged); QoS 1/2 get a failure (v5) or the connection closes (3.1.1). */
   private notStored(client: Client, p: IPublishPacket, err: unknown): void {
     const { conn, session } = client;
-    this.logNotStored(session.clientId, p, err);
+    this.svc.refusals.warn(
+      'mqtt:not-stored',
+      { remote: conn.opts.remote, clientId: session.clientId, topic: p.topic, err: (err as Error).message },
+      'mqtt: publish not stored',
+    );
     if (p.qos === 0) return;
     const id = p.messageId ?? 0;
     session.inbound.refused(client.inbound, id);
@@ -170,15 +176,5 @@ export class PublishHandler {
       // 3.1.1 has no negative acknowledgement: close so the client re-sends later.
       conn.close(`publish could not be stored: ${(err as Error).message}`);
     }
-  }
-
-  /** Refusals come in floods when the store is busy: one log line per second, with a count of the rest. */
-  private logNotStored(clientId: string, p: IPublishPacket, err: unknown): void {
-    this.notStoredCount++;
-    const now = Date.now();
-    if (now - this.notStoredLoggedAt < 1000) return;
-    this.svc.logger.warn({ clientId, topic: p.topic, err: (err as Error).message, refusedSinceLastLog: this.notStoredCount }, 'mqtt: publish not stored');
-    this.notStoredLoggedAt = now;
-    this.notStoredCount = 0;
   }
 }

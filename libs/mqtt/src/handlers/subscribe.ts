@@ -20,6 +20,7 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
       validateMqttTopicFilter(s.topic, limits);
       const shared = parseSharedSubscription(s.topic, limits);
       if (!svc.auth.canSubscribe(client.principal, shared ? shared.filter : s.topic)) {
+        refused(svc, client, s.topic, 'not authorized');
         // 0x80 in both versions: the server does not reveal that a rule exists (5.0 allows either).
         granted.push(v5 ? ReasonCode.UNSPECIFIED_ERROR : SUBACK_FAILURE);
         continue;
@@ -28,7 +29,7 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
         if (v5 && s.nl) {
           // No Local on a shared subscription is a protocol error [MQTT-3.8.3-4].
           conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-          conn.close('no local on a shared subscription');
+          conn.protocolError('no local on a shared subscription');
           return;
         }
         const qos = Math.min(s.qos, 2) as QoS;
@@ -41,6 +42,7 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
       }
     } catch (err) {
       if (!(err instanceof InvalidTopicError)) throw err;
+      refused(svc, client, s.topic, `invalid topic filter: ${err.reason}`);
       granted.push(v5 ? ReasonCode.TOPIC_FILTER_INVALID : SUBACK_FAILURE);
       continue;
     }
@@ -72,4 +74,9 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
   // A persistent session's subscriptions are durable before the client hears they exist.
   if (session.persistent) void session.flush().then(after);
   else after();
+}
+
+/** One filter of a SUBSCRIBE refused (the SUBACK carries a failure for it): a rate-limited warning. */
+function refused(svc: Services, client: Client, filter: string, reason: string): void {
+  svc.refusals.warn('mqtt:subscribe', { remote: client.conn.opts.remote, clientId: client.session.clientId, filter, reason }, 'mqtt: SUBSCRIBE refused');
 }

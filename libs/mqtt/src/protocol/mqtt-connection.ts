@@ -30,6 +30,7 @@ export class MqttConnection {
   private readonly splitter = new PacketSplitter();
   private readonly onWholePacket = (packet: Buffer): void => this.dispatch(packet);
   private closed = false;
+  private brokeProtocol = false;
   private corked = false;
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
@@ -57,7 +58,7 @@ export class MqttConnection {
     this.parser.on('packet', (p: Packet) => {
       if (!this.closed) this.packetHandler(p);
     });
-    this.parser.on('error', (err: Error) => this.close(`malformed packet: ${err.message}`, err));
+    this.parser.on('error', (err: Error) => this.protocolError(`malformed packet: ${err.message}`, err));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', (err) => this.close(`connection error: ${err.message}`, err));
     stream.on('close', () => this.close('connection closed by peer'));
@@ -66,6 +67,11 @@ export class MqttConnection {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Whether the connection was closed by protocolError (the gateway warns about those). */
+  get closedOnProtocolError(): boolean {
+    return this.brokeProtocol;
   }
 
   onPacket(fn: (p: Packet) => void): void {
@@ -177,6 +183,15 @@ export class MqttConnection {
     this.keepAliveTimer.unref();
   }
 
+  /**
+   * Closes because the peer broke the protocol: a malformed or oversize packet, a packet it may not
+   * send, a forbidden value. Close handlers see `closedOnProtocolError`.
+   */
+  protocolError(reason: string, error?: Error): void {
+    if (!this.closed) this.brokeProtocol = true;
+    this.close(reason, error);
+  }
+
   close(reason: string, error?: Error): void {
     if (this.closed) return;
     this.closed = true;
@@ -197,13 +212,13 @@ export class MqttConnection {
     if (oversize > 0) {
       // v5: tell the client why before closing (reason 0x95 Packet too large).
       if (this.protocolVersion === 5) this.send({ cmd: 'disconnect', reasonCode: ReasonCode.PACKET_TOO_LARGE });
-      this.close(`packet of ${oversize === Number.MAX_SAFE_INTEGER ? 'malformed' : oversize} bytes exceeds the limit of ${this.opts.maxPacketSize}`);
+      this.protocolError(`packet of ${oversize === Number.MAX_SAFE_INTEGER ? 'malformed' : oversize} bytes exceeds the limit of ${this.opts.maxPacketSize}`);
       return;
     }
     try {
       this.splitter.push(chunk, this.onWholePacket);
     } catch (err) {
-      this.close(`malformed packet: ${(err as Error).message}`, err as Error);
+      this.protocolError(`malformed packet: ${(err as Error).message}`, err as Error);
     }
   }
 

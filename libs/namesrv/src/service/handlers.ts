@@ -6,7 +6,7 @@ import {
   ResponseCode,
   optionalBool,
   optionalInt,
-  optionalLong,
+  optionalClampedLong,
   optionalString,
   requestCodeName,
   requireLong,
@@ -62,7 +62,7 @@ export const registerBroker: NamesrvHandler = (ctx, req, conn) => {
   const clusterName = requireString(ext, 'clusterName');
   const haServerAddr = requireString(ext, 'haServerAddr');
   const brokerId = requireLong(ext, 'brokerId');
-  const heartbeatTimeoutMillis = optionalLong(ext, 'heartbeatTimeoutMillis');
+  const heartbeatTimeoutMillis = optionalClampedLong(ext, 'heartbeatTimeoutMillis');
   const enableActingMaster = optionalBool(ext, 'enableActingMaster');
   const compressed = optionalBool(ext, 'compressed') ?? false;
   const bodyCrc32 = optionalInt(ext, 'bodyCrc32') ?? 0;

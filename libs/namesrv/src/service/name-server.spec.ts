@@ -306,3 +306,52 @@ describe('NameServer bad requests', () => {
     expect(json(await route(c, 'TopicTest')).brokerDatas[0].brokerAddrs['0']).toBe(MASTER);
   });
 });
+
+describe('NameServer refusal log', () => {
+  it('warns about refused requests naming the client, the request and the reason; a missing route is only debug', async () => {
+    const warned: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+    const debugged: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+    const logged = new NameServer({
+      logger: {
+        warn: (obj, msg) => warned.push({ obj: obj as Record<string, unknown>, msg }),
+        debug: (obj, msg) => debugged.push({ obj: obj as Record<string, unknown>, msg }),
+      },
+    });
+    const at = await logged.start(0);
+    const c = client();
+    try {
+      expect((await c.invoke(at, makeRequest(99_999))).code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+      expect((await c.invoke(at, makeRequest(RequestCode.REGISTER_BROKER, { extFields: { brokerName: 'b', clusterName: 'C' } }))).code).toBe(
+        ResponseCode.SYSTEM_ERROR,
+      );
+      expect((await c.invoke(at, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: 'Nowhere' } }))).code).toBe(
+        ResponseCode.TOPIC_NOT_EXIST,
+      );
+      expect(warned).toEqual([
+        {
+          msg: 'namesrv: request refused',
+          obj: {
+            remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+            request: 'UNKNOWN(99999)',
+            requestCode: 99999,
+            response: 'REQUEST_CODE_NOT_SUPPORTED',
+            remark: 'request code 99999 not supported',
+          },
+        },
+        {
+          msg: 'namesrv: request refused',
+          obj: expect.objectContaining({
+            request: 'REGISTER_BROKER',
+            brokerName: 'b',
+            clusterName: 'C',
+            response: 'SYSTEM_ERROR',
+            remark: expect.stringMatching(/^REGISTER_BROKER: .*"brokerAddr" is missing/),
+          }),
+        },
+      ]);
+      expect(debugged).toEqual([{ msg: expect.stringContaining('expected'), obj: expect.objectContaining({ topic: 'Nowhere', response: 'TOPIC_NOT_EXIST' }) }]);
+    } finally {
+      await logged.close();
+    }
+  });
+});

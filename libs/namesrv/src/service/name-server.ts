@@ -1,8 +1,10 @@
+import { RateLimitedWarnings } from '@apogee/message';
 import { RemotingServer } from '@apogee/remoting';
 import { KvConfigStore } from '../kv-config.js';
 import { RouteRegistry } from '../route-registry.js';
 import type { BrokerMember } from '../types.js';
 import { NAMESRV_HANDLERS, errorResponse, guarded, type NamesrvContext } from './handlers.js';
+import { type NamesrvLogger, refusalLog } from './refusal-log.js';
 
 export interface NameServerOptions {
   /** KV config file (kvConfig.json layout); in memory only without it. */
@@ -11,6 +13,11 @@ export interface NameServerOptions {
   clock?: () => number;
   /** Period of the broker expiry scan (RocketMQ: 5 s). Default 5000. */
   scanIntervalMs?: number;
+  /**
+   * Where refused requests are reported (a rate-limited warning naming the client, the request and
+   * the reason; expected answers such as the route of a missing topic at debug). Default: nowhere.
+   */
+  logger?: NamesrvLogger;
 }
 
 /**
@@ -24,6 +31,8 @@ export class NameServer {
   private readonly clock: () => number;
   private readonly scanIntervalMs: number;
   private readonly kvFile: string | undefined;
+  private readonly logger: NamesrvLogger | undefined;
+  private readonly warnings: RateLimitedWarnings | undefined;
   private kvStore: KvConfigStore | undefined;
   private server: RemotingServer | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -33,6 +42,8 @@ export class NameServer {
     this.scanIntervalMs = options.scanIntervalMs ?? 5000;
     if (!(this.scanIntervalMs > 0)) throw new RangeError(`scanIntervalMs must be positive, got ${this.scanIntervalMs}`);
     this.kvFile = options.kvFile;
+    this.logger = options.logger;
+    this.warnings = options.logger ? new RateLimitedWarnings(options.logger) : undefined;
     // orderTopicConf in routes is read from the KV store once it is open.
     this.registry = new RouteRegistry({ clock: this.clock, kv: { get: (ns, key) => this.kvStore?.get(ns, key) } });
   }
@@ -49,7 +60,9 @@ export class NameServer {
     const kv = await KvConfigStore.open(this.kvFile === undefined ? {} : { file: this.kvFile });
     this.kvStore = kv;
     const ctx: NamesrvContext = { registry: this.registry, kv, clock: this.clock };
-    const server = new RemotingServer({ errorResponse });
+    const server = new RemotingServer(
+      this.logger && this.warnings ? { errorResponse, onNotSuccess: refusalLog(this.logger, this.warnings) } : { errorResponse },
+    );
     for (const [code, handler] of NAMESRV_HANDLERS) server.register(code, guarded(ctx, handler));
     server.onConnectionClosed((conn) => {
       this.registry.onChannelClosed(conn);
@@ -74,6 +87,7 @@ export class NameServer {
     const server = this.server;
     this.server = undefined;
     if (server !== undefined) await server.close();
+    this.warnings?.flush();
     await this.kvStore?.flush().catch(() => undefined);
   }
 }

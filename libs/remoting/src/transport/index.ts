@@ -5,3 +5,4 @@ export * from './client.js';
 export * from './connection.js';
 export * from './errors.js';
 export * from './responses.js';
+export * from './refusal-fields.js';

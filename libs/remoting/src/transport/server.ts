@@ -14,6 +14,13 @@ export interface RemotingServerOptions extends ConnectionOptions {
   errorResponse?: (request: RemotingCommand, err: unknown) => RemotingCommand;
   /** Called for connection errors worth logging (bad frames). */
   onConnectionError?: (conn: Connection, err: Error) => void;
+  /**
+   * Called for every request answered with a code other than SUCCESS — by its handler, by
+   * `errorResponse` (then `err` is what the handler threw) or, for an unknown code, with
+   * REQUEST_CODE_NOT_SUPPORTED — and for a oneway request that would have been answered so (it is
+   * not). For logging refusals; which codes are worth a warning is the caller's business.
+   */
+  onNotSuccess?: (request: RemotingCommand, response: RemotingCommand, conn: Connection, err?: unknown) => void;
 }
 
 /**
@@ -90,7 +97,9 @@ export class RemotingServer {
     }
     const handler = this.handlers.get(cmd.code);
     if (!handler) {
-      if (!isOneway(cmd)) conn.send(responseTo(cmd, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, `request code ${cmd.code} not supported`));
+      const res = responseTo(cmd, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, `request code ${cmd.code} not supported`);
+      this.opts.onNotSuccess?.(cmd, res, conn);
+      if (!isOneway(cmd)) conn.send(res);
       return;
     }
     let result: RemotingCommand | null | Promise<RemotingCommand | null>;
@@ -111,7 +120,9 @@ export class RemotingServer {
   }
 
   private reply(req: RemotingCommand, conn: Connection, res: RemotingCommand | null): void {
-    if (!res || isOneway(req)) return;
+    if (!res) return;
+    if (res.code !== ResponseCode.SUCCESS) this.opts.onNotSuccess?.(req, res, conn);
+    if (isOneway(req)) return;
     // Handlers hand over a fresh response: stamped in place, not copied.
     res.opaque = req.opaque;
     res.flag |= 1;
@@ -124,8 +135,8 @@ export class RemotingServer {
   }
 
   private fail(req: RemotingCommand, conn: Connection, err: unknown): void {
-    if (isOneway(req)) return;
     const res = this.opts.errorResponse?.(req, err) ?? responseTo(req, ResponseCode.SYSTEM_ERROR, err instanceof Error ? err.message : String(err));
-    conn.send(res);
+    this.opts.onNotSuccess?.(req, res, conn, err);
+    if (!isOneway(req)) conn.send(res);
   }
 }

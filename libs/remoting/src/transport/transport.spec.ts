@@ -4,7 +4,7 @@ import { type RemotingCommand, ResponseCode, SerializeType, encodeFrame } from '
 import { RemotingClient } from './client.js';
 import { RemotingConnectionError, RemotingTimeoutError } from './errors.js';
 import { responseTo } from './responses.js';
-import { RemotingServer } from './server.js';
+import { RemotingServer, type RemotingServerOptions } from './server.js';
 
 const servers: RemotingServer[] = [];
 const clients: RemotingClient[] = [];
@@ -20,8 +20,11 @@ function request(code: number, extFields: Record<string, string> = {}, body?: Bu
   return cmd;
 }
 
-async function start(setup: (s: RemotingServer) => void): Promise<{ server: RemotingServer; addr: string; client: RemotingClient }> {
-  const server = new RemotingServer();
+async function start(
+  setup: (s: RemotingServer) => void,
+  opts: RemotingServerOptions = {},
+): Promise<{ server: RemotingServer; addr: string; client: RemotingClient }> {
+  const server = new RemotingServer(opts);
   setup(server);
   const { port } = await server.listen(0);
   servers.push(server);
@@ -71,6 +74,41 @@ describe('remoting transport', () => {
     const failed = await client.invoke(addr, request(THROWS));
     expect(failed.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(failed.remark).toBe('handler blew up');
+  });
+
+  it('reports every answer other than SUCCESS to onNotSuccess, also those a oneway request does not get', async () => {
+    const REFUSES = 1006;
+    const seen: Array<{ req: number; res: number; remark: string | undefined; err: string | undefined; remote: string }> = [];
+    const { addr, client } = await start(
+      (s) =>
+        s
+          .register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS))
+          .register(REFUSES, (req) => responseTo(req, ResponseCode.TOPIC_NOT_EXIST, 'no such topic'))
+          .register(THROWS, () => Promise.reject(new Error('handler blew up'))),
+      {
+        onNotSuccess: (req, res, conn, err) =>
+          seen.push({ req: req.code, res: res.code, remark: res.remark, err: (err as Error | undefined)?.message, remote: conn.remote }),
+      },
+    );
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+    expect((await client.invoke(addr, request(REFUSES))).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    expect((await client.invoke(addr, request(THROWS))).code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect((await client.invoke(addr, request(4242))).code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+    await client.oneway(addr, request(THROWS));
+    await client.oneway(addr, request(4243));
+    // Answered after the oneway requests ran.
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+    for (const s of seen) expect(s.remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    const rows = seen.map(({ remote: _, ...rest }) => rest);
+    const thrown = { req: THROWS, res: ResponseCode.SYSTEM_ERROR, remark: 'handler blew up', err: 'handler blew up' };
+    expect(rows.slice(0, 3)).toEqual([
+      { req: REFUSES, res: ResponseCode.TOPIC_NOT_EXIST, remark: 'no such topic', err: undefined },
+      thrown,
+      { req: 4242, res: ResponseCode.REQUEST_CODE_NOT_SUPPORTED, remark: 'request code 4242 not supported', err: undefined },
+    ]);
+    // A rejected handler is reported a turn later than an unknown code: the two oneway requests may come in either order.
+    const unknownOneway = { req: 4243, res: ResponseCode.REQUEST_CODE_NOT_SUPPORTED, remark: 'request code 4243 not supported', err: undefined };
+    expect(rows.slice(3).sort((a, b) => a.req - b.req)).toEqual([thrown, unknownOneway]);
   });
 
   it('fails an unencodable request on its own promise, and answers an unencodable response with SYSTEM_ERROR', async () => {
