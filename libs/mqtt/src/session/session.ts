@@ -9,6 +9,7 @@ import { InboundQos2 } from './inbound-qos2.js';
 import { SessionPersistence } from './session-persistence.js';
 import type { SessionRecord } from './session-record.js';
 import type { Inflight, SubscriptionOptions, SubscriptionState } from './session-types.js';
+import { Subscription, type SubscriptionOwner } from './subscription.js';
 import { getV5Properties, isExpiredMessage } from '../publish/v5-properties.js';
 import { FilterTrie, TopicProperty } from '@apogee/topics';
 
@@ -41,12 +42,15 @@ const UNTRACKED: Inflight = { sub: null, lmqOffset: -1 };
 /** How many recently delivered commit-log offsets a session remembers to send overlapping matches once. */
 const RECENT_DELIVERIES = 20_000;
 
-export class Session {
-  readonly subs = new Map<string, SubscriptionState>();
+export class Session implements SubscriptionOwner {
+  readonly subs = new Map<string, Subscription>();
   /** Shared subscriptions (`$share/<name>/<filter>` → options); the gateway's groups deliver them. */
   readonly sharedSubs = new Map<string, SubscriptionOptions>();
-  /** The session's filters, to find every subscription a topic matches (overlaps go out once). */
-  private readonly trie = new FilterTrie();
+  /**
+   * The session's filters, to find every subscription a topic matches (overlaps go out once);
+   * only while some filter has a wildcard (without one no two filters overlap).
+   */
+  private trie: FilterTrie | null = null;
   /** Subscriptions whose filter has a wildcard (only those can overlap another). */
   private wildcardSubs = 0;
   /** Commit-log offsets recently delivered through one of several overlapping subscriptions. */
@@ -64,7 +68,6 @@ export class Session {
   readonly pendingComp = new Set<number>();
   private nextPacketId = 1;
   private conn: MqttConnection | null = null;
-  private readonly wakers = new Map<SubscriptionState, (max: number) => void>();
   /** Subscriptions stopped for lack of in-flight room, in the order they stopped. */
   private readonly starved = new Set<SubscriptionState>();
   private draining = false;
@@ -112,9 +115,25 @@ export class Session {
   /** Restores a subscription of a persistent session after a restart, from its committed offset. */
   restore(filter: string, lmq: string, opts: SubscriptionOptions): void {
     const committed = this.persistence?.committedOffset(lmq);
-    this.subs.set(filter, { ...opts, filter, lmq, readOffset: committed ?? this.engine.maxOffset(lmq, 0), reading: false, again: false });
-    this.trie.add(filter);
+    this.subs.set(filter, new Subscription(this, filter, lmq, opts, committed ?? this.engine.maxOffset(lmq, 0)));
+    this.indexFilter(filter);
+  }
+
+  /** Adds a new subscription's filter to the overlap index, building it with the first wildcard. */
+  private indexFilter(filter: string): void {
     if (hasWildcard(filter)) this.wildcardSubs++;
+    if (this.trie !== null) this.trie.add(filter);
+    else if (this.wildcardSubs > 0) {
+      this.trie = new FilterTrie();
+      for (const f of this.subs.keys()) this.trie.add(f);
+    }
+  }
+
+  /** Drops a removed subscription's filter from the overlap index, and the index with the last wildcard. */
+  private unindexFilter(filter: string): void {
+    if (hasWildcard(filter)) this.wildcardSubs--;
+    if (this.wildcardSubs === 0) this.trie = null;
+    else this.trie?.remove(filter);
   }
 
   /** Writes pending durable state now. */
@@ -194,8 +213,7 @@ export class Session {
   detach(): void {
     this.conn = null;
     this.disconnectedAt = Date.now();
-    for (const [sub, wake] of this.wakers) this.engine.live.unwatch(sub.lmq, 0, wake);
-    this.wakers.clear();
+    for (const sub of this.subs.values()) this.stopReading(sub);
     const lost: Array<() => void> = [];
     for (const f of this.inflight.values()) {
       if (f.sub && f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
@@ -214,18 +232,14 @@ export class Session {
     const existing = this.subs.get(filter);
     if (existing) {
       // Same filter again: new options replace the old [MQTT-3.8.4-3].
-      existing.qos = opts.qos;
-      existing.noLocal = opts.noLocal;
-      existing.retainAsPublished = opts.retainAsPublished;
-      existing.subscriptionId = opts.subscriptionId;
+      existing.setOptions(opts);
       this.persistence?.recordChanged();
       return false;
     }
     // A new subscription sees messages published from now on.
-    const sub: SubscriptionState = { ...opts, filter, lmq, readOffset: this.engine.maxOffset(lmq, 0), reading: false, again: false };
+    const sub = new Subscription(this, filter, lmq, opts, this.engine.maxOffset(lmq, 0));
     this.subs.set(filter, sub);
-    this.trie.add(filter);
-    if (hasWildcard(filter)) this.wildcardSubs++;
+    this.indexFilter(filter);
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
     if (this.conn) this.startReading(sub);
@@ -237,11 +251,8 @@ export class Session {
     const sub = this.subs.get(filter);
     if (!sub) return false;
     this.subs.delete(filter);
-    this.trie.remove(filter);
-    if (hasWildcard(filter)) this.wildcardSubs--;
-    const wake = this.wakers.get(sub);
-    if (wake) this.engine.live.unwatch(sub.lmq, 0, wake);
-    this.wakers.delete(sub);
+    this.unindexFilter(filter);
+    this.stopReading(sub);
     for (const [id, f] of this.inflight) if (f.sub === sub) this.inflight.delete(id);
     this.persistence?.recordChanged();
     return true;
@@ -312,15 +323,28 @@ export class Session {
   /** Called when in-flight room frees up (shared subscriptions wait for it). */
   onRoom: (() => void) | null = null;
 
-  private startReading(sub: SubscriptionState): void {
-    if (this.wakers.has(sub)) return;
-    // Arrivals the subscription already has (delivered from memory) need no read at all.
-    const wake = (max: number) => {
-      if (max > sub.readOffset || sub.reading || this.starved.size > 0) this.pump(sub);
-    };
-    this.wakers.set(sub, wake);
-    this.engine.live.watch(sub.lmq, 0, wake, (m) => this.deliverLive(sub, m));
+  private startReading(sub: Subscription): void {
+    if (sub.watching) return;
+    sub.watching = true;
+    this.engine.live.watch(sub.lmq, 0, sub);
     this.pump(sub);
+  }
+
+  private stopReading(sub: Subscription): void {
+    if (!sub.watching) return;
+    sub.watching = false;
+    this.engine.live.unwatch(sub.lmq, 0, sub);
+  }
+
+  /** Arrivals in a subscription's LMQ (its reader in the live feed). */
+  subscriptionWoken(sub: Subscription, max: number): void {
+    // Arrivals the subscription already has (delivered from memory) need no read at all.
+    if (max > sub.readOffset || sub.reading || this.starved.size > 0) this.pump(sub);
+  }
+
+  /** A just-appended message offered to a subscription's reader (see deliverLive). */
+  subscriptionOffered(sub: Subscription, m: AppendedMessage): boolean {
+    return this.deliverLive(sub, m);
   }
 
   /**
@@ -536,7 +560,7 @@ export class Session {
 
   private optionsFor(sub: SubscriptionState, topic: string, own: boolean, commitLogOffset: number): DeliveryOptions | null {
     // Without wildcard filters a topic matches one subscription only: its own.
-    const filters = this.subs.size > 1 && this.wildcardSubs > 0 ? this.trie.match(topic) : [];
+    const filters = this.subs.size > 1 && this.trie !== null ? this.trie.match(topic) : [];
     if (filters.length <= 1) return sub;
     const merged: DeliveryOptions = { qos: 0, subscriptionIds: [] };
     let wanted = false;
