@@ -5,12 +5,6 @@ import { type QueueReader, QueueReaders } from './queue-readers.js';
 export type { AppendedMessage } from './appended-message.js';
 export type { QueueReader } from './queue-readers.js';
 
-/** The readers of one watched queue, with the store arrival listener they share. */
-interface Watched {
-  readonly readers: QueueReaders;
-  readonly off: () => void;
-}
-
 /** A queue's readers as the send path offers a message to them. */
 export interface LiveReaders {
   offer(m: AppendedMessage): number;
@@ -24,9 +18,9 @@ export interface LiveReaders {
  */
 export class LiveFeed {
   /** Queue 0 of every topic (so every LMQ) by name: the hot lookup allocates nothing. */
-  private readonly queueZero = new Map<string, Watched>();
+  private readonly queueZero = new Map<string, QueueReaders>();
   /** Queues 1… by topic, then queue id. */
-  private readonly otherQueues = new Map<string, Map<number, Watched>>();
+  private readonly otherQueues = new Map<string, Map<number, QueueReaders>>();
   private watched = 0;
   private liveQueues = 0;
 
@@ -36,32 +30,31 @@ export class LiveFeed {
   watch(topic: string, queueId: number, reader: QueueReader): void {
     let e = this.entry(topic, queueId);
     if (!e) {
-      const readers = new QueueReaders();
-      const off = this.arrivals.onArrival(topic, queueId, (max) => readers.wake(max));
-      e = { readers, off };
+      const readers = (e = new QueueReaders());
+      readers.off = this.arrivals.onArrival(topic, queueId, (max) => readers.wake(max));
       this.setEntry(topic, queueId, e);
     }
-    const before = e.readers.live;
-    if (e.readers.add(reader) && before === 0 && e.readers.live > 0) this.liveQueues++;
+    const before = e.live;
+    if (e.add(reader) && before === 0 && e.live > 0) this.liveQueues++;
   }
 
   unwatch(topic: string, queueId: number, reader: QueueReader): void {
     const e = this.entry(topic, queueId);
     if (!e) return;
-    const before = e.readers.live;
-    if (!e.readers.delete(reader)) return;
-    if (before > 0 && e.readers.live === 0) this.liveQueues--;
-    if (e.readers.size === 0) {
-      e.off();
+    const before = e.live;
+    if (!e.delete(reader)) return;
+    if (before > 0 && e.live === 0) this.liveQueues--;
+    if (e.size === 0) {
+      e.off?.();
       this.deleteEntry(topic, queueId);
     }
   }
 
-  private entry(topic: string, queueId: number): Watched | undefined {
+  private entry(topic: string, queueId: number): QueueReaders | undefined {
     return queueId === 0 ? this.queueZero.get(topic) : this.otherQueues.get(topic)?.get(queueId);
   }
 
-  private setEntry(topic: string, queueId: number, e: Watched): void {
+  private setEntry(topic: string, queueId: number, e: QueueReaders): void {
     this.watched++;
     if (queueId === 0) this.queueZero.set(topic, e);
     else {
@@ -91,13 +84,13 @@ export class LiveFeed {
 
   /** The readers of a queue when some take messages from memory, else undefined: lets the send path build its message only when someone may take it, with one lookup per queue. */
   liveReaders(topic: string, queueId: number): LiveReaders | undefined {
-    return this.liveEntry(topic, queueId)?.readers;
+    return this.liveEntry(topic, queueId);
   }
 
-  private liveEntry(topic: string, queueId: number): Watched | undefined {
+  private liveEntry(topic: string, queueId: number): QueueReaders | undefined {
     if (this.liveQueues === 0) return undefined;
     const e = this.entry(topic, queueId);
-    return e !== undefined && e.readers.live > 0 ? e : undefined;
+    return e !== undefined && e.live > 0 ? e : undefined;
   }
 
   /** Whether any queue has a reader taking messages from memory (lets the send path skip building an offer). */
@@ -112,7 +105,7 @@ export class LiveFeed {
 
   /** Online readers of a queue. */
   readers(topic: string, queueId: number): number {
-    return this.entry(topic, queueId)?.readers.size ?? 0;
+    return this.entry(topic, queueId)?.size ?? 0;
   }
 
   /** Queues with online readers (metrics). */

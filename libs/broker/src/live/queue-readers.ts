@@ -25,6 +25,8 @@ export class QueueReaders {
   private many: Set<QueueReader> | null = null;
   /** Readers with a take handler. */
   live = 0;
+  /** Ends the arrival listener the readers share (set by the live feed: no wrapper object per queue). */
+  off: (() => void) | null = null;
 
   get size(): number {
     return this.many !== null ? this.many.size : this.one !== null ? 1 : 0;

@@ -54,7 +54,7 @@ export class Session implements SubscriptionOwner {
   /** Subscriptions whose filter has a wildcard (only those can overlap another). */
   private wildcardSubs = 0;
   /** Commit-log offsets recently delivered through one of several overlapping subscriptions. */
-  private readonly recent = new Map<number, true>();
+  private recent: Map<number, true> | null = null;
   private readonly inflight = new Map<number, Inflight>();
   /**
    * Inbound QoS 2: packet ids stored (or being stored) and not yet released, with the UNIQ_KEY the
@@ -68,8 +68,8 @@ export class Session implements SubscriptionOwner {
   readonly pendingComp = new Set<number>();
   private nextPacketId = 1;
   private conn: MqttConnection | null = null;
-  /** Subscriptions stopped for lack of in-flight room, in the order they stopped. */
-  private readonly starved = new Set<SubscriptionState>();
+  /** Subscriptions stopped for lack of in-flight room, in the order they stopped (made on the first). */
+  private starved: Set<SubscriptionState> | null = null;
   private draining = false;
   /** Durable state while the session is persistent; null for clean sessions. */
   private persistence: SessionPersistence | null = null;
@@ -222,7 +222,7 @@ export class Session implements SubscriptionOwner {
     this.inflight.clear();
     for (const fn of lost) fn();
     // Unacknowledged messages are read again on resume: they must not count as already sent.
-    this.recent.clear();
+    this.recent = null;
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
   }
@@ -300,14 +300,19 @@ export class Session implements SubscriptionOwner {
    */
   private refill(): void {
     let room = this.room();
-    for (const sub of this.starved) {
+    const starved = this.starved;
+    for (const sub of starved ?? []) {
       if (room <= 0) break;
-      this.starved.delete(sub);
+      starved!.delete(sub);
       if (this.subs.get(sub.filter) !== sub) continue;
       this.pump(sub);
       room--;
     }
     this.onRoom?.();
+  }
+
+  private get starving(): boolean {
+    return this.starved !== null && this.starved.size > 0;
   }
 
   /** Free QoS 1/2 in-flight slots (ours and the client's Receive Maximum). */
@@ -339,7 +344,7 @@ export class Session implements SubscriptionOwner {
   /** Arrivals in a subscription's LMQ (its reader in the live feed). */
   subscriptionWoken(sub: Subscription, max: number): void {
     // Arrivals the subscription already has (delivered from memory) need no read at all.
-    if (max > sub.readOffset || sub.reading || this.starved.size > 0) this.pump(sub);
+    if (max > sub.readOffset || sub.reading || this.starving) this.pump(sub);
   }
 
   /** A just-appended message offered to a subscription's reader (see deliverLive). */
@@ -379,14 +384,14 @@ export class Session implements SubscriptionOwner {
       return;
     }
     // Nothing unread (the usual case after a delivery from memory): no read is started at all.
-    if (this.starved.size === 0 && this.engine.maxOffset(sub.lmq, 0) <= sub.readOffset) return;
+    if (!this.starving && this.engine.maxOffset(sub.lmq, 0) <= sub.readOffset) return;
     sub.reading = true;
     sub.again = false;
     this.read(sub).then(
       () => {
         sub.reading = false;
         if (sub.again) this.pump(sub);
-        else if (this.starved.size > 0 && this.room() > 0) this.refill();
+        else if (this.starving && this.room() > 0) this.refill();
       },
       (err: unknown) => {
         sub.reading = false;
@@ -407,7 +412,7 @@ export class Session implements SubscriptionOwner {
       const window = Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum);
       const room = sub.qos > 0 ? window - this.inflight.size - this.pendingComp.size : this.cfg.readBatch;
       if (room <= 0) {
-        this.starved.add(sub); // an acknowledgement pumps it again
+        (this.starved ??= new Set()).add(sub); // an acknowledgement pumps it again
         return;
       }
       // Nothing new: no store read (a cheap synchronous check; arrivals pump again).
@@ -535,14 +540,14 @@ export class Session implements SubscriptionOwner {
    * [MQTT-3.3.4-2/-4]; the other subscriptions' readers skip it when they reach it.
    */
   private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number, commitLogOffset: number): void {
-    if (this.recent.has(commitLogOffset)) return;
+    if (this.recent?.has(commitLogOffset) === true) return;
     // Other online readers of this LMQ get the same record: decode it once for all of them.
     const m = this.decode(record, commitLogOffset, this.engine.live.readers(sub.lmq, 0) > 1);
     if (m) this.deliverDecoded(conn, sub, m, lmqOffset, commitLogOffset);
   }
 
   private deliverDecoded(conn: MqttConnection, sub: SubscriptionState, m: DecodedRecord, lmqOffset: number, commitLogOffset: number): void {
-    if (this.recent.has(commitLogOffset)) return;
+    if (this.recent?.has(commitLogOffset) === true) return;
     const packet = this.toPublish(conn, m, null, 'live', sub, commitLogOffset);
     // QoS 0 deliveries are not tracked: no in-flight record for them.
     if (packet) this.sendPublish(conn, packet, packet.qos > 0 ? { sub, lmqOffset } : UNTRACKED);
@@ -578,8 +583,9 @@ export class Session implements SubscriptionOwner {
   }
 
   private remember(commitLogOffset: number): void {
-    this.recent.set(commitLogOffset, true);
-    if (this.recent.size > RECENT_DELIVERIES) this.recent.delete(this.recent.keys().next().value as number);
+    const recent = (this.recent ??= new Map());
+    recent.set(commitLogOffset, true);
+    if (recent.size > RECENT_DELIVERIES) recent.delete(recent.keys().next().value as number);
   }
 
   private allocatePacketId(): number {
