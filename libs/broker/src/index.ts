@@ -25,7 +25,7 @@ export { listenOn } from './listen.js';
 export { ConfirmBatches } from './send/confirm-batches.js';
 export type { Engine, TopicAdmin, GroupAdmin, ConsumerDirectory, LiveDelivery, TopicFilterRegistry } from './engine.js';
 export * from './engine-types.js';
-export { LiveFeed, type AppendedMessage, type LiveReader, type Waker } from './live/live-feed.js';
+export { LiveFeed, type AppendedMessage, type QueueReader } from './live/live-feed.js';
 export type { ArrivalSource } from './live/arrival-source.js';
 export { TopicFilters, FILTER_HOLDERS_NAMESPACE, type DurableHolder } from './topic-space/topic-filters.js';
 export { MQTT_DEFAULT_LIMITS } from './topic-space/limits.js';

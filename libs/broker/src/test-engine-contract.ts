@@ -146,11 +146,11 @@ export function engineContract(name: string, open: (dataDir: string) => Promise<
         taken.push({ topic: 'lmq', offset: m.offset, body: m.body.toString() });
         return true;
       };
-      const wake = () => {};
-      const wakeLmq = () => {};
+      const reader = { wake: () => {}, take };
+      const lmqReader = { wake: () => {}, take: takeLmq };
       engine.topicFilters.add('cl/+');
-      engine.live.watch('CL', 0, wake, take);
-      engine.live.watch(lmq, 0, wakeLmq, takeLmq);
+      engine.live.watch('CL', 0, reader);
+      engine.live.watch(lmq, 0, lmqReader);
       expect(engine.live.hasLiveReaders('CL', 0)).toBe(true);
       await engine.send(request('CL', 'not-live'));
       await engine.send(request('CL', 'live', { mqttTopic: 'cl/x' }, { live: true }));
@@ -158,8 +158,8 @@ export function engineContract(name: string, open: (dataDir: string) => Promise<
         { topic: 'queue', offset: 1, body: 'live' },
         { topic: 'lmq', offset: 0, body: 'live' },
       ]);
-      engine.live.unwatch('CL', 0, wake);
-      engine.live.unwatch(lmq, 0, wakeLmq);
+      engine.live.unwatch('CL', 0, reader);
+      engine.live.unwatch(lmq, 0, lmqReader);
       expect(engine.live.hasLiveReaders('CL', 0)).toBe(false);
       engine.topicFilters.remove('cl/+');
     });

@@ -80,6 +80,9 @@ export interface EntryRef {
   idx: number;
 }
 
+/** Called with a queue's new readable end. */
+type ArrivalListener = (maxOffset: number) => void;
+
 /**
  * Queue indexes for every queue, LMQs included, in LMDB: one row per queue (meta) and one per
  * block of 64 entries. Only cached queues (an LRU of at most maxCached states and maxBytes bytes)
@@ -105,7 +108,8 @@ export class QueueIndex {
   epoch = 0;
   /** qids below this are reserved in LMDB (sys.nextQid). */
   private reservedQid = 1;
-  private readonly listeners = new Map<string, Set<(maxOffset: number) => void>>();
+  /** Arrival listeners by queue key: the function itself while a queue has one (most LMQs), a Set from the second on. */
+  private readonly listeners = new Map<string, ArrivalListener | Set<ArrivalListener>>();
   private readonly pendingArrivals = new Set<QueueState>();
   private readonly entryScratch = Buffer.alloc(ENTRY_BYTES);
   /** Bytes of the cached states (QueueState.memBytes as last accounted). */
@@ -492,19 +496,21 @@ export class QueueIndex {
 
   // ---------------------------------------------------------------- arrivals
 
-  onArrival(topic: string, queueId: number, listener: (maxOffset: number) => void): () => void {
+  onArrival(topic: string, queueId: number, listener: ArrivalListener): () => void {
     const key = QueueIndex.key(topic, queueId);
-    let set = this.listeners.get(key);
-    if (!set) this.listeners.set(key, (set = new Set()));
-    set.add(listener);
+    const had = this.listeners.get(key);
+    if (had === undefined) this.listeners.set(key, listener);
+    else if (typeof had === 'function') this.listeners.set(key, new Set([had, listener]));
+    else had.add(listener);
     // Entries appended while nobody listened were not marked for notification; if they are not
     // readable yet, the listener must still hear when they become so (else a reader that saw the
     // old max and subscribed now would sleep through them).
     const st = this.cache.get(key);
     if (st && st.next > st.notified) this.pendingArrivals.add(st);
     return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.listeners.get(key) === set) this.listeners.delete(key);
+      const now = this.listeners.get(key);
+      if (now === listener) this.listeners.delete(key);
+      else if (typeof now === 'object' && now.delete(listener) && now.size === 0) this.listeners.delete(key);
     };
   }
 
@@ -516,15 +522,18 @@ export class QueueIndex {
       if (st.lastEnd <= confirmedPos) this.pendingArrivals.delete(st);
       if (max <= st.notified) continue;
       st.notified = max;
-      const set = this.listeners.get(st.key);
-      if (!set) continue;
-      for (const fn of set) {
-        try {
-          fn(max);
-        } catch (err) {
-          this.log.error({ err }, 'arrival listener threw');
-        }
-      }
+      const fns = this.listeners.get(st.key);
+      if (fns === undefined) continue;
+      if (typeof fns === 'function') this.callListener(fns, max);
+      else for (const fn of fns) this.callListener(fn, max);
+    }
+  }
+
+  private callListener(fn: ArrivalListener, max: number): void {
+    try {
+      fn(max);
+    } catch (err) {
+      this.log.error({ err }, 'arrival listener threw');
     }
   }
 

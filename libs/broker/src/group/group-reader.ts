@@ -1,6 +1,6 @@
 import { type MessageExt, decodeRecord } from '@apogee/message';
 import type { Engine } from '../engine.js';
-import type { AppendedMessage, Waker } from '../live/live-feed.js';
+import type { AppendedMessage, QueueReader } from '../live/live-feed.js';
 import { SerialPass } from '../serial-pass.js';
 import { CommitSoon } from '../commit-soon.js';
 
@@ -74,7 +74,7 @@ export class GroupReader {
   private readonly waiting: Entry[] = [];
   private readonly buffered: Entry[] = [];
   /** The reader's waker of each queue in the engine's live feed. */
-  private readonly wakers: Waker[] = [];
+  private readonly readers: QueueReader[] = [];
   private rr = 0;
   private readQueue = 0;
   private readonly passes: SerialPass;
@@ -102,9 +102,9 @@ export class GroupReader {
       const q: QueueState = { id, next: start, open: new Set(), committed: committed ?? -1 };
       this.queues.push(q);
       if (committed === undefined) fresh.push(q);
-      const wake: Waker = () => this.pump();
-      this.wakers.push(wake);
-      engine.live.watch(topic, id, wake, (m) => this.offer(id, m));
+      const reader: QueueReader = { wake: () => this.pump(), take: (m) => this.offer(id, m) };
+      this.readers.push(reader);
+      engine.live.watch(topic, id, reader);
     }
     if (!this.opts.durable || fresh.length === 0) return;
     const first = Promise.all(fresh.map((q) => this.commitQueue(q))).then(() => undefined);
@@ -233,8 +233,8 @@ export class GroupReader {
   }
 
   private unwatch(): void {
-    const wakers = this.wakers.splice(0);
-    for (let id = 0; id < wakers.length; id++) this.opts.engine.live.unwatch(this.opts.topic, id, wakers[id]!);
+    const readers = this.readers.splice(0);
+    for (let id = 0; id < readers.length; id++) this.opts.engine.live.unwatch(this.opts.topic, id, readers[id]!);
   }
 
   private async run(): Promise<void> {

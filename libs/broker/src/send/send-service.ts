@@ -27,7 +27,7 @@ import { checkTopicName, type TopicManager } from '../topic/topic-manager.js';
 import { applyDelayLevel } from './delay-routing.js';
 import type { FlowControl } from './flow-control.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send-types.js';
-import { type AppendedMessage, LiveFeed } from '../live/live-feed.js';
+import type { AppendedMessage, LiveFeed } from '../live/live-feed.js';
 import type { TopicSpaceRouting } from '../topic-space/routing.js';
 
 /** Transaction type bits of sysFlag (prepared = 0x4). */
@@ -155,7 +155,7 @@ export class SendService {
     const own = live.liveReaders(put.topic, put.queueId);
     if (own !== undefined) {
       m = new Appended(put, r);
-      delivered += LiveFeed.offerTo(own, m);
+      delivered += own.offer(m);
     }
     if (lmqs !== undefined) {
       for (let i = 0; i < lmqs.length; i++) {
@@ -165,7 +165,7 @@ export class SendService {
         if (readers === undefined) continue;
         m ??= new Appended(put, r);
         m.offset = offset;
-        delivered += LiveFeed.offerTo(readers, m);
+        delivered += readers.offer(m);
       }
     }
     this.metrics.liveDeliveries += delivered;

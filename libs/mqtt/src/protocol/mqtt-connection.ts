@@ -5,10 +5,14 @@ import { type AckPacket, decodeAck, encodeAck } from './ack-codec.js';
 import { decodePublish, encodePublish } from './publish-codec.js';
 import { ReasonCode } from './reason-codes.js';
 import { PacketSizeGuard } from './size-guard.js';
+import { type ParserSettings, WholePacketParser } from './whole-packet-parser.js';
 
 export type Packet = mqtt.Packet;
 
 const ACKS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp']);
+
+/** One parser for every connection (packets arrive whole, and are handled after it returns). */
+const PARSER = new WholePacketParser();
 
 /** How long a closing connection waits for the peer to close its side before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
@@ -25,7 +29,8 @@ export interface MqttConnectionOptions {
  * one go, refuses oversize packets before buffering them, and closes on malformed input.
  */
 export class MqttConnection {
-  private readonly parser = mqtt.parser({ protocolVersion: 4 });
+  /** The parser's settings for this connection: the level it reads at (switched by CONNECT). */
+  private readonly parserSettings: ParserSettings = { protocolVersion: 4 };
   private readonly guard: PacketSizeGuard;
   private readonly splitter = new PacketSplitter();
   private readonly onWholePacket = (packet: Buffer): void => this.dispatch(packet);
@@ -42,8 +47,8 @@ export class MqttConnection {
   clientReceiveMaximum = 65535;
   /** The client's Topic Alias Maximum (v5): aliases the server may use toward it. */
   clientTopicAliasMaximum = 0;
-  /** Outbound topic aliases in use: topic → alias. */
-  private readonly outAliases = new Map<string, number>();
+  /** Outbound topic aliases in use: topic → alias (made when the client allows aliases). */
+  private outAliases: Map<string, number> | null = null;
   /** PUBLISHes of this connection (any QoS) handed to the store and not yet stored. */
   private storing = 0;
   private readingPaused = false;
@@ -55,10 +60,6 @@ export class MqttConnection {
     readonly opts: MqttConnectionOptions,
   ) {
     this.guard = new PacketSizeGuard(opts.maxPacketSize);
-    this.parser.on('packet', (p: Packet) => {
-      if (!this.closed) this.packetHandler(p);
-    });
-    this.parser.on('error', (err: Error) => this.protocolError(`malformed packet: ${err.message}`, err));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', (err) => this.close(`connection error: ${err.message}`, err));
     stream.on('close', () => this.close('connection closed by peer'));
@@ -86,7 +87,7 @@ export class MqttConnection {
   /** Switches the parser and generator to the level CONNECT asked for. */
   setProtocolVersion(v: number): void {
     this.protocolVersion = v;
-    (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = v;
+    this.parserSettings.protocolVersion = v;
   }
 
   /**
@@ -157,15 +158,16 @@ export class MqttConnection {
    * free; later ones send the alias with an empty topic, saving the topic bytes on the wire.
    */
   private applyOutboundAlias(packet: mqtt.IPublishPacket): void {
-    let alias = this.outAliases.get(packet.topic);
+    const aliases = (this.outAliases ??= new Map());
+    let alias = aliases.get(packet.topic);
     if (alias !== undefined) {
       packet.properties = { ...packet.properties, topicAlias: alias };
       packet.topic = '';
       return;
     }
-    if (this.outAliases.size >= this.clientTopicAliasMaximum) return;
-    alias = this.outAliases.size + 1;
-    this.outAliases.set(packet.topic, alias);
+    if (aliases.size >= this.clientTopicAliasMaximum) return;
+    alias = aliases.size + 1;
+    aliases.set(packet.topic, alias);
     packet.properties = { ...packet.properties, topicAlias: alias };
   }
 
@@ -231,11 +233,12 @@ export class MqttConnection {
     if (this.closed) return;
     const version = this.parserSettings.protocolVersion;
     const fast = decodePublish(packet, version) ?? decodeAck(packet, version);
-    if (fast) this.packetHandler(fast);
-    else this.parser.parse(packet);
-  }
-
-  private get parserSettings(): { protocolVersion: number } {
-    return (this.parser as unknown as { settings: { protocolVersion: number } }).settings;
+    if (fast) {
+      this.packetHandler(fast);
+      return;
+    }
+    const { packets, error } = PARSER.parse(packet, this.parserSettings);
+    for (const p of packets) if (!this.closed) this.packetHandler(p);
+    if (error) this.protocolError(`malformed packet: ${error.message}`, error);
   }
 }

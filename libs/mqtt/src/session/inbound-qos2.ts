@@ -28,8 +28,8 @@ export interface ExactlyOnceStore {
 export class InboundWindow {
   /** QoS 1/2 PUBLISHes in flight: the client's send quota in use. */
   inflight = 0;
-  /** QoS 2 packet ids received on this connection, until their PUBREL. */
-  readonly qos2 = new Set<number>();
+  /** QoS 2 packet ids received on this connection, until their PUBREL; made on the first (most connections never send QoS 2). */
+  qos2: Set<number> | null = null;
 }
 
 /**
@@ -39,7 +39,8 @@ export class InboundWindow {
  * (shared with QoS 1), and the exactly-once store itself.
  */
 export class InboundQos2 {
-  private readonly pending = new Map<number, PendingRelease>();
+  /** Made on first use: an idle session holds no table. */
+  private pending: Map<number, PendingRelease> | null = null;
 
   constructor(
     /** The durable part changed: the session record is to be written. */
@@ -55,7 +56,7 @@ export class InboundQos2 {
 
   /** The entry of a QoS 2 packet id awaiting PUBREL, if any. */
   entry(id: number): PendingRelease | undefined {
-    return this.pending.get(id);
+    return this.pending?.get(id);
   }
 
   /**
@@ -65,7 +66,7 @@ export class InboundQos2 {
   admit(w: InboundWindow, id: number, qos: QoS, max: number): boolean {
     if (w.inflight >= max) return false;
     w.inflight++;
-    if (qos === 2) w.qos2.add(id);
+    if (qos === 2) (w.qos2 ??= new Set()).add(id);
     return true;
   }
 
@@ -77,13 +78,13 @@ export class InboundQos2 {
   /** A QoS 1/2 PUBLISH could not be stored: its slot is free, and a QoS 2 id has nothing to release. */
   refused(w: InboundWindow, id: number): void {
     w.inflight--;
-    if (w.qos2.delete(id) && this.pending.delete(id)) this.changed();
+    if (w.qos2?.delete(id) === true && this.pending?.delete(id) === true) this.changed();
   }
 
   /** PUBREL: the exchange is over (the PUBCOMP follows); the id may be used for a new message. */
   released(w: InboundWindow, id: number): void {
-    if (this.pending.delete(id)) this.changed();
-    if (w.qos2.delete(id)) w.inflight--;
+    if (this.pending?.delete(id) === true) this.changed();
+    if (w.qos2?.delete(id) === true) w.inflight--;
   }
 
   /**
@@ -96,7 +97,7 @@ export class InboundQos2 {
     let entry = pending;
     if (!entry) {
       entry = { uniq: sink.newUniqKey(), stored: false };
-      this.pending.set(id, entry);
+      (this.pending ??= new Map()).set(id, entry);
       this.changed();
     }
     const e = entry;
@@ -117,13 +118,13 @@ export class InboundQos2 {
 
   /** The ids for the session record: each with the UNIQ_KEY of its message. */
   record(): SessionRecord['pendingRel'] {
-    return [...this.pending].map(([id, e]) => [id, e.uniq] as [number, string]);
+    return this.pending === null ? [] : [...this.pending].map(([id, e]) => [id, e.uniq] as [number, string]);
   }
 
   /** Takes the ids back from a session record after a restart. */
   restore(entries: SessionRecord['pendingRel']): void {
     // Plain ids come from records that only kept stored ones; pairs may not have been stored yet.
     for (const e of entries)
-      this.pending.set(typeof e === 'number' ? e : e[0], typeof e === 'number' ? { uniq: '', stored: true } : { uniq: e[1], stored: false });
+      (this.pending ??= new Map()).set(typeof e === 'number' ? e : e[0], typeof e === 'number' ? { uniq: '', stored: true } : { uniq: e[1], stored: false });
   }
 }

@@ -9,6 +9,7 @@ import { InboundQos2 } from './inbound-qos2.js';
 import { SessionPersistence } from './session-persistence.js';
 import type { SessionRecord } from './session-record.js';
 import type { Inflight, SubscriptionOptions, SubscriptionState } from './session-types.js';
+import { Subscription, type SubscriptionOwner } from './subscription.js';
 import { getV5Properties, isExpiredMessage } from '../publish/v5-properties.js';
 import { FilterTrie, TopicProperty } from '@apogee/topics';
 
@@ -41,16 +42,19 @@ const UNTRACKED: Inflight = { sub: null, lmqOffset: -1 };
 /** How many recently delivered commit-log offsets a session remembers to send overlapping matches once. */
 const RECENT_DELIVERIES = 20_000;
 
-export class Session {
-  readonly subs = new Map<string, SubscriptionState>();
+export class Session implements SubscriptionOwner {
+  readonly subs = new Map<string, Subscription>();
   /** Shared subscriptions (`$share/<name>/<filter>` → options); the gateway's groups deliver them. */
   readonly sharedSubs = new Map<string, SubscriptionOptions>();
-  /** The session's filters, to find every subscription a topic matches (overlaps go out once). */
-  private readonly trie = new FilterTrie();
+  /**
+   * The session's filters, to find every subscription a topic matches (overlaps go out once);
+   * only while some filter has a wildcard (without one no two filters overlap).
+   */
+  private trie: FilterTrie | null = null;
   /** Subscriptions whose filter has a wildcard (only those can overlap another). */
   private wildcardSubs = 0;
   /** Commit-log offsets recently delivered through one of several overlapping subscriptions. */
-  private readonly recent = new Map<number, true>();
+  private recent: Map<number, true> | null = null;
   private readonly inflight = new Map<number, Inflight>();
   /**
    * Inbound QoS 2: packet ids stored (or being stored) and not yet released, with the UNIQ_KEY the
@@ -64,9 +68,8 @@ export class Session {
   readonly pendingComp = new Set<number>();
   private nextPacketId = 1;
   private conn: MqttConnection | null = null;
-  private readonly wakers = new Map<SubscriptionState, (max: number) => void>();
-  /** Subscriptions stopped for lack of in-flight room, in the order they stopped. */
-  private readonly starved = new Set<SubscriptionState>();
+  /** Subscriptions stopped for lack of in-flight room, in the order they stopped (made on the first). */
+  private starved: Set<SubscriptionState> | null = null;
   private draining = false;
   /** Durable state while the session is persistent; null for clean sessions. */
   private persistence: SessionPersistence | null = null;
@@ -112,9 +115,25 @@ export class Session {
   /** Restores a subscription of a persistent session after a restart, from its committed offset. */
   restore(filter: string, lmq: string, opts: SubscriptionOptions): void {
     const committed = this.persistence?.committedOffset(lmq);
-    this.subs.set(filter, { ...opts, filter, lmq, readOffset: committed ?? this.engine.maxOffset(lmq, 0), reading: false, again: false });
-    this.trie.add(filter);
+    this.subs.set(filter, new Subscription(this, filter, lmq, opts, committed ?? this.engine.maxOffset(lmq, 0)));
+    this.indexFilter(filter);
+  }
+
+  /** Adds a new subscription's filter to the overlap index, building it with the first wildcard. */
+  private indexFilter(filter: string): void {
     if (hasWildcard(filter)) this.wildcardSubs++;
+    if (this.trie !== null) this.trie.add(filter);
+    else if (this.wildcardSubs > 0) {
+      this.trie = new FilterTrie();
+      for (const f of this.subs.keys()) this.trie.add(f);
+    }
+  }
+
+  /** Drops a removed subscription's filter from the overlap index, and the index with the last wildcard. */
+  private unindexFilter(filter: string): void {
+    if (hasWildcard(filter)) this.wildcardSubs--;
+    if (this.wildcardSubs === 0) this.trie = null;
+    else this.trie?.remove(filter);
   }
 
   /** Writes pending durable state now. */
@@ -194,8 +213,7 @@ export class Session {
   detach(): void {
     this.conn = null;
     this.disconnectedAt = Date.now();
-    for (const [sub, wake] of this.wakers) this.engine.live.unwatch(sub.lmq, 0, wake);
-    this.wakers.clear();
+    for (const sub of this.subs.values()) this.stopReading(sub);
     const lost: Array<() => void> = [];
     for (const f of this.inflight.values()) {
       if (f.sub && f.lmqOffset < f.sub.readOffset) f.sub.readOffset = f.lmqOffset;
@@ -204,7 +222,7 @@ export class Session {
     this.inflight.clear();
     for (const fn of lost) fn();
     // Unacknowledged messages are read again on resume: they must not count as already sent.
-    this.recent.clear();
+    this.recent = null;
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
   }
@@ -214,18 +232,14 @@ export class Session {
     const existing = this.subs.get(filter);
     if (existing) {
       // Same filter again: new options replace the old [MQTT-3.8.4-3].
-      existing.qos = opts.qos;
-      existing.noLocal = opts.noLocal;
-      existing.retainAsPublished = opts.retainAsPublished;
-      existing.subscriptionId = opts.subscriptionId;
+      existing.setOptions(opts);
       this.persistence?.recordChanged();
       return false;
     }
     // A new subscription sees messages published from now on.
-    const sub: SubscriptionState = { ...opts, filter, lmq, readOffset: this.engine.maxOffset(lmq, 0), reading: false, again: false };
+    const sub = new Subscription(this, filter, lmq, opts, this.engine.maxOffset(lmq, 0));
     this.subs.set(filter, sub);
-    this.trie.add(filter);
-    if (hasWildcard(filter)) this.wildcardSubs++;
+    this.indexFilter(filter);
     this.persistence?.recordChanged();
     this.persistence?.offsetsChanged();
     if (this.conn) this.startReading(sub);
@@ -237,11 +251,8 @@ export class Session {
     const sub = this.subs.get(filter);
     if (!sub) return false;
     this.subs.delete(filter);
-    this.trie.remove(filter);
-    if (hasWildcard(filter)) this.wildcardSubs--;
-    const wake = this.wakers.get(sub);
-    if (wake) this.engine.live.unwatch(sub.lmq, 0, wake);
-    this.wakers.delete(sub);
+    this.unindexFilter(filter);
+    this.stopReading(sub);
     for (const [id, f] of this.inflight) if (f.sub === sub) this.inflight.delete(id);
     this.persistence?.recordChanged();
     return true;
@@ -289,14 +300,19 @@ export class Session {
    */
   private refill(): void {
     let room = this.room();
-    for (const sub of this.starved) {
+    const starved = this.starved;
+    for (const sub of starved ?? []) {
       if (room <= 0) break;
-      this.starved.delete(sub);
+      starved!.delete(sub);
       if (this.subs.get(sub.filter) !== sub) continue;
       this.pump(sub);
       room--;
     }
     this.onRoom?.();
+  }
+
+  private get starving(): boolean {
+    return this.starved !== null && this.starved.size > 0;
   }
 
   /** Free QoS 1/2 in-flight slots (ours and the client's Receive Maximum). */
@@ -312,15 +328,28 @@ export class Session {
   /** Called when in-flight room frees up (shared subscriptions wait for it). */
   onRoom: (() => void) | null = null;
 
-  private startReading(sub: SubscriptionState): void {
-    if (this.wakers.has(sub)) return;
-    // Arrivals the subscription already has (delivered from memory) need no read at all.
-    const wake = (max: number) => {
-      if (max > sub.readOffset || sub.reading || this.starved.size > 0) this.pump(sub);
-    };
-    this.wakers.set(sub, wake);
-    this.engine.live.watch(sub.lmq, 0, wake, (m) => this.deliverLive(sub, m));
+  private startReading(sub: Subscription): void {
+    if (sub.watching) return;
+    sub.watching = true;
+    this.engine.live.watch(sub.lmq, 0, sub);
     this.pump(sub);
+  }
+
+  private stopReading(sub: Subscription): void {
+    if (!sub.watching) return;
+    sub.watching = false;
+    this.engine.live.unwatch(sub.lmq, 0, sub);
+  }
+
+  /** Arrivals in a subscription's LMQ (its reader in the live feed). */
+  subscriptionWoken(sub: Subscription, max: number): void {
+    // Arrivals the subscription already has (delivered from memory) need no read at all.
+    if (max > sub.readOffset || sub.reading || this.starving) this.pump(sub);
+  }
+
+  /** A just-appended message offered to a subscription's reader (see deliverLive). */
+  subscriptionOffered(sub: Subscription, m: AppendedMessage): boolean {
+    return this.deliverLive(sub, m);
   }
 
   /**
@@ -355,14 +384,14 @@ export class Session {
       return;
     }
     // Nothing unread (the usual case after a delivery from memory): no read is started at all.
-    if (this.starved.size === 0 && this.engine.maxOffset(sub.lmq, 0) <= sub.readOffset) return;
+    if (!this.starving && this.engine.maxOffset(sub.lmq, 0) <= sub.readOffset) return;
     sub.reading = true;
     sub.again = false;
     this.read(sub).then(
       () => {
         sub.reading = false;
         if (sub.again) this.pump(sub);
-        else if (this.starved.size > 0 && this.room() > 0) this.refill();
+        else if (this.starving && this.room() > 0) this.refill();
       },
       (err: unknown) => {
         sub.reading = false;
@@ -383,7 +412,7 @@ export class Session {
       const window = Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum);
       const room = sub.qos > 0 ? window - this.inflight.size - this.pendingComp.size : this.cfg.readBatch;
       if (room <= 0) {
-        this.starved.add(sub); // an acknowledgement pumps it again
+        (this.starved ??= new Set()).add(sub); // an acknowledgement pumps it again
         return;
       }
       // Nothing new: no store read (a cheap synchronous check; arrivals pump again).
@@ -511,14 +540,14 @@ export class Session {
    * [MQTT-3.3.4-2/-4]; the other subscriptions' readers skip it when they reach it.
    */
   private deliver(conn: MqttConnection, sub: SubscriptionState, record: Buffer, lmqOffset: number, commitLogOffset: number): void {
-    if (this.recent.has(commitLogOffset)) return;
+    if (this.recent?.has(commitLogOffset) === true) return;
     // Other online readers of this LMQ get the same record: decode it once for all of them.
     const m = this.decode(record, commitLogOffset, this.engine.live.readers(sub.lmq, 0) > 1);
     if (m) this.deliverDecoded(conn, sub, m, lmqOffset, commitLogOffset);
   }
 
   private deliverDecoded(conn: MqttConnection, sub: SubscriptionState, m: DecodedRecord, lmqOffset: number, commitLogOffset: number): void {
-    if (this.recent.has(commitLogOffset)) return;
+    if (this.recent?.has(commitLogOffset) === true) return;
     const packet = this.toPublish(conn, m, null, 'live', sub, commitLogOffset);
     // QoS 0 deliveries are not tracked: no in-flight record for them.
     if (packet) this.sendPublish(conn, packet, packet.qos > 0 ? { sub, lmqOffset } : UNTRACKED);
@@ -536,7 +565,7 @@ export class Session {
 
   private optionsFor(sub: SubscriptionState, topic: string, own: boolean, commitLogOffset: number): DeliveryOptions | null {
     // Without wildcard filters a topic matches one subscription only: its own.
-    const filters = this.subs.size > 1 && this.wildcardSubs > 0 ? this.trie.match(topic) : [];
+    const filters = this.subs.size > 1 && this.trie !== null ? this.trie.match(topic) : [];
     if (filters.length <= 1) return sub;
     const merged: DeliveryOptions = { qos: 0, subscriptionIds: [] };
     let wanted = false;
@@ -554,8 +583,9 @@ export class Session {
   }
 
   private remember(commitLogOffset: number): void {
-    this.recent.set(commitLogOffset, true);
-    if (this.recent.size > RECENT_DELIVERIES) this.recent.delete(this.recent.keys().next().value as number);
+    const recent = (this.recent ??= new Map());
+    recent.set(commitLogOffset, true);
+    if (recent.size > RECENT_DELIVERIES) recent.delete(recent.keys().next().value as number);
   }
 
   private allocatePacketId(): number {
