@@ -5,6 +5,7 @@
  */
 import { openStore, type MessageStore, type StoreConfig } from '@apogee/store';
 import { childMain } from '../../child.js';
+import { readProcMemory } from '../../proc-memory.js';
 import { pump, sleep } from '../../runner.js';
 import { makeBody, MiB, TOPIC } from './common.js';
 import { dispatchTo, lmqName } from './lmq.js';
@@ -22,6 +23,11 @@ export interface MillionOutput {
   createMs: number;
   rssBefore: number;
   rssAfter: number;
+  /** RssAnon / RssFile before and after (bytes): the store's own memory apart from its mapped files. */
+  anonBefore: number;
+  anonAfter: number;
+  fileBefore: number;
+  fileAfter: number;
   heapAddedBytes: number;
   peakRss: number;
   sampleMs: number;
@@ -47,14 +53,15 @@ function prng(seed: number): () => number {
   };
 }
 
-async function settledRss(): Promise<{ rss: number; heap: number }> {
+async function settledRss(): Promise<{ rss: number; heap: number; anon: number; file: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < 3; i++) {
     gc?.();
     await sleep(50);
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed };
+  const split = await readProcMemory(process.pid);
+  return { rss: m.rss, heap: m.heapUsed, anon: split.anon, file: split.file };
 }
 
 /** get() one message from each of `sample` random LMQs; returns elapsed ms, counts non-FOUND statuses into misses. */
@@ -116,6 +123,10 @@ async function run(input: MillionInput): Promise<MillionOutput> {
     createMs,
     rssBefore: before.rss,
     rssAfter: after.rss,
+    anonBefore: before.anon,
+    anonAfter: after.anon,
+    fileBefore: before.file,
+    fileAfter: after.file,
     heapAddedBytes: after.heap - before.heap,
     peakRss: process.resourceUsage().maxRSS * 1024,
     sampleMs,

@@ -48,6 +48,16 @@ export const lmqMillion: Scenario = {
     };
     add(`RSS added by ${label}${outs[0]!.gc ? ' (after gc)' : ''}`, 'MiB', rssAdded);
     add(
+      `of which RssAnon (heap, buffers, malloc)`,
+      'MiB',
+      outs.map((o) => (o.anonAfter - o.anonBefore) / MiB),
+    );
+    add(
+      `of which RssFile (LMDB's map, code)`,
+      'MiB',
+      outs.map((o) => (o.fileAfter - o.fileBefore) / MiB),
+    );
+    add(
       `create ${label} (${messages.toLocaleString('en-US')} msgs × ${PER_MESSAGE})`,
       's',
       outs.map((o) => o.createMs / 1000),
