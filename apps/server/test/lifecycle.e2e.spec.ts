@@ -135,8 +135,14 @@ describe('restart after SIGKILL', () => {
 });
 
 describe('npm start', () => {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${signal} to the process npm start launched stops the server cleanly: every port released, no process left`, async () => {
+  const cases = [
+    { signal: 'SIGTERM', group: false, what: 'SIGTERM to the process npm start launched' },
+    { signal: 'SIGINT', group: false, what: 'SIGINT to the process npm start launched' },
+    // Ctrl-C: the terminal signals the whole foreground group, so the server gets SIGINT twice (npm forwards it too).
+    { signal: 'SIGINT', group: true, what: 'SIGINT to the whole process group (Ctrl-C)' },
+  ] as const;
+  for (const { signal, group, what } of cases) {
+    it(`${what} stops the server cleanly: every port released, no process left`, async () => {
       const dir = dataDir();
       const ports = await freePorts();
       const args = [
@@ -144,7 +150,7 @@ describe('npm start', () => {
         dir,
         ...Object.entries(ports).flatMap(([k, v]) => [`--${k.replace(/Port$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-port`, String(v)]),
       ];
-      const npm = spawn('npm', ['start', '--', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const npm = spawn('npm', ['start', '--', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
       others.push(npm);
       let out = '';
       npm.stdout!.on('data', (d) => (out += d));
@@ -158,7 +164,8 @@ describe('npm start', () => {
       const server = processesMentioning(dir).filter((p) => p !== npm.pid);
       expect(server.length).toBeGreaterThan(0);
 
-      npm.kill(signal);
+      if (group) process.kill(-npm.pid!, signal);
+      else npm.kill(signal);
       await exited;
       expect(out).toContain('apogee: stopped cleanly');
       for (const pid of server) await waitGone(pid);
