@@ -1,5 +1,11 @@
 import { FRAME_AMQP, FRAME_SASL, PROTOCOL_AMQP, PROTOCOL_SASL, Performative, parseProtocolHeader, protocolHeader } from './frames.js';
-import { AmqpDecodeError, listElements, readBool, readDescriptor, readUint } from './types.js';
+import { DEFAULT_STRUCTURE_LIMITS, type StructureLimits, checkValue } from './structure-limits.js';
+import { AmqpDecodeError, Code, listElements, readBool, readDescriptor, readUint } from './types.js';
+
+/** Default ceiling of a flow's link-credit (see FrameGuardOptions.maxLinkCredit). */
+export const DEFAULT_MAX_LINK_CREDIT = 1 << 20;
+/** Position of link-credit in the flow performative's fields (spec 2.7.4). */
+const FLOW_LINK_CREDIT = 6;
 
 export interface FrameGuardOptions {
   /** Largest frame accepted once AMQP frames flow (what the open announces). */
@@ -12,6 +18,14 @@ export interface FrameGuardOptions {
   allowNoSasl: boolean;
   /** Largest SASL frame (SASL frames are small; spec 5.3.1 allows 512 at least). */
   maxSaslFrameSize?: number;
+  /**
+   * Largest link-credit a flow may grant; more is read as this much (a sender may always send less
+   * than it is granted). rhea drains a sender's credit one by one on the event loop every endpoint
+   * shares, so 4,294,967,295 of it froze the process for over a minute.
+   */
+  maxLinkCredit?: number;
+  /** Nesting and element-count limits of every performative (structure-limits.ts). */
+  structure?: StructureLimits;
 }
 
 /** Why a connection must be closed; `replyHeader` is set when the peer's protocol header was refused. */
@@ -47,9 +61,13 @@ export class FrameGuard {
   private readonly cutting = new Set<number>();
   private readonly oversize = new Set<number>();
   private readonly maxSaslFrameSize: number;
+  private readonly maxLinkCredit: number;
+  private readonly structure: StructureLimits;
 
   constructor(private readonly opts: FrameGuardOptions) {
     this.maxSaslFrameSize = opts.maxSaslFrameSize ?? 65_536;
+    this.maxLinkCredit = opts.maxLinkCredit ?? DEFAULT_MAX_LINK_CREDIT;
+    this.structure = opts.structure ?? DEFAULT_STRUCTURE_LIMITS;
   }
 
   /** Whether the peer has reached the AMQP frame phase (after SASL, if any). */
@@ -122,6 +140,20 @@ export class FrameGuard {
           description: `channel ${channel} is above channel-max ${this.opts.channelMax}`,
         });
       if (buf.length - pos < size) break;
+      if (size > doff * 4) {
+        // The performative's shape, before rhea decodes it (SASL frames included: sasl-init comes before any login).
+        try {
+          checkValue(buf, pos + doff * 4, pos + size, this.structure);
+          if (!sasl) this.capLinkCredit(buf, pos + doff * 4, pos + size);
+        } catch (err) {
+          if (!(err instanceof AmqpDecodeError)) throw err;
+          return this.fail(out, buf, runStart, pos, {
+            phase,
+            condition: 'amqp:decode-error',
+            description: `frame on channel ${channel} refused: ${err.message}`,
+          });
+        }
+      }
       if (!sasl && size > doff * 4) {
         let rewritten: Buffer | null;
         try {
@@ -154,6 +186,17 @@ export class FrameGuard {
     this.pending = null;
     out.failure = f;
     return out;
+  }
+
+  /** A flow's link-credit above maxLinkCredit becomes maxLinkCredit, rewritten in place (uint: 4 bytes). */
+  private capLinkCredit(buf: Buffer, body: number, end: number): void {
+    if (buf[body] !== Code.DESCRIBED) return;
+    const d = readDescriptor(buf, body, end);
+    if (d.code !== Performative.FLOW) return;
+    const { items } = listElements(buf, d.pos, end);
+    const at = items[FLOW_LINK_CREDIT];
+    // smalluint and uint0 are at most 255; only the 4-byte form can carry more.
+    if (at !== undefined && buf[at] === Code.UINT && buf.readUInt32BE(at + 1) > this.maxLinkCredit) buf.writeUInt32BE(this.maxLinkCredit, at + 1);
   }
 
   /**

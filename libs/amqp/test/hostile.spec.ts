@@ -1,0 +1,60 @@
+/**
+ * The hostile frames of issue 13, byte for byte, against a real gateway: the connection that sent
+ * them is closed or served within its limits, and the process keeps answering everyone else.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_LINK_CREDIT } from '../src/codec/frame-guard.js';
+import { listElements, readDescriptor, readUint } from '../src/codec/types.js';
+import { AmqpHarness, openReceiver, openSender, sendAndWait } from './harness.js';
+import { RawAmqp } from './raw-amqp.js';
+
+let h: AmqpHarness;
+beforeAll(async () => {
+  h = await AmqpHarness.start();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const hex = (s: string) => Buffer.from(s, 'hex');
+
+/** A full round trip through the gateway on a fresh rhea connection. */
+async function stillServing(queue: string): Promise<void> {
+  const c = await h.connect();
+  const s = await openSender(c, queue);
+  expect((await sendAndWait(s, { body: 'alive' })).outcome).toBe('accepted');
+  const r = await openReceiver(c, queue, {}, 1);
+  for (let i = 0; i < 200 && r.got.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+  expect(r.got.length).toBe(1);
+  c.close();
+}
+
+describe('hostile AMQP frames', () => {
+  it('32 bytes: an open whose array declares 2^31 zero-width elements closes that connection, heap untouched', async () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const raw = await RawAmqp.connect(h.port);
+    raw.write(hex('414d5150000100000000001802000000005310c00b01f0000000057fffffff41'));
+    await raw.done;
+    // Before the guard checked it, rhea allocated 2^31 elements here until the process died.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    await stillServing('q-hostile-1');
+  });
+
+  it('35 bytes: drain with link-credit 4,294,967,295 on a link to an empty queue is answered at the credit cap, not counted down for minutes', async () => {
+    const raw = await RawAmqp.connect(h.port);
+    raw.open();
+    await raw.waitFor((f) => f.code === 0x10, 'open');
+    raw.begin(0);
+    await raw.waitFor((f) => f.code === 0x11, 'begin');
+    raw.attachReceiver(0, 0, 'hostile-drain', 'q-hostile-empty');
+    await raw.waitFor((f) => f.code === 0x12, 'attach');
+    raw.write(hex('0000002302000000005313c01609437000000800437000000800434370ffffffff4341'));
+    const answer = await raw.waitFor((f) => f.code === 0x13, 'the drained flow');
+    const d = readDescriptor(answer.body, 0);
+    const { items } = listElements(answer.body, d.pos);
+    expect(readUint(answer.body, items[5]!)).toBe(DEFAULT_MAX_LINK_CREDIT); // delivery-count advanced by the capped credit
+    expect(readUint(answer.body, items[6]!)).toBe(0); // link-credit drained
+    await stillServing('q-hostile-2');
+    raw.socket.destroy();
+  });
+});
