@@ -161,7 +161,9 @@ describe('MQTT specifics', () => {
 
   it('closes a connection whose first packet is not CONNECT, or that sends garbage', async () => {
     const [host, port] = h.url.slice('mqtt://'.length).split(':');
-    for (const bytes of [Buffer.from([0x30, 0x03, 0x00, 0x01, 0x61]), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]) {
+    // A PUBLISH first, garbage, and an HTTP request (whose 'G' reads as a PUBACK header announcing 69 more bytes: it would wait for them).
+    const http = Buffer.from('GET / HTTP/1.1\r\n\r\n');
+    for (const bytes of [Buffer.from([0x30, 0x03, 0x00, 0x01, 0x61]), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), http]) {
       const s = net.connect(Number(port), host);
       s.on('error', () => {});
       await new Promise((r) => s.once('connect', r));

@@ -11,6 +11,9 @@ export type Packet = mqtt.Packet;
 
 const ACKS = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp']);
 
+/** CONNECT's fixed header byte: packet type 1, flags 0 (MQTT 3.1.1 and 5.0, 2.1.2). */
+const FIRST_BYTE_OF_CONNECT = 0x10;
+
 /** One parser for every connection (packets arrive whole, and are handled after it returns). */
 const PARSER = new WholePacketParser();
 
@@ -39,6 +42,7 @@ export class MqttConnection {
   private corked = false;
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
+  private sawFirstByte = false;
   /** Protocol level once CONNECT was read (3, 4 or 5). */
   protocolVersion = 4;
   /** Largest packet the client accepts (v5 Maximum Packet Size), 0 = unlimited. */
@@ -210,6 +214,14 @@ export class MqttConnection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.lastActivity = Date.now();
+    if (!this.sawFirstByte && chunk.length > 0) {
+      this.sawFirstByte = true;
+      // [MQTT-3.1.0-1] the first packet is CONNECT (type 1, flags 0): anything else, say an HTTP request, is not MQTT.
+      if (chunk[0] !== FIRST_BYTE_OF_CONNECT) {
+        this.protocolError(`first byte 0x${chunk[0]!.toString(16).padStart(2, '0')} does not start a CONNECT packet [MQTT-3.1.0-1]`);
+        return;
+      }
+    }
     const oversize = this.guard.check(chunk);
     if (oversize > 0) {
       // v5: tell the client why before closing (reason 0x95 Packet too large).
