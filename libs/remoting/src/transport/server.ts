@@ -21,7 +21,16 @@ export interface RemotingServerOptions extends ConnectionOptions {
    * not). For logging refusals; which codes are worth a warning is the caller's business.
    */
   onNotSuccess?: (request: RemotingCommand, response: RemotingCommand, conn: Connection, err?: unknown) => void;
+  /**
+   * A connection with no bytes either way for this long is closed (RocketMQ's
+   * serverChannelMaxIdleTimeSeconds, 120 s; its clients heartbeat every 30 s). 0 keeps idle
+   * connections forever. Default DEFAULT_IDLE_TIMEOUT_MS.
+   */
+  idleTimeoutMs?: number;
 }
+
+/** RocketMQ's default for closing an idle server-side channel (NettyServerConfig). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
 /**
  * The server side of the remoting protocol: a request-code dispatch table over framed
@@ -83,6 +92,11 @@ export class RemotingServer {
   private accept(socket: net.Socket): void {
     const conn = new Connection(socket, (cmd) => this.onCommand(cmd, conn), this.opts);
     this.connections.add(conn);
+    const idle = this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (idle > 0) {
+      socket.setTimeout(idle);
+      socket.once('timeout', () => conn.close());
+    }
     conn.onClose((err) => {
       this.connections.delete(conn);
       if (err && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') this.opts.onConnectionError?.(conn, err);

@@ -203,3 +203,25 @@ describe('remoting transport', () => {
     expect(encodeFrame(res, SerializeType.ROCKETMQ).readUInt8(4)).toBe(1);
   });
 });
+
+describe('idle connections', () => {
+  it('closes a connection silent for idleTimeoutMs and keeps one that talks', async () => {
+    const { addr, client } = await start((s) => s.register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS, 'ok')), { idleTimeoutMs: 1500 });
+    const [host, port] = addr.split(':');
+    const silent = net.connect(Number(port), host);
+    silent.on('error', () => {});
+    const closed = new Promise<void>((r) => silent.once('close', () => r()));
+    // The talking client sends every 100 ms, well inside the idle time, while the silent one is cut off.
+    let talking = true;
+    const talk = (async () => {
+      while (talking) {
+        expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await closed;
+    talking = false;
+    await talk;
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS); // same connection, never dropped
+  });
+});
