@@ -9,6 +9,8 @@ export interface ConnectionOptions {
   serializeType?: number;
   /** Stop reading from the peer while this many bytes wait to be written to it. Default 8 MiB. */
   highWaterMark?: number;
+  /** Told how many bytes of unfinished frames this connection holds after every read (a server's budget). */
+  onPartialBytes?: (conn: Connection, bytes: number) => void;
 }
 
 /**
@@ -44,6 +46,7 @@ export class Connection {
         this.close(err as Error);
         return;
       }
+      opts.onPartialBytes?.(this, this.decoder.bufferedBytes);
       for (const cmd of cmds) {
         if (this.closed) return;
         onCommand(cmd, this);

@@ -3,6 +3,7 @@ import { type RemotingCommand, isResponse, isOneway } from '../command.js';
 import { ResponseCode } from '../response-codes.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { RemotingConnectionError } from './errors.js';
+import { PartialFrameBudget } from './partial-frame-budget.js';
 import { PendingRequests } from './pending.js';
 import { responseTo } from './responses.js';
 
@@ -27,7 +28,17 @@ export interface RemotingServerOptions extends ConnectionOptions {
    * connections forever. Default DEFAULT_IDLE_TIMEOUT_MS.
    */
   idleTimeoutMs?: number;
+  /**
+   * Most bytes of unfinished frames all connections together may hold; past it the connection
+   * holding the most is closed. Default DEFAULT_PARTIAL_FRAME_BUDGET_BYTES.
+   */
+  partialFrameBudgetBytes?: number;
+  /** Called when a connection is closed for the partial-frame budget (for logging). */
+  onBudgetClose?: (conn: Connection, heldBytes: number, totalBytes: number) => void;
 }
+
+/** Default of RemotingServerOptions.partialFrameBudgetBytes: 16 maximum-size frames. */
+export const DEFAULT_PARTIAL_FRAME_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** RocketMQ's default for closing an idle server-side channel (NettyServerConfig). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
@@ -45,9 +56,32 @@ export class RemotingServer {
   private readonly pending = new PendingRequests();
   private nextOpaque = 1;
   private readonly closeListeners: Array<(conn: Connection) => void> = [];
+  private readonly partial: PartialFrameBudget<Connection>;
+  private readonly connectionOptions: RemotingServerOptions;
 
   constructor(private readonly opts: RemotingServerOptions = {}) {
     this.server = net.createServer((socket) => this.accept(socket));
+    this.partial = new PartialFrameBudget(opts.partialFrameBudgetBytes ?? DEFAULT_PARTIAL_FRAME_BUDGET_BYTES);
+    this.connectionOptions = { ...opts, onPartialBytes: (conn, bytes) => this.onPartialBytes(conn, bytes) };
+  }
+
+  /** Bytes of unfinished frames all connections hold now. */
+  get partialFrameBytes(): number {
+    return this.partial.totalBytes;
+  }
+
+  private onPartialBytes(conn: Connection, bytes: number): void {
+    const victim = this.partial.update(conn, bytes);
+    if (victim) {
+      const total = this.partial.totalBytes;
+      const held = this.partial.heldBy(victim);
+      this.opts.onBudgetClose?.(victim, held, total);
+      victim.close(
+        new RemotingConnectionError(
+          `closed: it held ${held} of the ${total} bytes of unfinished frames all connections hold, over the budget of ${this.partial.limitBytes}`,
+        ),
+      );
+    }
   }
 
   register(code: number, handler: RequestHandler): this {
@@ -90,7 +124,7 @@ export class RemotingServer {
   }
 
   private accept(socket: net.Socket): void {
-    const conn = new Connection(socket, (cmd) => this.onCommand(cmd, conn), this.opts);
+    const conn = new Connection(socket, (cmd) => this.onCommand(cmd, conn), this.connectionOptions);
     this.connections.add(conn);
     const idle = this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (idle > 0) {
@@ -99,6 +133,7 @@ export class RemotingServer {
     }
     conn.onClose((err) => {
       this.connections.delete(conn);
+      this.partial.remove(conn);
       if (err && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') this.opts.onConnectionError?.(conn, err);
       for (const fn of this.closeListeners) fn(conn);
     });

@@ -225,3 +225,41 @@ describe('idle connections', () => {
     expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS); // same connection, never dropped
   });
 });
+
+describe('the partial-frame budget', () => {
+  it('closes the connection holding the most unfinished-frame bytes once all of them together pass the budget; others carry on', async () => {
+    const { server, addr, client } = await start((s) => s.register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS, 'ok')), {
+      partialFrameBudgetBytes: 1024 * 1024,
+    });
+    const [host, port] = addr.split(':');
+    const hold = async (bytes: number): Promise<net.Socket> => {
+      const s = net.connect(Number(port), host);
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      // A frame announcing 16 MiB - 1 (under the frame limit), of which only `bytes` arrive.
+      const head = Buffer.alloc(8);
+      head.writeInt32BE(16 * 1024 * 1024 - 1, 0);
+      head.writeInt32BE(64, 4); // JSON header of 64 bytes
+      s.write(Buffer.concat([head, Buffer.alloc(bytes, 0x20)]));
+      return s;
+    };
+    const a = await hold(300 * 1024);
+    const aClosed = new Promise<void>((r) => a.once('close', () => r()));
+    await eventuallyTrue(() => server.partialFrameBytes >= 300 * 1024);
+    const b = await hold(600 * 1024);
+    const bClosed = new Promise<void>((r) => b.once('close', () => r()));
+    await eventuallyTrue(() => server.partialFrameBytes >= 900 * 1024);
+    const c = await hold(200 * 1024); // 1.1 MiB in all: b, holding the most, goes
+    await bClosed;
+    expect(a.destroyed).toBe(false);
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+    a.destroy();
+    c.destroy();
+    await aClosed;
+  });
+});
+
+async function eventuallyTrue(pred: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(pred()).toBe(true);
+}
