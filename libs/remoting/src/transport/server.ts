@@ -29,6 +29,11 @@ export interface RemotingServerOptions extends ConnectionOptions {
    */
   idleTimeoutMs?: number;
   /**
+   * A connection that has not completed its first frame this long after connecting is closed
+   * (a client opens a channel to send on it). 0 for never. Default DEFAULT_FIRST_FRAME_TIMEOUT_MS.
+   */
+  firstFrameTimeoutMs?: number;
+  /**
    * Most bytes of unfinished frames all connections together may hold; past it the connection
    * holding the most is closed. Default DEFAULT_PARTIAL_FRAME_BUDGET_BYTES.
    */
@@ -36,6 +41,9 @@ export interface RemotingServerOptions extends ConnectionOptions {
   /** Called when a connection is closed for the partial-frame budget (for logging). */
   onBudgetClose?: (conn: Connection, heldBytes: number, totalBytes: number) => void;
 }
+
+/** Default of RemotingServerOptions.firstFrameTimeoutMs. */
+export const DEFAULT_FIRST_FRAME_TIMEOUT_MS = 10_000;
 
 /** Default of RemotingServerOptions.partialFrameBudgetBytes: 16 maximum-size frames. */
 export const DEFAULT_PARTIAL_FRAME_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -124,14 +132,31 @@ export class RemotingServer {
   }
 
   private accept(socket: net.Socket): void {
-    const conn = new Connection(socket, (cmd) => this.onCommand(cmd, conn), this.connectionOptions);
+    let firstFrame: NodeJS.Timeout | null = null;
+    const conn = new Connection(
+      socket,
+      (cmd) => {
+        if (firstFrame) {
+          clearTimeout(firstFrame);
+          firstFrame = null;
+        }
+        this.onCommand(cmd, conn);
+      },
+      this.connectionOptions,
+    );
     this.connections.add(conn);
+    const firstFrameMs = this.opts.firstFrameTimeoutMs ?? DEFAULT_FIRST_FRAME_TIMEOUT_MS;
+    if (firstFrameMs > 0) {
+      firstFrame = setTimeout(() => conn.close(new RemotingConnectionError(`closed: no complete frame within ${firstFrameMs} ms of connecting`)), firstFrameMs);
+      firstFrame.unref();
+    }
     const idle = this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (idle > 0) {
       socket.setTimeout(idle);
       socket.once('timeout', () => conn.close());
     }
     conn.onClose((err) => {
+      if (firstFrame) clearTimeout(firstFrame);
       this.connections.delete(conn);
       this.partial.remove(conn);
       if (err && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') this.opts.onConnectionError?.(conn, err);

@@ -263,3 +263,19 @@ async function eventuallyTrue(pred: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(pred()).toBe(true);
 }
+
+describe('the first-frame deadline', () => {
+  it('closes a connection that completes no frame in firstFrameTimeoutMs; one that sent a frame stays, however quiet afterwards', async () => {
+    const { server, addr, client } = await start((s) => s.register(ECHO, (req) => responseTo(req, ResponseCode.SUCCESS, 'ok')), { firstFrameTimeoutMs: 300 });
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+    const [host, port] = addr.split(':');
+    const silent = net.connect(Number(port), host);
+    silent.on('error', () => {});
+    await new Promise((r) => silent.once('connect', r));
+    silent.write(Buffer.from([0, 0])); // half a length prefix, then nothing
+    await new Promise<void>((r) => silent.once('close', () => r()));
+    // The client's connection sent its frame long before the deadline and has been quiet since.
+    expect(server.connections.size).toBe(1);
+    expect((await client.invoke(addr, request(ECHO))).code).toBe(ResponseCode.SUCCESS);
+  });
+});
