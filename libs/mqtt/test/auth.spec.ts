@@ -65,6 +65,32 @@ describe('MQTT authentication and authorization', () => {
     });
   }
 
+  for (const protocolVersion of [4, 5] as const) {
+    it(`v${protocolVersion}: a session belongs to its user: another user (or an anonymous client) with its client id is refused and changes nothing, also after a restart`, async () => {
+      h = await MqttHarness.start({}, auth);
+      const id = `owned-${protocolVersion}`;
+      const persistent = protocolVersion === 5 ? { clean: false, properties: { sessionExpiryInterval: 3600 } } : { clean: false };
+      const ops = await h.connect({ protocolVersion, clientId: id, username: 'ops', password: 'secret', ...persistent });
+      await ops.subscribeAsync('public/owned', { qos: 1 });
+      await ops.endAsync();
+      const anon = await h.connect({ protocolVersion });
+      await anon.publishAsync('public/owned', 'for ops', { qos: 1 });
+      await h.restart();
+      // Before owners, device was accepted with session present, and the queued message was gone when ops came back.
+      await expect(h.connect({ protocolVersion, clientId: id, username: 'device', password: 'secret', ...persistent })).rejects.toThrow(/Not authorized/i);
+      await expect(h.connect({ protocolVersion, clientId: id, clean: true })).rejects.toThrow(/Not authorized/i);
+      let got: ReturnType<typeof inbox> = [];
+      let present: boolean | undefined;
+      await h.connect({ protocolVersion, clientId: id, username: 'ops', password: 'secret', ...persistent }, (c) => {
+        got = inbox(c);
+        c.once('connect', (ack) => (present = ack.sessionPresent));
+      });
+      expect(present).toBe(true);
+      await eventually(() => got.length === 1, 'the message queued for ops');
+      expect(got[0]!.payload).toBe('for ops');
+    });
+  }
+
   it('refuses anonymous clients when configured so', async () => {
     h = await MqttHarness.start({}, new Authorizer(parseAuthConfig({ allowAnonymous: false }, 'test')));
     await expect(h.connect({ protocolVersion: 5 })).rejects.toThrow(/Not authorized|authoriz/i);

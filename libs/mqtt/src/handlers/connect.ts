@@ -56,6 +56,18 @@ export class ConnectHandler {
       clientId = `apogee-${process.pid}-${Date.now().toString(36)}-${(this.assignedIds++).toString(36)}`;
       assigned = clientId;
     }
+    // A session belongs to the user who created it: another user with its client id is refused
+    // before anything of the session is touched (no takeover, no clean start emptying it).
+    if (!svc.sessions.mayConnect(clientId, principal.username)) {
+      conn.send(
+        v5
+          ? { cmd: 'connack', reasonCode: ReasonCode.NOT_AUTHORIZED, sessionPresent: false }
+          : { cmd: 'connack', returnCode: ConnackReturnCode.NOT_AUTHORIZED, sessionPresent: false },
+      );
+      this.refused(conn, p, `client id ${JSON.stringify(clientId)} belongs to another user's session`);
+      conn.close("client id of another user's session");
+      return null;
+    }
     if (v5 && p.properties?.maximumPacketSize) conn.clientMaxPacketSize = p.properties.maximumPacketSize;
     if (v5 && p.properties?.receiveMaximum) conn.clientReceiveMaximum = p.properties.receiveMaximum;
     if (v5 && p.properties?.topicAliasMaximum) conn.clientTopicAliasMaximum = Math.min(p.properties.topicAliasMaximum, cfg.outboundTopicAliasMaximum);
@@ -101,6 +113,7 @@ export class ConnectHandler {
     if (p.clean === false) svc.wills.resumed(clientId);
     // Takeover [MQTT-3.1.4-3], and the end of a non-persistent session taken over [MQTT-3.1.2-6].
     const { session, present } = svc.sessions.open(clientId, p.clean !== false);
+    if (session.owner === undefined) session.owner = principal.username ?? null;
     if (sessionExpiry !== 0) session.makePersistent(sessionExpiry);
     else if (session.persistent) void session.forget();
     let keepAlive = p.keepalive ?? 0;

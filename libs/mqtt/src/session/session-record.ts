@@ -15,6 +15,11 @@ export interface SessionRecord {
   pendingRel: Array<number | [number, string]>;
   /** Outbound QoS 2 packet ids awaiting PUBCOMP (absent in records written before outbound QoS 2). */
   pendingComp?: number[];
+  /**
+   * The user who created the session (null: an anonymous client); only they may resume it. Absent
+   * in records written before sessions had owners: the next user to connect with the id owns it.
+   */
+  owner?: string | null;
 }
 
 export function encodeSessionRecord(r: SessionRecord): Buffer {

@@ -40,6 +40,15 @@ export class SessionRegistry {
   }
 
   /**
+   * Whether `username` (undefined: anonymous) may connect as `clientId`: a session, live or stored,
+   * belongs to the user who created it, so another user can neither take it over nor empty it.
+   */
+  mayConnect(clientId: string, username: string | undefined): boolean {
+    const owner = this.sessions.get(clientId)?.owner;
+    return owner === undefined || owner === (username ?? null);
+  }
+
+  /**
    * The session for a CONNECT of `clientId`; `present` when an existing one is resumed. A second
    * connection with the same id takes the session over [MQTT-3.1.4-3]; a clean start drops it.
    */
@@ -141,6 +150,7 @@ export class SessionRegistry {
         s.restore(sub.filter, lmqOf(sub.filter), opts);
         this.filters.add(sub.filter);
       }
+      if (rec.owner !== undefined) s.owner = rec.owner;
       s.inbound.restore(rec.pendingRel);
       for (const id of rec.pendingComp ?? []) s.pendingComp.add(id);
       this.sessions.set(key, s);

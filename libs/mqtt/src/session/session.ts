@@ -76,6 +76,8 @@ export class Session implements SubscriptionOwner {
   /** Seconds the session outlives its connection (-1 = forever); meaningful when persistent. */
   expirySeconds = 0;
   disconnectedAt = 0;
+  /** Who may connect to this session (SessionRecord.owner); undefined until a user claims it. */
+  owner: string | null | undefined = undefined;
 
   constructor(
     readonly clientId: string,
@@ -179,6 +181,7 @@ export class Session implements SubscriptionOwner {
       })),
       pendingRel: this.inbound.record(),
       pendingComp: [...this.pendingComp],
+      ...(this.owner !== undefined ? { owner: this.owner } : {}),
     };
   }
 
