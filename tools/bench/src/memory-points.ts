@@ -5,6 +5,7 @@
  * the figure.
  */
 import { readMappedRss, readTreeMemory, type ProcMemory } from './proc-memory.js';
+import type { BenchContext } from './suite.js';
 import { sleep } from './runner.js';
 
 /** A process to measure, by the name the suite reports it under. */
@@ -69,4 +70,16 @@ export function describePoint(readings: PointReadings, name: string): string {
   };
   const map = rs.some((m) => m.dataMap > 0) ? ` (data maps ${med('dataMap')})` : '';
   return `anon ${med('anon')} · file ${med('file')}${map}${rs.some((m) => m.shmem > 0) ? ` · shmem ${med('shmem')}` : ''} MiB`;
+}
+
+/** The row every suite reports beside Apogee's RssFile: the resident part of its LMDB map. */
+export function addDataMapRow(ctx: BenchContext, scenario: string, point: MemoryPoint, readings: PointReadings): void {
+  ctx.report.add({
+    scenario,
+    metric: `memory ${point}: of Apogee's RssFile, LMDB map (index/data.mdb) resident`,
+    unit: 'MiB',
+    better: 'lower',
+    samples: field(readings, 'apogee', 'dataMap'),
+    baseline: null,
+  });
 }

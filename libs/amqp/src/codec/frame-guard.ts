@@ -191,6 +191,8 @@ export class FrameGuard {
   /** A flow's link-credit above maxLinkCredit becomes maxLinkCredit, rewritten in place (uint: 4 bytes). */
   private capLinkCredit(buf: Buffer, body: number, end: number): void {
     if (buf[body] !== Code.DESCRIBED) return;
+    // Every frame passes here: the usual small-ulong descriptor is read in place, without readDescriptor's object.
+    if (buf[body + 1] === Code.SMALLULONG && buf[body + 2] !== Performative.FLOW) return;
     const d = readDescriptor(buf, body, end);
     if (d.code !== Performative.FLOW) return;
     const { items } = listElements(buf, d.pos, end);

@@ -63,28 +63,7 @@ export function checkValue(buf: Buffer, pos: number, end: number, limits: Struct
     need(pos + 1, width, end);
     return pos + 1 + width;
   }
-  const small = (code & 0x10) === 0; // 0xa0/0xc0/0xe0: one-byte size and count; 0xb0/0xd0/0xf0: four
-  const sizeBytes = small ? 1 : 4;
-  need(pos + 1, sizeBytes, end);
-  const size = small ? buf[pos + 1]! : buf.readUInt32BE(pos + 1);
-  const first = pos + 1 + sizeBytes;
-  const valueEnd = first + size;
-  if (valueEnd > end) throw new AmqpDecodeError(`value at ${pos} declares ${size} bytes, ${end - first} left`);
-  switch (code & 0xf0) {
-    case 0xa0:
-    case 0xb0:
-      return valueEnd; // binary, string, symbol: bytes only
-    case 0xc0:
-    case 0xd0:
-      checkCompound(buf, code, first, valueEnd, sizeBytes, limits, depth);
-      return valueEnd;
-    case 0xe0:
-    case 0xf0:
-      checkArray(buf, code === ARRAY8 || code === ARRAY32, first, valueEnd, sizeBytes, limits, depth);
-      return valueEnd;
-    default:
-      throw new AmqpDecodeError(`invalid format code 0x${code.toString(16).padStart(2, '0')} at ${pos}`);
-  }
+  return checkSized(buf, code, pos + 1, end, limits, depth);
 }
 
 /** A list or map: `count` elements, each at least one byte, filling exactly its declared size. */
@@ -121,24 +100,27 @@ function checkArray(buf: Buffer, isArray: boolean, first: number, valueEnd: numb
   }
   // Variable-width or compound elements: each is its size prefix and body, at least one byte.
   if (count > valueEnd - p) throw new AmqpDecodeError(`array declares ${count} elements in ${valueEnd - p} bytes`);
-  for (let i = 0; i < count; i++) p = checkElement(buf, elementCode, p, valueEnd, limits, depth + 1);
+  for (let i = 0; i < count; i++) p = checkSized(buf, elementCode, p, valueEnd, limits, depth + 1);
   if (p !== valueEnd) throw new AmqpDecodeError(`array: ${count} elements do not fill its bytes`);
 }
 
-/** One array element without its own constructor: the constructor's encoding applied to the bytes at `pos`. */
-function checkElement(buf: Buffer, code: number, pos: number, end: number, limits: StructureLimits, depth: number): number {
+/**
+ * A variable-width or compound value whose constructor `code` is already read: its size prefix
+ * starts at `pos` (right after the constructor, or at an array element sharing its array's).
+ */
+function checkSized(buf: Buffer, code: number, pos: number, end: number, limits: StructureLimits, depth: number): number {
   if (depth > limits.maxDepth) throw new AmqpDecodeError(`value nested deeper than ${limits.maxDepth} levels`);
-  const small = (code & 0x10) === 0;
+  const small = (code & 0x10) === 0; // 0xa0/0xc0/0xe0: one-byte size and count; 0xb0/0xd0/0xf0: four
   const sizeBytes = small ? 1 : 4;
   need(pos, sizeBytes, end);
   const size = small ? buf[pos]! : buf.readUInt32BE(pos);
   const first = pos + sizeBytes;
   const valueEnd = first + size;
-  if (valueEnd > end) throw new AmqpDecodeError(`array element at ${pos} declares ${size} bytes, ${end - first} left`);
+  if (valueEnd > end) throw new AmqpDecodeError(`value at ${pos - 1} declares ${size} bytes, ${end - first} left`);
   switch (code & 0xf0) {
     case 0xa0:
     case 0xb0:
-      return valueEnd;
+      return valueEnd; // binary, string, symbol: bytes only
     case 0xc0:
     case 0xd0:
       checkCompound(buf, code, first, valueEnd, sizeBytes, limits, depth);
@@ -148,6 +130,6 @@ function checkElement(buf: Buffer, code: number, pos: number, end: number, limit
       checkArray(buf, code === ARRAY8 || code === ARRAY32, first, valueEnd, sizeBytes, limits, depth);
       return valueEnd;
     default:
-      throw new AmqpDecodeError(`invalid array element format code 0x${code.toString(16).padStart(2, '0')}`);
+      throw new AmqpDecodeError(`invalid format code 0x${code.toString(16).padStart(2, '0')} at ${pos - 1}`);
   }
 }

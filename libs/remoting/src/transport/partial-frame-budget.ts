@@ -21,6 +21,7 @@ export class PartialFrameBudget<C> {
    */
   update(conn: C, bytes: number): C | null {
     const before = this.held.get(conn) ?? 0;
+    if (bytes === before) return null; // most reads end on a frame boundary: 0 before, 0 after
     if (bytes === 0) this.held.delete(conn);
     else this.held.set(conn, bytes);
     this.total += bytes - before;

@@ -4,7 +4,7 @@
  * aedes' RSS after load from the latest mqtt suite run on this machine (bench-results/mqtt.json);
  * the file-backed one, Apogee's own code mapping (its idle RssFile less its LMDB map) + the budget.
  */
-import { describePoint, field, readPoint, type MemoryPoint, type PointReadings } from '../../memory-points.js';
+import { addDataMapRow, describePoint, field, readPoint, type MemoryPoint, type PointReadings } from '../../memory-points.js';
 import { aedesRssFromMqttRun, anonValueTarget, fileTarget } from '../../memory-target.js';
 import { median } from '../../stats.js';
 import type { BenchContext } from '../../suite.js';
@@ -54,14 +54,7 @@ async function reportMemoryPoint(
     ...(codeMiB !== null ? { target: fileTarget(codeMiB) } : {}),
     rabbitMissing: b.rabbitMissing,
   });
-  ctx.report.add({
-    scenario,
-    metric: `memory ${point}: of Apogee's RssFile, LMDB map (index/data.mdb) resident`,
-    unit: 'MiB',
-    better: 'lower',
-    samples: field(r, 'apogee', 'dataMap'),
-    baseline: null,
-  });
+  addDataMapRow(ctx, scenario, point, r);
   ctx.report.note(
     `${scenario} memory ${point}: ${brokers.map((x) => `${x.name} ${describePoint(r, x.name)}`).join('; ')}${aedesMiB !== null ? `; aedes' RSS after load (mqtt suite): ${aedesMiB.toFixed(0)} MiB` : ''}`,
   );

@@ -3,7 +3,7 @@
  * before the load) and after the load, Apogee against plain aedes and mosquitto, with the targets
  * of memory-target.ts; Apogee's LMDB map (the data part of its RssFile) beside them.
  */
-import { describePoint, field, readPoint, type MemoryPoint, type PointReadings } from '../../memory-points.js';
+import { addDataMapRow, describePoint, field, readPoint, type MemoryPoint, type PointReadings } from '../../memory-points.js';
 import { ANON_RATIO_TARGET, fileTarget } from '../../memory-target.js';
 import { median } from '../../stats.js';
 import type { BenchContext } from '../../suite.js';
@@ -67,12 +67,5 @@ function addMemoryRows(ctx: BenchContext, scenario: string, point: MemoryPoint, 
       ...(aedesFile.length > 0 ? { targets: { aedes: fileTarget(median(aedesFile)) } } : {}),
     },
   );
-  ctx.report.add({
-    scenario,
-    metric: `memory ${point}: of Apogee's RssFile, LMDB map (index/data.mdb) resident`,
-    unit: 'MiB',
-    better: 'lower',
-    samples: field(r, 'apogee', 'dataMap'),
-    baseline: null,
-  });
+  addDataMapRow(ctx, scenario, point, r);
 }
