@@ -7,3 +7,4 @@ export * from './rocketmq-header.js';
 export * from './frame.js';
 export * from './custom-header.js';
 export * from './transport/index.js';
+export * from './acl/index.js';

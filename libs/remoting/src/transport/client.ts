@@ -15,6 +15,11 @@ export interface RemotingClientOptions extends ConnectionOptions {
   /** Default timeout of invoke(). Default 3,000 ms (RocketMQ's send default). */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Called on every outgoing request just before it is encoded, e.g. aclSigner(credentials) to
+   * sign it (RocketMQ's RPCHook.doBeforeRequest). It may change the request's extension fields.
+   */
+  beforeRequest?: (request: RemotingCommand) => void;
 }
 
 /**
@@ -52,6 +57,7 @@ export class RemotingClient {
     request.opaque = opaque;
     request.flag &= ~3;
     try {
+      this.opts.beforeRequest?.(request);
       link.conn.send(request);
     } catch (err) {
       // An unencodable request fails its own promise (never an orphaned pending entry).
@@ -65,6 +71,7 @@ export class RemotingClient {
     const { conn } = await this.connection(addr);
     request.opaque = this.nextOpaque++;
     request.flag = (request.flag | 2) & ~1;
+    this.opts.beforeRequest?.(request);
     conn.send(request);
   }
 

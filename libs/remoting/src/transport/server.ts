@@ -38,6 +38,11 @@ export interface RemotingServerOptions extends ConnectionOptions {
    * holding the most is closed. Default DEFAULT_PARTIAL_FRAME_BUDGET_BYTES.
    */
   partialFrameBudgetBytes?: number;
+  /**
+   * Runs before every request's handler (RocketMQ's RPC hook, e.g. ACL checks): a response
+   * returned here is sent instead and the handler is not called.
+   */
+  guard?: (request: RemotingCommand, conn: Connection) => RemotingCommand | null;
   /** Called when a connection is closed for the partial-frame budget (for logging). */
   onBudgetClose?: (conn: Connection, heldBytes: number, totalBytes: number) => void;
 }
@@ -168,6 +173,19 @@ export class RemotingServer {
     if (isResponse(cmd)) {
       this.pending.complete(cmd);
       return;
+    }
+    if (this.opts.guard) {
+      let refusal: RemotingCommand | null;
+      try {
+        refusal = this.opts.guard(cmd, conn);
+      } catch (err) {
+        this.fail(cmd, conn, err);
+        return;
+      }
+      if (refusal) {
+        this.reply(cmd, conn, refusal);
+        return;
+      }
     }
     const handler = this.handlers.get(cmd.code);
     if (!handler) {
