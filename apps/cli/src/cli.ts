@@ -3,6 +3,7 @@ import { COMMANDS } from './commands/index.js';
 import { Context, type Sink } from './context.js';
 import { describeError, nameServerList } from './errors.js';
 import { DEFAULT_NAMESRV, GLOBAL_OPTIONS, usageFor } from './usage.js';
+import type { Credentials } from './context.js';
 
 export interface RunOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -37,7 +38,7 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     const namesrv = args.str('namesrv') ?? opts.env?.['APOGEE_NAMESRV'] ?? DEFAULT_NAMESRV;
     nameServers = nameServerList(namesrv);
     if (nameServers.length === 0) throw new UsageError('--namesrv needs HOST:PORT', cmd.path);
-    ctx = new Context(namesrv, args.flag('json'), sink, opts.signal);
+    ctx = new Context(namesrv, args.flag('json'), sink, opts.signal, credentialsFrom(args.str('access-key'), args.str('secret-key'), opts.env, cmd.path));
     await cmd.run(ctx, args);
     return 0;
   } catch (err) {
@@ -51,4 +52,18 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
   } finally {
     await ctx?.close();
   }
+}
+
+/** --access-key/--secret-key, else APOGEE_ACCESS_KEY/APOGEE_SECRET_KEY; both or neither. */
+function credentialsFrom(
+  accessFlag: string | undefined,
+  secretFlag: string | undefined,
+  env: Readonly<Record<string, string | undefined>> | undefined,
+  path: readonly string[],
+): Credentials | undefined {
+  const accessKey = accessFlag ?? env?.['APOGEE_ACCESS_KEY'];
+  const secretKey = secretFlag ?? env?.['APOGEE_SECRET_KEY'];
+  if (!accessKey && !secretKey) return undefined;
+  if (!accessKey || !secretKey) throw new UsageError('--access-key and --secret-key go together (or APOGEE_ACCESS_KEY and APOGEE_SECRET_KEY)', path);
+  return { accessKey, secretKey };
 }

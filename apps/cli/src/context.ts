@@ -10,6 +10,12 @@ export interface Sink {
   err(line: string): void;
 }
 
+/** RocketMQ ACL 1.0 keys every request is signed with. */
+export interface Credentials {
+  accessKey: string;
+  secretKey: string;
+}
+
 /** What a command gets: where to print, the NameServer, and client objects closed for it. */
 export class Context {
   private readonly opened: Closeable[] = [];
@@ -22,10 +28,12 @@ export class Context {
     private readonly sink: Sink,
     /** Aborted on SIGINT/SIGTERM; long-running commands stop early and clean up. */
     readonly signal: AbortSignal = new AbortController().signal,
+    /** --access-key/--secret-key (or the environment): sign every request. */
+    private readonly credentials: Credentials | undefined = undefined,
   ) {}
 
   get clientOptions(): ClientOptions {
-    return { nameServer: this.namesrv };
+    return { nameServer: this.namesrv, ...this.credentials };
   }
 
   /** The shared Admin client (created on first use). */

@@ -7,6 +7,8 @@ export const DEFAULT_NAMESRV = '127.0.0.1:9876';
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'namesrv', kind: 'string', value: 'HOST:PORT', help: `NameServer address, ";" between several (default ${DEFAULT_NAMESRV}, env APOGEE_NAMESRV)` },
+  { name: 'access-key', kind: 'string', value: 'KEY', help: 'sign requests (RocketMQ ACL 1.0) with this access key (env APOGEE_ACCESS_KEY)' },
+  { name: 'secret-key', kind: 'string', value: 'KEY', help: 'the secret key to sign with (env APOGEE_SECRET_KEY)' },
   { name: 'json', kind: 'flag', help: 'machine-readable output: one JSON document per line' },
   { name: 'help', kind: 'flag', help: 'show help' },
 ];

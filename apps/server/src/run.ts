@@ -7,6 +7,7 @@ import { MqttGateway, listenWebSocket } from '@apogee/mqtt';
 import { NameServer } from '@apogee/namesrv';
 import { formatError } from '@apogee/message';
 import { createLogger } from '@apogee/logging';
+import { randomBytes } from 'node:crypto';
 import { openStore } from '@apogee/store';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
@@ -29,6 +30,11 @@ export async function runServer(args: ServerArgs): Promise<void> {
   const amqpSettings = amqpSettingsFrom(args.amqpSettings, args.configFile ?? 'config');
   const authConfig = parseAuthConfig(args.authSettings, args.configFile ?? 'config');
   const auth = new Authorizer(authConfig);
+  // With an `auth` section, the remoting port and the NameServer check RocketMQ ACL 1.0 too.
+  const aclOn = args.authSettings !== undefined;
+  // The embedded broker signs its NameServer registrations with a credential made per start and
+  // known only inside this process (docs/security.md).
+  const internal = { accessKey: `apogee-broker-${randomBytes(8).toString('hex')}`, secretKey: randomBytes(24).toString('base64') };
   const ip = advertisedIp(args.brokerIp, args.listenHost);
   const brokerPort = args.brokerPort === 0 ? await freePort(args.listenHost) : args.brokerPort;
   const advertised = `${ip}:${brokerPort}`;
@@ -48,7 +54,19 @@ export async function runServer(args: ServerArgs): Promise<void> {
     }
   };
   try {
-    const namesrv = new NameServer({ kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json'), logger: log });
+    const namesrv = new NameServer({
+      kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json'),
+      logger: log,
+      ...(aclOn
+        ? {
+            access: {
+              accounts: [...auth.accounts(), internal],
+              allowAnonymous: authConfig.allowAnonymous,
+              globalWhiteRemoteAddresses: authConfig.globalWhiteRemoteAddresses,
+            },
+          }
+        : {}),
+    });
     const namesrvAddr = await listenOrExplain(() => namesrv.start(args.namesrvPort, args.listenHost), 'NameServer', args.listenHost, args.namesrvPort);
     closers.push(() => namesrv.close());
     log.info({ addr: namesrvAddr }, 'apogee: namesrv listening');
@@ -61,13 +79,24 @@ export async function runServer(args: ServerArgs): Promise<void> {
     });
     closers.push(() => broker.close());
     const localNamesrv = namesrvAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
-    const service = new BrokerRemotingService({ broker, advertisedAddr: advertised, namesrvAddrs: [localNamesrv], logger: log });
+    const service = new BrokerRemotingService({
+      broker,
+      advertisedAddr: advertised,
+      namesrvAddrs: [localNamesrv],
+      logger: log,
+      ...(aclOn ? { auth, globalWhiteRemoteAddresses: authConfig.globalWhiteRemoteAddresses, namesrvCredentials: internal } : {}),
+    });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
     closers.push(() => service.close());
     log.info(
       { listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName },
       'apogee: broker listening; clients are told to connect to the advertised address',
     );
+    if (aclOn)
+      log.info(
+        { accounts: auth.accounts().length, allowAnonymous: authConfig.allowAnonymous },
+        'apogee: RocketMQ ACL 1.0 on the broker and NameServer ports (docs/security.md)',
+      );
 
     // An endpoint switched off (`--mqtt-port off`, `--amqp-port off`) does not run; what it owns
     // in the engine (durable topic filters of its sessions and subscriptions) keeps working.

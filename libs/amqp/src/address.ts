@@ -21,6 +21,9 @@ import { fitRocketName, InvalidTopicError, storeTopicOfFirstLevel, validateMqttT
  *                              property mqttTopic = `a/b`
  *   $dlq/<address>     dlq     `%DLQ%AMQP_` + escape(<address>)                `AMQP_DLQ_` + escape
  *
+ * ACL rules see `aclName`: the queue name, the MQTT topic of a topic address, and for a
+ * dead-letter address the aclName of the address it belongs to.
+ *
  * Escapes and hash-shortening are libs/mqtt's (fitRocketName), so names are deterministic.
  */
 
@@ -70,7 +73,15 @@ export function parseAddress(address: unknown, cfg: AmqpConfig, role: 'send' | '
     const of = address.slice(cfg.deadLetterPrefix.length);
     const inner = parseAddress(of, cfg, 'receive');
     if (inner.kind === 'dlq') throw new AddressError(Condition.INVALID_FIELD, 'a dead-letter address of a dead-letter address does not exist');
-    return { kind: 'dlq', address, of, storeTopic: deadLetterTopicOf(of), group: fitRocketName(DLQ_GROUP_PREFIX, of, MAX_GROUP_LENGTH), aclName: address };
+    // Checked by the rule of the address it holds the rejects of (`$dlq/bob/inbox` by `bob/inbox`).
+    return {
+      kind: 'dlq',
+      address,
+      of,
+      storeTopic: deadLetterTopicOf(of),
+      group: fitRocketName(DLQ_GROUP_PREFIX, of, MAX_GROUP_LENGTH),
+      aclName: inner.aclName,
+    };
   }
   if (address.startsWith(cfg.topicPrefix)) {
     const name = address.slice(cfg.topicPrefix.length);

@@ -363,7 +363,10 @@ export class AmqpGateway {
     const remote = link.remote.attach!;
     const source = (remote.source ?? null) as Terminus | null;
     const address = this.attachAddress(state, link, source, 'receive', (a) => {
-      if (!this.auth.canSubscribe(state.principal!, a.aclName))
+      // A queue or dead-letter reader takes every message of its store topic (a plain queue's
+      // topic also holds MQTT publishes under `<queue>/…`): the rules must cover all of it.
+      const whole = a.kind === 'topic' || this.auth.mayAccessStoreTopic(state.principal!, a.storeTopic, 'read');
+      if (!whole || !this.auth.canSubscribe(state.principal!, a.aclName))
         throw new AddressError(Condition.UNAUTHORIZED_ACCESS, `not authorized to receive from ${a.address}`);
     });
     if (!address) return;

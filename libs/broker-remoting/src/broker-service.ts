@@ -1,5 +1,6 @@
-import type { Engine, Logger } from '@apogee/broker';
-import { RemotingServer, RequestCode } from '@apogee/remoting';
+import type { Authorizer, Engine, Logger } from '@apogee/broker';
+import { type AclCredentials, RemotingServer, RequestCode } from '@apogee/remoting';
+import { RemotingAcl } from './acl/remoting-acl.js';
 import { ChannelTable } from './channel.js';
 import { errorResponse } from './errors-to-response.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
@@ -21,6 +22,15 @@ export interface BrokerServiceOptions {
   logger: Logger;
   /** Largest frame accepted. Default 16 MiB. */
   maxFrameSize?: number;
+  /**
+   * Users and rules (the config file's `auth` section): requests are checked with RocketMQ ACL
+   * 1.0 against them. Absent: nothing is checked.
+   */
+  auth?: Authorizer;
+  /** Remoting peers whose requests are not checked (RocketMQ globalWhiteRemoteAddresses). */
+  globalWhiteRemoteAddresses?: readonly string[];
+  /** What this broker signs its NameServer registrations with (a NameServer that checks signatures). */
+  namesrvCredentials?: AclCredentials;
 }
 
 const PROCESSORS: ReadonlyArray<[number, Processor]> = [
@@ -72,8 +82,10 @@ export class BrokerRemotingService {
 
   constructor(opts: BrokerServiceOptions) {
     const refusals = (this.refusals = new RefusalLog(opts.logger));
+    const acl = opts.auth ? new RemotingAcl(opts.auth, opts.globalWhiteRemoteAddresses) : undefined;
     this.server = new RemotingServer({
       errorResponse,
+      ...(acl ? { guard: acl.guard } : {}),
       ...(opts.maxFrameSize === undefined ? {} : { maxFrameSize: opts.maxFrameSize }),
       onNotSuccess: (req, res, conn, err) => refusals.notSuccess(req, res, conn, err, this.channels.existing(conn)?.clientId),
       onConnectionError: (conn, err) => refusals.badFrame(conn, err, this.channels.existing(conn)?.clientId),
@@ -87,7 +99,13 @@ export class BrokerRemotingService {
       ch.markClosed();
       opts.broker.channelClosed(ch);
     });
-    this.registrar = new NamesrvRegistrar({ broker: opts.broker, namesrvAddrs: opts.namesrvAddrs, brokerAddr: opts.advertisedAddr, logger: opts.logger });
+    this.registrar = new NamesrvRegistrar({
+      broker: opts.broker,
+      namesrvAddrs: opts.namesrvAddrs,
+      brokerAddr: opts.advertisedAddr,
+      logger: opts.logger,
+      ...(opts.namesrvCredentials ? { credentials: opts.namesrvCredentials } : {}),
+    });
   }
 
   /** Listens, then registers with the NameServers. Returns the bound "host:port". */

@@ -1,6 +1,6 @@
 import type { Engine, Logger } from '@apogee/broker';
 import { encodeRegisterBrokerBody, javaCrc32 } from '@apogee/namesrv';
-import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
+import { type AclCredentials, RemotingClient, RequestCode, ResponseCode, aclSigner, makeRequest } from '@apogee/remoting';
 
 export interface RegistrarOptions {
   broker: Engine;
@@ -12,6 +12,8 @@ export interface RegistrarOptions {
   periodMs?: number;
   /** How long the NameServer may go without hearing from us. Default 120 s. */
   heartbeatTimeoutMs?: number;
+  /** Signs every registration (a NameServer with anonymous access off); unsigned without. */
+  credentials?: AclCredentials;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface RegistrarOptions {
  * (coalesced); unregisters on close.
  */
 export class NamesrvRegistrar {
-  private readonly client = new RemotingClient({ requestTimeoutMs: 3000 });
+  private readonly client: RemotingClient;
   private timer: NodeJS.Timeout | null = null;
   private pending: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -28,6 +30,7 @@ export class NamesrvRegistrar {
   private closed = false;
 
   constructor(private readonly opts: RegistrarOptions) {
+    this.client = new RemotingClient({ requestTimeoutMs: 3000, ...(opts.credentials ? { beforeRequest: aclSigner(opts.credentials) } : {}) });
     opts.broker.topics.onChange(() => this.registerSoon());
   }
 

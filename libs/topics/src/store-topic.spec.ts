@@ -27,6 +27,10 @@ describe('storeTopicOf', () => {
     expect(storeTopicOf('😀')).toBe('MQTT__F0_9F_98_80');
     // Reserved names, even though they are in the charset.
     expect(storeTopicOf('TBW102/x')).toBe('MQTT_TBW102');
+    // The AMQP endpoint's namespace: queue `bob/inbox` is stored as `AMQP_bob|inbox`.
+    expect(storeTopicOf('AMQP_bob|inbox/x')).toBe('MQTT_AMQP_5Fbob_7Cinbox');
+    expect(storeTopicOf('AMQP_')).toBe('MQTT_AMQP_5F');
+    expect(storeTopicOf('AMQPx/y')).toBe('AMQPx');
     expect(storeTopicOf('SCHEDULE_TOPIC_XXXX')).toBe('MQTT_SCHEDULE_5FTOPIC_5FXXXX');
     expect(storeTopicOf('%RETRY%g/x')).toBe('MQTT__25RETRY_25g');
     expect(storeTopicOf('%DLQ%g')).toBe('MQTT__25DLQ_25g');

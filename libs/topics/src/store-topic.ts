@@ -8,9 +8,9 @@ import { validateMqttTopicName } from './validate.js';
  *   first level of the MQTT topic                       stored under
  *   --------------------------------------------------  ------------------------------------------
  *   a RocketMQ topic name: [%|a-zA-Z0-9_-]{1,127}, not   the first level itself
- *   starting with '%' (%RETRY% %DLQ% %LMQ% …), 'MQTT_'    (`sensors/t1` → `sensors`)
- *   or rmq_sys_ / RMQ_SYS_ (any case), and not a system
- *   topic (TBW102, SCHEDULE_TOPIC_XXXX, …)
+ *   starting with '%' (%RETRY% %DLQ% %LMQ% …), 'MQTT_',   (`sensors/t1` → `sensors`)
+ *   'AMQP_' or rmq_sys_ / RMQ_SYS_ (any case), and not a
+ *   system topic (TBW102, SCHEDULE_TOPIC_XXXX, …)
  *   anything else, the empty level and `$…` included     `MQTT_` + escapeRocketName(level)
  *                                                        (`$SYS/x` → `MQTT__24SYS`, `/x` → `MQTT_`,
  *                                                        `a.b/x` → `MQTT_a_2Eb`, `TBW102` → `MQTT_TBW102`)
@@ -19,8 +19,13 @@ import { validateMqttTopicName } from './validate.js';
  *
  * Names starting with `MQTT_` are escaped even when valid, so the two rows never meet: the map
  * is injective (escapeRocketName is) and depends on nothing but the level (deterministic across
- * restarts).
+ * restarts). Names starting with `AMQP_` are escaped too (`AMQP_bob|inbox/x` →
+ * `MQTT_AMQP_5Fbob_7Cinbox`): that prefix is the AMQP endpoint's namespace (queue `bob/inbox` is
+ * stored as `AMQP_bob|inbox`), which an MQTT publish must not write into.
  */
+
+/** Prefix of the AMQP endpoint's own store topics and groups (libs/amqp address.ts). */
+export const AMQP_NAMESPACE_PREFIX = 'AMQP_';
 
 /** Prefix of every escaped store topic. */
 export const ESCAPED_STORE_TOPIC_PREFIX = 'MQTT_';
@@ -48,6 +53,7 @@ function isPlainStoreTopic(level: string): boolean {
     NAME_CHARS.test(level) &&
     level.charCodeAt(0) !== 0x25 &&
     !level.startsWith(ESCAPED_STORE_TOPIC_PREFIX) &&
+    !level.startsWith(AMQP_NAMESPACE_PREFIX) &&
     !hasSystemTopicPrefixIgnoringCase(level) &&
     !SYSTEM_TOPICS.has(level)
   );

@@ -1,5 +1,6 @@
 import type { AclRules, AuthConfig, UserConfig } from './auth-config.js';
 import { verifyPassword } from './password-hash.js';
+import { groupResourceOf, topicResourceOf } from './resource-names.js';
 import { expandPattern, patternCovers, patternMatches, patternOverlaps } from './topic-pattern.js';
 
 /** Who a connection is, once authenticated. */
@@ -9,7 +10,14 @@ export interface Principal {
   clientId: string;
   publish: AclRules;
   subscribe: AclRules;
+  /** Consumer groups (remoting). */
+  groups: AclRules;
+  /** May use admin request codes and reserved internal names (remoting); topic and group rules still apply. */
+  admin: boolean;
 }
+
+/** What a remoting request needs of one store topic. */
+export type TopicAccess = 'publish' | 'read';
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: 'BAD_CREDENTIALS' | 'NOT_AUTHORIZED' };
 
@@ -24,10 +32,26 @@ const DECISIONS_PER_PRINCIPAL = 1024;
 interface Decisions {
   publish: Map<string, boolean>;
   read: Map<string, boolean>;
+  /** Remoting: store topic → may publish into / read all of it; group → may consume with it. */
+  storePublish: Map<string, boolean>;
+  storeRead: Map<string, boolean>;
+  group: Map<string, boolean>;
+}
+
+function remember(cache: Map<string, boolean>, key: string, ok: boolean): void {
+  if (cache.size >= DECISIONS_PER_PRINCIPAL) cache.clear();
+  cache.set(key, ok);
+}
+
+function principalOf(u: UserConfig, clientId: string): Principal {
+  return { username: u.username, clientId, publish: u.publish, subscribe: u.subscribe, groups: u.groups, admin: u.admin };
 }
 
 export class Authorizer {
   private readonly users = new Map<string, UserConfig>();
+  /** One principal object per access key, so their decisions are cached across connections. */
+  private readonly byAccessKey = new Map<string, Principal>();
+  private readonly anonymousPrincipal: Principal;
   /**
    * Publish and read decisions by principal object and topic: a connection asks the same
    * question for every message on a topic, and the answer only changes with the principal.
@@ -35,7 +59,66 @@ export class Authorizer {
   private readonly decisions = new WeakMap<Principal, Decisions>();
 
   constructor(private readonly cfg: AuthConfig) {
-    for (const u of cfg.users) this.users.set(u.username, u);
+    for (const u of cfg.users) {
+      this.users.set(u.username, u);
+      if (u.accessKey !== undefined) this.byAccessKey.set(u.accessKey, principalOf(u, ''));
+    }
+    this.anonymousPrincipal = { username: undefined, clientId: '', ...cfg.anonymous };
+  }
+
+  /** The principal of a verified RocketMQ access key, the anonymous one for undefined; undefined for an unknown key. */
+  principalOfAccessKey(accessKey: string | undefined): Principal | undefined {
+    return accessKey === undefined ? this.anonymousPrincipal : this.byAccessKey.get(accessKey);
+  }
+
+  /** Whether anonymous clients are accepted on every port. */
+  get allowAnonymous(): boolean {
+    return this.cfg.allowAnonymous;
+  }
+
+  /** The RocketMQ accounts (users with an access key), for the remoting signature check. */
+  accounts(): Array<{ accessKey: string; secretKey: string; whiteRemoteAddress?: string }> {
+    return this.cfg.users
+      .filter((u) => u.accessKey !== undefined)
+      .map((u) => ({
+        accessKey: u.accessKey!,
+        secretKey: u.secretKey!,
+        ...(u.whiteRemoteAddress === undefined ? {} : { whiteRemoteAddress: u.whiteRemoteAddress }),
+      }));
+  }
+
+  /**
+   * May a remoting request publish into (`publish`) or read (`read`) the store topic? Decided
+   * over the user-visible names the topic holds (resource-names.ts): reading needs rules that
+   * cover all of them, so a pull never returns a message the user may not read by MQTT or AMQP.
+   */
+  mayAccessStoreTopic(p: Principal, storeTopic: string, access: TopicAccess): boolean {
+    const d = this.decisionsOf(p);
+    const cache = access === 'publish' ? d.storePublish : d.storeRead;
+    const known = cache.get(storeTopic);
+    if (known !== undefined) return known;
+    const r = topicResourceOf(storeTopic);
+    let ok: boolean;
+    if (r.kind === 'names') ok = (access === 'publish' ? r.publish : r.read).every((n) => this.coversAll(p, access === 'publish' ? p.publish : p.subscribe, n));
+    else if (r.kind === 'group') ok = this.mayUseGroup(p, r.group);
+    else if (r.kind === 'trace') ok = access === 'publish' || p.admin;
+    else ok = p.admin;
+    remember(cache, storeTopic, ok);
+    return ok;
+  }
+
+  /** May a remoting client consume with (or otherwise act as) this consumer group? */
+  mayUseGroup(p: Principal, group: string): boolean {
+    const cache = this.decisionsOf(p).group;
+    const known = cache.get(group);
+    if (known !== undefined) return known;
+    const r = groupResourceOf(group);
+    let ok: boolean;
+    if (r.kind === 'names') ok = r.read.every((n) => this.coversAll(p, p.subscribe, n));
+    else if (r.kind === 'plain') ok = this.allowed(p, p.groups, (pat) => patternMatches(pat, group));
+    else ok = p.admin;
+    remember(cache, group, ok);
+    return ok;
   }
 
   async authenticate(username: string | undefined, password: Buffer | string | undefined, clientId: string): Promise<AuthResult> {
@@ -48,8 +131,8 @@ export class Authorizer {
     const pw = password === undefined ? '' : typeof password === 'string' ? password : password.toString('utf8');
     // Verify even for unknown users so timing does not reveal which usernames exist.
     const ok = await verifyPassword(pw, u?.password ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
-    if (!u || !ok) return { ok: false, reason: 'BAD_CREDENTIALS' };
-    return { ok: true, principal: { username, clientId, publish: u.publish, subscribe: u.subscribe } };
+    if (!u || !ok || u.password === undefined) return { ok: false, reason: 'BAD_CREDENTIALS' };
+    return { ok: true, principal: principalOf(u, clientId) };
   }
 
   canPublish(p: Principal, topic: string): boolean {
@@ -70,7 +153,7 @@ export class Authorizer {
 
   private decisionsOf(p: Principal): Decisions {
     let d = this.decisions.get(p);
-    if (!d) this.decisions.set(p, (d = { publish: new Map(), read: new Map() }));
+    if (!d) this.decisions.set(p, (d = { publish: new Map(), read: new Map(), storePublish: new Map(), storeRead: new Map(), group: new Map() }));
     return d;
   }
 
@@ -80,9 +163,14 @@ export class Authorizer {
     const known = cache.get(topic);
     if (known !== undefined) return known;
     const ok = this.allowed(p, rules, (pat) => patternMatches(pat, topic));
-    if (cache.size >= DECISIONS_PER_PRINCIPAL) cache.clear();
-    cache.set(topic, ok);
+    remember(cache, topic, ok);
     return ok;
+  }
+
+  /** Does an allow rule cover every topic `filter` can match, with no deny rule touching any? */
+  private coversAll(p: Principal, r: AclRules, filter: string): boolean {
+    if (r.deny.some((d) => patternOverlaps(expandPattern(d, p.username, p.clientId), filter))) return false;
+    return r.allow.some((a) => patternCovers(expandPattern(a, p.username, p.clientId), filter));
   }
 
   private allowed(p: Principal, r: AclRules, test: (pattern: string) => boolean): boolean {

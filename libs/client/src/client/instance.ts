@@ -1,5 +1,5 @@
 import { DEFAULT_TOPIC } from '@apogee/message';
-import { type RemotingCommand, RemotingClient, RequestCode, ResponseCode, makeRequest, toExtFields } from '@apogee/remoting';
+import { type RemotingCommand, RemotingClient, RequestCode, ResponseCode, aclSigner, makeRequest, toExtFields } from '@apogee/remoting';
 import { ClientError, ClientErrorCode } from '../errors.js';
 import { type ClientLogger, silentLogger } from '../logger.js';
 import { DEFAULT_TOPIC_QUEUE_NUMS } from '../protocol/codes.js';
@@ -44,7 +44,7 @@ export class ClientInstance {
     if (this.nameServers.length === 0) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'nameServer must name at least one "host:port"');
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 3000;
     this.logger = opts.logger ?? silentLogger;
-    this.remoting = remoting ?? new RemotingClient({ requestTimeoutMs: this.requestTimeoutMs, connectTimeoutMs: this.requestTimeoutMs });
+    this.remoting = remoting ?? new RemotingClient({ requestTimeoutMs: this.requestTimeoutMs, connectTimeoutMs: this.requestTimeoutMs, ...signerOf(opts) });
     const instance = opts.instanceName ?? `${process.pid}#${++instanceCounter}#${Date.now().toString(36)}`;
     this.clientId = `${localIPv4()}@${instance}`;
   }
@@ -253,4 +253,17 @@ function networkError(addr: string, code: number, err: unknown): ClientError {
 
 export function isNetworkError(err: unknown): boolean {
   return err instanceof ClientError && err.code === ClientErrorCode.NETWORK;
+}
+
+/** The request signer for ClientOptions' keys; none without them, an error for half a pair. */
+function signerOf(opts: ClientOptions): { beforeRequest?: (request: RemotingCommand) => void } {
+  if (opts.accessKey === undefined && opts.secretKey === undefined) return {};
+  if (!opts.accessKey || !opts.secretKey) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'accessKey and secretKey go together');
+  return {
+    beforeRequest: aclSigner({
+      accessKey: opts.accessKey,
+      secretKey: opts.secretKey,
+      ...(opts.securityToken === undefined ? {} : { securityToken: opts.securityToken }),
+    }),
+  };
 }

@@ -14,6 +14,14 @@ export interface ClientOptions {
   heartbeatMs?: number;
   /** Logging hook; nothing is logged without one. */
   logger?: ClientLogger;
+  /**
+   * RocketMQ ACL 1.0 credentials: with both keys every request (NameServer and broker) is signed
+   * (AccessKey, Signature = HmacSHA1 over the extension-field values and body). Unsigned without.
+   */
+  accessKey?: string;
+  secretKey?: string;
+  /** Sent and signed with the keys (temporary credentials). */
+  securityToken?: string;
 }
 
 export function nameServerList(ns: string | string[]): string[] {

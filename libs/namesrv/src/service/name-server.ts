@@ -1,5 +1,5 @@
 import { RateLimitedWarnings } from '@apogee/message';
-import { RemotingServer } from '@apogee/remoting';
+import { AccessValidator, type AccessValidatorOptions, RemotingServer, aclRefusal, ipOfPeer } from '@apogee/remoting';
 import { KvConfigStore } from '../kv-config.js';
 import { RouteRegistry } from '../route-registry.js';
 import type { BrokerMember } from '../types.js';
@@ -18,6 +18,12 @@ export interface NameServerOptions {
    * the reason; expected answers such as the route of a missing topic at debug). Default: nowhere.
    */
   logger?: NamesrvLogger;
+  /**
+   * RocketMQ ACL 1.0 signature checks on every request (Apache 4.x checks none here): with
+   * `allowAnonymous` false an unsigned route query, topic list or broker registration is refused
+   * with SYSTEM_ERROR and Apache's remark texts. Absent: nothing is checked.
+   */
+  access?: AccessValidatorOptions;
 }
 
 /**
@@ -36,8 +42,10 @@ export class NameServer {
   private kvStore: KvConfigStore | undefined;
   private server: RemotingServer | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly validator: AccessValidator | undefined;
 
   constructor(options: NameServerOptions = {}) {
+    this.validator = options.access ? new AccessValidator(options.access) : undefined;
     this.clock = options.clock ?? Date.now;
     this.scanIntervalMs = options.scanIntervalMs ?? 5000;
     if (!(this.scanIntervalMs > 0)) throw new RangeError(`scanIntervalMs must be positive, got ${this.scanIntervalMs}`);
@@ -60,9 +68,19 @@ export class NameServer {
     const kv = await KvConfigStore.open(this.kvFile === undefined ? {} : { file: this.kvFile });
     this.kvStore = kv;
     const ctx: NamesrvContext = { registry: this.registry, kv, clock: this.clock };
-    const server = new RemotingServer(
-      this.logger && this.warnings ? { errorResponse, onNotSuccess: refusalLog(this.logger, this.warnings) } : { errorResponse },
-    );
+    const validator = this.validator;
+    const server = new RemotingServer({
+      errorResponse,
+      ...(this.logger && this.warnings ? { onNotSuccess: refusalLog(this.logger, this.warnings) } : {}),
+      ...(validator
+        ? {
+            guard: (req, conn) => {
+              const d = validator.validate(req, ipOfPeer(conn.remote));
+              return d.ok ? null : aclRefusal(req, d.message);
+            },
+          }
+        : {}),
+    });
     for (const [code, handler] of NAMESRV_HANDLERS) server.register(code, guarded(ctx, handler));
     server.onConnectionClosed((conn) => {
       this.registry.onChannelClosed(conn);
