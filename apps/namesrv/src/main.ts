@@ -1,17 +1,23 @@
 /**
  * Apogee NameServer alone:
- *   tsx apps/namesrv/src/main.ts [--port N] [--host ADDR] [--kv-file FILE] [--log-level LEVEL]
+ *   tsx apps/namesrv/src/main.ts [--port N] [--host ADDR] [--kv-file FILE] [--config FILE] [--log-level LEVEL]
  * Defaults: port 9876 (APOGEE_NAMESRV_PORT), host 127.0.0.1 (APOGEE_NAMESRV_HOST), no KV file
- * (APOGEE_NAMESRV_KV_FILE), log level info (APOGEE_LOG_LEVEL). Flags override the environment.
+ * (APOGEE_NAMESRV_KV_FILE), no config file (APOGEE_CONFIG), log level info (APOGEE_LOG_LEVEL).
+ * Flags override the environment. The config file's `auth` section (the server's format) turns
+ * on RocketMQ ACL 1.0 signature checks: its users' access keys, allowAnonymous and
+ * globalWhiteRemoteAddresses; brokers then register with one of those keys (docs/security.md).
  * SIGTERM/SIGINT stop it cleanly.
  */
 import { DEFAULT_LOG_LEVEL, type LogLevel, createLogger, parseLogLevel } from '@apogee/logging';
-import { NameServer } from '@apogee/namesrv';
+import fs from 'node:fs';
+import { parseAuthConfig } from '@apogee/broker';
+import { NameServer, type NameServerOptions } from '@apogee/namesrv';
 
 interface Args {
   port: number;
   host: string;
   kvFile: string | undefined;
+  configFile: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -20,19 +26,21 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
     port: Number(env['APOGEE_NAMESRV_PORT'] ?? 9876),
     host: env['APOGEE_NAMESRV_HOST'] ?? '127.0.0.1',
     kvFile: env['APOGEE_NAMESRV_KV_FILE'],
+    configFile: env['APOGEE_CONFIG'],
     logLevel: env['APOGEE_LOG_LEVEL'] ? parseLogLevel(env['APOGEE_LOG_LEVEL'], 'APOGEE_LOG_LEVEL') : DEFAULT_LOG_LEVEL,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
     if (flag === '--help' || flag === '-h') {
-      process.stdout.write('usage: namesrv [--port N] [--host ADDR] [--kv-file FILE] [--log-level trace|debug|info|warn|error|fatal|silent]\n');
+      process.stdout.write('usage: namesrv [--port N] [--host ADDR] [--kv-file FILE] [--config FILE] [--log-level trace|debug|info|warn|error|fatal|silent]\n');
       process.exit(0);
     }
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--port') args.port = Number(value);
     else if (flag === '--host') args.host = value;
     else if (flag === '--kv-file') args.kvFile = value;
+    else if (flag === '--config') args.configFile = value;
     else if (flag === '--log-level') args.logLevel = parseLogLevel(value, flag);
     else throw new Error(`unknown option ${flag}`);
     i++;
@@ -41,10 +49,33 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
   return args;
 }
 
+/** NameServer access checks from a config file's `auth` section; none without one. */
+function accessFrom(configFile: string | undefined): NameServerOptions['access'] {
+  if (configFile === undefined) return undefined;
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`config file ${configFile}: ${(err as Error).message}`);
+  }
+  if (doc['auth'] === undefined) return undefined;
+  const auth = parseAuthConfig(doc['auth'], configFile);
+  return {
+    accounts: auth.users.flatMap((u) =>
+      u.accessKey === undefined
+        ? []
+        : [{ accessKey: u.accessKey, secretKey: u.secretKey!, ...(u.whiteRemoteAddress === undefined ? {} : { whiteRemoteAddress: u.whiteRemoteAddress }) }],
+    ),
+    allowAnonymous: auth.allowAnonymous,
+    globalWhiteRemoteAddresses: auth.globalWhiteRemoteAddresses,
+  };
+}
+
 try {
   const args = parse(process.argv.slice(2), process.env);
+  const access = accessFrom(args.configFile);
   const log = createLogger({ level: args.logLevel });
-  const ns = new NameServer({ logger: log, ...(args.kvFile === undefined ? {} : { kvFile: args.kvFile }) });
+  const ns = new NameServer({ logger: log, ...(args.kvFile === undefined ? {} : { kvFile: args.kvFile }), ...(access ? { access } : {}) });
   const addr = await ns.start(args.port, args.host);
   log.info({ addr }, 'namesrv: listening');
   const stop = async (signal: string): Promise<void> => {
