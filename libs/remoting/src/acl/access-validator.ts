@@ -1,9 +1,9 @@
-import { type KeyObject, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { RemotingCommand } from '../command.js';
 import { ResponseCode } from '../response-codes.js';
 import { responseTo } from '../transport/responses.js';
 import { type AddressMatcher, compileAddressPatterns } from './remote-address-pattern.js';
-import { ACCESS_KEY_FIELD, SIGNATURE_FIELD, hmacKeyOf, hmacSha1Base64, signedContent } from './signature.js';
+import { ACCESS_KEY_FIELD, SIGNATURE_FIELD, SigningOrder, hmacKeyOf, requestSignature } from './signature.js';
 
 /** One RocketMQ account as the validator needs it. */
 export interface AclAccount {
@@ -49,6 +49,7 @@ export function aclRefusal(request: RemotingCommand, message: string): RemotingC
 export class AccessValidator {
   private readonly accounts = new Map<string, Account>();
   private readonly globalWhite: AddressMatcher;
+  private readonly order = new SigningOrder();
 
   constructor(private readonly opts: AccessValidatorOptions) {
     for (const a of opts.accounts) {
@@ -70,17 +71,21 @@ export class AccessValidator {
     if (!account) return { ok: false, message: `No acl config for ${accessKey}` };
     if (account.white(remoteIp)) return { ok: true, accessKey, whitelisted: false };
     const given = Object.hasOwn(ext, SIGNATURE_FIELD) ? ext[SIGNATURE_FIELD] : undefined;
-    const expected = hmacSha1Base64(account.key, signedContent(ext, request.body, true));
+    const expected = requestSignature(account.key, ext, request.body, true, this.order);
     if (given === undefined || !sameText(given, expected)) return { ok: false, message: `Check signature failed for accessKey=${accessKey}` };
     return { ok: true, accessKey, whitelisted: false };
   }
 }
 
-/** Constant-time comparison (a signature check must not reveal how many characters matched). */
+/**
+ * Constant-time comparison of two signatures (how many characters matched must not show in the
+ * time taken); compares UTF-16 code units without allocating.
+ */
 function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** The IP of a "host:port" or "[v6]:port" peer string (RocketMQ strips the port the same way). */

@@ -7,7 +7,7 @@ import { RequestCode } from '../request-codes.js';
 import { ResponseCode } from '../response-codes.js';
 import { AccessValidator, aclRefusal, ipOfPeer } from './access-validator.js';
 import { compileAddressPatterns } from './remote-address-pattern.js';
-import { aclSigner, signedContent, hmacSha1Base64, UNIQUE_KEY_QUERY_FIELD } from './signature.js';
+import { aclSigner, signedContent, hmacSha1Base64, requestSignature, SigningOrder, hmacKeyOf, UNIQUE_KEY_QUERY_FIELD } from './signature.js';
 
 /** HmacSHA1 by openssl, an implementation independent of node:crypto's call sites here. */
 function opensslHmac(secret: string, content: Buffer): string {
@@ -35,6 +35,31 @@ describe('ACL 1.0 signature', () => {
     expect(req.extFields['Signature']).toBe(opensslHmac('SK-123456', content));
     req.extFields[UNIQUE_KEY_QUERY_FIELD] = 'true';
     expect(signedContent(req.extFields, req.body, true)).toEqual(content);
+  });
+
+  it('keeps signing in Java order when the key set changes between requests (the sorted order is reused only for the same keys)', () => {
+    const order = new SigningOrder();
+    const key = hmacKeyOf('secret-key-2');
+    const body = Buffer.from('payload');
+    const requests: Array<Record<string, string>> = [
+      { b: 'B', a: 'A', Z: 'z' },
+      { b: 'B2', a: 'A2', Z: 'z2' },
+      { a: 'A', b: 'B', Z: 'z', _x: 'x' },
+      { q: 'Q', é: 'e', A: 'a' },
+      { b: 'B3', a: 'A3', Z: 'z3' },
+    ];
+    for (const ext of requests) {
+      const content = signedContent(ext, body, false);
+      expect(content.subarray(0, content.length - body.length).toString('utf8')).toBe(
+        Object.keys(ext)
+          .sort()
+          .map((k) => ext[k])
+          .join(''),
+      );
+      expect(requestSignature(key, ext, body, false, order)).toBe(opensslHmac('secret-key-2', content));
+    }
+    expect(order.of({ y: '1', x: '2' })).toEqual(['x', 'y']);
+    expect(order.of({ x: '2', y: '1' })).toEqual(['x', 'y']);
   });
 
   it('verifies what ali-ons signs (AccessKey, OnsChannel and header fields), decoded from its frame', () => {

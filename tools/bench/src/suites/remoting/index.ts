@@ -2,11 +2,12 @@
 import type { Suite } from '../../suite.js';
 import { latencyAsync, latencySync } from './latency.js';
 import { produce128, produce1k } from './produce.js';
+import { produceSigned } from './signed.js';
 
 const suite: Suite = {
   name: 'remoting',
-  description: 'the server over RocketMQ remoting: producer throughput vs an echo ceiling, send→push-consumer latency',
-  scenarios: [produce128, produce1k, latencyAsync, latencySync],
+  description: 'the server over RocketMQ remoting: producer throughput vs an echo ceiling, signed vs unsigned sends, send→push-consumer latency',
+  scenarios: [produce128, produce1k, produceSigned, latencyAsync, latencySync],
 };
 
 export default suite;
