@@ -98,9 +98,11 @@ async function pullUntil(who: SignedRemoting, topic: string, group: string, text
   }
 }
 
-function amqpConnect(username: string, password: string): Promise<Rhea.Connection> {
-  const c = rhea.create_container({ id: `acl-${username}-${Math.random().toString(36).slice(2)}` });
-  const conn = c.connect({ host: '127.0.0.1', port: server.amqpPort, username, password, reconnect: false } as never);
+/** An AMQP connection: SASL PLAIN with a password, SASL ANONYMOUS with only a username, no SASL at all without either. */
+function amqpConnect(username?: string, password?: string): Promise<Rhea.Connection> {
+  const c = rhea.create_container({ id: `acl-${username ?? 'anonymous'}-${Math.random().toString(36).slice(2)}` });
+  const login = username === undefined ? {} : password === undefined ? { username } : { username, password };
+  const conn = c.connect({ host: '127.0.0.1', port: server.amqpPort, ...login, reconnect: false } as never);
   return new Promise((resolve, reject) => {
     conn.once('connection_open', () => resolve(conn));
     conn.once('connection_error', reject);
@@ -146,6 +148,33 @@ describe('the NameServer with anonymous access off', () => {
     const route = await remoting.alice.request(server.namesrvAddr, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'news' });
     expect(route.code).toBe(ResponseCode.SUCCESS);
     expect(server.output).not.toContain('NameServer refused registration');
+  });
+});
+
+describe('anonymous access is off on every port', () => {
+  it('MQTT over TCP and WebSocket, AMQP SASL ANONYMOUS, the broker and the NameServer refuse clients without credentials', async () => {
+    await expect(mqtt.connectAsync(server.mqttUrl, { reconnectPeriod: 0 })).rejects.toThrow(/Not authorized/i);
+    await expect(mqtt.connectAsync(server.mqttWsUrl, { reconnectPeriod: 0 })).rejects.toThrow(/Not authorized/i);
+    await expect(amqpConnect()).rejects.toBeDefined();
+    await expect(amqpConnect('anonymous-user')).rejects.toBeDefined();
+    // The broker port on its own (a client would be stopped at the NameServer first).
+    const heartbeat = Buffer.from(JSON.stringify({ clientID: 'anon@1', producerDataSet: [], consumerDataSet: [] }));
+    const answers = [
+      await remoting.anonymous.send(server.brokerAddr, 'news', 'anonymous'),
+      await remoting.anonymous.pull(server.brokerAddr, 'news', 'anon-g'),
+      await remoting.anonymous.request(server.brokerAddr, RequestCode.HEART_BEAT, {}, heartbeat),
+      await remoting.anonymous.request(server.brokerAddr, RequestCode.GET_BROKER_RUNTIME_INFO, {}),
+      await remoting.anonymous.request(server.namesrvAddr, RequestCode.GET_BROKER_CLUSTER_INFO, {}),
+    ];
+    for (const res of answers) {
+      expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(res.remark).toBe(aclRemark('No accessKey is configured'));
+    }
+    // With credentials the same ports answer.
+    const m = await mqtt.connectAsync(server.mqttWsUrl, { username: 'alice', password: 'alice-pw', reconnectPeriod: 0 });
+    await m.endAsync();
+    (await amqpConnect('alice', 'alice-pw')).close();
+    expect((await remoting.alice.request(server.brokerAddr, RequestCode.GET_BROKER_RUNTIME_INFO, {})).code).toBe(ResponseCode.SUCCESS);
   });
 });
 
@@ -290,11 +319,28 @@ describe('one set of rules across MQTT, AMQP and remoting', () => {
       expect((await remoting.mallory.send(server.brokerAddr, 'AMQP_bob|inbox', 'injected')).remark).toBe(
         aclRemark('No default permission for topic:AMQP_bob|inbox'),
       );
-      // MQTT `AMQP_bob|inbox/x` is mallory's own topic now: stored apart, never in bob's queue.
+      // MQTT `AMQP_bob|inbox/x` is mallory's own topic now: stored apart, never in bob's queue,
+      // and an MQTT subscription by that name reads mallory's topic, not the queue.
+      const seen: string[] = [];
+      m.on('message', (t, payload) => seen.push(`${t}=${payload.toString()}`));
+      await m.subscribeAsync('AMQP_bob|inbox/#', { qos: 1 });
+      await new Promise((r) => snd.once('accepted', r) && snd.send({ body: rhea.message.data_section(Buffer.from('for bob, again')) } as never));
       await m.publishAsync('AMQP_bob|inbox/x', 'injected by mqtt', { qos: 1 });
+      await eventually(() => seen.includes('AMQP_bob|inbox/x=injected by mqtt'), 'mallory got her own MQTT publish');
+      expect(seen).toEqual(['AMQP_bob|inbox/x=injected by mqtt']);
+      // MQTT names of bob's data are denied to mallory: the subscription is refused, the publish dropped.
+      await expect(m.subscribeAsync('bob/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+      await m.publishAsync('bob/inbox', 'mqtt to bob', { qos: 1 }).catch(() => {});
       const queue = await pullUntil(remoting.admin, 'AMQP_bob|inbox', 'admin-g', 'for bob', 1);
       expect(queue.bodies).toContain('for bob');
       expect(queue.bodies).not.toContain('injected');
+      // bob's own MQTT publish after it is the marker: once it is stored, mallory's would be too.
+      const b = await mqtt.connectAsync(server.mqttUrl, { username: 'bob', password: 'bob-pw', reconnectPeriod: 0 });
+      await b.publishAsync('bob/marker', 'bob was here', { qos: 1 });
+      await b.endAsync();
+      const bobTopic = await pullUntil(remoting.admin, 'bob', 'admin-g', 'bob was here');
+      expect(bobTopic.bodies).toContain('bob was here');
+      expect(bobTopic.bodies).not.toContain('mqtt to bob');
       expect(await pullUntil(remoting.admin, 'MQTT_AMQP_5Fbob_7Cinbox', 'admin-g', 'injected by mqtt')).toEqual({
         bodies: expect.stringContaining('injected by mqtt'),
       });
