@@ -11,6 +11,7 @@ import { openStore } from '@apogee/store';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
 import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
+import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
 import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
 
@@ -28,6 +29,8 @@ export async function runServer(args: ServerArgs): Promise<void> {
   const mqttSettings = { ...budget.mqtt, ...mqttSettingsFrom(args.mqttSettings, args.configFile ?? 'config') };
   const amqpSettings = amqpSettingsFrom(args.amqpSettings, args.configFile ?? 'config');
   const authConfig = parseAuthConfig(args.authSettings, args.configFile ?? 'config');
+  const remotingLimits = remotingLimitsFrom(args.remotingSettings, args.configFile ?? 'config');
+  const httpLimits = httpLimitsFrom(args.httpSettings, args.configFile ?? 'config');
   const auth = new Authorizer(authConfig);
   const ip = advertisedIp(args.brokerIp, args.listenHost);
   const brokerPort = args.brokerPort === 0 ? await freePort(args.listenHost) : args.brokerPort;
@@ -48,7 +51,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
     }
   };
   try {
-    const namesrv = new NameServer({ kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json'), logger: log });
+    const namesrv = new NameServer({ kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json'), logger: log, limits: remotingLimits });
     const namesrvAddr = await listenOrExplain(() => namesrv.start(args.namesrvPort, args.listenHost), 'NameServer', args.listenHost, args.namesrvPort);
     closers.push(() => namesrv.close());
     log.info({ addr: namesrvAddr }, 'apogee: namesrv listening');
@@ -61,7 +64,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
     });
     closers.push(() => broker.close());
     const localNamesrv = namesrvAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
-    const service = new BrokerRemotingService({ broker, advertisedAddr: advertised, namesrvAddrs: [localNamesrv], logger: log });
+    const service = new BrokerRemotingService({ broker, advertisedAddr: advertised, namesrvAddrs: [localNamesrv], logger: log, limits: remotingLimits });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
     closers.push(() => service.close());
     log.info(
@@ -106,7 +109,17 @@ export async function runServer(args: ServerArgs): Promise<void> {
     const mqttStats = mqtt ? () => mqtt.stats() : undefined;
     const amqpStats = amqp ? () => amqp.stats() : undefined;
     http = await listenOrExplain(
-      () => startMetricsServer(broker, args.httpPort, args.listenHost, mqttStats, amqpStats),
+      () =>
+        startMetricsServer(broker, args.httpPort, args.listenHost, {
+          mqtt: mqttStats,
+          amqp: amqpStats,
+          limits: httpLimits,
+          log,
+          listeners: () => [
+            { listener: 'namesrv', ...namesrv.connectionStats() },
+            { listener: 'broker', ...service.connectionStats() },
+          ],
+        }),
       'metrics HTTP',
       args.listenHost,
       args.httpPort,

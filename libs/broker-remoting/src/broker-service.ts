@@ -1,5 +1,6 @@
 import type { Engine, Logger } from '@apogee/broker';
-import { RemotingServer, RequestCode } from '@apogee/remoting';
+import { RateLimitedWarnings } from '@apogee/message';
+import { RemotingServer, type RemotingListenerLimits, RequestCode } from '@apogee/remoting';
 import { ChannelTable } from './channel.js';
 import { errorResponse } from './errors-to-response.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
@@ -21,6 +22,8 @@ export interface BrokerServiceOptions {
   logger: Logger;
   /** Largest frame accepted. Default 16 MiB. */
   maxFrameSize?: number;
+  /** Connection cap, first-frame and idle deadlines of the listener (RemotingServer's defaults when absent). */
+  limits?: RemotingListenerLimits;
 }
 
 const PROCESSORS: ReadonlyArray<[number, Processor]> = [
@@ -73,6 +76,9 @@ export class BrokerRemotingService {
   constructor(opts: BrokerServiceOptions) {
     const refusals = (this.refusals = new RefusalLog(opts.logger));
     this.server = new RemotingServer({
+      ...opts.limits,
+      listenerName: 'broker',
+      warnings: new RateLimitedWarnings(opts.logger),
       errorResponse,
       ...(opts.maxFrameSize === undefined ? {} : { maxFrameSize: opts.maxFrameSize }),
       onNotSuccess: (req, res, conn, err) => refusals.notSuccess(req, res, conn, err, this.channels.existing(conn)?.clientId),
@@ -95,6 +101,11 @@ export class BrokerRemotingService {
     const a = await this.server.listen(port, host);
     await this.registrar.start();
     return `${a.address}:${a.port}`;
+  }
+
+  /** Open connections and those refused for the connection cap (metrics). */
+  connectionStats(): { open: number; refused: number } {
+    return { open: this.server.connections.size, refused: this.server.refusedConnections };
   }
 
   /** Registers with the NameServers now (tests, admin). */

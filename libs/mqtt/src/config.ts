@@ -29,6 +29,19 @@ export interface MqttConfig {
   /** Seconds a CONNECT may take after the TCP connection opens. Default 10. */
   connectTimeoutSeconds: number;
   /**
+   * Seconds a connection whose client asked for keep alive 0 (none) may stay silent before it is
+   * closed; connections with a keep alive are closed after 1.5 × it. 0 = never. Default 600.
+   */
+  idleTimeoutSeconds: number;
+  /** Most connections open at once on each listener (TCP, WebSocket, TLS …); more are closed at once. 0 = no limit. Default 100,000. */
+  maxConnections: number;
+  /**
+   * Bytes a connection's socket may hold unsent. Past it the connection's QoS 0 deliveries are
+   * dropped (counted in apogee_mqtt_dropped_slow_total), QoS 1/2 deliveries wait in their LMQ,
+   * and nothing more is read from the client until it takes what was sent. Default 1 MiB.
+   */
+  maxOutboundBufferBytes: number;
+  /**
    * Bytes of records decoded once for many subscribers (fan-out) kept in memory. Default 16 MiB:
    * a quarter of the default memory budget (`splitMemoryBudget` of @apogee/store); the server sets
    * it from `--memory-budget`.
@@ -52,6 +65,9 @@ export const MQTT_DEFAULTS: MqttConfig = {
   readBatch: 64,
   storeTopicQueues: 4,
   connectTimeoutSeconds: 10,
+  idleTimeoutSeconds: 600,
+  maxConnections: 100_000,
+  maxOutboundBufferBytes: 1024 * 1024,
   recordCacheBytes: MQTT_RECORD_CACHE_BYTES,
 };
 

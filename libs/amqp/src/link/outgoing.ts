@@ -4,9 +4,6 @@ import type { DeliveryState, RheaDelivery, RheaSender } from '../rhea/index.js';
 import type { Entry, GroupConsumer, GroupReader, Outcome } from '@apogee/broker';
 import { toAmqpMessage } from '../message/from-store.js';
 
-/** Socket bytes queued above which delivery waits for the socket to drain. */
-const WRITE_HIGH_WATER = 1024 * 1024;
-
 /** Gateway-wide counters an outgoing link adds to. */
 export interface OutgoingCounters {
   messagesOut: number;
@@ -48,7 +45,8 @@ export class OutgoingLink implements GroupConsumer {
     if (!this.link.is_open()) return 0;
     const credit = this.link.credit - this.unwrittenCount();
     if (credit <= 0 || this.link.session.outgoing.available() <= 0) return 0;
-    if (this.socket.writableLength > WRITE_HIGH_WATER) {
+    // Slow consumer: past the connection's outbound bound, deliveries wait in the queue (flow control).
+    if (this.socket.outboundFull) {
       this.waitForSocket();
       return 0;
     }

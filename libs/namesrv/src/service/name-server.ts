@@ -1,5 +1,5 @@
 import { RateLimitedWarnings } from '@apogee/message';
-import { RemotingServer } from '@apogee/remoting';
+import { RemotingServer, type RemotingListenerLimits } from '@apogee/remoting';
 import { KvConfigStore } from '../kv-config.js';
 import { RouteRegistry } from '../route-registry.js';
 import type { BrokerMember } from '../types.js';
@@ -18,6 +18,8 @@ export interface NameServerOptions {
    * the reason; expected answers such as the route of a missing topic at debug). Default: nowhere.
    */
   logger?: NamesrvLogger;
+  /** Connection cap, first-frame and idle deadlines of the listener (RemotingServer's defaults when absent). */
+  limits?: RemotingListenerLimits;
 }
 
 /**
@@ -33,6 +35,7 @@ export class NameServer {
   private readonly kvFile: string | undefined;
   private readonly logger: NamesrvLogger | undefined;
   private readonly warnings: RateLimitedWarnings | undefined;
+  private readonly limits: RemotingListenerLimits;
   private kvStore: KvConfigStore | undefined;
   private server: RemotingServer | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -43,6 +46,7 @@ export class NameServer {
     if (!(this.scanIntervalMs > 0)) throw new RangeError(`scanIntervalMs must be positive, got ${this.scanIntervalMs}`);
     this.kvFile = options.kvFile;
     this.logger = options.logger;
+    this.limits = options.limits ?? {};
     this.warnings = options.logger ? new RateLimitedWarnings(options.logger) : undefined;
     // orderTopicConf in routes is read from the KV store once it is open.
     this.registry = new RouteRegistry({ clock: this.clock, kv: { get: (ns, key) => this.kvStore?.get(ns, key) } });
@@ -60,9 +64,8 @@ export class NameServer {
     const kv = await KvConfigStore.open(this.kvFile === undefined ? {} : { file: this.kvFile });
     this.kvStore = kv;
     const ctx: NamesrvContext = { registry: this.registry, kv, clock: this.clock };
-    const server = new RemotingServer(
-      this.logger && this.warnings ? { errorResponse, onNotSuccess: refusalLog(this.logger, this.warnings) } : { errorResponse },
-    );
+    const base = { ...this.limits, listenerName: 'namesrv', errorResponse, ...(this.warnings ? { warnings: this.warnings } : {}) };
+    const server = new RemotingServer(this.logger && this.warnings ? { ...base, onNotSuccess: refusalLog(this.logger, this.warnings) } : base);
     for (const [code, handler] of NAMESRV_HANDLERS) server.register(code, guarded(ctx, handler));
     server.onConnectionClosed((conn) => {
       this.registry.onChannelClosed(conn);
@@ -73,6 +76,11 @@ export class NameServer {
     this.timer.unref();
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `${shownHost}:${address.port}`;
+  }
+
+  /** Open connections and those refused for the connection cap (metrics); zeros before start. */
+  connectionStats(): { open: number; refused: number } {
+    return { open: this.server?.connections.size ?? 0, refused: this.server?.refusedConnections ?? 0 };
   }
 
   /** One expiry scan now (what the interval runs); returns the dropped brokers. */
