@@ -41,6 +41,12 @@ export interface MqttConfig {
    * and nothing more is read from the client until it takes what was sent. Default 1 MiB.
    */
   maxOutboundBufferBytes: number;
+  /** User properties one packet (or a CONNECT's will) may carry; more close the connection (v5: DISCONNECT 0x82). Default 100. */
+  maxUserProperties: number;
+  /** Topic filters one SUBSCRIBE or UNSUBSCRIBE may carry; more close the connection. Default 1,000. */
+  maxFiltersPerPacket: number;
+  /** Subscriptions one session may hold (shared ones included); a filter past it is refused (v5: 0x97 Quota exceeded). Default 10,000. */
+  maxSubscriptionsPerSession: number;
   /**
    * Bytes of records decoded once for many subscribers (fan-out) kept in memory. Default 16 MiB:
    * a quarter of the default memory budget (`splitMemoryBudget` of @apogee/store); the server sets
@@ -68,6 +74,9 @@ export const MQTT_DEFAULTS: MqttConfig = {
   idleTimeoutSeconds: 600,
   maxConnections: 100_000,
   maxOutboundBufferBytes: 1024 * 1024,
+  maxUserProperties: 100,
+  maxFiltersPerPacket: 1000,
+  maxSubscriptionsPerSession: 10_000,
   recordCacheBytes: MQTT_RECORD_CACHE_BYTES,
 };
 

@@ -111,7 +111,13 @@ export class MqttGateway {
       stream.destroy();
       return;
     }
-    const conn = new MqttConnection(stream, { maxPacketSize: this.config.maxPacketSize, maxOutboundBufferBytes: this.config.maxOutboundBufferBytes, remote });
+    const conn = new MqttConnection(stream, {
+      maxPacketSize: this.config.maxPacketSize,
+      maxOutboundBufferBytes: this.config.maxOutboundBufferBytes,
+      maxUserProperties: this.config.maxUserProperties,
+      maxFiltersPerPacket: this.config.maxFiltersPerPacket,
+      remote,
+    });
     this.connections.add(conn);
     let client: Client | null = null;
     const connectTimer = setTimeout(

@@ -4,6 +4,7 @@ import { PacketSplitter } from './packet-splitter.js';
 import { type AckPacket, decodeAck, encodeAck } from './ack-codec.js';
 import { decodePublish, encodePublish } from './publish-codec.js';
 import { ReasonCode } from './reason-codes.js';
+import { type PacketLimits, packetLimitViolation } from './packet-limits.js';
 import { PacketSizeGuard } from './size-guard.js';
 import { type ParserSettings, WholePacketParser } from './whole-packet-parser.js';
 
@@ -20,7 +21,7 @@ const PARSER = new WholePacketParser();
 /** How long a closing connection waits for the peer to close its side before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
-export interface MqttConnectionOptions {
+export interface MqttConnectionOptions extends PacketLimits {
   maxPacketSize: number;
   /** Unsent bytes past which nothing more is read from the client until it takes them (MqttConfig.maxOutboundBufferBytes). */
   maxOutboundBufferBytes: number;
@@ -278,7 +279,16 @@ export class MqttConnection {
       return;
     }
     const { packets, error } = PARSER.parse(packet, this.parserSettings);
-    for (const p of packets) if (!this.closed) this.packetHandler(p);
+    for (const p of packets) {
+      if (this.closed) return;
+      const violation = packetLimitViolation(p, this.opts);
+      if (violation) {
+        if (this.protocolVersion === 5) this.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
+        this.protocolError(violation);
+        return;
+      }
+      this.packetHandler(p);
+    }
     if (error) this.protocolError(`malformed packet: ${error.message}`, error);
   }
 }

@@ -229,6 +229,16 @@ export class Session implements SubscriptionOwner {
     this.persistence?.offsetsChanged();
   }
 
+  /** Subscriptions held, shared ones included (MqttConfig.maxSubscriptionsPerSession bounds it). */
+  get subscriptionCount(): number {
+    return this.subs.size + this.sharedSubs.size;
+  }
+
+  /** Whether `filter` (as written, `$share/…` included) is already a subscription of this session. */
+  hasSubscription(filter: string): boolean {
+    return this.subs.has(filter) || this.sharedSubs.has(filter);
+  }
+
   /** Adds or replaces a subscription; returns true when the filter is new to this session. */
   subscribe(filter: string, lmq: string, opts: SubscriptionOptions): boolean {
     const existing = this.subs.get(filter);
