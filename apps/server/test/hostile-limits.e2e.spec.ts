@@ -6,9 +6,11 @@
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
+import { RequestCode, makeRequest } from '@apogee/remoting';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedByServer, everyEndpointAnswers, metric, openSocket, writeConfig } from './hostile-helpers.js';
+import { RawRemoting } from './raw-remoting.js';
 import { ServerProcess, killAllStarted, tempDataDir } from './server-process.js';
 
 const LIMIT = 3;
@@ -119,8 +121,6 @@ describe('first-frame and idle deadlines on every port', () => {
   });
 
   it('remoting: a connection idle after its first request is closed after idleTimeoutSeconds', async () => {
-    const { RawRemoting } = await import('./raw-remoting.js');
-    const { RequestCode, makeRequest } = await import('@apogee/remoting');
     const raw = await RawRemoting.connect(server.brokerAddr);
     await raw.request(makeRequest(RequestCode.GET_BROKER_RUNTIME_INFO));
     await closedByServer(raw.socket);
