@@ -32,12 +32,19 @@ export interface ServerArgs {
   amqpSettings: Record<string, unknown>;
   /** The config file's "auth" section (users, hashed passwords, topic rules), checked by parseAuthConfig. */
   authSettings: unknown;
+  /** The config file's "remoting" section: NameServer and broker listener limits (listener-limits.ts). */
+  remotingSettings: unknown;
+  /** The config file's "http" section: metrics HTTP listener limits (listener-limits.ts). */
+  httpSettings: unknown;
   // -- memory budget (memory-budget.ts) --
   /** MiB shared by the hot tail, the queue-state cache and the MQTT record cache. Default 64. */
   memoryBudget: number;
 }
 
-const DEFAULTS: Omit<ServerArgs, 'help' | 'configFile' | 'brokerSettings' | 'mqttSettings' | 'amqpSettings' | 'authSettings'> = {
+const DEFAULTS: Omit<
+  ServerArgs,
+  'help' | 'configFile' | 'brokerSettings' | 'mqttSettings' | 'amqpSettings' | 'authSettings' | 'remotingSettings' | 'httpSettings'
+> = {
   dataDir: './data',
   namesrvPort: 9876,
   brokerPort: 10911,
@@ -154,6 +161,8 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   let mqttSettings: Record<string, unknown> = {};
   let amqpSettings: Record<string, unknown> = {};
   let authSettings: unknown;
+  let remotingSettings: unknown;
+  let httpSettings: unknown;
   if (configFile) {
     let parsed: Record<string, unknown>;
     try {
@@ -167,6 +176,8 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       brokerSettings = parsed['broker'] as Record<string, unknown>;
     }
     authSettings = parsed['auth'];
+    remotingSettings = parsed['remoting'];
+    httpSettings = parsed['http'];
     if (parsed['mqtt'] !== undefined) {
       if (typeof parsed['mqtt'] !== 'object' || parsed['mqtt'] === null || Array.isArray(parsed['mqtt']))
         throw new Error(`config file ${configFile}: "mqtt" must be an object`);
@@ -186,5 +197,18 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     const v = env[name];
     if (v !== undefined && v !== '') setValue(fromEnv, key, v, `${name} (${flag})`);
   }
-  return { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags, help, configFile, brokerSettings, mqttSettings, amqpSettings, authSettings } as ServerArgs;
+  return {
+    ...DEFAULTS,
+    ...fromFile,
+    ...fromEnv,
+    ...fromFlags,
+    help,
+    configFile,
+    brokerSettings,
+    mqttSettings,
+    amqpSettings,
+    authSettings,
+    remotingSettings,
+    httpSettings,
+  } as ServerArgs;
 }

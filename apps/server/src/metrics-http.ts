@@ -2,9 +2,18 @@ import http from 'node:http';
 import type { Broker } from '@apogee/broker';
 import type { AmqpGatewayStats } from '@apogee/amqp';
 import type { MqttGatewayStats } from '@apogee/mqtt';
+import { RateLimitedWarnings, type WarnSink } from '@apogee/message';
+import type { HttpLimitSettings } from './listener-limits.js';
+
+/** Connections of a listener the metrics name (NameServer, broker, HTTP): open now, refused for the cap since start. */
+export interface ListenerConnectionStats {
+  listener: string;
+  open: number;
+  refused: number;
+}
 
 /** Prometheus text exposition of the broker's and the store's figures. */
-export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amqp?: () => AmqpGatewayStats): string {
+export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amqp?: () => AmqpGatewayStats, listeners: ListenerConnectionStats[] = []): string {
   const m = broker.metrics;
   const s = broker.storeStats();
   const lines: string[] = [];
@@ -48,6 +57,13 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
       'counter',
     );
     gauge('apogee_mqtt_dropped_total', 'Messages skipped because a subscription backlog exceeded maxQueuedPerSubscription', m.droppedOffline, 'counter');
+    gauge(
+      'apogee_mqtt_dropped_slow_total',
+      "QoS 0 deliveries dropped because the connection's outbound buffer was over maxOutboundBufferBytes (slow consumer)",
+      m.droppedSlow,
+      'counter',
+    );
+    listeners.push({ listener: 'mqtt', open: m.connections, refused: m.refusedConnections });
   }
   if (amqp) {
     const a = amqp();
@@ -59,26 +75,70 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
     gauge('apogee_amqp_rejected_in_total', 'Incoming AMQP messages rejected (oversize, forbidden, malformed, not stored)', a.rejectedIn, 'counter');
     gauge('apogee_amqp_dead_lettered_total', 'Messages a receiver rejected, moved to their dead-letter queue', a.deadLettered, 'counter');
     gauge('apogee_amqp_connection_errors_total', 'AMQP connections closed for framing or protocol errors', a.connectionErrors, 'counter');
+    listeners.push({ listener: 'amqp', open: a.connections, refused: a.refusedConnections });
   }
+  // MQTT's and AMQP's figures cover all their listeners (TCP, WebSocket, TLS).
+  lines.push(
+    '# HELP apogee_connections_refused_total Connections closed at once because their listener had its maximum open',
+    '# TYPE apogee_connections_refused_total counter',
+  );
+  for (const l of listeners) lines.push(`apogee_connections_refused_total{listener="${l.listener}"} ${l.refused}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** GET /metrics (Prometheus) and GET /health on the admin HTTP port. */
-export function startMetricsServer(
-  broker: Broker,
-  port: number,
-  host: string,
-  mqtt?: () => MqttGatewayStats,
-  amqp?: () => AmqpGatewayStats,
-): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, mqtt, amqp));
-    } else if (req.method === 'GET' && req.url === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
-    }
+export interface MetricsServerOptions {
+  mqtt?: (() => MqttGatewayStats) | undefined;
+  amqp?: (() => AmqpGatewayStats) | undefined;
+  /** Connection figures of the other listeners (NameServer, broker). */
+  listeners?: () => ListenerConnectionStats[];
+  /** Connection cap and deadlines of this listener. */
+  limits: HttpLimitSettings;
+  /** Where refused connections are warned about (rate-limited). */
+  log: WarnSink;
+}
+
+/**
+ * GET /metrics (Prometheus) and GET /health on the admin HTTP port. A client has
+ * headersTimeoutSeconds from connecting to send its headers and requestTimeoutSeconds for the
+ * whole request; an idle keep-alive connection closes after keepAliveTimeoutSeconds; past
+ * maxConnections a new connection is closed at once (Node's maxConnections), counted and warned about.
+ */
+export function startMetricsServer(broker: Broker, port: number, host: string, opts: MetricsServerOptions): Promise<http.Server> {
+  const { limits } = opts;
+  let refused = 0;
+  let open = 0;
+  const warnings = new RateLimitedWarnings(opts.log);
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutSeconds * 1000,
+      requestTimeout: limits.requestTimeoutSeconds * 1000,
+      keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+      // Node checks the two timeouts above this often (30 s by default: longer than the timeouts).
+      connectionsCheckingInterval: 1000,
+    },
+    (req, res) => {
+      if (req.method === 'GET' && req.url === '/metrics') {
+        const listeners = [...(opts.listeners?.() ?? []), { listener: 'http', open, refused }];
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, opts.mqtt, opts.amqp, listeners));
+      } else if (req.method === 'GET' && req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
+      }
+    },
+  );
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  server.on('connection', (socket: import('node:net').Socket) => {
+    open++;
+    socket.once('close', () => open--);
+  });
+  server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+    refused++;
+    warnings.warn(
+      'http:connection-limit',
+      { listener: 'http', remote: `${data?.remoteAddress ?? '?'}:${data?.remotePort ?? 0}`, limit: limits.maxConnections },
+      `http: connection refused: ${limits.maxConnections} connections are open, the listener's maximum`,
+    );
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -12,6 +12,7 @@ import { openStore } from '@apogee/store';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
 import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
+import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
 import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
 
@@ -29,6 +30,8 @@ export async function runServer(args: ServerArgs): Promise<void> {
   const mqttSettings = { ...budget.mqtt, ...mqttSettingsFrom(args.mqttSettings, args.configFile ?? 'config') };
   const amqpSettings = amqpSettingsFrom(args.amqpSettings, args.configFile ?? 'config');
   const authConfig = parseAuthConfig(args.authSettings, args.configFile ?? 'config');
+  const remotingLimits = remotingLimitsFrom(args.remotingSettings, args.configFile ?? 'config');
+  const httpLimits = httpLimitsFrom(args.httpSettings, args.configFile ?? 'config');
   const auth = new Authorizer(authConfig);
   // With an `auth` section, the remoting port and the NameServer check RocketMQ ACL 1.0 too.
   const aclOn = args.authSettings !== undefined;
@@ -57,6 +60,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
     const namesrv = new NameServer({
       kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json'),
       logger: log,
+      limits: remotingLimits,
       ...(aclOn
         ? {
             access: {
@@ -84,6 +88,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
       advertisedAddr: advertised,
       namesrvAddrs: [localNamesrv],
       logger: log,
+      limits: remotingLimits,
       ...(aclOn ? { auth, globalWhiteRemoteAddresses: authConfig.globalWhiteRemoteAddresses, namesrvCredentials: internal } : {}),
     });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
@@ -135,7 +140,17 @@ export async function runServer(args: ServerArgs): Promise<void> {
     const mqttStats = mqtt ? () => mqtt.stats() : undefined;
     const amqpStats = amqp ? () => amqp.stats() : undefined;
     http = await listenOrExplain(
-      () => startMetricsServer(broker, args.httpPort, args.listenHost, mqttStats, amqpStats),
+      () =>
+        startMetricsServer(broker, args.httpPort, args.listenHost, {
+          mqtt: mqttStats,
+          amqp: amqpStats,
+          limits: httpLimits,
+          log,
+          listeners: () => [
+            { listener: 'namesrv', ...namesrv.connectionStats() },
+            { listener: 'broker', ...service.connectionStats() },
+          ],
+        }),
       'metrics HTTP',
       args.listenHost,
       args.httpPort,

@@ -57,16 +57,8 @@ export function parseAddress(address: unknown, cfg: AmqpConfig, role: 'send' | '
     throw new AddressError(Condition.INVALID_FIELD, 'the terminus has no address; Apogee needs a queue name or a topic address');
   if (address.length > cfg.maxAddressLength)
     throw new AddressError(Condition.INVALID_FIELD, `address is ${address.length} characters long; the limit is ${cfg.maxAddressLength}`);
-  for (let i = 0; i < address.length; i++) {
-    const c = address.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
-      throw new AddressError(Condition.INVALID_FIELD, `address contains the control character U+${c.toString(16).padStart(4, '0').toUpperCase()} at ${i}`);
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const pair = c <= 0xdbff && i + 1 < address.length && (address.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
-      if (!pair) throw new AddressError(Condition.INVALID_FIELD, `address contains an unpaired surrogate at ${i}`);
-      i++;
-    }
-  }
+  const bad = illegalCharacterIn(address);
+  if (bad) throw new AddressError(Condition.INVALID_FIELD, `address contains ${bad}`);
   if (address.startsWith(cfg.deadLetterPrefix)) {
     if (role === 'send')
       throw new AddressError(Condition.NOT_ALLOWED, `${address} is a dead-letter address: rejected messages arrive there; it cannot be sent to`);
@@ -99,6 +91,39 @@ export function parseAddress(address: unknown, cfg: AmqpConfig, role: 'send' | '
     return { kind: 'topic', address, name, storeTopic: storeTopicOfFirstLevel(first), aclName: name };
   }
   return { kind: 'queue', address, storeTopic: queueTopicOf(address), group: fitRocketName(QUEUE_GROUP_PREFIX, address, MAX_GROUP_LENGTH), aclName: address };
+}
+
+/** Longest link name accepted (durable subscriptions are named by container id and link name). */
+export const MAX_LINK_NAME_LENGTH = 1024;
+
+/**
+ * What makes a name unusable, or null: a C0/C1 control character (NUL included) or an unpaired
+ * surrogate (it would not survive UTF-8), e.g. "the control character U+0000 at 3".
+ */
+export function illegalCharacterIn(name: string): string | null {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return `the control character U+${c.toString(16).padStart(4, '0').toUpperCase()} at ${i}`;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const pair = c <= 0xdbff && i + 1 < name.length && (name.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+      if (!pair) return `an unpaired surrogate at ${i}`;
+      i++;
+    }
+  }
+  return null;
+}
+
+/**
+ * Throws an AddressError (amqp:invalid-field) for a link name that is empty, longer than
+ * MAX_LINK_NAME_LENGTH or holds a control character: link names name durable subscriptions and
+ * appear in logs, so they get the same rules as addresses.
+ */
+export function checkLinkName(name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0) throw new AddressError(Condition.INVALID_FIELD, 'the attach has no link name');
+  if (name.length > MAX_LINK_NAME_LENGTH)
+    throw new AddressError(Condition.INVALID_FIELD, `link name is ${name.length} characters long; the limit is ${MAX_LINK_NAME_LENGTH}`);
+  const bad = illegalCharacterIn(name);
+  if (bad) throw new AddressError(Condition.INVALID_FIELD, `link name contains ${bad}`);
 }
 
 /** The store topic of a queue address (table above). */

@@ -32,6 +32,14 @@ export interface AmqpConfig {
   topicAddressQueues: number;
   /** Seconds the SASL and open exchange may take after the TCP connection opens. Default 10. */
   openTimeoutSeconds: number;
+  /** Most connections open at once on each listener (plain, TLS); more are closed at once. 0 = no limit. Default 10,000. */
+  maxConnections: number;
+  /**
+   * Bytes a connection's socket may hold unsent. Past it outgoing links deliver nothing more (the
+   * messages wait in their queue) and nothing more is read from the peer until it takes what was
+   * sent. Default 1 MiB.
+   */
+  maxOutboundBufferBytes: number;
 }
 
 export const AMQP_DEFAULTS: AmqpConfig = {
@@ -51,6 +59,8 @@ export const AMQP_DEFAULTS: AmqpConfig = {
   queueAddressQueues: 1,
   topicAddressQueues: 4,
   openTimeoutSeconds: 10,
+  maxConnections: 10_000,
+  maxOutboundBufferBytes: 1024 * 1024,
 };
 
 /** Defaults overlaid with the given settings; throws on values outside their range. */
@@ -73,6 +83,8 @@ export function resolveAmqpConfig(partial: Partial<AmqpConfig> = {}): AmqpConfig
   intIn('queueAddressQueues', 1, 1024);
   intIn('topicAddressQueues', 1, 1024);
   intIn('openTimeoutSeconds', 1, 3600);
+  intIn('maxConnections', 0, 10_000_000);
+  intIn('maxOutboundBufferBytes', 64 * 1024, 1024 * 1024 * 1024);
   if (cfg.topicPrefix === '' || cfg.deadLetterPrefix === '' || cfg.topicPrefix === cfg.deadLetterPrefix)
     throw new Error('amqp.topicPrefix and amqp.deadLetterPrefix must be distinct and non-empty');
   return cfg;

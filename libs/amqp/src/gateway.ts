@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Authorizer, ConfirmBatches, type Engine, type Logger, OPEN_AUTH, type Principal, listenOn } from '@apogee/broker';
-import { RateLimitedWarnings, peerHost } from '@apogee/message';
-import { AddressError, type AmqpAddress, parseAddress } from './address.js';
+import { ConnectionCaps, RateLimitedWarnings, peerHost } from '@apogee/message';
+import { AddressError, type AmqpAddress, MAX_LINK_NAME_LENGTH, checkLinkName, illegalCharacterIn, parseAddress } from './address.js';
 import type { GuardFailure } from './codec/frame-guard.js';
 import { type AmqpConfig, resolveAmqpConfig } from './config.js';
 import { GuardedSocket } from './connection/guarded-socket.js';
@@ -41,6 +41,8 @@ export interface AmqpGatewayStats {
   rejectedIn: number;
   deadLettered: number;
   connectionErrors: number;
+  /** Connections closed at once because their listener had maxConnections open. */
+  refusedConnections: number;
 }
 
 /** What the gateway keeps per connection. */
@@ -68,6 +70,7 @@ export class AmqpGateway {
   private readonly readers: Readers;
   /** Refused SASL, opens, attaches and messages, protocol errors: warnings limited per kind (`amqp:<kind>`). */
   private readonly refusals: RateLimitedWarnings;
+  private readonly caps: ConnectionCaps;
   /** Store confirmations of incoming messages, one wait per link and task. */
   private readonly confirms: ConfirmBatches<IncomingLink, RheaDelivery>;
   private readonly counters = { messagesIn: 0, messagesOut: 0, rejectedIn: 0, deadLettered: 0, connectionErrors: 0 };
@@ -80,6 +83,7 @@ export class AmqpGateway {
     this.auth = opts.auth ?? new Authorizer(OPEN_AUTH);
     this.readers = new Readers(opts.broker, this.config, opts.logger, this.counters);
     this.refusals = new RateLimitedWarnings(opts.logger);
+    this.caps = new ConnectionCaps(this.config.maxConnections, this.refusals);
     this.confirms = new ConfirmBatches<IncomingLink, RheaDelivery>(
       opts.broker,
       (link, d) => link.stored(d),
@@ -102,7 +106,7 @@ export class AmqpGateway {
   stats(): AmqpGatewayStats {
     let links = 0;
     for (const c of this.connections) links += c.links;
-    return { connections: this.connections.size, links, readers: this.readers.size, ...this.counters };
+    return { connections: this.connections.size, links, readers: this.readers.size, ...this.counters, refusedConnections: this.caps.refused };
   }
 
   /** Closes every connection (amqp:connection:forced) and listener; readers commit their positions. */
@@ -116,16 +120,22 @@ export class AmqpGateway {
     this.refusals.flush();
   }
 
-  /** Serves one accepted TCP connection. */
-  handleSocket(socket: net.Socket): void {
-    if (this.closing) {
+  /**
+   * Serves one accepted connection. `listener` names the listener it came from ("amqp", "amqps"):
+   * each has its own connection cap (maxConnections); past it the socket is destroyed at once.
+   */
+  handleSocket(socket: net.Socket, listener = 'amqp'): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const cap = this.caps.of(listener);
+    if (this.closing || !cap.admit(remote)) {
+      socket.on('error', () => {});
       socket.destroy();
       return;
     }
+    socket.once('close', () => cap.release());
     const cfg = this.config;
     const log = this.opts.logger;
     const id = `amqp-${this.nextId++}`;
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const anonymousAllowed = this.anonymous !== null && this.anonymous !== undefined;
     // One rhea container per connection: its SASL callbacks then know which connection they serve.
     const container = rhea.create_container({ id: cfg.containerId });
@@ -135,6 +145,7 @@ export class AmqpGateway {
       { maxFrameSize: cfg.maxFrameSize, channelMax: cfg.maxSessionsPerConnection - 1, maxMessageSize: cfg.maxMessageSize, allowNoSasl: anonymousAllowed },
       cfg.containerId,
       (f) => this.onGuardFailure(id, remote, f),
+      cfg.maxOutboundBufferBytes,
     );
     const state: ConnState = { id, socket: guarded, remote, principal: null, links: 0, incoming: new Map(), outgoing: new Map(), attaching: new Set() };
     this.connections.add(state);
@@ -190,6 +201,14 @@ export class AmqpGateway {
       guard('open', (ctx) => {
         clearTimeout(openTimer);
         const containerId = ctx.connection.remote.open?.container_id ?? '';
+        // The container id names durable subscriptions and MQTT-style client ids: the rules of link names.
+        const bad = containerId.length > MAX_LINK_NAME_LENGTH ? `more than ${MAX_LINK_NAME_LENGTH} characters` : illegalCharacterIn(containerId);
+        if (bad) {
+          state.principal = null;
+          this.refusals.warn('amqp:open', { conn: state.id, remote: state.remote, reason: `container-id has ${bad}` }, 'amqp: connection refused');
+          conn.close({ condition: Condition.INVALID_FIELD, description: `container-id has ${bad}` });
+          return;
+        }
         if (!state.principal && this.anonymous) state.principal = { ...this.anonymous, clientId: containerId };
         else if (state.principal) state.principal = { ...state.principal, clientId: containerId };
         if (!state.principal) {
@@ -299,8 +318,11 @@ export class AmqpGateway {
     role: 'send' | 'receive',
     check?: (a: AmqpAddress) => void,
   ): AmqpAddress | null {
+    // An attach pipelined behind a refused open: the connection is closing, nothing is served.
+    if (!state.principal) return null;
     if (!this.admit(state, link)) return null;
     try {
+      checkLinkName(link.name);
       if (terminus?.dynamic) throw new AddressError(Condition.NOT_IMPLEMENTED, 'dynamic nodes are not supported');
       const address = parseAddress(terminus?.address ?? undefined, this.config, role);
       check?.(address);

@@ -4,3 +4,6 @@ export { AddressError, parseAddress, queueTopicOf, deadLetterTopicOf, type AmqpA
 export { Condition } from './errors.js';
 export { AmqpProperty } from './message/properties.js';
 export { FrameGuard, type FrameGuardOptions, type GuardFailure } from './codec/frame-guard.js';
+// The wire encoders, for tools that write frames by hand (the fuzzer).
+export { frame as amqpFrame, protocolHeader } from './codec/frames.js';
+export { NULL_VALUE, encodeBinary, encodeBool, encodeDescribed, encodeList, encodeMap, encodeString, encodeSymbol, encodeUint } from './codec/types.js';

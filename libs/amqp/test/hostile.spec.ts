@@ -3,10 +3,11 @@
  * them is closed or served within its limits, and the process keeps answering everyone else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_LINK_CREDIT } from '../src/codec/frame-guard.js';
+import { DEFAULT_MAX_DISPOSITION_RANGE, DEFAULT_MAX_LINK_CREDIT } from '../src/codec/frame-guard.js';
 import { listElements, readDescriptor, readUint } from '../src/codec/types.js';
 import { AmqpHarness, openReceiver, openSender, sendAndWait } from './harness.js';
-import { RawAmqp } from './raw-amqp.js';
+import { RawAmqp, perf } from './raw-amqp.js';
+import { encodeBool, encodeUint } from '../src/codec/types.js';
 
 let h: AmqpHarness;
 beforeAll(async () => {
@@ -55,6 +56,64 @@ describe('hostile AMQP frames', () => {
     expect(readUint(answer.body, items[5]!)).toBe(DEFAULT_MAX_LINK_CREDIT); // delivery-count advanced by the capped credit
     expect(readUint(answer.body, items[6]!)).toBe(0); // link-credit drained
     await stillServing('q-hostile-2');
+    raw.socket.destroy();
+  });
+
+  it('a disposition of deliveries 0..4,294,967,295 closes that connection (rhea would visit every id: ~20 s for every endpoint)', async () => {
+    const raw = await RawAmqp.connect(h.port);
+    raw.open();
+    await raw.waitFor((f) => f.code === 0x10, 'open');
+    raw.begin(0);
+    await raw.waitFor((f) => f.code === 0x11, 'begin');
+    raw.disposition(0, true, 0, 0xffffffff);
+    const close = await raw.waitFor((f) => f.code === 0x18, 'close');
+    expect(RawAmqp.errorOf(close).condition).toBe('amqp:resource-limit-exceeded');
+    expect(RawAmqp.errorOf(close).description).toContain(`the limit is ${DEFAULT_MAX_DISPOSITION_RANGE}`);
+    await raw.done;
+    await stillServing('q-hostile-3');
+  });
+
+  it('a range as wide as the limit passes (a receiver settling many deliveries at once)', async () => {
+    const raw = await RawAmqp.connect(h.port);
+    raw.open();
+    await raw.waitFor((f) => f.code === 0x10, 'open');
+    raw.begin(0);
+    await raw.waitFor((f) => f.code === 0x11, 'begin');
+    raw.disposition(0, true, 5, 5 + DEFAULT_MAX_DISPOSITION_RANGE - 1);
+    raw.write(perf(0, 0x17, [])); // end: answered only if the connection is still served
+    await raw.waitFor((f) => f.code === 0x17, 'end');
+    expect(raw.closed).toBe(false);
+    raw.socket.destroy();
+  });
+
+  it('drain with a lying delivery-count (credit 2^32 − 16 + 1,000 in rhea) is answered at once with the count advanced', async () => {
+    const raw = await RawAmqp.connect(h.port);
+    raw.open();
+    await raw.waitFor((f) => f.code === 0x10, 'open');
+    raw.begin(0);
+    await raw.waitFor((f) => f.code === 0x11, 'begin');
+    raw.attachReceiver(0, 0, 'hostile-count', 'q-hostile-empty-2');
+    await raw.waitFor((f) => f.code === 0x12, 'attach');
+    // flow: session windows, handle 0, delivery-count 4,294,967,280, link-credit 1,000, available null, drain true.
+    raw.write(
+      perf(0, 0x13, [
+        encodeUint(0),
+        encodeUint(5000),
+        encodeUint(0),
+        encodeUint(5000),
+        encodeUint(0),
+        encodeUint(0xfffffff0),
+        encodeUint(1000),
+        Buffer.from([0x40]),
+        encodeBool(true),
+      ]),
+    );
+    const answer = await raw.waitFor((f) => f.code === 0x13, 'the drained flow');
+    const d = readDescriptor(answer.body, 0);
+    const { items } = listElements(answer.body, d.pos);
+    expect(readUint(answer.body, items[5]!)).toBe((0xfffffff0 + 1000) % 0x1_0000_0000); // serial arithmetic (RFC 1982)
+    expect(readUint(answer.body, items[6]!)).toBe(0);
+    await stillServing('q-hostile-4');
     raw.socket.destroy();
   });
 });

@@ -111,6 +111,11 @@ export class RawAmqp {
     );
   }
 
+  /** A disposition of deliveries first..last (role true: from a receiver), settled, accepted. */
+  disposition(channel: number, role: boolean, first: number, last: number): void {
+    this.write(perf(channel, 0x15, [encodeBool(role), encodeUint(first), encodeUint(last), encodeBool(true), encodeDescribed(0x24, encodeList([]))]));
+  }
+
   /** One transfer frame carrying `payload`; `deliveryId`/`tag` null leaves them out (continuation). */
   transfer(channel: number, handle: number, deliveryId: number | null, tag: Buffer | null, payload: Buffer, more: boolean): void {
     const fields = [
@@ -174,7 +179,7 @@ export class RawAmqp {
   }
 }
 
-function perf(channel: number, code: number, fields: Buffer[], payload?: Buffer): Buffer {
+export function perf(channel: number, code: number, fields: Buffer[], payload?: Buffer): Buffer {
   const body = encodeDescribed(code, encodeList(fields));
   return frame(0, channel, payload ? Buffer.concat([body, payload]) : body);
 }

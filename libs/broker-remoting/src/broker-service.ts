@@ -1,5 +1,6 @@
 import type { Authorizer, Engine, Logger } from '@apogee/broker';
-import { type AclCredentials, RemotingServer, RequestCode } from '@apogee/remoting';
+import { RateLimitedWarnings } from '@apogee/message';
+import { type AclCredentials, RemotingServer, type RemotingListenerLimits, RequestCode } from '@apogee/remoting';
 import { RemotingAcl } from './acl/remoting-acl.js';
 import { ChannelTable } from './channel.js';
 import { errorResponse } from './errors-to-response.js';
@@ -31,6 +32,8 @@ export interface BrokerServiceOptions {
   globalWhiteRemoteAddresses?: readonly string[];
   /** What this broker signs its NameServer registrations with (a NameServer that checks signatures). */
   namesrvCredentials?: AclCredentials;
+  /** Connection cap, first-frame and idle deadlines of the listener (RemotingServer's defaults when absent). */
+  limits?: RemotingListenerLimits;
 }
 
 const PROCESSORS: ReadonlyArray<[number, Processor]> = [
@@ -84,6 +87,9 @@ export class BrokerRemotingService {
     const refusals = (this.refusals = new RefusalLog(opts.logger));
     const acl = opts.auth ? new RemotingAcl(opts.auth, opts.globalWhiteRemoteAddresses) : undefined;
     this.server = new RemotingServer({
+      ...opts.limits,
+      listenerName: 'broker',
+      warnings: new RateLimitedWarnings(opts.logger),
       errorResponse,
       ...(acl ? { guard: acl.guard } : {}),
       ...(opts.maxFrameSize === undefined ? {} : { maxFrameSize: opts.maxFrameSize }),
@@ -113,6 +119,11 @@ export class BrokerRemotingService {
     const a = await this.server.listen(port, host);
     await this.registrar.start();
     return `${a.address}:${a.port}`;
+  }
+
+  /** Open connections and those refused for the connection cap (metrics). */
+  connectionStats(): { open: number; refused: number } {
+    return { open: this.server.connections.size, refused: this.server.refusedConnections };
   }
 
   /** Registers with the NameServers now (tests, admin). */

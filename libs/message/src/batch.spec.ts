@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBatchBody, encodeBatchBody, type BatchItem } from './batch.js';
+import { MAX_BATCH_MESSAGES, decodeBatchBody, encodeBatchBody, type BatchItem } from './batch.js';
 import { encodeProperties } from './properties.js';
 
 describe('batch body (SEND_BATCH_MESSAGE)', () => {
@@ -70,5 +70,20 @@ describe('batch body (SEND_BATCH_MESSAGE)', () => {
       }),
       { numRuns: 150, seed: 11 },
     );
+  });
+});
+
+describe('batch body limits', () => {
+  it('a body of more than maxCount entries is refused before the entries past it are decoded', () => {
+    const entry = encodeBatchBody([{ flag: 0, body: Buffer.alloc(0), properties: '' }]);
+    const body = Buffer.concat(Array.from({ length: 11 }, () => entry));
+    expect(() => decodeBatchBody(body, 10)).toThrow(/more than 10 messages/);
+    expect(decodeBatchBody(body, 11)).toHaveLength(11);
+  });
+
+  it('the default is MAX_BATCH_MESSAGES: 190,000 empty entries in 4 MiB are refused', () => {
+    const entry = encodeBatchBody([{ flag: 0, body: Buffer.alloc(0), properties: '' }]);
+    const body = Buffer.concat(Array.from({ length: MAX_BATCH_MESSAGES + 1 }, () => entry));
+    expect(() => decodeBatchBody(body)).toThrow(new RegExp(`more than ${MAX_BATCH_MESSAGES} messages`));
   });
 });

@@ -33,11 +33,18 @@ export function encodeBatchBody(items: readonly BatchItem[]): Buffer {
   return out;
 }
 
-/** Decodes a batch body; throws CorruptRecordError on any inconsistent length. */
-export function decodeBatchBody(buf: Buffer): BatchItem[] {
+/**
+ * Most messages one batch body may hold. A batch is bounded by the message size limit (4 MiB), in
+ * which 22-byte empty entries would make 190,000 objects; real batches hold hundreds.
+ */
+export const MAX_BATCH_MESSAGES = 10_000;
+
+/** Decodes a batch body; throws CorruptRecordError on any inconsistent length or more than `maxCount` entries. */
+export function decodeBatchBody(buf: Buffer, maxCount = MAX_BATCH_MESSAGES): BatchItem[] {
   const out: BatchItem[] = [];
   let p = 0;
   while (p < buf.length) {
+    if (out.length >= maxCount) throw new CorruptRecordError(`batch holds more than ${maxCount} messages`);
     if (p + 22 > buf.length) throw new CorruptRecordError(`batch entry at ${p} is truncated`);
     const size = buf.readInt32BE(p);
     if (size < 22 || p + size > buf.length) throw new CorruptRecordError(`batch entry at ${p} has size ${size}`);

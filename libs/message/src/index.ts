@@ -16,3 +16,4 @@ export * from './names.js';
 export * from './batch.js';
 export * from './compression.js';
 export * from './rate-limited-warnings.js';
+export * from './connection-cap.js';

@@ -29,6 +29,25 @@ export interface MqttConfig {
   /** Seconds a CONNECT may take after the TCP connection opens. Default 10. */
   connectTimeoutSeconds: number;
   /**
+   * Seconds a connection whose client asked for keep alive 0 (none) may stay silent before it is
+   * closed; connections with a keep alive are closed after 1.5 × it. 0 = never. Default 600.
+   */
+  idleTimeoutSeconds: number;
+  /** Most connections open at once on each listener (TCP, WebSocket, TLS …); more are closed at once. 0 = no limit. Default 100,000. */
+  maxConnections: number;
+  /**
+   * Bytes a connection's socket may hold unsent. Past it the connection's QoS 0 deliveries are
+   * dropped (counted in apogee_mqtt_dropped_slow_total), QoS 1/2 deliveries wait in their LMQ,
+   * and nothing more is read from the client until it takes what was sent. Default 1 MiB.
+   */
+  maxOutboundBufferBytes: number;
+  /** User properties one packet (or a CONNECT's will) may carry; more close the connection (v5: DISCONNECT 0x82). Default 100. */
+  maxUserProperties: number;
+  /** Topic filters one SUBSCRIBE or UNSUBSCRIBE may carry; more close the connection. Default 1,000. */
+  maxFiltersPerPacket: number;
+  /** Subscriptions one session may hold (shared ones included); a filter past it is refused (v5: 0x97 Quota exceeded). Default 10,000. */
+  maxSubscriptionsPerSession: number;
+  /**
    * Bytes of records decoded once for many subscribers (fan-out) kept in memory. Default 16 MiB:
    * a quarter of the default memory budget (`splitMemoryBudget` of @apogee/store); the server sets
    * it from `--memory-budget`.
@@ -52,6 +71,12 @@ export const MQTT_DEFAULTS: MqttConfig = {
   readBatch: 64,
   storeTopicQueues: 4,
   connectTimeoutSeconds: 10,
+  idleTimeoutSeconds: 600,
+  maxConnections: 100_000,
+  maxOutboundBufferBytes: 1024 * 1024,
+  maxUserProperties: 100,
+  maxFiltersPerPacket: 1000,
+  maxSubscriptionsPerSession: 10_000,
   recordCacheBytes: MQTT_RECORD_CACHE_BYTES,
 };
 

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Engine, Logger } from '@apogee/broker';
 import { Authorizer, OPEN_AUTH, listenOn } from '@apogee/broker';
-import { type HostAddress, RateLimitedWarnings, peerHost } from '@apogee/message';
+import { ConnectionCaps, type HostAddress, RateLimitedWarnings, peerHost } from '@apogee/message';
 import { type MqttConfig, resolveMqttConfig } from './config.js';
 import { DecodedRecords } from './delivery/decoded-records.js';
 import { SharedGroups } from './delivery/shared-groups.js';
@@ -39,6 +39,10 @@ export interface MqttGatewayStats {
   messagesOutFromMemory: number;
   /** Messages skipped because a subscription's backlog exceeded maxQueuedPerSubscription. */
   droppedOffline: number;
+  /** QoS 0 deliveries dropped because the connection's outbound buffer was over maxOutboundBufferBytes. */
+  droppedSlow: number;
+  /** Connections closed at once because their listener had maxConnections open. */
+  refusedConnections: number;
 }
 
 /**
@@ -54,7 +58,8 @@ export class MqttGateway {
   private readonly dispatch: PacketDispatch;
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<MqttConnection>();
-  private readonly counters = { messagesOut: 0, messagesOutFromMemory: 0, droppedOffline: 0 };
+  private readonly counters = { messagesOut: 0, messagesOutFromMemory: 0, droppedOffline: 0, droppedSlow: 0 };
+  private readonly caps: ConnectionCaps;
   private restoring: Promise<number> | null = null;
 
   constructor(private readonly opts: MqttGatewayOptions) {
@@ -81,6 +86,7 @@ export class MqttGateway {
       wills: new Wills(publishes, opts.logger),
       shared,
     };
+    this.caps = new ConnectionCaps(config.maxConnections, this.svc.refusals);
     this.connecting = new ConnectHandler(this.svc);
     this.dispatch = new PacketDispatch(this.svc);
   }
@@ -93,9 +99,25 @@ export class MqttGateway {
     return listenOn(server, port, host);
   }
 
-  /** Serves one MQTT connection over any duplex byte stream (a TCP socket or a WebSocket stream). */
-  handleStream(stream: import('node:stream').Duplex, remote: string, peer?: HostAddress): void {
-    const conn = new MqttConnection(stream, { maxPacketSize: this.config.maxPacketSize, remote });
+  /**
+   * Serves one MQTT connection over any duplex byte stream (a TCP socket or a WebSocket stream).
+   * `listener` names the listener it came from ("mqtt", "mqtt-ws", …): each has its own
+   * connection cap (maxConnections); past it the stream is destroyed at once.
+   */
+  handleStream(stream: import('node:stream').Duplex, remote: string, peer?: HostAddress, listener = 'mqtt'): void {
+    const cap = this.caps.of(listener);
+    if (!cap.admit(remote)) {
+      stream.on('error', () => {});
+      stream.destroy();
+      return;
+    }
+    const conn = new MqttConnection(stream, {
+      maxPacketSize: this.config.maxPacketSize,
+      maxOutboundBufferBytes: this.config.maxOutboundBufferBytes,
+      maxUserProperties: this.config.maxUserProperties,
+      maxFiltersPerPacket: this.config.maxFiltersPerPacket,
+      remote,
+    });
     this.connections.add(conn);
     let client: Client | null = null;
     const connectTimer = setTimeout(
@@ -105,6 +127,7 @@ export class MqttGateway {
     connectTimer.unref();
     conn.onClose((reason) => {
       clearTimeout(connectTimer);
+      cap.release();
       this.connections.delete(conn);
       this.svc.wills.connectionClosed(conn, client?.session ?? null);
       if (client && client.session.connection === conn) this.svc.sessions.lost(client.session);
@@ -162,6 +185,8 @@ export class MqttGateway {
       messagesOut: this.counters.messagesOut,
       messagesOutFromMemory: this.counters.messagesOutFromMemory,
       droppedOffline: this.counters.droppedOffline,
+      droppedSlow: this.counters.droppedSlow,
+      refusedConnections: this.caps.refused,
     };
   }
 

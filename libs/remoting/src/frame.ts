@@ -12,6 +12,13 @@ import { decodeRocketMqHeader, encodeRocketMqHeader } from './rocketmq-header.js
 export const DEFAULT_MAX_FRAME_SIZE = 16_777_216;
 const MAX_HEADER_LENGTH = 0xffffff;
 
+/**
+ * Largest header decoded (JSON or ROCKETMQ). Headers carry a request's fields and a message's
+ * properties (at most 32,767 bytes in a record); a larger one is refused before it is parsed, so
+ * one frame cannot make JSON.parse build megabytes of objects.
+ */
+export const MAX_DECODED_HEADER_LENGTH = 1024 * 1024;
+
 /** Length prefix and header word for a header of `headerLength` bytes, written at 0 of `head`. */
 function writePrefix(head: Buffer, cmd: RemotingCommand, type: number, headerLength: number): void {
   if (headerLength > MAX_HEADER_LENGTH) throw new EncodeError(`header of ${headerLength} bytes exceeds 24 bits`);
@@ -78,6 +85,9 @@ function checkHeaderWord(type: number, headerLength: number, frameLength: number
   }
   if (headerLength > frameLength - 4) {
     throw new FrameError(RemotingErrorCode.BAD_FRAME, `header length ${headerLength} exceeds frame length ${frameLength} - 4`);
+  }
+  if (headerLength > MAX_DECODED_HEADER_LENGTH) {
+    throw new FrameError(RemotingErrorCode.BAD_FRAME, `header length ${headerLength} exceeds the maximum ${MAX_DECODED_HEADER_LENGTH}`);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_LANGUAGE, languageCode, languageName, type RemotingHeader } from './command.js';
 import { EncodeError, HeaderError } from './errors.js';
-import { isInt32, preview, setOwn } from './values.js';
+import { MAX_EXT_FIELDS, isInt32, preview, setOwn } from './values.js';
 
 /**
  * Encodes the header as Java does: keys in fastjson's alphabetical order, null keys omitted,
@@ -115,11 +115,10 @@ function extFieldsKey(v: unknown): Record<string, string> {
   // The common case (every value a string, as Java sends them) keeps JSON.parse's own object: no
   // copy per request. JSON.parse makes every key, "__proto__" included, an own data property.
   let allStrings = true;
+  let fields = 0;
   for (const k in src) {
-    if (typeof src[k] !== 'string') {
-      allStrings = false;
-      break;
-    }
+    if (++fields > MAX_EXT_FIELDS) throw new HeaderError(`header has more than ${MAX_EXT_FIELDS} extFields`);
+    if (allStrings && typeof src[k] !== 'string') allStrings = false;
   }
   if (allStrings) return src as Record<string, string>;
   const out: Record<string, string> = {};

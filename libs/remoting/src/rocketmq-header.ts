@@ -6,7 +6,7 @@
  */
 import { languageCode, languageName, type RemotingHeader } from './command.js';
 import { EncodeError, HeaderError } from './errors.js';
-import { isInt16, isInt32, preview, setOwn } from './values.js';
+import { MAX_EXT_FIELDS, isInt16, isInt32, preview, setOwn } from './values.js';
 
 /** Bytes of a header with no remark and no extFields. */
 export const ROCKETMQ_HEADER_MIN_LENGTH = 2 + 1 + 2 + 4 + 4 + 4 + 4;
@@ -79,7 +79,9 @@ export function decodeRocketMqHeader(buf: Buffer): RemotingHeader {
   need(extLen, end, 'extFields');
   const extEnd = p + extLen;
   const extFields: Record<string, string> = {};
+  let fields = 0;
   while (p < extEnd) {
+    if (++fields > MAX_EXT_FIELDS) throw new HeaderError(`header has more than ${MAX_EXT_FIELDS} extFields`);
     need(2, extEnd, 'extFields key length');
     const keyLen = buf.readInt16BE(p);
     p += 2;

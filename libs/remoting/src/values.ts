@@ -25,3 +25,6 @@ export function preview(v: unknown): string {
   }
   return s.length > 64 ? `${s.slice(0, 61)}...` : s;
 }
+
+/** Most extFields a decoded header may carry (Java's requests send at most a few dozen). */
+export const MAX_EXT_FIELDS = 1024;

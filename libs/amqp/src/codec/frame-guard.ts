@@ -6,6 +6,8 @@ import { AmqpDecodeError, Code, listElements, readBool, readDescriptor, readUint
 export const DEFAULT_MAX_LINK_CREDIT = 1 << 20;
 /** Position of link-credit in the flow performative's fields (spec 2.7.4). */
 const FLOW_LINK_CREDIT = 6;
+/** Default of FrameGuardOptions.maxDispositionRange: as many deliveries as one link's capped credit. */
+export const DEFAULT_MAX_DISPOSITION_RANGE = DEFAULT_MAX_LINK_CREDIT;
 
 export interface FrameGuardOptions {
   /** Largest frame accepted once AMQP frames flow (what the open announces). */
@@ -24,6 +26,12 @@ export interface FrameGuardOptions {
    * shares, so 4,294,967,295 of it froze the process for over a minute.
    */
   maxLinkCredit?: number;
+  /**
+   * Most deliveries one disposition may name (last − first + 1). rhea visits every delivery id of
+   * the range, one by one on the shared event loop: first 0, last 4,294,967,295 froze every endpoint
+   * for about 20 s. A wider range closes the connection (amqp:resource-limit-exceeded).
+   */
+  maxDispositionRange?: number;
   /** Nesting and element-count limits of every performative (structure-limits.ts). */
   structure?: StructureLimits;
 }
@@ -62,11 +70,13 @@ export class FrameGuard {
   private readonly oversize = new Set<number>();
   private readonly maxSaslFrameSize: number;
   private readonly maxLinkCredit: number;
+  private readonly maxDispositionRange: number;
   private readonly structure: StructureLimits;
 
   constructor(private readonly opts: FrameGuardOptions) {
     this.maxSaslFrameSize = opts.maxSaslFrameSize ?? 65_536;
     this.maxLinkCredit = opts.maxLinkCredit ?? DEFAULT_MAX_LINK_CREDIT;
+    this.maxDispositionRange = opts.maxDispositionRange ?? DEFAULT_MAX_DISPOSITION_RANGE;
     this.structure = opts.structure ?? DEFAULT_STRUCTURE_LIMITS;
   }
 
@@ -144,7 +154,11 @@ export class FrameGuard {
         // The performative's shape, before rhea decodes it (SASL frames included: sasl-init comes before any login).
         try {
           checkValue(buf, pos + doff * 4, pos + size, this.structure);
-          if (!sasl) this.capLinkCredit(buf, pos + doff * 4, pos + size);
+          if (!sasl) {
+            this.capLinkCredit(buf, pos + doff * 4, pos + size);
+            const tooWide = this.dispositionTooWide(buf, pos + doff * 4, pos + size);
+            if (tooWide !== null) return this.fail(out, buf, runStart, pos, { phase: 'amqp', condition: 'amqp:resource-limit-exceeded', description: tooWide });
+          }
         } catch (err) {
           if (!(err instanceof AmqpDecodeError)) throw err;
           return this.fail(out, buf, runStart, pos, {
@@ -199,6 +213,21 @@ export class FrameGuard {
     const at = items[FLOW_LINK_CREDIT];
     // smalluint and uint0 are at most 255; only the 4-byte form can carry more.
     if (at !== undefined && buf[at] === Code.UINT && buf.readUInt32BE(at + 1) > this.maxLinkCredit) buf.writeUInt32BE(this.maxLinkCredit, at + 1);
+  }
+
+  /** Why a disposition names too many deliveries (more than maxDispositionRange), or null. */
+  private dispositionTooWide(buf: Buffer, body: number, end: number): string | null {
+    if (buf[body] !== Code.DESCRIBED) return null;
+    if (buf[body + 1] === Code.SMALLULONG && buf[body + 2] !== Performative.DISPOSITION) return null;
+    const d = readDescriptor(buf, body, end);
+    if (d.code !== Performative.DISPOSITION) return null;
+    const { items } = listElements(buf, d.pos, end);
+    const first = items[1] === undefined ? undefined : readUint(buf, items[1], end);
+    const last = items[2] === undefined ? undefined : readUint(buf, items[2], end);
+    if (first === undefined || last === undefined || last < first) return null;
+    const range = last - first + 1;
+    if (range <= this.maxDispositionRange) return null;
+    return `disposition of deliveries ${first}..${last} names ${range} deliveries; the limit is ${this.maxDispositionRange}`;
   }
 
   /**

@@ -21,6 +21,8 @@ export class GuardedSocket extends EventEmitter {
   private openSent = false;
   /** Whether this turn's frames are being gathered (see write). */
   private corked = false;
+  /** Reading stopped because the peer does not take what is written (see maxOutboundBufferBytes). */
+  private writeBlocked = false;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
@@ -31,6 +33,8 @@ export class GuardedSocket extends EventEmitter {
     opts: FrameGuardOptions,
     private readonly containerId: string,
     private readonly onFailure: (f: GuardFailure) => void,
+    /** Unsent bytes past which nothing more is read from the peer until it takes them (AmqpConfig.maxOutboundBufferBytes). */
+    readonly maxOutboundBufferBytes = 1024 * 1024,
   ) {
     super();
     this.guard = new FrameGuard(opts);
@@ -43,7 +47,18 @@ export class GuardedSocket extends EventEmitter {
     socket.on('error', (err) => this.emit('error', err));
     socket.on('end', () => this.emitEnd());
     socket.on('close', () => this.emitEnd());
-    socket.on('drain', () => this.emit('drain'));
+    socket.on('drain', () => {
+      if (this.writeBlocked) {
+        this.writeBlocked = false;
+        if (!this.failed) socket.resume();
+      }
+      this.emit('drain');
+    });
+  }
+
+  /** Whether more than maxOutboundBufferBytes wait to be written (outgoing links hold their deliveries). */
+  get outboundFull(): boolean {
+    return this.socket.writableLength > this.maxOutboundBufferBytes;
   }
 
   /** True once for a completed delivery on (channel, handle) that exceeded the message size limit. */
@@ -69,7 +84,13 @@ export class GuardedSocket extends EventEmitter {
       this.socket.cork();
       setImmediate(this.uncork);
     }
-    return this.socket.write(buf);
+    const ok = this.socket.write(buf);
+    // A peer that does not read what it is sent (dispositions, flows) is not read from either.
+    if (!this.writeBlocked && this.outboundFull) {
+      this.writeBlocked = true;
+      this.socket.pause();
+    }
+    return ok;
   }
 
   private readonly uncork = (): void => {

@@ -4,9 +4,6 @@ import type { DeliveryState, RheaDelivery, RheaSender } from '../rhea/index.js';
 import type { Entry, GroupConsumer, GroupReader, Outcome } from '@apogee/broker';
 import { toAmqpMessage } from '../message/from-store.js';
 
-/** Socket bytes queued above which delivery waits for the socket to drain. */
-const WRITE_HIGH_WATER = 1024 * 1024;
-
 /** Gateway-wide counters an outgoing link adds to. */
 export interface OutgoingCounters {
   messagesOut: number;
@@ -48,7 +45,8 @@ export class OutgoingLink implements GroupConsumer {
     if (!this.link.is_open()) return 0;
     const credit = this.link.credit - this.unwrittenCount();
     if (credit <= 0 || this.link.session.outgoing.available() <= 0) return 0;
-    if (this.socket.writableLength > WRITE_HIGH_WATER) {
+    // Slow consumer: past the connection's outbound bound, deliveries wait in the queue (flow control).
+    if (this.socket.outboundFull) {
       this.waitForSocket();
       return 0;
     }
@@ -75,6 +73,15 @@ export class OutgoingLink implements GroupConsumer {
   drained(): void {
     // rhea writes waiting deliveries before the drain's flow, which uses up only the credit left;
     // one held back by a full session window waits for the next credit, still counted in room().
+    // rhea then counts the rest of the credit down one by one (Sender._get_drain) on the event loop
+    // every endpoint shares; the flow's link-credit is capped by the frame guard, but its
+    // delivery-count may lie, which makes the credit up to 2^32. The count advances here in one
+    // step, leaving one for rhea's loop so that it still sends the drain flag.
+    const spare = this.link.credit - this.unwrittenCount() - 1;
+    if (spare > 0) {
+      this.link.delivery_count = (this.link.delivery_count + spare) % 0x1_0000_0000;
+      this.link.credit -= spare;
+    }
     this.link.set_drained(true);
     this.link.connection._register();
   }

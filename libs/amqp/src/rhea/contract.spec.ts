@@ -54,6 +54,7 @@ const FINGERPRINTS: Record<string, string> = {
   'Connection.prototype.init': 'eaf4306f45e20377835329bd324616628429977a82c91e6e9f55efc5697ab9d7',
   'Connection.prototype._register': '2d46c76564826ac804a1f4c5bd761a8a9bde760c01cd0c5d5977f57c368d0a0e',
   'Sender.prototype.set_drained': '0b34c0ced67f4bdc64f74df17cbc006bc2b5ab2bbc7191fa386b0dacfd8e3c0b',
+  'Sender.prototype._get_drain': 'aee5d41c44d317c3cfa48474336394995b925f624ff628f5bff2fa5ee8fa80b1',
   'Outgoing.prototype.available': '35bc35be8352cfe80023024f7b29ff2a5d47f536ef0ec867da936eaedff02780',
 };
 

@@ -163,7 +163,10 @@ export const INVENTORY: readonly PatchEntry[] = [
     reads: [
       'Connection.prototype._register',
       'Sender.prototype.set_drained',
+      'Sender.prototype._get_drain',
       'sender._draining',
+      'link.credit',
+      'link.delivery_count',
       'Outgoing.prototype.available',
       'session.outgoing.next_pending_delivery',
       'link.remote.attach',

@@ -33,6 +33,14 @@ describe('OffsetService', () => {
     expect(h.broker.offsets.query('g', 'T', 1)).toBeUndefined();
   });
 
+  it('refuses an over-long topic or LMQ name as INVALID_PARAMETER naming the limit (it reached the store as an unexpected failure)', async () => {
+    const err = await brokerError(() => h.broker.offsets.commit('g', 'a'.repeat(300), 0, 1), 'INVALID_PARAMETER');
+    expect(err.reason).toMatch(/topic name is 300 characters; the limit is 127/);
+    const lmq = await brokerError(() => h.broker.offsets.commit('g', `%LMQ%${'b'.repeat(2000)}`, 0, 1), 'INVALID_PARAMETER');
+    expect(lmq.reason).toMatch(/longer than 1024 bytes/);
+    expect(h.store.getConsumerOffset('g', 'a'.repeat(300), 0)).toBeUndefined();
+  });
+
   it('ignores negative commits and keeps the previous offset', async () => {
     await h.broker.offsets.commit('g', 'T', 0, -1);
     expect(h.store.getConsumerOffset('g', 'T', 0)).toBeUndefined();

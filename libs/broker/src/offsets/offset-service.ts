@@ -1,5 +1,6 @@
 import type { MessageStore } from '@apogee/store';
 import { BrokerError } from '../errors.js';
+import { checkTopicName } from '../topic/topic-manager.js';
 import type { GroupManager } from '../group/group-manager.js';
 
 /** Consumer offsets (RocketMQ ConsumerOffsetManager + ConsumerManageProcessor rules). */
@@ -26,6 +27,8 @@ export class OffsetService {
   async commit(group: string, topic: string, queueId: number, offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset)) throw new BrokerError('INVALID_PARAMETER', `commitOffset ${offset} is not an integer`);
     if (offset < 0) return;
+    // A name the store refuses is the client's error (INVALID_PARAMETER naming the limit), not a failure.
+    checkTopicName(topic);
     this.groups.getOrCreate(group);
     await this.store.commitOffset(group, topic, queueId, offset);
   }

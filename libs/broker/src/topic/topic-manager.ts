@@ -161,9 +161,8 @@ export class TopicManager {
   }
 }
 
-/** Validates a topic name, as INVALID_PARAMETER. */
+/** Validates a topic or LMQ name (length, characters) as the store will, as INVALID_PARAMETER naming the limit. */
 export function checkTopicName(topic: string): void {
-  if (isLmqName(topic)) return;
   try {
     validateTopicName(topic);
   } catch (err) {

@@ -138,7 +138,7 @@ export class ConnectHandler {
     } else {
       conn.send({ cmd: 'connack', returnCode: ConnackReturnCode.ACCEPTED, sessionPresent: present });
     }
-    conn.startKeepAlive(keepAlive);
+    conn.startKeepAlive(keepAlive, cfg.idleTimeoutSeconds);
     // The principal's id is the session's (an assigned id replaces the empty one it was checked with).
     const who: Principal = { ...principal, clientId };
     session.canRead = (topic) => svc.auth.canRead(who, topic);

@@ -18,6 +18,11 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
   for (const s of p.subscriptions) {
     try {
       validateMqttTopicFilter(s.topic, limits);
+      if (session.subscriptionCount >= svc.config.maxSubscriptionsPerSession && !session.hasSubscription(s.topic)) {
+        refused(svc, client, s.topic, `the session holds ${svc.config.maxSubscriptionsPerSession} subscriptions, the maximum`);
+        granted.push(v5 ? ReasonCode.QUOTA_EXCEEDED : SUBACK_FAILURE);
+        continue;
+      }
       const shared = parseSharedSubscription(s.topic, limits);
       if (!svc.auth.canSubscribe(client.principal, shared ? shared.filter : s.topic)) {
         refused(svc, client, s.topic, 'not authorized');

@@ -4,6 +4,7 @@ import { PacketSplitter } from './packet-splitter.js';
 import { type AckPacket, decodeAck, encodeAck } from './ack-codec.js';
 import { decodePublish, encodePublish } from './publish-codec.js';
 import { ReasonCode } from './reason-codes.js';
+import { type PacketLimits, packetLimitViolation } from './packet-limits.js';
 import { PacketSizeGuard } from './size-guard.js';
 import { type ParserSettings, WholePacketParser } from './whole-packet-parser.js';
 
@@ -20,8 +21,10 @@ const PARSER = new WholePacketParser();
 /** How long a closing connection waits for the peer to close its side before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
-export interface MqttConnectionOptions {
+export interface MqttConnectionOptions extends PacketLimits {
   maxPacketSize: number;
+  /** Unsent bytes past which nothing more is read from the client until it takes them (MqttConfig.maxOutboundBufferBytes). */
+  maxOutboundBufferBytes: number;
   /** Human-readable peer, for logs. */
   remote: string;
 }
@@ -56,6 +59,8 @@ export class MqttConnection {
   /** PUBLISHes of this connection (any QoS) handed to the store and not yet stored. */
   private storing = 0;
   private readingPaused = false;
+  /** Reading stopped because the client does not take what is sent (see maxOutboundBufferBytes). */
+  private writeBlocked = false;
   private packetHandler: (p: Packet) => void = () => {};
   private readonly closeHandlers: Array<(reason: string, error?: Error) => void> = [];
 
@@ -65,6 +70,11 @@ export class MqttConnection {
   ) {
     this.guard = new PacketSizeGuard(opts.maxPacketSize);
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('drain', () => {
+      if (!this.writeBlocked) return;
+      this.writeBlocked = false;
+      this.resumeIfFree();
+    });
     stream.on('error', (err) => this.close(`connection error: ${err.message}`, err));
     stream.on('close', () => this.close('connection closed by peer'));
     stream.on('end', () => this.close('connection closed by peer'));
@@ -114,7 +124,7 @@ export class MqttConnection {
     this.stream.pause();
     const release = (): void => {
       this.held = false;
-      if (!this.closed && !this.readingPaused) this.stream.resume();
+      this.resumeIfFree();
     };
     until.then(release, release);
   }
@@ -125,8 +135,18 @@ export class MqttConnection {
   storeSettled(limit: number): void {
     if (--this.storing <= limit >> 1 && this.readingPaused) {
       this.readingPaused = false;
-      if (!this.closed && !this.held) this.stream.resume();
+      this.resumeIfFree();
     }
+  }
+
+  /** Reading resumes only once no reason to hold it is left. */
+  private resumeIfFree(): void {
+    if (!this.closed && !this.readingPaused && !this.held && !this.writeBlocked) this.stream.resume();
+  }
+
+  /** Whether the socket holds more unsent bytes than its bound (slow consumer: QoS 0 is dropped). */
+  get outboundFull(): boolean {
+    return this.stream.writableLength > this.opts.maxOutboundBufferBytes;
   }
 
   /** Writes a packet; packets of one event turn leave together. Returns false when it was too big for the client. */
@@ -154,6 +174,11 @@ export class MqttConnection {
       });
     }
     this.stream.write(buf);
+    // A client that does not read what it is sent (acks, answers) is not read from either.
+    if (!this.writeBlocked && this.outboundFull) {
+      this.writeBlocked = true;
+      this.stream.pause();
+    }
     return true;
   }
 
@@ -175,14 +200,18 @@ export class MqttConnection {
     packet.properties = { ...packet.properties, topicAlias: alias };
   }
 
-  /** Closes the connection if nothing arrives for 1.5 × keepAlive seconds (0 = never). */
-  startKeepAlive(seconds: number): void {
+  /**
+   * Closes the connection if nothing arrives for 1.5 × keepAlive seconds; with keep alive 0 (the
+   * client asked for none), after `idleSeconds` of silence (0 = never).
+   */
+  startKeepAlive(seconds: number, idleSeconds = 0): void {
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
-    if (seconds <= 0) return;
-    const limit = seconds * 1500;
+    if (seconds <= 0 && idleSeconds <= 0) return;
+    const limit = seconds > 0 ? seconds * 1500 : idleSeconds * 1000;
+    const reason = seconds > 0 ? `keep alive of ${seconds} s exceeded` : `idle for ${idleSeconds} s (keep alive 0)`;
     this.keepAliveTimer = setInterval(
       () => {
-        if (Date.now() - this.lastActivity > limit) this.close(`keep alive of ${seconds} s exceeded`);
+        if (Date.now() - this.lastActivity > limit) this.close(reason);
       },
       Math.min(limit, 1000),
     );
@@ -250,7 +279,16 @@ export class MqttConnection {
       return;
     }
     const { packets, error } = PARSER.parse(packet, this.parserSettings);
-    for (const p of packets) if (!this.closed) this.packetHandler(p);
+    for (const p of packets) {
+      if (this.closed) return;
+      const violation = packetLimitViolation(p, this.opts);
+      if (violation) {
+        if (this.protocolVersion === 5) this.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
+        this.protocolError(violation);
+        return;
+      }
+      this.packetHandler(p);
+    }
     if (error) this.protocolError(`malformed packet: ${error.message}`, error);
   }
 }

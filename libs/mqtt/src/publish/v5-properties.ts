@@ -57,7 +57,10 @@ export function getV5Properties(props: ReadonlyMap<string, string>, now: number)
       const user: Record<string, string | string[]> = {};
       for (const [k, v] of pairs) {
         const cur = user[k];
-        user[k] = cur === undefined ? v : Array.isArray(cur) ? [...cur, v] : [cur, v];
+        // Repeated names grow one array in place (a copy per value was quadratic in the count).
+        if (cur === undefined) user[k] = v;
+        else if (Array.isArray(cur)) cur.push(v);
+        else user[k] = [cur, v];
       }
       out.userProperties = user;
     } catch {

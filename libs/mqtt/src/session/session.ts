@@ -19,10 +19,9 @@ export interface SessionCounters {
   /** Of those, taken by caught-up subscriptions straight from a send, without a store read. */
   messagesOutFromMemory: number;
   droppedOffline: number;
+  /** QoS 0 deliveries dropped because the connection's outbound buffer was full (slow consumer). */
+  droppedSlow: number;
 }
-
-/** Writes above this many buffered bytes pause delivery until the socket drains. */
-const WRITE_HIGH_WATER = 1024 * 1024;
 
 /**
  * A client's session: its subscriptions (each an LMQ read from the session's own offset), the
@@ -86,7 +85,7 @@ export class Session implements SubscriptionOwner {
     private readonly cfg: MqttConfig,
     private readonly onError: (err: unknown) => void,
     /** Gateway-wide counters this session adds to. */
-    private readonly counters: SessionCounters = { messagesOut: 0, messagesOutFromMemory: 0, droppedOffline: 0 },
+    private readonly counters: SessionCounters = { messagesOut: 0, messagesOutFromMemory: 0, droppedOffline: 0, droppedSlow: 0 },
   ) {}
 
   get connection(): MqttConnection | null {
@@ -230,6 +229,16 @@ export class Session implements SubscriptionOwner {
     this.persistence?.offsetsChanged();
   }
 
+  /** Subscriptions held, shared ones included (MqttConfig.maxSubscriptionsPerSession bounds it). */
+  get subscriptionCount(): number {
+    return this.subs.size + this.sharedSubs.size;
+  }
+
+  /** Whether `filter` (as written, `$share/…` included) is already a subscription of this session. */
+  hasSubscription(filter: string): boolean {
+    return this.subs.has(filter) || this.sharedSubs.has(filter);
+  }
+
   /** Adds or replaces a subscription; returns true when the filter is new to this session. */
   subscribe(filter: string, lmq: string, opts: SubscriptionOptions): boolean {
     const existing = this.subs.get(filter);
@@ -363,7 +372,7 @@ export class Session implements SubscriptionOwner {
   private deliverLive(sub: SubscriptionState, m: AppendedMessage): boolean {
     const conn = this.conn;
     if (!conn || conn.isClosed || sub.reading || sub.readOffset !== m.offset || this.subs.get(sub.filter) !== sub) return false;
-    if (conn.stream.writableLength > WRITE_HIGH_WATER) return false;
+    if (conn.outboundFull) return false;
     if (sub.qos > 0 && this.room() <= 0) return false;
     sub.readOffset = m.offset + 1;
     this.counters.messagesOutFromMemory++;
@@ -407,7 +416,9 @@ export class Session implements SubscriptionOwner {
     for (;;) {
       const conn = this.conn;
       if (!conn || conn.isClosed || !this.subs.has(sub.filter) || this.subs.get(sub.filter) !== sub) return;
-      if (conn.stream.writableLength > WRITE_HIGH_WATER) {
+      if (conn.outboundFull) {
+        // Slow consumer: QoS 0 arrivals are dropped (counted), QoS 1/2 wait in the LMQ.
+        if (sub.qos === 0) this.dropUnread(sub);
         this.waitDrain(conn);
         return;
       }
@@ -441,6 +452,8 @@ export class Session implements SubscriptionOwner {
       }
       for (const m of r.messages) {
         if (this.conn !== conn || conn.isClosed) return;
+        // The buffer filled up within the batch: the rest waits (QoS 1/2) or is dropped (QoS 0) above.
+        if (conn.outboundFull) break;
         this.deliver(conn, sub, m.record, m.queueOffset, m.commitLogOffset);
         sub.readOffset = m.queueOffset + 1;
       }
@@ -448,10 +461,23 @@ export class Session implements SubscriptionOwner {
     }
   }
 
+  /** A QoS 0 subscription's unread messages skipped for a full outbound buffer (counted). */
+  private dropUnread(sub: SubscriptionState): void {
+    const end = this.engine.maxOffset(sub.lmq, 0);
+    if (end <= sub.readOffset) return;
+    this.counters.droppedSlow += end - sub.readOffset;
+    sub.readOffset = end;
+    this.persistence?.offsetsChanged();
+  }
+
   /** Sends a retained message matching a new subscription (retain flag set; no LMQ progress). */
   deliverRetained(record: Buffer, opts: SubscriptionOptions): void {
     const conn = this.conn;
     if (!conn || conn.isClosed) return;
+    if (conn.outboundFull && opts.qos === 0) {
+      this.counters.droppedSlow++;
+      return;
+    }
     const m = this.decode(record, -1, false);
     const packet = m && this.toPublish(conn, m, opts, 'retained');
     if (packet) this.sendPublish(conn, packet, { sub: null, lmqOffset: -1 });
@@ -460,7 +486,7 @@ export class Session implements SubscriptionOwner {
   /** Room for another QoS 1/2 delivery within ours and the client's Receive Maximum. */
   hasRoom(): boolean {
     const conn = this.conn;
-    if (!conn || conn.isClosed || conn.stream.writableLength > WRITE_HIGH_WATER) return false;
+    if (!conn || conn.isClosed || conn.outboundFull) return false;
     return this.inflight.size + this.pendingComp.size < Math.min(this.cfg.maxInflight, conn.clientReceiveMaximum);
   }
 
@@ -471,6 +497,12 @@ export class Session implements SubscriptionOwner {
   deliverShared(m: DecodedRecord, opts: SubscriptionOptions, done: () => void, lost: () => void): 'sent' | 'skipped' | 'full' {
     const conn = this.conn;
     if (!conn || conn.isClosed || (opts.qos > 0 && !this.hasRoom())) return 'full';
+    if (opts.qos === 0 && conn.outboundFull) {
+      // Slow consumer: the group's QoS 0 message is dropped for this member (counted), as if sent.
+      this.counters.droppedSlow++;
+      done();
+      return 'sent';
+    }
     const packet = this.toPublish(conn, m, opts, 'live');
     if (!packet || !this.sendPublish(conn, packet, { sub: null, lmqOffset: -1, done, lost })) return 'skipped';
     if (packet.qos === 0) done();

@@ -1,5 +1,5 @@
 import { RateLimitedWarnings } from '@apogee/message';
-import { AccessValidator, type AccessValidatorOptions, RemotingServer, aclRefusal, ipOfPeer } from '@apogee/remoting';
+import { AccessValidator, type AccessValidatorOptions, RemotingServer, type RemotingListenerLimits, aclRefusal, ipOfPeer } from '@apogee/remoting';
 import { KvConfigStore } from '../kv-config.js';
 import { RouteRegistry } from '../route-registry.js';
 import type { BrokerMember } from '../types.js';
@@ -24,6 +24,8 @@ export interface NameServerOptions {
    * with SYSTEM_ERROR and Apache's remark texts. Absent: nothing is checked.
    */
   access?: AccessValidatorOptions;
+  /** Connection cap, first-frame and idle deadlines of the listener (RemotingServer's defaults when absent). */
+  limits?: RemotingListenerLimits;
 }
 
 /**
@@ -39,6 +41,7 @@ export class NameServer {
   private readonly kvFile: string | undefined;
   private readonly logger: NamesrvLogger | undefined;
   private readonly warnings: RateLimitedWarnings | undefined;
+  private readonly limits: RemotingListenerLimits;
   private kvStore: KvConfigStore | undefined;
   private server: RemotingServer | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -51,6 +54,7 @@ export class NameServer {
     if (!(this.scanIntervalMs > 0)) throw new RangeError(`scanIntervalMs must be positive, got ${this.scanIntervalMs}`);
     this.kvFile = options.kvFile;
     this.logger = options.logger;
+    this.limits = options.limits ?? {};
     this.warnings = options.logger ? new RateLimitedWarnings(options.logger) : undefined;
     // orderTopicConf in routes is read from the KV store once it is open.
     this.registry = new RouteRegistry({ clock: this.clock, kv: { get: (ns, key) => this.kvStore?.get(ns, key) } });
@@ -69,8 +73,9 @@ export class NameServer {
     this.kvStore = kv;
     const ctx: NamesrvContext = { registry: this.registry, kv, clock: this.clock };
     const validator = this.validator;
+    const base = { ...this.limits, listenerName: 'namesrv', errorResponse, ...(this.warnings ? { warnings: this.warnings } : {}) };
     const server = new RemotingServer({
-      errorResponse,
+      ...base,
       ...(this.logger && this.warnings ? { onNotSuccess: refusalLog(this.logger, this.warnings) } : {}),
       ...(validator
         ? {
@@ -91,6 +96,11 @@ export class NameServer {
     this.timer.unref();
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `${shownHost}:${address.port}`;
+  }
+
+  /** Open connections and those refused for the connection cap (metrics); zeros before start. */
+  connectionStats(): { open: number; refused: number } {
+    return { open: this.server?.connections.size ?? 0, refused: this.server?.refusedConnections ?? 0 };
   }
 
   /** One expiry scan now (what the interval runs); returns the dropped brokers. */

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { ConnectionCap, type RateLimitedWarnings } from '@apogee/message';
 import { type RemotingCommand, isResponse, isOneway } from '../command.js';
 import { ResponseCode } from '../response-codes.js';
 import { Connection, type ConnectionOptions } from './connection.js';
@@ -45,7 +46,23 @@ export interface RemotingServerOptions extends ConnectionOptions {
   guard?: (request: RemotingCommand, conn: Connection) => RemotingCommand | null;
   /** Called when a connection is closed for the partial-frame budget (for logging). */
   onBudgetClose?: (conn: Connection, heldBytes: number, totalBytes: number) => void;
+  /**
+   * Most connections open at once; a connection past it is closed as soon as it is accepted
+   * (counted in `refusedConnections`, warned about through `warnings`). 0 for no limit. Default
+   * DEFAULT_MAX_CONNECTIONS.
+   */
+  maxConnections?: number;
+  /** The listener's name in warnings ("namesrv", "broker"). Default "remoting". */
+  listenerName?: string;
+  /** Where refused connections are reported (rate-limited). Default: nowhere. */
+  warnings?: RateLimitedWarnings;
 }
+
+/** The per-listener limits an embedding server sets from its configuration (all optional, defaults above). */
+export type RemotingListenerLimits = Pick<RemotingServerOptions, 'maxConnections' | 'idleTimeoutMs' | 'firstFrameTimeoutMs'>;
+
+/** Default of RemotingServerOptions.maxConnections. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /** Default of RemotingServerOptions.firstFrameTimeoutMs. */
 export const DEFAULT_FIRST_FRAME_TIMEOUT_MS = 10_000;
@@ -71,11 +88,18 @@ export class RemotingServer {
   private readonly closeListeners: Array<(conn: Connection) => void> = [];
   private readonly partial: PartialFrameBudget<Connection>;
   private readonly connectionOptions: RemotingServerOptions;
+  private readonly cap: ConnectionCap;
 
   constructor(private readonly opts: RemotingServerOptions = {}) {
+    this.cap = new ConnectionCap(opts.listenerName ?? 'remoting', opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, opts.warnings);
     this.server = net.createServer((socket) => this.accept(socket));
     this.partial = new PartialFrameBudget(opts.partialFrameBudgetBytes ?? DEFAULT_PARTIAL_FRAME_BUDGET_BYTES);
     this.connectionOptions = { ...opts, onPartialBytes: (conn, bytes) => this.onPartialBytes(conn, bytes) };
+  }
+
+  /** Connections closed at once because `maxConnections` were open. */
+  get refusedConnections(): number {
+    return this.cap.refused;
   }
 
   /** Bytes of unfinished frames all connections hold now. */
@@ -136,7 +160,16 @@ export class RemotingServer {
     conn.send({ ...request, opaque: this.nextOpaque++, flag: (request.flag | 2) & ~1 });
   }
 
-  private accept(socket: net.Socket): void {
+  /**
+   * Serves one accepted socket (the plain listener's, or a TLS listener's once its handshake is
+   * done): the connection cap, the first-frame and idle deadlines apply to every one.
+   */
+  accept(socket: net.Socket): void {
+    if (!this.cap.admit(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`)) {
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
     let firstFrame: NodeJS.Timeout | null = null;
     const conn = new Connection(
       socket,
@@ -162,6 +195,7 @@ export class RemotingServer {
     }
     conn.onClose((err) => {
       if (firstFrame) clearTimeout(firstFrame);
+      this.cap.release();
       this.connections.delete(conn);
       this.partial.remove(conn);
       if (err && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') this.opts.onConnectionError?.(conn, err);
