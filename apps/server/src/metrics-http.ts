@@ -63,15 +63,19 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
   return `${lines.join('\n')}\n`;
 }
 
-/** GET /metrics (Prometheus) and GET /health on the admin HTTP port. */
+/**
+ * GET /metrics (Prometheus) and GET /health on the admin HTTP port; `createServer` makes it
+ * another kind of server (HTTPS when TLS is configured).
+ */
 export function startMetricsServer(
   broker: Broker,
   port: number,
   host: string,
   mqtt?: () => MqttGatewayStats,
   amqp?: () => AmqpGatewayStats,
+  createServer: (onRequest: http.RequestListener) => http.Server = (onRequest) => http.createServer(onRequest),
 ): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
+  const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, mqtt, amqp));
     } else if (req.method === 'GET' && req.url === '/health') {

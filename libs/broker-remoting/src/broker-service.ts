@@ -1,5 +1,5 @@
 import type { Engine, Logger } from '@apogee/broker';
-import { RemotingServer, RequestCode } from '@apogee/remoting';
+import { type RemotingClientOptions, RemotingServer, type RemotingServerOptions, RequestCode } from '@apogee/remoting';
 import { ChannelTable } from './channel.js';
 import { errorResponse } from './errors-to-response.js';
 import { NamesrvRegistrar } from './namesrv-registrar.js';
@@ -21,6 +21,10 @@ export interface BrokerServiceOptions {
   logger: Logger;
   /** Largest frame accepted. Default 16 MiB. */
   maxFrameSize?: number;
+  /** What accepted sockets pass before they are served (the remoting TLS modes); see RemotingServerOptions.socketGate. */
+  socketGate?: RemotingServerOptions['socketGate'];
+  /** TLS options for the connections to the NameServers (when they enforce TLS). Default: plain. */
+  namesrvTls?: RemotingClientOptions['tls'];
 }
 
 const PROCESSORS: ReadonlyArray<[number, Processor]> = [
@@ -75,6 +79,7 @@ export class BrokerRemotingService {
     this.server = new RemotingServer({
       errorResponse,
       ...(opts.maxFrameSize === undefined ? {} : { maxFrameSize: opts.maxFrameSize }),
+      ...(opts.socketGate ? { socketGate: opts.socketGate } : {}),
       onNotSuccess: (req, res, conn, err) => refusals.notSuccess(req, res, conn, err, this.channels.existing(conn)?.clientId),
       onConnectionError: (conn, err) => refusals.badFrame(conn, err, this.channels.existing(conn)?.clientId),
     });
@@ -87,7 +92,13 @@ export class BrokerRemotingService {
       ch.markClosed();
       opts.broker.channelClosed(ch);
     });
-    this.registrar = new NamesrvRegistrar({ broker: opts.broker, namesrvAddrs: opts.namesrvAddrs, brokerAddr: opts.advertisedAddr, logger: opts.logger });
+    this.registrar = new NamesrvRegistrar({
+      broker: opts.broker,
+      namesrvAddrs: opts.namesrvAddrs,
+      brokerAddr: opts.advertisedAddr,
+      logger: opts.logger,
+      ...(opts.namesrvTls ? { tls: opts.namesrvTls } : {}),
+    });
   }
 
   /** Listens, then registers with the NameServers. Returns the bound "host:port". */

@@ -1,6 +1,6 @@
 import type { Engine, Logger } from '@apogee/broker';
 import { encodeRegisterBrokerBody, javaCrc32 } from '@apogee/namesrv';
-import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
+import { RemotingClient, type RemotingClientOptions, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 
 export interface RegistrarOptions {
   broker: Engine;
@@ -12,6 +12,8 @@ export interface RegistrarOptions {
   periodMs?: number;
   /** How long the NameServer may go without hearing from us. Default 120 s. */
   heartbeatTimeoutMs?: number;
+  /** TLS options for the NameServer connections (when they enforce TLS). Default: plain. */
+  tls?: RemotingClientOptions['tls'];
 }
 
 /**
@@ -20,7 +22,7 @@ export interface RegistrarOptions {
  * (coalesced); unregisters on close.
  */
 export class NamesrvRegistrar {
-  private readonly client = new RemotingClient({ requestTimeoutMs: 3000 });
+  private readonly client: RemotingClient;
   private timer: NodeJS.Timeout | null = null;
   private pending: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -28,6 +30,7 @@ export class NamesrvRegistrar {
   private closed = false;
 
   constructor(private readonly opts: RegistrarOptions) {
+    this.client = new RemotingClient(opts.tls ? { requestTimeoutMs: 3000, tls: opts.tls } : { requestTimeoutMs: 3000 });
     opts.broker.topics.onChange(() => this.registerSoon());
   }
 

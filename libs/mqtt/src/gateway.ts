@@ -41,6 +41,14 @@ export interface MqttGatewayStats {
   droppedOffline: number;
 }
 
+/** How a listener of MqttGateway.listen differs from plain TCP. */
+export interface MqttListenerOptions {
+  /** Makes the server that accepts connections (default net.createServer); e.g. a tls.Server for MQTT over TLS. */
+  createServer?: (onSocket: (socket: net.Socket) => void) => net.Server;
+  /** The name of a connection's verified client certificate (null: none); see MqttConfig.useIdentityAsUsername. */
+  certificateName?: (socket: net.Socket) => string | null;
+}
+
 /**
  * The MQTT endpoint: TCP (and, through `handleStream`, WebSocket) connections speaking MQTT 3.1,
  * 3.1.1 and 5.0 on mqtt-packet, with sessions whose subscriptions read LMQs from the store.
@@ -85,16 +93,25 @@ export class MqttGateway {
     this.dispatch = new PacketDispatch(this.svc);
   }
 
-  /** Listens for MQTT over TCP (persistent sessions are restored first); resolves to the bound "host:port". */
-  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+  /**
+   * Listens for MQTT over TCP (persistent sessions are restored first); resolves to the bound
+   * "host:port". `listener` makes it another kind of listener (MQTT over TLS: a tls.Server).
+   */
+  async listen(port: number, host = '127.0.0.1', listener: MqttListenerOptions = {}): Promise<string> {
     await (this.restoring ??= this.restoreSessions());
-    const server = net.createServer((socket) => this.handleStream(socket, `${socket.remoteAddress}:${socket.remotePort}`, hostOf(socket)));
+    const onSocket = (socket: net.Socket) =>
+      this.handleStream(socket, `${socket.remoteAddress}:${socket.remotePort}`, hostOf(socket), listener.certificateName?.(socket));
+    const server = listener.createServer ? listener.createServer(onSocket) : net.createServer(onSocket);
     this.servers.push(server);
     return listenOn(server, port, host);
   }
 
-  /** Serves one MQTT connection over any duplex byte stream (a TCP socket or a WebSocket stream). */
-  handleStream(stream: import('node:stream').Duplex, remote: string, peer?: HostAddress): void {
+  /**
+   * Serves one MQTT connection over any duplex byte stream (a TCP socket or a WebSocket stream).
+   * `certificateName`: on a TLS connection, the name of the client's verified certificate, or null
+   * when it has none (used when useIdentityAsUsername is on); undefined on a plain connection.
+   */
+  handleStream(stream: import('node:stream').Duplex, remote: string, peer?: HostAddress, certificateName?: string | null): void {
     const conn = new MqttConnection(stream, { maxPacketSize: this.config.maxPacketSize, remote });
     this.connections.add(conn);
     let client: Client | null = null;
@@ -135,7 +152,7 @@ export class MqttGateway {
       if (p.cmd !== 'connect') return conn.protocolError(`first packet was ${p.cmd}, not connect`);
       clearTimeout(connectTimer);
       queued = [];
-      this.connecting.authenticate(conn, p).then(
+      this.connecting.authenticate(conn, p, certificateName).then(
         (principal) => {
           if (principal && !conn.isClosed) client = this.connecting.connect(conn, p, principal, peer);
           const waiting = queued ?? [];

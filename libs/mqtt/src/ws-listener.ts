@@ -5,14 +5,29 @@ import { peerHost } from '@apogee/message';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { MqttGateway } from './gateway.js';
 
+/** How a WebSocket listener differs from plain HTTP. */
+export interface WebSocketListenerOptions {
+  /** Makes the HTTP server the WebSocket upgrades arrive on (default http.createServer); an https.Server for secure WebSocket. */
+  createServer?: (onRequest: http.RequestListener) => http.Server;
+  /** The name of a connection's verified client certificate (null: none); see MqttConfig.useIdentityAsUsername. */
+  certificateName?: (socket: net.Socket) => string | null;
+}
+
 /**
  * MQTT over WebSocket (MQTT 5.0 §6): binary frames on path `/mqtt` (also `/`), subprotocol
  * `mqtt` (or the old `mqttv3.1`); the byte stream goes to the same engine as TCP.
  */
-export async function listenWebSocket(gateway: MqttGateway, port: number, host: string, path = '/mqtt'): Promise<{ addr: string; close: () => Promise<void> }> {
-  const server = http.createServer((_req, res) => {
+export async function listenWebSocket(
+  gateway: MqttGateway,
+  port: number,
+  host: string,
+  path = '/mqtt',
+  listener: WebSocketListenerOptions = {},
+): Promise<{ addr: string; close: () => Promise<void> }> {
+  const onRequest: http.RequestListener = (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect with a WebSocket client to /mqtt\n');
-  });
+  };
+  const server = listener.createServer ? listener.createServer(onRequest) : http.createServer(onRequest);
   const wss = new WebSocketServer({
     server,
     maxPayload: gateway.config.maxPacketSize + 16,
@@ -30,7 +45,7 @@ export async function listenWebSocket(gateway: MqttGateway, port: number, host: 
     const stream = createWebSocketStream(ws);
     const sock = req.socket as net.Socket;
     const remote = `ws:${sock.remoteAddress}:${sock.remotePort}`;
-    gateway.handleStream(stream, remote, peerHost(sock.remoteAddress, sock.remotePort));
+    gateway.handleStream(stream, remote, peerHost(sock.remoteAddress, sock.remotePort), listener.certificateName?.(sock));
   });
   const addr = await listenOn(server, port, host);
   return {

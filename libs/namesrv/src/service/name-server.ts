@@ -1,5 +1,5 @@
 import { RateLimitedWarnings } from '@apogee/message';
-import { RemotingServer } from '@apogee/remoting';
+import { RemotingServer, type RemotingServerOptions } from '@apogee/remoting';
 import { KvConfigStore } from '../kv-config.js';
 import { RouteRegistry } from '../route-registry.js';
 import type { BrokerMember } from '../types.js';
@@ -18,6 +18,8 @@ export interface NameServerOptions {
    * the reason; expected answers such as the route of a missing topic at debug). Default: nowhere.
    */
   logger?: NamesrvLogger;
+  /** What accepted sockets pass before they are served (the remoting TLS modes); see RemotingServerOptions.socketGate. */
+  socketGate?: RemotingServerOptions['socketGate'];
 }
 
 /**
@@ -32,6 +34,7 @@ export class NameServer {
   private readonly scanIntervalMs: number;
   private readonly kvFile: string | undefined;
   private readonly logger: NamesrvLogger | undefined;
+  private readonly socketGate: RemotingServerOptions['socketGate'];
   private readonly warnings: RateLimitedWarnings | undefined;
   private kvStore: KvConfigStore | undefined;
   private server: RemotingServer | undefined;
@@ -43,6 +46,7 @@ export class NameServer {
     if (!(this.scanIntervalMs > 0)) throw new RangeError(`scanIntervalMs must be positive, got ${this.scanIntervalMs}`);
     this.kvFile = options.kvFile;
     this.logger = options.logger;
+    this.socketGate = options.socketGate;
     this.warnings = options.logger ? new RateLimitedWarnings(options.logger) : undefined;
     // orderTopicConf in routes is read from the KV store once it is open.
     this.registry = new RouteRegistry({ clock: this.clock, kv: { get: (ns, key) => this.kvStore?.get(ns, key) } });
@@ -60,9 +64,11 @@ export class NameServer {
     const kv = await KvConfigStore.open(this.kvFile === undefined ? {} : { file: this.kvFile });
     this.kvStore = kv;
     const ctx: NamesrvContext = { registry: this.registry, kv, clock: this.clock };
-    const server = new RemotingServer(
-      this.logger && this.warnings ? { errorResponse, onNotSuccess: refusalLog(this.logger, this.warnings) } : { errorResponse },
-    );
+    const server = new RemotingServer({
+      errorResponse,
+      ...(this.logger && this.warnings ? { onNotSuccess: refusalLog(this.logger, this.warnings) } : {}),
+      ...(this.socketGate ? { socketGate: this.socketGate } : {}),
+    });
     for (const [code, handler] of NAMESRV_HANDLERS) server.register(code, guarded(ctx, handler));
     server.onConnectionClosed((conn) => {
       this.registry.onChannelClosed(conn);

@@ -40,6 +40,12 @@ export interface RemotingServerOptions extends ConnectionOptions {
   partialFrameBudgetBytes?: number;
   /** Called when a connection is closed for the partial-frame budget (for logging). */
   onBudgetClose?: (conn: Connection, heldBytes: number, totalBytes: number) => void;
+  /**
+   * Wraps the handler of accepted sockets: what a socket passes before it is served (TLS: the
+   * remoting TLS modes hand over a TLS socket after its handshake, or close the connection).
+   * Default: sockets are served as accepted.
+   */
+  socketGate?: (serve: (socket: net.Socket) => void) => (socket: net.Socket) => void;
 }
 
 /** Default of RemotingServerOptions.firstFrameTimeoutMs. */
@@ -68,7 +74,8 @@ export class RemotingServer {
   private readonly connectionOptions: RemotingServerOptions;
 
   constructor(private readonly opts: RemotingServerOptions = {}) {
-    this.server = net.createServer((socket) => this.accept(socket));
+    const serve = (socket: net.Socket) => this.accept(socket);
+    this.server = net.createServer(opts.socketGate ? opts.socketGate(serve) : serve);
     this.partial = new PartialFrameBudget(opts.partialFrameBudgetBytes ?? DEFAULT_PARTIAL_FRAME_BUDGET_BYTES);
     this.connectionOptions = { ...opts, onPartialBytes: (conn, bytes) => this.onPartialBytes(conn, bytes) };
   }
