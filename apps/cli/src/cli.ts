@@ -2,6 +2,7 @@ import { UsageError, parseOptions, resolveCommand } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import { Context, type Sink } from './context.js';
 import { describeError, nameServerList } from './errors.js';
+import { tlsFromArgs } from './tls-options.js';
 import { DEFAULT_NAMESRV, GLOBAL_OPTIONS, usageFor } from './usage.js';
 
 export interface RunOptions {
@@ -37,7 +38,8 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     const namesrv = args.str('namesrv') ?? opts.env?.['APOGEE_NAMESRV'] ?? DEFAULT_NAMESRV;
     nameServers = nameServerList(namesrv);
     if (nameServers.length === 0) throw new UsageError('--namesrv needs HOST:PORT', cmd.path);
-    ctx = new Context(namesrv, args.flag('json'), sink, opts.signal);
+    const tls = tlsFromArgs(args, opts.env ?? {}, cmd.path);
+    ctx = new Context(namesrv, args.flag('json'), sink, opts.signal, tls);
     await cmd.run(ctx, args);
     return 0;
   } catch (err) {

@@ -1,4 +1,4 @@
-import { Admin, type ClientOptions } from '@apogee/client';
+import { Admin, type ClientOptions, type ClientTlsOptions } from '@apogee/client';
 
 /** Something main shuts down when the command ends (Admin, Producer, PullConsumer). */
 export interface Closeable {
@@ -22,10 +22,12 @@ export class Context {
     private readonly sink: Sink,
     /** Aborted on SIGINT/SIGTERM; long-running commands stop early and clean up. */
     readonly signal: AbortSignal = new AbortController().signal,
+    /** TLS for the NameServer and broker connections (--tls …); undefined: plain TCP. */
+    readonly tls?: ClientTlsOptions,
   ) {}
 
   get clientOptions(): ClientOptions {
-    return { nameServer: this.namesrv };
+    return this.tls ? { nameServer: this.namesrv, tls: this.tls } : { nameServer: this.namesrv };
   }
 
   /** The shared Admin client (created on first use). */

@@ -1,6 +1,7 @@
 /** Help texts, rendered from the command table and option specs (no I/O). */
 import type { OptionSpec } from './args.js';
 import type { Command } from './commands/command.js';
+import { TLS_OPTIONS } from './tls-options.js';
 
 export const PROGRAM = 'apogee';
 export const DEFAULT_NAMESRV = '127.0.0.1:9876';
@@ -8,6 +9,7 @@ export const DEFAULT_NAMESRV = '127.0.0.1:9876';
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'namesrv', kind: 'string', value: 'HOST:PORT', help: `NameServer address, ";" between several (default ${DEFAULT_NAMESRV}, env APOGEE_NAMESRV)` },
   { name: 'json', kind: 'flag', help: 'machine-readable output: one JSON document per line' },
+  ...TLS_OPTIONS,
   { name: 'help', kind: 'flag', help: 'show help' },
 ];
 
@@ -25,7 +27,7 @@ function synopsis(c: Command): string {
 export function globalUsage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => synopsis(c).length)) + 2;
   return [
-    `usage: ${PROGRAM} [--namesrv HOST:PORT] [--json] <command> [options]   (npm run cli -- …)`,
+    `usage: ${PROGRAM} [--namesrv HOST:PORT] [--json] [--tls [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]] <command> [options]   (npm run cli -- …)`,
     '',
     'commands:',
     ...commands.map((c) => `  ${synopsis(c).padEnd(width)}${c.summary}`),
