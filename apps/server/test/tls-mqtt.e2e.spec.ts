@@ -71,7 +71,14 @@ function mosquittoSub(port: number, args: string[]): { ready: Promise<void>; don
   p.stderr.on('data', (d) => (err += d));
   const done = new Promise<string[]>((resolve, reject) =>
     p.on('exit', (code) =>
-      code === 0 ? resolve(out.trim().split('\n').filter((l) => !/^(Client |Subscribed )/.test(l))) : reject(new Error(`mosquitto_sub exited ${code}: ${out} ${err}`)),
+      code === 0
+        ? resolve(
+            out
+              .trim()
+              .split('\n')
+              .filter((l) => !/^(Client |Subscribed )/.test(l)),
+          )
+        : reject(new Error(`mosquitto_sub exited ${code}: ${out} ${err}`)),
     ),
   );
   const ready = new Promise<void>((resolve, reject) => {
@@ -104,7 +111,20 @@ describe.skipIf(!hasMosquitto)('mosquitto-clients over TLS', () => {
     await sub.ready;
     expect((await mosquittoPub(port, ['--cafile', pki.ca.cert, '-t', 'tls/mosquitto/a', '-m', 'one', '-q', '1'])).code).toBe(0);
     // mTLS: a client certificate of the configured CA is accepted (client certificates optional).
-    const withCert = await mosquittoPub(port, ['--cafile', pki.ca.cert, '--cert', pki.client.cert, '--key', pki.client.key, '-t', 'tls/mosquitto/b', '-m', 'two', '-q', '1']);
+    const withCert = await mosquittoPub(port, [
+      '--cafile',
+      pki.ca.cert,
+      '--cert',
+      pki.client.cert,
+      '--key',
+      pki.client.key,
+      '-t',
+      'tls/mosquitto/b',
+      '-m',
+      'two',
+      '-q',
+      '1',
+    ]);
     expect(withCert.code).toBe(0);
     expect((await sub.done).sort()).toEqual(['tls/mosquitto/a one', 'tls/mosquitto/b two']);
     const wrongCa = await mosquittoPub(port, ['--cafile', pki.otherCa.cert, '-t', 'tls/mosquitto/c', '-m', 'x']);
@@ -174,7 +194,9 @@ describe('mqtt.js over TLS', () => {
       await sub.endAsync();
       await pub.endAsync();
     }
-    await expect(mqtt.connectAsync(`mqtts://127.0.0.1:${open.tlsPorts.mqttsPort}`, { reconnectPeriod: 0, connectTimeout: 5000 })).rejects.toThrow(/self-signed|certificate/i);
+    await expect(mqtt.connectAsync(`mqtts://127.0.0.1:${open.tlsPorts.mqttsPort}`, { reconnectPeriod: 0, connectTimeout: 5000 })).rejects.toThrow(
+      /self-signed|certificate/i,
+    );
   });
 
   it('useIdentityAsUsername over wss:// too: alice by certificate may subscribe alice/# but not bob/#', async () => {

@@ -12,14 +12,12 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import { makeCa, makeCert } from '@apogee/tls/testing';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServerProcess, freePorts, killAllStarted, tempDataDir } from './server-process.js';
 import { type TestPki, type TlsServer, makePki, pem, removeDir, startTlsServer } from './tls-fixtures.js';
 
-const run = promisify(execFile);
 const CI = process.env['CI'] === 'true';
 const hasMosquitto = fs.existsSync('/usr/bin/mosquitto_pub');
 if (CI && !hasMosquitto) throw new Error('CI=true but mosquitto-clients is missing: .ci/run installs it');

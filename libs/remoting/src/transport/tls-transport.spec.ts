@@ -55,7 +55,7 @@ describe('remoting over TLS', () => {
         return (socket) => handOff.emit('connection', socket);
       },
     });
-    server.register(ECHO, (req) => ({ ...responseTo(req, ResponseCode.SUCCESS, null), extFields: { tls: String(req.extFields['k']) } }));
+    server.register(ECHO, (req) => ({ ...responseTo(req, ResponseCode.SUCCESS), extFields: { tls: String(req.extFields['k']) } }));
     const { port } = await server.listen(0);
     const secure = new RemotingClient({ requestTimeoutMs: 5000, tls: { ca: cert } });
     const plain = new RemotingClient({ requestTimeoutMs: 2000 });
