@@ -29,6 +29,8 @@ export interface BrokerRef {
   pid: number;
   /** Connect over TLS trusting this CA (PEM text); the certificate names localhost. */
   tls?: { ca: string };
+  /** Topics of this broker's rig (default `bench/<tag>`): two rigs on one broker need their own. */
+  topicPrefix?: string;
 }
 
 /** Baseline names as they appear in the report. */

@@ -1,7 +1,8 @@
 /**
  * The tls suite's certificates, made with the openssl command in the suite's temp dir: a CA and a
  * server certificate for localhost / 127.0.0.1 (RSA 2048, what a deployment typically has). The
- * files are world-readable so mosquitto can read them after it drops root.
+ * files are world-readable, and the temp root traversable, so mosquitto (which drops root to its
+ * own user before it loads certificates) can read them.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ export function makeBenchCerts(dir: string): BenchCerts {
   openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-out', certFile, '-days', '2', '-extfile', ext], dir);
   for (const f of [caFile, certFile, keyFile]) chmodSync(f, 0o644);
   chmodSync(dir, 0o755);
+  chmodSync(path.dirname(dir), 0o711);
   return { caFile, certFile, keyFile, caPem: readFileSync(caFile, 'utf8') };
 }
 

@@ -20,6 +20,9 @@ import { apogeeTlsArgs, makeBenchCerts } from './certs.js';
 import { TLS_TARGET } from './target.js';
 
 const CHILD = fileURLToPath(new URL('../mqtt/throughput-child.ts', import.meta.url));
+/** The plain and the TLS rig share a broker process: each its own topic (same length), else every publish reaches both subscribers. */
+const PLAIN_TOPICS = 'bench/qt-plain';
+const TLS_TOPICS = 'bench/qt-tls00';
 
 async function startMosquitto(dir: string, certs: ReturnType<typeof makeBenchCerts>): Promise<{ plain: BrokerRef; tls: BrokerRef; stop: () => Promise<void> }> {
   const [port, tlsPort] = [await freePort(), await freePort()];
@@ -37,8 +40,8 @@ async function startMosquitto(dir: string, certs: ReturnType<typeof makeBenchCer
   }
   const base = { host: '127.0.0.1', pid: proc.pid! };
   return {
-    plain: { ...base, name: 'mosquitto', port },
-    tls: { ...base, name: 'mosquitto-tls', port: tlsPort, tls: { ca: certs.caPem } },
+    plain: { ...base, name: 'mosquitto', port, topicPrefix: PLAIN_TOPICS },
+    tls: { ...base, name: 'mosquitto-tls', port: tlsPort, tls: { ca: certs.caPem }, topicPrefix: TLS_TOPICS },
     stop: async () => void (await p.stop(5000)),
   };
 }
@@ -59,8 +62,8 @@ export const mqttQos1Tls: Scenario = {
       let mosquitto: Awaited<ReturnType<typeof startMosquitto>> | null = null;
       try {
         if (!missing) mosquitto = await startMosquitto(dir, certs);
-        const apogee: BrokerRef = { name: 'apogee', host: '127.0.0.1', port: server.mqttPort, pid: server.pid! };
-        const apogeeTls: BrokerRef = { ...apogee, name: 'apogee-tls', port: mqttsPort, tls: { ca: certs.caPem } };
+        const apogee: BrokerRef = { name: 'apogee', host: '127.0.0.1', port: server.mqttPort, pid: server.pid!, topicPrefix: PLAIN_TOPICS };
+        const apogeeTls: BrokerRef = { ...apogee, name: 'apogee-tls', port: mqttsPort, tls: { ca: certs.caPem }, topicPrefix: TLS_TOPICS };
         const brokers = [apogee, apogeeTls, ...(mosquitto ? [mosquitto.plain, mosquitto.tls] : [])];
         const input: ThroughputInput = {
           brokers,
