@@ -6,7 +6,9 @@
 // only; `namesrv` on remoting and message; `client` (the SDK) on remoting and message only;
 // `broker-remoting` may also use remoting and namesrv's codecs. `logging` (the apps' logger: pino,
 // the terminal format, the level vocabulary) depends on no other project and only apps and tools use
-// it: libraries take a logger from their caller. Apps and tools may use anything.
+// it: libraries take a logger from their caller. `tls` (PEM files, the reloadable server context, the
+// socket gates of the TLS modes) depends on no other project; the apps wire it to the listeners.
+// Apps and tools may use anything.
 //
 // This file is an Nx plugin (nx.json "plugins") that gives every project its layer tags, keyed by the
 // project's folder, so a project gets its tags before its package.json says anything (libs/topics,
@@ -25,6 +27,7 @@ const projectTags = {
   'libs/namesrv': ['layer:protocol', 'protocol:namesrv'],
   'libs/client': ['layer:sdk'],
   'libs/logging': ['layer:logging'],
+  'libs/tls': ['layer:tls'],
   'libs/broker-remoting': ['layer:endpoint', 'endpoint:remoting'],
   'libs/mqtt': ['layer:endpoint', 'endpoint:mqtt'],
   'libs/amqp': ['layer:endpoint', 'endpoint:amqp'],
@@ -49,6 +52,7 @@ const depConstraints = [
   { sourceTag: 'protocol:namesrv', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
   { sourceTag: 'layer:sdk', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
   { sourceTag: 'layer:logging', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'layer:tls', onlyDependOnLibsWithTags: [] },
   // Endpoints: never one another (directly or through anything they use), never the store.
   { sourceTag: 'layer:endpoint', notDependOnLibsWithTags: ['layer:endpoint'] },
   {

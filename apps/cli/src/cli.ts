@@ -2,6 +2,7 @@ import { UsageError, parseOptions, resolveCommand } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import { Context, type Sink } from './context.js';
 import { describeError, nameServerList } from './errors.js';
+import { tlsFromArgs } from './tls-options.js';
 import { DEFAULT_NAMESRV, GLOBAL_OPTIONS, usageFor } from './usage.js';
 import type { Credentials } from './context.js';
 
@@ -38,7 +39,8 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     const namesrv = args.str('namesrv') ?? opts.env?.['APOGEE_NAMESRV'] ?? DEFAULT_NAMESRV;
     nameServers = nameServerList(namesrv);
     if (nameServers.length === 0) throw new UsageError('--namesrv needs HOST:PORT', cmd.path);
-    ctx = new Context(namesrv, args.flag('json'), sink, opts.signal, credentialsFrom(args.str('access-key'), args.str('secret-key'), opts.env, cmd.path));
+    const tls = tlsFromArgs(args, opts.env ?? {}, cmd.path);
+    ctx = new Context(namesrv, args.flag('json'), sink, opts.signal, credentialsFrom(args.str('access-key'), args.str('secret-key'), opts.env, cmd.path), tls);
     await cmd.run(ctx, args);
     return 0;
   } catch (err) {

@@ -1,4 +1,4 @@
-import { Admin, type ClientOptions } from '@apogee/client';
+import { Admin, type ClientOptions, type ClientTlsOptions } from '@apogee/client';
 
 /** Something main shuts down when the command ends (Admin, Producer, PullConsumer). */
 export interface Closeable {
@@ -30,10 +30,12 @@ export class Context {
     readonly signal: AbortSignal = new AbortController().signal,
     /** --access-key/--secret-key (or the environment): sign every request. */
     private readonly credentials: Credentials | undefined = undefined,
+    /** TLS for the NameServer and broker connections (--tls …); undefined: plain TCP. */
+    readonly tls?: ClientTlsOptions,
   ) {}
 
   get clientOptions(): ClientOptions {
-    return { nameServer: this.namesrv, ...this.credentials };
+    return { nameServer: this.namesrv, ...this.credentials, ...(this.tls ? { tls: this.tls } : {}) };
   }
 
   /** The shared Admin client (created on first use). */

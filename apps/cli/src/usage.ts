@@ -1,6 +1,7 @@
 /** Help texts, rendered from the command table and option specs (no I/O). */
 import type { OptionSpec } from './args.js';
 import type { Command } from './commands/command.js';
+import { TLS_OPTIONS } from './tls-options.js';
 
 export const PROGRAM = 'apogee';
 export const DEFAULT_NAMESRV = '127.0.0.1:9876';
@@ -10,6 +11,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'access-key', kind: 'string', value: 'KEY', help: 'sign requests (RocketMQ ACL 1.0) with this access key (env APOGEE_ACCESS_KEY)' },
   { name: 'secret-key', kind: 'string', value: 'KEY', help: 'the secret key to sign with (env APOGEE_SECRET_KEY)' },
   { name: 'json', kind: 'flag', help: 'machine-readable output: one JSON document per line' },
+  ...TLS_OPTIONS,
   { name: 'help', kind: 'flag', help: 'show help' },
 ];
 
@@ -27,7 +29,7 @@ function synopsis(c: Command): string {
 export function globalUsage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => synopsis(c).length)) + 2;
   return [
-    `usage: ${PROGRAM} [--namesrv HOST:PORT] [--json] <command> [options]   (npm run cli -- …)`,
+    `usage: ${PROGRAM} [--namesrv HOST:PORT] [--json] [--tls [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]] <command> [options]   (npm run cli -- …)`,
     '',
     'commands:',
     ...commands.map((c) => `  ${synopsis(c).padEnd(width)}${c.summary}`),

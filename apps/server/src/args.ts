@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { DEFAULT_LOG_LEVEL, type LogLevel, parseLogLevel } from '@apogee/logging';
+import { type ClientAuthMode, type RemotingTlsMode, parseClientAuth, parseRemotingTlsMode } from '@apogee/tls';
 import type { FlushMode } from '@apogee/store';
 import { DEFAULT_MEMORY_BUDGET_MIB, MEMORY_BUDGET_FLAG, parseMemoryBudget } from './memory-budget.js';
 
@@ -39,6 +40,23 @@ export interface ServerArgs {
   // -- memory budget (memory-budget.ts) --
   /** MiB shared by the hot tail, the queue-state cache and the MQTT record cache. Default 64. */
   memoryBudget: number;
+  // -- TLS (tls-listeners.ts); the listeners open only when a certificate is configured --
+  /** PEM certificate (chain) file (--tls-cert, or the config file's tls.cert). */
+  tlsCert?: string;
+  /** PEM private key file (--tls-key, tls.key). */
+  tlsKey?: string;
+  /** PEM CA file client certificates are verified against (--tls-ca, tls.ca). */
+  tlsCa?: string;
+  /** Client certificates: none (default), optional, required (--tls-client-auth, tls.clientAuth). */
+  tlsClientAuth?: ClientAuthMode;
+  /** Milliseconds a TLS handshake may take (--tls-handshake-timeout-ms, tls.handshakeTimeoutMs). Default 10,000. */
+  tlsHandshakeTimeoutMs?: number;
+  /** Remoting TLS mode of the NameServer and broker ports; unset: permissive with a certificate, disabled without. */
+  remotingTls?: RemotingTlsMode;
+  /** Ports of the TLS listeners (`off` → null). */
+  mqttsPort: number | null;
+  mqttWssPort: number | null;
+  amqpsPort: number | null;
 }
 
 const DEFAULTS: Omit<
@@ -52,6 +70,9 @@ const DEFAULTS: Omit<
   mqttWsPort: 8083,
   amqpPort: 5672,
   httpPort: 8080,
+  mqttsPort: 8883,
+  mqttWssPort: 8084,
+  amqpsPort: 5671,
   listenHost: '127.0.0.1',
   brokerIp: '',
   brokerName: 'broker-a',
@@ -79,7 +100,27 @@ const FLAGS = {
   '--log-level': ['logLevel', 'APOGEE_LOG_LEVEL'],
   // -- memory budget --
   ...MEMORY_BUDGET_FLAG,
+  // -- TLS --
+  '--tls-cert': ['tlsCert', 'APOGEE_TLS_CERT'],
+  '--tls-key': ['tlsKey', 'APOGEE_TLS_KEY'],
+  '--tls-ca': ['tlsCa', 'APOGEE_TLS_CA'],
+  '--tls-client-auth': ['tlsClientAuth', 'APOGEE_TLS_CLIENT_AUTH'],
+  '--tls-handshake-timeout-ms': ['tlsHandshakeTimeoutMs', 'APOGEE_TLS_HANDSHAKE_TIMEOUT_MS'],
+  '--remoting-tls': ['remotingTls', 'APOGEE_REMOTING_TLS'],
+  '--mqtts-port': ['mqttsPort', 'APOGEE_MQTTS_PORT'],
+  '--mqtt-wss-port': ['mqttWssPort', 'APOGEE_MQTT_WSS_PORT'],
+  '--amqps-port': ['amqpsPort', 'APOGEE_AMQPS_PORT'],
 } as const;
+
+/** The config file's "tls" section: its keys and the settings they set (the same as the --tls-* flags). */
+const TLS_SECTION: Record<string, Key> = {
+  cert: 'tlsCert',
+  key: 'tlsKey',
+  ca: 'tlsCa',
+  clientAuth: 'tlsClientAuth',
+  handshakeTimeoutMs: 'tlsHandshakeTimeoutMs',
+  remoting: 'remotingTls',
+};
 
 type Key = (typeof FLAGS)[keyof typeof FLAGS][0];
 
@@ -90,6 +131,13 @@ export function usage(): string {
     '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
     '                    [--cluster-name NAME] [--log-level LEVEL] [--config FILE]',
     '                    [--memory-budget MiB]',
+    '                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-client-auth none|optional|required]',
+    '                    [--tls-handshake-timeout-ms N] [--remoting-tls disabled|permissive|enforcing]',
+    '                    [--mqtts-port N] [--mqtt-wss-port N] [--amqps-port N]',
+    'TLS (README, "TLS"): with --tls-cert and --tls-key, MQTT over TLS (--mqtts-port, 8883), MQTT over',
+    'secure WebSocket (--mqtt-wss-port, 8084), AMQP over TLS (--amqps-port, 5671, and the AMQP TLS header',
+    'on the AMQP port) and HTTPS on the HTTP port open; the NameServer and broker ports take --remoting-tls',
+    '(default permissive: TLS and plain on one port). Certificates are re-read on SIGHUP and on change.',
     "--memory-budget: MiB shared by the store's hot tail (1/2), its queue-state cache (1/4) and the",
     'MQTT record cache (1/4); default 64 (docs/store.md, "Memory budget").',
     'Endpoint ports take `off` to run without that endpoint: --mqtt-port off (MQTT over TCP and',
@@ -105,7 +153,13 @@ export function usage(): string {
 function setValue(out: Record<string, unknown>, key: Key, raw: string, source: string): void {
   // -- memory budget --
   if (key === 'memoryBudget') out[key] = parseMemoryBudget(raw, source);
-  else if (key === 'dataDir' || key === 'listenHost' || key === 'brokerIp') {
+  else if (key === 'tlsClientAuth') out[key] = parseClientAuth(raw, source);
+  else if (key === 'remotingTls') out[key] = parseRemotingTlsMode(raw, source);
+  else if (key === 'tlsHandshakeTimeoutMs') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${source}: must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
+    out[key] = n;
+  } else if (key === 'dataDir' || key === 'listenHost' || key === 'brokerIp' || key === 'tlsCert' || key === 'tlsKey' || key === 'tlsCa') {
     out[key] = raw;
   } else if (key === 'brokerName' || key === 'clusterName') {
     if (!/^[a-zA-Z0-9_-]{1,127}$/.test(raw)) throw new Error(`${source}: must be 1-127 characters of [a-zA-Z0-9_-], got ${JSON.stringify(raw)}`);
@@ -117,7 +171,10 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
     if (v === 'sync' || v === 'sync_flush') out[key] = 'SYNC_FLUSH';
     else if (v === 'async' || v === 'async_flush') out[key] = 'ASYNC_FLUSH';
     else throw new Error(`${source}: flush must be sync or async, got ${JSON.stringify(raw)}`);
-  } else if ((key === 'mqttPort' || key === 'mqttWsPort' || key === 'amqpPort') && raw.toLowerCase() === 'off') {
+  } else if (
+    (key === 'mqttPort' || key === 'mqttWsPort' || key === 'amqpPort' || key === 'mqttsPort' || key === 'mqttWssPort' || key === 'amqpsPort') &&
+    raw.toLowerCase() === 'off'
+  ) {
     out[key] = null;
   } else {
     const n = Number(raw);
@@ -190,6 +247,17 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     }
     for (const [flag, [key]] of Object.entries(FLAGS)) {
       if (parsed[key] !== undefined) setValue(fromFile, key, String(parsed[key]), `${configFile}: ${key} (${flag})`);
+    }
+    const tlsSection = parsed['tls'];
+    if (tlsSection !== undefined) {
+      if (typeof tlsSection !== 'object' || tlsSection === null || Array.isArray(tlsSection))
+        throw new Error(`config file ${configFile}: "tls" must be an object`);
+      for (const [k, v] of Object.entries(tlsSection)) {
+        const key = TLS_SECTION[k];
+        if (!key) throw new Error(`config file ${configFile}: unknown tls setting ${JSON.stringify(k)}; known: ${Object.keys(TLS_SECTION).join(', ')}`);
+        if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`config file ${configFile}: tls.${k} must be a string or number`);
+        setValue(fromFile, key, String(v), `${configFile}: tls.${k}`);
+      }
     }
   }
   const fromEnv: Record<string, unknown> = {};

@@ -95,6 +95,8 @@ export interface MetricsServerOptions {
   limits: HttpLimitSettings;
   /** Where refused connections are warned about (rate-limited). */
   log: WarnSink;
+  /** Makes another kind of server (an https.Server when TLS is configured). Default http.createServer. */
+  createServer?: ((onRequest: http.RequestListener, options: http.ServerOptions) => http.Server) | undefined;
 }
 
 /**
@@ -102,20 +104,15 @@ export interface MetricsServerOptions {
  * headersTimeoutSeconds from connecting to send its headers and requestTimeoutSeconds for the
  * whole request; an idle keep-alive connection closes after keepAliveTimeoutSeconds; past
  * maxConnections a new connection is closed at once (Node's maxConnections), counted and warned about.
+ * HTTPS when `createServer` makes an https.Server.
  */
 export function startMetricsServer(broker: Broker, port: number, host: string, opts: MetricsServerOptions): Promise<http.Server> {
   const { limits } = opts;
   let refused = 0;
   let open = 0;
   const warnings = new RateLimitedWarnings(opts.log);
-  const server = http.createServer(
-    {
-      headersTimeout: limits.headersTimeoutSeconds * 1000,
-      requestTimeout: limits.requestTimeoutSeconds * 1000,
-      keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
-      // Node checks the two timeouts above this often (30 s by default: longer than the timeouts).
-      connectionsCheckingInterval: 1000,
-    },
+  const create = opts.createServer ?? ((onRequest, options) => http.createServer(options, onRequest));
+  const server = create(
     (req, res) => {
       if (req.method === 'GET' && req.url === '/metrics') {
         const listeners = [...(opts.listeners?.() ?? []), { listener: 'http', open, refused }];
@@ -125,6 +122,13 @@ export function startMetricsServer(broker: Broker, port: number, host: string, o
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
       }
+    },
+    {
+      headersTimeout: limits.headersTimeoutSeconds * 1000,
+      requestTimeout: limits.requestTimeoutSeconds * 1000,
+      keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+      // Node checks the two timeouts above this often (30 s by default: longer than the timeouts).
+      connectionsCheckingInterval: 1000,
     },
   );
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;

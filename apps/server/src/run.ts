@@ -15,6 +15,7 @@ import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker
 import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
 import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
+import { ServerTls, certificateName } from './tls-listeners.js';
 
 /**
  * Runs the all-in-one server: store, NameServer, broker (remoting endpoint), MQTT, AMQP and the metrics port,
@@ -38,6 +39,10 @@ export async function runServer(args: ServerArgs): Promise<void> {
   // The embedded broker signs its NameServer registrations with a credential made per start and
   // known only inside this process (docs/security.md).
   const internal = { accessKey: `apogee-broker-${randomBytes(8).toString('hex')}`, secretKey: randomBytes(24).toString('base64') };
+  // Certificate files are checked before anything opens: a bad one stops the start with its name.
+  const serverTls = ServerTls.fromArgs(args, log);
+  const tlsCtx = serverTls.context;
+  if (tlsCtx) log.info({ ...tlsCtx.summary, clientAuth: tlsCtx.settings.clientAuth, remotingTls: serverTls.remotingMode }, 'apogee: TLS certificate loaded');
   const ip = advertisedIp(args.brokerIp, args.listenHost);
   const brokerPort = args.brokerPort === 0 ? await freePort(args.listenHost) : args.brokerPort;
   const advertised = `${ip}:${brokerPort}`;
@@ -46,7 +51,9 @@ export async function runServer(args: ServerArgs): Promise<void> {
     log,
   );
   log.info({ dataDir, flush: args.flush, memoryBudgetMiB: args.memoryBudget, ...budget.store, ...budget.mqtt, ...store.stats() }, 'apogee: store open');
-  const closers: Array<() => Promise<unknown>> = [() => store.close()];
+  const stopReloads = serverTls.watchReloads();
+  const closers: Array<() => Promise<unknown>> = [() => store.close(), async () => stopReloads()];
+  const tlsListeners: Record<string, string> = {};
   const shutdown = async () => {
     for (const c of closers.reverse()) {
       try {
@@ -57,10 +64,12 @@ export async function runServer(args: ServerArgs): Promise<void> {
     }
   };
   try {
+    const namesrvGate = serverTls.remotingGate('namesrv');
     const namesrv = new NameServer({
       kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json'),
       logger: log,
       limits: remotingLimits,
+      ...(namesrvGate ? { socketGate: namesrvGate } : {}),
       ...(aclOn
         ? {
             access: {
@@ -73,7 +82,8 @@ export async function runServer(args: ServerArgs): Promise<void> {
     });
     const namesrvAddr = await listenOrExplain(() => namesrv.start(args.namesrvPort, args.listenHost), 'NameServer', args.listenHost, args.namesrvPort);
     closers.push(() => namesrv.close());
-    log.info({ addr: namesrvAddr }, 'apogee: namesrv listening');
+    log.info({ addr: namesrvAddr, tls: serverTls.remotingMode }, 'apogee: namesrv listening');
+    if (namesrvGate) tlsListeners['namesrv'] = `${namesrvAddr} (${serverTls.remotingMode})`;
 
     const broker = await Broker.open({
       store,
@@ -83,6 +93,8 @@ export async function runServer(args: ServerArgs): Promise<void> {
     });
     closers.push(() => broker.close());
     const localNamesrv = namesrvAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
+    const brokerGate = serverTls.remotingGate('broker');
+    const namesrvTls = serverTls.namesrvClientTls();
     const service = new BrokerRemotingService({
       broker,
       advertisedAddr: advertised,
@@ -90,11 +102,14 @@ export async function runServer(args: ServerArgs): Promise<void> {
       logger: log,
       limits: remotingLimits,
       ...(aclOn ? { auth, globalWhiteRemoteAddresses: authConfig.globalWhiteRemoteAddresses, namesrvCredentials: internal } : {}),
+      ...(brokerGate ? { socketGate: brokerGate } : {}),
+      ...(namesrvTls ? { namesrvTls } : {}),
     });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
     closers.push(() => service.close());
+    if (brokerGate) tlsListeners['broker'] = `${bound} (${serverTls.remotingMode})`;
     log.info(
-      { listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName },
+      { listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName, tls: serverTls.remotingMode },
       'apogee: broker listening; clients are told to connect to the advertised address',
     );
     if (aclOn)
@@ -116,6 +131,17 @@ export async function runServer(args: ServerArgs): Promise<void> {
       mqttAddr = await listenOrExplain(() => gateway.listen(mqttPort, args.listenHost), 'MQTT endpoint', args.listenHost, mqttPort);
       closers.push(() => gateway.close());
       log.info({ addr: mqttAddr }, 'apogee: MQTT listening (3.1, 3.1.1, 5.0; see docs/mqtt.md for what is implemented)');
+      const mqttsPort = args.mqttsPort;
+      if (tlsCtx && mqttsPort !== null) {
+        const addr = await listenOrExplain(
+          () => gateway.listen(mqttsPort, args.listenHost, { name: 'mqtts', createServer: serverTls.tlsServer('mqtts'), certificateName }),
+          'MQTT over TLS endpoint',
+          args.listenHost,
+          mqttsPort,
+        );
+        tlsListeners['mqtts'] = addr;
+        log.info({ addr, useIdentityAsUsername: gateway.config.useIdentityAsUsername }, 'apogee: MQTT over TLS listening');
+      }
       const wsPort = args.mqttWsPort;
       if (wsPort !== null) {
         const mqttWs = await listenOrExplain(() => listenWebSocket(gateway, wsPort, args.listenHost), 'MQTT WebSocket endpoint', args.listenHost, wsPort);
@@ -123,6 +149,19 @@ export async function runServer(args: ServerArgs): Promise<void> {
         mqttWsAddr = mqttWs.addr;
         log.info({ addr: mqttWs.addr, path: '/mqtt' }, 'apogee: MQTT over WebSocket listening');
       } else log.info({}, 'apogee: MQTT over WebSocket is off (--mqtt-ws-port off)');
+      const wssPort = args.mqttWssPort;
+      if (tlsCtx && wssPort !== null) {
+        const wss = await listenOrExplain(
+          () =>
+            listenWebSocket(gateway, wssPort, args.listenHost, '/mqtt', { name: 'mqtt-wss', createServer: serverTls.httpsServer('mqtt-wss'), certificateName }),
+          'MQTT secure WebSocket endpoint',
+          args.listenHost,
+          wssPort,
+        );
+        closers.push(() => wss.close());
+        tlsListeners['mqttWss'] = wss.addr;
+        log.info({ addr: wss.addr, path: '/mqtt' }, 'apogee: MQTT over secure WebSocket listening');
+      }
     } else log.info({}, 'apogee: the MQTT endpoint is off (--mqtt-port off)');
 
     let amqp: AmqpGateway | null = null;
@@ -131,9 +170,23 @@ export async function runServer(args: ServerArgs): Promise<void> {
     if (amqpPort !== null) {
       const gateway = new AmqpGateway({ broker, config: amqpSettings, auth, logger: log });
       amqp = gateway;
-      amqpAddr = await listenOrExplain(() => gateway.listen(amqpPort, args.listenHost), 'AMQP endpoint', args.listenHost, amqpPort);
+      // With a certificate the plain port also serves AMQP's TLS protocol header (spec 5.2.1).
+      const plainServer = tlsCtx ? serverTls.amqpHeaderServer('amqp') : undefined;
+      amqpAddr = await listenOrExplain(() => gateway.listen(amqpPort, args.listenHost, plainServer), 'AMQP endpoint', args.listenHost, amqpPort);
       closers.push(() => gateway.close());
-      log.info({ addr: amqpAddr }, 'apogee: AMQP 1.0 listening (see docs/amqp.md)');
+      log.info({ addr: amqpAddr, tlsHeader: tlsCtx !== null }, 'apogee: AMQP 1.0 listening (see docs/amqp.md)');
+      if (tlsCtx) tlsListeners['amqpTlsHeader'] = amqpAddr;
+      const amqpsPort = args.amqpsPort;
+      if (tlsCtx && amqpsPort !== null) {
+        const addr = await listenOrExplain(
+          () => gateway.listen(amqpsPort, args.listenHost, serverTls.tlsServer('amqps'), 'amqps'),
+          'AMQP over TLS endpoint',
+          args.listenHost,
+          amqpsPort,
+        );
+        tlsListeners['amqps'] = addr;
+        log.info({ addr }, 'apogee: AMQP 1.0 over TLS listening');
+      }
     } else log.info({}, 'apogee: the AMQP endpoint is off (--amqp-port off)');
 
     let http: http.Server | null = null;
@@ -150,6 +203,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
             { listener: 'namesrv', ...namesrv.connectionStats() },
             { listener: 'broker', ...service.connectionStats() },
           ],
+          createServer: tlsCtx ? serverTls.httpsServer('https') : undefined,
         }),
       'metrics HTTP',
       args.listenHost,
@@ -157,7 +211,11 @@ export async function runServer(args: ServerArgs): Promise<void> {
     );
     const httpAddr = http.address();
     closers.push(() => new Promise<void>((r) => http!.close(() => r())));
-    log.info({ addr: typeof httpAddr === 'object' && httpAddr ? `${httpAddr.address}:${httpAddr.port}` : String(httpAddr) }, 'apogee: metrics on /metrics');
+    const httpShown = typeof httpAddr === 'object' && httpAddr ? `${httpAddr.address}:${httpAddr.port}` : String(httpAddr);
+    if (tlsCtx) tlsListeners['https'] = httpShown;
+    log.info({ addr: httpShown, https: tlsCtx !== null }, 'apogee: metrics on /metrics');
+    if (tlsCtx) log.info({ ...tlsListeners, clientAuth: tlsCtx.settings.clientAuth }, 'apogee: TLS listeners open');
+    else log.info({}, 'apogee: no TLS listeners (no --tls-cert / --tls-key)');
     log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr }, 'apogee: ready');
   } catch (err) {
     await shutdown();

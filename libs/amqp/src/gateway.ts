@@ -92,13 +92,18 @@ export class AmqpGateway {
     );
   }
 
-  /** Listens for AMQP over TCP; resolves to the bound "host:port". */
-  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+  /**
+   * Listens for AMQP over TCP; resolves to the bound "host:port". `createServer` makes another
+   * kind of listener (AMQP over TLS: a tls.Server; the TLS protocol header: a net.Server whose
+   * sockets pass a gate first); it calls `onSocket` with each socket to serve.
+   */
+  async listen(port: number, host = '127.0.0.1', createServer?: (onSocket: (socket: net.Socket) => void) => net.Server): Promise<string> {
     if (this.anonymous === undefined) {
       const r = await this.auth.authenticate(undefined, undefined, '');
       this.anonymous = r.ok ? r.principal : null;
     }
-    const server = net.createServer((socket) => this.handleSocket(socket));
+    const onSocket = (socket: net.Socket) => this.handleSocket(socket);
+    const server = createServer ? createServer(onSocket) : net.createServer(onSocket);
     this.servers.push(server);
     return listenOn(server, port, host);
   }

@@ -1,6 +1,13 @@
 import type { Authorizer, Engine, Logger } from '@apogee/broker';
 import { RateLimitedWarnings } from '@apogee/message';
-import { type AclCredentials, RemotingServer, type RemotingListenerLimits, RequestCode } from '@apogee/remoting';
+import {
+  type AclCredentials,
+  RemotingServer,
+  type RemotingClientOptions,
+  type RemotingListenerLimits,
+  type RemotingServerOptions,
+  RequestCode,
+} from '@apogee/remoting';
 import { RemotingAcl } from './acl/remoting-acl.js';
 import { ChannelTable } from './channel.js';
 import { errorResponse } from './errors-to-response.js';
@@ -34,6 +41,10 @@ export interface BrokerServiceOptions {
   namesrvCredentials?: AclCredentials;
   /** Connection cap, first-frame and idle deadlines of the listener (RemotingServer's defaults when absent). */
   limits?: RemotingListenerLimits;
+  /** What accepted sockets pass before they are served (the remoting TLS modes); see RemotingServerOptions.socketGate. */
+  socketGate?: RemotingServerOptions['socketGate'];
+  /** TLS options for the connections to the NameServers (when they enforce TLS). Default: plain. */
+  namesrvTls?: RemotingClientOptions['tls'];
 }
 
 const PROCESSORS: ReadonlyArray<[number, Processor]> = [
@@ -93,6 +104,7 @@ export class BrokerRemotingService {
       errorResponse,
       ...(acl ? { guard: acl.guard } : {}),
       ...(opts.maxFrameSize === undefined ? {} : { maxFrameSize: opts.maxFrameSize }),
+      ...(opts.socketGate ? { socketGate: opts.socketGate } : {}),
       onNotSuccess: (req, res, conn, err) => refusals.notSuccess(req, res, conn, err, this.channels.existing(conn)?.clientId),
       onConnectionError: (conn, err) => refusals.badFrame(conn, err, this.channels.existing(conn)?.clientId),
     });
@@ -111,6 +123,7 @@ export class BrokerRemotingService {
       brokerAddr: opts.advertisedAddr,
       logger: opts.logger,
       ...(opts.namesrvCredentials ? { credentials: opts.namesrvCredentials } : {}),
+      ...(opts.namesrvTls ? { tls: opts.namesrvTls } : {}),
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Engine, Logger } from '@apogee/broker';
 import { encodeRegisterBrokerBody, javaCrc32 } from '@apogee/namesrv';
-import { type AclCredentials, RemotingClient, RequestCode, ResponseCode, aclSigner, makeRequest } from '@apogee/remoting';
+import { type AclCredentials, RemotingClient, type RemotingClientOptions, RequestCode, ResponseCode, aclSigner, makeRequest } from '@apogee/remoting';
 
 export interface RegistrarOptions {
   broker: Engine;
@@ -14,6 +14,8 @@ export interface RegistrarOptions {
   heartbeatTimeoutMs?: number;
   /** Signs every registration (a NameServer with anonymous access off); unsigned without. */
   credentials?: AclCredentials;
+  /** TLS options for the NameServer connections (when they enforce TLS). Default: plain. */
+  tls?: RemotingClientOptions['tls'];
 }
 
 /**
@@ -30,7 +32,11 @@ export class NamesrvRegistrar {
   private closed = false;
 
   constructor(private readonly opts: RegistrarOptions) {
-    this.client = new RemotingClient({ requestTimeoutMs: 3000, ...(opts.credentials ? { beforeRequest: aclSigner(opts.credentials) } : {}) });
+    this.client = new RemotingClient({
+      requestTimeoutMs: 3000,
+      ...(opts.credentials ? { beforeRequest: aclSigner(opts.credentials) } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
+    });
     opts.broker.topics.onChange(() => this.registerSoon());
   }
 

@@ -6,7 +6,7 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './message.js';
 export * from './message-queue.js';
-export type { ClientOptions } from './client/options.js';
+export type { ClientOptions, ClientTlsOptions } from './client/options.js';
 export { Producer, type ProducerOptions } from './producer/producer.js';
 export type { SendOptions, QueueSelectorFn } from './producer/send-core.js';
 export type { SendResult, SendStatus } from './producer/send-result.js';

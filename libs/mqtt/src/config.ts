@@ -53,6 +53,13 @@ export interface MqttConfig {
    * it from `--memory-budget`.
    */
   recordCacheBytes: number;
+  /**
+   * On TLS listeners, the user is the common name of the client's verified certificate (mosquitto's
+   * use_identity_as_username): that user's rules apply and the CONNECT's username and password are
+   * ignored. A TLS client without a verified certificate is then anonymous (refused when anonymous
+   * access is off). Plain listeners authenticate as usual. Default false.
+   */
+  useIdentityAsUsername: boolean;
 }
 
 /** Default MqttConfig.recordCacheBytes. */
@@ -78,6 +85,7 @@ export const MQTT_DEFAULTS: MqttConfig = {
   maxFiltersPerPacket: 1000,
   maxSubscriptionsPerSession: 10_000,
   recordCacheBytes: MQTT_RECORD_CACHE_BYTES,
+  useIdentityAsUsername: false,
 };
 
 export function resolveMqttConfig(partial: Partial<MqttConfig> = {}): MqttConfig {

@@ -45,6 +45,24 @@ export interface MqttGatewayStats {
   refusedConnections: number;
 }
 
+/** Where a stream served by MqttGateway.handleStream came from. */
+export interface StreamOrigin {
+  /** The listener's name: its connection cap and its name in warnings. Default "mqtt". */
+  listener?: string;
+  /** On a TLS connection, the name of the client's verified certificate (null: none); undefined on plain ones. */
+  certificateName?: string | null | undefined;
+}
+
+/** How a listener of MqttGateway.listen differs from plain TCP. */
+export interface MqttListenerOptions {
+  /** The listener's name (its own connection cap; "mqtts" for MQTT over TLS). Default "mqtt". */
+  name?: string;
+  /** Makes the server that accepts connections (default net.createServer); e.g. a tls.Server for MQTT over TLS. */
+  createServer?: (onSocket: (socket: net.Socket) => void) => net.Server;
+  /** The name of a connection's verified client certificate (null: none); see MqttConfig.useIdentityAsUsername. */
+  certificateName?: (socket: net.Socket) => string | null;
+}
+
 /**
  * The MQTT endpoint: TCP (and, through `handleStream`, WebSocket) connections speaking MQTT 3.1,
  * 3.1.1 and 5.0 on mqtt-packet, with sessions whose subscriptions read LMQs from the store.
@@ -91,26 +109,37 @@ export class MqttGateway {
     this.dispatch = new PacketDispatch(this.svc);
   }
 
-  /** Listens for MQTT over TCP (persistent sessions are restored first); resolves to the bound "host:port". */
-  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+  /**
+   * Listens for MQTT over TCP (persistent sessions are restored first); resolves to the bound
+   * "host:port". `listener` makes it another kind of listener (MQTT over TLS: a tls.Server).
+   */
+  async listen(port: number, host = '127.0.0.1', listener: MqttListenerOptions = {}): Promise<string> {
     await (this.restoring ??= this.restoreSessions());
-    const server = net.createServer((socket) => this.handleStream(socket, `${socket.remoteAddress}:${socket.remotePort}`, hostOf(socket)));
+    const onSocket = (socket: net.Socket) =>
+      this.handleStream(socket, `${socket.remoteAddress}:${socket.remotePort}`, hostOf(socket), {
+        listener: listener.name ?? 'mqtt',
+        certificateName: listener.certificateName?.(socket),
+      });
+    const server = listener.createServer ? listener.createServer(onSocket) : net.createServer(onSocket);
     this.servers.push(server);
     return listenOn(server, port, host);
   }
 
   /**
    * Serves one MQTT connection over any duplex byte stream (a TCP socket or a WebSocket stream).
-   * `listener` names the listener it came from ("mqtt", "mqtt-ws", …): each has its own
-   * connection cap (maxConnections); past it the stream is destroyed at once.
+   * `origin` names the listener it came from ("mqtt", "mqtts", "mqtt-ws", …; each has its own
+   * connection cap, maxConnections: past it the stream is destroyed at once) and, on a TLS
+   * connection, the name of the client's verified certificate (null: none; used when
+   * useIdentityAsUsername is on).
    */
-  handleStream(stream: import('node:stream').Duplex, remote: string, peer?: HostAddress, listener = 'mqtt'): void {
-    const cap = this.caps.of(listener);
+  handleStream(stream: import('node:stream').Duplex, remote: string, peer?: HostAddress, origin: StreamOrigin = {}): void {
+    const cap = this.caps.of(origin.listener ?? 'mqtt');
     if (!cap.admit(remote)) {
       stream.on('error', () => {});
       stream.destroy();
       return;
     }
+    const certificateName = origin.certificateName;
     const conn = new MqttConnection(stream, {
       maxPacketSize: this.config.maxPacketSize,
       maxOutboundBufferBytes: this.config.maxOutboundBufferBytes,
@@ -158,7 +187,7 @@ export class MqttGateway {
       if (p.cmd !== 'connect') return conn.protocolError(`first packet was ${p.cmd}, not connect`);
       clearTimeout(connectTimer);
       queued = [];
-      this.connecting.authenticate(conn, p).then(
+      this.connecting.authenticate(conn, p, certificateName).then(
         (principal) => {
           if (principal && !conn.isClosed) client = this.connecting.connect(conn, p, principal, peer);
           const waiting = queued ?? [];

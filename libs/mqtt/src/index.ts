@@ -1,5 +1,5 @@
-export { MqttGateway, type MqttGatewayOptions, type MqttGatewayStats } from './gateway.js';
+export { MqttGateway, type MqttGatewayOptions, type MqttGatewayStats, type MqttListenerOptions } from './gateway.js';
 export { MQTT_DEFAULTS, resolveMqttConfig, type MqttConfig } from './config.js';
 /** The topic property names under their old name (the topic space is @apogee/topics). */
 export { TopicProperty as MqttProperty, MQTT_TAG } from '@apogee/topics';
-export { listenWebSocket } from './ws-listener.js';
+export { type WebSocketListenerOptions, listenWebSocket } from './ws-listener.js';

@@ -135,6 +135,18 @@ export class Authorizer {
     return { ok: true, principal: principalOf(u, clientId) };
   }
 
+  /**
+   * The principal of a client whose name a verified TLS certificate vouches for (no password): a
+   * configured user gets its rules; another name gets the anonymous rules under that name when
+   * anonymous access is on, and is refused otherwise.
+   */
+  certificateUser(username: string, clientId: string): AuthResult {
+    const u = this.users.get(username);
+    if (u) return { ok: true, principal: { username, clientId, publish: u.publish, subscribe: u.subscribe } };
+    if (!this.cfg.allowAnonymous) return { ok: false, reason: 'NOT_AUTHORIZED' };
+    return { ok: true, principal: { username, clientId, ...this.cfg.anonymous } };
+  }
+
   canPublish(p: Principal, topic: string): boolean {
     return this.decide(p, this.decisionsOf(p).publish, p.publish, topic);
   }

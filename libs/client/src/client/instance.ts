@@ -5,7 +5,7 @@ import { type ClientLogger, silentLogger } from '../logger.js';
 import { DEFAULT_TOPIC_QUEUE_NUMS } from '../protocol/codes.js';
 import { type BrokerData, type TopicRoute, masterAddr, parseTopicRoute, routeFromDefault } from '../route/topic-route.js';
 import { localIPv4 } from './local-ip.js';
-import { type ClientOptions, nameServerList } from './options.js';
+import { type ClientOptions, nameServerList, transportTls } from './options.js';
 
 interface CachedRoute {
   route: TopicRoute;
@@ -44,7 +44,10 @@ export class ClientInstance {
     if (this.nameServers.length === 0) throw new ClientError(ClientErrorCode.ILLEGAL_ARGUMENT, 'nameServer must name at least one "host:port"');
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 3000;
     this.logger = opts.logger ?? silentLogger;
-    this.remoting = remoting ?? new RemotingClient({ requestTimeoutMs: this.requestTimeoutMs, connectTimeoutMs: this.requestTimeoutMs, ...signerOf(opts) });
+    const tls = transportTls(opts.tls);
+    this.remoting =
+      remoting ??
+      new RemotingClient({ requestTimeoutMs: this.requestTimeoutMs, connectTimeoutMs: this.requestTimeoutMs, ...signerOf(opts), ...(tls ? { tls } : {}) });
     const instance = opts.instanceName ?? `${process.pid}#${++instanceCounter}#${Date.now().toString(36)}`;
     this.clientId = `${localIPv4()}@${instance}`;
   }

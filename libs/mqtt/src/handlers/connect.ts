@@ -15,10 +15,20 @@ export class ConnectHandler {
 
   constructor(private readonly svc: Services) {}
 
-  /** Checks the CONNECT's credentials; on refusal answers CONNACK with the protocol's code and closes. */
-  async authenticate(conn: MqttConnection, p: IConnectPacket): Promise<Principal | null> {
+  /**
+   * Checks the CONNECT's credentials — or, with useIdentityAsUsername on a TLS connection, the
+   * name of the client's verified certificate (`certificateName`; null: none) — and on refusal
+   * answers CONNACK with the protocol's code and closes.
+   */
+  async authenticate(conn: MqttConnection, p: IConnectPacket, certificateName?: string | null): Promise<Principal | null> {
     const v5 = (p.protocolVersion ?? 4) === 5;
-    const r = await this.svc.auth.authenticate(p.username, p.password, p.clientId ?? '');
+    const auth = this.svc.auth;
+    const byCertificate = this.svc.config.useIdentityAsUsername && certificateName !== undefined;
+    const r = !byCertificate
+      ? await auth.authenticate(p.username, p.password, p.clientId ?? '')
+      : certificateName === null
+        ? await auth.authenticate(undefined, undefined, p.clientId ?? '')
+        : auth.certificateUser(certificateName, p.clientId ?? '');
     if (r.ok) return r.principal;
     conn.setProtocolVersion(p.protocolVersion ?? 4);
     // 3.1.1: 4 bad user name or password, 5 not authorized; 5.0: 0x86 / 0x87.

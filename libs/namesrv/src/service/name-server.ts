@@ -1,5 +1,13 @@
 import { RateLimitedWarnings } from '@apogee/message';
-import { AccessValidator, type AccessValidatorOptions, RemotingServer, type RemotingListenerLimits, aclRefusal, ipOfPeer } from '@apogee/remoting';
+import {
+  AccessValidator,
+  type AccessValidatorOptions,
+  RemotingServer,
+  type RemotingListenerLimits,
+  type RemotingServerOptions,
+  aclRefusal,
+  ipOfPeer,
+} from '@apogee/remoting';
 import { KvConfigStore } from '../kv-config.js';
 import { RouteRegistry } from '../route-registry.js';
 import type { BrokerMember } from '../types.js';
@@ -26,6 +34,8 @@ export interface NameServerOptions {
   access?: AccessValidatorOptions;
   /** Connection cap, first-frame and idle deadlines of the listener (RemotingServer's defaults when absent). */
   limits?: RemotingListenerLimits;
+  /** What accepted sockets pass before they are served (the remoting TLS modes); see RemotingServerOptions.socketGate. */
+  socketGate?: RemotingServerOptions['socketGate'];
 }
 
 /**
@@ -40,6 +50,7 @@ export class NameServer {
   private readonly scanIntervalMs: number;
   private readonly kvFile: string | undefined;
   private readonly logger: NamesrvLogger | undefined;
+  private readonly socketGate: RemotingServerOptions['socketGate'];
   private readonly warnings: RateLimitedWarnings | undefined;
   private readonly limits: RemotingListenerLimits;
   private kvStore: KvConfigStore | undefined;
@@ -55,6 +66,7 @@ export class NameServer {
     this.kvFile = options.kvFile;
     this.logger = options.logger;
     this.limits = options.limits ?? {};
+    this.socketGate = options.socketGate;
     this.warnings = options.logger ? new RateLimitedWarnings(options.logger) : undefined;
     // orderTopicConf in routes is read from the KV store once it is open.
     this.registry = new RouteRegistry({ clock: this.clock, kv: { get: (ns, key) => this.kvStore?.get(ns, key) } });
@@ -85,6 +97,7 @@ export class NameServer {
             },
           }
         : {}),
+      ...(this.socketGate ? { socketGate: this.socketGate } : {}),
     });
     for (const [code, handler] of NAMESRV_HANDLERS) server.register(code, guarded(ctx, handler));
     server.onConnectionClosed((conn) => {

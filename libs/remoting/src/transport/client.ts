@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { type RemotingCommand, isResponse, isOneway } from '../command.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { RemotingConnectionError } from './errors.js';
@@ -20,6 +21,11 @@ export interface RemotingClientOptions extends ConnectionOptions {
    * sign it (RocketMQ's RPCHook.doBeforeRequest). It may change the request's extension fields.
    */
   beforeRequest?: (request: RemotingCommand) => void;
+  /**
+   * Connect over TLS with these options (CA, client certificate and key, rejectUnauthorized,
+   * servername; host and port come from the address). Default: plain TCP.
+   */
+  tls?: tls.ConnectionOptions;
 }
 
 /**
@@ -103,7 +109,8 @@ export class RemotingClient {
     const port = Number(addr.slice(colon + 1));
     if (colon <= 0 || !Number.isInteger(port)) return Promise.reject(new RemotingConnectionError(`bad address ${JSON.stringify(addr)}; expected host:port`));
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const tlsOptions = this.opts.tls;
+      const socket = tlsOptions ? tls.connect({ ...tlsOptions, host, port }) : net.connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new RemotingConnectionError(`connect to ${addr} timed out`));
@@ -112,7 +119,7 @@ export class RemotingClient {
         clearTimeout(timer);
         reject(new RemotingConnectionError(`connect to ${addr} failed: ${err.message}`, err));
       });
-      socket.once('connect', () => {
+      socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         const pending = new PendingRequests();
         const conn = new Connection(socket, (cmd) => this.onCommand(cmd, conn, pending), this.opts);

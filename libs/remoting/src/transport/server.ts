@@ -56,6 +56,12 @@ export interface RemotingServerOptions extends ConnectionOptions {
   listenerName?: string;
   /** Where refused connections are reported (rate-limited). Default: nowhere. */
   warnings?: RateLimitedWarnings;
+  /**
+   * Wraps the handler of accepted sockets: what a socket passes before it is served (TLS: the
+   * remoting TLS modes hand over a TLS socket after its handshake, or close the connection).
+   * Default: sockets are served as accepted.
+   */
+  socketGate?: (serve: (socket: net.Socket) => void) => (socket: net.Socket) => void;
 }
 
 /** The per-listener limits an embedding server sets from its configuration (all optional, defaults above). */
@@ -92,7 +98,8 @@ export class RemotingServer {
 
   constructor(private readonly opts: RemotingServerOptions = {}) {
     this.cap = new ConnectionCap(opts.listenerName ?? 'remoting', opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, opts.warnings);
-    this.server = net.createServer((socket) => this.accept(socket));
+    const serve = (socket: net.Socket) => this.accept(socket);
+    this.server = net.createServer(opts.socketGate ? opts.socketGate(serve) : serve);
     this.partial = new PartialFrameBudget(opts.partialFrameBudgetBytes ?? DEFAULT_PARTIAL_FRAME_BUDGET_BYTES);
     this.connectionOptions = { ...opts, onPartialBytes: (conn, bytes) => this.onPartialBytes(conn, bytes) };
   }

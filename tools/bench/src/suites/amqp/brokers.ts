@@ -16,7 +16,8 @@ import { OwnedProcess, REPO_ROOT, freePort, serverEntry, serverNodeFlags, waitFo
 export const RABBITMQ_SERVER = process.env['APOGEE_BENCH_RABBITMQ'] ?? '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const EPMD = '/usr/bin/epmd';
 
-export type BrokerName = 'apogee' | 'rabbitmq';
+/** `apogee-tls`: Apogee's AMQP-over-TLS listener (the tls suite). */
+export type BrokerName = 'apogee' | 'rabbitmq' | 'apogee-tls';
 
 /** What a load generator needs to know of a broker (JSON-serialisable, passed to children). */
 export interface BrokerRef {
@@ -28,6 +29,8 @@ export interface BrokerRef {
   user?: { username: string; password: string };
   /** The broker's process (RabbitMQ's: the script whose child is the Erlang VM), for its memory. */
   pid: number;
+  /** Connect over TLS trusting this CA (PEM text); the certificate names localhost. */
+  tls?: { ca: string };
 }
 
 export const PEER_LABEL = 'RabbitMQ 3.10 (rabbitmq_amqp1_0)';

@@ -95,6 +95,7 @@ export async function connect(b: BrokerRef): Promise<RheaTypes.Connection> {
     reconnect: false,
     idle_time_out: 0,
     tcp_no_delay: true,
+    ...(b.tls ? { transport: 'tls', ca: b.tls.ca, servername: 'localhost' } : {}),
     ...(b.user ?? {}),
   } as RheaTypes.ConnectionOptions);
   c.on('error', () => {});

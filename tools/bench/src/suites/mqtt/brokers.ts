@@ -17,7 +17,8 @@ import { ApogeeServer, freePort, OwnedProcess, REPO_ROOT, waitForPort } from '..
 export const MOSQUITTO = process.env['APOGEE_BENCH_MOSQUITTO'] ?? '/usr/sbin/mosquitto';
 const AEDES_MAIN = fileURLToPath(new URL('./aedes-server.ts', import.meta.url));
 
-export type BrokerName = 'apogee' | 'aedes' | 'mosquitto';
+/** `-tls`: the same broker's MQTT-over-TLS listener (the tls suite). */
+export type BrokerName = 'apogee' | 'aedes' | 'mosquitto' | 'apogee-tls' | 'mosquitto-tls';
 
 /** What the load generator needs to know of a broker (JSON-serialisable, passed to children). */
 export interface BrokerRef {
@@ -26,10 +27,14 @@ export interface BrokerRef {
   port: number;
   /** The broker's process, for its VmRSS. */
   pid: number;
+  /** Connect over TLS trusting this CA (PEM text); the certificate names localhost. */
+  tls?: { ca: string };
+  /** Topics of this broker's rig (default `bench/<tag>`): two rigs on one broker need their own. */
+  topicPrefix?: string;
 }
 
 /** Baseline names as they appear in the report. */
-export const PEER_LABEL: Record<Exclude<BrokerName, 'apogee'>, string> = {
+export const PEER_LABEL: Record<'aedes' | 'mosquitto', string> = {
   aedes: 'plain aedes 1.2 (in-memory)',
   mosquitto: 'mosquitto',
 };

@@ -87,7 +87,7 @@ class Rig {
     readonly broker: BrokerRef,
     private readonly input: ThroughputInput,
   ) {
-    this.topicNames = Array.from({ length: input.topics }, (_, i) => `bench/${input.tag}/${i}`);
+    this.topicNames = Array.from({ length: input.topics }, (_, i) => `${broker.topicPrefix ?? `bench/${input.tag}`}/${i}`);
     this.perTopic = new Array<number>(input.topics).fill(input.fanout ? input.subscribers : 1);
   }
 

@@ -23,7 +23,7 @@ export async function connect(b: BrokerRef, tag: string, extra: Partial<IClientO
   const c = await mqtt.connectAsync({
     host: b.host,
     port: b.port,
-    protocol: 'mqtt',
+    ...(b.tls ? { protocol: 'mqtts' as const, ca: b.tls.ca, servername: 'localhost' } : { protocol: 'mqtt' as const }),
     protocolVersion: 4,
     clean: true,
     clientId: clientId(tag),

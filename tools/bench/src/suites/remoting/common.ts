@@ -144,6 +144,8 @@ export class ApogeeServer {
     readonly flush: 'async' | 'sync',
     /** The MQTT (TCP) listener's port on 127.0.0.1. */
     readonly mqttPort: number,
+    /** The AMQP listener's port on 127.0.0.1. */
+    readonly amqpPort: number,
   ) {}
 
   /** `mqtt://127.0.0.1:<mqttPort>`. */
@@ -156,8 +158,11 @@ export class ApogeeServer {
   }
 
   /** Spawns the server and waits until it prints `apogee: ready`. */
-  /** `configFile`: a JSON config file (`--config`), e.g. an `mqtt` section for the MQTT suite. */
-  static async start(dataDir: string, flush: 'async' | 'sync', configFile?: string): Promise<ApogeeServer> {
+  /**
+   * `configFile`: a JSON config file (`--config`), e.g. an `mqtt` section for the MQTT suite;
+   * `extraArgs` are appended (e.g. the tls suite's --tls-cert and TLS ports).
+   */
+  static async start(dataDir: string, flush: 'async' | 'sync', configFile?: string, extraArgs: readonly string[] = []): Promise<ApogeeServer> {
     const namesrvPort = await freePort();
     const brokerPort = await freePort();
     const httpPort = await freePort();
@@ -187,6 +192,7 @@ export class ApogeeServer {
       '--flush',
       flush,
       ...(configFile ? ['--config', configFile] : []),
+      ...extraArgs,
     ];
     const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new OwnedProcess(`apogee server (pid ${proc.pid})`, proc);
@@ -197,7 +203,7 @@ export class ApogeeServer {
       proc.stdout?.pipe(sink);
       proc.stderr?.pipe(sink);
     }
-    const s = new ApogeeServer(p, `127.0.0.1:${namesrvPort}`, `127.0.0.1:${brokerPort}`, flush, mqttPort);
+    const s = new ApogeeServer(p, `127.0.0.1:${namesrvPort}`, `127.0.0.1:${brokerPort}`, flush, mqttPort, amqpPort);
     try {
       await p.waitFor('apogee: ready', 60_000);
     } catch (err) {

@@ -1,0 +1,7 @@
+export * from './tls-settings.js';
+export { type TlsMaterial, loadTlsMaterial } from './tls-material.js';
+export { ServerTlsContext, type TlsLogger } from './server-context.js';
+export { sniff } from './sniff.js';
+export { tlsHandOff } from './secure-socket.js';
+export { AMQP_TLS_HEADER, type GateRefusal, type SocketGate, TLS_HANDSHAKE_BYTE, amqpTlsHeaderGate, remotingTlsGate } from './socket-gate.js';
+export { verifiedPeerName } from './peer-identity.js';
