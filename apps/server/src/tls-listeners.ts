@@ -73,9 +73,9 @@ export class ServerTls {
   }
 
   /** Makes an https.Server (secure WebSocket, metrics), kept on the current certificate. */
-  httpsServer(listener: string): (onRequest: http.RequestListener) => http.Server {
+  httpsServer(listener: string): (onRequest: http.RequestListener, options?: http.ServerOptions) => http.Server {
     const ctx = this.requireContext();
-    return (onRequest) => ctx.track(https.createServer(ctx.serverOptions(), onRequest), listener);
+    return (onRequest, options = {}) => ctx.track(https.createServer({ ...options, ...ctx.serverOptions() }, onRequest), listener);
   }
 
   /** The plain AMQP port with AMQP's TLS protocol header (spec 5.2.1) served. */

@@ -95,14 +95,15 @@ export class AmqpGateway {
   /**
    * Listens for AMQP over TCP; resolves to the bound "host:port". `createServer` makes another
    * kind of listener (AMQP over TLS: a tls.Server; the TLS protocol header: a net.Server whose
-   * sockets pass a gate first); it calls `onSocket` with each socket to serve.
+   * sockets pass a gate first); it calls `onSocket` with each socket to serve. `listener` names
+   * the listener (its own connection cap: "amqps" for AMQP over TLS).
    */
-  async listen(port: number, host = '127.0.0.1', createServer?: (onSocket: (socket: net.Socket) => void) => net.Server): Promise<string> {
+  async listen(port: number, host = '127.0.0.1', createServer?: (onSocket: (socket: net.Socket) => void) => net.Server, listener = 'amqp'): Promise<string> {
     if (this.anonymous === undefined) {
       const r = await this.auth.authenticate(undefined, undefined, '');
       this.anonymous = r.ok ? r.principal : null;
     }
-    const onSocket = (socket: net.Socket) => this.handleSocket(socket);
+    const onSocket = (socket: net.Socket) => this.handleSocket(socket, listener);
     const server = createServer ? createServer(onSocket) : net.createServer(onSocket);
     this.servers.push(server);
     return listenOn(server, port, host);

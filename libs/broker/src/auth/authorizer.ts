@@ -142,7 +142,7 @@ export class Authorizer {
    */
   certificateUser(username: string, clientId: string): AuthResult {
     const u = this.users.get(username);
-    if (u) return { ok: true, principal: { username, clientId, publish: u.publish, subscribe: u.subscribe } };
+    if (u) return { ok: true, principal: principalOf(u, clientId) };
     if (!this.cfg.allowAnonymous) return { ok: false, reason: 'NOT_AUTHORIZED' };
     return { ok: true, principal: { username, clientId, ...this.cfg.anonymous } };
   }
