@@ -8,6 +8,7 @@ import net from 'node:net';
 import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { everyEndpointAnswers } from './hostile-helpers.js';
 import { ServerProcess, killAllStarted, tempDataDir } from './server-process.js';
 
 let server: ServerProcess;
@@ -61,6 +62,47 @@ describe('hostile AMQP frames against the server process', () => {
       } finally {
         r.close();
       }
+    });
+  }
+});
+
+/** Protocol header, open, begin (channel 0) and a receiving attach (handle 0) from the empty queue q-drain-e2e. */
+const OPEN_BEGIN_ATTACH =
+  '414d5150000100000000001702000000005310c00a01a1077261772d6532650000001e02000000005311c01104407000000000700000138870000013880000003602000000005312c02907a105647261696e70000000004150005000005328c00e01a10b712d647261696e2d65326500532945';
+
+/** Writes the bytes on a fresh connection; resolves once the server has answered (or closed it). */
+function sendAndAwaitAnswer(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
+    s.on('error', () => {});
+    s.on('close', () => resolve());
+    // Whatever comes back (the drained flow, a close), the connection has been served: end it.
+    let got = 0;
+    s.on('data', (d: Buffer) => {
+      got += d.length;
+      if (got > 0) setTimeout(() => s.destroy(), 200);
+    });
+    setTimeout(() => reject(new Error('no answer and no close')), 15_000).unref();
+  });
+}
+
+describe("issue 13's flow and disposition frames against the server process", () => {
+  const cases = {
+    // The 35 bytes of the issue: drain=true with link-credit 4,294,967,295 on the receiving link.
+    'a drain with link-credit 4,294,967,295 (35 bytes)': '0000002302000000005313c01609437000000800437000000800434370ffffffff4341',
+    // A disposition of delivery ids 0..4,294,967,295 (rhea walked it id by id for 12-25 s).
+    'a disposition of delivery ids 0..4,294,967,295': '0000001e02000000005315c0110541700000000070ffffffff4100532445',
+    // drain=true with link-credit 1,000 (within the cap) but delivery-count 4,294,967,280: rhea's
+    // credit is delivery-count + link-credit − its own count, which it counted down one by one.
+    'a drain with delivery-count 4,294,967,280 and link-credit 1,000': '0000003002000000005313c023097000000000700000138870000000007000001388520070fffffff070000003e84041',
+  };
+  for (const [what, hexBytes] of Object.entries(cases)) {
+    it(`${what}: served or closed at once; every endpoint answers; memory within budget`, async () => {
+      await sendAndAwaitAnswer(server.amqpPort, Buffer.concat([Buffer.from(OPEN_BEGIN_ATTACH, 'hex'), Buffer.from(hexBytes, 'hex')]));
+      // Right behind it (an event loop frozen by a 4-billion-step loop would not answer for seconds to minutes).
+      await everyEndpointAnswers(server, `flow-${what.length}`);
+      expect(server.proc.exitCode).toBeNull();
+      expect(rssAnonMiB(server.proc.pid!)).toBeLessThan(512);
     });
   }
 });

@@ -83,7 +83,7 @@ describe('AMQP', () => {
       const conn = rhea.create_container({ id: containerId }).connect({ host: '127.0.0.1', port: server.amqpPort, reconnect: false });
       const r = conn.open_receiver({ name: linkName, source: { address, durable: 2, expiry_policy: 'never' } });
       const plain = (e: unknown) => {
-        const { condition, description } = e as { condition?: string; description?: string };
+        const { condition, description } = (e ?? {}) as { condition?: string; description?: string };
         return { condition, description };
       };
       r.on('receiver_close', (ctx) => {
