@@ -94,7 +94,8 @@ describe("issue 13's flow and disposition frames against the server process", ()
     'a disposition of delivery ids 0..4,294,967,295': '0000001e02000000005315c0110541700000000070ffffffff4100532445',
     // drain=true with link-credit 1,000 (within the cap) but delivery-count 4,294,967,280: rhea's
     // credit is delivery-count + link-credit − its own count, which it counted down one by one.
-    'a drain with delivery-count 4,294,967,280 and link-credit 1,000': '0000003002000000005313c023097000000000700000138870000000007000001388520070fffffff070000003e84041',
+    'a drain with delivery-count 4,294,967,280 and link-credit 1,000':
+      '0000003002000000005313c023097000000000700000138870000000007000001388520070fffffff070000003e84041',
   };
   for (const [what, hexBytes] of Object.entries(cases)) {
     it(`${what}: served or closed at once; every endpoint answers; memory within budget`, async () => {
