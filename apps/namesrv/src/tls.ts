@@ -4,47 +4,19 @@
  * certificate is re-read on SIGHUP and when its files change.
  */
 import {
-  type ClientAuthMode,
   type RemotingTlsMode,
   ServerTlsContext,
   type SocketGate,
+  type TlsListenerArgs,
   type TlsLogger,
-  parseClientAuth,
-  parseRemotingTlsMode,
   remotingTlsGate,
   resolveTlsSettings,
 } from '@apogee/tls';
 
 /** The TLS part of the command line. */
-export interface NamesrvTlsArgs {
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsCa?: string;
-  tlsClientAuth?: ClientAuthMode;
-  tlsHandshakeTimeoutMs?: number;
-  remotingTls?: RemotingTlsMode;
-}
+export type NamesrvTlsArgs = TlsListenerArgs;
 
-/** Flag → [setting, environment variable]: the same names as apps/server's. */
-export const TLS_FLAGS = {
-  '--tls-cert': ['tlsCert', 'APOGEE_TLS_CERT'],
-  '--tls-key': ['tlsKey', 'APOGEE_TLS_KEY'],
-  '--tls-ca': ['tlsCa', 'APOGEE_TLS_CA'],
-  '--tls-client-auth': ['tlsClientAuth', 'APOGEE_TLS_CLIENT_AUTH'],
-  '--tls-handshake-timeout-ms': ['tlsHandshakeTimeoutMs', 'APOGEE_TLS_HANDSHAKE_TIMEOUT_MS'],
-  '--remoting-tls': ['remotingTls', 'APOGEE_REMOTING_TLS'],
-} as const satisfies Record<string, readonly [keyof NamesrvTlsArgs, string]>;
-
-/** Sets one TLS setting from `raw`; throws naming `source` when the value is bad. */
-export function setTlsArg(out: NamesrvTlsArgs, key: keyof NamesrvTlsArgs, raw: string, source: string): void {
-  if (key === 'tlsClientAuth') out.tlsClientAuth = parseClientAuth(raw, source);
-  else if (key === 'remotingTls') out.remotingTls = parseRemotingTlsMode(raw, source);
-  else if (key === 'tlsHandshakeTimeoutMs') {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${source}: must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
-    out.tlsHandshakeTimeoutMs = n;
-  } else out[key] = raw;
-}
+export { REMOTING_TLS_FLAGS as TLS_FLAGS, setTlsArg } from '@apogee/tls';
 
 /** The NameServer port's gate and what stops the reloads; no gate when remoting TLS is disabled. */
 export interface NamesrvTls {

@@ -15,7 +15,7 @@ import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker
 import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
 import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
-import { ServerTls, certificateName } from './tls-listeners.js';
+import { certificateName, serverTls as makeServerTls } from './tls-listeners.js';
 
 /**
  * Runs the all-in-one server: store, NameServer, broker (remoting endpoint), MQTT, AMQP and the metrics port,
@@ -40,7 +40,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
   // known only inside this process (docs/security.md).
   const internal = { accessKey: `apogee-broker-${randomBytes(8).toString('hex')}`, secretKey: randomBytes(24).toString('base64') };
   // Certificate files are checked before anything opens: a bad one stops the start with its name.
-  const serverTls = ServerTls.fromArgs(args, log);
+  const serverTls = makeServerTls(args, log);
   const tlsCtx = serverTls.context;
   if (tlsCtx) log.info({ ...tlsCtx.summary, clientAuth: tlsCtx.settings.clientAuth, remotingTls: serverTls.remotingMode }, 'apogee: TLS certificate loaded');
   const ip = advertisedIp(args.brokerIp, args.listenHost);
