@@ -116,4 +116,35 @@ describe('hostile AMQP frames', () => {
     await stillServing('q-hostile-4');
     raw.socket.destroy();
   });
+
+  it('a drain whose count would end exactly at 2^32 is answered without a count that cannot be encoded', async () => {
+    const raw = await RawAmqp.connect(h.port);
+    raw.open();
+    await raw.waitFor((f) => f.code === 0x10, 'open');
+    raw.begin(0);
+    await raw.waitFor((f) => f.code === 0x11, 'begin');
+    raw.attachReceiver(0, 0, 'hostile-wrap', 'q-hostile-empty-3');
+    await raw.waitFor((f) => f.code === 0x12, 'attach');
+    // delivery-count 4,294,967,040 + link-credit 256 = 2^32: rhea's credit, counted from 0.
+    raw.write(
+      perf(0, 0x13, [
+        encodeUint(0),
+        encodeUint(5000),
+        encodeUint(0),
+        encodeUint(5000),
+        encodeUint(0),
+        encodeUint(0xffffff00),
+        encodeUint(256),
+        Buffer.from([0x40]),
+        encodeBool(true),
+      ]),
+    );
+    const answer = await raw.waitFor((f) => f.code === 0x13, 'the drained flow');
+    const d = readDescriptor(answer.body, 0);
+    const { items } = listElements(answer.body, d.pos);
+    expect(readUint(answer.body, items[5]!)).toBe(0xffffffff); // held at the largest count rhea can write
+    expect(readUint(answer.body, items[6]!)).toBe(0);
+    await stillServing('q-hostile-5');
+    raw.socket.destroy();
+  });
 });

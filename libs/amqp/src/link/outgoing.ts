@@ -77,9 +77,12 @@ export class OutgoingLink implements GroupConsumer {
     // every endpoint shares; the flow's link-credit is capped by the frame guard, but its
     // delivery-count may lie, which makes the credit up to 2^32. The count advances here in one
     // step, leaving one for rhea's loop so that it still sends the drain flag.
-    const spare = this.link.credit - this.unwrittenCount() - 1;
+    const steps = this.unwrittenCount() + 1;
+    const spare = this.link.credit - steps;
     if (spare > 0) {
-      this.link.delivery_count = (this.link.delivery_count + spare) % 0x1_0000_0000;
+      // Serial arithmetic (the count wraps at 2^32); rhea's own steps do not wrap, and a count past
+      // 2^32 − 1 would not encode, so the start is held where those steps still fit.
+      this.link.delivery_count = Math.min((this.link.delivery_count + spare) % 0x1_0000_0000, 0xffff_ffff - steps);
       this.link.credit -= spare;
     }
     this.link.set_drained(true);
