@@ -3,7 +3,7 @@
  * or enforcing): --tls, --tls-ca, --tls-cert, --tls-key, --tls-servername, --tls-insecure, each
  * also from an APOGEE_TLS* variable. A CA or certificate alone turns TLS on.
  */
-import fs from 'node:fs';
+import { readPemFile } from '@apogee/tls';
 import type { ClientTlsOptions } from '@apogee/client';
 import { type OptionSpec, type ParsedArgs, UsageError } from './args.js';
 
@@ -35,27 +35,15 @@ export function tlsFromArgs(args: ParsedArgs, env: Env, path: readonly string[])
   }
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together', path);
   const out: ClientTlsOptions = {};
-  if (ca !== undefined) out.ca = readPem(ca, 'CA');
+  if (ca !== undefined) out.ca = readPemFile(ca, 'CA');
   if (cert !== undefined && key !== undefined) {
-    out.cert = readPem(cert, 'certificate');
-    out.key = readPem(key, 'private key');
+    out.cert = readPemFile(cert, 'certificate');
+    out.key = readPemFile(key, 'private key');
   }
   const servername = args.str('tls-servername');
   if (servername !== undefined) out.servername = servername;
   if (args.flag('tls-insecure')) out.rejectUnauthorized = false;
   return out;
-}
-
-function readPem(file: string, what: string): Buffer {
-  let data: Buffer;
-  try {
-    data = fs.readFileSync(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new Error(`TLS ${what} file ${file}: cannot be read (${e.code ?? e.message})`);
-  }
-  if (!data.includes('-----BEGIN ')) throw new Error(`TLS ${what} file ${file}: is not PEM (no "-----BEGIN" line)`);
-  return data;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -30,6 +30,41 @@ async function stillServing(queue: string): Promise<void> {
   c.close();
 }
 
+/**
+ * Attaches a receiver from an empty `queue`, sends a drain flow with `deliveryCount` and
+ * `linkCredit` (session windows 5,000 from 0), and returns the server's drained flow's count and credit.
+ */
+async function drainedFlow(link: string, queue: string, deliveryCount: number, linkCredit: number): Promise<{ deliveryCount?: number; linkCredit?: number }> {
+  const raw = await RawAmqp.connect(h.port);
+  try {
+    raw.open();
+    await raw.waitFor((f) => f.code === 0x10, 'open');
+    raw.begin(0);
+    await raw.waitFor((f) => f.code === 0x11, 'begin');
+    raw.attachReceiver(0, 0, link, queue);
+    await raw.waitFor((f) => f.code === 0x12, 'attach');
+    // flow: windows, handle 0, delivery-count, link-credit, available null, drain true.
+    raw.write(
+      perf(0, 0x13, [
+        encodeUint(0),
+        encodeUint(5000),
+        encodeUint(0),
+        encodeUint(5000),
+        encodeUint(0),
+        encodeUint(deliveryCount),
+        encodeUint(linkCredit),
+        Buffer.from([0x40]),
+        encodeBool(true),
+      ]),
+    );
+    const answer = await raw.waitFor((f) => f.code === 0x13, 'the drained flow');
+    const { items } = listElements(answer.body, readDescriptor(answer.body, 0).pos);
+    return { deliveryCount: readUint(answer.body, items[5]!), linkCredit: readUint(answer.body, items[6]!) };
+  } finally {
+    raw.socket.destroy();
+  }
+}
+
 describe('hostile AMQP frames', () => {
   it('32 bytes: an open whose array declares 2^31 zero-width elements closes that connection, heap untouched', async () => {
     const heapBefore = process.memoryUsage().heapUsed;
@@ -87,64 +122,17 @@ describe('hostile AMQP frames', () => {
   });
 
   it('drain with a lying delivery-count (credit 2^32 − 16 + 1,000 in rhea) is answered at once with the count advanced', async () => {
-    const raw = await RawAmqp.connect(h.port);
-    raw.open();
-    await raw.waitFor((f) => f.code === 0x10, 'open');
-    raw.begin(0);
-    await raw.waitFor((f) => f.code === 0x11, 'begin');
-    raw.attachReceiver(0, 0, 'hostile-count', 'q-hostile-empty-2');
-    await raw.waitFor((f) => f.code === 0x12, 'attach');
-    // flow: session windows, handle 0, delivery-count 4,294,967,280, link-credit 1,000, available null, drain true.
-    raw.write(
-      perf(0, 0x13, [
-        encodeUint(0),
-        encodeUint(5000),
-        encodeUint(0),
-        encodeUint(5000),
-        encodeUint(0),
-        encodeUint(0xfffffff0),
-        encodeUint(1000),
-        Buffer.from([0x40]),
-        encodeBool(true),
-      ]),
-    );
-    const answer = await raw.waitFor((f) => f.code === 0x13, 'the drained flow');
-    const d = readDescriptor(answer.body, 0);
-    const { items } = listElements(answer.body, d.pos);
-    expect(readUint(answer.body, items[5]!)).toBe((0xfffffff0 + 1000) % 0x1_0000_0000); // serial arithmetic (RFC 1982)
-    expect(readUint(answer.body, items[6]!)).toBe(0);
+    const answer = await drainedFlow('hostile-count', 'q-hostile-empty-2', 0xfffffff0, 1000);
+    expect(answer.deliveryCount).toBe((0xfffffff0 + 1000) % 0x1_0000_0000); // serial arithmetic (RFC 1982)
+    expect(answer.linkCredit).toBe(0);
     await stillServing('q-hostile-4');
-    raw.socket.destroy();
   });
 
   it('a drain whose count would end exactly at 2^32 is answered without a count that cannot be encoded', async () => {
-    const raw = await RawAmqp.connect(h.port);
-    raw.open();
-    await raw.waitFor((f) => f.code === 0x10, 'open');
-    raw.begin(0);
-    await raw.waitFor((f) => f.code === 0x11, 'begin');
-    raw.attachReceiver(0, 0, 'hostile-wrap', 'q-hostile-empty-3');
-    await raw.waitFor((f) => f.code === 0x12, 'attach');
     // delivery-count 4,294,967,040 + link-credit 256 = 2^32: rhea's credit, counted from 0.
-    raw.write(
-      perf(0, 0x13, [
-        encodeUint(0),
-        encodeUint(5000),
-        encodeUint(0),
-        encodeUint(5000),
-        encodeUint(0),
-        encodeUint(0xffffff00),
-        encodeUint(256),
-        Buffer.from([0x40]),
-        encodeBool(true),
-      ]),
-    );
-    const answer = await raw.waitFor((f) => f.code === 0x13, 'the drained flow');
-    const d = readDescriptor(answer.body, 0);
-    const { items } = listElements(answer.body, d.pos);
-    expect(readUint(answer.body, items[5]!)).toBe(0xffffffff); // held at the largest count rhea can write
-    expect(readUint(answer.body, items[6]!)).toBe(0);
+    const answer = await drainedFlow('hostile-wrap', 'q-hostile-empty-3', 0xffffff00, 256);
+    expect(answer.deliveryCount).toBe(0xffffffff); // held at the largest count rhea can write
+    expect(answer.linkCredit).toBe(0);
     await stillServing('q-hostile-5');
-    raw.socket.destroy();
   });
 });

@@ -1,5 +1,5 @@
 export * from './tls-settings.js';
-export { type TlsMaterial, loadTlsMaterial } from './tls-material.js';
+export { type TlsMaterial, loadTlsMaterial, readPemFile } from './tls-material.js';
 export { ServerTlsContext, type TlsLogger } from './server-context.js';
 export { sniff } from './sniff.js';
 export { tlsHandOff } from './secure-socket.js';

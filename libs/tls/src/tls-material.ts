@@ -18,9 +18,9 @@ export interface TlsMaterial {
  * file stops the server at start (or fails a reload) instead of failing the first handshake.
  */
 export function loadTlsMaterial(settings: Pick<TlsSettings, 'cert' | 'key' | 'ca'>): TlsMaterial {
-  const cert = readPem(settings.cert, 'certificate');
-  const key = readPem(settings.key, 'private key');
-  const ca = settings.ca === undefined ? undefined : readPem(settings.ca, 'CA');
+  const cert = readPemFile(settings.cert, 'certificate');
+  const key = readPemFile(settings.key, 'private key');
+  const ca = settings.ca === undefined ? undefined : readPemFile(settings.ca, 'CA');
   const chain = certificatesIn(cert, settings.cert, 'certificate');
   if (ca) certificatesIn(ca, settings.ca!, 'CA');
   let privateKey: crypto.KeyObject;
@@ -45,7 +45,8 @@ export function loadTlsMaterial(settings: Pick<TlsSettings, 'cert' | 'key' | 'ca
   return ca ? { cert, key, ca, summary } : { cert, key, summary };
 }
 
-function readPem(file: string, what: string): Buffer {
+/** The bytes of a PEM file; throws naming the file and `what` it should hold when it cannot be read, is empty or is not PEM. */
+export function readPemFile(file: string, what: string): Buffer {
   let data: Buffer;
   try {
     data = fs.readFileSync(file);
