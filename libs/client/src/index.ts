@@ -14,6 +14,7 @@ export { PushConsumer, type PushConsumerOptions, type PushConsumerEvents } from 
 export type { ConsumeStatus, ConsumeContext, ConsumeFunction, ConcurrentListener, OrderlyListener, MessageListener } from './consumer/listener.js';
 export { PullConsumer, type PullConsumerOptions, type PullOptions } from './consumer/pull-consumer.js';
 export type { PullResult, PullStatus } from './consumer/pull-api.js';
+export { MessageSelector } from './consumer/subscription.js';
 export { Admin, type AdminOptions } from './admin/admin.js';
 export { LONG_MAX_VALUE, type CreateTopicOptions, type QueueOffsets, type TopicDescription, type QueueProgress, type QueryOptions } from './admin/types.js';
 export type { ClusterInfo, MessageModel, ConsumeFromWhere } from './protocol/bodies.js';

@@ -9,7 +9,7 @@ import { heartbeatBody } from '../protocol/bodies.js';
 import { PullSysFlag } from '../protocol/codes.js';
 import { subscribeQueues } from '../route/topic-route.js';
 import { type PullResult, pullMessage } from './pull-api.js';
-import { buildSubscription } from './subscription.js';
+import { type MessageSelector, buildSubscription } from './subscription.js';
 
 export interface PullConsumerOptions extends ClientOptions {
   /** Consumer group (required). */
@@ -70,8 +70,8 @@ export class PullConsumer extends ClientEmitter {
     return subscribeQueues(topic, route);
   }
 
-  /** One PULL_MESSAGE from `offset`; messages not matching `expression` are filtered out. */
-  async pull(queue: MessageQueue, expression: string, offset: number, maxNums: number, opts: PullOptions = {}): Promise<PullResult> {
+  /** One PULL_MESSAGE from `offset`; messages not matching `expression` (tags, or an SQL92 selector) are filtered out. */
+  async pull(queue: MessageQueue, expression: MessageSelector, offset: number, maxNums: number, opts: PullOptions = {}): Promise<PullResult> {
     this.check();
     const suspendMs = opts.suspendMs ?? 0;
     const sub = buildSubscription(queue.topic, expression);
@@ -88,6 +88,7 @@ export class PullConsumer extends ClientEmitter {
         commitOffset: 0,
         suspendTimeoutMillis: suspendMs,
         subscription: sub.expression,
+        expressionType: sub.expressionType,
         subVersion: sub.subVersion,
       },
       sub,

@@ -50,6 +50,7 @@ export async function runPullLoop(
           commitOffset: stored,
           suspendTimeoutMillis: rt.opts.suspendMs,
           subscription: sub.expression,
+          expressionType: sub.expressionType,
           subVersion: sub.subVersion,
         },
         sub,

@@ -18,7 +18,7 @@ import type { ProcessQueue } from './process-queue.js';
 import { runPullLoop } from './pull-loop.js';
 import { Rebalancer } from './rebalance.js';
 import type { ConsumerRuntime, ResolvedPushOptions } from './runtime.js';
-import { type Subscription, buildSubscription, subscriptionData } from './subscription.js';
+import { type MessageSelector, type Subscription, buildSubscription, subscriptionData } from './subscription.js';
 
 export interface PushConsumerOptions extends ClientOptions {
   /** Consumer group (required). */
@@ -137,8 +137,11 @@ export class PushConsumer extends ClientEmitter {
     return this.inst.clientId;
   }
 
-  /** Subscribes to `topic` with a tag expression ("*", "a", "a || b"). May be called after start. */
-  subscribe(topic: string, expression = '*'): this {
+  /**
+   * Subscribes to `topic` with a tag expression ("*", "a", "a || b") or an SQL92 selector
+   * (`MessageSelector.bySql(…)`). May be called after start.
+   */
+  subscribe(topic: string, expression: MessageSelector = '*'): this {
     if (this.state === 'stopping' || this.state === 'stopped') throw new ClientError(ClientErrorCode.STATE, 'consumer is shut down');
     this.subscriptions.set(topic, buildSubscription(topic, expression));
     if (this.state === 'running') void this.refreshAll().catch((err) => this.fail(err));

@@ -52,6 +52,8 @@ export interface PullHeader {
   commitOffset: number;
   suspendTimeoutMillis: number;
   subscription: string;
+  /** TAG or SQL92 (what `subscription` is written in). */
+  expressionType?: 'TAG' | 'SQL92';
   subVersion: number;
 }
 
@@ -68,7 +70,7 @@ export function pullMessageHeader(h: PullHeader): Record<string, string> {
     suspendTimeoutMillis: h.suspendTimeoutMillis,
     subscription: h.subscription,
     subVersion: h.subVersion,
-    expressionType: 'TAG',
+    expressionType: h.expressionType ?? 'TAG',
   });
 }
 
