@@ -352,15 +352,17 @@ describe('broker remoting: lookup and admin', () => {
     );
   });
 
-  it('answers CHECK_CLIENT_CONFIG as RocketMQ does with enablePropertyFilter off', async () => {
+  it('answers CHECK_CLIENT_CONFIG as RocketMQ does with enablePropertyFilter on (our default)', async () => {
     const check = (body: unknown) => h.call(RequestCode.CHECK_CLIENT_CONFIG, {}, Buffer.from(JSON.stringify(body)));
     const sub = (expressionType: string | undefined, subString: string) => ({ topic: 'T', subString, expressionType, tagsSet: [], codeSet: [], subVersion: 1 });
     expect((await check({ clientId: 'c@1', group: 'G', subscriptionData: sub('TAG', 'a || b') })).code).toBe(ResponseCode.SUCCESS);
     expect((await check({ clientId: 'c@1', group: 'G', subscriptionData: sub(undefined, '*') })).code).toBe(ResponseCode.SUCCESS);
     expect((await check({ clientId: 'c@1', group: 'G' })).code).toBe(ResponseCode.SUCCESS);
     expect((await check(null)).code).toBe(ResponseCode.SUCCESS);
-    const sql = await check({ clientId: 'c@1', group: 'G', subscriptionData: sub('SQL92', 'a > 1') });
-    expect([sql.code, sql.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92']);
+    expect((await check({ clientId: 'c@1', group: 'G', subscriptionData: sub('SQL92', 'a > 1') })).code).toBe(ResponseCode.SUCCESS);
+    const bad = await check({ clientId: 'c@1', group: 'G', subscriptionData: sub('SQL92', 'a >') });
+    expect(bad.code).toBe(ResponseCode.SUBSCRIPTION_PARSE_FAILED);
+    expect(bad.remark).toMatch(/column/);
     const other = await check({ clientId: 'c@1', group: 'G', subscriptionData: sub('tag', 'x') });
     expect([other.code, other.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by tag']);
     const garbage = await h.call(RequestCode.CHECK_CLIENT_CONFIG, {}, Buffer.from('{nope'));

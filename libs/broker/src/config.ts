@@ -12,6 +12,11 @@ export interface BrokerConfig {
   defaultTopicQueueNums: number;
   /** Hold PULL_NOT_FOUND pulls until a message arrives or the client's suspend time ends. Default true. */
   longPollingEnable: boolean;
+  /**
+   * SQL92 property filters for consumers (RocketMQ's enablePropertyFilter). On by default here;
+   * RocketMQ's default is off. Off: CHECK_CLIENT_CONFIG and SQL92 pulls answer SYSTEM_ERROR.
+   */
+  enablePropertyFilter: boolean;
   /** Hold time when long polling is off. Default 1,000 ms. */
   shortPollingTimeMills: number;
   /** Most messages one pull returns. Default 32. */
@@ -42,6 +47,7 @@ export const BROKER_DEFAULTS: BrokerConfig = {
   autoCreateSubscriptionGroup: true,
   defaultTopicQueueNums: 8,
   longPollingEnable: true,
+  enablePropertyFilter: true,
   shortPollingTimeMills: 1000,
   maxPullMsgNums: 32,
   maxPullBytes: 256 * 1024,

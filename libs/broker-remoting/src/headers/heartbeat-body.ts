@@ -30,11 +30,23 @@ export function parseHeartbeat(body: Buffer | undefined): Heartbeat {
   };
 }
 
-/** A heartbeat's SubscriptionData; SQL92 expressions are kept as given (pulls then explain they are unsupported). */
+/**
+ * A heartbeat's SubscriptionData. An SQL92 expression is compiled here, once per heartbeat's
+ * version; one that does not compile is kept with its error, which pulls by it are answered with
+ * (the heartbeat itself succeeds, as RocketMQ's does). Other types are kept as given.
+ */
 function subscriptionOf(s: any): Subscription {
   const subVersion = Number(s.subVersion) || Date.now();
   const type = typeof s.expressionType === 'string' ? s.expressionType.toUpperCase() : 'TAG';
-  if (type === 'TAG') return parseSubscription(s.topic, typeof s.subString === 'string' ? s.subString : '*', 'TAG', subVersion);
+  const subString = typeof s.subString === 'string' ? s.subString : '';
+  if (type === 'TAG') return parseSubscription(s.topic, subString || '*', 'TAG', subVersion);
+  if (type === 'SQL92') {
+    try {
+      return parseSubscription(s.topic, subString, 'SQL92', subVersion);
+    } catch (err) {
+      return { topic: s.topic, subString, expressionType: 'SQL92', tagsSet: [], codeSet: [], subVersion, parseError: (err as Error).message };
+    }
+  }
   const tagsSet: string[] = Array.isArray(s.tagsSet) ? s.tagsSet.map(String) : [];
-  return { topic: s.topic, subString: String(s.subString ?? ''), expressionType: 'SQL92', tagsSet, codeSet: tagsSet.map(javaStringHashCode), subVersion };
+  return { topic: s.topic, subString, expressionType: 'SQL92', tagsSet, codeSet: tagsSet.map(javaStringHashCode), subVersion, parseError: `unknown expression type ${JSON.stringify(s.expressionType)}` };
 }

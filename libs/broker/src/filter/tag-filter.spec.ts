@@ -37,9 +37,14 @@ describe('parseSubscription (FilterAPI)', () => {
     expect(parseSubscription('T', 'a', '').tagsSet).toEqual(['a']);
   });
 
-  it('rejects SQL92 and unknown expression types with SUBSCRIPTION_PARSE_FAILED', async () => {
-    await brokerError(() => parseSubscription('T', 'a > 1', 'SQL92'), 'SUBSCRIPTION_PARSE_FAILED');
-    await brokerError(() => parseSubscription('T', 'a > 1', 'sql92'), 'SUBSCRIPTION_PARSE_FAILED');
+  it('compiles SQL92 (any case of the type) and refuses a bad one or an unknown type with SUBSCRIPTION_PARSE_FAILED', async () => {
+    for (const type of ['SQL92', 'sql92']) {
+      const s = parseSubscription('T', 'a > 1', type, 5);
+      expect(s).toMatchObject({ expressionType: 'SQL92', subString: 'a > 1', tagsSet: [], codeSet: [], subVersion: 5 });
+      expect(s.sql?.matches((n) => (n === 'a' ? '2' : undefined))).toBe(true);
+    }
+    await brokerError(() => parseSubscription('T', 'a >', 'SQL92'), 'SUBSCRIPTION_PARSE_FAILED');
+    await brokerError(() => parseSubscription('T', '', 'SQL92'), 'SUBSCRIPTION_PARSE_FAILED');
     await brokerError(() => parseSubscription('T', 'a', 'REGEX'), 'SUBSCRIPTION_PARSE_FAILED');
   });
 

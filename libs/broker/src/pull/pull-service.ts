@@ -3,7 +3,7 @@ import type { GetStatus, MessageStore, MessageFilter } from '@apogee/store';
 import type { ConsumerRegistry } from '../client/consumer-registry.js';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
-import { parseSubscription, tagFilterOf } from '../filter/tag-filter.js';
+import { type Subscription, parseSubscription, tagFilterOf } from '../filter/tag-filter.js';
 import type { GroupManager } from '../group/group-manager.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { TopicManager } from '../topic/topic-manager.js';
@@ -23,12 +23,33 @@ const KIND_OF: Record<GetStatus, (offset: number) => PullKind> = {
   OFFSET_FOUND_NULL: () => 'NOT_FOUND',
 };
 
+/** Expressions compiled for pulls that carry their subscription, kept per (type, text). */
+const PARSED_CACHE_SIZE = 1024;
+
+/**
+ * Parses the subscription a pull carries, reusing the last compile of the same expression: a
+ * consumer that posts its subscription with every pull must not pay an SQL92 compile per pull.
+ * Bounded: past PARSED_CACHE_SIZE expressions the oldest is dropped, and long ones are not kept.
+ */
+function parseSubscriptionCached(cache: Map<string, Subscription>, topic: string, expression: string | undefined, type: string | undefined): Subscription {
+  const key = `${(type || 'TAG').toUpperCase()}\u0000${topic}\u0000${expression ?? ''}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const sub = parseSubscription(topic, expression, type);
+  if (key.length > 4096) return sub; // a long expression is compiled each time rather than held
+  if (cache.size >= PARSED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, sub);
+  return sub;
+}
+
 /**
  * The pull path (RocketMQ PullMessageProcessor + PullRequestHoldService): checks, tag filter,
  * offset commit piggy-backed on the pull, and long polling woken by the store's arrival
  * notifications — a held pull costs a listener and a timer, never a poll loop.
  */
 export class PullService {
+  private readonly parsed = new Map<string, Subscription>();
+
   constructor(
     private readonly store: MessageStore,
     private readonly topics: TopicManager,
@@ -73,7 +94,7 @@ export class PullService {
     if (!Number.isSafeInteger(req.offset) || req.offset < 0)
       throw new BrokerError('INVALID_PARAMETER', `queueOffset ${req.offset} is not a non-negative integer`);
     if ((req.sysFlag & PullFlag.SUBSCRIPTION) !== 0) {
-      return tagFilterOf(parseSubscription(req.topic, req.subscription, req.expressionType));
+      return this.filterOf(parseSubscriptionCached(this.parsed, req.topic, req.subscription, req.expressionType));
     }
     const sub = this.consumers.findSubscription(req.group, req.topic);
     if (!sub)
@@ -81,11 +102,20 @@ export class PullService {
         'SUBSCRIPTION_NOT_EXIST',
         `consumer group ${req.group} has no live subscription to ${req.topic}; send a heartbeat first or pull with the SUBSCRIPTION flag`,
       );
-    if (sub.expressionType !== 'TAG')
-      throw new BrokerError(
-        'SUBSCRIPTION_PARSE_FAILED',
-        `${sub.expressionType} filtering is not supported by this broker (enablePropertyFilter=false); subscribe with a TAG expression`,
-      );
+    if (sub.parseError) throw new BrokerError('SUBSCRIPTION_PARSE_FAILED', sub.parseError);
+    return this.filterOf(sub);
+  }
+
+  /**
+   * The store filter of a subscription. SQL92 needs enablePropertyFilter (RocketMQ's remark when
+   * off), and is not applied to retry topics (RocketMQ's filterSupportRetry=false: a message
+   * that is retried was matched when first delivered).
+   */
+  private filterOf(sub: Subscription): MessageFilter | undefined {
+    if (sub.expressionType === 'SQL92') {
+      if (!this.cfg.enablePropertyFilter) throw new BrokerError('SYSTEM_ERROR', 'The broker does not support consumer to filter message by SQL92');
+      if (isRetryTopic(sub.topic)) return undefined;
+    }
     return tagFilterOf(sub);
   }
 
