@@ -32,3 +32,4 @@ export { MQTT_DEFAULT_LIMITS } from './topic-space/limits.js';
 export { GroupReader, type GroupReaderOptions, type GroupConsumer, type Entry, type Outcome, type ReadMessage } from './group/group-reader.js';
 export { resendProperties } from './send/resend.js';
 export { CommitSoon, COMMIT_INTERVAL_MS } from './commit-soon.js';
+export { compileSql92, sql92MessageFilter, Sql92SyntaxError, SQL92_LIMITS, type Sql92Filter, type PropertyLookup } from './filter/sql92/index.js';

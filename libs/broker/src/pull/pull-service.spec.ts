@@ -114,7 +114,8 @@ describe('PullService', () => {
     await brokerError(() => h.broker.puller.pull(req({ queueId: 2 })), 'INVALID_PARAMETER');
     await brokerError(() => h.broker.puller.pull(req({ queueId: -1 })), 'INVALID_PARAMETER');
     await brokerError(() => h.broker.puller.pull(req({ offset: -1 })), 'INVALID_PARAMETER');
-    await brokerError(() => h.broker.puller.pull(req({ subscription: 'a > 1', expressionType: 'SQL92' })), 'SUBSCRIPTION_PARSE_FAILED');
+    await brokerError(() => h.broker.puller.pull(req({ subscription: 'a >', expressionType: 'SQL92' })), 'SUBSCRIPTION_PARSE_FAILED');
+    await brokerError(() => h.broker.puller.pull(req({ subscription: 'a', expressionType: 'REGEX' })), 'SUBSCRIPTION_PARSE_FAILED');
   });
 
   it('refuses pulls of unreadable topics and disabled groups with NO_PERMISSION', async () => {
