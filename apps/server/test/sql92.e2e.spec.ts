@@ -63,7 +63,8 @@ async function sendMixed(p: Producer, t: string): Promise<void> {
 }
 
 async function sendSentinels(p: Producer, t: string): Promise<void> {
-  for (let q = 0; q < 2; q++) await p.send({ topic: t, body: 'sentinel', properties: { sentinel: 'yes' } }, { queue: { topic: t, brokerName: 'broker-a', queueId: q } });
+  for (let q = 0; q < 2; q++)
+    await p.send({ topic: t, body: 'sentinel', properties: { sentinel: 'yes' } }, { queue: { topic: t, brokerName: 'broker-a', queueId: q } });
 }
 
 async function producer(): Promise<Producer> {
@@ -121,7 +122,7 @@ describe('SQL92 filters', () => {
     for (const [bad, where] of [
       ['idx >', /column 6/],
       ["color = 'red' AND", /column 18/],
-      ["color IN (1, 2)", /column/],
+      ['color IN (1, 2)', /column/],
       ['a = NULL', /IS NULL/],
     ] as const) {
       const err = await pull.pull(q!, MessageSelector.bySql(bad), 0, 32).then(
@@ -140,7 +141,13 @@ describe('SQL92 filters', () => {
     const p = await producer();
     await sendMixed(p, 'SqlOns');
     const got: Array<{ body: Buffer }> = [];
-    const c = new OnsConsumer({ httpclient, nameSrv: server.namesrvAddr, consumerGroup: 'sql-ons', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', rebalanceInterval: 1000 });
+    const c = new OnsConsumer({
+      httpclient,
+      nameSrv: server.namesrvAddr,
+      consumerGroup: 'sql-ons',
+      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+      rebalanceInterval: 1000,
+    });
     c.on('error', () => {});
     c.subscribe('SqlOns', { expressionType: 'SQL92', subString: FILTER }, async (msg: any) => void got.push({ body: msg.body }));
     closers.push(() => c.close());

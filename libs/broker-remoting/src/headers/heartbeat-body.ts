@@ -48,5 +48,13 @@ function subscriptionOf(s: any): Subscription {
     }
   }
   const tagsSet: string[] = Array.isArray(s.tagsSet) ? s.tagsSet.map(String) : [];
-  return { topic: s.topic, subString, expressionType: 'SQL92', tagsSet, codeSet: tagsSet.map(javaStringHashCode), subVersion, parseError: `unknown expression type ${JSON.stringify(s.expressionType)}` };
+  return {
+    topic: s.topic,
+    subString,
+    expressionType: 'SQL92',
+    tagsSet,
+    codeSet: tagsSet.map(javaStringHashCode),
+    subVersion,
+    parseError: `unknown expression type ${JSON.stringify(s.expressionType)}`,
+  };
 }
