@@ -1,7 +1,7 @@
 /**
  * Requests the official Java client sends that the Node clients do not: QUERY_MESSAGE with
  * Long.MAX_VALUE as the end of its time range (MQAdminImpl.viewMessage / queryMessageByUniqKey)
- * and CHECK_CLIENT_CONFIG (a push consumer's start() with a non-TAG subscription). A real server
+ * and CHECK_CLIENT_CONFIG (a push consumer's start() with a non-TAG subscription: SQL92 is checked by compiling it). A real server
  * process, raw frames and @apogee/client.
  */
 import fs from 'node:fs';
@@ -73,7 +73,7 @@ describe('Java client requests', () => {
     }
   });
 
-  it('CHECK_CLIENT_CONFIG: a TAG subscription is SUCCESS, SQL92 gets the refusal of a broker without property filtering', async () => {
+  it('CHECK_CLIENT_CONFIG: TAG and a compiling SQL92 subscription are SUCCESS, a bad SQL92 one SUBSCRIPTION_PARSE_FAILED with its column', async () => {
     const raw = await RawRemoting.connect(server.brokerAddr);
     try {
       const check = (expressionType: string, subString: string) =>
@@ -91,7 +91,10 @@ describe('Java client requests', () => {
       const tag = await check('TAG', 'TagA || TagB');
       expect([tag.code, tag.remark]).toEqual([ResponseCode.SUCCESS, undefined]);
       const sql = await check('SQL92', 'a > 5');
-      expect([sql.code, sql.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92']);
+      expect([sql.code, sql.remark]).toEqual([ResponseCode.SUCCESS, undefined]);
+      const bad = await check('SQL92', 'a >');
+      expect(bad.code).toBe(ResponseCode.SUBSCRIPTION_PARSE_FAILED);
+      expect(bad.remark).toMatch(/column 4/);
     } finally {
       raw.close();
     }
