@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Admin, MessageSelector, Producer, PullConsumer, PushConsumer, type ReceivedMessage } from '@apogee/client';
+import { MessageSelector, Producer, PullConsumer, PushConsumer, type ReceivedMessage } from '@apogee/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './remoting-helpers.js';
+import { createTopic, eventually } from './remoting-helpers.js';
 import { ServerProcess, killAllStarted, tempDataDir } from './server-process.js';
 
 const require = createRequire(import.meta.url);
@@ -22,13 +22,11 @@ const EXPECTED = ['m6', 'm8'];
 
 let server: ServerProcess;
 let dataDir: string;
-let admin: Admin;
 const closers: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
   dataDir = tempDataDir('apg-sql92-');
   server = await ServerProcess.start(path.join(dataDir, 'data'));
-  admin = new Admin({ nameServer: server.namesrvAddr });
 });
 
 afterEach(async () => {
@@ -36,19 +34,11 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await admin.shutdown();
   await killAllStarted();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function topic(name: string): Promise<void> {
-  await admin.createTopic(name, { readQueueNums: 2, writeQueueNums: 2 });
-  for (let i = 0; i < 200; i++) {
-    if ((await admin.listTopics()).includes(name)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${name} not routable`);
-}
+const topic = (name: string): Promise<void> => createTopic(server.brokerAddr, server.namesrvAddr, name, 2);
 
 /**
  * Ten messages: idx 0..9; color red on even ones, blue on odd ones, none on idx 4 and 9 (so

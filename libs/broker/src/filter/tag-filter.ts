@@ -44,7 +44,7 @@ export function parseSubscription(topic: string, expression: string | undefined,
 }
 
 /** Compiles an SQL92 expression; a syntax error becomes SUBSCRIPTION_PARSE_FAILED naming where it is. */
-export function compileSql92OrRefuse(expression: string): Sql92Filter {
+function compileSql92OrRefuse(expression: string): Sql92Filter {
   try {
     return compileSql92(expression);
   } catch (err) {

@@ -17,6 +17,22 @@ type Operand = (lookup: PropertyLookup) => Value;
 export class ConversionFailure extends Error {}
 
 /**
+ * AND (decisive = false) and OR (decisive = true) over flat operand lists, left to right: the
+ * first decisive value ends it; otherwise unknown if any operand was, else the other value.
+ */
+function junction(parts: Condition[], decisive: boolean): Condition {
+  return (l) => {
+    let unknown = false;
+    for (const p of parts) {
+      const v = p(l);
+      if (v === decisive) return decisive;
+      if (v === null) unknown = true;
+    }
+    return unknown ? null : !decisive;
+  };
+}
+
+/**
  * Compiles the tree once into closures. Semantics (RocketMQ 5, docs/rocketmq-facts-wave2.md §3.2):
  * - three-valued logic: a missing property makes =, <>, <, >, BETWEEN and IN unknown; NOT unknown
  *   is unknown; AND is FALSE if either side is FALSE, OR is TRUE if either side is TRUE, otherwise
@@ -33,30 +49,10 @@ export class ConversionFailure extends Error {}
  */
 export function compileCondition(n: Node): Condition {
   switch (n.type) {
-    case 'and': {
-      const parts = n.operands.map(compileCondition);
-      return (l) => {
-        let unknown = false;
-        for (const p of parts) {
-          const v = p(l);
-          if (v === false) return false;
-          if (v === null) unknown = true;
-        }
-        return unknown ? null : true;
-      };
-    }
-    case 'or': {
-      const parts = n.operands.map(compileCondition);
-      return (l) => {
-        let unknown = false;
-        for (const p of parts) {
-          const v = p(l);
-          if (v === true) return true;
-          if (v === null) unknown = true;
-        }
-        return unknown ? null : false;
-      };
-    }
+    case 'and':
+      return junction(n.operands.map(compileCondition), false);
+    case 'or':
+      return junction(n.operands.map(compileCondition), true);
     case 'not': {
       const inner = compileCondition(n.operand);
       return (l) => {
