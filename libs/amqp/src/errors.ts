@@ -42,6 +42,7 @@ export const CONDITION_OF: Readonly<Record<BrokerErrorKind, ConditionName>> = {
   SUBSCRIPTION_NOT_EXIST: Condition.INTERNAL_ERROR,
   NOT_SUPPORTED: Condition.INTERNAL_ERROR,
   NOT_FOUND: Condition.INTERNAL_ERROR,
+  ILLEGAL_OPERATION: Condition.INTERNAL_ERROR,
   SYSTEM_ERROR: Condition.INTERNAL_ERROR,
 };
 

@@ -27,6 +27,8 @@ import { TopicFilters } from './topic-space/topic-filters.js';
 import { TopicSpaceRouting } from './topic-space/routing.js';
 import type { UnconfirmedSend } from './send/send-service.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send/send-types.js';
+import { TransactionService } from './transaction/transaction-service.js';
+import type { EndTransactionOutcome, EndTransactionRequest, OpenTransaction } from './transaction/transaction-types.js';
 
 export interface BrokerOptions {
   store: MessageStore;
@@ -75,6 +77,7 @@ export class Broker implements Engine {
   readonly offsets: OffsetService;
   readonly query: QueryService;
   readonly schedule: ScheduleService;
+  readonly transactions: TransactionService;
   readonly delayLevels: number[];
   readonly live: LiveFeed;
   readonly topicFilters: TopicFilters;
@@ -123,6 +126,7 @@ export class Broker implements Engine {
     this.offsets = new OffsetService(store, this.groups);
     this.query = new QueryService(store);
     this.schedule = new ScheduleService(store, this.delayLevels, put, this.metrics, this.log, now);
+    this.transactions = new TransactionService(store, put, this.producers, this.config, this.log, now);
     this.consumers.onMembershipChange((group) => this.announceMembership(group));
   }
 
@@ -136,6 +140,7 @@ export class Broker implements Engine {
       b.log.info({ ...filters, unreadable: filters.unreadable.length }, 'broker: durable topic filters loaded');
     for (const key of filters.unreadable) b.log.warn({ holder: key }, 'broker: a durable topic-filter record of an unknown format was left as it is');
     b.schedule.start();
+    await b.transactions.start();
     b.scanTimer = setInterval(() => {
       b.scanExpiredClients();
       b.topicFilters.expire().catch((err: unknown) => b.log.warn({ err: formatError(err) }, 'broker: expiring durable topic filters failed'));
@@ -284,6 +289,14 @@ export class Broker implements Engine {
     return this.store.deleteConsumerOffsets(group, topic);
   }
 
+  endTransaction(req: EndTransactionRequest): Promise<EndTransactionOutcome> {
+    return this.transactions.endTransaction(req);
+  }
+
+  openTransactions(max?: number): OpenTransaction[] {
+    return this.transactions.openTransactions(max);
+  }
+
   storeStats(): StoreStats {
     return this.store.stats();
   }
@@ -292,6 +305,7 @@ export class Broker implements Engine {
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.scanTimer = null;
     await this.schedule.stop();
+    await this.transactions.stop();
     await this.groups.flush();
   }
 

@@ -31,6 +31,14 @@ export interface BrokerConfig {
   channelExpiredTimeoutMs: number;
   /** A queue lock not renewed for this long is free. Default 60 s. */
   rebalanceLockMaxLiveTimeMs: number;
+  /** Refuse transactional (half) messages with NO_PERMISSION, as RocketMQ's rejectTransactionMessage. Default false. */
+  rejectTransactionMessage: boolean;
+  /** A half message is checked back first once it is this old (ms; RocketMQ transactionTimeOut). Default 6,000. */
+  transactionTimeOut: number;
+  /** Time between check-backs of one half message (ms; RocketMQ 4.9.7's transactionCheckInterval). Default 60,000. */
+  transactionCheckInterval: number;
+  /** Check-backs before a half message is given up into TRANS_CHECK_MAX_TIME_TOPIC (RocketMQ transactionCheckMax). Default 15. */
+  transactionCheckMax: number;
   /**
    * Refuse sends while the oldest store write in flight has waited longer than this (flow control;
    * RocketMQ's waitTimeMillsInSendQueue). Default 1,000 ms.
@@ -55,6 +63,10 @@ export const BROKER_DEFAULTS: BrokerConfig = {
   defaultRetryMaxTimes: 16,
   channelExpiredTimeoutMs: 120_000,
   rebalanceLockMaxLiveTimeMs: 60_000,
+  rejectTransactionMessage: false,
+  transactionTimeOut: 6000,
+  transactionCheckInterval: 60_000,
+  transactionCheckMax: 15,
   maxPutWaitMs: 1000,
   maxPutsInFlight: 20_000,
 };

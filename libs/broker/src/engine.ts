@@ -16,6 +16,7 @@ import type { UnconfirmedSend } from './send/send-service.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send/send-types.js';
 import type { TopicManager } from './topic/topic-manager.js';
 import type { TopicFilters } from './topic-space/topic-filters.js';
+import type { EndTransactionOutcome, EndTransactionRequest, OpenTransaction } from './transaction/transaction-types.js';
 
 /** Topic configuration as endpoints see it. */
 export type TopicAdmin = Pick<
@@ -109,6 +110,15 @@ export interface Engine {
   lockQueues(group: string, clientId: string, queues: MessageQueueRef[]): MessageQueueRef[];
   unlockQueues(group: string, clientId: string, queues: MessageQueueRef[]): void;
   groupProgress(group: string, topic?: string): QueueProgress[];
+
+  // --- transactions ---
+  /**
+   * END_TRANSACTION: commits (puts the real message once), rolls back or leaves a half message.
+   * Rejects with BrokerError when the request does not name a half message of its group.
+   */
+  endTransaction(req: EndTransactionRequest): Promise<EndTransactionOutcome>;
+  /** Half messages waiting for their producer's decision, oldest first (admin). */
+  openTransactions(max?: number): OpenTransaction[];
 
   /** Store figures (admin, metrics). */
   storeStats(): StoreStats;

@@ -16,6 +16,8 @@ export const BROKER_ERROR_KINDS = [
   'SUBSCRIPTION_NOT_EXIST',
   'NOT_SUPPORTED',
   'NOT_FOUND',
+  /** A request that is well-formed but not allowed now (END_TRANSACTION before its check-immunity ran out). */
+  'ILLEGAL_OPERATION',
   'SYSTEM_ERROR',
 ] as const;
 export type BrokerErrorKind = (typeof BROKER_ERROR_KINDS)[number];

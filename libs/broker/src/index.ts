@@ -4,6 +4,13 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './metrics.js';
 export type { ClientChannel } from './client/client-channel.js';
+export type {
+  EndTransactionOutcome,
+  EndTransactionRequest,
+  OpenTransaction,
+  TransactionCheck,
+  TransactionResolution,
+} from './transaction/transaction-types.js';
 export * from './client/consumer-registry.js';
 export * from './client/producer-registry.js';
 export * from './client/queue-locks.js';

@@ -19,6 +19,11 @@ export const PropertyKey = {
   INNER_MULTI_QUEUE_OFFSET: 'INNER_MULTI_QUEUE_OFFSET',
   SHARDING_KEY: '__SHARDINGKEY',
   TRANSACTION_ID: '__transactionId__',
+  /** Seconds before the broker checks a half message back (also bars an early direct END_TRANSACTION). */
+  CHECK_IMMUNITY_TIME_IN_SECONDS: 'CHECK_IMMUNITY_TIME_IN_SECONDS',
+  /** How many times the broker checked a half message back. */
+  TRANSACTION_CHECK_TIMES: 'TRANSACTION_CHECK_TIMES',
+  TRAN_PREPARED_QUEUE_OFFSET: 'TRAN_PREPARED_QUEUE_OFFSET',
   CLUSTER: 'CLUSTER',
   MSG_REGION: 'MSG_REGION',
   TRACE_SWITCH: 'TRACE_ON',

@@ -53,6 +53,8 @@ export const CHECKPOINT_TOPIC = 'CHECKPOINT_TOPIC';
 export const SYSTEM_TOPIC_PREFIX = 'rmq_sys_';
 /** The group the schedule service commits its progress under (MixAll.SCHEDULE_CONSUMER_GROUP). */
 export const SCHEDULE_CONSUMER_GROUP = 'SCHEDULE_CONSUMER';
+/** The group the transaction service commits its progress over the half and op queues under (MixAll.CID_RMQ_SYS_TRANS). */
+export const TRANS_SYS_CONSUMER_GROUP = 'CID_RMQ_SYS_TRANS';
 
 /** The named system topics (TopicValidator.SYSTEM_TOPIC_SET). */
 export const SYSTEM_TOPICS: ReadonlySet<string> = new Set([

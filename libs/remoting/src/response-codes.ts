@@ -42,6 +42,8 @@ export const ResponseCode = {
   BROKER_NOT_EXIST: 211,
   FLOW_CONTROL: 215,
   NOT_LEADER_FOR_QUEUE: 501,
+  /** END_TRANSACTION refused: the half message's check immunity has not run out (the broker checks it itself). */
+  ILLEGAL_OPERATION: 604,
   GO_AWAY: 1500,
 } as const;
 export type ResponseCodeName = keyof typeof ResponseCode;

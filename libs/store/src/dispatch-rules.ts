@@ -1,4 +1,4 @@
-import { KEY_SEPARATOR, SCHEDULE_TOPIC, SYSTEM_TOPIC_PREFIX, SysFlag, isRetryTopic, javaStringHashCode, transactionType } from '@apogee/message';
+import { KEY_SEPARATOR, SCHEDULE_TOPIC, SYSTEM_TOPIC_PREFIX, SysFlag, TRANS_HALF_TOPIC, isRetryTopic, javaStringHashCode, transactionType } from '@apogee/message';
 
 /**
  * Rules shared by the live dispatch and recovery's re-dispatch, so both build the same index
@@ -11,9 +11,12 @@ export function entersQueues(sysFlag: number): boolean {
   return t !== SysFlag.TRANSACTION_PREPARED_TYPE && t !== SysFlag.TRANSACTION_ROLLBACK_TYPE;
 }
 
-/** RocketMQ ignores INNER_MULTI_DISPATCH on retry, system and schedule topics. */
+/**
+ * RocketMQ ignores INNER_MULTI_DISPATCH on retry, system and schedule topics — and on half
+ * messages, whose fan-out waits for their commit.
+ */
 export function lmqDispatchAllowed(topic: string): boolean {
-  return !isRetryTopic(topic) && !topic.startsWith(SYSTEM_TOPIC_PREFIX) && topic !== SCHEDULE_TOPIC;
+  return !isRetryTopic(topic) && !topic.startsWith(SYSTEM_TOPIC_PREFIX) && topic !== SCHEDULE_TOPIC && topic !== TRANS_HALF_TOPIC;
 }
 
 /** The tags code of a queue entry: Java hashCode of TAGS, 0 without tags. */

@@ -82,8 +82,8 @@ describe('SendService.send', () => {
     await brokerError(() => broker.sender.send(sendRequest('%LMQ%a', 'x')), 'NO_PERMISSION');
   });
 
-  it('refuses transactional half messages (sysFlag 0x4 or TRAN_MSG=true) with NO_PERMISSION', async () => {
-    const { broker, store } = await harness();
+  it('refuses transactional half messages (sysFlag 0x4 or TRAN_MSG=true) with NO_PERMISSION under rejectTransactionMessage', async () => {
+    const { broker, store } = await harness({ config: { rejectTransactionMessage: true } });
     await brokerError(() => broker.sender.send(sendRequest('T', 'x', { queueId: 0, sysFlag: 0x4 })), 'NO_PERMISSION');
     await brokerError(() => broker.sender.send(sendRequest('T', 'x', { queueId: 0, properties: props({ TRAN_MSG: 'true' }) })), 'NO_PERMISSION');
     expect(store.getMaxOffset('T', 0)).toBe(0);

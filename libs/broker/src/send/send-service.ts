@@ -9,6 +9,7 @@ import {
   isNotSendableTopic,
   isDlqTopic,
   isRetryTopic,
+  UniqueIdGenerator,
 } from '@apogee/message';
 import {
   MessageTooLargeError,
@@ -29,10 +30,7 @@ import type { FlowControl } from './flow-control.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send-types.js';
 import type { AppendedMessage, LiveFeed } from '../live/live-feed.js';
 import type { TopicSpaceRouting } from '../topic-space/routing.js';
-
-/** Transaction type bits of sysFlag (prepared = 0x4). */
-const TRANSACTION_MASK = 0xc;
-const TRANSACTION_PREPARED = 0x4;
+import { applyHalfRouting, isHalfSend } from '../transaction/half-message.js';
 
 /**
  * The send path (RocketMQ SendMessageProcessor): name and permission checks, topic
@@ -42,6 +40,8 @@ const TRANSACTION_PREPARED = 0x4;
  */
 export class SendService {
   private roundRobin = 0;
+  /** UNIQ_KEYs for half messages whose client sent none. */
+  private readonly uniqKeys = new UniqueIdGenerator();
 
   /**
    * Properties to send many messages with (see FrozenProperties): `props` with what the send path
@@ -92,7 +92,7 @@ export class SendService {
   sendUnconfirmed(req: SendRequest): UnconfirmedSend | null {
     this.metrics.sendRequests++;
     const target = this.existingTarget(req);
-    if (target === null) {
+    if (target === null || isHalfSend(req.sysFlag ?? 0, req.properties)) {
       this.metrics.sendRequests--; // counted again by send
       return null;
     }
@@ -115,6 +115,7 @@ export class SendService {
   }
 
   private sendTo(req: SendRequest, target: SendTarget): Promise<SendResult> {
+    if (isHalfSend(req.sysFlag ?? 0, req.properties)) return this.sendHalf(req, target);
     const props = req.properties;
     let lmqs: readonly string[] | undefined;
     try {
@@ -135,6 +136,33 @@ export class SendService {
     return this.putOne(put, onAppended).then((r) => ({
       topic: target.topic,
       queueId: target.queueId,
+      queueOffset: r.queueOffset,
+      msgIds: [r.msgId],
+      commitLogOffsets: [r.commitLogOffset],
+      uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
+    }));
+  }
+
+  /**
+   * A transactional half message: stored in the half queue instead (see applyHalfRouting), never
+   * offered to live readers. The result names the real queue and the half-queue offset, as
+   * RocketMQ's send response for a half message does.
+   */
+  private sendHalf(req: SendRequest, target: SendTarget): Promise<SendResult> {
+    const props = req.properties;
+    const realQueueId = target.queueId;
+    let put: PutMessage;
+    try {
+      const sysFlag = applyHalfRouting(target, props, req.sysFlag ?? 0, req.producerGroup, () => this.uniqKeys.next());
+      props.set(PropertyKey.CLUSTER, this.clusterName);
+      put = putMessageOf(req, target);
+      put.sysFlag = sysFlag;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.putOne(put).then((r) => ({
+      topic: target.topic,
+      queueId: realQueueId,
       queueOffset: r.queueOffset,
       msgIds: [r.msgId],
       commitLogOffsets: [r.commitLogOffset],
@@ -176,6 +204,7 @@ export class SendService {
     this.metrics.sendRequests++;
     if (req.items.length === 0) throw new BrokerError('MESSAGE_ILLEGAL', 'the batch holds no message');
     if (isRetryTopic(req.topic)) throw new BrokerError('MESSAGE_ILLEGAL', 'batches cannot be sent to retry topics');
+    if (isHalfSend(req.sysFlag ?? 0, req.properties)) throw new BrokerError('MESSAGE_ILLEGAL', 'transactional messages cannot be sent in a batch');
     const target = await this.resolveTarget({ ...req, body: Buffer.alloc(0) });
     const puts: PutMessage[] = req.items.map((item) => {
       const props = new Map(req.properties);
@@ -256,9 +285,9 @@ export class SendService {
     if (isLmqName(topic))
       throw new BrokerError('NO_PERMISSION', `${topic} is an LMQ; LMQs are written through INNER_MULTI_DISPATCH of a message to a normal topic`);
     if (isNotSendableTopic(topic)) throw new BrokerError('NO_PERMISSION', `sending to the system topic ${topic} is forbidden`);
-    const sysFlag = req.sysFlag ?? 0;
-    if ((sysFlag & TRANSACTION_MASK) === TRANSACTION_PREPARED || req.properties.get(PropertyKey.TRANSACTION_PREPARED) === 'true') {
-      throw new BrokerError('NO_PERMISSION', 'transactional (half) messages are not supported by this broker yet; send a normal message');
+    if (this.cfg.rejectTransactionMessage && isHalfSend(req.sysFlag ?? 0, req.properties)) {
+      // RocketMQ's remark for rejectTransactionMessage=true.
+      throw new BrokerError('NO_PERMISSION', `the broker[${this.cfg.brokerName}] sending transaction message is forbidden`);
     }
   }
 

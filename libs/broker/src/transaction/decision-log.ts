@@ -1,0 +1,103 @@
+import { TRANS_OP_HALF_TOPIC, TRANS_SYS_CONSUMER_GROUP, decodeRecord, formatError } from '@apogee/message';
+import type { MessageStore, PutMessage, PutResult } from '@apogee/store';
+import type { Logger } from '../logger.js';
+import { type Decision, opPutOf, parseOpRecord } from './half-message.js';
+
+type Put = (puts: PutMessage[]) => Promise<PutResult[]>;
+
+/**
+ * The decisions of half messages. The op records in RMQ_SYS_TRANS_OP_HALF_TOPIC are the durable
+ * truth; this keeps them in memory by half-queue offset for every offset at or above the half
+ * queue's progress (`base`) and rebuilds them from the op queue on start.
+ *
+ * The op queue's own progress (CID_RMQ_SYS_TRANS on the op queue) moves over op records that
+ * only name offsets below `base`, so a rebuild reads the op records of open offsets, not the
+ * whole history. Memory: one entry per decided offset not yet below `base`.
+ */
+export class DecisionLog {
+  private readonly decided = new Map<number, Decision>();
+  /** Written op records, in op-queue order, until they name only offsets below base. */
+  private readonly ops: Array<{ opOffset: number; halfOffset: number }> = [];
+  private writesInFlight = 0;
+  private opBase = 0;
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly put: Put,
+    private readonly log: Logger,
+  ) {}
+
+  /** Reads the op queue from its progress; decisions of offsets below `base` are dropped. */
+  async load(base: number): Promise<void> {
+    this.opBase = this.store.getConsumerOffset(TRANS_SYS_CONSUMER_GROUP, TRANS_OP_HALF_TOPIC, 0) ?? this.store.getMinOffset(TRANS_OP_HALF_TOPIC, 0);
+    let offset = this.opBase;
+    for (;;) {
+      const r = await this.store.get(TRANS_OP_HALF_TOPIC, 0, offset, 256);
+      if (r.status !== 'FOUND') {
+        if (r.status === 'NO_MESSAGE_IN_QUEUE' || r.status === 'OFFSET_OVERFLOW_ONE' || r.nextOffset <= offset) break;
+        offset = r.nextOffset;
+        continue;
+      }
+      for (const sm of r.messages) {
+        let op: ReturnType<typeof parseOpRecord> = null;
+        try {
+          op = parseOpRecord(decodeRecord(sm.record));
+        } catch (err) {
+          this.log.warn({ err: formatError(err), opOffset: sm.queueOffset }, 'broker: an unreadable transaction op record was skipped');
+        }
+        for (const half of op?.offsets ?? []) {
+          this.ops.push({ opOffset: sm.queueOffset, halfOffset: half });
+          if (half >= base) this.decided.set(half, op!.decision);
+        }
+      }
+      offset = r.nextOffset;
+    }
+  }
+
+  get(halfOffset: number): Decision | undefined {
+    return this.decided.get(halfOffset);
+  }
+
+  /** Decided offsets at or above base (admin, tests). */
+  get size(): number {
+    return this.decided.size;
+  }
+
+  /**
+   * Records a decision: in memory at once (later requests see it), then as an op record. A
+   * failed op write is logged and not retried: the decision holds in memory, and after a restart
+   * the recovery of TransactionService finds committed copies again (see docs/transactions.md).
+   */
+  async record(halfOffset: number, decision: Decision): Promise<void> {
+    this.decided.set(halfOffset, decision);
+    this.writesInFlight++;
+    try {
+      const [r] = await this.put([opPutOf(halfOffset, decision)]);
+      this.ops.push({ opOffset: r!.queueOffset, halfOffset });
+    } catch (err) {
+      this.log.warn({ err: formatError(err), halfOffset, decision }, 'broker: writing a transaction op record failed; the decision holds until restart');
+    } finally {
+      this.writesInFlight--;
+    }
+  }
+
+  /**
+   * Forgets decisions below `base` and moves the op queue's progress over op records that name
+   * nothing at or above it. Waits for no write: while op writes are in flight the progress stays
+   * (one of them might land below the new progress).
+   */
+  async prune(base: number): Promise<void> {
+    for (const k of this.decided.keys()) if (k < base) this.decided.delete(k);
+    if (this.writesInFlight > 0 || this.ops.length === 0) return;
+    this.ops.sort((a, b) => a.opOffset - b.opOffset);
+    // Several entries may share an op offset (a 5.x list): progress stops at the first that is still open.
+    let i = 0;
+    while (i < this.ops.length && this.ops[i]!.halfOffset < base) i++;
+    const next = i < this.ops.length ? this.ops[i]!.opOffset : this.ops[this.ops.length - 1]!.opOffset + 1;
+    this.ops.splice(0, i);
+    if (next > this.opBase) {
+      this.opBase = next;
+      await this.store.commitOffset(TRANS_SYS_CONSUMER_GROUP, TRANS_OP_HALF_TOPIC, 0, next);
+    }
+  }
+}
