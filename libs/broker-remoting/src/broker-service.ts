@@ -20,6 +20,7 @@ import type { Processor, ProcessorContext } from './processors/context.js';
 import { pullMessage } from './processors/pull-processor.js';
 import * as query from './processors/query-processor.js';
 import { sendMessage } from './processors/send-processor.js';
+import * as transaction from './processors/transaction-processor.js';
 import { RefusalLog } from './refusal-log.js';
 
 export interface BrokerServiceOptions {
@@ -79,7 +80,8 @@ const PROCESSORS: ReadonlyArray<[number, Processor]> = [
   [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, admin.getAllSubscriptionGroupConfig],
   [RequestCode.DELETE_SUBSCRIPTIONGROUP, admin.deleteSubscriptionGroup],
   [RequestCode.GET_BROKER_RUNTIME_INFO, admin.getBrokerRuntimeInfo],
-  [RequestCode.END_TRANSACTION, admin.endTransaction],
+  [RequestCode.END_TRANSACTION, transaction.endTransaction],
+  [RequestCode.APOGEE_LIST_OPEN_TRANSACTIONS, transaction.listOpenTransactions],
 ];
 
 /**

@@ -1,6 +1,7 @@
-import type { ClientChannel } from '@apogee/broker';
+import type { ClientChannel, TransactionCheck } from '@apogee/broker';
 import { type HostAddress, peerHost } from '@apogee/message';
 import { type Connection, type RemotingServer, RequestCode, makeRequest } from '@apogee/remoting';
+import { checkTransactionStateHeader } from './headers/transaction-headers.js';
 
 let nextId = 1;
 
@@ -31,6 +32,15 @@ export class RemotingChannel implements ClientChannel {
   notifyConsumerIdsChanged(group: string): void {
     if (this.conn.isClosed) return;
     this.server.oneway(this.conn, makeRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, { extFields: { consumerGroup: group }, oneway: true }));
+  }
+
+  /** CHECK_TRANSACTION_STATE (39), oneway as Broker2Client sends it; the producer answers with END_TRANSACTION. */
+  checkTransactionState(check: TransactionCheck): void {
+    if (this.conn.isClosed) return;
+    this.server.oneway(
+      this.conn,
+      makeRequest(RequestCode.CHECK_TRANSACTION_STATE, { extFields: checkTransactionStateHeader(check), body: check.body, oneway: true }),
+    );
   }
 }
 

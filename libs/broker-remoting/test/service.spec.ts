@@ -132,8 +132,17 @@ describe('broker remoting: errors are answered, never silent', () => {
       commitOrRollback: '8',
       msgId: 'x',
     });
-    expect(tx.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
-    expect(tx.remark).toMatch(/transactional/);
+    expect(tx.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(tx.remark).toBe('Find prepared transaction message failed');
+    const badTx = await h.call(RequestCode.END_TRANSACTION, {
+      producerGroup: 'pg',
+      tranStateTableOffset: '0',
+      commitLogOffset: '0',
+      commitOrRollback: '4',
+      msgId: 'x',
+    });
+    expect(badTx.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(badTx.remark).toMatch(/commitOrRollback.*0 \(UNKNOW\), 8 \(COMMIT\) or 12 \(ROLLBACK\)/);
     const noTopic = await h.pull('Nope', 0, 0);
     expect(noTopic.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     const sql = await h.pull('Big', 0, 0, { sub: 'a > 1' });

@@ -71,6 +71,9 @@ export const RequestCode = {
   POLLING_INFO: 200055,
   POP_ROLLBACK: 200056,
   BATCH_ACK_MESSAGE: 200151,
+  // Apogee's own admin codes: outside the ranges RocketMQ uses (10–1xxx, 2xxx–3xxx, 200050+), within a Java short
+  /** Lists the half messages waiting for a decision (docs/transactions.md). */
+  APOGEE_LIST_OPEN_TRANSACTIONS: 30037,
 } as const;
 export type RequestCodeName = keyof typeof RequestCode;
 export type RequestCode = (typeof RequestCode)[RequestCodeName];

@@ -1,4 +1,13 @@
-import { KEY_SEPARATOR, SCHEDULE_TOPIC, SYSTEM_TOPIC_PREFIX, SysFlag, TRANS_HALF_TOPIC, isRetryTopic, javaStringHashCode, transactionType } from '@apogee/message';
+import {
+  KEY_SEPARATOR,
+  SCHEDULE_TOPIC,
+  SYSTEM_TOPIC_PREFIX,
+  SysFlag,
+  TRANS_HALF_TOPIC,
+  isRetryTopic,
+  javaStringHashCode,
+  transactionType,
+} from '@apogee/message';
 
 /**
  * Rules shared by the live dispatch and recovery's re-dispatch, so both build the same index

@@ -25,7 +25,10 @@ export type AclNeed =
 /** RequestCode.UPDATE_BROKER_CONFIG (Apogee does not serve it; still admin-only, as in RocketMQ). */
 const UPDATE_BROKER_CONFIG = 25;
 
-/** RocketMQ's Permission.ADMIN_CODE, plus VIEW_MESSAGE_BY_ID (a message by offset names no topic to check first). */
+/**
+ * RocketMQ's Permission.ADMIN_CODE, plus VIEW_MESSAGE_BY_ID (a message by offset names no topic to
+ * check first) and Apogee's open-transaction listing (it names messages of every topic).
+ */
 export const ADMIN_CODES: ReadonlySet<number> = new Set([
   RequestCode.UPDATE_AND_CREATE_TOPIC,
   UPDATE_BROKER_CONFIG,
@@ -33,6 +36,7 @@ export const ADMIN_CODES: ReadonlySet<number> = new Set([
   RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
   RequestCode.DELETE_SUBSCRIPTIONGROUP,
   RequestCode.VIEW_MESSAGE_BY_ID,
+  RequestCode.APOGEE_LIST_OPEN_TRANSACTIONS,
 ]);
 
 const NONE: readonly AclNeed[] = [];

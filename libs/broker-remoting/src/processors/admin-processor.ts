@@ -153,7 +153,3 @@ export const getBrokerRuntimeInfo: Processor = (ctx, req) => {
   };
   return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ table }));
 };
-
-/** END_TRANSACTION (37): transactions are not supported yet; two-way callers are told so. */
-export const endTransaction: Processor = (_ctx, req) =>
-  responseTo(req, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, 'transactional messages are not supported by this broker yet (END_TRANSACTION)');

@@ -55,7 +55,11 @@ async function sendHalf(body: string, extra: Record<string, string> = {}, queueI
   return r;
 }
 
-function endOf(r: Awaited<ReturnType<typeof sendHalf>>, resolution: EndTransactionRequest['resolution'], over: Partial<EndTransactionRequest> = {}): EndTransactionRequest {
+function endOf(
+  r: Awaited<ReturnType<typeof sendHalf>>,
+  resolution: EndTransactionRequest['resolution'],
+  over: Partial<EndTransactionRequest> = {},
+): EndTransactionRequest {
   return {
     producerGroup: 'PG',
     tranStateTableOffset: r.queueOffset,
@@ -104,9 +108,17 @@ describe('half messages', () => {
 
   it('cannot be sent to the transaction system topics directly, nor in a batch', async () => {
     await harness();
-    for (const t of [TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC, TRANS_CHECK_MAX_TIME_TOPIC]) await brokerError(() => h!.broker.send(sendRequest(t, 'x')), 'NO_PERMISSION');
+    for (const t of [TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC, TRANS_CHECK_MAX_TIME_TOPIC])
+      await brokerError(() => h!.broker.send(sendRequest(t, 'x')), 'NO_PERMISSION');
     await brokerError(
-      () => h!.broker.sendBatch({ topic: 'T', queueId: 0, sysFlag: 4, properties: props({ TRAN_MSG: 'true' }), items: [{ body: Buffer.from('x'), flag: 0, properties: props() }] }),
+      () =>
+        h!.broker.sendBatch({
+          topic: 'T',
+          queueId: 0,
+          sysFlag: 4,
+          properties: props({ TRAN_MSG: 'true' }),
+          items: [{ body: Buffer.from('x'), flag: 0, properties: props() }],
+        }),
       'MESSAGE_ILLEGAL',
     );
   });
@@ -158,7 +170,9 @@ describe('END_TRANSACTION', () => {
   it('validates the group and both offsets with RocketMQ remarks', async () => {
     const { broker } = await harness();
     const r = await sendHalf('v');
-    expect((await brokerError(() => broker.endTransaction(endOf(r, 'COMMIT', { producerGroup: 'other' })), 'SYSTEM_ERROR')).reason).toBe('The producer group wrong');
+    expect((await brokerError(() => broker.endTransaction(endOf(r, 'COMMIT', { producerGroup: 'other' })), 'SYSTEM_ERROR')).reason).toBe(
+      'The producer group wrong',
+    );
     expect((await brokerError(() => broker.endTransaction(endOf(r, 'COMMIT', { tranStateTableOffset: 7 })), 'SYSTEM_ERROR')).reason).toBe(
       'The transaction state table offset wrong',
     );

@@ -105,7 +105,10 @@ export class TransactionService {
   /** END_TRANSACTION (37): commits, rolls back or (UNKNOWN) leaves the half message it names. */
   async endTransaction(req: EndTransactionRequest): Promise<EndTransactionOutcome> {
     if (req.resolution === 'UNKNOWN') {
-      this.log.info({ producerGroup: req.producerGroup, msgId: req.msgId, remark: req.remark }, 'broker: a transaction state is unknown; it will be checked back');
+      this.log.info(
+        { producerGroup: req.producerGroup, msgId: req.msgId, remark: req.remark },
+        'broker: a transaction state is unknown; it will be checked back',
+      );
       return 'unchanged';
     }
     if (this.readyPromise === null) throw new BrokerError('SERVICE_NOT_AVAILABLE', 'the transaction service is not started');
@@ -182,7 +185,10 @@ export class TransactionService {
   private repeated(before: Decision | 'BELOW_BASE', want: Decision, m: MessageExt): EndTransactionOutcome {
     if (before === want || before === 'BELOW_BASE') return 'alreadyDecided';
     const was = before === 'COMMIT' ? 'committed' : before === 'ROLLBACK' ? 'rolled back' : 'given up after its checks ran out';
-    throw new BrokerError('SYSTEM_ERROR', `the transaction ${m.properties.get(PropertyKey.TRANSACTION_ID) ?? ''} was already ${was}; it cannot be ${want === 'COMMIT' ? 'committed' : 'rolled back'} now`);
+    throw new BrokerError(
+      'SYSTEM_ERROR',
+      `the transaction ${m.properties.get(PropertyKey.TRANSACTION_ID) ?? ''} was already ${was}; it cannot be ${want === 'COMMIT' ? 'committed' : 'rolled back'} now`,
+    );
   }
 
   /** Runs `fn` once every earlier decision of the same half has ended: decisions of one half never overlap. */

@@ -1,0 +1,27 @@
+import { ResponseCode, optionalInt, responseTo } from '@apogee/remoting';
+import { openTransactionsBody, readEndTransactionHeader } from '../headers/transaction-headers.js';
+import type { Processor } from './context.js';
+
+/**
+ * END_TRANSACTION (37). The Java client sends it oneway (the transport then writes no answer,
+ * whatever this returns); a two-way caller gets SUCCESS, or the engine's refusal through the
+ * error table (SYSTEM_ERROR with RocketMQ's remarks, ILLEGAL_OPERATION 604 past the check
+ * immunity). UNKNOW changes nothing (RocketMQ answers nothing at all; a two-way caller here gets
+ * SUCCESS with a remark saying so).
+ */
+export const endTransaction: Processor = async (ctx, req) => {
+  const outcome = await ctx.broker.endTransaction(readEndTransactionHeader(req.extFields, req.remark));
+  return responseTo(req, ResponseCode.SUCCESS, outcome === 'unchanged' ? 'transaction state unknown: nothing changed' : undefined);
+};
+
+/** Largest listing one request returns. */
+const MAX_LISTED = 10_000;
+
+/**
+ * APOGEE_LIST_OPEN_TRANSACTIONS: the half messages waiting for a decision, oldest first, as
+ * `{"transactions":[OpenTransaction…]}`; header `max` (default 1,000, at most 10,000).
+ */
+export const listOpenTransactions: Processor = (ctx, req) => {
+  const max = Math.min(MAX_LISTED, Math.max(1, optionalInt(req.extFields, 'max') ?? 1000));
+  return responseTo(req, ResponseCode.SUCCESS, undefined, {}, openTransactionsBody(ctx.broker.openTransactions(max)));
+};
