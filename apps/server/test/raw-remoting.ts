@@ -8,11 +8,19 @@ import { FrameDecoder, type RemotingCommand, encodeFrame, isResponse } from '@ap
 export class RawRemoting {
   private readonly decoder = new FrameDecoder();
   private readonly waiting = new Map<number, (res: RemotingCommand) => void>();
+  /** Every response received, in order (also those nobody waited for: a oneway request must get none). */
+  readonly responses: RemotingCommand[] = [];
+  /** Requests the server sent on this connection (broker → client calls such as CHECK_TRANSACTION_STATE). */
+  readonly requests: RemotingCommand[] = [];
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
       for (const cmd of this.decoder.push(chunk)) {
-        if (!isResponse(cmd)) continue;
+        if (!isResponse(cmd)) {
+          this.requests.push(cmd);
+          continue;
+        }
+        this.responses.push(cmd);
         this.waiting.get(cmd.opaque)?.(cmd);
         this.waiting.delete(cmd.opaque);
       }
@@ -45,6 +53,11 @@ export class RawRemoting {
       });
       this.socket.write(encodeFrame(cmd));
     });
+  }
+
+  /** Writes a frame without waiting for anything (oneway requests). */
+  write(cmd: RemotingCommand): void {
+    this.socket.write(encodeFrame(cmd));
   }
 
   close(): void {

@@ -29,6 +29,7 @@ describe('BrokerError kind → ResponseCode', () => {
       SUBSCRIPTION_NOT_EXIST: ResponseCode.SUBSCRIPTION_NOT_EXIST,
       NOT_SUPPORTED: ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
       NOT_FOUND: ResponseCode.SYSTEM_ERROR,
+      ILLEGAL_OPERATION: ResponseCode.ILLEGAL_OPERATION,
       SYSTEM_ERROR: ResponseCode.SYSTEM_ERROR,
     });
   });

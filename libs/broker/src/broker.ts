@@ -126,7 +126,7 @@ export class Broker implements Engine {
     this.offsets = new OffsetService(store, this.groups);
     this.query = new QueryService(store);
     this.schedule = new ScheduleService(store, this.delayLevels, put, this.metrics, this.log, now);
-    this.transactions = new TransactionService(store, put, this.producers, this.config, this.log, now);
+    this.transactions = new TransactionService(store, put, this.producers, this.topics, this.config, this.log, now);
     this.consumers.onMembershipChange((group) => this.announceMembership(group));
   }
 
@@ -293,7 +293,7 @@ export class Broker implements Engine {
     return this.transactions.endTransaction(req);
   }
 
-  openTransactions(max?: number): OpenTransaction[] {
+  openTransactions(max?: number): Promise<OpenTransaction[]> {
     return this.transactions.openTransactions(max);
   }
 

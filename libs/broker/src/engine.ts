@@ -118,7 +118,7 @@ export interface Engine {
    */
   endTransaction(req: EndTransactionRequest): Promise<EndTransactionOutcome>;
   /** Half messages waiting for their producer's decision, oldest first (admin). */
-  openTransactions(max?: number): OpenTransaction[];
+  openTransactions(max?: number): Promise<OpenTransaction[]>;
 
   /** Store figures (admin, metrics). */
   storeStats(): StoreStats;

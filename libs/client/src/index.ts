@@ -1,6 +1,6 @@
 /**
  * @apogee/client: a typed SDK speaking RocketMQ 4.x remoting (JSON headers) to a NameServer and
- * brokers — Producer, PushConsumer, PullConsumer and Admin.
+ * brokers — Producer, TransactionProducer, PushConsumer, PullConsumer and Admin.
  */
 export * from './errors.js';
 export * from './logger.js';
@@ -9,6 +9,13 @@ export * from './message-queue.js';
 export type { ClientOptions, ClientTlsOptions } from './client/options.js';
 export { Producer, type ProducerOptions } from './producer/producer.js';
 export type { SendOptions, QueueSelectorFn } from './producer/send-core.js';
+export {
+  TransactionProducer,
+  type TransactionProducerOptions,
+  type TransactionListener,
+  type TransactionSendResult,
+  type LocalTransactionState,
+} from './producer/transaction-producer.js';
 export type { SendResult, SendStatus } from './producer/send-result.js';
 export { PushConsumer, type PushConsumerOptions, type PushConsumerEvents } from './consumer/push-consumer.js';
 export type { ConsumeStatus, ConsumeContext, ConsumeFunction, ConcurrentListener, OrderlyListener, MessageListener } from './consumer/listener.js';

@@ -21,7 +21,7 @@ const MAX_LISTED = 10_000;
  * APOGEE_LIST_OPEN_TRANSACTIONS: the half messages waiting for a decision, oldest first, as
  * `{"transactions":[OpenTransaction…]}`; header `max` (default 1,000, at most 10,000).
  */
-export const listOpenTransactions: Processor = (ctx, req) => {
+export const listOpenTransactions: Processor = async (ctx, req) => {
   const max = Math.min(MAX_LISTED, Math.max(1, optionalInt(req.extFields, 'max') ?? 1000));
-  return responseTo(req, ResponseCode.SUCCESS, undefined, {}, openTransactionsBody(ctx.broker.openTransactions(max)));
+  return responseTo(req, ResponseCode.SUCCESS, undefined, {}, openTransactionsBody(await ctx.broker.openTransactions(max)));
 };

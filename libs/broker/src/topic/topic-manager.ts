@@ -120,6 +120,11 @@ export class TopicManager {
     return this.ensure(dlqTopicOf(group), 1, Perm.READ | Perm.WRITE);
   }
 
+  /** A one-queue read-write system topic the broker writes to itself (TRANS_CHECK_MAX_TIME_TOPIC), created on first use. */
+  ensureSystemTopic(topic: string): Promise<TopicConfig> {
+    return this.ensure(topic, 1, Perm.READ | Perm.WRITE);
+  }
+
   async delete(topic: string): Promise<boolean> {
     if (!this.store.getTopicConfig(topic)) return false;
     if (topic === DEFAULT_TOPIC) throw new BrokerError('NO_PERMISSION', `${DEFAULT_TOPIC} is the default topic and cannot be deleted`);

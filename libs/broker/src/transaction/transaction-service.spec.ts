@@ -92,9 +92,9 @@ describe('half messages', () => {
     expect(m!.properties.get(PropertyKey.TRANSACTION_ID)).toBe('U-a');
     expect(m!.properties.get(PropertyKey.PRODUCER_GROUP)).toBe('PG');
     expect(m!.properties.has(PropertyKey.DELAY_TIME_LEVEL)).toBe(false);
-    expect(broker.openTransactions()).toEqual([]); // not read by the check loop yet
-    await broker.transactions.runOnce();
-    expect(broker.openTransactions()).toMatchObject([{ topic: 'T', queueId: 2, halfOffset: 0, transactionId: 'U-a', producerGroup: 'PG', checkTimes: 0 }]);
+    expect(await broker.openTransactions()).toMatchObject([
+      { topic: 'T', queueId: 2, halfOffset: 0, transactionId: 'U-a', producerGroup: 'PG', checkTimes: 0 },
+    ]);
   });
 
   it('get a UNIQ_KEY from the broker when the client sent none; a sysFlag alone marks a half', async () => {
@@ -163,7 +163,7 @@ describe('END_TRANSACTION', () => {
     expect(store.getMaxOffset('T', 2)).toBe(0);
     expect(store.getMaxOffset(TRANS_OP_HALF_TOPIC, 0)).toBe(1);
     await broker.transactions.runOnce();
-    expect(broker.openTransactions()).toEqual([]);
+    expect(await broker.openTransactions()).toEqual([]);
     expect(store.getConsumerOffset(TRANS_SYS_CONSUMER_GROUP, TRANS_HALF_TOPIC, 0)).toBe(1);
   });
 
@@ -225,11 +225,11 @@ describe('check-back', () => {
     clock += 60_001;
     await broker.transactions.runOnce();
     expect(ch.checks).toHaveLength(3);
-    expect(broker.openTransactions()).toMatchObject([{ checkTimes: 3 }]);
+    expect(await broker.openTransactions()).toMatchObject([{ checkTimes: 3 }]);
     clock += 60_001;
     await broker.transactions.runOnce();
     expect(ch.checks).toHaveLength(3);
-    expect(broker.openTransactions()).toEqual([]);
+    expect(await broker.openTransactions()).toEqual([]);
     const [given] = await h!.messages(TRANS_CHECK_MAX_TIME_TOPIC, 0);
     expect(given!.body.toString()).toBe('k');
     expect(given!.properties.get(PropertyKey.TRANSACTION_CHECK_TIMES)).toBe('3');
@@ -257,7 +257,7 @@ describe('check-back', () => {
     await sendHalf('b');
     clock += 6001;
     await broker.transactions.runOnce();
-    expect(broker.openTransactions().map((o) => o.checkTimes)).toEqual([1, 1]);
+    expect((await broker.openTransactions()).map((o) => o.checkTimes)).toEqual([1, 1]);
     await broker.endTransaction(endOf(a, 'COMMIT', { fromTransactionCheck: true }));
     const ch = producerChannel('p2');
     broker.producers.register('PG', ch, 'client-2');
@@ -281,14 +281,14 @@ describe('restart', () => {
     await h!.reopen();
     expect(await h!.broker.endTransaction(endOf(b, 'COMMIT'))).toBe('alreadyDecided');
     expect(h!.store.getMaxOffset('T', 2)).toBe(1);
-    expect(h!.broker.openTransactions().map((o) => [o.transactionId, o.checkTimes])).toEqual([
+    expect((await h!.broker.openTransactions()).map((o) => [o.transactionId, o.checkTimes])).toEqual([
       ['U-a', 1],
       ['U-c', 1],
     ]);
     expect(await h!.broker.endTransaction(endOf(a, 'ROLLBACK'))).toBe('rolledBack');
     await h!.broker.transactions.runOnce();
     await h!.reopen();
-    expect(h!.broker.openTransactions().map((o) => o.transactionId)).toEqual(['U-c']);
+    expect((await h!.broker.openTransactions()).map((o) => o.transactionId)).toEqual(['U-c']);
     expect(await h!.broker.endTransaction(endOf(a, 'ROLLBACK'))).toBe('alreadyDecided');
   });
 
@@ -301,7 +301,7 @@ describe('restart', () => {
     expect(store.getMaxOffset(TRANS_OP_HALF_TOPIC, 0)).toBe(0);
     void broker;
     await h!.reopen();
-    expect(h!.broker.openTransactions()).toEqual([]);
+    expect(await h!.broker.openTransactions()).toEqual([]);
     expect(h!.store.getMaxOffset(TRANS_OP_HALF_TOPIC, 0)).toBe(1);
     expect(await h!.broker.endTransaction(endOf(r, 'COMMIT', { fromTransactionCheck: true }))).toBe('alreadyDecided');
     expect(h!.store.getMaxOffset('T', 2)).toBe(1);

@@ -13,6 +13,7 @@ import type { ProducerRegistry } from '../client/producer-registry.js';
 import type { BrokerConfig } from '../config.js';
 import { BrokerError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { TopicManager } from '../topic/topic-manager.js';
 import { DecisionLog } from './decision-log.js';
 import { checkEndTransaction, immunityOf } from './end-transaction-check.js';
 import { type Decision, checkBodyOf, commitPutOf, discardPutOf, isCopyOfHalf, realTargetOf } from './half-message.js';
@@ -66,11 +67,13 @@ export class TransactionService {
   private closing = false;
   private nextChannel = 0;
   private readyPromise: Promise<void> | null = null;
+  private reading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: MessageStore,
     private readonly put: Put,
     private readonly producers: Pick<ProducerRegistry, 'connections'>,
+    private readonly topics: Pick<TopicManager, 'ensureSystemTopic'>,
     private readonly cfg: BrokerConfig,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -128,8 +131,9 @@ export class TransactionService {
     });
   }
 
-  /** Half messages waiting for a decision, oldest first (admin). */
-  openTransactions(max = 1000): OpenTransaction[] {
+  /** Half messages waiting for a decision, oldest first, those stored just now included (admin). */
+  async openTransactions(max = 1000): Promise<OpenTransaction[]> {
+    await this.readNewHalves();
     const out: OpenTransaction[] = [];
     for (const h of this.open.values()) {
       if (out.length >= max) break;
@@ -276,7 +280,11 @@ export class TransactionService {
     await this.decide(h.halfOffset, async () => {
       if (this.decisionOf(h.halfOffset) !== undefined) return;
       const m = await this.readHalf(h.commitLogOffset);
-      if (m !== null) await this.put([discardPutOf(m, h.checks)]);
+      if (m !== null) {
+        // Readable like RocketMQ's: a one-queue topic operators can pull from.
+        await this.topics.ensureSystemTopic(TRANS_CHECK_MAX_TIME_TOPIC);
+        await this.put([discardPutOf(m, h.checks)]);
+      }
       this.log.warn(
         { halfOffset: h.halfOffset, transactionId: h.transactionId, producerGroup: h.producerGroup, checks: h.checks },
         `broker: a transaction was checked back ${h.checks} times without a decision; it goes to ${TRANS_CHECK_MAX_TIME_TOPIC}`,
@@ -285,8 +293,14 @@ export class TransactionService {
     });
   }
 
-  /** Reads half messages appended since the last pass into the open table. */
-  private async readNewHalves(): Promise<void> {
+  /** Reads half messages appended since the last pass into the open table; one reader at a time. */
+  private readNewHalves(): Promise<void> {
+    const run = this.reading.then(() => this.readHalvesNow());
+    this.reading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readHalvesNow(): Promise<void> {
     for (;;) {
       const r = await this.store.get(TRANS_HALF_TOPIC, 0, this.readCursor, 128);
       if (r.status !== 'FOUND') {

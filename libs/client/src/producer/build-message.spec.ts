@@ -19,6 +19,12 @@ describe('buildOutgoing', () => {
     expect(zlib.inflateSync(out.body).toString()).toBe('aaaaaaaaaa');
   });
 
+  it('sets the PREPARED sysFlag on a transactional half message (TRAN_MSG=true)', () => {
+    const out = buildOutgoing({ topic: 'T', body: 'x' }, { ...opts, extraProperties: { TRAN_MSG: 'true', PGROUP: 'pg' } });
+    expect(out.sysFlag & SysFlag.TRANSACTION_MASK).toBe(SysFlag.TRANSACTION_PREPARED_TYPE);
+    expect(decodeProperties(out.properties).get('PGROUP')).toBe('pg');
+  });
+
   it('rejects bad input', () => {
     expect(() => buildOutgoing({ topic: 'T', body: Buffer.alloc(101) }, opts)).toThrow(/limit/);
     expect(() => buildOutgoing({ topic: 'T', body: 'x', properties: { 'a\u0001': 'b' } }, opts)).toThrow(/U\+0001/);

@@ -1,4 +1,4 @@
-import { PropertyKey, type UniqueIdGenerator, compressBody, encodeProperties, validateTopicName } from '@apogee/message';
+import { PropertyKey, SysFlag, type UniqueIdGenerator, compressBody, encodeProperties, validateTopicName } from '@apogee/message';
 import { ClientError, ClientErrorCode } from '../errors.js';
 import type { Message } from '../message.js';
 
@@ -72,7 +72,10 @@ export function buildOutgoing(msg: Message, opts: BuildOptions): OutgoingMessage
     sysFlag |= c.sysFlagBits;
   }
   const uniqId = opts.ids.next();
-  const properties = encodeProperties(messageProperties(msg, uniqId, opts.extraProperties));
+  const props = messageProperties(msg, uniqId, opts.extraProperties);
+  // A transactional half message says so in the header too (DefaultMQProducerImpl.sendKernelImpl).
+  if (props.get(PropertyKey.TRANSACTION_PREPARED) === 'true') sysFlag |= SysFlag.TRANSACTION_PREPARED_TYPE;
+  const properties = encodeProperties(props);
   if (Buffer.byteLength(properties) > 32767) throw illegal('properties take more than 32767 bytes');
   return { topic: msg.topic, body, sysFlag, flag: msg.flag ?? 0, properties, uniqId };
 }

@@ -31,8 +31,9 @@ type State = 'created' | 'running' | 'stopped';
  */
 export class Producer extends ClientEmitter {
   readonly group: string;
-  private readonly inst: ClientInstance;
-  private readonly core: SendCore;
+  /** Shared with subclasses (TransactionProducer) that add requests of their own. */
+  protected readonly inst: ClientInstance;
+  protected readonly core: SendCore;
   private state: State = 'created';
   private readonly heartbeatMs: number;
   private readonly routeRefreshMs: number;
@@ -97,7 +98,7 @@ export class Producer extends ClientEmitter {
     await sendHeartbeats(this.inst, this.inst.brokerAddrs({ mastersOnly: true }), heartbeatBody(this.inst.clientId, [this.group], []));
   }
 
-  private async running(): Promise<void> {
+  protected async running(): Promise<void> {
     if (this.state !== 'running') throw new ClientError(ClientErrorCode.STATE, `producer is ${this.state === 'created' ? 'not started' : 'shut down'}`);
   }
 }

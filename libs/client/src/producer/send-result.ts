@@ -1,4 +1,4 @@
-import { type RemotingCommand, ResponseCode, requireInt, requireLong, requireString } from '@apogee/remoting';
+import { type RemotingCommand, ResponseCode, optionalString, requireInt, requireLong, requireString } from '@apogee/remoting';
 import { ClientError } from '../errors.js';
 import type { MessageQueue } from '../message-queue.js';
 
@@ -11,8 +11,10 @@ export interface SendResult {
   /** Offset message id(s) the broker answered (store host + commit-log offset). */
   offsetMsgId: string;
   messageQueue: MessageQueue;
-  /** Consume-queue offset of the (first) message. */
+  /** Consume-queue offset of the (first) message (of a transactional half message: its offset in the half queue). */
   queueOffset: number;
+  /** The broker's transaction id (the UNIQ_KEY), when it answered one. */
+  transactionId?: string;
 }
 
 const STATUS_BY_CODE: ReadonlyMap<number, SendStatus> = new Map([
@@ -28,11 +30,14 @@ export function parseSendResponse(res: RemotingCommand, queue: MessageQueue, uni
   if (status === undefined) throw ClientError.fromResponse(`send to ${queue.topic}`, res, addr);
   // The broker may have picked another queue (queueId < 0 in the request); trust its answer.
   const queueId = requireInt(res.extFields, 'queueId');
-  return {
+  const result: SendResult = {
     status,
     msgId: uniqId,
     offsetMsgId: requireString(res.extFields, 'msgId'),
     messageQueue: { topic: queue.topic, brokerName: queue.brokerName, queueId },
     queueOffset: requireLong(res.extFields, 'queueOffset'),
   };
+  const transactionId = optionalString(res.extFields, 'transactionId');
+  if (transactionId !== undefined) result.transactionId = transactionId;
+  return result;
 }
