@@ -1,6 +1,19 @@
 import type { ReceivedMessage, SendResult } from '@apogee/client';
 import { describe, expect, it } from 'vitest';
-import { isPrintableUtf8, iso, messageLines, messageView, permString, progressLines, progressTotals, renderBody, sendResultLine, table } from './format.js';
+import {
+  isPrintableUtf8,
+  iso,
+  messageLines,
+  messageView,
+  permString,
+  progressLines,
+  progressTotals,
+  renderBody,
+  sendResultLine,
+  table,
+  age,
+  transactionLines,
+} from './format.js';
 
 describe('table', () => {
   it('pads every column but the last to its widest cell', () => {
@@ -126,5 +139,31 @@ describe('group progress', () => {
       'total: brokerOffset 13  consumerOffset 4  lag 9',
     ]);
     expect(progressLines('G', [])).toEqual(['group G: no queue with a committed offset or subscription']);
+  });
+});
+
+describe('transactionLines', () => {
+  it('renders ages and one row per open transaction', () => {
+    expect([age(0, 42_000), age(0, 425_000), age(0, 11_520_000)]).toEqual(['42s', '7m05s', '3h12m']);
+    expect(transactionLines([], 0)).toEqual(['no open transaction']);
+    const lines = transactionLines(
+      [
+        {
+          brokerAddr: '127.0.0.1:10911',
+          topic: 'Orders',
+          queueId: 1,
+          halfOffset: 0,
+          commitLogOffset: 0,
+          offsetMsgId: 'ABC',
+          transactionId: 'U1',
+          producerGroup: 'pg',
+          storeTimestamp: 1000,
+          checkTimes: 2,
+        },
+      ],
+      61_000,
+    );
+    expect(lines[0]).toMatch(/^TOPIC\s+QUEUE\s+MSG_ID\s+TRANSACTION_ID\s+PRODUCER_GROUP\s+AGE\s+CHECKS\s+BROKER$/);
+    expect(lines[1]!.split(/\s+/)).toEqual(['Orders', '1', 'ABC', 'U1', 'pg', '1m00s', '2', '127.0.0.1:10911']);
   });
 });

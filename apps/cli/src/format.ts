@@ -2,7 +2,7 @@
  * Rendering of results as text and as JSON-ready values. Pure functions: no I/O, no clients, so
  * the specs check them directly.
  */
-import type { QueueProgress, ReceivedMessage, SendResult } from '@apogee/client';
+import type { OpenTransaction, QueueProgress, ReceivedMessage, SendResult } from '@apogee/client';
 import { permToString } from '@apogee/message';
 
 /** Left-aligned columns separated by two spaces; the header is the first line. */
@@ -155,4 +155,21 @@ export function progressLines(group: string, rows: readonly QueueProgress[]): st
     ),
     `total: brokerOffset ${t.brokerOffset}  consumerOffset ${t.consumerOffset}  lag ${t.lag}`,
   ];
+}
+
+/** Age of something stored at `ms`, as of `now`: "42s", "7m05s", "3h12m". */
+export function age(ms: number, now: number): string {
+  const s = Math.max(0, Math.floor((now - ms) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** `transaction list` as a table: one row per open half message. */
+export function transactionLines(list: readonly OpenTransaction[], now: number): string[] {
+  if (list.length === 0) return ['no open transaction'];
+  return table(
+    ['TOPIC', 'QUEUE', 'MSG_ID', 'TRANSACTION_ID', 'PRODUCER_GROUP', 'AGE', 'CHECKS', 'BROKER'],
+    list.map((t) => [t.topic, t.queueId, t.offsetMsgId, t.transactionId, t.producerGroup, age(t.storeTimestamp, now), t.checkTimes, t.brokerAddr]),
+  );
 }

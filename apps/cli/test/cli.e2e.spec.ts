@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { TransactionProducer } from '@apogee/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServerProcess, freePort, killAllStarted, tempDataDir } from '../../server/test/server-process.js';
 
@@ -159,6 +160,27 @@ describe('apogee CLI against a real server', () => {
     expect(again.stderr).toContain('consumed 0 message(s)');
     const [consumers] = jsonLines(await cli([...ns, 'group', 'consumers', GROUP, '--json']));
     expect(consumers).toEqual({ group: GROUP, clients: [] });
+  });
+
+  it('lists an open transaction with its group, msg id and check count', async () => {
+    const p = new TransactionProducer({
+      nameServer: server.namesrvAddr,
+      group: 'cli-tx',
+      listener: { executeLocalTransaction: () => 'UNKNOWN', checkLocalTransaction: () => 'UNKNOWN' },
+    });
+    await p.start();
+    try {
+      const r = await p.sendMessageInTransaction({ topic: TOPIC, body: 'pending' }, undefined);
+      const [doc] = jsonLines(await cli([...ns, 'transaction', 'list', '--json']));
+      expect(doc.transactions).toMatchObject([
+        { topic: TOPIC, queueId: r.messageQueue.queueId, offsetMsgId: r.offsetMsgId, transactionId: r.msgId, producerGroup: 'cli-tx', checkTimes: 0 },
+      ]);
+      const text = await cli([...ns, 'transaction', 'list']);
+      expect(text.stdout).toMatch(/^TOPIC\s+QUEUE\s+MSG_ID/);
+      expect(text.stdout).toContain(r.msgId);
+    } finally {
+      await p.shutdown();
+    }
   });
 
   it('exits 2 with the usage for an unknown command', async () => {

@@ -23,7 +23,15 @@ export { PullConsumer, type PullConsumerOptions, type PullOptions } from './cons
 export type { PullResult, PullStatus } from './consumer/pull-api.js';
 export { MessageSelector } from './consumer/subscription.js';
 export { Admin, type AdminOptions } from './admin/admin.js';
-export { LONG_MAX_VALUE, type CreateTopicOptions, type QueueOffsets, type TopicDescription, type QueueProgress, type QueryOptions } from './admin/types.js';
+export {
+  LONG_MAX_VALUE,
+  type CreateTopicOptions,
+  type QueueOffsets,
+  type TopicDescription,
+  type QueueProgress,
+  type QueryOptions,
+  type OpenTransaction,
+} from './admin/types.js';
 export type { ClusterInfo, MessageModel, ConsumeFromWhere } from './protocol/bodies.js';
 export type { TopicRoute, QueueData, BrokerData } from './route/topic-route.js';
 /** PermName bits, for createTopic's `perm` (the SDK's users need not depend on @apogee/message). */

@@ -6,6 +6,7 @@ import { hashPasswordCommand } from './hash-password.js';
 import { messageGetCommand, messageKeyCommand, messageUniqCommand } from './message.js';
 import { sendCommand } from './send.js';
 import { topicCreateCommand, topicDescribeCommand, topicListCommand } from './topic.js';
+import { transactionListCommand } from './transaction.js';
 
 export type { Command } from './command.js';
 
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   messageGetCommand,
   messageKeyCommand,
   messageUniqCommand,
+  transactionListCommand,
   sendCommand,
   consumeCommand,
   hashPasswordCommand,

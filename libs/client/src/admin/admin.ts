@@ -5,12 +5,12 @@ import { getMaxOffset, getMinOffset, queryConsumerOffset } from '../client/offse
 import type { ClientOptions } from '../client/options.js';
 import { ClientError, ClientErrorCode } from '../errors.js';
 import { type ReceivedMessage, toReceivedMessage } from '../message.js';
-import { type ClusterInfo, parseClusterInfo, parseConsumerIdList, parseTopicList } from '../protocol/bodies.js';
+import { type ClusterInfo, parseClusterInfo, parseConsumerIdList, parseOpenTransactions, parseTopicList } from '../protocol/bodies.js';
 import { ExtraRequestCode } from '../protocol/codes.js';
 import { createTopicHeader, queryMessageHeader } from '../protocol/headers.js';
 import { masterAddr, subscribeQueues } from '../route/topic-route.js';
 import { compareProgress, parseConsumeStats } from './consume-stats.js';
-import type { CreateTopicOptions, QueryOptions, QueueProgress, TopicDescription } from './types.js';
+import type { CreateTopicOptions, OpenTransaction, QueryOptions, QueueProgress, TopicDescription } from './types.js';
 
 export type AdminOptions = ClientOptions;
 
@@ -174,6 +174,21 @@ export class Admin {
   async queryMessageByUniqKey(topic: string, uniqKey: string, opts: QueryOptions = {}): Promise<ReceivedMessage[]> {
     const found = await this.query(topic, uniqKey, opts, true);
     return found.filter((m) => m.properties[PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX] === uniqKey);
+  }
+
+  /**
+   * Open transactions (half messages without a decision) of every master, oldest first per broker:
+   * Apogee's APOGEE_LIST_OPEN_TRANSACTIONS (30037); a broker without it (Apache RocketMQ) fails
+   * with its REQUEST_CODE_NOT_SUPPORTED answer. At most `max` (default 1,000) per broker.
+   */
+  async openTransactions(opts: { max?: number; brokerAddr?: string } = {}): Promise<OpenTransaction[]> {
+    const out: OpenTransaction[] = [];
+    for (const addr of opts.brokerAddr ? [opts.brokerAddr] : await this.masters()) {
+      const res = await this.inst.invoke(addr, makeRequest(RequestCode.APOGEE_LIST_OPEN_TRANSACTIONS, { extFields: toExtFields({ max: opts.max ?? 1000 }) }));
+      if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse('APOGEE_LIST_OPEN_TRANSACTIONS', res, addr);
+      for (const t of parseOpenTransactions(res.body)) out.push({ ...t, brokerAddr: addr });
+    }
+    return out;
   }
 
   /** Closes every connection. */

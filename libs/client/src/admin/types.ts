@@ -49,3 +49,24 @@ export interface QueryOptions {
   /** Per broker; default 32. */
   maxNum?: number;
 }
+
+/** A transactional half message waiting for its producer's decision (Apogee's APOGEE_LIST_OPEN_TRANSACTIONS). */
+export interface OpenTransaction {
+  /** The broker holding it. */
+  brokerAddr: string;
+  /** Where the message goes on commit. */
+  topic: string;
+  queueId: number;
+  /** Offset in the half queue and commit-log offset of the half message. */
+  halfOffset: number;
+  commitLogOffset: number;
+  /** Offset message id of the half message (`message get` shows it). */
+  offsetMsgId: string;
+  /** The producer's msgId (UNIQ_KEY), which is also the transaction id. */
+  transactionId: string;
+  producerGroup: string;
+  /** When the half message was stored (epoch ms). */
+  storeTimestamp: number;
+  /** Check-backs the broker has sent so far. */
+  checkTimes: number;
+}

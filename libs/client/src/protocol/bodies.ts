@@ -1,5 +1,6 @@
-/** JSON bodies of heartbeat, lock, consumer-list, cluster-info and topic-list exchanges (facts §2). */
+/** JSON bodies of heartbeat, lock, consumer-list, cluster-info, topic-list and open-transaction exchanges (facts §2). */
 import { ClientError, ClientErrorCode } from '../errors.js';
+import type { OpenTransaction } from '../admin/types.js';
 import type { MessageQueue } from '../message-queue.js';
 import { type BrokerData, parseBrokerData } from '../route/topic-route.js';
 import { asNumber, asString, isRecord, parseJsonBody } from './json-body.js';
@@ -70,6 +71,24 @@ export function parseConsumerIdList(body: Buffer | undefined): string[] {
   const list = isRecord(json) ? json['consumerIdList'] : undefined;
   if (!Array.isArray(list)) throw new ClientError(ClientErrorCode.BROKER, 'consumer list body lacks consumerIdList');
   return list.filter((x): x is string => typeof x === 'string');
+}
+
+/** Apogee's open-transaction listing: `{"transactions":[…]}` (the broker address is the caller's to add). */
+export function parseOpenTransactions(body: Buffer | undefined): Array<Omit<OpenTransaction, 'brokerAddr'>> {
+  const json = parseJsonBody(body, 'open transactions');
+  const list = isRecord(json) ? json['transactions'] : undefined;
+  if (!Array.isArray(list)) throw new ClientError(ClientErrorCode.BROKER, 'open transactions body lacks transactions');
+  return list.filter(isRecord).map((t) => ({
+    topic: asString(t['topic']),
+    queueId: asNumber(t['queueId']),
+    halfOffset: asNumber(t['halfOffset']),
+    commitLogOffset: asNumber(t['commitLogOffset']),
+    offsetMsgId: asString(t['offsetMsgId']),
+    transactionId: asString(t['transactionId']),
+    producerGroup: asString(t['producerGroup']),
+    storeTimestamp: asNumber(t['storeTimestamp']),
+    checkTimes: asNumber(t['checkTimes']),
+  }));
 }
 
 /** TopicList: `{"topicList":[…]}`. */
