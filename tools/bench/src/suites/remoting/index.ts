@@ -3,11 +3,12 @@ import type { Suite } from '../../suite.js';
 import { latencyAsync, latencySync } from './latency.js';
 import { produce128, produce1k } from './produce.js';
 import { produceSigned } from './signed.js';
+import { produceTransaction } from './transaction.js';
 
 const suite: Suite = {
   name: 'remoting',
-  description: 'the server over RocketMQ remoting: producer throughput vs an echo ceiling, signed vs unsigned sends, send→push-consumer latency',
-  scenarios: [produce128, produce1k, produceSigned, latencyAsync, latencySync],
+  description: 'the server over RocketMQ remoting: producer throughput vs an echo ceiling, signed vs unsigned sends, transactional vs plain sends, send→push-consumer latency',
+  scenarios: [produce128, produce1k, produceSigned, produceTransaction, latencyAsync, latencySync],
 };
 
 export default suite;
