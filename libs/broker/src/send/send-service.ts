@@ -40,6 +40,8 @@ import { applyHalfRouting, isHalfSend } from '../transaction/half-message.js';
  */
 export class SendService {
   private roundRobin = 0;
+  /** Told of every half message once stored (the transaction service remembers recent ones). */
+  onHalfStored: ((put: PutMessage, stored: PutResult) => void) | undefined;
   /** UNIQ_KEYs for half messages whose client sent none. */
   private readonly uniqKeys = new UniqueIdGenerator();
 
@@ -160,14 +162,17 @@ export class SendService {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.putOne(put).then((r) => ({
-      topic: target.topic,
-      queueId: realQueueId,
-      queueOffset: r.queueOffset,
-      msgIds: [r.msgId],
-      commitLogOffsets: [r.commitLogOffset],
-      uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
-    }));
+    return this.putOne(put).then((r) => {
+      this.onHalfStored?.(put, r);
+      return {
+        topic: target.topic,
+        queueId: realQueueId,
+        queueOffset: r.queueOffset,
+        msgIds: [r.msgId],
+        commitLogOffsets: [r.commitLogOffset],
+        uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
+      };
+    });
   }
 
   /**

@@ -19,6 +19,11 @@ export class DecisionLog {
   /** Written op records, in op-queue order, until they name only offsets below base. */
   private readonly ops: Array<{ opOffset: number; halfOffset: number }> = [];
   private writesInFlight = 0;
+  /** Decisions waiting for their op record, by kind. */
+  private readonly batches = new Map<Decision, OpBatch>();
+  private flushScheduled = false;
+  /** Op writes in flight (shutdown waits for them). */
+  private readonly writing = new Set<Promise<void>>();
   private opBase = 0;
 
   constructor(
@@ -64,21 +69,61 @@ export class DecisionLog {
   }
 
   /**
-   * Records a decision: in memory at once (later requests see it), then as an op record. A
-   * failed op write is logged and not retried: the decision holds in memory, and after a restart
-   * the recovery of TransactionService finds committed copies again (see docs/transactions.md).
+   * Records a decision: in memory at once (later requests see it), then as an op record, resolving
+   * once that is written. Decisions made in the same event-loop turn share one op record per
+   * decision kind (5.x's `o1,o2,…,` body; at most OP_BATCH_MAX_BYTES). A failed op write is
+   * logged and not retried: the decision holds in memory, and after a restart the recovery of
+   * TransactionService finds committed copies again (see docs/transactions.md).
    */
-  async record(halfOffset: number, decision: Decision): Promise<void> {
+  record(halfOffset: number, decision: Decision): Promise<void> {
     this.decided.set(halfOffset, decision);
-    this.writesInFlight++;
-    try {
-      const [r] = await this.put([opPutOf(halfOffset, decision)]);
-      this.ops.push({ opOffset: r!.queueOffset, halfOffset });
-    } catch (err) {
-      this.log.warn({ err: formatError(err), halfOffset, decision }, 'broker: writing a transaction op record failed; the decision holds until restart');
-    } finally {
-      this.writesInFlight--;
+    let batch = this.batches.get(decision);
+    if (batch === undefined || batch.bytes >= OP_BATCH_MAX_BYTES) {
+      if (batch !== undefined) this.flush(decision, batch);
+      batch = { offsets: [], bytes: 0, done: deferred() };
+      this.batches.set(decision, batch);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushAll());
+      }
     }
+    batch.offsets.push(halfOffset);
+    batch.bytes += String(halfOffset).length + 1;
+    return batch.done.promise;
+  }
+
+  /** Writes the waiting op records now and resolves once every op write has ended (shutdown). */
+  async settled(): Promise<void> {
+    this.flushAll();
+    await Promise.all([...this.writing]);
+  }
+
+  private flushAll(): void {
+    this.flushScheduled = false;
+    for (const [decision, batch] of this.batches) this.flush(decision, batch);
+  }
+
+  private flush(decision: Decision, batch: OpBatch): void {
+    if (this.batches.get(decision) === batch) this.batches.delete(decision);
+    this.writesInFlight++;
+    this.writing.add(batch.done.promise);
+    this.put([opPutOf(batch.offsets, decision)])
+      .then(
+        ([r]) => {
+          for (const halfOffset of batch.offsets) this.ops.push({ opOffset: r!.queueOffset, halfOffset });
+        },
+        (err: unknown) => {
+          this.log.warn(
+            { err: formatError(err), halfOffsets: batch.offsets.length, decision },
+            'broker: writing a transaction op record failed; the decisions hold until restart',
+          );
+        },
+      )
+      .finally(() => {
+        this.writesInFlight--;
+        this.writing.delete(batch.done.promise);
+        batch.done.resolve();
+      });
   }
 
   /**
@@ -88,7 +133,7 @@ export class DecisionLog {
    */
   async prune(base: number): Promise<void> {
     for (const k of this.decided.keys()) if (k < base) this.decided.delete(k);
-    if (this.writesInFlight > 0 || this.ops.length === 0) return;
+    if (this.writesInFlight > 0 || this.batches.size > 0 || this.ops.length === 0) return;
     this.ops.sort((a, b) => a.opOffset - b.opOffset);
     // Several entries may share an op offset (a 5.x list): progress stops at the first that is still open.
     let i = 0;
@@ -100,4 +145,19 @@ export class DecisionLog {
       await this.store.commitOffset(TRANS_SYS_CONSUMER_GROUP, TRANS_OP_HALF_TOPIC, 0, next);
     }
   }
+}
+
+/** Body bytes one op record holds at most (RocketMQ 5.x transactionOpMsgMaxSize). */
+const OP_BATCH_MAX_BYTES = 4096;
+
+interface OpBatch {
+  offsets: number[];
+  bytes: number;
+  done: { promise: Promise<void>; resolve: () => void };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

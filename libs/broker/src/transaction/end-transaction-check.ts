@@ -1,5 +1,6 @@
-import { type MessageExt, PropertyKey, TRANS_HALF_TOPIC } from '@apogee/message';
+import { PropertyKey, TRANS_HALF_TOPIC } from '@apogee/message';
 import { BrokerError } from '../errors.js';
+import type { HalfMessage } from './half-message.js';
 import type { EndTransactionRequest } from './transaction-types.js';
 
 /**
@@ -10,7 +11,7 @@ import type { EndTransactionRequest } from './transaction-types.js';
  * max(immunity, transactionTimeOut) after the message was born is refused with
  * ILLEGAL_OPERATION (604): the broker's own check decides it.
  */
-export function checkEndTransaction(m: MessageExt | null, req: EndTransactionRequest, now: number, transactionTimeOutMs: number): MessageExt {
+export function checkEndTransaction<M extends HalfMessage>(m: M | null, req: EndTransactionRequest, now: number, transactionTimeOutMs: number): M {
   if (m === null || m.topic !== TRANS_HALF_TOPIC) throw new BrokerError('SYSTEM_ERROR', 'Find prepared transaction message failed');
   if (m.properties.get(PropertyKey.PRODUCER_GROUP) !== req.producerGroup) throw new BrokerError('SYSTEM_ERROR', 'The producer group wrong');
   if (m.queueOffset !== req.tranStateTableOffset) throw new BrokerError('SYSTEM_ERROR', 'The transaction state table offset wrong');
@@ -30,7 +31,7 @@ export function checkEndTransaction(m: MessageExt | null, req: EndTransactionReq
  * property (an unparsable value counts as none, as RocketMQ's getImmunityTime falls back to the
  * timeout); null without it.
  */
-export function immunityOf(m: Pick<MessageExt, 'properties'>, transactionTimeOutMs: number): number | null {
+export function immunityOf(m: Pick<HalfMessage, 'properties'>, transactionTimeOutMs: number): number | null {
   const raw = m.properties.get(PropertyKey.CHECK_IMMUNITY_TIME_IN_SECONDS);
   if (raw === undefined) return null;
   const seconds = Number(raw);

@@ -1,4 +1,5 @@
 import {
+  type HostAddress,
   type MessageExt,
   PropertyKey,
   SysFlag,
@@ -31,6 +32,20 @@ export const OP_DECISION_PROPERTY = 'APOGEE_TRAN_DECISION';
 
 /** What ended a half message. DISCARD: its checks ran out, or its record was gone. */
 export type Decision = 'COMMIT' | 'ROLLBACK' | 'DISCARD';
+
+/** What END_TRANSACTION needs of a half message: a decoded record, or one remembered from its send. */
+export interface HalfMessage {
+  topic: string;
+  queueOffset: number;
+  commitLogOffset: number;
+  properties: ReadonlyMap<string, string>;
+  bornTimestamp: number;
+  body: Buffer;
+  flag: number;
+  sysFlag: number;
+  bornHost: HostAddress;
+  reconsumeTimes: number;
+}
 
 /**
  * Whether a send is a half message: TRAN_MSG=true (what the Java client sets) or the PREPARED
@@ -68,7 +83,7 @@ export function applyHalfRouting(
 }
 
 /** The real topic and queue a half message goes to on commit (null when its properties lack them). */
-export function realTargetOf(m: MessageExt): { topic: string; queueId: number } | null {
+export function realTargetOf(m: Pick<HalfMessage, 'properties'>): { topic: string; queueId: number } | null {
   const topic = m.properties.get(PropertyKey.REAL_TOPIC);
   const queueId = Number(m.properties.get(PropertyKey.REAL_QUEUE_ID));
   if (!topic || !Number.isInteger(queueId) || queueId < 0) return null;
@@ -81,7 +96,7 @@ export function realTargetOf(m: MessageExt): { topic: string; queueId: number } 
  * transaction type, and the half's commit-log offset as preparedTransactionOffset — which is how
  * a committed copy is recognised after a crash. The client's LMQ fan-out goes along.
  */
-export function commitPutOf(m: MessageExt, target: { topic: string; queueId: number }): PutMessage {
+export function commitPutOf(m: HalfMessage, target: { topic: string; queueId: number }): PutMessage {
   const props = resendProperties(m.properties, { dispatch: true });
   props.delete(PropertyKey.REAL_TOPIC);
   props.delete(PropertyKey.REAL_QUEUE_ID);
@@ -123,12 +138,15 @@ export function isCopyOfHalf(m: MessageExt, halfCommitLogOffset: number): boolea
   return m.preparedTransactionOffset === halfCommitLogOffset && m.topic !== TRANS_HALF_TOPIC;
 }
 
-/** The op record of a decision: RMQ_SYS_TRANS_OP_HALF_TOPIC queue 0, tag `d`, body = half-queue offset in ASCII (4.9.7's form). */
-export function opPutOf(halfOffset: number, decision: Decision): PutMessage {
+/**
+ * The op record of decisions: RMQ_SYS_TRANS_OP_HALF_TOPIC queue 0, tag `d`, body = the half-queue
+ * offsets in ASCII, each followed by a comma (5.x's batched form; 4.9.7 writes one offset without).
+ */
+export function opPutOf(halfOffsets: readonly number[], decision: Decision): PutMessage {
   return {
     topic: TRANS_OP_HALF_TOPIC,
     queueId: 0,
-    body: Buffer.from(String(halfOffset), 'latin1'),
+    body: Buffer.from(halfOffsets.map((o) => `${o},`).join(''), 'latin1'),
     properties: new Map([
       [PropertyKey.TAGS, OP_TAG],
       [OP_DECISION_PROPERTY, decision],

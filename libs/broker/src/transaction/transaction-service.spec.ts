@@ -12,7 +12,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientChannel } from '../client/client-channel.js';
 import { BrokerHarness, brokerError, props, sendRequest } from '../test-support.js';
-import { commitPutOf } from './half-message.js';
+import { OP_DECISION_PROPERTY, commitPutOf } from './half-message.js';
 import type { EndTransactionRequest, TransactionCheck } from './transaction-types.js';
 
 let h: BrokerHarness | undefined;
@@ -132,6 +132,7 @@ describe('END_TRANSACTION', () => {
     expect(await broker.endTransaction(endOf(r, 'COMMIT'))).toBe('alreadyDecided');
     expect(await broker.endTransaction(endOf(r, 'COMMIT', { fromTransactionCheck: true }))).toBe('alreadyDecided');
     expect(store.getMaxOffset('T', 2)).toBe(1);
+    await broker.transactions.flushDecisions();
     const [m] = await h!.messages('T', 2);
     expect(m!.body.toString()).toBe('c');
     expect(transactionType(m!.sysFlag)).toBe(SysFlag.TRANSACTION_COMMIT_TYPE);
@@ -140,7 +141,7 @@ describe('END_TRANSACTION', () => {
     expect(m!.properties.get(PropertyKey.TAGS)).toBe('tg');
     expect(m!.properties.get(PropertyKey.TRANSACTION_ID)).toBe('U-c');
     const [op] = await h!.messages(TRANS_OP_HALF_TOPIC, 0);
-    expect(op!.body.toString()).toBe(String(r.queueOffset));
+    expect(op!.body.toString()).toBe(`${r.queueOffset},`);
     expect(op!.properties.get(PropertyKey.TAGS)).toBe('d');
     // a rollback after the commit is refused, not applied
     await brokerError(() => broker.endTransaction(endOf(r, 'ROLLBACK')), 'SYSTEM_ERROR');
@@ -154,12 +155,34 @@ describe('END_TRANSACTION', () => {
     expect(store.getMaxOffset('T', 2)).toBe(1);
   });
 
+  it('writes the decisions of one event-loop turn as one op record per kind, read back after a restart', async () => {
+    const { broker, store } = await harness();
+    const sent = [await sendHalf('b1'), await sendHalf('b2'), await sendHalf('b3'), await sendHalf('b4')];
+    await Promise.all([
+      broker.endTransaction(endOf(sent[0]!, 'COMMIT')),
+      broker.endTransaction(endOf(sent[1]!, 'ROLLBACK')),
+      broker.endTransaction(endOf(sent[2]!, 'COMMIT')),
+      broker.endTransaction(endOf(sent[3]!, 'ROLLBACK')),
+    ]);
+    await broker.transactions.flushDecisions();
+    const ops = await h!.messages(TRANS_OP_HALF_TOPIC, 0);
+    // One record per kind when the decisions land in one turn (they do here: nothing but the store stands between them).
+    expect(ops.map((o) => `${o.properties.get(OP_DECISION_PROPERTY)}:${o.body.toString()}`).sort()).toEqual(['COMMIT:0,2,', 'ROLLBACK:1,3,']);
+    await h!.reopen();
+    for (const s of sent)
+      expect(await h!.broker.endTransaction(endOf(s, 'COMMIT', { fromTransactionCheck: true })).catch(() => 'refused')).not.toBe('committed');
+    expect(h!.store.getMaxOffset('T', 2)).toBe(2);
+    expect(await h!.broker.openTransactions()).toEqual([]);
+    void store;
+  });
+
   it('rolls back with an op record only; UNKNOWN changes nothing', async () => {
     const { broker, store } = await harness();
     const r = await sendHalf('r');
     expect(await broker.endTransaction(endOf(r, 'UNKNOWN'))).toBe('unchanged');
     expect(store.getMaxOffset(TRANS_OP_HALF_TOPIC, 0)).toBe(0);
     expect(await broker.endTransaction(endOf(r, 'ROLLBACK'))).toBe('rolledBack');
+    await broker.transactions.flushDecisions();
     expect(store.getMaxOffset('T', 2)).toBe(0);
     expect(store.getMaxOffset(TRANS_OP_HALF_TOPIC, 0)).toBe(1);
     await broker.transactions.runOnce();

@@ -16,7 +16,7 @@ import type { Logger } from '../logger.js';
 import type { TopicManager } from '../topic/topic-manager.js';
 import { DecisionLog } from './decision-log.js';
 import { checkEndTransaction, immunityOf } from './end-transaction-check.js';
-import { type Decision, checkBodyOf, commitPutOf, discardPutOf, isCopyOfHalf, realTargetOf } from './half-message.js';
+import { type Decision, type HalfMessage, checkBodyOf, commitPutOf, discardPutOf, isCopyOfHalf, realTargetOf } from './half-message.js';
 import type { EndTransactionOutcome, EndTransactionRequest, OpenTransaction } from './transaction-types.js';
 
 type Put = (puts: PutMessage[]) => Promise<PutResult[]>;
@@ -67,7 +67,11 @@ export class TransactionService {
   private closing = false;
   private nextChannel = 0;
   private readyPromise: Promise<void> | null = null;
+  private ready = false;
   private reading: Promise<void> = Promise.resolve();
+  /** Half messages stored lately, by commit-log offset (see rememberHalf). */
+  private readonly recent = new Map<number, HalfMessage>();
+  private recentBytes = 0;
 
   constructor(
     private readonly store: MessageStore,
@@ -89,6 +93,7 @@ export class TransactionService {
   /** Rebuilds decisions and open halves, repairs commits cut short by a crash, then starts the check loop. */
   start(): Promise<void> {
     this.readyPromise ??= this.recover().then(() => {
+      this.ready = true;
       this.stopped = false;
       this.schedule();
     });
@@ -103,32 +108,66 @@ export class TransactionService {
     this.timer = null;
     await this.inFlight;
     await Promise.allSettled([...this.deciding.values()]);
+    await this.flushDecisions();
   }
 
-  /** END_TRANSACTION (37): commits, rolls back or (UNKNOWN) leaves the half message it names. */
-  async endTransaction(req: EndTransactionRequest): Promise<EndTransactionOutcome> {
+  /** Writes the op records of decisions made so far now; resolves once they are written (shutdown, tests). */
+  flushDecisions(): Promise<void> {
+    return this.decisions.settled();
+  }
+
+  /**
+   * END_TRANSACTION (37): commits, rolls back or (UNKNOWN) leaves the half message it names.
+   * Resolves once the decision holds: for a commit, once the real message is stored; the op
+   * record follows (see DecisionLog.record). Written with few async frames: this runs for every
+   * transaction.
+   */
+  endTransaction(req: EndTransactionRequest): Promise<EndTransactionOutcome> {
     if (req.resolution === 'UNKNOWN') {
-      this.log.info(
+      // Debug only: a producer answering UNKNOWN to every check would otherwise fill the log.
+      this.log.debug?.(
         { producerGroup: req.producerGroup, msgId: req.msgId, remark: req.remark },
         'broker: a transaction state is unknown; it will be checked back',
       );
-      return 'unchanged';
+      return Promise.resolve('unchanged');
     }
-    if (this.readyPromise === null) throw new BrokerError('SERVICE_NOT_AVAILABLE', 'the transaction service is not started');
-    await this.readyPromise;
-    const m = checkEndTransaction(await this.readHalf(req.commitLogOffset), req, this.now(), this.cfg.transactionTimeOut);
-    const want: Decision = req.resolution;
-    return this.decide(m.queueOffset, async () => {
-      const before = this.decisionOf(m.queueOffset);
-      if (before !== undefined) return this.repeated(before, want, m);
-      if (want === 'COMMIT') {
-        const target = realTargetOf(m);
-        if (target === null) throw new BrokerError('SYSTEM_ERROR', 'the half message has no REAL_TOPIC/REAL_QID to commit to');
-        await this.put([commitPutOf(m, target)]);
-      }
-      await this.finish(m.queueOffset, want);
-      return want === 'COMMIT' ? 'committed' : 'rolledBack';
-    });
+    if (this.readyPromise === null) return Promise.reject(new BrokerError('SERVICE_NOT_AVAILABLE', 'the transaction service is not started'));
+    if (!this.ready) return this.readyPromise.then(() => this.endTransaction(req));
+    const recent = this.recent.get(req.commitLogOffset);
+    if (recent !== undefined) return this.endFound(req, recent);
+    return this.readHalf(req.commitLogOffset).then((m) => this.endFound(req, m));
+  }
+
+  private endFound(req: EndTransactionRequest, found: HalfMessage | null): Promise<EndTransactionOutcome> {
+    let m: HalfMessage;
+    try {
+      m = checkEndTransaction(found, req, this.now(), this.cfg.transactionTimeOut);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const want: Decision = req.resolution === 'COMMIT' ? 'COMMIT' : 'ROLLBACK';
+    return this.decide(m.queueOffset, () => this.apply(m, want));
+  }
+
+  /** Applies a decision to an undecided half (the caller holds the half's turn, see decide). */
+  private apply(m: HalfMessage, want: Decision): Promise<EndTransactionOutcome> {
+    const before = this.decisionOf(m.queueOffset);
+    try {
+      if (before !== undefined) return Promise.resolve(this.repeated(before, want, m));
+      if (want !== 'COMMIT') return Promise.resolve(this.settle(m, want));
+      const target = realTargetOf(m);
+      if (target === null) throw new BrokerError('SYSTEM_ERROR', 'the half message has no REAL_TOPIC/REAL_QID to commit to');
+      return this.put([commitPutOf(m, target)]).then(() => this.settle(m, want));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Records the decision (its op record is written shortly) and forgets the remembered half. */
+  private settle(m: HalfMessage, decision: Decision): EndTransactionOutcome {
+    void this.finish(m.queueOffset, decision);
+    this.forget(m.commitLogOffset);
+    return decision === 'COMMIT' ? 'committed' : 'rolledBack';
   }
 
   /** Half messages waiting for a decision, oldest first, those stored just now included (admin). */
@@ -186,7 +225,7 @@ export class TransactionService {
   }
 
   /** A second decision for a decided half: the same one is a harmless repeat; another is refused. */
-  private repeated(before: Decision | 'BELOW_BASE', want: Decision, m: MessageExt): EndTransactionOutcome {
+  private repeated(before: Decision | 'BELOW_BASE', want: Decision, m: HalfMessage): EndTransactionOutcome {
     if (before === want || before === 'BELOW_BASE') return 'alreadyDecided';
     const was = before === 'COMMIT' ? 'committed' : before === 'ROLLBACK' ? 'rolled back' : 'given up after its checks ran out';
     throw new BrokerError(
@@ -196,23 +235,62 @@ export class TransactionService {
   }
 
   /** Runs `fn` once every earlier decision of the same half has ended: decisions of one half never overlap. */
-  private async decide<T>(halfOffset: number, fn: () => Promise<T>): Promise<T> {
-    for (let p = this.deciding.get(halfOffset); p !== undefined; p = this.deciding.get(halfOffset)) await p.catch(() => undefined);
+  private decide<T>(halfOffset: number, fn: () => Promise<T>): Promise<T> {
+    const earlier = this.deciding.get(halfOffset);
+    if (earlier !== undefined) {
+      const after = earlier.then(
+        () => undefined,
+        () => undefined,
+      );
+      return after.then(() => this.decide(halfOffset, fn));
+    }
     const run = fn();
     this.deciding.set(halfOffset, run);
-    try {
-      return await run;
-    } finally {
+    const done = (): void => {
       if (this.deciding.get(halfOffset) === run) this.deciding.delete(halfOffset);
-    }
+    };
+    run.then(done, done);
+    return run;
   }
 
-  /** Records a decision and forgets the half's check count. */
-  private async finish(halfOffset: number, decision: Decision): Promise<void> {
-    await this.decisions.record(halfOffset, decision);
+  /** Records a decision and forgets the half's check count; resolves once its op record is written. */
+  private finish(halfOffset: number, decision: Decision): Promise<void> {
+    const written = this.decisions.record(halfOffset, decision);
     if (this.open.delete(halfOffset) || decision === 'DISCARD') {
       this.store.metaDelete(CHECK_COUNTS_NAMESPACE, countKey(halfOffset)).catch(() => undefined);
     }
+    return written;
+  }
+
+  /**
+   * Remembers a half message just stored (SendService tells), so that its END_TRANSACTION needs
+   * no read and decode of the record. Bounded (RECENT_MAX entries, RECENT_MAX_BYTES of bodies),
+   * oldest out first; after a restart decisions read the record.
+   */
+  rememberHalf(put: PutMessage, r: PutResult): void {
+    const props = put.properties;
+    if (put.bornHost === undefined || !(props instanceof Map)) return;
+    this.recent.set(r.commitLogOffset, {
+      topic: put.topic,
+      queueOffset: r.queueOffset,
+      commitLogOffset: r.commitLogOffset,
+      properties: props as ReadonlyMap<string, string>,
+      bornTimestamp: put.bornTimestamp ?? r.storeTimestamp,
+      body: put.body,
+      flag: put.flag ?? 0,
+      sysFlag: put.sysFlag ?? 0,
+      bornHost: put.bornHost,
+      reconsumeTimes: put.reconsumeTimes ?? 0,
+    });
+    this.recentBytes += put.body.length;
+    for (const [k, v] of this.recent) {
+      if (this.recent.size <= RECENT_MAX && this.recentBytes <= RECENT_MAX_BYTES) break;
+      this.forget(k, v);
+    }
+  }
+
+  private forget(commitLogOffset: number, m: HalfMessage | undefined = this.recent.get(commitLogOffset)): void {
+    if (m !== undefined && this.recent.delete(commitLogOffset)) this.recentBytes -= m.body.length;
   }
 
   private async readHalf(commitLogOffset: number): Promise<MessageExt | null> {
@@ -302,7 +380,11 @@ export class TransactionService {
 
   private async readHalvesNow(): Promise<void> {
     for (;;) {
-      const r = await this.store.get(TRANS_HALF_TOPIC, 0, this.readCursor, 128);
+      // Decided halves need no reading: under load most are decided before the loop comes by.
+      const max = this.store.getMaxOffset(TRANS_HALF_TOPIC, 0);
+      while (this.readCursor < max && this.decisions.get(this.readCursor) !== undefined) this.readCursor++;
+      if (this.readCursor >= max) return;
+      const r = await this.store.get(TRANS_HALF_TOPIC, 0, this.readCursor, 32);
       if (r.status !== 'FOUND') {
         if (r.status === 'NO_MESSAGE_IN_QUEUE' || r.status === 'OFFSET_OVERFLOW_ONE' || r.nextOffset <= this.readCursor) return;
         // Expired entries (retention): reading goes on where the store says.
@@ -396,6 +478,10 @@ export class TransactionService {
     return null;
   }
 }
+
+/** Bounds of the recent-half table: enough for the pipelined transactions of many producers. */
+const RECENT_MAX = 100_000;
+const RECENT_MAX_BYTES = 32 * 1024 * 1024;
 
 function countKey(halfOffset: number): string {
   return String(halfOffset).padStart(20, '0');
