@@ -1,4 +1,4 @@
-import { ResponseCode, optionalInt, responseTo } from '@apogee/remoting';
+import { ResponseCode, isOneway, optionalInt, responseTo } from '@apogee/remoting';
 import { openTransactionsBody, readEndTransactionHeader } from '../headers/transaction-headers.js';
 import type { Processor } from './context.js';
 
@@ -9,9 +9,11 @@ import type { Processor } from './context.js';
  * immunity). UNKNOW changes nothing (RocketMQ answers nothing at all; a two-way caller here gets
  * SUCCESS with a remark saying so).
  */
-export const endTransaction: Processor = async (ctx, req) => {
-  const outcome = await ctx.broker.endTransaction(readEndTransactionHeader(req.extFields, req.remark));
-  return responseTo(req, ResponseCode.SUCCESS, outcome === 'unchanged' ? 'transaction state unknown: nothing changed' : undefined);
+export const endTransaction: Processor = (ctx, req) => {
+  const done = ctx.broker.endTransaction(readEndTransactionHeader(req.extFields, req.remark));
+  // The usual (oneway) case builds no response; a refusal still reaches the refusal log.
+  if (isOneway(req)) return done.then(() => null);
+  return done.then((outcome) => responseTo(req, ResponseCode.SUCCESS, outcome === 'unchanged' ? 'transaction state unknown: nothing changed' : undefined));
 };
 
 /** Largest listing one request returns. */

@@ -94,7 +94,7 @@ export class TransactionProducer<A = unknown> extends Producer {
       }
     }
     try {
-      const addr = await this.inst.requireMasterAddr(sent.messageQueue.brokerName, msg.topic);
+      const addr = this.inst.masterAddr(sent.messageQueue.brokerName) ?? (await this.inst.requireMasterAddr(sent.messageQueue.brokerName, msg.topic));
       const fields = {
         producerGroup: this.group,
         tranStateTableOffset: sent.queueOffset,

@@ -74,7 +74,8 @@ export class RemotingClient {
 
   /** Sends a request that gets no response. */
   async oneway(addr: string, request: RemotingCommand): Promise<void> {
-    const { conn } = await this.connection(addr);
+    const link = this.open.get(addr);
+    const { conn } = link && !link.conn.isClosed ? link : await this.connection(addr);
     request.opaque = this.nextOpaque++;
     request.flag = (request.flag | 2) & ~1;
     this.opts.beforeRequest?.(request);
