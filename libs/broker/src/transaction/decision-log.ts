@@ -18,7 +18,11 @@ export class DecisionLog {
   private readonly decided = new Map<number, Decision>();
   /** Written op records, in op-queue order, until they name only offsets below base. */
   private readonly ops: Array<{ opOffset: number; halfOffset: number }> = [];
-  private writesInFlight = 0;
+  /**
+   * For each op write in flight, the op queue's max offset when it was issued: it lands at or
+   * above that, so progress never passes it before the write's offset is known.
+   */
+  private readonly inFlightFloors: number[] = [];
   /** Decisions waiting for their op record, by kind. */
   private readonly batches = new Map<Decision, OpBatch>();
   private flushScheduled = false;
@@ -105,7 +109,8 @@ export class DecisionLog {
 
   private flush(decision: Decision, batch: OpBatch): void {
     if (this.batches.get(decision) === batch) this.batches.delete(decision);
-    this.writesInFlight++;
+    const floor = this.store.getMaxOffset(TRANS_OP_HALF_TOPIC, 0);
+    this.inFlightFloors.push(floor);
     this.writing.add(batch.done.promise);
     this.put([opPutOf(batch.offsets, decision)])
       .then(
@@ -120,7 +125,7 @@ export class DecisionLog {
         },
       )
       .finally(() => {
-        this.writesInFlight--;
+        this.inFlightFloors.splice(this.inFlightFloors.indexOf(floor), 1);
         this.writing.delete(batch.done.promise);
         batch.done.resolve();
       });
@@ -128,17 +133,19 @@ export class DecisionLog {
 
   /**
    * Forgets decisions below `base` and moves the op queue's progress over op records that name
-   * nothing at or above it. Waits for no write: while op writes are in flight the progress stays
-   * (one of them might land below the new progress).
+   * nothing at or above it — never past the floor of an op write in flight, whose offset is not
+   * known yet. Runs under load too, so the bookkeeping stays one check pass long.
    */
   async prune(base: number): Promise<void> {
     for (const k of this.decided.keys()) if (k < base) this.decided.delete(k);
-    if (this.writesInFlight > 0 || this.batches.size > 0 || this.ops.length === 0) return;
+    // Batches not written yet land above every offset known now: only writes in flight hold progress back.
+    if (this.ops.length === 0) return;
     this.ops.sort((a, b) => a.opOffset - b.opOffset);
     // Several entries may share an op offset (a 5.x list): progress stops at the first that is still open.
     let i = 0;
     while (i < this.ops.length && this.ops[i]!.halfOffset < base) i++;
-    const next = i < this.ops.length ? this.ops[i]!.opOffset : this.ops[this.ops.length - 1]!.opOffset + 1;
+    let next = i < this.ops.length ? this.ops[i]!.opOffset : this.ops[this.ops.length - 1]!.opOffset + 1;
+    for (const floor of this.inFlightFloors) next = Math.min(next, floor);
     this.ops.splice(0, i);
     if (next > this.opBase) {
       this.opBase = next;

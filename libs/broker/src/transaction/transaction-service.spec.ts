@@ -168,12 +168,15 @@ describe('END_TRANSACTION', () => {
     const ops = await h!.messages(TRANS_OP_HALF_TOPIC, 0);
     // One record per kind when the decisions land in one turn (they do here: nothing but the store stands between them).
     expect(ops.map((o) => `${o.properties.get(OP_DECISION_PROPERTY)}:${o.body.toString()}`).sort()).toEqual(['COMMIT:0,2,', 'ROLLBACK:1,3,']);
+    // Once the check loop has passed them, progress moves over the halves and over their op records.
+    await broker.transactions.runOnce();
+    expect(store.getConsumerOffset(TRANS_SYS_CONSUMER_GROUP, TRANS_HALF_TOPIC, 0)).toBe(4);
+    expect(store.getConsumerOffset(TRANS_SYS_CONSUMER_GROUP, TRANS_OP_HALF_TOPIC, 0)).toBe(store.getMaxOffset(TRANS_OP_HALF_TOPIC, 0));
     await h!.reopen();
     for (const s of sent)
       expect(await h!.broker.endTransaction(endOf(s, 'COMMIT', { fromTransactionCheck: true })).catch(() => 'refused')).not.toBe('committed');
     expect(h!.store.getMaxOffset('T', 2)).toBe(2);
     expect(await h!.broker.openTransactions()).toEqual([]);
-    void store;
   });
 
   it('rolls back with an op record only; UNKNOWN changes nothing', async () => {

@@ -7,7 +7,8 @@ import { produceTransaction } from './transaction.js';
 
 const suite: Suite = {
   name: 'remoting',
-  description: 'the server over RocketMQ remoting: producer throughput vs an echo ceiling, signed vs unsigned sends, transactional vs plain sends, send→push-consumer latency',
+  description:
+    'the server over RocketMQ remoting: producer throughput vs an echo ceiling, signed vs unsigned sends, transactional vs plain sends, send→push-consumer latency',
   scenarios: [produce128, produce1k, produceSigned, produceTransaction, latencyAsync, latencySync],
 };
 
