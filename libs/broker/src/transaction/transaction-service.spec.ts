@@ -208,6 +208,11 @@ describe('END_TRANSACTION', () => {
     expect((await brokerError(() => broker.endTransaction(endOf(r, 'COMMIT', { commitLogOffset: -1 })), 'SYSTEM_ERROR')).reason).toBe(
       'Find prepared transaction message failed',
     );
+    for (const commitLogOffset of [1e15, Number.MAX_SAFE_INTEGER, 0.5]) {
+      expect((await brokerError(() => broker.endTransaction(endOf(r, 'COMMIT', { commitLogOffset })), 'SYSTEM_ERROR')).reason).toBe(
+        'Find prepared transaction message failed',
+      );
+    }
     // a normal message's offset is not a half message
     const normal = await broker.send(sendRequest('T', 'n', { queueId: 0 }));
     expect((await brokerError(() => broker.endTransaction(endOf(r, 'COMMIT', { commitLogOffset: normal.commitLogOffsets[0]! })), 'SYSTEM_ERROR')).reason).toBe(

@@ -1,3 +1,4 @@
+import { decodeOffsetMessageId } from '@apogee/message';
 import { RequestCode, isOneway } from '@apogee/remoting';
 import { describe, expect, it } from 'vitest';
 import { commitLogOffsetOf, endTransactionRequest } from './end-transaction.js';
@@ -47,6 +48,10 @@ describe('END_TRANSACTION request', () => {
 
   it('decodes the commit-log offset from an offset msgId', () => {
     expect(commitLogOffsetOf('7F00000100002A9F0000000000001000')).toBe(4096);
+    // IPv6 store host (56 hex digits), and the full decoder's answer for any offset
+    expect(commitLogOffsetOf('00000000000000000000000000000001000027110000000000ABCDEF')).toBe(0xabcdef);
+    expect(commitLogOffsetOf('7F00000100002A9F001FFFFFFFFFFFFF')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(commitLogOffsetOf('7F00000100002A9F0020000000000000')).toBe(decodeOffsetMessageId('7F00000100002A9F0020000000000000').commitLogOffset);
     expect(() => commitLogOffsetOf('nope')).toThrow(/offset message id/);
   });
 });

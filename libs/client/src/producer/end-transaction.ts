@@ -25,10 +25,18 @@ export interface EndTransactionFields {
   remark?: string;
 }
 
-/** The commit-log offset a half message's offset msgId encodes (MessageDecoder.decodeMessageId). */
+/**
+ * The commit-log offset a half message's offset msgId encodes (MessageDecoder.decodeMessageId):
+ * its last 16 hex digits. Throws, as decodeOffsetMessageId does, for what is not an offset msgId.
+ */
 export function commitLogOffsetOf(offsetMsgId: string): number {
-  return decodeOffsetMessageId(offsetMsgId).commitLogOffset;
+  if ((offsetMsgId.length !== 32 && offsetMsgId.length !== 56) || !HEX.test(offsetMsgId)) return decodeOffsetMessageId(offsetMsgId).commitLogOffset;
+  const n = Number.parseInt(offsetMsgId.slice(-16), 16);
+  // Past 2^53 the digits do not fit a number exactly: the full decoder says so.
+  return Number.isSafeInteger(n) ? n : decodeOffsetMessageId(offsetMsgId).commitLogOffset;
 }
+
+const HEX = /^[0-9A-Fa-f]+$/;
 
 /** END_TRANSACTION (37), oneway as the Java client sends it (endTransactionOneway). */
 export function endTransactionRequest(f: EndTransactionFields): RemotingCommand {

@@ -3,7 +3,7 @@ import { type Connection, type RemotingCommand, RequestCode, optionalString, req
 import { ClientError, ClientErrorCode } from '../errors.js';
 import type { Message, ReceivedMessage } from '../message.js';
 import { toReceivedMessage } from '../message.js';
-import { type LocalTransactionState, commitLogOffsetOf, endTransactionRequest } from './end-transaction.js';
+import { type EndTransactionFields, type LocalTransactionState, commitLogOffsetOf, endTransactionRequest } from './end-transaction.js';
 import { Producer, type ProducerOptions } from './producer.js';
 import type { SendResult } from './send-result.js';
 
@@ -48,6 +48,8 @@ export interface TransactionSendResult extends SendResult {
 export class TransactionProducer<A = unknown> extends Producer {
   private readonly listener: TransactionListener<A>;
   private readonly topics: readonly string[];
+  /** What makes a send a half message (the same for every one: made once). */
+  private readonly halfFields: { extraProperties: Record<string, string> };
 
   constructor(opts: TransactionProducerOptions<A>) {
     super(opts);
@@ -56,6 +58,7 @@ export class TransactionProducer<A = unknown> extends Producer {
     }
     this.listener = opts.listener;
     this.topics = opts.topics ?? [];
+    this.halfFields = { extraProperties: { [PropertyKey.TRANSACTION_PREPARED]: 'true', [PropertyKey.PRODUCER_GROUP]: this.group } };
     // CHECK_TRANSACTION_STATE (39, oneway): answered with END_TRANSACTION, never with a response.
     this.inst.remoting.register(RequestCode.CHECK_TRANSACTION_STATE, (req, conn) => {
       void this.answerCheck(req, conn).catch((err: unknown) => this.reportError(err, this.inst.logger));
@@ -77,8 +80,9 @@ export class TransactionProducer<A = unknown> extends Producer {
    */
   async sendMessageInTransaction(msg: Message, arg: A): Promise<TransactionSendResult> {
     await this.running();
-    const { delayLevel: _delay, deliverTimeMs: _deliver, ...half } = msg;
-    const sent = await this.core.send(half, {}, { extraProperties: { [PropertyKey.TRANSACTION_PREPARED]: 'true', [PropertyKey.PRODUCER_GROUP]: this.group } });
+    // Delays do not apply to transactions (Java clears DELAY): the half goes without them.
+    const half = msg.delayLevel === undefined && msg.deliverTimeMs === undefined ? msg : withoutDelay(msg);
+    const sent = await this.core.send(half, {}, this.halfFields);
     let state: LocalTransactionState = 'ROLLBACK';
     let remark: string | undefined;
     if (sent.status === 'SEND_OK') {
@@ -95,7 +99,7 @@ export class TransactionProducer<A = unknown> extends Producer {
     }
     try {
       const addr = this.inst.masterAddr(sent.messageQueue.brokerName) ?? (await this.inst.requireMasterAddr(sent.messageQueue.brokerName, msg.topic));
-      const fields = {
+      const fields: EndTransactionFields = {
         producerGroup: this.group,
         tranStateTableOffset: sent.queueOffset,
         commitLogOffset: commitLogOffsetOf(sent.offsetMsgId),
@@ -104,9 +108,9 @@ export class TransactionProducer<A = unknown> extends Producer {
         brokerName: sent.messageQueue.brokerName,
         fromTransactionCheck: false,
         state,
-        ...(sent.transactionId === undefined ? {} : { transactionId: sent.transactionId }),
-        ...(remark === undefined ? {} : { remark }),
       };
+      if (sent.transactionId !== undefined) fields.transactionId = sent.transactionId;
+      if (remark !== undefined) fields.remark = remark;
       await this.inst.oneway(addr, endTransactionRequest(fields));
     } catch (err) {
       // The broker checks the transaction back; the send itself succeeded.
@@ -149,4 +153,12 @@ export class TransactionProducer<A = unknown> extends Producer {
     // The broker's address as this connection sees it: the RemotingClient reuses the connection it names.
     await this.inst.oneway(conn.remote, endTransactionRequest(fields));
   }
+}
+
+/** A copy of `msg` without its delay level or delivery time. */
+function withoutDelay(msg: Message): Message {
+  const copy: Message = { ...msg };
+  delete copy.delayLevel;
+  delete copy.deliverTimeMs;
+  return copy;
 }
