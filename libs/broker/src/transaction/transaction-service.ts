@@ -383,7 +383,8 @@ export class TransactionService {
       // Decided halves need no reading: under load most are decided before the loop comes by.
       const max = this.store.getMaxOffset(TRANS_HALF_TOPIC, 0);
       while (this.readCursor < max && this.decisions.get(this.readCursor) !== undefined) this.readCursor++;
-      if (this.readCursor >= max) return;
+      // A bounded table: later halves are read once earlier ones are decided (progress cannot pass those anyway).
+      if (this.readCursor >= max || this.open.size >= OPEN_MAX) return;
       const r = await this.store.get(TRANS_HALF_TOPIC, 0, this.readCursor, 32);
       if (r.status !== 'FOUND') {
         if (r.status === 'NO_MESSAGE_IN_QUEUE' || r.status === 'OFFSET_OVERFLOW_ONE' || r.nextOffset <= this.readCursor) return;
@@ -478,6 +479,9 @@ export class TransactionService {
     return null;
   }
 }
+
+/** Most undecided halves kept in memory at once (about 200 bytes each). */
+const OPEN_MAX = 100_000;
 
 /** Bounds of the recent-half table: enough for the pipelined transactions of many producers. */
 const RECENT_MAX = 100_000;
