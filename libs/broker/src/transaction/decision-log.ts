@@ -16,8 +16,11 @@ type Put = (puts: PutMessage[]) => Promise<PutResult[]>;
  */
 export class DecisionLog {
   private readonly decided = new Map<number, Decision>();
-  /** Written op records, in op-queue order, until they name only offsets below base. */
-  private readonly ops: Array<{ opOffset: number; halfOffset: number }> = [];
+  /**
+   * Written op records until they name only offsets below base: one entry per record (not per
+   * decision, so the bookkeeping allocates little under load), with the highest offset it names.
+   */
+  private readonly ops: Array<{ opOffset: number; maxHalfOffset: number }> = [];
   /**
    * For each op write in flight, the op queue's max offset when it was issued: it lands at or
    * above that, so progress never passes it before the write's offset is known.
@@ -54,10 +57,13 @@ export class DecisionLog {
         } catch (err) {
           this.log.warn({ err: formatError(err), opOffset: sm.queueOffset }, 'broker: an unreadable transaction op record was skipped');
         }
-        for (const half of op?.offsets ?? []) {
-          this.ops.push({ opOffset: sm.queueOffset, halfOffset: half });
-          if (half >= base) this.decided.set(half, op!.decision);
+        if (op === null) continue;
+        let maxHalfOffset = -1;
+        for (const half of op.offsets) {
+          if (half > maxHalfOffset) maxHalfOffset = half;
+          if (half >= base) this.decided.set(half, op.decision);
         }
+        this.ops.push({ opOffset: sm.queueOffset, maxHalfOffset });
       }
       offset = r.nextOffset;
     }
@@ -84,7 +90,7 @@ export class DecisionLog {
     let batch = this.batches.get(decision);
     if (batch === undefined || batch.bytes >= OP_BATCH_MAX_BYTES) {
       if (batch !== undefined) this.flush(decision, batch);
-      batch = { offsets: [], bytes: 0, done: deferred() };
+      batch = { offsets: [], maxHalfOffset: -1, bytes: 0, done: deferred() };
       this.batches.set(decision, batch);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -92,6 +98,7 @@ export class DecisionLog {
       }
     }
     batch.offsets.push(halfOffset);
+    if (halfOffset > batch.maxHalfOffset) batch.maxHalfOffset = halfOffset;
     batch.bytes += String(halfOffset).length + 1;
     return batch.done.promise;
   }
@@ -115,7 +122,7 @@ export class DecisionLog {
     this.put([opPutOf(batch.offsets, decision)])
       .then(
         ([r]) => {
-          for (const halfOffset of batch.offsets) this.ops.push({ opOffset: r!.queueOffset, halfOffset });
+          this.ops.push({ opOffset: r!.queueOffset, maxHalfOffset: batch.maxHalfOffset });
         },
         (err: unknown) => {
           this.log.warn(
@@ -141,9 +148,9 @@ export class DecisionLog {
     // Batches not written yet land above every offset known now: only writes in flight hold progress back.
     if (this.ops.length === 0) return;
     this.ops.sort((a, b) => a.opOffset - b.opOffset);
-    // Several entries may share an op offset (a 5.x list): progress stops at the first that is still open.
+    // Progress stops at the first record that still names an open offset.
     let i = 0;
-    while (i < this.ops.length && this.ops[i]!.halfOffset < base) i++;
+    while (i < this.ops.length && this.ops[i]!.maxHalfOffset < base) i++;
     let next = i < this.ops.length ? this.ops[i]!.opOffset : this.ops[this.ops.length - 1]!.opOffset + 1;
     for (const floor of this.inFlightFloors) next = Math.min(next, floor);
     this.ops.splice(0, i);
@@ -159,6 +166,7 @@ const OP_BATCH_MAX_BYTES = 4096;
 
 interface OpBatch {
   offsets: number[];
+  maxHalfOffset: number;
   bytes: number;
   done: { promise: Promise<void>; resolve: () => void };
 }
