@@ -1,4 +1,4 @@
-import { decodeProperties, readRecordProperties, type Properties } from '@apogee/message';
+import { findProperty, readRecordProperties } from '@apogee/message';
 import type { MessageFilter } from '@apogee/store';
 import { compileCondition, ConversionFailure, type PropertyLookup } from './evaluate.js';
 import { parseSql92 } from './parser.js';
@@ -33,16 +33,15 @@ export function compileSql92(expression: string): Sql92Filter {
 
 /**
  * The store filter for a SQL92 subscription: every index entry passes (no bitmap), then the
- * record's property string is read (nothing else is decoded) and decoded into a map on the first
- * lookup only.
+ * record's property string is read (nothing else is decoded) and each property the expression
+ * asks for is found in that string — no map per record (findProperty agrees with decodeProperties).
  */
 export function sql92MessageFilter(filter: Sql92Filter): MessageFilter {
   return {
     matchByTagsCode: () => true,
     matchByRecord(record) {
       const raw = readRecordProperties(record, 0);
-      let props: Properties | undefined;
-      return filter.matches((name) => (props ??= decodeProperties(raw)).get(name));
+      return filter.matches((name) => findProperty(raw, name));
     },
   };
 }
