@@ -5,6 +5,7 @@
  * the same tree in RocketMQ's three-valued logic — where a value that does not convert to a number
  * fails the whole evaluation (not matched), unless AND/OR decided before reaching it.
  */
+import { javaStringHashCode } from '@apogee/message';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Sql92SyntaxError, compileSql92 } from './index.js';
@@ -17,7 +18,7 @@ interface Gen {
   eval(props: ReadonlyMap<string, string>): Truth;
 }
 
-const NAMES = ['a', 'b', 'c_1', '$d'];
+const NAMES = ['a', 'b', 'c_1', '$d', 'TAGS'];
 const name = fc.constantFrom(...NAMES);
 const smallInt = fc.integer({ min: -20, max: 20 });
 const word = fc.constantFrom('x', 'y', "it's", '', 'xy');
@@ -61,6 +62,13 @@ const comparison: fc.Arbitrary<Gen> = fc.oneof(
     eval: (p: ReadonlyMap<string, string>): Truth => {
       const v = p.get(n);
       return v === undefined ? null : words.includes(v);
+    },
+  })),
+  fc.tuple(name, word).map(([n, w]) => ({
+    sql: `${n} = ${quote(w)}`,
+    eval: (p: ReadonlyMap<string, string>): Truth => {
+      const v = p.get(n);
+      return v === undefined ? null : v === w;
     },
   })),
   fc.tuple(name, fc.boolean()).map(([n, not]) => ({
@@ -171,11 +179,18 @@ describe('SQL92 compiler properties', () => {
     );
   });
 
-  it('compiles every generated expression and matches exactly when the reference evaluation is TRUE', () => {
+  it('compiles every generated expression and matches (tags pre-filter included) exactly when the reference evaluation is TRUE', () => {
     fc.assert(
       fc.property(condition, fc.array(propertySet, { minLength: 1, maxLength: 5 }), (gen, sets) => {
         const filter = compileSql92(gen.sql);
-        for (const props of sets) expect(filter.matches((n) => props.get(n))).toBe(matchesByReference(gen, props));
+        for (const props of sets) {
+          const expected = matchesByReference(gen, props);
+          // The tags pre-filter (index entry alone) must never drop a message that matches.
+          const tags = props.get('TAGS');
+          const passesIndex = filter.tagsCodes?.has(tags ? javaStringHashCode(tags) : 0) ?? true;
+          if (expected) expect(passesIndex).toBe(true);
+          expect(passesIndex && filter.matches((n) => props.get(n))).toBe(expected);
+        }
       }),
       { numRuns: 1500 },
     );
