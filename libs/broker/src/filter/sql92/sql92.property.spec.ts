@@ -21,7 +21,7 @@ interface Gen {
 const NAMES = ['a', 'b', 'c_1', '$d', 'TAGS'];
 const name = fc.constantFrom(...NAMES);
 const smallInt = fc.integer({ min: -20, max: 20 });
-const word = fc.constantFrom('x', 'y', "it's", '', 'xy');
+const word = fc.constantFrom<string>('x', 'y', "it's", '', 'xy');
 
 function num(props: ReadonlyMap<string, string>, n: string): number | null {
   const v = props.get(n);
