@@ -5,8 +5,8 @@ import type { BrokerMetrics } from '../metrics.js';
 import { resendProperties, resendPut } from '../send/resend.js';
 import { TIMER_NAMESPACE, TIMER_STATE_NAMESPACE, type TimerRow, decodeTimerRow, timerKey } from './timer-key.js';
 
-/** Timers fired per batch: one intent write, one store put, one batch of row deletes. */
-export const FIRE_BATCH = 256;
+/** Timers fired per batch: one intent write, one store put, one batch of row deletes (three durable waits, so batches are large). */
+export const FIRE_BATCH = 1024;
 /** Rows looked at per scan beyond a batch (rows of a batch the indexer has not committed are skipped). */
 const SCAN_SLACK = 2048;
 /** The longest sleep: the due time is wall-clock, the timer monotonic; look again now and then. */
