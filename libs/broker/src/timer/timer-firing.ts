@@ -5,13 +5,14 @@ import type { BrokerMetrics } from '../metrics.js';
 import { resendProperties, resendPut } from '../send/resend.js';
 import { TIMER_NAMESPACE, TIMER_STATE_NAMESPACE, type TimerRow, decodeTimerRow, timerKey } from './timer-key.js';
 
-/** Timers fired per batch: one intent write, one store put, one batch of row deletes (three durable waits, so batches are large). */
+/** Timers fired per batch: an intent write and a store put, then row and intent deletes overlapping the next batch. */
 export const FIRE_BATCH = 1024;
 /** Rows looked at per scan beyond a batch (rows of a batch the indexer has not committed are skipped). */
 const SCAN_SLACK = 2048;
 /** The longest sleep: the due time is wall-clock, the timer monotonic; look again now and then. */
 const MAX_SLEEP_MS = 60_000;
-const INTENT_KEY = 'intent';
+/** Intent rows, one per batch in flight: `intent/<sequence>`. */
+const INTENT_PREFIX = 'intent/';
 /** Queue entries read per step while recovering an intent. */
 const RECOVERY_READ = 256;
 
@@ -31,9 +32,9 @@ interface Intent {
  * REAL_QID through the send path's put (so the topic space's LMQ dispatch happens there), then
  * deletes the rows. Never early: a row fires only once its due time has passed.
  *
- * Exactly once: before a batch's puts an intent row names its keys and, per real queue, the max
- * offset then; it is deleted with the rows once the puts are stored. An intent found on start (a
- * crash mid-batch) is resolved by reading those queues from the recorded offsets: what carries a
+ * Exactly once: before a batch's puts an intent row of its own names its keys and, per real queue,
+ * the max offset then; it is deleted after the rows once the puts are stored. An intent found on
+ * start (a crash mid-batch) is resolved by reading those queues from the recorded offsets: what carries a
  * TIMER_ORIGIN of the batch was delivered and only loses its row, the rest fires again.
  */
 export class TimerFiring {
@@ -48,6 +49,8 @@ export class TimerFiring {
   private inFlight: Promise<void> | null = null;
   /** The last scan skipped due rows of an index batch not committed yet. */
   private waitingForIndex = false;
+  /** Sequence of the next intent row (intents left by a crash are resolved before any new one). */
+  private nextIntent = 0;
 
   constructor(
     private readonly store: MessageStore,
@@ -57,6 +60,7 @@ export class TimerFiring {
     private readonly metrics: BrokerMetrics,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly batch: number = FIRE_BATCH,
   ) {}
 
   start(): void {
@@ -139,28 +143,48 @@ export class TimerFiring {
     );
   }
 
-  /** Fires what is due; returns the next due time, or null when no timer is pending. */
+  /**
+   * Fires what is due; returns the next due time, or null when no timer is pending. Batches are
+   * pipelined: while one batch's rows and intent are deleted (two durable waits), the next batch's
+   * intent and puts go ahead — its rows are already invisible to the scan, since a metadata delete
+   * is seen at once.
+   */
   private async run(): Promise<number | null> {
-    if (this.store.metaGet(TIMER_STATE_NAMESPACE, INTENT_KEY) !== undefined) await this.recover();
-    while (!this.stopped) {
-      this.rerun = false;
-      const { due, next } = this.dueRows();
-      if (due.length === 0) return next;
-      await this.fire(due);
+    if (this.hasIntents()) await this.recover();
+    let finishing: Promise<void> | null = null;
+    try {
+      while (!this.stopped) {
+        this.rerun = false;
+        const { due, next } = this.dueRows();
+        if (due.length === 0) return next;
+        const fired = await this.fire(due);
+        // At most one batch finishing behind the one firing: a failure surfaces before the next.
+        try {
+          await finishing;
+        } catch (err) {
+          this.release(fired.keys);
+          throw err;
+        }
+        finishing = this.finish(fired.keys, fired.intentKey).finally(() => this.release(fired.keys));
+      }
+      return null;
+    } finally {
+      await finishing;
     }
-    return null;
   }
 
-  /** Up to FIRE_BATCH due rows, earliest first, and the due time of the first row left. */
+  /** Up to `batch` due rows, earliest first, and the due time of the first row left. */
   private dueRows(): { due: TimerRow[]; next: number | null } {
     const now = this.now();
     const below = this.firableBelow();
     const due: TimerRow[] = [];
     let next: number | null = null;
     this.waitingForIndex = false;
-    for (const { key, value } of this.store.metaScan(TIMER_NAMESPACE, '', FIRE_BATCH + SCAN_SLACK)) {
+    for (const { key, value } of this.store.metaScan(TIMER_NAMESPACE, '', this.batch + SCAN_SLACK)) {
       const row = decodeTimerRow(key, value);
       if (row === null) continue;
+      // A batch put and still finishing (or whose deletes failed): its intent decides, never a second put.
+      if (this.firing.has(key)) continue;
       if (row.dueMs > now) {
         next = row.dueMs;
         break;
@@ -171,13 +195,16 @@ export class TimerFiring {
         continue;
       }
       due.push(row);
-      if (due.length >= FIRE_BATCH) break;
+      if (due.length >= this.batch) break;
     }
     return { due, next };
   }
 
-  /** Fires one batch under an intent. */
-  private async fire(rows: TimerRow[]): Promise<void> {
+  /**
+   * Puts one batch under its own intent row; returns what finish must delete. A failure leaves
+   * the intent (resolved by the next run's recover) and the rows.
+   */
+  private async fire(rows: TimerRow[]): Promise<{ keys: string[]; intentKey: string | null }> {
     const keys = rows.map((r) => timerKey(r.dueMs, r.offset));
     for (const k of keys) this.firing.add(k);
     try {
@@ -198,37 +225,54 @@ export class TimerFiring {
         if (!queues.has(q)) queues.set(q, { topic: p.topic, queueId: p.queueId, from: this.store.getMaxOffset(p.topic, p.queueId) });
       }
       if (lost.length > 0) this.log.error({ timers: lost.length }, 'broker: timer records are gone from the commit log; those timers are lost');
+      let intentKey: string | null = null;
       if (puts.length > 0) {
+        intentKey = INTENT_PREFIX + String(this.nextIntent++).padStart(12, '0');
         const intent: Intent = { v: 1, keys, queues: [...queues.values()] };
-        await this.store.metaPut(TIMER_STATE_NAMESPACE, INTENT_KEY, Buffer.from(JSON.stringify(intent)));
+        await this.store.metaPut(TIMER_STATE_NAMESPACE, intentKey, Buffer.from(JSON.stringify(intent)));
         await this.put(puts);
       }
-      await this.finish(keys);
       this.metrics.timersFired += puts.length;
       this.metrics.timersPending = Math.max(0, this.metrics.timersPending - rows.length);
-    } finally {
-      for (const k of keys) this.firing.delete(k);
+      return { keys, intentKey };
+    } catch (err) {
+      this.release(keys);
+      throw err;
     }
   }
 
-  /** Deletes a fired batch's rows, then its intent. */
-  private async finish(keys: string[]): Promise<void> {
+  private release(keys: readonly string[]): void {
+    for (const k of keys) this.firing.delete(k);
+  }
+
+  /** Deletes a fired batch's rows (seen at once by scans), then, once they are durable, its intent. */
+  private async finish(keys: string[], intentKey: string | null): Promise<void> {
     await Promise.all(keys.map((k) => this.store.metaDelete(TIMER_NAMESPACE, k)));
-    if (this.store.metaGet(TIMER_STATE_NAMESPACE, INTENT_KEY) !== undefined) await this.store.metaDelete(TIMER_STATE_NAMESPACE, INTENT_KEY);
+    if (intentKey !== null) await this.store.metaDelete(TIMER_STATE_NAMESPACE, intentKey);
+  }
+
+  private hasIntents(): boolean {
+    for (const _ of this.store.metaScan(TIMER_STATE_NAMESPACE, INTENT_PREFIX, 1)) return true;
+    return false;
   }
 
   /**
-   * Resolves the intent of a batch cut short: rows whose message reached its real queue (found by
-   * TIMER_ORIGIN past the recorded offsets) are deleted; the others stay and fire again.
+   * Resolves the intents of batches cut short (a crash, or a failed put or delete): rows whose
+   * message reached its real queue (found by TIMER_ORIGIN past the recorded offsets) are deleted;
+   * the others stay and fire again.
    */
   private async recover(): Promise<void> {
-    const raw = this.store.metaGet(TIMER_STATE_NAMESPACE, INTENT_KEY)!;
+    const intents = [...this.store.metaScan(TIMER_STATE_NAMESPACE, INTENT_PREFIX)];
+    for (const { key, value } of intents) await this.recoverOne(key, value);
+  }
+
+  private async recoverOne(intentKey: string, raw: Buffer): Promise<void> {
     let intent: Intent;
     try {
       intent = JSON.parse(raw.toString('utf8')) as Intent;
     } catch {
-      this.log.error({}, 'broker: unreadable timer firing intent dropped; its batch may fire twice');
-      await this.store.metaDelete(TIMER_STATE_NAMESPACE, INTENT_KEY);
+      this.log.error({ intent: intentKey }, 'broker: unreadable timer firing intent dropped; its batch may fire twice');
+      await this.store.metaDelete(TIMER_STATE_NAMESPACE, intentKey);
       return;
     }
     const byOffset = new Map<string, string>();
@@ -253,7 +297,7 @@ export class TimerFiring {
     this.log.warn({ batch: intent.keys.length, delivered: delivered.length }, 'broker: resolved a timer batch cut short; the rest fires again');
     this.metrics.timersFired += delivered.length;
     this.metrics.timersPending = Math.max(0, this.metrics.timersPending - delivered.length);
-    await this.finish(delivered);
+    await this.finish(delivered, intentKey);
   }
 }
 

@@ -7,7 +7,7 @@
 
 /** Metadata namespace of the pending-timer rows. */
 export const TIMER_NAMESPACE = 'timer';
-/** Metadata namespace of the firing intent (one row, see TimerFiring) and the retention floor. */
+/** Metadata namespace of the firing intent (one row per batch in flight, see TimerFiring) and the retention floor. */
 export const TIMER_STATE_NAMESPACE = 'timer-state';
 
 const WIDTH = 16;

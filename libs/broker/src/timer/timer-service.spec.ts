@@ -169,6 +169,46 @@ describe('TimerService crash recovery (firing intent)', () => {
     for (const m of all) expect(m.queueId).toBe(Number(m.properties.get('i')) % 2);
   });
 
+  it('fires each timer exactly once when the process dies while a pipelined batch is finishing', async () => {
+    await ownServices();
+    const due = Date.now() + 100;
+    for (let i = 0; i < 10; i++) await timed(`p${i}`, { TIMER_DELIVER_MS: String(due), i: String(i) });
+    // Row deletes fail from the fifth on: the first batch of 4 finishes, the second (whose puts
+    // are stored) "dies" while finishing, and a third may have been put meanwhile.
+    let deletes = 0;
+    let died!: () => void;
+    const diedP = new Promise<void>((r) => (died = r));
+    const dying = new Proxy(h.store, {
+      get(target, prop) {
+        if (prop === 'metaDelete') {
+          return (ns: string, key: string) => {
+            if (ns === TIMER_NAMESPACE && ++deletes > 4) {
+              died();
+              return Promise.reject(new Error('process died while deleting rows'));
+            }
+            return target.metaDelete(ns, key);
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const metrics = new BrokerMetrics();
+    const put = (puts: PutMessage[]) => h.broker.sender.put(puts);
+    const first = new TimerService(dying, put, metrics, silentLogger, Date.now, { fireBatch: 4 });
+    first.start();
+    await diedP;
+    await first.stop();
+    expect(h.store.getMaxOffset('T', 0)).toBeGreaterThanOrEqual(8);
+    expect(rows(h.store)).toBeGreaterThan(0);
+    const second = new TimerService(h.store, put, metrics, silentLogger, Date.now, { fireBatch: 4 });
+    second.start();
+    await waitFor(() => rows(h.store) === 0, 'every row fired');
+    await second.stop();
+    const all = await h.messages('T', 0, 0, 100);
+    expect(all.map((m) => m.properties.get('i')).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  });
+
   it('does not fire again after a graceful stop mid-load', async () => {
     const due = Date.now() + 50;
     for (let i = 0; i < 300; i++) await timed(`g${i}`, { TIMER_DELIVER_MS: String(due) });

@@ -16,6 +16,8 @@ export interface TimerServiceOptions {
   rollAgeMs?: number;
   /** Period of the retention sweep (see TimerSweeper). Default 60 s. */
   sweepIntervalMs?: number;
+  /** Timers fired per batch. Default FIRE_BATCH (1,024). */
+  fireBatch?: number;
 }
 
 /** What a recall did: the timer will not fire, none was pending under that id, or it is firing right now. */
@@ -44,7 +46,7 @@ export class TimerService {
     opts: TimerServiceOptions = {},
   ) {
     const isFiring = (key: string) => this.firing.firing.has(key);
-    this.firing = new TimerFiring(store, put, () => this.indexer.uncommittedFrom, metrics, log, now);
+    this.firing = new TimerFiring(store, put, () => this.indexer.uncommittedFrom, metrics, log, now, opts.fireBatch);
     this.indexer = new TimerIndexer(store, (due) => this.firing.indexed(due), isFiring, metrics, log);
     this.sweeper = new TimerSweeper(store, put, () => this.indexer.offset, isFiring, opts.rollAgeMs ?? 24 * 3600_000, log, now);
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 60_000;
