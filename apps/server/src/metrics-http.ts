@@ -32,6 +32,9 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
   gauge('apogee_dead_lettered_total', 'Messages moved to a DLQ', m.deadLettered, 'counter');
   gauge('apogee_delayed_scheduled_total', 'Messages stored with a delay level', m.delayedScheduled, 'counter');
   gauge('apogee_delayed_delivered_total', 'Delayed messages delivered to their topic', m.delayedDelivered, 'counter');
+  gauge('apogee_timers_scheduled_total', 'Timer messages stored in the timer topic', m.timersScheduled, 'counter');
+  gauge('apogee_timers_fired_total', 'Timer messages fired to their real topic', m.timersFired, 'counter');
+  gauge('apogee_timers_pending', 'Timer messages indexed and not yet fired', m.timersPending);
   gauge('apogee_store_puts_in_flight', 'Store writes awaiting their flush', m.putsInFlight);
   lines.push('# HELP apogee_send_refusals_total Sends refused, by reason', '# TYPE apogee_send_refusals_total counter');
   for (const [reason, n] of Object.entries(m.refusals)) lines.push(`apogee_send_refusals_total{reason="${reason}"} ${n}`);

@@ -10,6 +10,7 @@ import { QueueLocks, type MessageQueueRef } from './client/queue-locks.js';
 import { type BrokerConfig, resolveBrokerConfig } from './config.js';
 import { parseDelayLevels } from './delay/delay-levels.js';
 import { ScheduleService } from './delay/schedule-service.js';
+import { TimerService } from './timer/timer-service.js';
 import { GroupManager } from './group/group-manager.js';
 import { type Logger, silentLogger } from './logger.js';
 import { BrokerMetrics } from './metrics.js';
@@ -75,6 +76,7 @@ export class Broker implements Engine {
   readonly offsets: OffsetService;
   readonly query: QueryService;
   readonly schedule: ScheduleService;
+  readonly timers: TimerService;
   readonly delayLevels: number[];
   readonly live: LiveFeed;
   readonly topicFilters: TopicFilters;
@@ -123,6 +125,7 @@ export class Broker implements Engine {
     this.offsets = new OffsetService(store, this.groups);
     this.query = new QueryService(store);
     this.schedule = new ScheduleService(store, this.delayLevels, put, this.metrics, this.log, now);
+    this.timers = new TimerService(store, put, this.metrics, this.log, now);
     this.consumers.onMembershipChange((group) => this.announceMembership(group));
   }
 
@@ -136,6 +139,7 @@ export class Broker implements Engine {
       b.log.info({ ...filters, unreadable: filters.unreadable.length }, 'broker: durable topic filters loaded');
     for (const key of filters.unreadable) b.log.warn({ holder: key }, 'broker: a durable topic-filter record of an unknown format was left as it is');
     b.schedule.start();
+    b.timers.start();
     b.scanTimer = setInterval(() => {
       b.scanExpiredClients();
       b.topicFilters.expire().catch((err: unknown) => b.log.warn({ err: formatError(err) }, 'broker: expiring durable topic filters failed'));
@@ -291,7 +295,7 @@ export class Broker implements Engine {
   async close(): Promise<void> {
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.scanTimer = null;
-    await this.schedule.stop();
+    await Promise.all([this.schedule.stop(), this.timers.stop()]);
     await this.groups.flush();
   }
 
