@@ -86,7 +86,7 @@ export const resendMessage: AdminHandler = async (deps, req) => {
   const body = await req.body();
   const group = field.string(body, 'group')!;
   if (!deps.broker.groups.get(group) && !deps.broker.consumers.get(group)) throw new ApiError('NOT_FOUND', `consumer group ${group} does not exist`);
-  const record = await recordOf(deps, req.params['id']!, (field.string(body, 'topic', false) ?? null) as string | null);
+  const record = await recordOf(deps, req.params['id']!, field.string(body, 'topic', false) ?? null);
   const m = decodeRecord(record);
   const props = resendProperties(m.properties);
   if (!props.has(PropertyKey.RETRY_TOPIC)) props.set(PropertyKey.RETRY_TOPIC, m.topic);
