@@ -98,12 +98,14 @@ export interface MetricsServerOptions {
   limits: HttpLimitSettings;
   /** Where refused connections are warned about (rate-limited). */
   log: WarnSink;
+  /** The HTTP admin API, served under /api/v1 (docs/admin-api.openapi.json). */
+  admin?: { owns(url: string): boolean; handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> } | undefined;
   /** Makes another kind of server (an https.Server when TLS is configured). Default http.createServer. */
   createServer?: ((onRequest: http.RequestListener, options: http.ServerOptions) => http.Server) | undefined;
 }
 
 /**
- * GET /metrics (Prometheus) and GET /health on the admin HTTP port. A client has
+ * GET /metrics (Prometheus), GET /health and the admin API (/api/v1/…) on the HTTP port. A client has
  * headersTimeoutSeconds from connecting to send its headers and requestTimeoutSeconds for the
  * whole request; an idle keep-alive connection closes after keepAliveTimeoutSeconds; past
  * maxConnections a new connection is closed at once (Node's maxConnections), counted and warned about.
@@ -117,13 +119,17 @@ export function startMetricsServer(broker: Broker, port: number, host: string, o
   const create = opts.createServer ?? ((onRequest, options) => http.createServer(options, onRequest));
   const server = create(
     (req, res) => {
+      if (opts.admin && opts.admin.owns(req.url ?? '/')) {
+        void opts.admin.handle(req, res);
+        return;
+      }
       if (req.method === 'GET' && req.url === '/metrics') {
         const listeners = [...(opts.listeners?.() ?? []), { listener: 'http', open, refused }];
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, opts.mqtt, opts.amqp, listeners));
       } else if (req.method === 'GET' && req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
       } else {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
+        res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try /metrics, /health${opts.admin ? ' or /api/v1' : ''}\n`);
       }
     },
     {
