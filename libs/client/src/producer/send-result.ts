@@ -14,9 +14,9 @@ export interface SendResult {
   /** Consume-queue offset of the (first) message. */
   queueOffset: number;
   /** The broker's region (MSG_REGION); DefaultRegion when it sent none. */
-  regionId: string;
+  regionId?: string;
   /** Whether the broker wants sends traced (TRACE_ON); true when it sent nothing. */
-  traceOn: boolean;
+  traceOn?: boolean;
 }
 
 const STATUS_BY_CODE: ReadonlyMap<number, SendStatus> = new Map([

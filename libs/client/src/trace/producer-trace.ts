@@ -35,7 +35,7 @@ export class ProducerTrace {
     if (msg.topic === this.dispatcher.topic) return send();
     const start = Date.now();
     const r = await send();
-    if (r.traceOn) this.dispatcher.add(this.pubOf(msg, opts, r, start), [r.msgId, keysOf(msg)]);
+    if (r.traceOn !== false) this.dispatcher.add(this.pubOf(msg, opts, r, start), [r.msgId, keysOf(msg)]);
     return r;
   }
 
