@@ -2,7 +2,7 @@ import { DEFAULT_TRACE_REGION, UniqueIdGenerator } from '@apogee/message';
 import { ipv4Bytes, localIPv4 } from '../client/local-ip.js';
 import type { ConsumeFunction } from '../consumer/listener.js';
 import type { ReceivedMessage } from '../message.js';
-import type { TraceDispatcher } from './trace-dispatcher.js';
+import type { TraceSink } from './trace-dispatcher.js';
 
 /** ConsumeReturnType ordinals of the SubAfter record's contextCode. */
 const SUCCESS = 0;
@@ -19,7 +19,7 @@ export class ConsumerTrace {
   private readonly ids = new UniqueIdGenerator(ipv4Bytes(localIPv4()));
 
   constructor(
-    private readonly dispatcher: TraceDispatcher,
+    private readonly dispatcher: TraceSink,
     private readonly group: string,
   ) {}
 

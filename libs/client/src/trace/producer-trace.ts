@@ -2,7 +2,7 @@ import { DEFAULT_TRACE_REGION, type PubRecord, TraceMessageType, decodeOffsetMes
 import type { Message } from '../message.js';
 import type { SendOptions } from '../producer/send-core.js';
 import type { SendResult } from '../producer/send-result.js';
-import type { TraceDispatcher } from './trace-dispatcher.js';
+import type { TraceSink } from './trace-dispatcher.js';
 
 /** The user keys of a message as one space-separated string (as KEYS stores them). */
 export function keysOf(msg: Pick<Message, 'keys'>): string {
@@ -26,7 +26,7 @@ function storeHostOf(offsetMsgId: string): string {
  */
 export class ProducerTrace {
   constructor(
-    private readonly dispatcher: TraceDispatcher,
+    private readonly dispatcher: TraceSink,
     private readonly group: string,
   ) {}
 

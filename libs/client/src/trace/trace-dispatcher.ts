@@ -21,6 +21,14 @@ export function traceTopicOf(t: TraceOption | undefined): string | undefined {
   return t === true ? TRACE_TOPIC : (t.topic ?? TRACE_TOPIC);
 }
 
+/** Where the producer and consumer hooks put their records (a TraceDispatcher; a plain object in specs). */
+export interface TraceSink {
+  /** The trace topic: sends to it and messages of it are never traced. */
+  readonly topic: string;
+  add(record: ClientTraceRecord, keys: readonly string[]): void;
+  shutdown(): Promise<void>;
+}
+
 /**
  * Sends trace records to the trace topic through an internal sender of its own (group
  * `_INNER_TRACE_PRODUCER-<group>`, its own connections), like the Java AsyncTraceDispatcher:
@@ -28,7 +36,7 @@ export function traceTopicOf(t: TraceOption | undefined): string | undefined {
  * message's KEYS are the message ids and user keys the records cover. It never fails the
  * caller: a full queue drops records and a failed send loses its batch, both counted.
  */
-export class TraceDispatcher {
+export class TraceDispatcher implements TraceSink {
   readonly counts = { sent: 0, dropped: 0, failed: 0 };
   private readonly inst: ClientInstance;
   private readonly core: SendCore;
