@@ -116,13 +116,25 @@ describe('message trace', () => {
     await consumer(server, { group: 'tr-c2' }, 'TrRetryPlain', failFirst(seen));
     const sent = await p.send({ topic: 'TrRetryPlain', body: 'once-more' });
     await eventually(() => seen.length >= 2, 'the redelivery');
-    const t = await traceUntil(admin, sent.msgId, 'TrRetryPlain', (x) => x.events.some((e) => e.kind === 'consumed'), 'the derived consumption');
+    const t = await traceUntil(
+      admin,
+      sent.msgId,
+      'TrRetryPlain',
+      (x) => x.events.some((e) => e.kind === 'consumed') && x.events.some((e) => e.kind === 'retry' && e.source === 'broker'),
+      'the derived consumption',
+    );
     expect(t.events.map((e) => [e.kind, e.source, e.group ?? null])).toEqual([
       ['stored', 'derived', null],
       ['retry', 'broker', 'tr-c2'],
       ['consumed', 'derived', 'tr-c2'],
     ]);
     expect(t.events[2]).toMatchObject({ topic: '%RETRY%tr-c2', reconsumeTimes: 1 });
+    // Without --topic: the broker's Retry record names the topic.
+    expect(kinds(await admin.queryMessageTrace(sent.msgId))).toEqual(kinds(t));
+    // A message nothing recorded needs its topic to be found by its UNIQ_KEY.
+    const quiet = await p.send({ topic: 'TrRetryPlain', body: 'quiet' });
+    expect(await admin.queryMessageTrace(quiet.msgId)).toEqual({ msgId: quiet.msgId, found: false, events: [], skippedRecords: 0 });
+    expect((await admin.queryMessageTrace(quiet.msgId, { topic: 'TrRetryPlain' })).found).toBe(true);
   });
 
   it('a dead-lettered message’s timeline ends in dead-letter', async () => {
@@ -130,7 +142,7 @@ describe('message trace', () => {
     const p = await producer(server, 'tr-p3', false);
     await consumer(server, { group: 'tr-c3', maxReconsumeTimes: 1 }, 'TrDead', () => false);
     const sent = await p.send({ topic: 'TrDead', body: 'poison' });
-    const t = await traceUntil(admin, sent.msgId, 'TrDead', (x) => x.events.some((e) => e.kind === 'dead-letter'), 'the dead letter');
+    const t = await traceUntil(admin, sent.msgId, 'TrDead', (x) => x.events.some((e) => e.kind === 'dead-letter' && e.source === 'broker'), 'the dead letter');
     expect(kinds(t)).toEqual(['stored', 'retry', 'dead-letter']);
     expect(t.events[2]).toMatchObject({ source: 'broker', group: 'tr-c3', detail: '%DLQ%tr-c3' });
   });

@@ -210,10 +210,19 @@ export class Admin {
       byKey: (topic, key) => none(this.queryMessageByKey(topic, key, { maxNum: 64 })),
       byUniqKey: (topic, key) => none(this.queryMessageByUniqKey(topic, key)),
       byOffsetMsgId: async (id) => {
+        // A UNIQ_KEY parses as an offset id too (its IP is the producer's): ask only a known broker.
+        let addr: string;
+        try {
+          addr = formatHost(decodeOffsetMessageId(id).storeHost);
+        } catch {
+          return undefined;
+        }
+        const brokers = Object.values((await this.clusterInfo()).brokerAddrTable).flatMap((bd) => Object.values(bd.brokerAddrs));
+        if (!brokers.includes(addr)) return undefined;
         try {
           return await this.viewMessage(id);
         } catch (err) {
-          // Not an offset id, or one naming no reachable broker or no record (a UNIQ_KEY parses as one too).
+          // No record at that offset (expired, or the id was a UNIQ_KEY after all).
           if (err instanceof ClientError) return undefined;
           throw err;
         }
