@@ -63,8 +63,11 @@ describe('BrokerTracer', () => {
       ['DeadLetter', 'g', '%DLQ%g', 1],
     ]);
     expect(recs[0]).toMatchObject({ topic: 'T', queueId: 0, queueOffset: 0, offsetMsgId: sent.msgIds[0], remoteAddress: '10.0.0.1:5', brokerName: 'broker-a' });
-    // Found by the offset message id as well.
-    expect(await recordsFor(h, sent.msgIds[0]!)).toHaveLength(2);
+    // Keyed by the UNIQ_KEY only; a message without one by its offset id.
+    expect(await recordsFor(h, sent.msgIds[0]!)).toEqual([]);
+    const bare = await h.broker.send(sendRequest('T', 'p', { queueId: 0 }));
+    await h.broker.sendBack.sendBack({ group: 'g', commitLogOffset: bare.commitLogOffsets[0]!, delayLevel: 0 });
+    expect((await recordsFor(h, bare.msgIds[0]!)).map((r) => [r.type, r.msgId])).toEqual([['Retry', bare.msgIds[0]]]);
   });
 
   it('records a consumer’s own copy to its retry topic (the fallback) as a retry, and past the max as a dead letter', async () => {

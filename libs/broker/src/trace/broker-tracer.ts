@@ -48,7 +48,7 @@ const BATCH_DELAY_MS = 100;
 /**
  * The broker's own trace records (docs/trace.md): what it saw happen to a message — stored,
  * delivered, retried, dead-lettered — written as messages of rmq_sys_broker_trace whose KEYS are
- * the message ids they cover, so a key query finds them. Never in a send's or a delivery's way:
+ * the message ids (UNIQ_KEY, else offset id) they cover, so a key query finds them. Never in a send's or a delivery's way:
  * records are queued and written in batches of up to BATCH_RECORDS, one write at a time, at most
  * BATCH_DELAY_MS late; past brokerTraceMaxPending queued records new ones are dropped (counted).
  */
@@ -281,11 +281,10 @@ export class BrokerTracer {
   }
 
   private messageOf(records: readonly BrokerTraceRecord[]): PutMessage {
+    // Keyed by msgId only (the UNIQ_KEY, or the offset id when there is none): one index entry per
+    // record. A query by offset id finds the message first and then its records by its UNIQ_KEY.
     const keys = new Set<string>();
-    for (const r of records) {
-      if (r.msgId) keys.add(r.msgId);
-      if (r.offsetMsgId) keys.add(r.offsetMsgId);
-    }
+    for (const r of records) if (r.msgId) keys.add(r.msgId);
     return {
       topic: BROKER_TRACE_TOPIC,
       queueId: 0,
