@@ -36,6 +36,8 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
   gauge('apogee_timers_fired_total', 'Timer messages fired to their real topic', m.timersFired, 'counter');
   gauge('apogee_timers_pending', 'Timer messages indexed and not yet fired', m.timersPending);
   gauge('apogee_store_puts_in_flight', 'Store writes awaiting their flush', m.putsInFlight);
+  lines.push('# HELP apogee_broker_trace_records_total Broker trace records (docs/trace.md), by outcome', '# TYPE apogee_broker_trace_records_total counter');
+  for (const [outcome, n] of Object.entries(broker.tracer.counts)) lines.push(`apogee_broker_trace_records_total{outcome="${outcome}"} ${n}`);
   lines.push('# HELP apogee_send_refusals_total Sends refused, by reason', '# TYPE apogee_send_refusals_total counter');
   for (const [reason, n] of Object.entries(m.refusals)) lines.push(`apogee_send_refusals_total{reason="${reason}"} ${n}`);
   gauge('apogee_store_commitlog_max_offset', 'Commit-log bytes appended', s.maxCommitLogOffset);

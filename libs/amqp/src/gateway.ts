@@ -476,7 +476,8 @@ export class AmqpGateway {
             state.links--; // detached while the reader opened
             return;
           }
-          const ol = new OutgoingLink(link, handle.reader, state.socket, this.config.maxUnsettledPerLink, this.opts.logger, this.counters);
+          const trace = { tracer: this.opts.broker.tracer, client: containerId, remoteAddress: state.remote };
+          const ol = new OutgoingLink(link, handle.reader, state.socket, this.config.maxUnsettledPerLink, this.opts.logger, this.counters, trace);
           state.outgoing.set(link, { link: ol, handle, durable });
           handle.reader.add(ol);
         },

@@ -21,6 +21,7 @@ import { FlowControl } from './send/flow-control.js';
 import { SendBackService } from './send/send-back-service.js';
 import { SendService } from './send/send-service.js';
 import { TopicManager } from './topic/topic-manager.js';
+import { BrokerTracer } from './trace/broker-tracer.js';
 import type { Engine } from './engine.js';
 import type { Appended, EndpointMetadata, KeyLookupHit, ReadOptions, ReadResult, StoreStats } from './engine-types.js';
 import { LiveFeed } from './live/live-feed.js';
@@ -28,6 +29,8 @@ import { TopicFilters } from './topic-space/topic-filters.js';
 import { TopicSpaceRouting } from './topic-space/routing.js';
 import type { UnconfirmedSend } from './send/send-service.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send/send-types.js';
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 export interface BrokerOptions {
   store: MessageStore;
@@ -81,6 +84,7 @@ export class Broker implements Engine {
   readonly live: LiveFeed;
   readonly topicFilters: TopicFilters;
   readonly metadata: EndpointMetadata;
+  readonly tracer: BrokerTracer;
   private scanTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
@@ -120,8 +124,9 @@ export class Broker implements Engine {
       this.live,
     );
     const put = (puts: Parameters<SendService['put']>[0]) => this.sender.put(puts);
+    this.tracer = new BrokerTracer(this.config, (offset) => store.offsetMessageId(offset), put, this.log, now);
     this.puller = new PullService(store, this.topics, this.groups, this.consumers, this.config, this.metrics);
-    this.sendBack = new SendBackService(store, this.topics, this.groups, this.delayLevels.length, put, this.metrics);
+    this.sendBack = new SendBackService(store, this.topics, this.groups, this.delayLevels.length, put, this.metrics, this.tracer);
     this.offsets = new OffsetService(store, this.groups);
     this.query = new QueryService(store);
     this.schedule = new ScheduleService(store, this.delayLevels, put, this.metrics, this.log, now);
@@ -134,6 +139,7 @@ export class Broker implements Engine {
     const b = new Broker(opts.store, opts);
     await b.groups.load();
     await b.topics.init();
+    await b.tracer.init(b.topics);
     const filters = await b.topicFilters.load();
     if (filters.loaded + filters.expired + filters.unreadable.length > 0)
       b.log.info({ ...filters, unreadable: filters.unreadable.length }, 'broker: durable topic filters loaded');
@@ -217,15 +223,27 @@ export class Broker implements Engine {
   // --- the Engine's sending, reading and offsets, over the store ---
 
   send(req: SendRequest): Promise<SendResult> {
-    return this.sender.send(req);
+    const sent = this.sender.send(req);
+    return this.tracer.watchesSend(req.topic) ? this.traced(req, sent) : sent;
   }
 
   sendBatch(req: SendBatchRequest): Promise<SendResult> {
-    return this.sender.sendBatch(req);
+    const sent = this.sender.sendBatch(req);
+    return this.tracer.watchesSend(req.topic) ? this.traced({ ...req, body: EMPTY_BODY }, sent) : sent;
   }
 
   sendUnconfirmed(req: SendRequest): UnconfirmedSend | null {
-    return this.sender.sendUnconfirmed(req);
+    const u = this.sender.sendUnconfirmed(req);
+    if (u !== null && this.tracer.deliveries) this.tracer.appended(req, u.topic, u.queueId, u.result);
+    return u;
+  }
+
+  /** The send's trace record once stored (see BrokerTracer.watchesSend). */
+  private traced(req: SendRequest, sent: Promise<SendResult>): Promise<SendResult> {
+    return sent.then((r) => {
+      this.tracer.afterSend(req, r);
+      return r;
+    });
   }
 
   whenConfirmed(appended: Appended): Promise<void> {
@@ -296,6 +314,8 @@ export class Broker implements Engine {
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.scanTimer = null;
     await Promise.all([this.schedule.stop(), this.timers.stop()]);
+    // Last: what the services above wrote on their way out is still traced.
+    await this.tracer.close();
     await this.groups.flush();
   }
 

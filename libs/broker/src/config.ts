@@ -1,5 +1,7 @@
+import { TRACE_DEFAULTS, type TraceConfig } from './trace/trace-config.js';
+
 /** Broker engine settings. Every field has a production default (RocketMQ 4's where one exists). */
-export interface BrokerConfig {
+export interface BrokerConfig extends TraceConfig {
   /** Name this broker registers under (RocketMQ brokerName). Default "broker-a". */
   brokerName: string;
   /** Cluster name (RocketMQ brokerClusterName). Default "DefaultCluster". */
@@ -53,6 +55,7 @@ export interface BrokerConfig {
 }
 
 export const BROKER_DEFAULTS: BrokerConfig = {
+  ...TRACE_DEFAULTS,
   brokerName: 'broker-a',
   clusterName: 'DefaultCluster',
   autoCreateTopicEnable: true,

@@ -205,6 +205,8 @@ export interface MessageStore {
   getMaxOffset(topic: string, queueId: number): number;
   /** First offset whose store time is >= timestamp ('lower') or last offset whose store time is <= timestamp ('upper'). */
   getOffsetByTime(topic: string, queueId: number, timestamp: number, boundary?: 'lower' | 'upper'): Promise<number>;
+  /** The offset message id of a commit-log offset on this store (what PutResult.msgId holds), without reading. */
+  offsetMessageId(commitLogOffset: number): string;
   /** The record at a commit-log offset (view message by id); null if absent or corrupt. */
   readRecord(commitLogOffset: number, size?: number): Promise<Buffer | null>;
   /** Messages of `topic` whose KEYS contain `key`, stored within [begin, end] ms. */

@@ -37,6 +37,8 @@ describe('put and get', () => {
     expect(m.queueOffset).toBe(2);
     expect(m.commitLogOffset).toBe(results[5]!.commitLogOffset);
     expect(m.msgId).toBe(results[5]!.msgId);
+    // The offset id of a commit-log offset, without a read (trace records of deliveries use it).
+    expect(store.offsetMessageId(results[5]!.commitLogOffset)).toBe(m.msgId);
     expect(m.storeTimestamp).toBe(results[5]!.storeTimestamp);
     expect(m.properties.get('TAGS')).toBe('a');
   });

@@ -155,6 +155,10 @@ export class DefaultMessageStore implements MessageStore {
     return this.reads.getOffsetByTime(topic, queueId, timestamp, boundary);
   }
 
+  offsetMessageId(commitLogOffset: number): string {
+    return this.puts.storeHostHex + commitLogOffset.toString(16).toUpperCase().padStart(16, '0');
+  }
+
   readRecord(commitLogOffset: number, size?: number): Promise<Buffer | null> {
     return this.reads.readRecord(commitLogOffset, size);
   }

@@ -13,6 +13,10 @@ export interface SendResult {
   messageQueue: MessageQueue;
   /** Consume-queue offset of the (first) message. */
   queueOffset: number;
+  /** The broker's region (MSG_REGION); DefaultRegion when it sent none. */
+  regionId?: string;
+  /** Whether the broker wants sends traced (TRACE_ON); true when it sent nothing. */
+  traceOn?: boolean;
 }
 
 const STATUS_BY_CODE: ReadonlyMap<number, SendStatus> = new Map([
@@ -34,5 +38,7 @@ export function parseSendResponse(res: RemotingCommand, queue: MessageQueue, uni
     offsetMsgId: requireString(res.extFields, 'msgId'),
     messageQueue: { topic: queue.topic, brokerName: queue.brokerName, queueId },
     queueOffset: requireLong(res.extFields, 'queueOffset'),
+    regionId: res.extFields['MSG_REGION'] || 'DefaultRegion',
+    traceOn: res.extFields['TRACE_ON'] !== 'false',
   };
 }
