@@ -166,6 +166,8 @@ export class TimerFiring {
           throw err;
         }
         finishing = this.finish(fired.keys, fired.intentKey).finally(() => this.release(fired.keys));
+        // Its failure is taken where it is awaited (before the next finish, or at the end), not as unhandled meanwhile.
+        finishing.catch(() => undefined);
       }
       return null;
     } finally {
