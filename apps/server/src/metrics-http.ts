@@ -32,7 +32,12 @@ export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amq
   gauge('apogee_dead_lettered_total', 'Messages moved to a DLQ', m.deadLettered, 'counter');
   gauge('apogee_delayed_scheduled_total', 'Messages stored with a delay level', m.delayedScheduled, 'counter');
   gauge('apogee_delayed_delivered_total', 'Delayed messages delivered to their topic', m.delayedDelivered, 'counter');
+  gauge('apogee_timers_scheduled_total', 'Timer messages stored in the timer topic', m.timersScheduled, 'counter');
+  gauge('apogee_timers_fired_total', 'Timer messages fired to their real topic', m.timersFired, 'counter');
+  gauge('apogee_timers_pending', 'Timer messages indexed and not yet fired', m.timersPending);
   gauge('apogee_store_puts_in_flight', 'Store writes awaiting their flush', m.putsInFlight);
+  lines.push('# HELP apogee_broker_trace_records_total Broker trace records (docs/trace.md), by outcome', '# TYPE apogee_broker_trace_records_total counter');
+  for (const [outcome, n] of Object.entries(broker.tracer.counts)) lines.push(`apogee_broker_trace_records_total{outcome="${outcome}"} ${n}`);
   lines.push('# HELP apogee_send_refusals_total Sends refused, by reason', '# TYPE apogee_send_refusals_total counter');
   for (const [reason, n] of Object.entries(m.refusals)) lines.push(`apogee_send_refusals_total{reason="${reason}"} ${n}`);
   gauge('apogee_store_commitlog_max_offset', 'Commit-log bytes appended', s.maxCommitLogOffset);
@@ -95,12 +100,14 @@ export interface MetricsServerOptions {
   limits: HttpLimitSettings;
   /** Where refused connections are warned about (rate-limited). */
   log: WarnSink;
+  /** The HTTP admin API, served under /api/v1 (docs/admin-api.openapi.json). */
+  admin?: { owns(url: string): boolean; handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> } | undefined;
   /** Makes another kind of server (an https.Server when TLS is configured). Default http.createServer. */
   createServer?: ((onRequest: http.RequestListener, options: http.ServerOptions) => http.Server) | undefined;
 }
 
 /**
- * GET /metrics (Prometheus) and GET /health on the admin HTTP port. A client has
+ * GET /metrics (Prometheus), GET /health and the admin API (/api/v1/…) on the HTTP port. A client has
  * headersTimeoutSeconds from connecting to send its headers and requestTimeoutSeconds for the
  * whole request; an idle keep-alive connection closes after keepAliveTimeoutSeconds; past
  * maxConnections a new connection is closed at once (Node's maxConnections), counted and warned about.
@@ -114,13 +121,17 @@ export function startMetricsServer(broker: Broker, port: number, host: string, o
   const create = opts.createServer ?? ((onRequest, options) => http.createServer(options, onRequest));
   const server = create(
     (req, res) => {
+      if (opts.admin && opts.admin.owns(req.url ?? '/')) {
+        void opts.admin.handle(req, res);
+        return;
+      }
       if (req.method === 'GET' && req.url === '/metrics') {
         const listeners = [...(opts.listeners?.() ?? []), { listener: 'http', open, refused }];
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, opts.mqtt, opts.amqp, listeners));
       } else if (req.method === 'GET' && req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
       } else {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
+        res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try /metrics, /health${opts.admin ? ' or /api/v1' : ''}\n`);
       }
     },
     {

@@ -15,6 +15,8 @@ import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker
 import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
 import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
+import { AdminApi } from './admin/admin-api.js';
+import { APOGEE_VERSION } from './version.js';
 import { certificateName, serverTls as makeServerTls } from './tls-listeners.js';
 
 /**
@@ -190,6 +192,20 @@ export async function runServer(args: ServerArgs): Promise<void> {
     } else log.info({}, 'apogee: the AMQP endpoint is off (--amqp-port off)');
 
     let http: http.Server | null = null;
+    const admin = new AdminApi(
+      {
+        broker,
+        mqtt,
+        amqp,
+        authConfig,
+        dataDir,
+        version: APOGEE_VERSION,
+        startedAt: Date.now(),
+        listeners: () => ({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr, ...tlsListeners }),
+      },
+      auth,
+      log,
+    );
     const mqttStats = mqtt ? () => mqtt.stats() : undefined;
     const amqpStats = amqp ? () => amqp.stats() : undefined;
     http = await listenOrExplain(
@@ -199,6 +215,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
           amqp: amqpStats,
           limits: httpLimits,
           log,
+          admin,
           listeners: () => [
             { listener: 'namesrv', ...namesrv.connectionStats() },
             { listener: 'broker', ...service.connectionStats() },
@@ -213,7 +230,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
     closers.push(() => new Promise<void>((r) => http!.close(() => r())));
     const httpShown = typeof httpAddr === 'object' && httpAddr ? `${httpAddr.address}:${httpAddr.port}` : String(httpAddr);
     if (tlsCtx) tlsListeners['https'] = httpShown;
-    log.info({ addr: httpShown, https: tlsCtx !== null }, 'apogee: metrics on /metrics');
+    log.info({ addr: httpShown, https: tlsCtx !== null }, 'apogee: metrics on /metrics, the admin API on /api/v1');
     if (tlsCtx) log.info({ ...tlsListeners, clientAuth: tlsCtx.settings.clientAuth }, 'apogee: TLS listeners open');
     else log.info({}, 'apogee: no TLS listeners (no --tls-cert / --tls-key)');
     log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr }, 'apogee: ready');

@@ -50,12 +50,24 @@ interface ConnState {
   readonly id: string;
   readonly socket: GuardedSocket;
   readonly remote: string;
+  /** When the socket was accepted (ms). */
+  readonly openedAt: number;
   principal: Principal | null;
   links: number;
   readonly incoming: Map<RheaLink, IncomingLink>;
   readonly outgoing: Map<RheaLink, { link: OutgoingLink; handle: ReaderHandle; durable: boolean }>;
   /** Links whose attach is being resolved (reader opening, topic creation). */
   readonly attaching: Set<RheaLink>;
+}
+
+/** An AMQP connection as the admin API shows it; links are named from the broker's side (it sends on `sender` links). */
+export interface AmqpConnectionView {
+  id: string;
+  remoteAddress: string;
+  openedAt: number;
+  username: string | null;
+  containerId: string | null;
+  links: Array<{ name: string; role: 'sender' | 'receiver'; address: string | null; credit: number; deliveryCount: number; durable?: boolean }>;
 }
 
 /**
@@ -109,6 +121,32 @@ export class AmqpGateway {
     return listenOn(server, port, host);
   }
 
+  /** Open connections and their links, for the admin API. */
+  connectionViews(): AmqpConnectionView[] {
+    const out: AmqpConnectionView[] = [];
+    for (const c of this.connections) {
+      let containerId: string | null = null;
+      const links: AmqpConnectionView['links'] = [];
+      for (const [l] of c.incoming) {
+        containerId ??= l.connection.remote.open?.container_id ?? null;
+        links.push({ name: l.name, role: 'receiver', address: l.remote.attach?.target?.address ?? null, credit: l.credit, deliveryCount: l.delivery_count });
+      }
+      for (const [l, o] of c.outgoing) {
+        containerId ??= l.connection.remote.open?.container_id ?? null;
+        links.push({
+          name: l.name,
+          role: 'sender',
+          address: l.remote.attach?.source?.address ?? null,
+          credit: l.credit,
+          deliveryCount: l.delivery_count,
+          durable: o.durable,
+        });
+      }
+      out.push({ id: c.id, remoteAddress: c.remote, openedAt: c.openedAt, username: c.principal?.username ?? null, containerId, links });
+    }
+    return out;
+  }
+
   stats(): AmqpGatewayStats {
     let links = 0;
     for (const c of this.connections) links += c.links;
@@ -153,7 +191,17 @@ export class AmqpGateway {
       (f) => this.onGuardFailure(id, remote, f),
       cfg.maxOutboundBufferBytes,
     );
-    const state: ConnState = { id, socket: guarded, remote, principal: null, links: 0, incoming: new Map(), outgoing: new Map(), attaching: new Set() };
+    const state: ConnState = {
+      id,
+      socket: guarded,
+      remote,
+      openedAt: Date.now(),
+      principal: null,
+      links: 0,
+      incoming: new Map(),
+      outgoing: new Map(),
+      attaching: new Set(),
+    };
     this.connections.add(state);
     const mechanisms = container.sasl_server_mechanisms as unknown as {
       enable_anonymous(): void;
@@ -428,7 +476,8 @@ export class AmqpGateway {
             state.links--; // detached while the reader opened
             return;
           }
-          const ol = new OutgoingLink(link, handle.reader, state.socket, this.config.maxUnsettledPerLink, this.opts.logger, this.counters);
+          const trace = { tracer: this.opts.broker.tracer, client: containerId, remoteAddress: state.remote };
+          const ol = new OutgoingLink(link, handle.reader, state.socket, this.config.maxUnsettledPerLink, this.opts.logger, this.counters, trace);
           state.outgoing.set(link, { link: ol, handle, durable });
           handle.reader.add(ol);
         },

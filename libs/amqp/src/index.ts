@@ -1,4 +1,4 @@
-export { AmqpGateway, type AmqpGatewayOptions, type AmqpGatewayStats } from './gateway.js';
+export { AmqpGateway, type AmqpGatewayOptions, type AmqpGatewayStats, type AmqpConnectionView } from './gateway.js';
 export { AMQP_DEFAULTS, resolveAmqpConfig, type AmqpConfig } from './config.js';
 export { AddressError, parseAddress, queueTopicOf, deadLetterTopicOf, type AmqpAddress } from './address.js';
 export { Condition } from './errors.js';

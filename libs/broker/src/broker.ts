@@ -10,6 +10,7 @@ import { QueueLocks, type MessageQueueRef } from './client/queue-locks.js';
 import { type BrokerConfig, resolveBrokerConfig } from './config.js';
 import { parseDelayLevels } from './delay/delay-levels.js';
 import { ScheduleService } from './delay/schedule-service.js';
+import { TimerService } from './timer/timer-service.js';
 import { GroupManager } from './group/group-manager.js';
 import { type Logger, silentLogger } from './logger.js';
 import { BrokerMetrics } from './metrics.js';
@@ -20,6 +21,7 @@ import { FlowControl } from './send/flow-control.js';
 import { SendBackService } from './send/send-back-service.js';
 import { SendService } from './send/send-service.js';
 import { TopicManager } from './topic/topic-manager.js';
+import { BrokerTracer } from './trace/broker-tracer.js';
 import type { Engine } from './engine.js';
 import type { Appended, EndpointMetadata, KeyLookupHit, ReadOptions, ReadResult, StoreStats } from './engine-types.js';
 import { LiveFeed } from './live/live-feed.js';
@@ -29,6 +31,8 @@ import type { UnconfirmedSend } from './send/send-service.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send/send-types.js';
 import { TransactionService } from './transaction/transaction-service.js';
 import type { EndTransactionOutcome, EndTransactionRequest, OpenTransaction } from './transaction/transaction-types.js';
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 export interface BrokerOptions {
   store: MessageStore;
@@ -77,11 +81,13 @@ export class Broker implements Engine {
   readonly offsets: OffsetService;
   readonly query: QueryService;
   readonly schedule: ScheduleService;
+  readonly timers: TimerService;
   readonly transactions: TransactionService;
   readonly delayLevels: number[];
   readonly live: LiveFeed;
   readonly topicFilters: TopicFilters;
   readonly metadata: EndpointMetadata;
+  readonly tracer: BrokerTracer;
   private scanTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
@@ -121,11 +127,13 @@ export class Broker implements Engine {
       this.live,
     );
     const put = (puts: Parameters<SendService['put']>[0]) => this.sender.put(puts);
+    this.tracer = new BrokerTracer(this.config, (offset) => store.offsetMessageId(offset), put, this.log, now);
     this.puller = new PullService(store, this.topics, this.groups, this.consumers, this.config, this.metrics);
-    this.sendBack = new SendBackService(store, this.topics, this.groups, this.delayLevels.length, put, this.metrics);
+    this.sendBack = new SendBackService(store, this.topics, this.groups, this.delayLevels.length, put, this.metrics, this.tracer);
     this.offsets = new OffsetService(store, this.groups);
     this.query = new QueryService(store);
     this.schedule = new ScheduleService(store, this.delayLevels, put, this.metrics, this.log, now);
+    this.timers = new TimerService(store, put, this.metrics, this.log, now);
     this.transactions = new TransactionService(store, put, this.producers, this.topics, this.config, this.log, now);
     this.sender.onHalfStored = (p, r) => this.transactions.rememberHalf(p, r);
     this.consumers.onMembershipChange((group) => this.announceMembership(group));
@@ -136,11 +144,13 @@ export class Broker implements Engine {
     const b = new Broker(opts.store, opts);
     await b.groups.load();
     await b.topics.init();
+    await b.tracer.init(b.topics);
     const filters = await b.topicFilters.load();
     if (filters.loaded + filters.expired + filters.unreadable.length > 0)
       b.log.info({ ...filters, unreadable: filters.unreadable.length }, 'broker: durable topic filters loaded');
     for (const key of filters.unreadable) b.log.warn({ holder: key }, 'broker: a durable topic-filter record of an unknown format was left as it is');
     b.schedule.start();
+    b.timers.start();
     await b.transactions.start();
     b.scanTimer = setInterval(() => {
       b.scanExpiredClients();
@@ -219,15 +229,27 @@ export class Broker implements Engine {
   // --- the Engine's sending, reading and offsets, over the store ---
 
   send(req: SendRequest): Promise<SendResult> {
-    return this.sender.send(req);
+    const sent = this.sender.send(req);
+    return this.tracer.watchesSend(req.topic) ? this.traced(req, sent) : sent;
   }
 
   sendBatch(req: SendBatchRequest): Promise<SendResult> {
-    return this.sender.sendBatch(req);
+    const sent = this.sender.sendBatch(req);
+    return this.tracer.watchesSend(req.topic) ? this.traced({ ...req, body: EMPTY_BODY }, sent) : sent;
   }
 
   sendUnconfirmed(req: SendRequest): UnconfirmedSend | null {
-    return this.sender.sendUnconfirmed(req);
+    const u = this.sender.sendUnconfirmed(req);
+    if (u !== null && this.tracer.deliveries) this.tracer.appended(req, u.topic, u.queueId, u.result);
+    return u;
+  }
+
+  /** The send's trace record once stored (see BrokerTracer.watchesSend). */
+  private traced(req: SendRequest, sent: Promise<SendResult>): Promise<SendResult> {
+    return sent.then((r) => {
+      this.tracer.afterSend(req, r);
+      return r;
+    });
   }
 
   whenConfirmed(appended: Appended): Promise<void> {
@@ -305,8 +327,9 @@ export class Broker implements Engine {
   async close(): Promise<void> {
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.scanTimer = null;
-    await this.schedule.stop();
-    await this.transactions.stop();
+    await Promise.all([this.schedule.stop(), this.timers.stop(), this.transactions.stop()]);
+    // Last: what the services above wrote on their way out is still traced.
+    await this.tracer.close();
     await this.groups.flush();
   }
 

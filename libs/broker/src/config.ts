@@ -1,5 +1,7 @@
+import { TRACE_DEFAULTS, type TraceConfig } from './trace/trace-config.js';
+
 /** Broker engine settings. Every field has a production default (RocketMQ 4's where one exists). */
-export interface BrokerConfig {
+export interface BrokerConfig extends TraceConfig {
   /** Name this broker registers under (RocketMQ brokerName). Default "broker-a". */
   brokerName: string;
   /** Cluster name (RocketMQ brokerClusterName). Default "DefaultCluster". */
@@ -46,9 +48,22 @@ export interface BrokerConfig {
   maxPutWaitMs: number;
   /** Refuse sends while this many store writes are in flight. Default 20,000. */
   maxPutsInFlight: number;
+  /**
+   * Timer (RIP-43, arbitrary delay) messages: TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS.
+   * Off: a message carrying them is refused with SYSTEM_ERROR (RocketMQ timerWheelEnable). Default true.
+   */
+  timerWheelEnable: boolean;
+  /** Longest timer delay accepted; beyond it a send is refused with MESSAGE_ILLEGAL. Default 259,200 s (3 days). */
+  timerMaxDelaySec: number;
+  /**
+   * The lateness a timer is built to (see docs/timers.md): any positive integer ms; RocketMQ's
+   * values are 100, 200, 500 and 1000. Apogee never fires early, whatever the precision. Default 1,000.
+   */
+  timerPrecisionMs: number;
 }
 
 export const BROKER_DEFAULTS: BrokerConfig = {
+  ...TRACE_DEFAULTS,
   brokerName: 'broker-a',
   clusterName: 'DefaultCluster',
   autoCreateTopicEnable: true,
@@ -69,6 +84,9 @@ export const BROKER_DEFAULTS: BrokerConfig = {
   transactionCheckMax: 15,
   maxPutWaitMs: 1000,
   maxPutsInFlight: 20_000,
+  timerWheelEnable: true,
+  timerMaxDelaySec: 259_200,
+  timerPrecisionMs: 1000,
 };
 
 export function resolveBrokerConfig(partial: Partial<BrokerConfig> = {}): BrokerConfig {

@@ -16,6 +16,7 @@ import type { UnconfirmedSend } from './send/send-service.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send/send-types.js';
 import type { TopicManager } from './topic/topic-manager.js';
 import type { TopicFilters } from './topic-space/topic-filters.js';
+import type { BrokerTracer } from './trace/broker-tracer.js';
 import type { EndTransactionOutcome, EndTransactionRequest, OpenTransaction } from './transaction/transaction-types.js';
 
 /** Topic configuration as endpoints see it. */
@@ -29,6 +30,8 @@ export type GroupAdmin = Pick<GroupManager, 'get' | 'list' | 'getOrCreate' | 'cr
 export type ConsumerDirectory = Pick<ConsumerRegistry, 'get' | 'groupNames' | 'clientIds' | 'groupsOfTopic' | 'findSubscription'>;
 /** The live-delivery path: watch a queue, take its just-appended messages from memory. */
 export type LiveDelivery = Pick<LiveFeed, 'watch' | 'unwatch' | 'hasLiveReaders' | 'readers' | 'size'>;
+/** The broker's trace records of deliveries: check `deliveries` before building an event (nothing is allocated when off). */
+export type DeliveryTracer = Pick<BrokerTracer, 'enabled' | 'deliveries' | 'delivered' | 'pulled'>;
 /** The topic space's registry of live and durable topic filters. */
 export type TopicFilterRegistry = Pick<
   TopicFilters,
@@ -62,6 +65,8 @@ export interface Engine {
   /** A consumer's failed message back to its group's retry topic (or the DLQ): RocketMQ CONSUMER_SEND_MSG_BACK. */
   readonly sendBack: Pick<SendBackService, 'sendBack'>;
   readonly delayLevels: readonly number[];
+  /** The broker's own trace records (docs/trace.md). */
+  readonly tracer: DeliveryTracer;
 
   // --- sending ---
   /** Sends one message; resolves once stored under the flush mode. Rejects with BrokerError. */

@@ -16,6 +16,10 @@ export class BrokerMetrics {
   deadLettered = 0;
   delayedScheduled = 0;
   delayedDelivered = 0;
+  /** Timer messages stored in the timer topic, fired to their real topic, and pending (indexed, not yet fired). */
+  timersScheduled = 0;
+  timersFired = 0;
+  timersPending = 0;
   putsInFlight = 0;
   /** Deliveries taken by caught-up readers straight from a send, without a store read (the live feed). */
   liveDeliveries = 0;

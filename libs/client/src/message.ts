@@ -13,8 +13,13 @@ export interface Message {
   properties?: Record<string, string>;
   /** Delay level 1..18 (1s 5s 10s 30s 1m … 2h); 0/undefined = deliver now. */
   delayLevel?: number;
-  /** Deliver at this epoch ms (5.x timer, property TIMER_DELIVER_MS). */
+  /**
+   * Deliver at this epoch ms (5.x timer, property TIMER_DELIVER_MS; at most the broker's
+   * timerMaxDelaySec ahead, 3 days by default). A past time delivers at once.
+   */
   deliverTimeMs?: number;
+  /** Deliver this many ms after the broker stores it (5.x timer, property TIMER_DELAY_MS). */
+  delayMs?: number;
   /** Java Message.flag: an opaque int stored with the message. */
   flag?: number;
   /** Property WAIT; false lets the broker answer before the message is flushed. Default true. */

@@ -17,3 +17,4 @@ export * from './batch.js';
 export * from './compression.js';
 export * from './rate-limited-warnings.js';
 export * from './connection-cap.js';
+export * from './trace-record.js';

@@ -31,6 +31,19 @@ export const PropertyKey = {
   TIMER_DELIVER_MS: 'TIMER_DELIVER_MS',
   TIMER_DELAY_SEC: 'TIMER_DELAY_SEC',
   TIMER_DELAY_MS: 'TIMER_DELAY_MS',
+  /** Broker-written: the due time (epoch ms) a timer message waits for in the timer topic. */
+  TIMER_OUT_MS: 'TIMER_OUT_MS',
+  /** Broker-written on firing: when the timer record was stored / re-put to its real topic. */
+  TIMER_ENQUEUE_MS: 'TIMER_ENQUEUE_MS',
+  TIMER_DEQUEUE_MS: 'TIMER_DEQUEUE_MS',
+  /** Broker-written: how often a pending timer record was rolled forward in the timer topic. */
+  TIMER_ROLL_TIMES: 'TIMER_ROLL_TIMES',
+  /**
+   * Apogee: on a fired message, the commit-log offset of the timer record it came from; on a
+   * rolled copy in the timer topic, the offset of the record it replaces. Recovery after a crash
+   * recognises what a firing batch already delivered by it.
+   */
+  TIMER_ORIGIN: 'TIMER_ORIGIN',
   DLQ_ORIGIN_TOPIC: 'DLQ_ORIGIN_TOPIC',
   DLQ_ORIGIN_MESSAGE_ID: 'DLQ_ORIGIN_MESSAGE_ID',
 } as const;

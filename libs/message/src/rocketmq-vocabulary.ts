@@ -51,6 +51,10 @@ export const OFFSET_MOVED_EVENT = 'OFFSET_MOVED_EVENT';
 export const CHECKPOINT_TOPIC = 'CHECKPOINT_TOPIC';
 /** Prefix of system topics (TopicValidator.SYSTEM_TOPIC_PREFIX); RocketMQ matches it case-sensitively. */
 export const SYSTEM_TOPIC_PREFIX = 'rmq_sys_';
+/** Where timer (RIP-43, arbitrary delay) messages wait, queue 0 (TimerMessageStore.TIMER_TOPIC). */
+export const TIMER_TOPIC = SYSTEM_TOPIC_PREFIX + 'wheel_timer';
+/** The group the timer service commits its indexing progress under (Apogee's; RocketMQ keeps a checkpoint file). */
+export const TIMER_CONSUMER_GROUP = 'rmq_sys_TIMER_CONSUMER';
 /** The group the schedule service commits its progress under (MixAll.SCHEDULE_CONSUMER_GROUP). */
 export const SCHEDULE_CONSUMER_GROUP = 'SCHEDULE_CONSUMER';
 /** The group the transaction service commits its progress over the half and op queues under (MixAll.CID_RMQ_SYS_TRANS). */

@@ -14,6 +14,8 @@ import { Publisher } from './publish/publisher.js';
 import { PublishStore } from './publish/publish-store.js';
 import { RetainedStore } from './publish/retained-store.js';
 import { SessionRegistry } from './session/session-registry.js';
+import { type MqttSessionView, sessionView } from './session/session-view.js';
+import { ReasonCode } from './protocol/reason-codes.js';
 import { Wills } from './session/wills.js';
 
 export interface MqttGatewayOptions {
@@ -225,6 +227,45 @@ export class MqttGateway {
       droppedSlow: this.counters.droppedSlow,
       refusedConnections: this.caps.refused,
     };
+  }
+
+  /**
+   * Sessions for the admin API, in client-id order: connected ones only unless `all`, those whose
+   * client id starts with `prefix`, at most `limit`.
+   */
+  sessionViews(opts: { all?: boolean; prefix?: string; limit?: number } = {}): MqttSessionView[] {
+    const out: MqttSessionView[] = [];
+    for (const s of this.svc.sessions.list()) {
+      if (opts.prefix !== undefined && !s.clientId.startsWith(opts.prefix)) continue;
+      if (!opts.all && s.connection === null) continue;
+      out.push(sessionView(s));
+    }
+    out.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+    return opts.limit === undefined ? out : out.slice(0, opts.limit);
+  }
+
+  /** One client's session, or undefined. */
+  sessionViewOf(clientId: string): MqttSessionView | undefined {
+    const s = this.svc.sessions.get(clientId);
+    return s ? sessionView(s) : undefined;
+  }
+
+  /**
+   * Disconnects a client (admin action): a v5 client is told DISCONNECT 0x98 (administrative
+   * action) first. Its will is published and a persistent session stays, as on any lost
+   * connection. False when the client is not connected.
+   */
+  disconnectClient(clientId: string): boolean {
+    const conn = this.svc.sessions.get(clientId)?.connection;
+    if (!conn || conn.isClosed) return false;
+    if (conn.protocolVersion === 5) conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.ADMINISTRATIVE_ACTION });
+    conn.close('disconnected by an administrator');
+    return true;
+  }
+
+  /** Retained messages whose topic matches `filter` (records; at most `limit`). */
+  retainedMessages(filter: string, limit: number): Promise<Buffer[]> {
+    return this.svc.retained.find(filter, limit);
   }
 
   /** Closes every connection and listener; persistent sessions' state is flushed. */

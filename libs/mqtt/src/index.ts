@@ -1,4 +1,5 @@
 export { MqttGateway, type MqttGatewayOptions, type MqttGatewayStats, type MqttListenerOptions } from './gateway.js';
+export type { MqttSessionView } from './session/session-view.js';
 export { MQTT_DEFAULTS, resolveMqttConfig, type MqttConfig } from './config.js';
 /** The topic property names under their old name (the topic space is @apogee/topics). */
 export { TopicProperty as MqttProperty, MQTT_TAG } from '@apogee/topics';

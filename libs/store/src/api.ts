@@ -205,6 +205,8 @@ export interface MessageStore {
   getMaxOffset(topic: string, queueId: number): number;
   /** First offset whose store time is >= timestamp ('lower') or last offset whose store time is <= timestamp ('upper'). */
   getOffsetByTime(topic: string, queueId: number, timestamp: number, boundary?: 'lower' | 'upper'): Promise<number>;
+  /** The offset message id of a commit-log offset on this store (what PutResult.msgId holds), without reading. */
+  offsetMessageId(commitLogOffset: number): string;
   /** The record at a commit-log offset (view message by id); null if absent or corrupt. */
   readRecord(commitLogOffset: number, size?: number): Promise<Buffer | null>;
   /** Messages of `topic` whose KEYS contain `key`, stored within [begin, end] ms. */
@@ -232,6 +234,14 @@ export interface MessageStore {
   metaDelete(namespace: string, key: string): Promise<void>;
   /** A namespace's entries whose key starts with `prefix`, in key order. */
   metaScan(namespace: string, prefix?: string, limit?: number): Iterable<{ key: string; value: Buffer }>;
+  /**
+   * Keeps the CommitLog from `commitLogOffset` on out of age-based retention (retentionMs) until
+   * set again: durable, one floor per `owner`, the lowest counting; null removes the owner's.
+   * Disk-pressure deletion (diskMaxUsedRatio) still deletes below it, and logs that it did.
+   */
+  setRetentionFloor(owner: string, commitLogOffset: number | null): Promise<void>;
+  /** The lowest retention floor, or null when no owner has one. */
+  retentionFloor(): number | null;
   /** True if the queue has ever been written (or has offsets). */
   hasQueue(topic: string, queueId: number): boolean;
   stats(): StoreStats;

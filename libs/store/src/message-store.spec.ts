@@ -37,6 +37,8 @@ describe('put and get', () => {
     expect(m.queueOffset).toBe(2);
     expect(m.commitLogOffset).toBe(results[5]!.commitLogOffset);
     expect(m.msgId).toBe(results[5]!.msgId);
+    // The offset id of a commit-log offset, without a read (trace records of deliveries use it).
+    expect(store.offsetMessageId(results[5]!.commitLogOffset)).toBe(m.msgId);
     expect(m.storeTimestamp).toBe(results[5]!.storeTimestamp);
     expect(m.properties.get('TAGS')).toBe('a');
   });
@@ -60,6 +62,22 @@ describe('put and get', () => {
     expect(none).toMatchObject({ status: 'NO_MATCHED_MESSAGE', nextOffset: 5 });
     const byRecord = await store.get('T', 0, 0, 32, { filter: { matchByTagsCode: () => true, matchByRecord: (r) => decodeRecord(r).body.toString() === 'c' } });
     expect(bodiesOf(byRecord)).toEqual(['c']);
+  });
+
+  it('fills a pull past entries a record filter rejects, and resumes after the last entry it examined', async () => {
+    for (let i = 0; i < 100; i++) await store.put({ topic: 'T', queueId: 0, body: body(String(i)) });
+    const everyTenth = { matchByTagsCode: () => true, matchByRecord: (r: Buffer) => Number(decodeRecord(r).body.toString()) % 10 === 0 };
+    const first = await store.get('T', 0, 0, 4, { filter: everyTenth });
+    expect(bodiesOf(first)).toEqual(['0', '10', '20', '30']);
+    // Entries 31..33 were not examined: the next read starts right after the last message taken.
+    expect(first.nextOffset).toBe(31);
+    const rest = await store.get('T', 0, first.nextOffset, 32, { filter: everyTenth });
+    expect(bodiesOf(rest)).toEqual(['40', '50', '60', '70', '80', '90']);
+    expect(rest.nextOffset).toBe(100);
+    // A byte budget counts only what is returned, so rejected records do not end the read early.
+    const small = await store.get('T', 0, 0, 32, { filter: everyTenth, maxBytes: 1 });
+    expect(bodiesOf(small)).toEqual(['0']);
+    expect(small.nextOffset).toBe(1);
   });
 
   it('honours maxCount and maxBytes but always returns at least one message', async () => {

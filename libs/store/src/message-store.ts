@@ -5,7 +5,7 @@ import { CheckpointWriter, readCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import { type ResolvedStoreConfig, resolveConfig } from './config.js';
 import { Dispatcher } from './dispatch.js';
-import { StoreCorruptError } from './errors.js';
+import { IllegalPutError, StoreCorruptError } from './errors.js';
 import { DATA_DIR_FORMAT_VERSION, INDEX_FORMAT_VERSION, checkDataDirFormat, checkIndexFormat, stampDataDirFormat, stampIndexFormat } from './format.js';
 import { type IndexEnv, openIndexEnv } from './index-env.js';
 import { IndexPersistence } from './index-persistence.js';
@@ -20,6 +20,9 @@ import { QueueIndex } from './queue-index.js';
 import { Reads } from './reads.js';
 import { recover } from './recovery.js';
 import { Retention } from './retention.js';
+
+/** Metadata namespace of the retention floors (setRetentionFloor), one row per owner. */
+const RETENTION_FLOOR_NAMESPACE = 'store.retention-floor';
 
 /** Opens (and recovers) a store in `config.dataDir`. */
 export async function openStore(config: StoreConfig, logger: Logger = stderrLogger): Promise<MessageStore> {
@@ -41,6 +44,7 @@ export class DefaultMessageStore implements MessageStore {
   private readonly persistence: IndexPersistence;
   private readonly retention: Retention;
   private readonly dispatcher: Dispatcher;
+  private readonly kv: MetaKv;
 
   private constructor(
     readonly cfg: ResolvedStoreConfig,
@@ -53,11 +57,12 @@ export class DefaultMessageStore implements MessageStore {
     private readonly checkpoint: CheckpointWriter,
     log: Logger,
   ) {
-    this.retention = new Retention(cfg, commitLog, index, keyIndex, meta, log);
+    this.kv = new MetaKv(env.meta);
+    this.retention = new Retention(cfg, commitLog, index, keyIndex, meta, log, () => this.retentionFloor());
     this.dispatcher = new Dispatcher(index, keyIndex);
     this.puts = new PutPath(cfg, commitLog, index, this.dispatcher, this.retention, log);
     this.reads = new Reads(cfg, commitLog, index, keyIndex, log);
-    this.metadata = new MetadataService(cfg, index, meta, new MetaKv(env.meta));
+    this.metadata = new MetadataService(cfg, index, meta, this.kv);
     this.persistence = new IndexPersistence(cfg, commitLog, index, keyIndex, checkpoint, this.puts, log);
   }
 
@@ -150,6 +155,10 @@ export class DefaultMessageStore implements MessageStore {
     return this.reads.getOffsetByTime(topic, queueId, timestamp, boundary);
   }
 
+  offsetMessageId(commitLogOffset: number): string {
+    return this.puts.storeHostHex + commitLogOffset.toString(16).toUpperCase().padStart(16, '0');
+  }
+
   readRecord(commitLogOffset: number, size?: number): Promise<Buffer | null> {
     return this.reads.readRecord(commitLogOffset, size);
   }
@@ -218,6 +227,25 @@ export class DefaultMessageStore implements MessageStore {
 
   metaScan(namespace: string, prefix?: string, limit?: number): Iterable<{ key: string; value: Buffer }> {
     return this.metadata.kv.scan(namespace, prefix, limit);
+  }
+
+  setRetentionFloor(owner: string, commitLogOffset: number | null): Promise<void> {
+    if (commitLogOffset === null) return this.kv.delete(RETENTION_FLOOR_NAMESPACE, owner);
+    if (!Number.isSafeInteger(commitLogOffset) || commitLogOffset < 0)
+      throw new IllegalPutError(`retention floor ${commitLogOffset} is not a commit-log offset`);
+    const b = Buffer.allocUnsafe(8);
+    b.writeBigUInt64BE(BigInt(commitLogOffset), 0);
+    return this.kv.put(RETENTION_FLOOR_NAMESPACE, owner, b);
+  }
+
+  retentionFloor(): number | null {
+    let min: number | null = null;
+    for (const { value } of this.kv.scan(RETENTION_FLOOR_NAMESPACE)) {
+      if (value.length !== 8) continue;
+      const v = Number(value.readBigUInt64BE(0));
+      if (min === null || v < min) min = v;
+    }
+    return min;
   }
 
   // ---------------------------------------------------------------- lifecycle

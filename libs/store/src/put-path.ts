@@ -90,7 +90,8 @@ export class PutPath {
   putBytes = 0;
   /** Set when the store starts closing: puts are refused from then on. */
   closing = false;
-  private readonly storeHostHex: string;
+  /** Upper-case hex of the encoded store host: the first part of every offset message id. */
+  readonly storeHostHex: string;
   private readonly topicBytes = new Map<string, Buffer>();
   /** Encoded born hosts by address object (an endpoint keeps one per connection; treated as immutable). */
   private readonly bornHosts = new WeakMap<HostAddress, Buffer>();

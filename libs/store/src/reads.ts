@@ -9,6 +9,15 @@ import type { EntryRef, QueueIndex } from './queue-index.js';
 
 const SCAN_ENTRIES = 800;
 
+/** An index entry chosen for reading. */
+interface PickedEntry {
+  offset: number;
+  logOffset: number;
+  size: number;
+  tagsCode: number;
+  storeTime: number;
+}
+
 /**
  * The read side: queue reads (index entries, then their records — hot ones from the CommitLog's
  * memory tail, cold ones from disk, verified before they are served), queue bounds, reads by
@@ -44,33 +53,50 @@ export class Reads {
     // (a reader far behind would otherwise materialise SCAN_ENTRIES entries per read).
     const scan = filter ? Math.max(maxCount, SCAN_ENTRIES) : Math.max(1, maxCount);
     this.index.entries(st, offset, Math.min(max, offset + scan), refs);
-    const picked: Array<{ offset: number; logOffset: number; size: number; tagsCode: number; storeTime: number }> = [];
+    const wanted = Math.max(1, maxCount);
+    const byRecord = filter?.matchByRecord?.bind(filter);
+    const messages: StoredMessage[] = [];
     let next = offset;
     let bytes = 0;
-    for (let i = 0; i < refs.length; i++) {
-      const r = refs[i]!;
-      const size = entrySize(r.buf, r.idx);
-      if (picked.length >= Math.max(1, maxCount) || (picked.length > 0 && bytes + size > maxBytes)) break;
-      next = offset + i + 1;
-      if (size <= 0) continue;
-      const tagsCode = entryTagsCode(r.buf, r.idx);
-      if (filter && !filter.matchByTagsCode(tagsCode)) continue;
-      picked.push({ offset: offset + i, logOffset: entryLogOffset(r.buf, r.idx), size, tagsCode, storeTime: entryStoreTime(r.buf, r.idx) });
-      bytes += size;
+    let anyPicked = false;
+    let anyRecord = false;
+    let i = 0;
+    // Entries are picked by their index entry (tags code), then their records read and, with a
+    // record filter (SQL92), checked: what it rejects frees room for more entries of the scan, so a
+    // selective filter still fills a pull instead of returning a few of maxCount.
+    for (;;) {
+      const picked: PickedEntry[] = [];
+      let pickedBytes = 0;
+      for (; i < refs.length; i++) {
+        const r = refs[i]!;
+        const size = entrySize(r.buf, r.idx);
+        const taken = messages.length + picked.length;
+        if (taken >= wanted || (taken > 0 && bytes + pickedBytes + size > maxBytes)) break;
+        next = offset + i + 1;
+        if (size <= 0) continue;
+        const tagsCode = entryTagsCode(r.buf, r.idx);
+        if (filter && !filter.matchByTagsCode(tagsCode)) continue;
+        picked.push({ offset: offset + i, logOffset: entryLogOffset(r.buf, r.idx), size, tagsCode, storeTime: entryStoreTime(r.buf, r.idx) });
+        pickedBytes += size;
+      }
+      if (picked.length === 0) break;
+      anyPicked = true;
+      const records = await this.readRecords(picked);
+      for (let k = 0; k < picked.length; k++) {
+        const record = records[k];
+        if (!record) continue;
+        anyRecord = true;
+        if (byRecord && !byRecord(record)) continue;
+        const e = picked[k]!;
+        messages.push({ record, queueOffset: e.offset, commitLogOffset: e.logOffset, tagsCode: e.tagsCode, storeTimestamp: e.storeTime });
+        bytes += e.size;
+      }
+      if (!byRecord || i >= refs.length) break;
     }
-    if (picked.length === 0) {
+    if (!anyPicked) {
       return { ...base, status: refs.length > 0 ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL', nextOffset: refs.length > 0 ? next : offset + 1 };
     }
-    const records = await this.readRecords(picked);
-    const messages: StoredMessage[] = [];
-    for (let i = 0; i < picked.length; i++) {
-      const record = records[i];
-      if (!record) continue;
-      if (filter?.matchByRecord && !filter.matchByRecord(record)) continue;
-      const e = picked[i]!;
-      messages.push({ record, queueOffset: e.offset, commitLogOffset: e.logOffset, tagsCode: e.tagsCode, storeTimestamp: e.storeTime });
-    }
-    const status = messages.length > 0 ? 'FOUND' : records.some((r) => r) ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL';
+    const status = messages.length > 0 ? 'FOUND' : anyRecord ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL';
     return { ...base, status, messages, nextOffset: next };
   }
 

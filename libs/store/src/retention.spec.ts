@@ -89,4 +89,26 @@ describe('LMQ lifecycle', () => {
     expect(store.getMaxOffset('%LMQ%idle', 0)).toBe(1);
     expect(store.getConsumerOffset('%LMQ%c1', '%LMQ%idle', 0)).toBeUndefined();
   });
+
+  it('keeps segments from the lowest retention floor on, across a restart, until the floor moves', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    let now = Date.now();
+    store = await openTestStore(t.dir, { now: () => now, retentionMs: 3600_000 });
+    const puts = [];
+    for (let i = 0; i < 200; i++) puts.push(await store.put({ topic: 'T', queueId: 0, body: Buffer.alloc(1000, 1) }));
+    await store.setRetentionFloor('timer', puts[10]!.commitLogOffset);
+    await store.setRetentionFloor('other', puts[150]!.commitLogOffset);
+    expect(store.retentionFloor()).toBe(puts[10]!.commitLogOffset);
+    await store.close();
+    now += 2 * 3600_000;
+    store = await openTestStore(t.dir, { now: () => now, retentionMs: 3600_000 });
+    await store.runMaintenance();
+    expect(await store.readRecord(puts[10]!.commitLogOffset)).not.toBeNull();
+    expect(store.stats().minCommitLogOffset).toBeLessThanOrEqual(puts[10]!.commitLogOffset);
+    await store.setRetentionFloor('timer', null);
+    await store.runMaintenance();
+    expect(await store.readRecord(puts[10]!.commitLogOffset)).toBeNull();
+    expect(await store.readRecord(puts[150]!.commitLogOffset)).not.toBeNull();
+  });
 });

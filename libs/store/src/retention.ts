@@ -33,6 +33,8 @@ export class Retention {
     private readonly keyIndex: KeyIndex,
     private readonly meta: Metadata,
     private readonly log: Logger,
+    /** The lowest commit-log offset an owner needs kept (MessageStore.setRetentionFloor), or null. */
+    private readonly floor: () => number | null = () => null,
   ) {}
 
   start(): void {
@@ -81,12 +83,19 @@ export class Retention {
       const first = segs.first()!;
       if (first.base + this.cfg.segmentSize > this.commitLog.writtenPos) break;
       const mtime = (await fs.promises.stat(first.file)).mtimeMs;
-      const expired = now - mtime > this.cfg.retentionMs;
+      const floor = this.floor();
+      const pinned = floor !== null && first.base + this.cfg.segmentSize > floor;
+      const expired = now - mtime > this.cfg.retentionMs && !pinned;
       const overDisk = usage > this.cfg.diskMaxUsedRatio;
       if (!expired && !overDisk) {
         this.oldestKeptTime = mtime;
         break;
       }
+      if (pinned)
+        this.log.error(
+          { segment: first.base, floor, usage },
+          'retention: disk pressure deletes a segment below a retention floor (pending timers in it are lost)',
+        );
       await segs.removeFirst();
       this.oldestKeptTime = mtime;
       this.log.info({ segment: first.base, reason: expired ? 'age' : 'disk', usage }, 'retention: deleted commit log segment');

@@ -3,7 +3,7 @@ import type { Command } from './command.js';
 import { consumeCommand } from './consume.js';
 import { groupConsumersCommand, groupProgressCommand } from './group.js';
 import { hashPasswordCommand } from './hash-password.js';
-import { messageGetCommand, messageKeyCommand, messageUniqCommand } from './message.js';
+import { messageGetCommand, messageKeyCommand, messageTraceCommand, messageUniqCommand } from './message.js';
 import { sendCommand } from './send.js';
 import { topicCreateCommand, topicDescribeCommand, topicListCommand } from './topic.js';
 import { transactionListCommand } from './transaction.js';
@@ -21,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   messageGetCommand,
   messageKeyCommand,
   messageUniqCommand,
+  messageTraceCommand,
   transactionListCommand,
   sendCommand,
   consumeCommand,

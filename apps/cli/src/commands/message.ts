@@ -1,7 +1,8 @@
-import type { QueryOptions, ReceivedMessage } from '@apogee/client';
+import type { MessageTraceOptions, QueryOptions, ReceivedMessage } from '@apogee/client';
 import type { OptionSpec } from '../args.js';
 import type { Context } from '../context.js';
 import { messageLines, messageView } from '../format.js';
+import { traceLines } from '../trace-format.js';
 import type { Command } from './command.js';
 
 const maxBody: OptionSpec = { name: 'max-body', kind: 'int', value: 'BYTES', min: 0, help: 'print at most this many body bytes (default 1024, 0 = all)' };
@@ -57,5 +58,25 @@ export const messageUniqCommand: Command = {
   async run(ctx, args) {
     const [topic, uniq] = args.positionals as [string, string];
     printMessages(ctx, await ctx.admin().queryMessageByUniqKey(topic, uniq), args.int('max-body') ?? 1024);
+  },
+};
+
+/** `message trace MSG_ID`: the message's timeline (docs/trace.md). */
+export const messageTraceCommand: Command = {
+  path: ['message', 'trace'],
+  args: ['MSG_ID'],
+  summary: 'show the trace of a message: publish, store, deliveries, consume results, retries, dead letter',
+  options: [
+    { name: 'topic', kind: 'string', value: 'TOPIC', help: "the message's topic (needed for a unique key no trace record names)" },
+    { name: 'trace-topic', kind: 'string', value: 'TOPIC', help: 'the clients’ trace topic (default RMQ_SYS_TRACE_TOPIC)' },
+  ],
+  async run(ctx, args) {
+    const opts: MessageTraceOptions = {};
+    const topic = args.str('topic');
+    const traceTopic = args.str('trace-topic');
+    if (topic !== undefined) opts.topic = topic;
+    if (traceTopic !== undefined) opts.traceTopic = traceTopic;
+    const trace = await ctx.admin().queryMessageTrace(args.positionals[0]!, opts);
+    ctx.emit(trace, () => traceLines(trace));
   },
 };

@@ -46,6 +46,7 @@ export type Range = readonly [number, number];
 /** Where each section of an encoded message lies (ranges cover the whole described section). */
 export interface MessageLayout {
   header?: Range;
+  messageAnnotations?: Range;
   properties?: Range;
   applicationProperties?: Range;
   /** Everything before the body: header … application-properties, as received. */
@@ -92,6 +93,7 @@ export function splitMessage(buf: Buffer): MessageLayout {
       if (code <= last && !(last >= Section.DATA && code === Section.FOOTER)) throw new AmqpDecodeError(`section 0x${code.toString(16)} out of order`);
       if (code < Section.DATA && layout.bodyKind !== 'none') throw new AmqpDecodeError(`section 0x${code.toString(16)} after the body`);
       if (code === Section.HEADER) layout.header = [pos, end];
+      else if (code === Section.MESSAGE_ANNOTATIONS) layout.messageAnnotations = [pos, end];
       else if (code === Section.PROPERTIES) layout.properties = [pos, end];
       else if (code === Section.APPLICATION_PROPERTIES) layout.applicationProperties = [pos, end];
       else if (code === Section.FOOTER) layout.footer = [pos, end];
@@ -149,6 +151,20 @@ export function stringApplicationProperties(buf: Buffer, range: Range): Array<[s
     const c = buf[v];
     if (key === undefined || (c !== Code.STR8 && c !== Code.STR32)) continue;
     out.push([key, readText(buf, v, range[1])!]);
+  }
+  return out;
+}
+
+/**
+ * The entries of a map section (message-annotations, application-properties) whose key is one
+ * of `names` (string or symbol), as positions of their values.
+ */
+export function namedMapValues(buf: Buffer, range: Range, names: ReadonlySet<string>): Array<[string, number]> {
+  const d = readDescriptor(buf, range[0], range[1]);
+  const out: Array<[string, number]> = [];
+  for (const [k, v] of mapEntries(buf, d.pos, range[1]).entries) {
+    const key = readText(buf, k, range[1]);
+    if (key !== undefined && names.has(key)) out.push([key, v]);
   }
   return out;
 }

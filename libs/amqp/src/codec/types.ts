@@ -193,6 +193,49 @@ export function readUint(buf: Buffer, pos: number, end = buf.length): number | u
   throw new AmqpDecodeError(`expected an unsigned integer at ${pos}, got 0x${c.toString(16)}`);
 }
 
+/**
+ * Any AMQP integer or timestamp (spec 1.6.4–1.6.16, 1.6.18: ms since the epoch) at `pos` as a
+ * number; undefined for another type or a value beyond Number.MAX_SAFE_INTEGER.
+ */
+export function readInteger(buf: Buffer, pos: number, end = buf.length): number | undefined {
+  need(buf, pos, 1, end);
+  const c = buf[pos]!;
+  const n = (bytes: number, read: (at: number) => number | bigint): number | undefined => {
+    need(buf, pos + 1, bytes, end);
+    const v = read(pos + 1);
+    const num = Number(v);
+    return Number.isSafeInteger(num) ? num : undefined;
+  };
+  switch (c) {
+    case Code.UINT0:
+    case Code.ULONG0:
+      return 0;
+    case Code.UBYTE:
+    case Code.SMALLUINT:
+    case Code.SMALLULONG:
+      return n(1, (at) => buf.readUInt8(at));
+    case 0x51: // byte
+    case 0x54: // smallint
+    case 0x55: // smalllong
+      return n(1, (at) => buf.readInt8(at));
+    case 0x60: // ushort
+      return n(2, (at) => buf.readUInt16BE(at));
+    case 0x61: // short
+      return n(2, (at) => buf.readInt16BE(at));
+    case Code.UINT:
+      return n(4, (at) => buf.readUInt32BE(at));
+    case 0x71: // int
+      return n(4, (at) => buf.readInt32BE(at));
+    case Code.ULONG:
+      return n(8, (at) => buf.readBigUInt64BE(at));
+    case 0x81: // long
+    case 0x83: // timestamp
+      return n(8, (at) => buf.readBigInt64BE(at));
+    default:
+      return undefined;
+  }
+}
+
 /** A boolean (or null → undefined) at `pos`. */
 export function readBool(buf: Buffer, pos: number, end = buf.length): boolean | undefined {
   need(buf, pos, 1, end);

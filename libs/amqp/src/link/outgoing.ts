@@ -1,4 +1,4 @@
-import type { Logger } from '@apogee/broker';
+import type { DeliveryTracer, Logger } from '@apogee/broker';
 import type { GuardedSocket } from '../connection/guarded-socket.js';
 import type { DeliveryState, RheaDelivery, RheaSender } from '../rhea/index.js';
 import type { Entry, GroupConsumer, GroupReader, Outcome } from '@apogee/broker';
@@ -33,6 +33,8 @@ export class OutgoingLink implements GroupConsumer {
     private readonly maxUnsettled: number,
     private readonly log: Logger,
     private readonly counters: OutgoingCounters,
+    /** The engine's tracer and who the link's peer is (for delivery records). */
+    private readonly trace?: { tracer: DeliveryTracer; client: string; remoteAddress: string },
   ) {
     this.presettled = link.local.attach.snd_settle_mode === 1;
   }
@@ -66,6 +68,7 @@ export class OutgoingLink implements GroupConsumer {
     const d = this.link.send(bytes, undefined, 0);
     this.unwritten.push(d.id);
     this.counters.messagesOut++;
+    if (this.trace?.tracer.deliveries === true) this.traceDelivery(entry, this.trace);
     if (this.presettled) this.reader.settle(entry, 'accepted', this);
     else this.held.set(d, entry);
   }
@@ -109,6 +112,22 @@ export class OutgoingLink implements GroupConsumer {
     const held = [...this.held.values()];
     this.held.clear();
     this.reader.remove(this, held);
+  }
+
+  private traceDelivery(entry: Entry, t: { tracer: DeliveryTracer; client: string; remoteAddress: string }): void {
+    t.tracer.delivered({
+      protocol: 'amqp',
+      group: this.reader.group,
+      client: t.client,
+      remoteAddress: t.remoteAddress,
+      topic: this.reader.topic,
+      queueId: entry.queueId,
+      queueOffset: entry.offset,
+      commitLogOffset: -1,
+      offsetMsgId: entry.message.msgId,
+      properties: entry.message.properties,
+      reconsumeTimes: entry.failures,
+    });
   }
 
   /** Deliveries handed to rhea and not yet written. */

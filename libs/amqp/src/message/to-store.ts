@@ -2,6 +2,7 @@ import { PropertyKey } from '@apogee/message';
 import { propertiesSubject, splitMessage, stringApplicationProperties } from '../codec/sections.js';
 import { Code } from '../codec/types.js';
 import { AmqpProperty, BODY_NONE, BODY_SECTIONS } from './properties.js';
+import { putTimerProperties } from './timer-annotations.js';
 
 const RESERVED = new Set<string>([...Object.values(PropertyKey), ...Object.values(AmqpProperty), 'UNIQ_KEY', 'CLUSTER']);
 
@@ -39,6 +40,7 @@ export function toStoredForm(encoded: Buffer): StoredForm {
     for (const [k, v] of stringApplicationProperties(encoded, layout.applicationProperties))
       if (isPlainPropertyKey(k) && !hasSeparators(k) && !hasSeparators(v)) props.set(k, v);
   }
+  putTimerProperties(encoded, layout, props);
   if (layout.properties) {
     const subject = propertiesSubject(encoded, layout.properties);
     if (subject !== undefined && subject.length > 0 && !hasSeparators(subject)) props.set(PropertyKey.TAGS, subject);

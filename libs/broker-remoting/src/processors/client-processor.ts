@@ -64,12 +64,13 @@ export const unlockBatchMq: Processor = (ctx, req) => {
 };
 
 /** CONSUMER_SEND_MSG_BACK (36): retry later via `%RETRY%<group>`, or dead-letter. */
-export const consumerSendMsgBack: Processor = async (ctx, req) => {
+export const consumerSendMsgBack: Processor = async (ctx, req, conn) => {
   const e = req.extFields;
   const sendBack = {
     group: requireString(e, 'group'),
     commitLogOffset: requireLong(e, 'offset'),
     delayLevel: requireInt(e, 'delayLevel'),
+    remoteAddress: ctx.channels.of(conn).remoteAddress,
   } as Parameters<typeof ctx.broker.sendBack.sendBack>[0];
   const originMsgId = optionalString(e, 'originMsgId');
   if (originMsgId) sendBack.originMsgId = originMsgId;

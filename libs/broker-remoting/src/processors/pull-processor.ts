@@ -40,7 +40,10 @@ export const pullMessage: Processor = async (ctx, req, conn) => {
   const maxMsgBytes = optionalInt(e, 'maxMsgBytes');
   if (maxMsgBytes !== undefined) pull.maxMsgBytes = maxMsgBytes;
   void optionalClampedLong(e, 'subVersion');
-  const out = await ctx.broker.puller.pull(pull, ctx.channels.of(conn).closed);
+  const channel = ctx.channels.of(conn);
+  const out = await ctx.broker.puller.pull(pull, channel.closed);
+  if (out.kind === 'FOUND' && ctx.broker.tracer.deliveries)
+    ctx.broker.tracer.pulled(pull.group, pull.topic, pull.queueId, out.messages, channel.clientId ?? '', channel.remoteAddress);
   const ext = {
     suggestWhichBrokerId: '0',
     nextBeginOffset: String(out.nextBeginOffset),

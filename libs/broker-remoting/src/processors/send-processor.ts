@@ -1,6 +1,6 @@
 import { type HostAddress, decodeBatchBody, decodeProperties } from '@apogee/message';
 import { RequestCode, ResponseCode, responseTo, type RemotingCommand } from '@apogee/remoting';
-import type { SendBatchRequest, SendRequest, SendResult } from '@apogee/broker';
+import type { BrokerConfig, SendBatchRequest, SendRequest, SendResult } from '@apogee/broker';
 import { type SendMessageHeader, readSendHeader } from '../headers/send-header.js';
 import type { Processor } from './context.js';
 
@@ -17,13 +17,13 @@ export const sendMessage: Processor = (ctx, req, conn) => {
       return responseTo(req, ResponseCode.MESSAGE_ILLEGAL, `batch body is malformed: ${(err as Error).message}`);
     }
     const batch: SendBatchRequest = { ...base, items: items.map((it) => ({ body: it.body, flag: it.flag, properties: decodeProperties(it.properties) })) };
-    return ctx.broker.sendBatch(batch).then((r) => sendResponse(req, r));
+    return ctx.broker.sendBatch(batch).then((r) => sendResponse(req, r, ctx.broker.config));
   }
   // The per-message path: the one request object gets its body (no copy).
   const one = base as SendRequest;
   one.body = body;
   if (h.maxReconsumeTimes !== undefined) one.maxReconsumeTimes = h.maxReconsumeTimes;
-  return ctx.broker.send(one).then((r) => sendResponse(req, r));
+  return ctx.broker.send(one).then((r) => sendResponse(req, r, ctx.broker.config));
 };
 
 /** What a single send and a batch share: the header's fields and the connection's born host. */
@@ -45,13 +45,14 @@ function requestOf(h: SendMessageHeader, bornHost: HostAddress): Omit<SendReques
 
 const EMPTY = Buffer.alloc(0);
 
-function sendResponse(req: RemotingCommand, r: SendResult): RemotingCommand {
+/** MSG_REGION and TRACE_ON tell tracing clients the region and whether to trace (RocketMQ SendMessageProcessor). */
+function sendResponse(req: RemotingCommand, r: SendResult, cfg: Pick<BrokerConfig, 'regionId' | 'traceOn'>): RemotingCommand {
   const ext: Record<string, string> = {
     msgId: r.msgIds.length === 1 ? r.msgIds[0]! : r.msgIds.join(','),
     queueId: String(r.queueId),
     queueOffset: String(r.queueOffset),
-    MSG_REGION: 'DefaultRegion',
-    TRACE_ON: 'true',
+    MSG_REGION: cfg.regionId,
+    TRACE_ON: String(cfg.traceOn),
   };
   if (r.uniqKeys.length === 1) {
     if (r.uniqKeys[0] !== undefined) ext['transactionId'] = r.uniqKeys[0];

@@ -113,6 +113,16 @@ export class GroupReader {
     this.committing = first.catch((err: unknown) => this.opts.onError(err));
   }
 
+  /** The consumer group positions are committed under. */
+  get group(): string {
+    return this.opts.group;
+  }
+
+  /** The store topic (or LMQ) read. */
+  get topic(): string {
+    return this.opts.topic;
+  }
+
   get unsettled(): number {
     let n = 0;
     for (const q of this.queues) n += q.open.size;

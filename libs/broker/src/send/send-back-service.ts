@@ -5,6 +5,7 @@ import { BrokerError } from '../errors.js';
 import type { GroupManager } from '../group/group-manager.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { TopicManager } from '../topic/topic-manager.js';
+import type { BrokerTracer } from '../trace/broker-tracer.js';
 import { applyDelayLevel } from './delay-routing.js';
 
 /** A consumer hands back a message it failed to consume (CONSUMER_SEND_MSG_BACK). */
@@ -17,6 +18,8 @@ export interface SendBackRequest {
   originMsgId?: string;
   /** Max reconsume times the client uses; default the group's retryMaxTimes. */
   maxReconsumeTimes?: number;
+  /** The consumer's address, for the trace. */
+  remoteAddress?: string;
 }
 
 export interface SendBackResult {
@@ -38,6 +41,7 @@ export class SendBackService {
     private readonly delayLevelCount: number,
     private readonly put: (puts: PutMessage[]) => Promise<unknown>,
     private readonly metrics: BrokerMetrics,
+    private readonly tracer?: Pick<BrokerTracer, 'sentBack'>,
   ) {}
 
   async sendBack(req: SendBackRequest): Promise<SendBackResult> {
@@ -71,6 +75,7 @@ export class SendBackService {
     }
     await this.put([resendPut(m, target, props, m.reconsumeTimes + 1)]);
     this.metrics.sendBacks++;
+    this.tracer?.sentBack(req.group, m, deadLettered ? dlqTopicOf(req.group) : retryTopicOf(req.group), deadLettered, req.remoteAddress);
     return { topic: deadLettered ? dlqTopicOf(req.group) : retryTopicOf(req.group), deadLettered, delayLevel: level };
   }
 }

@@ -26,6 +26,7 @@ import type { GroupManager } from '../group/group-manager.js';
 import type { BrokerMetrics } from '../metrics.js';
 import { checkTopicName, type TopicManager } from '../topic/topic-manager.js';
 import { applyDelayLevel } from './delay-routing.js';
+import { applyTimer, dropTimerProperties, hasTimerProperty } from '../timer/timer-routing.js';
 import type { FlowControl } from './flow-control.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send-types.js';
 import type { AppendedMessage, LiveFeed } from '../live/live-feed.js';
@@ -100,7 +101,7 @@ export class SendService {
     }
     const props = req.properties;
     const lmqs = this.topicSpace.route(props) ?? req.lmqs;
-    this.route(req, target, props);
+    const deferred = this.route(req, target, props);
     this.flow.check();
     const put = putMessageOf(req, target);
     let r: PutResult;
@@ -112,7 +113,7 @@ export class SendService {
     }
     this.metrics.sendMessages++;
     this.metrics.sendBytes += put.body.length;
-    if (req.live === true && this.live.anyLive) this.offerLive(put, r, lmqs);
+    if (req.live === true && !deferred && this.live.anyLive) this.offerLive(put, r, lmqs);
     return { topic: target.topic, queueId: target.queueId, result: r };
   }
 
@@ -120,15 +121,16 @@ export class SendService {
     if (isHalfSend(req.sysFlag ?? 0, req.properties)) return this.sendHalf(req, target);
     const props = req.properties;
     let lmqs: readonly string[] | undefined;
+    let deferred: boolean;
     try {
       if (!isRetryTopic(target.topic) && !isDlqTopic(target.topic)) lmqs = this.topicSpace.route(props) ?? req.lmqs;
-      this.route(req, target, props);
+      deferred = this.route(req, target, props);
     } catch (err) {
       return Promise.reject(err);
     }
     const put = putMessageOf(req, target);
     let onAppended = req.onAppended;
-    if (req.live === true && this.live.anyLive) {
+    if (req.live === true && !deferred && this.live.anyLive) {
       const then = onAppended;
       onAppended = (r) => {
         this.offerLive(put, r, lmqs);
@@ -215,7 +217,7 @@ export class SendService {
       const props = new Map(req.properties);
       for (const [k, v] of item.properties) props.set(k, v);
       // A DELAY in the batch header (RocketMQ checks MessageExtBatch's) or in any item is refused.
-      if (Number(props.get(PropertyKey.DELAY_TIME_LEVEL) ?? 0) > 0) {
+      if (Number(props.get(PropertyKey.DELAY_TIME_LEVEL) ?? 0) > 0 || hasTimerProperty(props)) {
         throw new BrokerError('MESSAGE_ILLEGAL', 'delayed messages cannot be sent in a batch');
       }
       props.set(PropertyKey.CLUSTER, this.clusterName);
@@ -334,10 +336,11 @@ export class SendService {
   }
 
   /**
-   * Retry topics past max reconsume times go to the DLQ; DELAY levels go to the schedule topic;
-   * every message gets CLUSTER. Mutates `target` and `props`.
+   * Retry topics past max reconsume times go to the DLQ; DELAY levels go to the schedule topic,
+   * timer messages not yet due to the timer topic; every message gets CLUSTER. Mutates `target`
+   * and `props`. True when the message was deferred (no reader may see it yet).
    */
-  private route(req: SendRequest, target: { topic: string; queueId: number }, props: Map<string, string>): void {
+  private route(req: SendRequest, target: { topic: string; queueId: number }, props: Map<string, string>): boolean {
     props.set(PropertyKey.CLUSTER, this.clusterName);
     if (isRetryTopic(target.topic)) {
       const group = target.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
@@ -349,10 +352,21 @@ export class SendService {
         this.metrics.deadLettered++;
         // The DLQ topic must exist to be routable for inspection.
         void this.topics.ensureDlqTopic(group).catch(() => {});
-        return;
+        return false;
       }
     }
-    if (applyDelayLevel(target, props, Number(props.get(PropertyKey.DELAY_TIME_LEVEL) ?? 0), this.delayLevels.length)) this.metrics.delayedScheduled++;
+    const timed = hasTimerProperty(props);
+    if (applyDelayLevel(target, props, Number(props.get(PropertyKey.DELAY_TIME_LEVEL) ?? 0), this.delayLevels.length)) {
+      // A delay level wins over timer properties (RocketMQ HookUtils.handleScheduleMessage).
+      if (timed) dropTimerProperties(props);
+      this.metrics.delayedScheduled++;
+      return true;
+    }
+    if (timed && applyTimer(target, props, Date.now(), this.cfg)) {
+      this.metrics.timersScheduled++;
+      return true;
+    }
+    return false;
   }
 
   private mapStoreError(err: unknown): unknown {

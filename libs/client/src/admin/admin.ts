@@ -5,11 +5,13 @@ import { getMaxOffset, getMinOffset, queryConsumerOffset } from '../client/offse
 import type { ClientOptions } from '../client/options.js';
 import { ClientError, ClientErrorCode } from '../errors.js';
 import { type ReceivedMessage, toReceivedMessage } from '../message.js';
-import { type ClusterInfo, parseClusterInfo, parseConsumerIdList, parseOpenTransactions, parseTopicList } from '../protocol/bodies.js';
+import { type ClusterInfo, parseClusterInfo, parseConsumerIdList, parseGroupList, parseOpenTransactions, parseTopicList } from '../protocol/bodies.js';
 import { ExtraRequestCode } from '../protocol/codes.js';
 import { createTopicHeader, queryMessageHeader } from '../protocol/headers.js';
 import { masterAddr, subscribeQueues } from '../route/topic-route.js';
 import { compareProgress, parseConsumeStats } from './consume-stats.js';
+import { type MessageTraceOptions, type TraceLookups, gatherMessageTrace } from '../trace/gather-trace.js';
+import type { MessageTrace } from '../trace/timeline.js';
 import type { CreateTopicOptions, OpenTransaction, QueryOptions, QueueProgress, TopicDescription } from './types.js';
 
 export type AdminOptions = ClientOptions;
@@ -174,6 +176,61 @@ export class Admin {
   async queryMessageByUniqKey(topic: string, uniqKey: string, opts: QueryOptions = {}): Promise<ReceivedMessage[]> {
     const found = await this.query(topic, uniqKey, opts, true);
     return found.filter((m) => m.properties[PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX] === uniqKey);
+  }
+
+  /**
+   * The timeline of a message (docs/trace.md): publish, store, deliveries and consume results per
+   * group, retries, dead letter, transaction end — from the clients' trace records, the broker's
+   * own, and what the message and the groups' committed offsets tell. `msgId` is the UNIQ_KEY or
+   * the offset message id. An unknown id gives a trace with `found: false` and no events.
+   */
+  queryMessageTrace(msgId: string, opts: MessageTraceOptions = {}): Promise<MessageTrace> {
+    return gatherMessageTrace(this.traceLookups(), msgId, opts);
+  }
+
+  /** Consumer groups that consume `topic` (QUERY_TOPIC_CONSUME_BY_WHO 300), merged over its brokers. */
+  async topicConsumers(topic: string): Promise<string[]> {
+    const { route } = await this.inst.getRoute(topic, { force: true });
+    const groups = new Set<string>();
+    for (const bd of route.brokerDatas) {
+      const addr = masterAddr(bd) ?? Object.values(bd.brokerAddrs)[0];
+      if (addr === undefined) continue;
+      const res = await this.inst.invoke(addr, makeRequest(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { extFields: toExtFields({ topic }) }));
+      if (res.code !== ResponseCode.SUCCESS) throw ClientError.fromResponse(`QUERY_TOPIC_CONSUME_BY_WHO ${topic}`, res, addr);
+      for (const g of parseGroupList(res.body)) groups.add(g);
+    }
+    return [...groups].sort();
+  }
+
+  /** The remoting requests the trace gatherer uses; a topic without a route has nothing. */
+  private traceLookups(): TraceLookups {
+    const none = <T>(p: Promise<T[]>): Promise<T[]> =>
+      p.catch((err: unknown) => (err instanceof ClientError && err.code === ClientErrorCode.NO_ROUTE ? [] : Promise.reject(err)));
+    return {
+      byKey: (topic, key) => none(this.queryMessageByKey(topic, key, { maxNum: 64 })),
+      byUniqKey: (topic, key) => none(this.queryMessageByUniqKey(topic, key)),
+      byOffsetMsgId: async (id) => {
+        // A UNIQ_KEY parses as an offset id too (its IP is the producer's): ask only a known broker.
+        let addr: string;
+        try {
+          addr = formatHost(decodeOffsetMessageId(id).storeHost);
+        } catch {
+          return undefined;
+        }
+        const brokers = Object.values((await this.clusterInfo()).brokerAddrTable).flatMap((bd) => Object.values(bd.brokerAddrs));
+        if (!brokers.includes(addr)) return undefined;
+        try {
+          return await this.viewMessage(id);
+        } catch (err) {
+          // No record at that offset (expired, or the id was a UNIQ_KEY after all).
+          if (err instanceof ClientError) return undefined;
+          throw err;
+        }
+      },
+      consumerGroups: (topic) => none(this.topicConsumers(topic)),
+      committedOffset: async (group, m) =>
+        (await queryConsumerOffset(this.inst, group, { topic: m.storeTopic, brokerName: m.brokerName ?? '', queueId: m.queueId })) ?? -1,
+    };
   }
 
   /**

@@ -19,6 +19,8 @@ import { runPullLoop } from './pull-loop.js';
 import { Rebalancer } from './rebalance.js';
 import type { ConsumerRuntime, ResolvedPushOptions } from './runtime.js';
 import { type MessageSelector, type Subscription, buildSubscription, subscriptionData } from './subscription.js';
+import { ConsumerTrace } from '../trace/consumer-trace.js';
+import { type TraceOption, TraceDispatcher, traceTopicOf } from '../trace/trace-dispatcher.js';
 
 export interface PushConsumerOptions extends ClientOptions {
   /** Consumer group (required). */
@@ -57,6 +59,8 @@ export interface PushConsumerOptions extends ClientOptions {
   offsetFile?: string;
   /** shutdown() waits at most this long for listener calls in flight. Default 10,000 ms. */
   shutdownTimeoutMs?: number;
+  /** Write SubBefore / SubAfter trace records around each listener call (RocketMQ enableMsgTrace; docs/trace.md). Default off. */
+  trace?: TraceOption;
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
@@ -93,6 +97,7 @@ export class PushConsumer extends ClientEmitter {
   private concurrent: ConcurrentConsumeService | undefined;
   private orderlyService: OrderlyConsumeService | undefined;
   private readonly loops = new Set<Promise<void>>();
+  private readonly trace: ConsumerTrace | undefined;
 
   constructor(opts: PushConsumerOptions) {
     super();
@@ -131,6 +136,8 @@ export class PushConsumer extends ClientEmitter {
       compressOverBytes: 4096,
       maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
     });
+    const traceTopic = traceTopicOf(opts.trace);
+    if (traceTopic !== undefined) this.trace = new ConsumerTrace(new TraceDispatcher(opts, this.group, traceTopic), this.group);
   }
 
   get clientId(): string {
@@ -161,7 +168,7 @@ export class PushConsumer extends ClientEmitter {
     this.orderly = orderly;
     if (this.opts.messageModel === 'CLUSTERING') this.subscriptions.set(retryTopicOf(this.group), buildSubscription(retryTopicOf(this.group), '*'));
     this.state = 'running';
-    const rt = this.runtime(consume);
+    const rt = this.runtime(this.trace ? this.trace.wrap(consume) : consume);
     this.concurrent = new ConcurrentConsumeService(rt);
     this.orderlyService = new OrderlyConsumeService(rt);
     this.rebalancer = new Rebalancer(rt, orderly, {
@@ -208,6 +215,7 @@ export class PushConsumer extends ClientEmitter {
       await unregisterClient(this.inst, this.brokerAddrs(), { consumerGroup: this.group });
     }
     this.state = 'stopped';
+    await this.trace?.shutdown();
     this.inst.close();
     await Promise.allSettled([...this.loops]);
   }

@@ -13,6 +13,13 @@ describe('buildOutgoing', () => {
     expect(out.sysFlag).toBe(0);
   });
 
+  it('sets the timer properties of deliverTimeMs and delayMs', () => {
+    const out = buildOutgoing({ topic: 'T', body: 'x', deliverTimeMs: 1_700_000_000_123.7, delayMs: 1500 }, opts);
+    const props = decodeProperties(out.properties);
+    expect(props.get('TIMER_DELIVER_MS')).toBe('1700000000123');
+    expect(props.get('TIMER_DELAY_MS')).toBe('1500');
+  });
+
   it('compresses at the threshold', () => {
     const out = buildOutgoing({ topic: 'T', body: Buffer.alloc(10, 'a') }, opts);
     expect(out.sysFlag & SysFlag.COMPRESSED).toBe(SysFlag.COMPRESSED);

@@ -46,6 +46,7 @@ export function messageProperties(msg: Message, uniqId: string, extra: Record<st
   if (keyList.length > 0) props.set(PropertyKey.KEYS, keyList.join(' '));
   if (msg.delayLevel !== undefined && msg.delayLevel > 0) props.set(PropertyKey.DELAY_TIME_LEVEL, String(Math.trunc(msg.delayLevel)));
   if (msg.deliverTimeMs !== undefined) props.set(PropertyKey.TIMER_DELIVER_MS, String(Math.trunc(msg.deliverTimeMs)));
+  if (msg.delayMs !== undefined) props.set(PropertyKey.TIMER_DELAY_MS, String(Math.trunc(msg.delayMs)));
   props.set(PropertyKey.WAIT_STORE_MSG_OK, msg.waitStoreMsgOK === false ? 'false' : 'true');
   props.set(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniqId);
   for (const [k, v] of Object.entries(extra)) props.set(k, v);

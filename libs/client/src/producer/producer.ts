@@ -8,6 +8,8 @@ import { heartbeatBody } from '../protocol/bodies.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './build-message.js';
 import { SendCore, type SendOptions } from './send-core.js';
 import type { SendResult } from './send-result.js';
+import { ProducerTrace } from '../trace/producer-trace.js';
+import { type TraceOption, TraceDispatcher, traceTopicOf } from '../trace/trace-dispatcher.js';
 
 export interface ProducerOptions extends ClientOptions {
   /** Producer group. Default "DEFAULT_PRODUCER". */
@@ -20,6 +22,8 @@ export interface ProducerOptions extends ClientOptions {
   compressOverBytes?: number;
   /** Largest body accepted. Default 4 MiB. */
   maxMessageSize?: number;
+  /** Write a Pub trace record per send to the trace topic (RocketMQ enableMsgTrace; docs/trace.md). Default off. */
+  trace?: TraceOption;
 }
 
 type State = 'created' | 'running' | 'stopped';
@@ -37,6 +41,7 @@ export class Producer extends ClientEmitter {
   private state: State = 'created';
   private readonly heartbeatMs: number;
   private readonly routeRefreshMs: number;
+  private readonly trace: ProducerTrace | undefined;
 
   constructor(opts: ProducerOptions) {
     super();
@@ -52,6 +57,8 @@ export class Producer extends ClientEmitter {
       compressOverBytes: opts.compressOverBytes ?? 4096,
       maxMessageSize: opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
     });
+    const traceTopic = traceTopicOf(opts.trace);
+    if (traceTopic !== undefined) this.trace = new ProducerTrace(new TraceDispatcher(opts, this.group, traceTopic), this.group);
   }
 
   /** The id this producer registers with brokers ("ip@instance"). */
@@ -71,7 +78,7 @@ export class Producer extends ClientEmitter {
 
   /** Sends one message and resolves with the broker's answer; retries on another broker unless ordered. */
   send(msg: Message, opts?: SendOptions): Promise<SendResult> {
-    return this.running().then(() => this.core.send(msg, opts));
+    return this.running().then(() => (this.trace ? this.trace.send(msg, opts, () => this.core.send(msg, opts)) : this.core.send(msg, opts)));
   }
 
   /** Sends without waiting for the broker (oneway request); one attempt. */
@@ -90,6 +97,7 @@ export class Producer extends ClientEmitter {
     const wasRunning = this.state === 'running';
     this.state = 'stopped';
     if (wasRunning) await unregisterClient(this.inst, this.inst.brokerAddrs({ mastersOnly: false }), { producerGroup: this.group });
+    await this.trace?.shutdown();
     this.inst.close();
   }
 

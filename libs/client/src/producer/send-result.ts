@@ -15,6 +15,10 @@ export interface SendResult {
   queueOffset: number;
   /** The broker's transaction id (the UNIQ_KEY), when it answered one. */
   transactionId?: string;
+  /** The broker's region (MSG_REGION); DefaultRegion when it sent none. */
+  regionId?: string;
+  /** Whether the broker wants sends traced (TRACE_ON); true when it sent nothing. */
+  traceOn?: boolean;
 }
 
 const STATUS_BY_CODE: ReadonlyMap<number, SendStatus> = new Map([
@@ -36,6 +40,8 @@ export function parseSendResponse(res: RemotingCommand, queue: MessageQueue, uni
     offsetMsgId: requireString(res.extFields, 'msgId'),
     messageQueue: { topic: queue.topic, brokerName: queue.brokerName, queueId },
     queueOffset: requireLong(res.extFields, 'queueOffset'),
+    regionId: res.extFields['MSG_REGION'] || 'DefaultRegion',
+    traceOn: res.extFields['TRACE_ON'] !== 'false',
   };
   const transactionId = optionalString(res.extFields, 'transactionId');
   if (transactionId !== undefined) result.transactionId = transactionId;

@@ -99,6 +99,14 @@ export function parseTopicList(body: Buffer | undefined): string[] {
   return list.filter((x): x is string => typeof x === 'string');
 }
 
+/** GroupList of QUERY_TOPIC_CONSUME_BY_WHO (300). */
+export function parseGroupList(body: Buffer | undefined): string[] {
+  const json = parseJsonBody(body, 'group list');
+  const list = isRecord(json) ? json['groupList'] : undefined;
+  if (!Array.isArray(list)) throw new ClientError(ClientErrorCode.BROKER, 'group list body lacks groupList');
+  return list.filter((x): x is string => typeof x === 'string');
+}
+
 /** ClusterInfo (106). */
 export interface ClusterInfo {
   /** brokerName → broker group. */

@@ -1,4 +1,4 @@
-import { type Engine, type Entry, type GroupConsumer, GroupReader } from '@apogee/broker';
+import { type DeliveryTracer, type Engine, type Entry, type GroupConsumer, GroupReader } from '@apogee/broker';
 import { uncompressBody } from '@apogee/message';
 import type { DecodedRecord } from './decoded-records.js';
 import type { Session } from '../session/session.js';
@@ -24,7 +24,7 @@ export class SharedGroup {
     readonly filter: string,
     readonly lmq: string,
     readonly group: string,
-    engine: Engine,
+    private readonly engine: Engine,
     private readonly onError: (err: unknown) => void,
   ) {
     this.reader = new GroupReader({ engine, group, topic: lmq, queueCount: 1, readBatch: READ_BATCH, start: 'newest', durable: true, onError });
@@ -37,7 +37,7 @@ export class SharedGroup {
     this.members.set(session, opts);
     let m = this.consumers.get(session);
     if (m) this.reader.remove(m, m.held);
-    m = new Member(session, opts, this.reader);
+    m = new Member(session, opts, this.reader, this.engine.tracer);
     this.consumers.set(session, m);
     this.reader.add(m);
   }
@@ -80,6 +80,7 @@ class Member implements GroupConsumer {
     private readonly session: Session,
     private readonly opts: SubscriptionOptions,
     private readonly reader: GroupReader,
+    private readonly trace: DeliveryTracer,
   ) {}
 
   /** QoS 1/2 members need in-flight room; QoS 0 members only a connection. */
@@ -102,6 +103,7 @@ class Member implements GroupConsumer {
       if (this.held.delete(e)) this.reader.settle(e, 'delivery-failed', this);
     };
     const result = this.session.deliverShared(record, this.opts, done, lost);
+    if (result === 'sent' && this.trace.deliveries) this.traceDelivery(e);
     if (result === 'full') {
       // No room after all (room() said there was): back to the group, first in line.
       this.held.delete(e);
@@ -110,4 +112,21 @@ class Member implements GroupConsumer {
   }
 
   drained(): void {}
+
+  private traceDelivery(e: Entry): void {
+    const conn = this.session.connection;
+    this.trace.delivered({
+      protocol: 'mqtt',
+      group: this.reader.group,
+      client: this.session.clientId,
+      remoteAddress: conn ? conn.opts.remote : '',
+      topic: this.reader.topic,
+      queueId: e.queueId,
+      queueOffset: e.offset,
+      commitLogOffset: -1,
+      offsetMsgId: e.message.msgId,
+      properties: e.message.properties,
+      reconsumeTimes: e.failures,
+    });
+  }
 }

@@ -2,6 +2,7 @@ import { type Appended, type Engine, type SendRequest, type TopicFilterRegistry,
 import { type FrozenProperties, type HostAddress, PropertyKey, UniqueIdGenerator, javaStringHashCode } from '@apogee/message';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConfig } from '../config.js';
+import { putTimerProperties } from './timer-properties.js';
 import { putV5Properties } from './v5-properties.js';
 import { MQTT_TAG, storeTopicOf, TopicProperty } from '@apogee/topics';
 
@@ -129,6 +130,9 @@ export class Publisher {
     props.set(TopicProperty.CLIENT_ID, p.clientId);
     if (p.retain) props.set(TopicProperty.RETAIN, 'true');
     if (p.v5) putV5Properties(props, p.v5, now);
+    // A retained publish ignores timer properties: the retained message points at the stored
+    // record, which must be the one in its real topic.
+    if (p.v5 && !p.retain) putTimerProperties(props, p.v5.userProperties);
     return props;
   }
 

@@ -32,6 +32,16 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
+  /** The session of a client id, live or waiting offline. */
+  get(clientId: string): Session | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  /** Every session (admin listings). */
+  list(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
   /** Subscriptions of every session (shared ones not counted). */
   subscriptions(): number {
     let n = 0;

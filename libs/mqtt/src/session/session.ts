@@ -585,7 +585,19 @@ export class Session implements SubscriptionOwner {
     if (this.recent?.has(commitLogOffset) === true) return;
     const packet = this.toPublish(conn, m, null, 'live', sub, commitLogOffset);
     // QoS 0 deliveries are not tracked: no in-flight record for them.
-    if (packet) this.sendPublish(conn, packet, packet.qos > 0 ? { sub, lmqOffset } : UNTRACKED);
+    if (packet && this.sendPublish(conn, packet, packet.qos > 0 ? { sub, lmqOffset } : UNTRACKED) && this.engine.tracer.deliveries)
+      this.engine.tracer.delivered({
+        protocol: 'mqtt',
+        group: sub.lmq,
+        client: this.clientId,
+        remoteAddress: conn.opts.remote,
+        topic: sub.lmq,
+        queueId: 0,
+        queueOffset: lmqOffset,
+        commitLogOffset,
+        properties: m.properties,
+        reconsumeTimes: 0,
+      });
   }
 
   /** The record decoded (through the shared cache), or null when it cannot be (reported). */

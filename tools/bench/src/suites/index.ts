@@ -32,6 +32,10 @@ export const suites: Readonly<Record<string, SuiteEntry>> = {
     description: 'AMQP 1.0 vs RabbitMQ 3.10 (rabbitmq_amqp1_0): at-least-once, at-most-once, 4 competing receivers, latency at 5k msgs/s',
     load: async () => (await import('./amqp/index.js')).default,
   },
+  timer: {
+    description: 'a million pending timer messages: RSS added, schedule rate vs plain sends, lateness at 10,000/s firing vs the precision',
+    load: async () => (await import('./timer/index.js')).default,
+  },
   tls: {
     description: 'TLS vs plain in one run: MQTT QoS 1 1-to-1 (Apogee and mosquitto), AMQP at least once 1-to-1',
     load: async () => (await import('./tls/index.js')).default,

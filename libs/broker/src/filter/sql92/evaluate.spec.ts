@@ -1,4 +1,4 @@
-import { encodeHost, encodeProperties, encodedRecordSize, writeRecord, type RecordInput } from '@apogee/message';
+import { encodeHost, encodeProperties, encodedRecordSize, javaStringHashCode, writeRecord, type RecordInput } from '@apogee/message';
 import { describe, expect, it } from 'vitest';
 import { compileSql92, sql92MessageFilter } from './index.js';
 
@@ -132,9 +132,11 @@ describe('sql92MessageFilter', () => {
     return out;
   }
 
-  it('passes every tags code and decides on the record properties', () => {
+  it('passes the pinned tags code only and decides on the record properties', () => {
     const f = sql92MessageFilter(compileSql92("TAGS = 'x' AND n > 3"));
-    expect(f.matchByTagsCode(12345)).toBe(true);
+    expect(f.matchByTagsCode(javaStringHashCode('x'))).toBe(true);
+    expect(f.matchByTagsCode(12345)).toBe(false);
+    expect(sql92MessageFilter(compileSql92('n > 3')).matchByTagsCode(12345)).toBe(true);
     const rec = record({ TAGS: 'x', n: '4' });
     expect(f.matchByRecord!(rec)).toBe(true);
     expect(f.matchByRecord!(record({ TAGS: 'x', n: '2' }))).toBe(false);

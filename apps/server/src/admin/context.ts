@@ -1,0 +1,40 @@
+import type http from 'node:http';
+import type { AuthConfig, Broker, Principal } from '@apogee/broker';
+import type { AmqpGateway } from '@apogee/amqp';
+import type { MqttGateway } from '@apogee/mqtt';
+import type { PathParams } from './router.js';
+
+/** What the admin routes read and act on: the engine and the endpoints running in this process. */
+export interface AdminDeps {
+  broker: Broker;
+  mqtt: MqttGateway | null;
+  amqp: AmqpGateway | null;
+  authConfig: AuthConfig;
+  /** Listener addresses by name (namesrv, broker, mqtt, …) for the cluster view. */
+  listeners: () => Record<string, string | null>;
+  /** Data directory of the store, for disk figures. */
+  dataDir: string;
+  version: string;
+  startedAt: number;
+}
+
+/** One admin request as a route handler sees it. */
+export interface AdminRequest {
+  params: PathParams;
+  query: URLSearchParams;
+  /** The admin who asks; null on public routes (health). */
+  principal: Principal | null;
+  /** The JSON object body (read on demand). */
+  body(): Promise<Record<string, unknown>>;
+  raw: http.IncomingMessage;
+}
+
+/** A handler answers with a JSON value (status 200 unless it says otherwise). */
+export type AdminHandler = (deps: AdminDeps, req: AdminRequest) => Promise<AdminAnswer | unknown> | AdminAnswer | unknown;
+
+export class AdminAnswer {
+  constructor(
+    readonly status: number,
+    readonly value: unknown,
+  ) {}
+}
