@@ -134,7 +134,7 @@ export class Broker implements Engine {
     this.query = new QueryService(store);
     this.schedule = new ScheduleService(store, this.delayLevels, put, this.metrics, this.log, now);
     this.timers = new TimerService(store, put, this.metrics, this.log, now);
-    this.transactions = new TransactionService(store, put, this.producers, this.topics, this.config, this.log, now);
+    this.transactions = new TransactionService(store, put, this.producers, this.topics, this.config, this.log, now, (p) => this.sender.putCommitted(p));
     this.sender.onHalfStored = (p, r) => this.transactions.rememberHalf(p, r);
     this.consumers.onMembershipChange((group) => this.announceMembership(group));
   }

@@ -206,6 +206,24 @@ export class SendService {
     this.metrics.liveDeliveries += delivered;
   }
 
+  /**
+   * Stores a committed transactional message (END_TRANSACTION) as a send to its real topic would
+   * be routed, now, at the commit: the topic space's LMQ fan-out (its MQTT and AMQP subscribers as
+   * they are now) and timer properties apply. Delay levels were dropped with the half; retry
+   * routing and the send checks do not apply to a message the half already passed.
+   */
+  putCommitted(put: PutMessage & { properties: Map<string, string> }): Promise<PutResult> {
+    const props = put.properties;
+    const target = { topic: put.topic, queueId: put.queueId };
+    try {
+      this.topicSpace.route(props);
+      if (hasTimerProperty(props) && applyTimer(target, props, Date.now(), this.cfg)) this.metrics.timersScheduled++;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.putOne(target.topic === put.topic ? put : { ...put, topic: target.topic, queueId: target.queueId });
+  }
+
   /** Stores a batch contiguously in one queue (consecutive offsets). Delay and retry topics are not allowed. */
   async sendBatch(req: SendBatchRequest): Promise<SendResult> {
     this.metrics.sendRequests++;

@@ -96,7 +96,7 @@ export function realTargetOf(m: Pick<HalfMessage, 'properties'>): { topic: strin
  * transaction type, and the half's commit-log offset as preparedTransactionOffset — which is how
  * a committed copy is recognised after a crash. The client's LMQ fan-out goes along.
  */
-export function commitPutOf(m: HalfMessage, target: { topic: string; queueId: number }): PutMessage {
+export function commitPutOf(m: HalfMessage, target: { topic: string; queueId: number }): PutMessage & { properties: Map<string, string> } {
   const props = resendProperties(m.properties, { dispatch: true });
   props.delete(PropertyKey.REAL_TOPIC);
   props.delete(PropertyKey.REAL_QUEUE_ID);

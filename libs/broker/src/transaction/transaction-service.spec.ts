@@ -1,6 +1,7 @@
 import {
   PropertyKey,
   SysFlag,
+  TIMER_TOPIC,
   TRANS_CHECK_MAX_TIME_TOPIC,
   TRANS_HALF_TOPIC,
   TRANS_OP_HALF_TOPIC,
@@ -9,6 +10,7 @@ import {
   decodeRecord,
   transactionType,
 } from '@apogee/message';
+import { TopicProperty } from '@apogee/topics';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientChannel } from '../client/client-channel.js';
 import { BrokerHarness, brokerError, props, sendRequest } from '../test-support.js';
@@ -145,6 +147,26 @@ describe('END_TRANSACTION', () => {
     expect(op!.properties.get(PropertyKey.TAGS)).toBe('d');
     // a rollback after the commit is refused, not applied
     await brokerError(() => broker.endTransaction(endOf(r, 'ROLLBACK')), 'SYSTEM_ERROR');
+  });
+
+  it('routes a commit as a send to its topic: the topic space fans it out to matching filters, timer properties defer it', async () => {
+    const { broker, store } = await harness();
+    // A subscriber's filter registered after the half was stored still gets the commit.
+    const r = await sendHalf('mqtt', { [TopicProperty.TOPIC]: 'dev/1/state' });
+    broker.topicFilters.add('dev/+/state');
+    await broker.endTransaction(endOf(r, 'COMMIT'));
+    const lmq = broker.topicFilters.lmq('dev/+/state');
+    expect((await h!.messages(lmq, 0)).map((m) => m.body.toString())).toEqual(['mqtt']);
+    expect(store.getMaxOffset('T', 2)).toBe(1);
+
+    const timed = await sendHalf('later', { [PropertyKey.TIMER_DELAY_MS]: '60000' });
+    await broker.endTransaction(endOf(timed, 'COMMIT'));
+    // Waiting in the timer topic, not yet in its real queue.
+    expect(store.getMaxOffset('T', 2)).toBe(1);
+    const [waiting] = await h!.messages(TIMER_TOPIC, 0);
+    expect(waiting!.body.toString()).toBe('later');
+    expect(waiting!.properties.get(PropertyKey.REAL_TOPIC)).toBe('T');
+    expect(waiting!.preparedTransactionOffset).toBe(decodeOffsetMessageId(timed.msgIds[0]!).commitLogOffset);
   });
 
   it('applies concurrent commits of one half once', async () => {

@@ -1,6 +1,7 @@
 import {
   type MessageExt,
   PropertyKey,
+  TIMER_TOPIC,
   TRANS_CHECK_MAX_TIME_TOPIC,
   TRANS_HALF_TOPIC,
   TRANS_SYS_CONSUMER_GROUP,
@@ -81,6 +82,8 @@ export class TransactionService {
     private readonly cfg: BrokerConfig,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** Stores a commit's real message, routed as a send there would be (SendService.putCommitted). */
+    private readonly putCommitted: (put: PutMessage & { properties: Map<string, string> }) => Promise<unknown> = (p) => put([p]),
   ) {
     this.decisions = new DecisionLog(store, put, log);
   }
@@ -157,7 +160,7 @@ export class TransactionService {
       if (want !== 'COMMIT') return Promise.resolve(this.settle(m, want));
       const target = realTargetOf(m);
       if (target === null) throw new BrokerError('SYSTEM_ERROR', 'the half message has no REAL_TOPIC/REAL_QID to commit to');
-      return this.put([commitPutOf(m, target)]).then(() => this.settle(m, want));
+      return this.putCommitted(commitPutOf(m, target)).then(() => this.settle(m, want));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -456,7 +459,7 @@ export class TransactionService {
 
   /**
    * Whether a commit (or a give-up) of this half got its real message in before a crash took its
-   * op record: a message of the real topic (or TRANS_CHECK_MAX_TIME_TOPIC) with the half's
+   * op record: a message of the real topic (or the timer topic, or TRANS_CHECK_MAX_TIME_TOPIC) with the half's
    * UNIQ_KEY whose preparedTransactionOffset is the half's commit-log offset.
    */
   private async findCopy(h: OpenHalf): Promise<Decision | null> {
@@ -465,6 +468,8 @@ export class TransactionService {
     const end = this.now() + 60_000;
     for (const [topic, decision] of [
       [h.topic, 'COMMIT'],
+      // A committed message with timer properties waits in the timer topic (it keeps the offset).
+      [TIMER_TOPIC, 'COMMIT'],
       [TRANS_CHECK_MAX_TIME_TOPIC, 'DISCARD'],
     ] as const) {
       if (topic === '') continue;
