@@ -74,10 +74,13 @@ describe('put and get', () => {
     const rest = await store.get('T', 0, first.nextOffset, 32, { filter: everyTenth });
     expect(bodiesOf(rest)).toEqual(['40', '50', '60', '70', '80', '90']);
     expect(rest.nextOffset).toBe(100);
-    // A byte budget counts only what is returned, so rejected records do not end the read early.
+    // A byte budget counts only what is returned; the next read starts at the match that did not fit.
     const small = await store.get('T', 0, 0, 32, { filter: everyTenth, maxBytes: 1 });
     expect(bodiesOf(small)).toEqual(['0']);
-    expect(small.nextOffset).toBe(1);
+    expect(small.nextOffset).toBe(10);
+    // Nothing matching in the whole scan: it moves past all of it.
+    const none = await store.get('T', 0, 0, 32, { filter: { matchByTagsCode: () => true, matchByRecord: () => false } });
+    expect(none).toMatchObject({ status: 'NO_MATCHED_MESSAGE', nextOffset: 100 });
   });
 
   it('honours maxCount and maxBytes but always returns at least one message', async () => {

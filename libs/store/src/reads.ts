@@ -1,5 +1,5 @@
 import { type CheckOptions, PropertyKey, RecordOffset, checkRecord, findProperty, readRecordProperties } from '@apogee/message';
-import type { GetOptions, GetResult, KeyLookupHit, StoredMessage } from './api.js';
+import type { GetOptions, GetResult, KeyLookupHit, MessageFilter, StoredMessage } from './api.js';
 import type { CommitLog } from './commit-log.js';
 import type { ResolvedStoreConfig } from './config.js';
 import type { KeyIndex } from './key-index.js';
@@ -8,6 +8,21 @@ import { entryLogOffset, entrySize, entryStoreTime, entryTagsCode } from './queu
 import type { EntryRef, QueueIndex } from './queue-index.js';
 
 const SCAN_ENTRIES = 800;
+
+/** Entries a record filter's read takes at least per chunk. */
+const RECORD_CHUNK = 64;
+
+/** What a read took: its messages, where the next read starts, and whether any entry or record was there. */
+interface Taken {
+  messages: StoredMessage[];
+  next: number;
+  anyPicked: boolean;
+  anyRecord: boolean;
+}
+
+function storedOf(e: PickedEntry, record: Buffer): StoredMessage {
+  return { record, queueOffset: e.offset, commitLogOffset: e.logOffset, tagsCode: e.tagsCode, storeTimestamp: e.storeTime };
+}
 
 /** An index entry chosen for reading. */
 interface PickedEntry {
@@ -54,30 +69,64 @@ export class Reads {
     const scan = filter ? Math.max(maxCount, SCAN_ENTRIES) : Math.max(1, maxCount);
     this.index.entries(st, offset, Math.min(max, offset + scan), refs);
     const wanted = Math.max(1, maxCount);
-    const byRecord = filter?.matchByRecord?.bind(filter);
-    const messages: StoredMessage[] = [];
+    const out = filter?.matchByRecord
+      ? await this.takeByRecord(refs, offset, wanted, maxBytes, filter)
+      : await this.takeByIndex(refs, offset, wanted, maxBytes, filter);
+    if (!out.anyPicked) {
+      return { ...base, status: refs.length > 0 ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL', nextOffset: refs.length > 0 ? out.next : offset + 1 };
+    }
+    const status = out.messages.length > 0 ? 'FOUND' : out.anyRecord ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL';
+    return { ...base, status, messages: out.messages, nextOffset: out.next };
+  }
+
+  /** Entries chosen by their index entry alone (no filter, or tags): up to `wanted`, within maxBytes, then their records. */
+  private async takeByIndex(refs: readonly EntryRef[], offset: number, wanted: number, maxBytes: number, filter: MessageFilter | undefined): Promise<Taken> {
+    const picked: PickedEntry[] = [];
     let next = offset;
+    let bytes = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const r = refs[i]!;
+      const size = entrySize(r.buf, r.idx);
+      if (picked.length >= wanted || (picked.length > 0 && bytes + size > maxBytes)) break;
+      next = offset + i + 1;
+      if (size <= 0) continue;
+      const tagsCode = entryTagsCode(r.buf, r.idx);
+      if (filter && !filter.matchByTagsCode(tagsCode)) continue;
+      picked.push({ offset: offset + i, logOffset: entryLogOffset(r.buf, r.idx), size, tagsCode, storeTime: entryStoreTime(r.buf, r.idx) });
+      bytes += size;
+    }
+    if (picked.length === 0) return { messages: [], next, anyPicked: false, anyRecord: false };
+    const records = await this.readRecords(picked);
+    const messages: StoredMessage[] = [];
+    for (let k = 0; k < picked.length; k++) {
+      const record = records[k];
+      if (record) messages.push(storedOf(picked[k]!, record));
+    }
+    return { messages, next, anyPicked: true, anyRecord: messages.length > 0 };
+  }
+
+  /**
+   * Entries checked on their records too (SQL92): read in chunks of at least RECORD_CHUNK entries
+   * (a selective filter rejects most, and small chunks of cold records would be a pread each),
+   * taken until `wanted` matches or maxBytes of them; the next read starts right after the last
+   * one taken, or after the whole scan when it ran out first, so no match is ever skipped.
+   */
+  private async takeByRecord(refs: readonly EntryRef[], offset: number, wanted: number, maxBytes: number, filter: MessageFilter): Promise<Taken> {
+    const messages: StoredMessage[] = [];
     let bytes = 0;
     let anyPicked = false;
     let anyRecord = false;
     let i = 0;
-    // Entries are picked by their index entry (tags code), then their records read and, with a
-    // record filter (SQL92), checked: what it rejects frees room for more entries of the scan, so a
-    // selective filter still fills a pull instead of returning a few of maxCount.
-    for (;;) {
+    while (i < refs.length) {
       const picked: PickedEntry[] = [];
-      let pickedBytes = 0;
-      for (; i < refs.length; i++) {
+      const chunk = Math.max(RECORD_CHUNK, wanted - messages.length);
+      for (; i < refs.length && picked.length < chunk; i++) {
         const r = refs[i]!;
         const size = entrySize(r.buf, r.idx);
-        const taken = messages.length + picked.length;
-        if (taken >= wanted || (taken > 0 && bytes + pickedBytes + size > maxBytes)) break;
-        next = offset + i + 1;
         if (size <= 0) continue;
         const tagsCode = entryTagsCode(r.buf, r.idx);
-        if (filter && !filter.matchByTagsCode(tagsCode)) continue;
+        if (!filter.matchByTagsCode(tagsCode)) continue;
         picked.push({ offset: offset + i, logOffset: entryLogOffset(r.buf, r.idx), size, tagsCode, storeTime: entryStoreTime(r.buf, r.idx) });
-        pickedBytes += size;
       }
       if (picked.length === 0) break;
       anyPicked = true;
@@ -86,18 +135,16 @@ export class Reads {
         const record = records[k];
         if (!record) continue;
         anyRecord = true;
-        if (byRecord && !byRecord(record)) continue;
+        if (!filter.matchByRecord!(record)) continue;
         const e = picked[k]!;
-        messages.push({ record, queueOffset: e.offset, commitLogOffset: e.logOffset, tagsCode: e.tagsCode, storeTimestamp: e.storeTime });
+        // Over the byte budget: this match is the first of the next read.
+        if (messages.length > 0 && bytes + e.size > maxBytes) return { messages, next: e.offset, anyPicked, anyRecord };
+        messages.push(storedOf(e, record));
         bytes += e.size;
+        if (messages.length >= wanted) return { messages, next: e.offset + 1, anyPicked, anyRecord };
       }
-      if (!byRecord || i >= refs.length) break;
     }
-    if (!anyPicked) {
-      return { ...base, status: refs.length > 0 ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL', nextOffset: refs.length > 0 ? next : offset + 1 };
-    }
-    const status = messages.length > 0 ? 'FOUND' : anyRecord ? 'NO_MATCHED_MESSAGE' : 'OFFSET_FOUND_NULL';
-    return { ...base, status, messages, nextOffset: next };
+    return { messages, next: offset + i, anyPicked, anyRecord };
   }
 
   /**
