@@ -7,11 +7,12 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { MessageSelector, Producer, PullConsumer, PushConsumer } from '@apogee/client';
+import { MessageSelector, Producer, PullConsumer, PushConsumer, TransactionProducer } from '@apogee/client';
 import { hashPassword } from '@apogee/broker';
 import mqtt from 'mqtt';
 import type * as Rhea from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTopic } from './remoting-helpers.js';
 import { ServerProcess, killAllStarted, tempDataDir } from './server-process.js';
 
 const rhea = createRequire(import.meta.url)('rhea') as typeof Rhea;
@@ -117,7 +118,7 @@ describe('admin API: cluster and topics', () => {
 
 describe('admin API: groups and messages', () => {
   it('shows a group lag, skips the backlog, resets by time, and refuses while members are online', async () => {
-    expect((await api('POST', '/topics', { topic: 'AdminLag', queues: 1 })).status).toBe(201);
+    await createTopic(server.brokerAddr, server.namesrvAddr, 'AdminLag', 1);
     const producer = new Producer({ nameServer: server.namesrvAddr, group: 'admin-pg' });
     await producer.start();
     const puller = new PullConsumer({ nameServer: server.namesrvAddr, group: 'admin-cg' });
@@ -185,6 +186,37 @@ describe('admin API: groups and messages', () => {
       }
     } finally {
       await puller.shutdown().catch(() => {});
+      await producer.shutdown();
+    }
+  });
+});
+
+describe('admin API: timers and transactions', () => {
+  it('recalls a pending timer message and lists an open transaction', async () => {
+    // Created over remoting, which waits until the NameServer routes it (the producers need the route).
+    await createTopic(server.brokerAddr, server.namesrvAddr, 'AdminSem', 1);
+    const producer = new Producer({ nameServer: server.namesrvAddr, group: 'admin-sem-pg' });
+    await producer.start();
+    const tx = new TransactionProducer<string>({
+      nameServer: server.namesrvAddr,
+      group: 'admin-tx-pg',
+      listener: { executeLocalTransaction: () => 'UNKNOWN', checkLocalTransaction: () => 'UNKNOWN' },
+    });
+    tx.on('error', () => {});
+    await tx.start();
+    try {
+      const timed = await producer.send({ topic: 'AdminSem', body: 'later', delayMs: 3_600_000 });
+      expect((await api('DELETE', `/timers/${timed.msgId}`)).body).toEqual({ recalled: timed.msgId });
+      expectError(await api('DELETE', `/timers/${timed.msgId}`), 404, 'NOT_FOUND', /no pending timer/);
+      const half = await tx.sendMessageInTransaction({ topic: 'AdminSem', body: 'pending' }, 'x');
+      const open = await api('GET', '/transactions');
+      expect(open.status, JSON.stringify(open.body)).toBe(200);
+      expect(open.body.transactions).toContainEqual(
+        expect.objectContaining({ topic: 'AdminSem', transactionId: half.msgId, producerGroup: 'admin-tx-pg', checkTimes: 0 }),
+      );
+      expectError(await api('GET', '/transactions?limit=0'), 400, 'BAD_REQUEST', /limit/);
+    } finally {
+      await tx.shutdown();
       await producer.shutdown();
     }
   });

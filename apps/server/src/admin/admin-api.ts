@@ -11,6 +11,7 @@ import { listAmqpConnections } from './routes/amqp.js';
 import { cluster, health } from './routes/cluster.js';
 import { getGroup, listGroups, resetOffset, skipBacklog } from './routes/groups.js';
 import { getMessage, resendMessage, searchMessages } from './routes/messages.js';
+import { listOpenTransactions, recallTimer } from './routes/semantics.js';
 import { disconnectMqttClient, getMqttClient, listMqttClients, listMqttSessions, listRetained } from './routes/mqtt.js';
 import { createTopic, deleteTopic, getTopic, listTopics, updateTopic } from './routes/topics.js';
 
@@ -44,6 +45,8 @@ export function adminRouter(): Router<AdminHandler> {
     .add('GET', `${p}/mqtt/sessions`, listMqttSessions)
     .add('GET', `${p}/mqtt/retained`, listRetained)
     .add('GET', `${p}/amqp/connections`, listAmqpConnections)
+    .add('GET', `${p}/transactions`, listOpenTransactions)
+    .add('DELETE', `${p}/timers/:id`, recallTimer)
     .add('GET', `${p}/acl`, getAcl);
 }
 
