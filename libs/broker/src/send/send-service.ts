@@ -26,7 +26,7 @@ import type { GroupManager } from '../group/group-manager.js';
 import type { BrokerMetrics } from '../metrics.js';
 import { checkTopicName, type TopicManager } from '../topic/topic-manager.js';
 import { applyDelayLevel } from './delay-routing.js';
-import { applyTimer, dropTimerProperties, hasTimerProperty } from '../timer/timer-routing.js';
+import { applyTimer, dropTimerProperties, hasTimerProperty, timerDeliverMs } from '../timer/timer-routing.js';
 import type { FlowControl } from './flow-control.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send-types.js';
 import type { AppendedMessage, LiveFeed } from '../live/live-feed.js';
@@ -157,6 +157,8 @@ export class SendService {
     const realQueueId = target.queueId;
     let put: PutMessage;
     try {
+      // Timer properties apply at the commit (putCommitted); a bad one is refused now, at the send.
+      if (hasTimerProperty(props)) timerDeliverMs(props, Date.now(), this.cfg);
       const sysFlag = applyHalfRouting(target, props, req.sysFlag ?? 0, req.producerGroup, () => this.uniqKeys.next());
       props.set(PropertyKey.CLUSTER, this.clusterName);
       put = putMessageOf(req, target);

@@ -163,6 +163,8 @@ describe('END_TRANSACTION', () => {
     await broker.endTransaction(endOf(timed, 'COMMIT'));
     // Waiting in the timer topic, not yet in its real queue.
     expect(store.getMaxOffset('T', 2)).toBe(1);
+    // A timer beyond the maximum is refused at the half send, not at the commit.
+    await brokerError(() => sendHalf('too-far', { [PropertyKey.TIMER_DELAY_SEC]: String(4 * 24 * 3600) }), 'MESSAGE_ILLEGAL');
     const [waiting] = await h!.messages(TIMER_TOPIC, 0);
     expect(waiting!.body.toString()).toBe('later');
     expect(waiting!.properties.get(PropertyKey.REAL_TOPIC)).toBe('T');
