@@ -21,6 +21,7 @@ export * from './send/send-types.js';
 export type { UnconfirmedSend } from './send/send-service.js';
 export type { SendBackRequest, SendBackResult } from './send/send-back-service.js';
 export { TopicManager, checkTopicName, topicConfigOf, MAX_QUEUE_NUMS, type DataVersion } from './topic/topic-manager.js';
+export { topicQueueStats, type QueueStats as TopicQueueStats } from './topic/queue-stats.js';
 export { parseDelayLevels } from './delay/delay-levels.js';
 export * from './auth/auth-config.js';
 export * from './auth/authorizer.js';

@@ -152,6 +152,18 @@ function writeCrcDigits(crc: number, target: Buffer, pos: number): void {
   }
 }
 
+/**
+ * One record in a buffer of its own, without the whole-record checksum: what a message is as
+ * MessageDecoder.encode writes it (check-back bodies, test fixtures), not what the store appends.
+ */
+export function encodeStandaloneRecord(input: RecordInput): Buffer {
+  const propsLen = Buffer.byteLength(input.properties, 'utf8');
+  const size = encodedRecordSize(input, propsLen, false);
+  const out = Buffer.alloc(size);
+  writeRecord(input, propsLen, false, size, out, 0);
+  return out;
+}
+
 /** Reads the ten-digit CRC written by writeCrcDigits, or -1 if they are not digits. */
 export function readCrcDigits(buf: Buffer, pos: number): number {
   let v = 0;

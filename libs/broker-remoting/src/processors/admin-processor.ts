@@ -1,4 +1,4 @@
-import type { TopicConfig } from '@apogee/broker';
+import { type TopicConfig, topicQueueStats } from '@apogee/broker';
 import { DEFAULT_TOPIC_FILTER_TYPE, isTopicFilterType } from '@apogee/message';
 import { ResponseCode, optionalBool, optionalInt, optionalString, requireInt, requireString, responseTo } from '@apogee/remoting';
 import { jsonBody, type Processor } from './context.js';
@@ -44,14 +44,13 @@ export const getTopicStatsInfo: Processor = async (ctx, req) => {
   const topic = requireString(req.extFields, 'topic');
   const cfg = ctx.broker.topics.get(topic);
   if (!cfg) return responseTo(req, ResponseCode.TOPIC_NOT_EXIST, `topic ${topic} does not exist`);
-  const engine = ctx.broker;
   const offsetTable: Record<string, unknown> = {};
-  for (let q = 0; q < Math.max(cfg.readQueueNums, cfg.writeQueueNums); q++) {
-    const minOffset = engine.minOffset(topic, q);
-    const maxOffset = engine.maxOffset(topic, q);
-    let lastUpdateTimestamp = 0;
-    if (maxOffset > minOffset) lastUpdateTimestamp = (await engine.read(topic, q, maxOffset - 1, 1)).messages[0]?.storeTimestamp ?? 0;
-    offsetTable[mqKey(topic, ctx.broker.config.brokerName, q)] = { minOffset, maxOffset, lastUpdateTimestamp };
+  for (const q of await topicQueueStats(ctx.broker, cfg)) {
+    offsetTable[mqKey(topic, ctx.broker.config.brokerName, q.queueId)] = {
+      minOffset: q.minOffset,
+      maxOffset: q.maxOffset,
+      lastUpdateTimestamp: q.lastStoreTimestamp,
+    };
   }
   return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ offsetTable }));
 };

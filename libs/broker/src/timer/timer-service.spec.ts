@@ -6,21 +6,13 @@ import { BrokerMetrics } from '../metrics.js';
 import { BrokerHarness, brokerError, props, sendRequest, waitFor } from '../test-support.js';
 import { TIMER_NAMESPACE } from './timer-key.js';
 import { TimerService } from './timer-service.js';
+import { topicConfigOf } from '../topic/topic-manager.js';
 
 let h: BrokerHarness;
 
 beforeEach(async () => {
   h = await BrokerHarness.create();
-  await h.broker.topics.createOrUpdate({
-    topicName: 'T',
-    readQueueNums: 2,
-    writeQueueNums: 2,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-    attributes: {},
-  });
+  await h.broker.topics.createOrUpdate(topicConfigOf('T', 2));
 });
 
 afterEach(async () => {

@@ -8,9 +8,8 @@ import {
   TRANS_OP_HALF_TOPIC,
   encodeHost,
   encodeProperties,
-  encodedRecordSize,
+  encodeStandaloneRecord,
   transactionType,
-  writeRecord,
 } from '@apogee/message';
 import type { PutMessage } from '@apogee/store';
 import { resendProperties } from '../send/resend.js';
@@ -197,9 +196,5 @@ export function checkBodyOf(m: MessageExt, target: { topic: string; queueId: num
     body: m.body,
     properties,
   };
-  const propsLen = Buffer.byteLength(properties, 'utf8');
-  const size = encodedRecordSize(input, propsLen, false);
-  const out = Buffer.alloc(size);
-  writeRecord(input, propsLen, false, size, out, 0);
-  return out;
+  return encodeStandaloneRecord(input);
 }

@@ -14,6 +14,7 @@ import { TopicProperty } from '@apogee/topics';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientChannel } from '../client/client-channel.js';
 import { BrokerHarness, brokerError, props, sendRequest } from '../test-support.js';
+import { topicConfigOf } from '../topic/topic-manager.js';
 import { OP_DECISION_PROPERTY, commitPutOf } from './half-message.js';
 import type { EndTransactionRequest, TransactionCheck } from './transaction-types.js';
 
@@ -24,16 +25,7 @@ const now = () => clock;
 async function harness(config: Record<string, number | boolean> = {}): Promise<BrokerHarness> {
   clock = Date.now();
   h = await BrokerHarness.create({ now, config: { transactionTimeOut: 6000, transactionCheckInterval: 60_000, transactionCheckMax: 3, ...config } });
-  await h.broker.topics.createOrUpdate({
-    topicName: 'T',
-    readQueueNums: 4,
-    writeQueueNums: 4,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-    attributes: {},
-  });
+  await h.broker.topics.createOrUpdate(topicConfigOf('T', 4));
   return h;
 }
 

@@ -1,5 +1,5 @@
 import { DEFAULT_TOPIC_FILTER_TYPE, Perm, isDlqTopic, isRetryTopic, isSystemTopic, type TopicFilterType } from '@apogee/message';
-import { MAX_QUEUE_NUMS, topicConfigOf } from '@apogee/broker';
+import { MAX_QUEUE_NUMS, topicConfigOf, topicQueueStats } from '@apogee/broker';
 import { ApiError } from '../api-error.js';
 import { AdminAnswer, type AdminDeps, type AdminHandler } from '../context.js';
 import { field } from '../json-body.js';
@@ -45,15 +45,7 @@ export const getTopic: AdminHandler = async (deps, req) => {
   const topic = req.params['topic']!;
   const cfg = deps.broker.topics.get(topic);
   if (!cfg) throw new ApiError('NOT_FOUND', `topic ${topic} does not exist`);
-  const queues = [];
-  for (let q = 0; q < Math.max(cfg.readQueueNums, cfg.writeQueueNums); q++) {
-    const minOffset = deps.broker.minOffset(topic, q);
-    const maxOffset = deps.broker.maxOffset(topic, q);
-    let lastStoreTimestamp = 0;
-    if (maxOffset > minOffset) lastStoreTimestamp = (await deps.broker.read(topic, q, maxOffset - 1, 1)).messages[0]?.storeTimestamp ?? 0;
-    queues.push({ queueId: q, minOffset, maxOffset, lastStoreTimestamp });
-  }
-  return { ...cfg, kind: kindOf(topic), queues };
+  return { ...cfg, kind: kindOf(topic), queues: await topicQueueStats(deps.broker, cfg) };
 };
 
 /** The fields of a topic body; absent ones keep `base`'s (or the defaults). */

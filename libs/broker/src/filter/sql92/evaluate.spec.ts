@@ -1,4 +1,4 @@
-import { encodeHost, encodeProperties, encodedRecordSize, javaStringHashCode, writeRecord, type RecordInput } from '@apogee/message';
+import { encodeHost, encodeProperties, encodeStandaloneRecord, javaStringHashCode, type RecordInput } from '@apogee/message';
 import { describe, expect, it } from 'vitest';
 import { compileSql92, sql92MessageFilter } from './index.js';
 
@@ -125,11 +125,7 @@ describe('sql92MessageFilter', () => {
       body: Buffer.from('body'),
       properties: encodeProperties(properties),
     };
-    const n = Buffer.byteLength(input.properties);
-    const size = encodedRecordSize(input, n, false);
-    const out = Buffer.alloc(size);
-    writeRecord(input, n, false, size, out, 0);
-    return out;
+    return encodeStandaloneRecord(input);
   }
 
   it('passes the pinned tags code only and decides on the record properties', () => {

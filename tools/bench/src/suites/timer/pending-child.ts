@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Broker } from '@apogee/broker';
+import { Broker, topicConfigOf } from '@apogee/broker';
 import { PropertyKey } from '@apogee/message';
 import { openStore } from '@apogee/store';
 import { childMain } from '../../child.js';
@@ -60,18 +60,7 @@ async function run(input: PendingInput): Promise<PendingOutput> {
   const broker = await Broker.open({ store, configDir: path.join(input.dataDir, 'config'), now, config: { timerPrecisionMs: input.precisionMs } });
   const body = Buffer.alloc(128, 1);
   const send = (topic: string, props: Map<string, string>) => broker.send({ topic, queueId: 0, body, properties: props, bornTimestamp: Date.now() });
-  for (const t of ['BenchPlain', 'BenchTimer', 'BenchKick']) {
-    await broker.topics.createOrUpdate({
-      topicName: t,
-      readQueueNums: 1,
-      writeQueueNums: 1,
-      perm: 6,
-      topicFilterType: 'SINGLE_TAG',
-      topicSysFlag: 0,
-      order: false,
-      attributes: {},
-    });
-  }
+  for (const t of ['BenchPlain', 'BenchTimer', 'BenchKick']) await broker.topics.createOrUpdate(topicConfigOf(t, 1));
 
   const p0 = performance.now();
   await pump({ window: WINDOW, maxOps: input.plainSends, durationMs: Number.POSITIVE_INFINITY, op: () => send('BenchPlain', new Map()) });
