@@ -107,6 +107,15 @@ describe('message trace', () => {
     // Found by the offset message id as well.
     const byOffset = await admin.queryMessageTrace(sent.offsetMsgId);
     expect(kinds(byOffset)).toEqual(kinds(t));
+    // The admin API's timeline (read from the engine, not over remoting) is the same one.
+    const viaHttp = await fetch(`http://${server.httpAddr}/api/v1/messages/${sent.msgId}/trace?topic=TrRetry`);
+    expect(viaHttp.status).toBe(200);
+    expect(await viaHttp.json()).toEqual(JSON.parse(JSON.stringify(t)));
+    const byOffsetHttp = await fetch(`http://${server.httpAddr}/api/v1/messages/${sent.offsetMsgId}/trace`);
+    expect(((await byOffsetHttp.json()) as MessageTrace).events.map((e) => e.kind)).toEqual(kinds(t));
+    const badId = await fetch(`http://${server.httpAddr}/api/v1/messages/${encodeURIComponent('has space')}/trace`);
+    expect(badId.status).toBe(400);
+    expect(((await badId.json()) as { error: { message: string } }).error.message).toMatch(/not a message id/);
   });
 
   it('the broker part of that trace without client tracing: stored, retry, consumed (from the offsets)', async () => {

@@ -23,7 +23,7 @@ export { PullConsumer, type PullConsumerOptions, type PullOptions } from './cons
 export type { PullResult, PullStatus } from './consumer/pull-api.js';
 export { MessageSelector } from './consumer/subscription.js';
 export { Admin, type AdminOptions } from './admin/admin.js';
-export type { MessageTraceOptions } from './trace/gather-trace.js';
+export { gatherMessageTrace, type MessageTraceOptions, type TraceLookups } from './trace/gather-trace.js';
 export type { MessageTrace, TraceEvent, TraceEventKind, TraceEventSource } from './trace/timeline.js';
 export type { TraceOption } from './trace/trace-dispatcher.js';
 export {

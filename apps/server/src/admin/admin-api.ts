@@ -11,6 +11,7 @@ import { listAmqpConnections } from './routes/amqp.js';
 import { cluster, health } from './routes/cluster.js';
 import { getGroup, listGroups, resetOffset, skipBacklog } from './routes/groups.js';
 import { getMessage, resendMessage, searchMessages } from './routes/messages.js';
+import { getMessageTrace } from './routes/trace.js';
 import { listOpenTransactions, recallTimer } from './routes/semantics.js';
 import { disconnectMqttClient, getMqttClient, listMqttClients, listMqttSessions, listRetained } from './routes/mqtt.js';
 import { createTopic, deleteTopic, getTopic, listTopics, updateTopic } from './routes/topics.js';
@@ -39,6 +40,7 @@ export function adminRouter(): Router<AdminHandler> {
     .add('GET', `${p}/messages`, searchMessages)
     .add('GET', `${p}/messages/:id`, getMessage)
     .add('POST', `${p}/messages/:id/resend`, resendMessage)
+    .add('GET', `${p}/messages/:id/trace`, getMessageTrace)
     .add('GET', `${p}/mqtt/clients`, listMqttClients)
     .add('GET', `${p}/mqtt/clients/:clientId`, getMqttClient)
     .add('DELETE', `${p}/mqtt/clients/:clientId/connection`, disconnectMqttClient)
