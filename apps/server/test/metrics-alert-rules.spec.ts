@@ -1,0 +1,35 @@
+/**
+ * The example alert rules (ops/prometheus/apogee-alerts.yml) pass `promtool check rules`. Skipped
+ * where promtool is not installed, except under CI=true, where a missing promtool fails the test
+ * (.ci/run installs Debian's `prometheus` package for it).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const RULES = path.join(repoRoot, 'ops/prometheus/apogee-alerts.yml');
+
+function findPromtool(): string | null {
+  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'promtool');
+    if (dir !== '' && fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+const promtool = findPromtool();
+const ci = process.env['CI'] === 'true';
+
+describe('example Prometheus alert rules', () => {
+  it('promtool is there under CI', () => {
+    if (ci) expect(promtool, 'promtool is missing: install the prometheus package (.ci/run does)').not.toBeNull();
+  });
+
+  it.skipIf(promtool === null)('pass promtool check rules', () => {
+    const r = spawnSync(promtool!, ['check', 'rules', RULES], { encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/SUCCESS: \d+ rules found/);
+  });
+});
