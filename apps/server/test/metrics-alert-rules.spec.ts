@@ -4,20 +4,12 @@
  * (.ci/run installs Debian's `prometheus` package for it).
  */
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findPromtool } from './metrics-helpers.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const RULES = path.join(repoRoot, 'ops/prometheus/apogee-alerts.yml');
-
-function findPromtool(): string | null {
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'promtool');
-    if (dir !== '' && fs.existsSync(candidate)) return candidate;
-  }
-  return null;
-}
 
 const promtool = findPromtool();
 const ci = process.env['CI'] === 'true';

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
 /** A sample of the Prometheus text format: metric name, labels (unescaped) and value. */
 export interface Sample {
   name: string;
@@ -101,4 +104,13 @@ export function metricNamesIn(expr: string): string[] {
     names.add(word);
   }
   return [...names];
+}
+
+/** promtool on PATH (Debian's `prometheus` package), or null. */
+export function findPromtool(): string | null {
+  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'promtool');
+    if (dir !== '' && fs.existsSync(candidate)) return candidate;
+  }
+  return null;
 }

@@ -4,11 +4,12 @@
  * the fsync histogram, the disk gauges and the connection family are checked in the scrape; and
  * every metric name the Grafana dashboard and the example alert rules use is one the server exposes.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MessageSelector, Producer, PullConsumer } from '@apogee/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { histogramOf, metricNamesIn, scrape, valueOf, type Scrape } from './metrics-helpers.js';
+import { findPromtool, histogramOf, metricNamesIn, scrape, valueOf, type Scrape } from './metrics-helpers.js';
 import { createTopic } from './remoting-helpers.js';
 import { ServerProcess, killAllStarted, tempDataDir } from './server-process.js';
 
@@ -112,6 +113,17 @@ describe('/metrics store, connections', () => {
     expect(valueOf(afterCommit, 'apogee_connections', { protocol: 'mqtt' })).toBe(valueOf(afterCommit, 'apogee_mqtt_connections'));
     expect(valueOf(afterCommit, 'apogee_connections', { protocol: 'amqp' })).toBe(valueOf(afterCommit, 'apogee_amqp_connections'));
     expect(valueOf(afterCommit, 'apogee_send_refusals_total', { reason: 'DISK_FULL' })).toBe(0);
+  });
+});
+
+describe('/metrics format', () => {
+  // A missing promtool skips this locally, and fails it under CI=true (.ci/run installs it).
+  const promtool = findPromtool();
+  it.skipIf(promtool === null && process.env['CI'] !== 'true')('passes promtool check metrics (the format and the naming conventions)', () => {
+    expect(promtool, 'promtool is missing: install the prometheus package').not.toBeNull();
+    const r = spawnSync(promtool!, ['check', 'metrics'], { input: afterCommit.text, encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
   });
 });
 

@@ -6,7 +6,7 @@ describe('Histogram', () => {
     const h = new Histogram([1, 2, 5]);
     for (const v of [0, 1, 1.5, 2, 4, 7, 100]) h.observe(v);
     const s = h.snapshot();
-    expect([...s.cumulative]).toEqual([2, 4, 5, 7]);
+    expect(Array.from(s.cumulative)).toEqual([2, 4, 5, 7]);
     expect(s.count).toBe(7);
     expect(s.sum).toBe(115.5);
   });
@@ -16,7 +16,7 @@ describe('Histogram', () => {
     h.observe(0.5);
     const s = h.snapshot();
     h.observe(0.5);
-    expect([...s.cumulative]).toEqual([1, 1]);
+    expect(Array.from(s.cumulative)).toEqual([1, 1]);
     expect(h.count).toBe(2);
   });
 
@@ -63,6 +63,12 @@ describe('quantileBetween', () => {
     h.observe(50);
     expect(quantileBetween(empty, h.snapshot(), 0.99)).toBe(2);
     expect(quantileBetween(h.snapshot(), h.snapshot(), 0.5)).toBeNaN();
+  });
+
+  it('takes a snapshot rebuilt from a scrape (plain arrays)', () => {
+    const older = { bounds: [0.001, 0.01], cumulative: [10, 10, 10], sum: 0.005, count: 10 };
+    const newer = { bounds: [0.001, 0.01], cumulative: [10, 20, 20], sum: 0.1, count: 20 };
+    expect(quantileBetween(older, newer, 0.5)).toBeCloseTo(0.0055, 10);
   });
 
   it('refuses a quantile outside [0, 1] and snapshots of different shapes', () => {

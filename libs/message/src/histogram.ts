@@ -54,12 +54,15 @@ export class Histogram {
   }
 }
 
-/** A histogram's state at one moment, as Prometheus exposes it. */
+/**
+ * A histogram's state at one moment, as Prometheus exposes it. Plain arrays do too: a snapshot can
+ * be rebuilt from a scrape's `_bucket` lines (bounds from `le`, cumulative from the values).
+ */
 export interface HistogramSnapshot {
   /** Upper bounds of the finite buckets (shared with the histogram: do not modify). */
-  readonly bounds: Float64Array;
+  readonly bounds: ArrayLike<number>;
   /** Cumulative counts: `cumulative[i]` observations were ≤ bounds[i]; the last slot (+Inf) equals count. */
-  readonly cumulative: Float64Array;
+  readonly cumulative: ArrayLike<number>;
   readonly sum: number;
   readonly count: number;
 }
