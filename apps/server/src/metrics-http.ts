@@ -49,9 +49,10 @@ export function startMetricsServer(broker: Broker, port: number, host: string, o
       if (req.method === 'GET' && req.url === '/metrics') {
         const listeners = [...(opts.listeners?.() ?? []), { listener: 'http', open, refused }];
         void (disk ? disk.read() : Promise.resolve(undefined))
-          .then((figures) =>
-            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, opts.mqtt, opts.amqp, listeners, figures)),
-          )
+          .then((figures) => {
+            const text = renderMetrics(broker, opts.mqtt, opts.amqp, listeners, figures);
+            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+          })
           .catch((err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`));
       } else if (req.method === 'GET' && req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
