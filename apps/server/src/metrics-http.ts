@@ -4,92 +4,10 @@ import type { AmqpGatewayStats } from '@apogee/amqp';
 import type { MqttGatewayStats } from '@apogee/mqtt';
 import { RateLimitedWarnings, type WarnSink } from '@apogee/message';
 import type { HttpLimitSettings } from './listener-limits.js';
+import { type ListenerConnectionStats, renderMetrics } from './metrics/render-metrics.js';
+import { StoreDiskProbe } from './metrics/store-disk-probe.js';
 
-/** Connections of a listener the metrics name (NameServer, broker, HTTP): open now, refused for the cap since start. */
-export interface ListenerConnectionStats {
-  listener: string;
-  open: number;
-  refused: number;
-}
-
-/** Prometheus text exposition of the broker's and the store's figures. */
-export function renderMetrics(broker: Broker, mqtt?: () => MqttGatewayStats, amqp?: () => AmqpGatewayStats, listeners: ListenerConnectionStats[] = []): string {
-  const m = broker.metrics;
-  const s = broker.storeStats();
-  const lines: string[] = [];
-  const gauge = (name: string, help: string, value: number, type = 'gauge') => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
-  };
-  gauge('apogee_send_requests_total', 'Send requests received', m.sendRequests, 'counter');
-  gauge('apogee_send_messages_total', 'Messages stored by sends', m.sendMessages, 'counter');
-  gauge('apogee_send_bytes_total', 'Body bytes stored by sends', m.sendBytes, 'counter');
-  gauge('apogee_send_failures_total', 'Sends the store failed', m.sendFailures, 'counter');
-  gauge('apogee_pull_requests_total', 'Pull requests received', m.pullRequests, 'counter');
-  gauge('apogee_pull_messages_total', 'Messages returned by pulls', m.pullMessages, 'counter');
-  gauge('apogee_pull_held_total', 'Pulls held for arrivals (long polling)', m.pullHeld, 'counter');
-  gauge('apogee_pulls_waiting', 'Pulls held right now', m.pullsWaiting);
-  gauge('apogee_send_backs_total', 'Messages handed back for retry', m.sendBacks, 'counter');
-  gauge('apogee_dead_lettered_total', 'Messages moved to a DLQ', m.deadLettered, 'counter');
-  gauge('apogee_delayed_scheduled_total', 'Messages stored with a delay level', m.delayedScheduled, 'counter');
-  gauge('apogee_delayed_delivered_total', 'Delayed messages delivered to their topic', m.delayedDelivered, 'counter');
-  gauge('apogee_timers_scheduled_total', 'Timer messages stored in the timer topic', m.timersScheduled, 'counter');
-  gauge('apogee_timers_fired_total', 'Timer messages fired to their real topic', m.timersFired, 'counter');
-  gauge('apogee_timers_pending', 'Timer messages indexed and not yet fired', m.timersPending);
-  gauge('apogee_store_puts_in_flight', 'Store writes awaiting their flush', m.putsInFlight);
-  lines.push('# HELP apogee_broker_trace_records_total Broker trace records (docs/trace.md), by outcome', '# TYPE apogee_broker_trace_records_total counter');
-  for (const [outcome, n] of Object.entries(broker.tracer.counts)) lines.push(`apogee_broker_trace_records_total{outcome="${outcome}"} ${n}`);
-  lines.push('# HELP apogee_send_refusals_total Sends refused, by reason', '# TYPE apogee_send_refusals_total counter');
-  for (const [reason, n] of Object.entries(m.refusals)) lines.push(`apogee_send_refusals_total{reason="${reason}"} ${n}`);
-  gauge('apogee_store_commitlog_max_offset', 'Commit-log bytes appended', s.maxCommitLogOffset);
-  gauge('apogee_store_commitlog_flushed_offset', 'Commit-log bytes durable', s.flushedCommitLogOffset);
-  gauge('apogee_store_segments', 'Commit-log segment files', s.segments);
-  gauge('apogee_store_cached_queues', 'Queue states in memory', s.cachedQueues);
-  gauge('apogee_topics', 'Topic configs', broker.topics.list().length);
-  gauge('apogee_consumer_groups_online', 'Consumer groups with a live member', broker.consumers.groupNames().length);
-  if (mqtt) {
-    const m = mqtt();
-    gauge('apogee_mqtt_connections', 'MQTT connections open', m.connections);
-    gauge('apogee_mqtt_sessions', 'MQTT sessions (online and persistent)', m.sessions);
-    gauge('apogee_mqtt_subscriptions', 'MQTT subscriptions', m.subscriptions);
-    gauge('apogee_mqtt_filters', 'Distinct MQTT filters registered for dispatch', m.filters);
-    gauge('apogee_mqtt_lmqs_watched', 'LMQs with an online reader', m.lmqsWatched);
-    gauge('apogee_mqtt_messages_in_total', 'PUBLISH packets received', m.messagesIn, 'counter');
-    gauge('apogee_mqtt_messages_out_total', 'PUBLISH packets delivered', m.messagesOut, 'counter');
-    gauge(
-      'apogee_mqtt_messages_out_from_memory_total',
-      'Subscription deliveries taken straight from the publish (caught-up subscribers), without a store read',
-      m.messagesOutFromMemory,
-      'counter',
-    );
-    gauge('apogee_mqtt_dropped_total', 'Messages skipped because a subscription backlog exceeded maxQueuedPerSubscription', m.droppedOffline, 'counter');
-    gauge(
-      'apogee_mqtt_dropped_slow_total',
-      "QoS 0 deliveries dropped because the connection's outbound buffer was over maxOutboundBufferBytes (slow consumer)",
-      m.droppedSlow,
-      'counter',
-    );
-    listeners.push({ listener: 'mqtt', open: m.connections, refused: m.refusedConnections });
-  }
-  if (amqp) {
-    const a = amqp();
-    gauge('apogee_amqp_connections', 'AMQP connections open', a.connections);
-    gauge('apogee_amqp_links', 'AMQP links attached', a.links);
-    gauge('apogee_amqp_readers', 'Queue and subscription readers open', a.readers);
-    gauge('apogee_amqp_messages_in_total', 'AMQP messages stored', a.messagesIn, 'counter');
-    gauge('apogee_amqp_messages_out_total', 'AMQP messages delivered', a.messagesOut, 'counter');
-    gauge('apogee_amqp_rejected_in_total', 'Incoming AMQP messages rejected (oversize, forbidden, malformed, not stored)', a.rejectedIn, 'counter');
-    gauge('apogee_amqp_dead_lettered_total', 'Messages a receiver rejected, moved to their dead-letter queue', a.deadLettered, 'counter');
-    gauge('apogee_amqp_connection_errors_total', 'AMQP connections closed for framing or protocol errors', a.connectionErrors, 'counter');
-    listeners.push({ listener: 'amqp', open: a.connections, refused: a.refusedConnections });
-  }
-  // MQTT's and AMQP's figures cover all their listeners (TCP, WebSocket, TLS).
-  lines.push(
-    '# HELP apogee_connections_refused_total Connections closed at once because their listener had its maximum open',
-    '# TYPE apogee_connections_refused_total counter',
-  );
-  for (const l of listeners) lines.push(`apogee_connections_refused_total{listener="${l.listener}"} ${l.refused}`);
-  return `${lines.join('\n')}\n`;
-}
+export { renderMetrics, type ListenerConnectionStats } from './metrics/render-metrics.js';
 
 export interface MetricsServerOptions {
   mqtt?: (() => MqttGatewayStats) | undefined;
@@ -102,6 +20,8 @@ export interface MetricsServerOptions {
   log: WarnSink;
   /** The HTTP admin API, served under /api/v1 (docs/admin-api.openapi.json). */
   admin?: { owns(url: string): boolean; handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> } | undefined;
+  /** The data directory: its filesystem's free space and the oldest retained message are exposed (StoreDiskProbe). */
+  dataDir?: string | undefined;
   /** Makes another kind of server (an https.Server when TLS is configured). Default http.createServer. */
   createServer?: ((onRequest: http.RequestListener, options: http.ServerOptions) => http.Server) | undefined;
 }
@@ -118,6 +38,7 @@ export function startMetricsServer(broker: Broker, port: number, host: string, o
   let refused = 0;
   let open = 0;
   const warnings = new RateLimitedWarnings(opts.log);
+  const disk = opts.dataDir === undefined ? null : new StoreDiskProbe(opts.dataDir, broker);
   const create = opts.createServer ?? ((onRequest, options) => http.createServer(options, onRequest));
   const server = create(
     (req, res) => {
@@ -127,7 +48,12 @@ export function startMetricsServer(broker: Broker, port: number, host: string, o
       }
       if (req.method === 'GET' && req.url === '/metrics') {
         const listeners = [...(opts.listeners?.() ?? []), { listener: 'http', open, refused }];
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(broker, opts.mqtt, opts.amqp, listeners));
+        void (disk ? disk.read() : Promise.resolve(undefined))
+          .then((figures) => {
+            const text = renderMetrics(broker, opts.mqtt, opts.amqp, listeners, figures);
+            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+          })
+          .catch((err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`));
       } else if (req.method === 'GET' && req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
       } else {

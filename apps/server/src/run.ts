@@ -216,6 +216,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
           limits: httpLimits,
           log,
           admin,
+          dataDir,
           listeners: () => [
             { listener: 'namesrv', ...namesrv.connectionStats() },
             { listener: 'broker', ...service.connectionStats() },

@@ -1,6 +1,6 @@
 import { formatError } from '@apogee/message';
 import path from 'node:path';
-import type { FrozenProperties } from '@apogee/message';
+import type { FrozenProperties, Histogram } from '@apogee/message';
 import type { MessageStore } from '@apogee/store';
 import { MQTT_DEFAULT_LIMITS } from './topic-space/limits.js';
 import type { ClientChannel } from './client/client-channel.js';
@@ -14,6 +14,7 @@ import { TimerService } from './timer/timer-service.js';
 import { GroupManager } from './group/group-manager.js';
 import { type Logger, silentLogger } from './logger.js';
 import { BrokerMetrics } from './metrics.js';
+import { type GroupTopicLag, lagByGroupAndTopic } from './metrics/group-lag.js';
 import { OffsetService } from './offsets/offset-service.js';
 import { PullService } from './pull/pull-service.js';
 import { QueryService } from './query/query-service.js';
@@ -322,6 +323,22 @@ export class Broker implements Engine {
 
   storeStats(): StoreStats {
     return this.store.stats();
+  }
+
+  /** The store's commit-log fdatasync latencies, in seconds (live; read at scrape time). */
+  get fsyncLatency(): Histogram {
+    return this.store.fsyncLatency;
+  }
+
+  /**
+   * Lag per (consumer group, topic) of every subscription group and every group with a live
+   * member, from groupProgress (what the admin API shows per queue); topics without a config
+   * (LMQs) and pairs past MAX_LABEL_SETS are summed as `_other`. Computed now: for scrapes.
+   */
+  groupLag(): GroupTopicLag[] {
+    const names = new Set(this.groups.list().map((g) => g.groupName));
+    for (const n of this.consumers.groupNames()) names.add(n);
+    return lagByGroupAndTopic(this, names, (topic) => this.topics.get(topic) !== undefined);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,8 @@ export * from './config.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './metrics/labelled-counters.js';
+export * from './metrics/group-lag.js';
 export type { ClientChannel } from './client/client-channel.js';
 export type {
   EndTransactionOutcome,

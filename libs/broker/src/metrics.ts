@@ -1,7 +1,10 @@
+import { Histogram, LATENCY_BUCKETS_SECONDS } from '@apogee/message';
+import { GroupConsumptionTable, TopicCountersTable } from './metrics/labelled-counters.js';
+
 /** Why a send was refused; each has a counter so "broker busy" is never unexplained. */
 export type RefusalReason = 'FLOW_CONTROL_WAIT' | 'FLOW_CONTROL_IN_FLIGHT' | 'DISK_FULL' | 'WRITE_BACKLOG' | 'WRITE_FAILED' | 'STORE_CLOSED';
 
-/** Engine counters, read by the server's metrics endpoint. */
+/** Engine counters, read by the server's metrics endpoint (docs/metrics.md). */
 export class BrokerMetrics {
   sendRequests = 0;
   sendMessages = 0;
@@ -31,4 +34,12 @@ export class BrokerMetrics {
     WRITE_FAILED: 0,
     STORE_CLOSED: 0,
   };
+  /** Seconds from a confirmed send's (or batch's) arrival at the engine to its store put confirmed under the flush mode. */
+  readonly sendLatency = new Histogram(LATENCY_BUCKETS_SECONDS);
+  /** Seconds a pull took in the engine, the time a long poll was held waiting for arrivals left out. */
+  readonly pullLatency = new Histogram(LATENCY_BUCKETS_SECONDS);
+  /** Messages and bytes in, messages out, per topic (bounded, see TopicCountersTable). */
+  readonly topics = new TopicCountersTable();
+  /** Messages pulled per (consumer group, topic) (bounded). */
+  readonly consumed = new GroupConsumptionTable();
 }

@@ -18,3 +18,4 @@ export * from './compression.js';
 export * from './rate-limited-warnings.js';
 export * from './connection-cap.js';
 export * from './trace-record.js';
+export * from './histogram.js';

@@ -1,4 +1,4 @@
-import type { HostAddress, TopicFilterType } from '@apogee/message';
+import type { Histogram, HostAddress, TopicFilterType } from '@apogee/message';
 
 /** Durability contract of put(). */
 export type FlushMode = 'ASYNC_FLUSH' | 'SYNC_FLUSH';
@@ -167,6 +167,8 @@ export interface StoreStats {
   /** One past the last byte durable on disk (fdatasync'ed). */
   flushedCommitLogOffset: number;
   segments: number;
+  /** Size of the commit log's segment files on disk (each preallocated to the segment size). */
+  commitLogFileBytes: number;
   cachedQueues: number;
   putMessages: number;
   putBytes: number;
@@ -245,6 +247,8 @@ export interface MessageStore {
   /** True if the queue has ever been written (or has offsets). */
   hasQueue(topic: string, queueId: number): boolean;
   stats(): StoreStats;
+  /** Seconds of each commit-log fdatasync, call to callback (live: read it at scrape time, never observe into it). */
+  readonly fsyncLatency: Histogram;
   /** Makes everything appended so far durable (fdatasync) and its index persisted. */
   flush(): Promise<void>;
   /** Flushes everything, persists indexes, releases the data directory lock. */

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { BLANK_MIN_BYTES, MessageMagic, checkRecord } from '@apogee/message';
+import { BLANK_MIN_BYTES, Histogram, LATENCY_BUCKETS_SECONDS, MessageMagic, checkRecord } from '@apogee/message';
 import type { ResolvedStoreConfig } from './config.js';
 import { StoreUnavailableError } from './errors.js';
 import { HotTail, pageSizeFor } from './hot-tail.js';
@@ -73,6 +73,8 @@ export class CommitLog {
   private idleResolvers: Array<() => void> = [];
   /** Fsync batches and the records they covered, for stats. */
   fsyncs = 0;
+  /** Seconds from each fdatasync call to its callback (one clock read per flush, one per segment synced). */
+  readonly fsyncLatency = new Histogram(LATENCY_BUCKETS_SECONDS);
 
   constructor(
     private readonly cfg: ResolvedStoreConfig,
@@ -401,9 +403,11 @@ export class CommitLog {
       this.signalIdle();
     };
     if (left === 0) return queueMicrotask(done);
+    const started = performance.now();
     for (const seg of segs) {
       seg.readers++;
       fs.fdatasync(this.segments.fd(seg), (err) => {
+        this.fsyncLatency.observe((performance.now() - started) / 1000);
         seg.readers--;
         this.segments.releaseIfIdle(seg);
         if (err) failed = err;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Histogram } from '@apogee/message';
 import type { GetOptions, GetResult, KeyLookupHit, MessageStore, PutMessage, PutResult, StoreConfig, StoreStats, TopicConfig } from './api.js';
 import { CheckpointWriter, readCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
@@ -256,6 +257,7 @@ export class DefaultMessageStore implements MessageStore {
       maxCommitLogOffset: this.commitLog.appendPos,
       flushedCommitLogOffset: this.commitLog.flushedPos,
       segments: this.commitLog.segments.segments.length,
+      commitLogFileBytes: this.commitLog.segments.segments.length * this.commitLog.segments.segmentSize,
       cachedQueues: this.index.cachedCount,
       putMessages: this.puts.putMessages,
       putBytes: this.puts.putBytes,
@@ -264,6 +266,10 @@ export class DefaultMessageStore implements MessageStore {
       hotTailBytes: this.commitLog.hotBytes,
       cachedQueueBytes: this.index.cachedBytes,
     };
+  }
+
+  get fsyncLatency(): Histogram {
+    return this.commitLog.fsyncLatency;
   }
 
   async flush(): Promise<void> {

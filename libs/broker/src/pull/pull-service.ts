@@ -59,8 +59,14 @@ export class PullService {
     private readonly metrics: BrokerMetrics,
   ) {}
 
+  /**
+   * Serves one pull. Its latency (BrokerMetrics.pullLatency) is the engine's time on it with the
+   * long-poll hold left out: checks and the first read, plus the second read of a held pull — what
+   * a slow disk or a hot index makes slow, not how long a caught-up consumer waited for messages.
+   */
   async pull(req: PullRequest, signal?: AbortSignal): Promise<PullOutcome> {
     this.metrics.pullRequests++;
+    const started = performance.now();
     // A new group's retry topic may be pulled before its first heartbeat created it.
     if (isRetryTopic(req.topic) && !this.topics.get(req.topic)) await this.topics.ensureRetryTopic(req.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length));
     const filter = this.check(req);
@@ -68,9 +74,18 @@ export class PullService {
       void this.store.commitOffset(req.group, req.topic, req.queueId, req.commitOffset).catch(() => {});
     }
     const first = await this.read(req, filter);
-    if (first.kind !== 'NOT_FOUND' || first.storeStatus === 'OFFSET_FOUND_NULL' || (req.sysFlag & PullFlag.SUSPEND) === 0) return first;
     const hold = Math.min(MAX_HOLD_MS, this.cfg.longPollingEnable ? req.suspendTimeoutMs : this.cfg.shortPollingTimeMills);
-    if (!(hold > 0) || signal?.aborted) return first;
+    if (
+      first.kind !== 'NOT_FOUND' ||
+      first.storeStatus === 'OFFSET_FOUND_NULL' ||
+      (req.sysFlag & PullFlag.SUSPEND) === 0 ||
+      !(hold > 0) ||
+      signal?.aborted === true
+    ) {
+      this.metrics.pullLatency.observe((performance.now() - started) / 1000);
+      return first;
+    }
+    const served = performance.now() - started;
     this.metrics.pullHeld++;
     this.metrics.pullsWaiting++;
     try {
@@ -78,7 +93,10 @@ export class PullService {
     } finally {
       this.metrics.pullsWaiting--;
     }
-    return this.read(req, filter);
+    const woken = performance.now();
+    const second = await this.read(req, filter);
+    this.metrics.pullLatency.observe((served + performance.now() - woken) / 1000);
+    return second;
   }
 
   /** Validates the request; returns the filter to apply. */
@@ -125,8 +143,11 @@ export class PullService {
     const r = await this.store.get(req.topic, req.queueId, req.offset, max, filter ? { maxBytes, filter } : { maxBytes });
     const kind = KIND_OF[r.status](req.offset);
     if (kind === 'FOUND') {
-      this.metrics.pullMessages += r.messages.length;
+      const n = r.messages.length;
+      this.metrics.pullMessages += n;
       for (const m of r.messages) this.metrics.pullBytes += m.record.length;
+      this.metrics.topics.of(req.topic).messagesOut += n;
+      this.metrics.consumed.add(req.group, req.topic, n);
     }
     return { kind, storeStatus: r.status, nextBeginOffset: r.nextOffset, minOffset: r.minOffset, maxOffset: r.maxOffset, messages: r.messages };
   }

@@ -75,14 +75,15 @@ export class SendService {
    */
   send(req: SendRequest): Promise<SendResult> {
     this.metrics.sendRequests++;
+    const started = performance.now();
     let target: SendTarget | null;
     try {
       target = this.existingTarget(req);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (target === null) return this.resolveTarget(req).then((t) => this.sendTo(req, t));
-    return this.sendTo(req, target);
+    if (target === null) return this.resolveTarget(req).then((t) => this.sendTo(req, t, started));
+    return this.sendTo(req, target, started);
   }
 
   /**
@@ -113,12 +114,15 @@ export class SendService {
     }
     this.metrics.sendMessages++;
     this.metrics.sendBytes += put.body.length;
+    const counters = this.metrics.topics.of(req.topic);
+    counters.messagesIn++;
+    counters.bytesIn += put.body.length;
     if (req.live === true && !deferred && this.live.anyLive) this.offerLive(put, r, lmqs);
     return { topic: target.topic, queueId: target.queueId, result: r };
   }
 
-  private sendTo(req: SendRequest, target: SendTarget): Promise<SendResult> {
-    if (isHalfSend(req.sysFlag ?? 0, req.properties)) return this.sendHalf(req, target);
+  private sendTo(req: SendRequest, target: SendTarget, started: number): Promise<SendResult> {
+    if (isHalfSend(req.sysFlag ?? 0, req.properties)) return this.sendHalf(req, target, started);
     const props = req.properties;
     let lmqs: readonly string[] | undefined;
     let deferred: boolean;
@@ -137,14 +141,28 @@ export class SendService {
         then?.(r);
       };
     }
-    return this.putOne(put, onAppended).then((r) => ({
-      topic: target.topic,
-      queueId: target.queueId,
-      queueOffset: r.queueOffset,
-      msgIds: [r.msgId],
-      commitLogOffsets: [r.commitLogOffset],
-      uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
-    }));
+    return this.putOne(put, onAppended).then((r) => {
+      this.confirmed(req.topic, 1, put.body.length, started);
+      return {
+        topic: target.topic,
+        queueId: target.queueId,
+        queueOffset: r.queueOffset,
+        msgIds: [r.msgId],
+        commitLogOffsets: [r.commitLogOffset],
+        uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
+      };
+    });
+  }
+
+  /**
+   * Counts a confirmed send in its topic's series (one Map lookup per request, whatever it
+   * carried) and its latency since `started` (performance.now() at its arrival).
+   */
+  private confirmed(topic: string, messages: number, bytes: number, started: number): void {
+    const counters = this.metrics.topics.of(topic);
+    counters.messagesIn += messages;
+    counters.bytesIn += bytes;
+    this.metrics.sendLatency.observe((performance.now() - started) / 1000);
   }
 
   /**
@@ -152,7 +170,7 @@ export class SendService {
    * offered to live readers. The result names the real queue and the half-queue offset, as
    * RocketMQ's send response for a half message does.
    */
-  private sendHalf(req: SendRequest, target: SendTarget): Promise<SendResult> {
+  private sendHalf(req: SendRequest, target: SendTarget, started: number): Promise<SendResult> {
     const props = req.properties;
     const realQueueId = target.queueId;
     let put: PutMessage;
@@ -168,6 +186,7 @@ export class SendService {
     }
     return this.putOne(put).then((r) => {
       this.onHalfStored?.(put, r);
+      this.confirmed(req.topic, 1, put.body.length, started);
       return {
         topic: target.topic,
         queueId: realQueueId,
@@ -229,6 +248,7 @@ export class SendService {
   /** Stores a batch contiguously in one queue (consecutive offsets). Delay and retry topics are not allowed. */
   async sendBatch(req: SendBatchRequest): Promise<SendResult> {
     this.metrics.sendRequests++;
+    const started = performance.now();
     if (req.items.length === 0) throw new BrokerError('MESSAGE_ILLEGAL', 'the batch holds no message');
     if (isRetryTopic(req.topic)) throw new BrokerError('MESSAGE_ILLEGAL', 'batches cannot be sent to retry topics');
     if (isHalfSend(req.sysFlag ?? 0, req.properties)) throw new BrokerError('MESSAGE_ILLEGAL', 'transactional messages cannot be sent in a batch');
@@ -255,6 +275,9 @@ export class SendService {
       return p;
     });
     const results = await this.put(puts);
+    let bytes = 0;
+    for (const item of req.items) bytes += item.body.length;
+    this.confirmed(req.topic, puts.length, bytes, started);
     return {
       topic: target.topic,
       queueId: target.queueId,
