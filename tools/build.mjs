@@ -56,8 +56,8 @@ const outputFiles = [...result.outputFiles, ...consoleOut.files];
 /**
  * The web console (apps/console: Preact and uPlot, TSX) for the browser into dist/console/:
  * minified, its script and stylesheet under assets/ named by content hash (the server caches
- * those for good, apps/server/src/console-static.ts), and index.html written from the project's
- * template naming them. The script stays a file: the console's CSP allows no inline script.
+ * those for good, apps/server/src/console-static.ts), index.html written from the project's
+ * template naming them, and apps/console/public/ (the icon) copied. The script stays a file: the console's CSP allows no inline script.
  */
 async function buildConsole() {
   const out = await build({
@@ -84,7 +84,12 @@ async function buildConsole() {
   const template = fs.readFileSync(path.join(root, 'apps/console/index.html'), 'utf8');
   const html = template.replace('__CONSOLE_JS__', url(js)).replace('__CONSOLE_CSS__', url(entry.cssBundle));
   const index = { path: path.join(root, 'dist/console/index.html'), contents: Buffer.from(html) };
-  return { files: [...out.outputFiles, index], metafile: out.metafile };
+  // Files under public/ (the icon) are copied as they are.
+  const publicDir = path.join(root, 'apps/console/public');
+  const copied = fs
+    .readdirSync(publicDir)
+    .map((name) => ({ path: path.join(root, 'dist/console', name), contents: fs.readFileSync(path.join(publicDir, name)) }));
+  return { files: [...out.outputFiles, index, ...copied], metafile: out.metafile };
 }
 
 // Only files whose content changed are written, each to a temporary name and renamed into place, so

@@ -28,6 +28,8 @@ const WAIT = { timeout: 30_000, interval: 200 };
 
 /** Refusals the console asks for on purpose (the wrong password, anonymous access, a route not there yet) appear as failed loads; nothing else may. */
 const EXPECTED_LOAD_FAILURE = /^Failed to load resource: the server responded with a status of (401|403|404|409)\b/;
+/** What a fetch to a stopped server logs (expected only once the test has stopped it). */
+const UNREACHABLE_LOAD_FAILURE = /^Failed to load resource: net::ERR_CONNECTION_REFUSED/;
 
 describe.skipIf(!haveChromium && !required)('web console in a browser', () => {
   let server: ServerProcess;
@@ -37,6 +39,7 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', () => {
   let page: Page;
   let base: string;
   const errors: string[] = [];
+  let serverStopped = false;
   const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
@@ -62,7 +65,8 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', () => {
     page = await context.newPage();
     page.setDefaultTimeout(WAIT.timeout);
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && !EXPECTED_LOAD_FAILURE.test(msg.text())) errors.push(`console error on ${page.url()}: ${msg.text()}`);
+      if (msg.type() !== 'error' || EXPECTED_LOAD_FAILURE.test(msg.text()) || (serverStopped && UNREACHABLE_LOAD_FAILURE.test(msg.text()))) return;
+      errors.push(`console error on ${page.url()}: ${msg.text()}`);
     });
     page.on('pageerror', (err) => errors.push(`uncaught on ${page.url()}: ${err.message}`));
   }, 120_000);
@@ -87,6 +91,46 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', () => {
     await page.locator('nav.sidebar').getByRole('link', { name: label, exact: true }).click();
     await page.locator('.page-header h1', { hasText: heading }).waitFor();
   };
+
+  it('serves the console on / with its headers, and leaves /metrics and /api alone', async () => {
+    const index = await fetch(`${base}/groups/some-group`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(index.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(index.headers.get('x-frame-options')).toBe('DENY');
+    const html = await index.text();
+    expect(html).not.toMatch(/<script>|<script type="module">/);
+    const script = /<script type="module" src="(\/assets\/main-[A-Z0-9]+\.js)">/.exec(html)?.[1];
+    const css = /<link rel="stylesheet" href="(\/assets\/main-[A-Z0-9]+\.css)"/.exec(html)?.[1];
+    expect(script && css, html).toBeTruthy();
+    const js = await fetch(`${base}${script}`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${base}${css}`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect((await fetch(`${base}/assets/main-MISSING.js`)).status).toBe(404);
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await metrics.text()).toContain('apogee_send_messages_total');
+    const api = await fetch(`${base}/api/v1/nothing`, { headers: { authorization: `Basic ${Buffer.from('ops:ops-secret').toString('base64')}` } });
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
+  it('answers the overview samples, and only newer ones after ?since=', async () => {
+    const headers = { authorization: `Basic ${Buffer.from('ops:ops-secret').toString('base64')}` };
+    type Samples = { intervalMs: number; samples: Array<{ t: number; connections: { remoting: number }; diskFreeBytes: number | null; fsync: unknown }> };
+    const get = async (q = '') => (await (await fetch(`${base}/api/v1/stats/overview${q}`, { headers })).json()) as Samples;
+    await expect.poll(async () => (await get()).samples.length, WAIT).toBeGreaterThan(1);
+    const all = await get();
+    expect(all.intervalMs).toBe(1000);
+    const last = all.samples[all.samples.length - 1]!;
+    expect(last).toMatchObject({ fsync: null, connections: { remoting: expect.any(Number) } });
+    await expect.poll(async () => (await get()).samples.at(-1)!.diskFreeBytes, WAIT).toBeGreaterThan(0);
+    const newer = await get(`?since=${last.t}`);
+    expect(newer.samples.every((x) => x.t > last.t)).toBe(true);
+    expect((await fetch(`${base}/api/v1/stats/overview`)).status).toBe(403);
+  });
 
   it('logs in: a wrong password is refused, the right one opens the overview', async () => {
     await page.goto(`${base}/`);
@@ -259,5 +303,19 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', () => {
     await page.locator('[data-testid=group-lag]').waitFor();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.locator('form[aria-label="log in"]').waitFor();
+    await shot('15-logged-out');
+  });
+
+  it('skips the login where anonymous clients are admins, and says when the server is unreachable', async () => {
+    const open = await ServerProcess.start(path.join(dir, 'data-open'));
+    await page.goto(`http://${open.httpAddr}/cluster`);
+    await page.locator('section[data-broker="broker-a"]').waitFor();
+    await page.getByText('anonymous admin').waitFor();
+    await nav('Overview', 'Overview');
+    await page.locator('[data-testid=rate-in]').waitFor();
+    serverStopped = true;
+    await open.stop();
+    await expect.poll(() => page.locator('[data-testid=error-banner]').textContent(), WAIT).toMatch(/server unreachable/);
+    await shot('16-server-unreachable');
   });
 });

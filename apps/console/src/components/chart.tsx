@@ -22,6 +22,18 @@ export interface TimeChartProps {
   /** data-testid of the chart's box (tests read the latest values from its legend). */
   testId?: string | undefined;
   height?: number;
+  /** The values are counts: axis steps of whole numbers. */
+  integer?: boolean;
+}
+
+const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 1e6, 1e7];
+const MIN_WINDOW_S = 60;
+
+/** The x scale spans the samples, and at least the last minute, so the first few do not stretch across the chart. */
+function fitX(u: uPlot, times: number[]): void {
+  if (times.length === 0) return;
+  const max = times[times.length - 1]! / 1000;
+  u.setScale('x', { min: Math.min(times[0]! / 1000, max - MIN_WINDOW_S), max });
 }
 
 /**
@@ -45,9 +57,9 @@ export function TimeChart(props: TimeChartProps): JSX.Element {
       height,
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      // At least a minute wide, so the first samples do not spread across the whole chart.
+      // x: set by fitX (at least a minute wide); y: from 0, with headroom above the highest value.
       scales: {
-        x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] },
+        x: { time: true, auto: false },
         y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.15 : 1] },
       },
       axes: [
@@ -58,11 +70,13 @@ export function TimeChart(props: TimeChartProps): JSX.Element {
           ticks: { stroke: '#d5d9e0' },
           size: 84,
           values: (_u, splits) => splits.map((v) => formatRef.current(v)),
+          ...(props.integer ? { incrs: INTEGER_STEPS } : {}),
         },
       ],
       series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, fill: `${s.color}18`, points: { show: false } }))],
     };
     const u = new uPlot(opts, dataOf(props), el);
+    fitX(u, props.times);
     plot.current = u;
     const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height }));
     ro.observe(el);
@@ -71,10 +85,13 @@ export function TimeChart(props: TimeChartProps): JSX.Element {
       u.destroy();
       plot.current = null;
     };
-  }, [shape, hasData, height]);
+  }, [shape, hasData, height, props.integer]);
 
   useEffect(() => {
-    plot.current?.setData(dataOf(props));
+    const u = plot.current;
+    if (!u) return;
+    u.setData(dataOf(props), false);
+    fitX(u, props.times);
   }, [props.times, props.series]);
 
   return (

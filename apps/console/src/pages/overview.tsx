@@ -72,6 +72,7 @@ export function OverviewPage(): JSX.Element {
         <TimeChart
           title="Connections by protocol"
           testId="chart-connections"
+          integer
           times={times}
           format={(v) => v.toFixed(0)}
           series={[
