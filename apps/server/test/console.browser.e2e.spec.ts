@@ -162,6 +162,13 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', () => {
     await form.getByRole('button', { name: 'Create' }).click();
     await expect.poll(() => form.locator('[data-testid=error-banner]').getAttribute('data-code'), WAIT).toBe('CONFLICT');
     await shot('03-topics');
+    // Another one, deleted again: the delete asks first.
+    await form.locator('input[name=topic]').fill('ConsoleGone');
+    await form.getByRole('button', { name: 'Create' }).click();
+    const gone = page.locator('tr[data-topic="ConsoleGone"]');
+    await gone.getByRole('button', { name: 'Delete' }).click();
+    await gone.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect.poll(() => gone.count(), WAIT).toBe(0);
     await row.getByRole('link', { name: 'ConsoleT' }).click();
     await page.locator('[data-testid=queues-table] tbody tr').nth(1).waitFor();
     await shot('04-topic-detail');
@@ -263,6 +270,13 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', () => {
     await page.getByRole('button', { name: 'Yes, skip backlog' }).click();
     await expect.poll(() => page.locator('section.panel [data-testid=error-banner]').textContent(), WAIT).toMatch(/CONFLICT.*online member/);
     await shot('10-group');
+    // Offline, the group's offsets go back to an hour ago: the whole topic is its lag again.
+    await push.shutdown();
+    await expect.poll(() => page.locator('.tile', { hasText: 'State' }).locator('b').textContent(), WAIT).toBe('offline');
+    await page.getByRole('button', { name: 'Reset offsets' }).click();
+    await expect.poll(() => page.locator('section.panel [role=status]').textContent(), WAIT).toMatch(/queue\(s\) moved/);
+    await expect.poll(async () => Number(await lag.getAttribute('data-value')), WAIT).toBeGreaterThan(0);
+    await shot('10b-group-reset');
   });
 
   it('lists an MQTT client and disconnects it', async () => {

@@ -92,6 +92,7 @@ export function GroupPage(props: { group: string }): JSX.Element {
           <TimeChart
             title="Lag (messages behind)"
             testId="chart-lag"
+            integer
             times={history.t}
             format={(v) => v.toFixed(0)}
             series={[{ label: 'lag', color: '#dc2626', values: history.lag }]}
