@@ -44,11 +44,13 @@ const NOT_OURS = /^\/(api|metrics|health)(\/|$)/;
 
 /**
  * dist/console next to the running bundle: the server's entry is dist/server/main.mjs, a shared
- * chunk sits in dist/ itself. Running from sources (`npm run dev`) neither exists.
+ * chunk sits in dist/ itself. Running from sources (`npm run dev`: this file is
+ * apps/server/src/console-static.ts) it is the repository's dist/console, if a build made one.
  */
 export function defaultConsoleDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.resolve(here, '../console'), path.resolve(here, 'console')];
+  const fromSources = here.endsWith(path.join('apps', 'server', 'src'));
+  const candidates = fromSources ? [path.resolve(here, '../../../dist/console')] : [path.resolve(here, '../console'), path.resolve(here, 'console')];
   return candidates.find((d) => fs.existsSync(path.join(d, 'index.html'))) ?? candidates[0]!;
 }
 

@@ -31,7 +31,8 @@ const EXPECTED_LOAD_FAILURE = /^Failed to load resource: the server responded wi
 /** What a fetch to a stopped server logs (expected only once the test has stopped it). */
 const UNREACHABLE_LOAD_FAILURE = /^Failed to load resource: net::ERR_CONNECTION_REFUSED/;
 
-describe.skipIf(!haveChromium && !required)('web console in a browser', () => {
+// Each step waits on the server and the browser, which share the machine with other test files.
+describe.skipIf(!haveChromium && !required)('web console in a browser', { timeout: 120_000 }, () => {
   let server: ServerProcess;
   let dir: string;
   let shots: string;
