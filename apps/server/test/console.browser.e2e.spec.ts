@@ -77,7 +77,7 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', { timeou
     await browser?.close();
     await killAllStarted();
     if (dir) {
-      fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+      for (const data of ['data', 'data-open']) fs.rmSync(path.join(dir, data), { recursive: true, force: true });
       process.stdout.write(`console screenshots: ${shots}\n`);
     }
   });
