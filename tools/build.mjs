@@ -1,5 +1,6 @@
 // The production build: one esbuild pass bundles each app's TypeScript, the workspace libraries and
-// the pure-JavaScript packages they import into plain ESM under dist/, so `npm start` runs compiled
+// the pure-JavaScript packages they import into plain ESM under dist/ (a second builds the web
+// console for the browser into dist/console/, buildConsole below), so `npm start` runs compiled
 // JavaScript with no compiler at run time and fewer modules to resolve and load at start. Packages in
 // EXTERNAL load from node_modules as they are: native ones (lmdb, @node-rs/crc32, ws' optional
 // helpers) and rhea, which libs/amqp patches at run time through require() and which must therefore
@@ -49,12 +50,54 @@ const result = await build({
   // Bundled CommonJS packages call require(); an ESM bundle has none of its own.
   banner: { js: "import { createRequire as __apogeeCreateRequire } from 'node:module'; const require = __apogeeCreateRequire(import.meta.url);" },
 });
+const consoleOut = await buildConsole();
+const outputFiles = [...result.outputFiles, ...consoleOut.files];
+
+/**
+ * The web console (apps/console: Preact and uPlot, TSX) for the browser into dist/console/:
+ * minified, its script and stylesheet under assets/ named by content hash (the server caches
+ * those for good, apps/server/src/console-static.ts), index.html written from the project's
+ * template naming them, and apps/console/public/ (the icon) copied. The script stays a file: the console's CSP allows no inline script.
+ */
+async function buildConsole() {
+  const out = await build({
+    absWorkingDir: root,
+    entryPoints: { main: 'apps/console/src/main.tsx' },
+    outdir: 'dist/console',
+    entryNames: 'assets/[name]-[hash]',
+    assetNames: 'assets/[name]-[hash]',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome111', 'edge111', 'firefox115', 'safari16.4'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: true,
+    legalComments: 'none',
+    metafile: true,
+    write: false,
+    logLevel: 'warning',
+    tsconfig: 'apps/console/tsconfig.json',
+  });
+  const [js, entry] = Object.entries(out.metafile.outputs).find(([, o]) => o.entryPoint === 'apps/console/src/main.tsx');
+  const url = (file) => '/' + path.relative(path.join(root, 'dist/console'), path.join(root, file)).split(path.sep).join('/');
+  const template = fs.readFileSync(path.join(root, 'apps/console/index.html'), 'utf8');
+  const html = template.replace('__CONSOLE_JS__', url(js)).replace('__CONSOLE_CSS__', url(entry.cssBundle));
+  const index = { path: path.join(root, 'dist/console/index.html'), contents: Buffer.from(html) };
+  // Files under public/ (the icon) are copied as they are.
+  const publicDir = path.join(root, 'apps/console/public');
+  const copied = fs
+    .readdirSync(publicDir)
+    .map((name) => ({ path: path.join(root, 'dist/console', name), contents: fs.readFileSync(path.join(publicDir, name)) }));
+  return { files: [...out.outputFiles, index, ...copied], metafile: out.metafile };
+}
+
 // Only files whose content changed are written, each to a temporary name and renamed into place, so
 // a server starting from dist/ while another build runs (tests, `npm start`) never reads a file
 // half-written. Chunk names carry a content hash: the ones this build no longer references are
 // dropped afterwards (nothing is deleted before, so a running server keeps what it loaded).
 let written = 0;
-for (const out of result.outputFiles) {
+for (const out of outputFiles) {
   let same = false;
   try {
     same = Buffer.compare(fs.readFileSync(out.path), out.contents) === 0;
@@ -68,11 +111,11 @@ for (const out of result.outputFiles) {
   fs.renameSync(tmp, out.path);
   written++;
 }
-const outputs = new Set(result.outputFiles.map((o) => o.path));
+const outputs = new Set(outputFiles.map((o) => o.path));
 for (const entry of fs.readdirSync(path.join(root, 'dist'), { recursive: true, withFileTypes: true })) {
   const file = path.join(entry.parentPath, entry.name);
   if (entry.isFile() && !outputs.has(file) && !file.endsWith('.tmp')) fs.rmSync(file, { force: true });
 }
-const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-const inputs = Object.keys(result.metafile.inputs).length;
+const bytes = [result, consoleOut].flatMap((r) => Object.values(r.metafile.outputs)).reduce((n, o) => n + o.bytes, 0);
+const inputs = Object.keys(result.metafile.inputs).length + Object.keys(consoleOut.metafile.inputs).length;
 process.stderr.write(`apogee: built dist/ (${inputs} sources, ${(bytes / 1024).toFixed(0)} KiB, ${written} files changed) in ${Date.now() - started} ms\n`);

@@ -22,6 +22,8 @@ export interface MetricsServerOptions {
   admin?: { owns(url: string): boolean; handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> } | undefined;
   /** The data directory: its filesystem's free space and the oldest retained message are exposed (StoreDiskProbe). */
   dataDir?: string | undefined;
+  /** The web console's files (console-static.ts): answers what it takes, returns false for the rest. */
+  console?: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
   /** Makes another kind of server (an https.Server when TLS is configured). Default http.createServer. */
   createServer?: ((onRequest: http.RequestListener, options: http.ServerOptions) => http.Server) | undefined;
 }
@@ -56,6 +58,8 @@ export function startMetricsServer(broker: Broker, port: number, host: string, o
           .catch((err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`));
       } else if (req.method === 'GET' && req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
+      } else if (opts.console?.(req, res)) {
+        // the web console's page or one of its files
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try /metrics, /health${opts.admin ? ' or /api/v1' : ''}\n`);
       }

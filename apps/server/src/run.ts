@@ -16,6 +16,9 @@ import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
 import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
 import { AdminApi } from './admin/admin-api.js';
+import { recentLatencyMs } from './admin/recent-latency.js';
+import { StatsSampler } from './admin/stats-sampler.js';
+import { consoleStatic } from './console-static.js';
 import { APOGEE_VERSION } from './version.js';
 import { certificateName, serverTls as makeServerTls } from './tls-listeners.js';
 
@@ -192,20 +195,21 @@ export async function runServer(args: ServerArgs): Promise<void> {
     } else log.info({}, 'apogee: the AMQP endpoint is off (--amqp-port off)');
 
     let http: http.Server | null = null;
-    const admin = new AdminApi(
-      {
-        broker,
-        mqtt,
-        amqp,
-        authConfig,
-        dataDir,
-        version: APOGEE_VERSION,
-        startedAt: Date.now(),
-        listeners: () => ({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr, ...tlsListeners }),
-      },
-      auth,
-      log,
-    );
+    const adminDeps = {
+      broker,
+      mqtt,
+      amqp,
+      authConfig,
+      dataDir,
+      version: APOGEE_VERSION,
+      startedAt: Date.now(),
+      fsyncLatencyMs: recentLatencyMs(broker.fsyncLatency),
+      listeners: () => ({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr, ...tlsListeners }),
+    };
+    const stats = new StatsSampler(adminDeps, () => namesrv.connectionStats().open + service.connectionStats().open);
+    stats.start();
+    closers.push(async () => stats.stop());
+    const admin = new AdminApi({ ...adminDeps, stats }, auth, log);
     const mqttStats = mqtt ? () => mqtt.stats() : undefined;
     const amqpStats = amqp ? () => amqp.stats() : undefined;
     http = await listenOrExplain(
@@ -217,6 +221,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
           log,
           admin,
           dataDir,
+          console: consoleStatic(),
           listeners: () => [
             { listener: 'namesrv', ...namesrv.connectionStats() },
             { listener: 'broker', ...service.connectionStats() },

@@ -13,6 +13,7 @@ import { getGroup, listGroups, resetOffset, skipBacklog } from './routes/groups.
 import { getMessage, resendMessage, searchMessages } from './routes/messages.js';
 import { getMessageTrace } from './routes/trace.js';
 import { listOpenTransactions, recallTimer } from './routes/semantics.js';
+import { statsOverview } from './routes/stats.js';
 import { disconnectMqttClient, getMqttClient, listMqttClients, listMqttSessions, listRetained } from './routes/mqtt.js';
 import { createTopic, deleteTopic, getTopic, listTopics, updateTopic } from './routes/topics.js';
 
@@ -49,7 +50,8 @@ export function adminRouter(): Router<AdminHandler> {
     .add('GET', `${p}/amqp/connections`, listAmqpConnections)
     .add('GET', `${p}/transactions`, listOpenTransactions)
     .add('DELETE', `${p}/timers/:id`, recallTimer)
-    .add('GET', `${p}/acl`, getAcl);
+    .add('GET', `${p}/acl`, getAcl)
+    .add('GET', `${p}/stats/overview`, statsOverview);
 }
 
 /** Where the API reports what went wrong on its side (5xx). */

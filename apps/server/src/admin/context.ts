@@ -3,6 +3,7 @@ import type { AuthConfig, Broker, Principal } from '@apogee/broker';
 import type { AmqpGateway } from '@apogee/amqp';
 import type { MqttGateway } from '@apogee/mqtt';
 import type { PathParams } from './router.js';
+import type { StatsSampler } from './stats-sampler.js';
 
 /** What the admin routes read and act on: the engine and the endpoints running in this process. */
 export interface AdminDeps {
@@ -16,6 +17,10 @@ export interface AdminDeps {
   dataDir: string;
   version: string;
   startedAt: number;
+  /** The one-second samples behind GET /api/v1/stats/overview (the console's live charts). */
+  stats?: StatsSampler | undefined;
+  /** The store's recent fsync latency (ms), when it measures it; null or absent: not known. */
+  fsyncLatencyMs?: (() => { p50: number; p99: number } | null) | undefined;
 }
 
 /** One admin request as a route handler sees it. */

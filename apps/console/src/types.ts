@@ -1,0 +1,115 @@
+/** The admin API's answers as the console reads them (docs/admin-api.openapi.json). */
+
+export interface StatsSample {
+  t: number;
+  messagesIn: number;
+  messagesOut: number;
+  mqttIn: number;
+  mqttOut: number;
+  amqpIn: number;
+  amqpOut: number;
+  connections: { remoting: number; mqtt: number; amqp: number };
+  storeBytes: number;
+  diskFreeBytes: number | null;
+  fsync: { p50Ms: number; p99Ms: number } | null;
+}
+
+export interface Cluster {
+  clusterName: string;
+  brokers: Array<{
+    brokerName: string;
+    brokerId: number;
+    role: string;
+    version: string;
+    startedAt: number;
+    listeners: Record<string, string | null>;
+    store: {
+      minCommitLogOffset: number;
+      maxCommitLogOffset: number;
+      flushedCommitLogOffset: number;
+      segments: number;
+      disk: { totalBytes: number; freeBytes: number; usedRatio: number } | null;
+    };
+  }>;
+}
+
+export interface TopicSummary {
+  topicName: string;
+  kind: 'normal' | 'retry' | 'dlq' | 'system';
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  order?: boolean;
+  topicFilterType?: string;
+  messages: number;
+}
+
+export interface TopicDetail extends Omit<TopicSummary, 'messages'> {
+  queues: Array<{ queueId: number; minOffset: number; maxOffset: number; lastStoreTimestamp: number }>;
+}
+
+export interface GroupSummary {
+  groupName: string;
+  online: boolean;
+  members: number;
+  lag: number;
+}
+
+export interface GroupDetail {
+  groupName: string;
+  online: boolean;
+  consumeType?: string;
+  messageModel?: string;
+  consumeFromWhere?: string;
+  members: Array<{ clientId: string; address: string; language: string; version: number; lastHeartbeat: number }>;
+  subscriptions: Array<{ topic: string; expressionType: string; expression: string }>;
+  lag: number;
+  queues: Array<{ topic: string; queueId: number; brokerOffset: number; consumerOffset: number; lag: number }>;
+}
+
+export interface OffsetMoves {
+  groupName: string;
+  queues: Array<{ topic: string; queueId: number; from: number; to: number }>;
+}
+
+export interface Message {
+  msgId: string;
+  uniqKey: string | null;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  commitLogOffset: number;
+  tags: string | null;
+  keys: string[];
+  bornTimestamp: number;
+  bornHost: string;
+  storeTimestamp: number;
+  storeHost: string;
+  reconsumeTimes: number;
+  sysFlag: number;
+  bodySize: number;
+  properties: Record<string, string>;
+  body: { base64: string; text: string | null; json: unknown };
+}
+
+export interface MqttSession {
+  clientId: string;
+  connected: boolean;
+  protocolVersion: number | null;
+  remoteAddress: string | null;
+  username: string | null;
+  persistent: boolean;
+  expirySeconds: number;
+  disconnectedAt: number;
+  inflight: number;
+  subscriptions: Array<{ filter: string; qos: number; shared: boolean }>;
+}
+
+export interface AmqpConnection {
+  id: string;
+  remoteAddress: string;
+  openedAt: number;
+  username: string | null;
+  containerId: string | null;
+  links: Array<{ name: string; role: 'sender' | 'receiver'; address: string | null; credit: number; deliveryCount: number; durable?: boolean }>;
+}
