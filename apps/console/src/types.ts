@@ -113,3 +113,32 @@ export interface AmqpConnection {
   containerId: string | null;
   links: Array<{ name: string; role: 'sender' | 'receiver'; address: string | null; credit: number; deliveryCount: number; durable?: boolean }>;
 }
+
+/** GET /api/v1/messages/:id/trace (the SDK's MessageTrace). */
+export interface MessageTrace {
+  msgId: string;
+  uniqKey?: string;
+  offsetMsgId?: string;
+  topic?: string;
+  found: boolean;
+  events: TraceEvent[];
+  skippedRecords: number;
+}
+
+export interface TraceEvent {
+  kind: string;
+  timestamp: number;
+  source: 'client' | 'broker' | 'derived';
+  group?: string;
+  client?: string;
+  protocol?: string;
+  topic?: string;
+  queueId?: number;
+  queueOffset?: number;
+  brokerName?: string;
+  storeHost?: string;
+  reconsumeTimes?: number;
+  success?: boolean;
+  costMs?: number;
+  detail?: string;
+}

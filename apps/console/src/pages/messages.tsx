@@ -5,7 +5,7 @@ import { Empty, ErrorBanner, Facts, Loading, PageHeader } from '../components/ui
 import { bytes, fromBase64, hexDump, time } from '../format.js';
 import { useApi } from '../hooks.js';
 import { Link, navigate } from '../router.js';
-import type { Message } from '../types.js';
+import type { Message, MessageTrace } from '../types.js';
 
 type Mode = 'key' | 'range' | 'id';
 
@@ -253,52 +253,55 @@ function MessageDetail(props: { m: Message }): JSX.Element {
   );
 }
 
-/** GET /api/v1/messages/:id/trace: shown as a table of its events when it has a list of them, else as JSON. */
+/** GET /api/v1/messages/:id/trace: the message's timeline (docs/trace.md), one row per event. */
 function Trace(props: { id: string; topic: string | null }): JSX.Element {
   const suffix = props.topic ? `?topic=${enc(props.topic)}` : '';
-  const t = useApi(() => api<unknown>(`/messages/${enc(props.id)}/trace${suffix}`), [props.id, props.topic]);
-  const rows = t.data ? eventsOf(t.data) : null;
-  const columns = rows ? [...new Set(rows.flatMap((r) => Object.keys(r)))] : [];
+  const t = useApi(() => api<MessageTrace>(`/messages/${enc(props.id)}/trace${suffix}`), [props.id, props.topic]);
+  const events = t.data?.events ?? null;
   return (
     <section data-testid="trace">
       <ErrorBanner error={t.error} />
       {t.loading ? <Loading what="the trace" /> : null}
-      {rows && rows.length === 0 ? <Empty>No trace records for this message.</Empty> : null}
-      {rows && rows.length > 0 ? (
+      {events && events.length === 0 ? <Empty>No trace records for this message{t.data?.found ? '' : ', and no such message on this broker'}.</Empty> : null}
+      {events && events.length > 0 ? (
         <table class="data">
           <thead>
             <tr>
-              {columns.map((c) => (
-                <th key={c}>{c}</th>
-              ))}
+              <th>time</th>
+              <th>event</th>
+              <th>source</th>
+              <th>group</th>
+              <th>client</th>
+              <th>where</th>
+              <th>retries</th>
+              <th>result</th>
+              <th>cost</th>
+              <th>detail</th>
             </tr>
           </thead>
           <tbody>
-            {rows.map((r, i) => (
-              <tr key={i}>
-                {columns.map((c) => (
-                  <td key={c}>{cell(c, r[c])}</td>
-                ))}
+            {events.map((e, i) => (
+              <tr key={i} data-kind={e.kind}>
+                <td>{time(e.timestamp)}</td>
+                <td>{e.kind}</td>
+                <td title={e.source === 'derived' ? 'told by the message and the group offsets, not by a record' : undefined}>{e.source}</td>
+                <td>{e.group ?? ''}</td>
+                <td>{[e.client, e.protocol].filter(Boolean).join(' · ')}</td>
+                <td>
+                  {[e.topic, e.queueId !== undefined ? `q${e.queueId}` : null, e.queueOffset !== undefined ? `@${e.queueOffset}` : null, e.storeHost]
+                    .filter(Boolean)
+                    .join(' ')}
+                </td>
+                <td>{e.reconsumeTimes ?? ''}</td>
+                <td>{e.success === undefined ? '' : e.success ? 'ok' : 'failed'}</td>
+                <td>{e.costMs !== undefined ? `${e.costMs} ms` : ''}</td>
+                <td>{e.detail ?? ''}</td>
               </tr>
             ))}
           </tbody>
         </table>
       ) : null}
-      {t.data !== null && rows === null ? <pre class="body">{JSON.stringify(t.data, null, 2)}</pre> : null}
+      {t.data && t.data.skippedRecords > 0 ? <p class="muted">{t.data.skippedRecords} trace record pieces could not be read.</p> : null}
     </section>
   );
-}
-
-function eventsOf(v: unknown): Array<Record<string, unknown>> | null {
-  const isRows = (a: unknown): a is Array<Record<string, unknown>> =>
-    Array.isArray(a) && a.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x));
-  if (isRows(v)) return v;
-  if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) if (isRows(x)) return x;
-  return null;
-}
-
-function cell(column: string, v: unknown): string {
-  if (typeof v === 'number' && /time|At$/i.test(column) && v > 1e12) return time(v);
-  if (v === null || v === undefined) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

@@ -96,7 +96,7 @@ export function OverviewPage(): JSX.Element {
           testId="chart-fsync"
           times={times}
           format={(v) => `${v.toFixed(v >= 10 ? 0 : 2)} ms`}
-          empty={s.length > 0 && !fsyncKnown ? 'n/a: this store does not report its fsync latency' : undefined}
+          empty={s.length > 0 && !fsyncKnown ? 'n/a: no fsync in the last 10 s (nothing written)' : undefined}
           series={[
             { label: 'p50', color: '#16a34a', values: s.map((x) => x.fsync?.p50Ms ?? null) },
             { label: 'p99', color: '#dc2626', values: s.map((x) => x.fsync?.p99Ms ?? null) },

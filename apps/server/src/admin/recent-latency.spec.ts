@@ -17,6 +17,8 @@ describe('recentLatencyMs', () => {
     for (let i = 0; i < 10; i++) h.observe(0.0005);
     const fast = read()!;
     expect(fast.p99).toBeLessThanOrEqual(1);
+    // Two reads with nothing new: the window holds no observation any more.
+    expect(read()).not.toBeNull();
     expect(read()).toBeNull();
   });
 });
