@@ -18,7 +18,7 @@ describe('runCli without a cluster', () => {
   });
 
   it('prints a group usage and a command usage', async () => {
-    expect((await run(['group', '--help'])).out).toContain('usage: apogee group <progress|consumers>');
+    expect((await run(['group', '--help'])).out).toContain('usage: apogee group <progress|consumers|reset-offset|skip-backlog>');
     const r = await run(['topic', 'create', '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('usage: apogee topic create NAME [options]');

@@ -3,8 +3,8 @@ import { COMMANDS } from './commands/index.js';
 import { Context, type Sink } from './context.js';
 import { describeError, nameServerList } from './errors.js';
 import { tlsFromArgs } from './tls-options.js';
-import { DEFAULT_NAMESRV, GLOBAL_OPTIONS, usageFor } from './usage.js';
-import type { Credentials } from './context.js';
+import { DEFAULT_HTTP, DEFAULT_NAMESRV, GLOBAL_OPTIONS, usageFor } from './usage.js';
+import type { Credentials, HttpSettings } from './context.js';
 
 export interface RunOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -40,7 +40,16 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     nameServers = nameServerList(namesrv);
     if (nameServers.length === 0) throw new UsageError('--namesrv needs HOST:PORT', cmd.path);
     const tls = tlsFromArgs(args, opts.env ?? {}, cmd.path);
-    ctx = new Context(namesrv, args.flag('json'), sink, opts.signal, credentialsFrom(args.str('access-key'), args.str('secret-key'), opts.env, cmd.path), tls);
+    const credentials = credentialsFrom(args.str('access-key'), args.str('secret-key'), opts.env, cmd.path);
+    ctx = new Context(
+      namesrv,
+      args.flag('json'),
+      sink,
+      opts.signal,
+      credentials,
+      tls,
+      httpSettingsFrom(args.str('http'), args.str('user'), args.str('password'), opts.env, cmd.path),
+    );
     await cmd.run(ctx, args);
     return 0;
   } catch (err) {
@@ -68,4 +77,23 @@ function credentialsFrom(
   if (!accessKey && !secretKey) return undefined;
   if (!accessKey || !secretKey) throw new UsageError('--access-key and --secret-key go together (or APOGEE_ACCESS_KEY and APOGEE_SECRET_KEY)', path);
   return { accessKey, secretKey };
+}
+
+/** --http/--user/--password, else APOGEE_HTTP/APOGEE_USER/APOGEE_PASSWORD; a user needs a password. */
+function httpSettingsFrom(
+  urlFlag: string | undefined,
+  userFlag: string | undefined,
+  passwordFlag: string | undefined,
+  env: Readonly<Record<string, string | undefined>> | undefined,
+  path: readonly string[],
+): HttpSettings {
+  const url = urlFlag ?? (env?.['APOGEE_HTTP'] || DEFAULT_HTTP);
+  const username = userFlag ?? (env?.['APOGEE_USER'] || undefined);
+  const password = passwordFlag ?? env?.['APOGEE_PASSWORD'];
+  if (username === undefined) {
+    if (passwordFlag !== undefined) throw new UsageError('--password needs --user (or APOGEE_USER)', path);
+    return { url };
+  }
+  if (password === undefined) throw new UsageError(`--user ${username} needs --password (or APOGEE_PASSWORD)`, path);
+  return { url, user: { username, password } };
 }

@@ -1,4 +1,5 @@
 import { Admin, type ClientOptions, type ClientTlsOptions } from '@apogee/client';
+import { HttpApi } from './http-api.js';
 
 /** Something main shuts down when the command ends (Admin, Producer, PullConsumer). */
 export interface Closeable {
@@ -14,6 +15,12 @@ export interface Sink {
 export interface Credentials {
   accessKey: string;
   secretKey: string;
+}
+
+/** Where the HTTP admin API is and who asks. */
+export interface HttpSettings {
+  url: string;
+  user?: { username: string; password: string } | undefined;
 }
 
 /** What a command gets: where to print, the NameServer, and client objects closed for it. */
@@ -32,7 +39,17 @@ export class Context {
     private readonly credentials: Credentials | undefined = undefined,
     /** TLS for the NameServer and broker connections (--tls …); undefined: plain TCP. */
     readonly tls?: ClientTlsOptions,
+    /** The server's HTTP admin API (--http, --user, --password) for the commands only it serves. */
+    private readonly httpSettings: HttpSettings = { url: 'http://127.0.0.1:8080' },
   ) {}
+
+  private httpClient: HttpApi | undefined;
+
+  /** The HTTP admin API client (created on first use; https:// URLs use the TLS options). */
+  http(): HttpApi {
+    this.httpClient ??= new HttpApi(this.httpSettings.url, { user: this.httpSettings.user, tls: this.tls });
+    return this.httpClient;
+  }
 
   get clientOptions(): ClientOptions {
     return { nameServer: this.namesrv, ...this.credentials, ...(this.tls ? { tls: this.tls } : {}) };

@@ -1,13 +1,18 @@
 import { ClientError, ClientErrorCode } from '@apogee/client';
 import { responseCodeName } from '@apogee/remoting';
+import { HttpApiError, HttpApiUnreachable } from './http-api.js';
 
 /**
  * The one line main prints for a failed command (exit 1):
  * - a broker or NameServer answer: `error: <ResponseCode name> <remark>` (e.g. TOPIC_NOT_EXIST);
  * - a NameServer that cannot be reached: names the address and the socket error;
+ * - an HTTP admin API answer: `error: <status> <code> <message>` (e.g. 404 NOT_FOUND);
  * - anything else: its message.
  */
 export function describeError(err: unknown, nameServers: readonly string[]): string {
+  // The HTTP admin API's refusals: its status and stable code, then its message.
+  if (err instanceof HttpApiError) return `error: ${err.status} ${err.code} ${err.message}`;
+  if (err instanceof HttpApiUnreachable) return `error: ${err.message}`;
   if (err instanceof ClientError) {
     if (err.responseCode !== undefined) return `error: ${responseCodeName(err.responseCode)} ${err.remark ?? ''}`.trimEnd();
     if (err.code === ClientErrorCode.NETWORK) {

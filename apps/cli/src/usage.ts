@@ -5,11 +5,20 @@ import { TLS_OPTIONS } from './tls-options.js';
 
 export const PROGRAM = 'apogee';
 export const DEFAULT_NAMESRV = '127.0.0.1:9876';
+export const DEFAULT_HTTP = 'http://127.0.0.1:8080';
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'namesrv', kind: 'string', value: 'HOST:PORT', help: `NameServer address, ";" between several (default ${DEFAULT_NAMESRV}, env APOGEE_NAMESRV)` },
   { name: 'access-key', kind: 'string', value: 'KEY', help: 'sign requests (RocketMQ ACL 1.0) with this access key (env APOGEE_ACCESS_KEY)' },
   { name: 'secret-key', kind: 'string', value: 'KEY', help: 'the secret key to sign with (env APOGEE_SECRET_KEY)' },
+  {
+    name: 'http',
+    kind: 'string',
+    value: 'URL',
+    help: `the server's HTTP admin API, for mqtt/amqp/acl/timer and offset commands (default ${DEFAULT_HTTP}, env APOGEE_HTTP; https:// uses the TLS options)`,
+  },
+  { name: 'user', kind: 'string', value: 'NAME', help: 'admin user for the HTTP admin API (env APOGEE_USER)' },
+  { name: 'password', kind: 'string', value: 'PW', help: 'its password (env APOGEE_PASSWORD, which keeps it out of the process list)' },
   { name: 'json', kind: 'flag', help: 'machine-readable output: one JSON document per line' },
   ...TLS_OPTIONS,
   { name: 'help', kind: 'flag', help: 'show help' },

@@ -1,10 +1,14 @@
+import { aclShowCommand } from './acl.js';
+import { amqpConnectionsCommand } from './amqp.js';
 import { clusterCommand } from './cluster.js';
 import type { Command } from './command.js';
 import { consumeCommand } from './consume.js';
-import { groupConsumersCommand, groupProgressCommand } from './group.js';
+import { groupConsumersCommand, groupProgressCommand, groupResetOffsetCommand, groupSkipBacklogCommand } from './group.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { messageGetCommand, messageKeyCommand, messageTraceCommand, messageUniqCommand } from './message.js';
+import { mqttClientsCommand, mqttDisconnectCommand } from './mqtt.js';
 import { sendCommand } from './send.js';
+import { timerRecallCommand } from './timer.js';
 import { topicCreateCommand, topicDescribeCommand, topicListCommand } from './topic.js';
 import { transactionListCommand } from './transaction.js';
 
@@ -18,11 +22,18 @@ export const COMMANDS: readonly Command[] = [
   topicDescribeCommand,
   groupProgressCommand,
   groupConsumersCommand,
+  groupResetOffsetCommand,
+  groupSkipBacklogCommand,
   messageGetCommand,
   messageKeyCommand,
   messageUniqCommand,
   messageTraceCommand,
   transactionListCommand,
+  timerRecallCommand,
+  mqttClientsCommand,
+  mqttDisconnectCommand,
+  amqpConnectionsCommand,
+  aclShowCommand,
   sendCommand,
   consumeCommand,
   hashPasswordCommand,
