@@ -23,7 +23,7 @@ const projectRoots = ['libs', 'apps', 'tools'].flatMap((dir) =>
 );
 const testFiles = ['**/*.spec.ts', '**/*.test.ts', 'test/**/*.ts', 'src/**/test-*.ts', 'vitest.config.ts'];
 
-const tsExtensions = ['.ts', '.mts', '.cts'];
+const tsExtensions = ['.ts', '.tsx', '.mts', '.cts'];
 const jsExtensions = ['.js', '.mjs', '.cjs'];
 
 export default [
@@ -35,7 +35,7 @@ export default [
     linterOptions: { reportUnusedDisableDirectives: 'off' },
   },
   {
-    files: ['**/*.ts', '**/*.mts', '**/*.cts', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.cts', '**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: {
       parser: tseslint.parser,
       ecmaVersion: 'latest',
@@ -53,7 +53,7 @@ export default [
         // their package.json "exports" (which name the .ts sources).
         createNodeResolver({
           extensions: [...tsExtensions, ...jsExtensions, '.json', '.node'],
-          extensionAlias: { '.js': ['.ts', '.js'], '.mjs': ['.mts', '.mjs'], '.cjs': ['.cts', '.cjs'] },
+          extensionAlias: { '.js': ['.ts', '.tsx', '.js'], '.mjs': ['.mts', '.mjs'], '.cjs': ['.cts', '.cjs'] },
           conditionNames: ['types', 'import', 'node', 'default'],
         }),
       ],
