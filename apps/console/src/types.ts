@@ -42,6 +42,8 @@ export interface TopicSummary {
   order?: boolean;
   topicFilterType?: string;
   messages: number;
+  /** Messages stored and pulled per second over the last 10 s (null: no sampler). */
+  rates: { inPerSecond: number; outPerSecond: number } | null;
 }
 
 export interface TopicDetail extends Omit<TopicSummary, 'messages'> {

@@ -86,6 +86,8 @@ describe('admin API: cluster and topics', () => {
       { queueId: 0, minOffset: 0, maxOffset: 0, lastStoreTimestamp: 0 },
       { queueId: 1, minOffset: 0, maxOffset: 0, lastStoreTimestamp: 0 },
     ]);
+    // Nothing sent to it yet: its rates over the last window are 0.
+    expect(got.body.rates).toEqual({ inPerSecond: 0, outPerSecond: 0 });
     expect((await api('PUT', '/topics/AdminT', { writeQueueNums: 4, readQueueNums: 4 })).body).toMatchObject({ readQueueNums: 4, writeQueueNums: 4 });
     const list = await api('GET', '/topics?kind=normal');
     expect(list.body.topics.map((t: { topicName: string }) => t.topicName)).toContain('AdminT');

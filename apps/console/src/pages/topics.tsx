@@ -53,6 +53,12 @@ export function TopicsPage(): JSX.Element {
               <th class="num">Write queues</th>
               <th>Perm</th>
               <th class="num">Messages</th>
+              <th class="num" title="messages stored per second, last 10 s">
+                In/s
+              </th>
+              <th class="num" title="messages pulled per second, last 10 s">
+                Out/s
+              </th>
               <th />
             </tr>
           </thead>
@@ -69,6 +75,8 @@ export function TopicsPage(): JSX.Element {
                   <code>{perm(t.perm)}</code>
                 </td>
                 <td class="num">{t.messages}</td>
+                <td class="num">{t.rates ? t.rates.inPerSecond.toFixed(1) : '–'}</td>
+                <td class="num">{t.rates ? t.rates.outPerSecond.toFixed(1) : '–'}</td>
                 <td class="row-actions">
                   <ConfirmButton
                     label="Delete"

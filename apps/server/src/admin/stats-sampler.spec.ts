@@ -5,7 +5,7 @@ import type { MqttGateway } from '@apogee/mqtt';
 import { MAX_SAMPLES, StatsSampler, type StatsSources } from './stats-sampler.js';
 
 function fakeSources() {
-  const metrics = { sendMessages: 0, pullMessages: 0 };
+  const metrics = { sendMessages: 0, pullMessages: 0, topics: { entries: () => [] } };
   const store = { minCommitLogOffset: 100, maxCommitLogOffset: 100 };
   const mqtt = { connections: 2, messagesIn: 0, messagesOut: 0 };
   const src: StatsSources = {

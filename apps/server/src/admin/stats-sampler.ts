@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import type { AdminDeps } from './context.js';
+import { TopicRates } from './topic-rates.js';
 
 /** One second of the server's activity, as GET /api/v1/stats/overview answers it (the console's live charts). */
 export interface StatsSample {
@@ -52,16 +53,21 @@ export class StatsSampler {
   private timer: NodeJS.Timeout | null = null;
   private last: { t: number; c: Counters } | null = null;
   private disk: { at: number; free: number | null; pending: boolean } = { at: -Infinity, free: null, pending: false };
+  /** Per-topic rates for the topic views, read on this sampler's tick. */
+  readonly topicRates: TopicRates;
 
   constructor(
     private readonly src: StatsSources,
     private readonly remotingConnections: () => number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.topicRates = new TopicRates(() => src.broker.metrics.topics.entries());
+  }
 
   start(): void {
     if (this.timer) return;
     this.last = { t: this.now(), c: this.counters() };
+    this.topicRates.tick(this.last.t);
     this.refreshDisk();
     this.timer = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
     this.timer.unref();
@@ -92,6 +98,7 @@ export class StatsSampler {
     const s = this.src.broker.storeStats();
     const fsync = this.src.fsyncLatencyMs?.() ?? null;
     if (t - this.disk.at >= DISK_EVERY_MS) this.refreshDisk();
+    this.topicRates.tick(t);
     const sample: StatsSample = {
       t,
       messagesIn: rate('stored'),

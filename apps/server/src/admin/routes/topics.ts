@@ -26,7 +26,10 @@ function totals(deps: AdminDeps, topic: string, queues: number): { messages: num
   return { messages, maxOffsetSum };
 }
 
-/** GET /api/v1/topics[?kind=normal|retry|dlq|system][&prefix=P]: every topic config with its message count. */
+/**
+ * GET /api/v1/topics[?kind=normal|retry|dlq|system][&prefix=P]: every topic config with its message
+ * count and its rates over the last 10 s (messages stored and pulled per second; topic-rates.ts).
+ */
 export const listTopics: AdminHandler = (deps, req) => {
   const kind = req.query.get('kind');
   if (kind !== null && !(KINDS as readonly string[]).includes(kind)) throw new ApiError('BAD_REQUEST', `kind must be one of ${KINDS.join(', ')}`);
@@ -36,16 +39,21 @@ export const listTopics: AdminHandler = (deps, req) => {
       .list()
       .filter((t) => t.topicName.startsWith(prefix) && (kind === null || kindOf(t.topicName) === kind))
       .sort((a, b) => (a.topicName < b.topicName ? -1 : 1))
-      .map((t) => ({ ...t, kind: kindOf(t.topicName), ...totals(deps, t.topicName, Math.max(t.readQueueNums, t.writeQueueNums)) })),
+      .map((t) => ({
+        ...t,
+        kind: kindOf(t.topicName),
+        ...totals(deps, t.topicName, Math.max(t.readQueueNums, t.writeQueueNums)),
+        rates: deps.stats?.topicRates.of(t.topicName) ?? null,
+      })),
   };
 };
 
-/** GET /api/v1/topics/:topic: the config and every queue's min/max offsets and last store time. */
+/** GET /api/v1/topics/:topic: the config, its rates, and every queue's min/max offsets and last store time. */
 export const getTopic: AdminHandler = async (deps, req) => {
   const topic = req.params['topic']!;
   const cfg = deps.broker.topics.get(topic);
   if (!cfg) throw new ApiError('NOT_FOUND', `topic ${topic} does not exist`);
-  return { ...cfg, kind: kindOf(topic), queues: await topicQueueStats(deps.broker, cfg) };
+  return { ...cfg, kind: kindOf(topic), rates: deps.stats?.topicRates.of(topic) ?? null, queues: await topicQueueStats(deps.broker, cfg) };
 };
 
 /** The fields of a topic body; absent ones keep `base`'s (or the defaults). */
