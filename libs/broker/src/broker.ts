@@ -313,6 +313,12 @@ export class Broker implements Engine {
     return this.store.deleteConsumerOffsets(group, topic);
   }
 
+  groupsConsuming(topic: string): string[] {
+    const groups = new Set(this.consumers.groupsOfTopic(topic));
+    for (const g of this.groups.list()) if (!groups.has(g.groupName) && this.listOffsets(g.groupName).some((o) => o.topic === topic)) groups.add(g.groupName);
+    return [...groups].sort();
+  }
+
   endTransaction(req: EndTransactionRequest): Promise<EndTransactionOutcome> {
     return this.transactions.endTransaction(req);
   }

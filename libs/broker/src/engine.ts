@@ -106,6 +106,8 @@ export interface Engine {
   committedOffset(group: string, topic: string, queueId: number): number | undefined;
   commitOffset(group: string, topic: string, queueId: number, offset: number): Promise<void>;
   listOffsets(group: string): Array<{ topic: string; queueId: number; offset: number }>;
+  /** Consumer groups subscribed to `topic` now or with offsets on it, sorted (QUERY_TOPIC_CONSUME_BY_WHO). */
+  groupsConsuming(topic: string): string[];
   deleteOffsets(group: string, topic?: string): Promise<void>;
 
   // --- clients (remoting) ---

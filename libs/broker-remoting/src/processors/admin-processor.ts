@@ -94,9 +94,7 @@ export const getConsumerConnectionList: Processor = (ctx, req) => {
 /** QUERY_TOPIC_CONSUME_BY_WHO (300): groups subscribed to, or with offsets on, a topic. */
 export const queryTopicConsumeByWho: Processor = (ctx, req) => {
   const topic = requireString(req.extFields, 'topic');
-  const groups = new Set(ctx.broker.consumers.groupsOfTopic(topic));
-  for (const g of ctx.broker.groups.list()) if (ctx.broker.listOffsets(g.groupName).some((o) => o.topic === topic)) groups.add(g.groupName);
-  return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ groupList: [...groups].sort() }));
+  return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ groupList: ctx.broker.groupsConsuming(topic) }));
 };
 
 /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200): body = SubscriptionGroupConfig JSON. */

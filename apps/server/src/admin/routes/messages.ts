@@ -6,7 +6,23 @@ import { field } from '../json-body.js';
 import { queryParam } from '../query-params.js';
 import { messageView } from './message-view.js';
 
-const FOREVER = Number.MAX_SAFE_INTEGER;
+/** An open-ended time range end for the store lookups (ms). */
+export const FOREVER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The record an offset message id names on this store, checked to be that message (a UNIQ_KEY
+ * parses as an offset id too); undefined when the id is no offset id or names nothing here.
+ */
+export async function recordByOffsetMsgId(deps: AdminDeps, id: string): Promise<Buffer | undefined> {
+  let offset: number;
+  try {
+    offset = decodeOffsetMessageId(id).commitLogOffset;
+  } catch {
+    return undefined;
+  }
+  const record = await deps.broker.readRecord(offset);
+  return record && decodeRecord(record).msgId === id.toUpperCase() ? record : undefined;
+}
 
 /**
  * The record of a message id: an offset message id of this store (read by its commit-log offset
@@ -18,16 +34,8 @@ async function recordOf(deps: AdminDeps, id: string, topic: string | null): Prom
     const hit = (await deps.broker.findByUniqueKey(topic, id, 0, FOREVER))[0];
     if (hit) return hit.record;
   }
-  let offset: number | null = null;
-  try {
-    offset = decodeOffsetMessageId(id).commitLogOffset;
-  } catch {
-    offset = null;
-  }
-  if (offset !== null) {
-    const record = await deps.broker.readRecord(offset);
-    if (record && decodeRecord(record).msgId === id.toUpperCase()) return record;
-  }
+  const record = await recordByOffsetMsgId(deps, id);
+  if (record) return record;
   throw new ApiError(
     'NOT_FOUND',
     topic === null ? `no message ${id} on this broker (a client message id needs ?topic=)` : `no message ${id} in topic ${topic} on this broker`,

@@ -1,9 +1,9 @@
 import { type ReceivedMessage, type TraceLookups, ClientError, gatherMessageTrace, toReceivedMessage } from '@apogee/client';
-import { decodeOffsetMessageId, decodeRecord } from '@apogee/message';
+import { decodeRecord } from '@apogee/message';
 import { ApiError } from '../api-error.js';
 import type { AdminDeps, AdminHandler } from '../context.js';
+import { FOREVER, recordByOffsetMsgId } from './messages.js';
 
-const FOREVER = Number.MAX_SAFE_INTEGER;
 /** As many trace bodies per id as the SDK's gatherer asks a broker for. */
 const MAX_TRACE_HITS = 64;
 
@@ -26,23 +26,10 @@ export function engineTraceLookups(deps: AdminDeps): TraceLookups {
       return (await broker.findByUniqueKey(topic, key, 0, FOREVER)).map((h) => view(h.record));
     },
     byOffsetMsgId: async (id) => {
-      let offset: number;
-      try {
-        offset = decodeOffsetMessageId(id).commitLogOffset;
-      } catch {
-        return undefined;
-      }
-      const record = await broker.readRecord(offset);
-      if (!record) return undefined;
-      const m = view(record);
-      // A UNIQ_KEY parses as an offset id too: only a record whose own id this is counts.
-      return m.offsetMsgId === id.toUpperCase() ? m : undefined;
+      const record = await recordByOffsetMsgId(deps, id);
+      return record ? view(record) : undefined;
     },
-    consumerGroups: async (topic) => {
-      const groups = new Set(broker.consumers.groupsOfTopic(topic));
-      for (const g of broker.groups.list()) if (broker.listOffsets(g.groupName).some((o) => o.topic === topic)) groups.add(g.groupName);
-      return [...groups].sort();
-    },
+    consumerGroups: async (topic) => broker.groupsConsuming(topic),
     committedOffset: async (group, m) => broker.offsets.query(group, m.storeTopic, m.queueId, false) ?? -1,
   };
 }
