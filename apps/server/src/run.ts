@@ -16,6 +16,7 @@ import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
 import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
 import { AdminApi } from './admin/admin-api.js';
+import { AclEditor } from './admin/acl-editor.js';
 import { recentLatencyMs } from './admin/recent-latency.js';
 import { StatsSampler } from './admin/stats-sampler.js';
 import { consoleStatic } from './console-static.js';
@@ -87,6 +88,15 @@ export async function runServer(args: ServerArgs): Promise<void> {
     });
     const namesrvAddr = await listenOrExplain(() => namesrv.start(args.namesrvPort, args.listenHost), 'NameServer', args.listenHost, args.namesrvPort);
     closers.push(() => namesrv.close());
+    // Users edited through the admin API reach the NameServer's copy of the accounts too.
+    if (aclOn)
+      auth.onReplaced((cfg) =>
+        namesrv.replaceAccess({
+          accounts: [...auth.accounts(), internal],
+          allowAnonymous: cfg.allowAnonymous,
+          globalWhiteRemoteAddresses: cfg.globalWhiteRemoteAddresses,
+        }),
+      );
     log.info({ addr: namesrvAddr, tls: serverTls.remotingMode }, 'apogee: namesrv listening');
     if (namesrvGate) tlsListeners['namesrv'] = `${namesrvAddr} (${serverTls.remotingMode})`;
 
@@ -199,7 +209,8 @@ export async function runServer(args: ServerArgs): Promise<void> {
       broker,
       mqtt,
       amqp,
-      authConfig,
+      authConfig: () => auth.config,
+      aclEditor: new AclEditor({ configFile: args.configFile, aclOn, authorizer: auth, log }),
       dataDir,
       version: APOGEE_VERSION,
       startedAt: Date.now(),

@@ -6,7 +6,7 @@ import { apiErrorOf } from './broker-errors.js';
 import { AdminAnswer, type AdminDeps, type AdminHandler, type AdminRequest } from './context.js';
 import { readJsonObject } from './json-body.js';
 import { Router } from './router.js';
-import { getAcl } from './routes/acl.js';
+import { deleteAclUser, getAcl, putAclAnonymous, putAclUser } from './routes/acl.js';
 import { listAmqpConnections } from './routes/amqp.js';
 import { cluster, health } from './routes/cluster.js';
 import { getGroup, listGroups, resetOffset, skipBacklog } from './routes/groups.js';
@@ -51,6 +51,9 @@ export function adminRouter(): Router<AdminHandler> {
     .add('GET', `${p}/transactions`, listOpenTransactions)
     .add('DELETE', `${p}/timers/:id`, recallTimer)
     .add('GET', `${p}/acl`, getAcl)
+    .add('PUT', `${p}/acl/users/:username`, putAclUser)
+    .add('DELETE', `${p}/acl/users/:username`, deleteAclUser)
+    .add('PUT', `${p}/acl/anonymous`, putAclAnonymous)
     .add('GET', `${p}/stats/overview`, statsOverview);
 }
 

@@ -11,10 +11,11 @@ const MAX_REMEMBERED = 1024;
  * Who an admin request is: HTTP Basic credentials checked against the `auth` section's users
  * (their scrypt password), or the anonymous principal when there are none and anonymous clients
  * are allowed. Only principals with `admin` may use the API (UNAUTHENTICATED / FORBIDDEN
- * otherwise). A verified credential is remembered by its SHA-256 for REMEMBER_MS.
+ * otherwise). A verified credential is remembered by its SHA-256 for REMEMBER_MS, or until the
+ * `auth` section is replaced.
  */
 export class AdminAuth {
-  private readonly remembered = new Map<string, { principal: Principal; until: number }>();
+  private readonly remembered = new Map<string, { principal: Principal; until: number; generation: number }>();
 
   constructor(
     private readonly auth: Authorizer,
@@ -44,7 +45,8 @@ export class AdminAuth {
             .digest('base64');
     const known = key === '' ? undefined : this.remembered.get(key);
     let principal: Principal;
-    if (known && known.until > this.now()) principal = known.principal;
+    // A credential verified under an older `auth` section (an edit may have changed it) is checked again.
+    if (known && known.until > this.now() && known.generation === this.auth.generation) principal = known.principal;
     else {
       const r = await this.auth.authenticate(username, password, 'admin-http');
       if (!r.ok) {
@@ -54,7 +56,7 @@ export class AdminAuth {
       principal = r.principal;
       if (key !== '') {
         if (this.remembered.size >= MAX_REMEMBERED) this.remembered.clear();
-        this.remembered.set(key, { principal, until: this.now() + REMEMBER_MS });
+        this.remembered.set(key, { principal, until: this.now() + REMEMBER_MS, generation: this.auth.generation });
       }
     }
     if (!principal.admin) {

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { AuthConfig, Broker, Principal } from '@apogee/broker';
+import type { AclEditor } from './acl-editor.js';
 import type { AmqpGateway } from '@apogee/amqp';
 import type { MqttGateway } from '@apogee/mqtt';
 import type { PathParams } from './router.js';
@@ -10,7 +11,10 @@ export interface AdminDeps {
   broker: Broker;
   mqtt: MqttGateway | null;
   amqp: AmqpGateway | null;
-  authConfig: AuthConfig;
+  /** The `auth` section in force (it changes with edits). */
+  authConfig: () => AuthConfig;
+  /** Edits of the `auth` section (GET /api/v1/acl says whether they are possible). */
+  aclEditor: AclEditor;
   /** Listener addresses by name (namesrv, broker, mqtt, …) for the cluster view. */
   listeners: () => Record<string, string | null>;
   /** Data directory of the store, for disk figures. */

@@ -10,17 +10,30 @@ import { type AclNeed, needsOf } from './request-needs.js';
  * SYSTEM_ERROR with Apache's remark texts.
  */
 export class RemotingAcl {
-  private readonly validator: AccessValidator;
+  private validator: AccessValidator;
+  /** The Authorizer generation the validator's accounts were taken from. */
+  private generation: number;
 
   constructor(
     private readonly auth: Authorizer,
     globalWhiteRemoteAddresses: readonly string[] = [],
   ) {
-    this.validator = new AccessValidator({ accounts: auth.accounts(), allowAnonymous: auth.allowAnonymous, globalWhiteRemoteAddresses });
+    this.generation = auth.generation;
+    this.validator = RemotingAcl.validatorOf(auth, globalWhiteRemoteAddresses);
+  }
+
+  /** Accounts and white lists from the section in force (the config's global list at start, the section's after an edit). */
+  private static validatorOf(auth: Authorizer, globalWhiteRemoteAddresses: readonly string[]): AccessValidator {
+    return new AccessValidator({ accounts: auth.accounts(), allowAnonymous: auth.allowAnonymous, globalWhiteRemoteAddresses });
   }
 
   /** A RemotingServer guard: the refusal to send, or null to let the request through. */
   readonly guard = (req: RemotingCommand, conn: Connection): RemotingCommand | null => {
+    // An edited `auth` section (admin API) takes effect with the next request.
+    if (this.generation !== this.auth.generation) {
+      this.generation = this.auth.generation;
+      this.validator = RemotingAcl.validatorOf(this.auth, this.auth.config.globalWhiteRemoteAddresses);
+    }
     const d = this.validator.validate(req, ipOfPeer(conn.remote));
     if (!d.ok) return aclRefusal(req, d.message);
     if (d.whitelisted) return null;

@@ -101,3 +101,51 @@ describe('Authorizer', () => {
     expect(() => parseAuthConfig({ allowAnonymus: true }, 'cfg')).toThrow(/unknown auth setting/);
   });
 });
+
+describe('Authorizer.replace', () => {
+  const H = 'scrypt$1024$8$1$AA==$AA==';
+  const section = (users: unknown[], extra: Record<string, unknown> = {}) => parseAuthConfig({ users, ...extra }, 'test');
+
+  it('gives principals handed out before the rules their name has now, and none to a removed user', () => {
+    const a = new Authorizer(section([{ username: 'dev', password: H, publish: { allow: ['a/#'] } }]));
+    const dev = a.certificateUser('dev', 'c1');
+    const stranger = a.certificateUser('stranger', 'c2');
+    const anon = a.principalOfAccessKey(undefined)!;
+    if (!dev.ok || !stranger.ok) throw new Error('expected principals');
+    expect(a.canPublish(dev.principal, 'a/1')).toBe(true);
+    expect(a.canPublish(dev.principal, 'b/1')).toBe(false);
+    expect(a.generation).toBe(0);
+    let told = 0;
+    a.onReplaced(() => told++);
+
+    a.replace(section([{ username: 'dev', password: H, publish: { allow: ['b/#'] }, admin: true }]));
+    expect(a.generation).toBe(1);
+    expect(told).toBe(1);
+    // Cached decisions are dropped with the old rules.
+    expect(a.canPublish(dev.principal, 'a/1')).toBe(false);
+    expect(a.canPublish(dev.principal, 'b/1')).toBe(true);
+    expect(dev.principal.admin).toBe(true);
+    expect(a.canSubscribe(stranger.principal, 'x/#')).toBe(true); // anonymous rules still
+
+    a.replace(section([], { allowAnonymous: false }));
+    expect(a.canPublish(dev.principal, 'b/1')).toBe(false);
+    expect(a.canSubscribe(dev.principal, 'b/#')).toBe(false);
+    expect(a.mayUseGroup(dev.principal, 'g')).toBe(false);
+    expect(dev.principal.admin).toBe(false);
+    expect(a.canSubscribe(stranger.principal, 'x/#')).toBe(false); // anonymous access is off now
+    expect(a.mayAccessStoreTopic(anon, 'T', 'publish')).toBe(false);
+    expect(a.allowAnonymous).toBe(false);
+  });
+
+  it('replaces the access keys and the anonymous principal for new requests', () => {
+    const a = new Authorizer(section([{ username: 'svc', accessKey: 'svc-key-1', secretKey: 'secret-1', publish: { allow: ['T'] } }]));
+    expect(a.principalOfAccessKey('svc-key-1')).toBeDefined();
+    a.replace(section([{ username: 'svc', accessKey: 'svc-key-2', secretKey: 'secret-2', publish: { allow: ['U'] } }]));
+    expect(a.principalOfAccessKey('svc-key-1')).toBeUndefined();
+    const p = a.principalOfAccessKey('svc-key-2')!;
+    expect(a.mayAccessStoreTopic(p, 'U', 'publish')).toBe(true);
+    expect(a.mayAccessStoreTopic(p, 'T', 'publish')).toBe(false);
+    expect(a.accounts()).toEqual([{ accessKey: 'svc-key-2', secretKey: 'secret-2' }]);
+    expect(a.config.users.map((u) => u.username)).toEqual(['svc']);
+  });
+});

@@ -14,6 +14,8 @@ export interface Principal {
   groups: AclRules;
   /** May use admin request codes and reserved internal names (remoting); topic and group rules still apply. */
   admin: boolean;
+  /** Set when a certificate named a client that is not a configured user: it has the anonymous rules. */
+  anonymousRules?: true;
 }
 
 /** What a remoting request needs of one store topic. */
@@ -30,6 +32,8 @@ export type AuthResult = { ok: true; principal: Principal } | { ok: false; reaso
 const DECISIONS_PER_PRINCIPAL = 1024;
 
 interface Decisions {
+  /** The Authorizer's generation the principal's rules were last taken from. */
+  generation: number;
   publish: Map<string, boolean>;
   read: Map<string, boolean>;
   /** Remoting: store topic → may publish into / read all of it; group → may consume with it. */
@@ -47,22 +51,66 @@ function principalOf(u: UserConfig, clientId: string): Principal {
   return { username: u.username, clientId, publish: u.publish, subscribe: u.subscribe, groups: u.groups, admin: u.admin };
 }
 
+const NOTHING = (): AclRules => ({ allow: [], deny: ['#'] });
+
+/** Listens for a new `auth` section taking effect (Authorizer.replace). */
+export type AuthReplacedListener = (cfg: AuthConfig) => void;
+
 export class Authorizer {
-  private readonly users = new Map<string, UserConfig>();
+  private users = new Map<string, UserConfig>();
   /** One principal object per access key, so their decisions are cached across connections. */
-  private readonly byAccessKey = new Map<string, Principal>();
-  private readonly anonymousPrincipal: Principal;
+  private byAccessKey = new Map<string, Principal>();
+  private anonymousPrincipal!: Principal;
+  private cfg!: AuthConfig;
+  private gen = 0;
+  private readonly listeners: AuthReplacedListener[] = [];
   /**
    * Publish and read decisions by principal object and topic: a connection asks the same
    * question for every message on a topic, and the answer only changes with the principal.
    */
   private readonly decisions = new WeakMap<Principal, Decisions>();
 
-  constructor(private readonly cfg: AuthConfig) {
+  constructor(cfg: AuthConfig) {
+    this.install(cfg);
+  }
+
+  /**
+   * Puts a new `auth` section in force at once, for new and open connections alike: every
+   * principal handed out before takes its rules from the new section at its next check (a user
+   * no longer configured, or anonymous access switched off, is left with no permission at all).
+   * Listeners (the NameServer's account copy, the admin API's credential cache) are told after.
+   */
+  replace(cfg: AuthConfig): void {
+    this.install(cfg);
+    this.gen++;
+    for (const l of this.listeners) l(cfg);
+  }
+
+  /** Calls `l` after every replace(). */
+  onReplaced(l: AuthReplacedListener): void {
+    this.listeners.push(l);
+  }
+
+  /** How many times the section was replaced: a principal or a decision from an older generation is stale. */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** The section in force. */
+  get config(): AuthConfig {
+    return this.cfg;
+  }
+
+  private install(cfg: AuthConfig): void {
+    const users = new Map<string, UserConfig>();
+    const byAccessKey = new Map<string, Principal>();
     for (const u of cfg.users) {
-      this.users.set(u.username, u);
-      if (u.accessKey !== undefined) this.byAccessKey.set(u.accessKey, principalOf(u, ''));
+      users.set(u.username, u);
+      if (u.accessKey !== undefined) byAccessKey.set(u.accessKey, principalOf(u, ''));
     }
+    this.cfg = cfg;
+    this.users = users;
+    this.byAccessKey = byAccessKey;
     this.anonymousPrincipal = { username: undefined, clientId: '', ...cfg.anonymous };
   }
 
@@ -144,7 +192,7 @@ export class Authorizer {
     const u = this.users.get(username);
     if (u) return { ok: true, principal: principalOf(u, clientId) };
     if (!this.cfg.allowAnonymous) return { ok: false, reason: 'NOT_AUTHORIZED' };
-    return { ok: true, principal: { username, clientId, ...this.cfg.anonymous } };
+    return { ok: true, principal: { username, clientId, ...this.cfg.anonymous, anonymousRules: true } };
   }
 
   canPublish(p: Principal, topic: string): boolean {
@@ -153,6 +201,7 @@ export class Authorizer {
 
   /** May this filter be subscribed? Some allowed topic must lie in it, and no deny rule may cover it whole. */
   canSubscribe(p: Principal, filter: string): boolean {
+    this.decisionsOf(p); // brings the principal's rules up to date
     const r = p.subscribe;
     if (r.deny.some((d) => patternCovers(expandPattern(d, p.username, p.clientId), filter))) return false;
     return r.allow.some((a) => patternOverlaps(expandPattern(a, p.username, p.clientId), filter));
@@ -163,10 +212,36 @@ export class Authorizer {
     return this.decide(p, this.decisionsOf(p).read, p.subscribe, topic);
   }
 
+  /**
+   * The principal's decision caches, after bringing its rules up to date: a principal first
+   * seen at generation 0 is current; any other is refreshed from the section in force once.
+   */
   private decisionsOf(p: Principal): Decisions {
     let d = this.decisions.get(p);
-    if (!d) this.decisions.set(p, (d = { publish: new Map(), read: new Map(), storePublish: new Map(), storeRead: new Map(), group: new Map() }));
+    if (!d)
+      this.decisions.set(p, (d = { generation: 0, publish: new Map(), read: new Map(), storePublish: new Map(), storeRead: new Map(), group: new Map() }));
+    if (d.generation !== this.gen) {
+      this.refresh(p);
+      d.generation = this.gen;
+      d.publish.clear();
+      d.read.clear();
+      d.storePublish.clear();
+      d.storeRead.clear();
+      d.group.clear();
+    }
     return d;
+  }
+
+  /** Gives an older principal the rules its name has now (none when it lost them). */
+  private refresh(p: Principal): void {
+    const u = p.username === undefined ? undefined : this.users.get(p.username);
+    const anonymous = p.username === undefined || (u === undefined && p.anonymousRules === true);
+    const source = u ?? (anonymous && this.cfg.allowAnonymous ? this.cfg.anonymous : undefined);
+    if (u !== undefined) delete p.anonymousRules;
+    p.publish = source?.publish ?? NOTHING();
+    p.subscribe = source?.subscribe ?? NOTHING();
+    p.groups = source?.groups ?? NOTHING();
+    p.admin = source?.admin ?? false;
   }
 
   private decide(p: Principal, cache: Map<string, boolean>, rules: AclRules, topic: string): boolean {

@@ -56,7 +56,7 @@ export class NameServer {
   private kvStore: KvConfigStore | undefined;
   private server: RemotingServer | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly validator: AccessValidator | undefined;
+  private validator: AccessValidator | undefined;
 
   constructor(options: NameServerOptions = {}) {
     this.validator = options.access ? new AccessValidator(options.access) : undefined;
@@ -72,6 +72,16 @@ export class NameServer {
     this.registry = new RouteRegistry({ clock: this.clock, kv: { get: (ns, key) => this.kvStore?.get(ns, key) } });
   }
 
+  /**
+   * Puts new accounts in force for the next request (an edited `auth` section). Only a NameServer
+   * started with access checking takes them: ACL cannot be switched on or off while it runs.
+   * Throws, changing nothing, when an account is malformed.
+   */
+  replaceAccess(access: AccessValidatorOptions): void {
+    if (this.validator === undefined) throw new Error('this NameServer was started without access checking');
+    this.validator = new AccessValidator(access);
+  }
+
   /** The KV config store (available once started). */
   get kv(): KvConfigStore {
     if (this.kvStore === undefined) throw new Error('NameServer not started');
@@ -84,15 +94,14 @@ export class NameServer {
     const kv = await KvConfigStore.open(this.kvFile === undefined ? {} : { file: this.kvFile });
     this.kvStore = kv;
     const ctx: NamesrvContext = { registry: this.registry, kv, clock: this.clock };
-    const validator = this.validator;
     const base = { ...this.limits, listenerName: 'namesrv', errorResponse, ...(this.warnings ? { warnings: this.warnings } : {}) };
     const server = new RemotingServer({
       ...base,
       ...(this.logger && this.warnings ? { onNotSuccess: refusalLog(this.logger, this.warnings) } : {}),
-      ...(validator
+      ...(this.validator
         ? {
             guard: (req, conn) => {
-              const d = validator.validate(req, ipOfPeer(conn.remote));
+              const d = this.validator!.validate(req, ipOfPeer(conn.remote));
               return d.ok ? null : aclRefusal(req, d.message);
             },
           }
