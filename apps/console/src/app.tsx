@@ -11,6 +11,7 @@ import { MessagePage, MessagesPage } from './pages/messages.js';
 import { MqttPage } from './pages/mqtt.js';
 import { OverviewPage } from './pages/overview.js';
 import { TopicPage, TopicsPage } from './pages/topics.js';
+import { UsersPage } from './pages/users.js';
 import { Link, matchPath, useRoute } from './router.js';
 
 type Session = { state: 'checking' } | { state: 'login'; reason?: string } | { state: 'in'; user: string | null } | { state: 'down'; error: ApiFailure };
@@ -23,6 +24,7 @@ const NAV: Array<[string, string]> = [
   ['/mqtt', 'MQTT'],
   ['/amqp', 'AMQP'],
   ['/cluster', 'Cluster'],
+  ['/users', 'Users'],
 ];
 
 /** Who the console talks as: the saved login, or anonymous when the server lets anonymous clients administer it. */
@@ -143,6 +145,7 @@ function Page(props: { path: string; query: URLSearchParams }): JSX.Element {
   if (p === '/mqtt') return <MqttPage />;
   if (p === '/amqp') return <AmqpPage />;
   if (p === '/cluster') return <ClusterPage />;
+  if (p === '/users') return <UsersPage />;
   return (
     <div>
       <h1>Not found</h1>

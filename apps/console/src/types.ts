@@ -144,3 +144,30 @@ export interface TraceEvent {
   costMs?: number;
   detail?: string;
 }
+
+/** Allow/deny patterns (GET /api/v1/acl). */
+export interface AclRules {
+  allow: string[];
+  deny: string[];
+}
+
+export interface AclUser {
+  username: string;
+  admin: boolean;
+  password: boolean;
+  accessKey: string | null;
+  whiteRemoteAddress: string | null;
+  publish: AclRules;
+  subscribe: AclRules;
+  groups: AclRules;
+}
+
+/** GET /api/v1/acl. */
+export interface AclView {
+  editable: boolean;
+  readOnlyReason?: string;
+  allowAnonymous: boolean;
+  anonymous: { publish: AclRules; subscribe: AclRules; groups: AclRules; admin: boolean };
+  globalWhiteRemoteAddresses: string[];
+  users: AclUser[];
+}

@@ -3,8 +3,9 @@
  * process with an `auth` section: login (a wrong password, then the right one), a topic created in
  * the UI, messages from @apogee/client moving the overview's in-rate, a search by key and the
  * message's body as JSON, text and hex, a consumer group's lag falling to 0, an mqtt.js client
- * listed and disconnected from the MQTT page. A screenshot of every page goes to the temporary
- * folder the test prints; any console error or uncaught exception on any page fails it.
+ * listed and disconnected from the MQTT page, a user added, edited and deleted on the users page
+ * (and an edit that would lock the admins out refused). A screenshot of every page goes to the
+ * temporary folder the test prints; any console error or uncaught exception on any page fails it.
  *
  * The browser is the system's Chromium (/usr/bin/chromium, driven by playwright-core: nothing is
  * downloaded). Without it the test skips, except under CI=true, where it must run.
@@ -304,22 +305,67 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', { timeou
     await shot('12-mqtt-sessions');
   });
 
+  it('adds a user whose password works on MQTT, edits its rules, refuses to lock the admins out, and deletes it', async () => {
+    await nav('Users', 'Users and ACL');
+    await page.locator('tr[data-user="ops"]').waitFor();
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const form = page.locator('form[aria-label="add user"]');
+    await form.locator('input[name=username]').fill('device');
+    await form.locator('input[name=password]').fill('dev-pw');
+    await form.locator('input[name=publish-allow]').fill('dev/#');
+    await form.getByRole('button', { name: 'Create' }).click();
+    const row = page.locator('tr[data-user="device"]');
+    await row.waitFor();
+    await expect.poll(() => row.locator('td').nth(3).textContent(), WAIT).toBe('dev/#');
+    const device = mqtt.connect(server.mqttUrl, { clientId: 'console-device', protocolVersion: 5, reconnectPeriod: 0, username: 'device', password: 'dev-pw' });
+    cleanups.push(async () => device.end(true));
+    await new Promise<void>((resolve, reject) => {
+      device.once('connect', () => resolve());
+      device.once('error', reject);
+    });
+    await device.publishAsync('dev/1', 'x', { qos: 1 });
+    await shot('13-users');
+
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.locator('form[aria-label="edit user device"]');
+    await edit.locator('input[name=publish-allow]').fill('devices/#, dev/#');
+    await edit.locator('input[name=publish-deny]').fill('dev/secret');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('User device updated.').waitFor();
+    await expect.poll(() => row.locator('td').nth(3).textContent(), WAIT).toBe('devices/#, dev/# except dev/secret');
+    await expect(device.publishAsync('dev/secret', 'x', { qos: 1 })).rejects.toThrow(/Not authorized/);
+
+    await page.locator('tr[data-user="ops"]').getByRole('button', { name: 'Edit' }).click();
+    const ops = page.locator('form[aria-label="edit user ops"]');
+    await ops.locator('input[name=admin]').uncheck();
+    await ops.getByRole('button', { name: 'Save' }).click();
+    await ops.locator('[data-testid=error-banner][data-code=CONFLICT]').waitFor();
+    await shot('14-users-refused');
+    await ops.getByRole('button', { name: 'Cancel' }).click();
+
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByText('User device deleted.').waitFor();
+    await expect.poll(() => row.count(), WAIT).toBe(0);
+    await expect(device.publishAsync('dev/1', 'x', { qos: 1 })).rejects.toThrow(/Not authorized/);
+  });
+
   it('shows the AMQP and cluster pages, then logs out', async () => {
     await nav('AMQP', 'AMQP');
     await page.getByText('No AMQP connection is open.').waitFor();
-    await shot('13-amqp');
+    await shot('15-amqp');
     await nav('Cluster', 'Cluster');
     const broker = page.locator('section[data-broker="broker-a"]');
     await broker.waitFor();
     expect(await broker.textContent()).toContain(server.brokerAddr);
     expect(await broker.textContent()).toContain('MASTER');
-    await shot('14-cluster');
+    await shot('16-cluster');
     // A client-side route loads on its own (the server answers index.html) and the login is kept.
     await page.goto(`${base}/groups/console-cg`);
     await page.locator('[data-testid=group-lag]').waitFor();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.locator('form[aria-label="log in"]').waitFor();
-    await shot('15-logged-out');
+    await shot('17-logged-out');
   });
 
   it('skips the login where anonymous clients are admins, and says when the server is unreachable', async () => {
@@ -332,6 +378,6 @@ describe.skipIf(!haveChromium && !required)('web console in a browser', { timeou
     serverStopped = true;
     await open.stop();
     await expect.poll(() => page.locator('[data-testid=error-banner]').textContent(), WAIT).toMatch(/server unreachable/);
-    await shot('16-server-unreachable');
+    await shot('18-server-unreachable');
   });
 });
