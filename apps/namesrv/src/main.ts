@@ -1,6 +1,6 @@
 /**
  * Apogee NameServer alone:
- *   tsx apps/namesrv/src/main.ts [--port N] [--host ADDR] [--kv-file FILE] [--config FILE] [--log-level LEVEL]
+ *   npm run namesrv -- [--port N] [--listen-host ADDR (or --host)] [--kv-file FILE] [--config FILE] [--log-level LEVEL]
  *     [--tls-cert FILE --tls-key FILE [--tls-ca FILE] [--tls-client-auth MODE] [--remoting-tls MODE]]
  * Defaults: port 9876 (APOGEE_NAMESRV_PORT), host 127.0.0.1 (APOGEE_NAMESRV_HOST), no KV file
  * (APOGEE_NAMESRV_KV_FILE), no config file (APOGEE_CONFIG), log level info (APOGEE_LOG_LEVEL),
@@ -41,7 +41,7 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
     const value = argv[i + 1];
     if (flag === '--help' || flag === '-h') {
       process.stdout.write(
-        'usage: namesrv [--port N] [--host ADDR] [--kv-file FILE] [--config FILE] [--log-level trace|debug|info|warn|error|fatal|silent]\n' +
+        'usage: namesrv [--port N] [--listen-host ADDR] [--kv-file FILE] [--config FILE] [--log-level trace|debug|info|warn|error|fatal|silent]\n' +
           '               [--tls-cert FILE --tls-key FILE [--tls-ca FILE] [--tls-client-auth none|optional|required]\n' +
           '                [--tls-handshake-timeout-ms N] [--remoting-tls disabled|permissive|enforcing]]\n',
       );
@@ -49,7 +49,7 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
     }
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--port') args.port = Number(value);
-    else if (flag === '--host') args.host = value;
+    else if (flag === '--host' || flag === '--listen-host') args.host = value;
     else if (flag === '--kv-file') args.kvFile = value;
     else if (flag === '--config') args.configFile = value;
     else if (flag === '--log-level') args.logLevel = parseLogLevel(value, flag);

@@ -21,6 +21,20 @@ describe('server command line', () => {
     });
   });
 
+  it('takes the NameServers of a broker alone, and requires them for --role broker', () => {
+    expect(parseServerArgs([], {})).toMatchObject({ role: 'all', namesrvAddrs: [] });
+    expect(parseServerArgs(['--namesrv', '10.0.0.1:9876;ns2.example:9877'], {}).namesrvAddrs).toEqual(['10.0.0.1:9876', 'ns2.example:9877']);
+    expect(parseServerArgs(['--role', 'broker'], { APOGEE_NAMESRV_ADDR: '[::1]:9876, 127.0.0.1:9877' })).toMatchObject({
+      role: 'broker',
+      namesrvAddrs: ['[::1]:9876', '127.0.0.1:9877'],
+    });
+    expect(() => parseServerArgs(['--role', 'broker'], {})).toThrow(/needs --namesrv HOST:PORT/);
+    expect(() => parseServerArgs(['--namesrv', 'localhost'], {})).toThrow(/"localhost" is not HOST:PORT/);
+    expect(() => parseServerArgs(['--namesrv', 'a:99999'], {})).toThrow(/not HOST:PORT/);
+    expect(() => parseServerArgs(['--namesrv', ';'], {})).toThrow(/at least one NameServer/);
+    expect(() => parseServerArgs(['--role', 'master'], {})).toThrow(/role must be all or broker/);
+  });
+
   it('takes the log level from --log-level, APOGEE_LOG_LEVEL or the config file, in that order', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'apg-args-')), 'c.json');
     fs.writeFileSync(file, JSON.stringify({ logLevel: 'debug' }));

@@ -21,6 +21,10 @@ export interface ServerArgs {
   brokerIp: string;
   brokerName: string;
   clusterName: string;
+  /** NameServers the broker registers with (`--namesrv H:P;H:P`); empty: the embedded NameServer. */
+  namesrvAddrs: string[];
+  /** `all` (default): the all-in-one server; `broker` (npm run broker): a broker alone, `--namesrv` required. */
+  role: 'all' | 'broker';
   flush: FlushMode;
   /** Least severe level logged (trace … fatal, or silent). Default info. */
   logLevel: LogLevel;
@@ -77,6 +81,8 @@ const DEFAULTS: Omit<
   brokerIp: '',
   brokerName: 'broker-a',
   clusterName: 'DefaultCluster',
+  namesrvAddrs: [],
+  role: 'all',
   flush: 'ASYNC_FLUSH',
   // -- memory budget --
   memoryBudget: DEFAULT_MEMORY_BUDGET_MIB,
@@ -97,6 +103,8 @@ const FLAGS = {
   '--broker-ip': ['brokerIp', 'APOGEE_BROKER_IP'],
   '--broker-name': ['brokerName', 'APOGEE_BROKER_NAME'],
   '--cluster-name': ['clusterName', 'APOGEE_CLUSTER_NAME'],
+  '--namesrv': ['namesrvAddrs', 'APOGEE_NAMESRV_ADDR'],
+  '--role': ['role', 'APOGEE_ROLE'],
   '--log-level': ['logLevel', 'APOGEE_LOG_LEVEL'],
   // -- memory budget --
   ...MEMORY_BUDGET_FLAG,
@@ -130,7 +138,7 @@ export function usage(): string {
     '                    [--mqtt-ws-port N] [--amqp-port N] [--http-port N] [--flush sync|async]',
     '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
     '                    [--cluster-name NAME] [--log-level LEVEL] [--config FILE]',
-    '                    [--memory-budget MiB]',
+    '                    [--memory-budget MiB] [--namesrv HOST:PORT[;HOST:PORT]] [--role all|broker]',
     '                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-client-auth none|optional|required]',
     '                    [--tls-handshake-timeout-ms N] [--remoting-tls disabled|permissive|enforcing]',
     '                    [--mqtts-port N] [--mqtt-wss-port N] [--amqps-port N]',
@@ -143,6 +151,9 @@ export function usage(): string {
     'Endpoint ports take `off` to run without that endpoint: --mqtt-port off (MQTT over TCP and',
     'WebSocket), --mqtt-ws-port off, --amqp-port off. Persistent MQTT sessions and durable AMQP',
     'subscriptions keep receiving while their endpoint is off (the engine keeps their topic filters).',
+    '--namesrv: register with these NameServers instead of running one in this process (a broker of a',
+    'cluster; npm run broker is --role broker, which requires it). Signed with APOGEE_NAMESRV_ACCESS_KEY and',
+    'APOGEE_NAMESRV_SECRET_KEY when the NameServers check RocketMQ ACL (docs/cluster.md).',
     'Log levels: trace, debug, info (default), warn, error, fatal, silent. Lines are JSON, or',
     'human-readable when stdout is a terminal.',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
@@ -164,6 +175,11 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
   } else if (key === 'brokerName' || key === 'clusterName') {
     if (!/^[a-zA-Z0-9_-]{1,127}$/.test(raw)) throw new Error(`${source}: must be 1-127 characters of [a-zA-Z0-9_-], got ${JSON.stringify(raw)}`);
     out[key] = raw;
+  } else if (key === 'namesrvAddrs') {
+    out[key] = parseNamesrvList(raw, source);
+  } else if (key === 'role') {
+    if (raw !== 'all' && raw !== 'broker') throw new Error(`${source}: role must be all or broker, got ${JSON.stringify(raw)}`);
+    out[key] = raw;
   } else if (key === 'logLevel') {
     out[key] = parseLogLevel(raw, source);
   } else if (key === 'flush') {
@@ -181,6 +197,20 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${source}: port must be an integer 0-65535, got ${JSON.stringify(raw)}`);
     out[key] = n;
   }
+}
+
+/** `host:port;host:port` (RocketMQ's namesrvAddr form; commas are taken too). */
+export function parseNamesrvList(raw: string, source: string): string[] {
+  const list = raw
+    .split(/[;,]/)
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  if (list.length === 0) throw new Error(`${source}: give at least one NameServer as HOST:PORT`);
+  for (const a of list) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(a);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`${source}: ${JSON.stringify(a)} is not HOST:PORT`);
+  }
+  return list;
 }
 
 export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ServerArgs {
@@ -265,11 +295,11 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     const v = env[name];
     if (v !== undefined && v !== '') setValue(fromEnv, key, v, `${name} (${flag})`);
   }
+  const merged = { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags };
+  if (!help && merged.role === 'broker' && merged.namesrvAddrs.length === 0)
+    throw new Error('a broker alone (--role broker, npm run broker) needs --namesrv HOST:PORT[;HOST:PORT] (or APOGEE_NAMESRV_ADDR)');
   return {
-    ...DEFAULTS,
-    ...fromFile,
-    ...fromEnv,
-    ...fromFlags,
+    ...merged,
     help,
     configFile,
     brokerSettings,

@@ -4,7 +4,6 @@ import { Authorizer, Broker, parseAuthConfig } from '@apogee/broker';
 import { AmqpGateway } from '@apogee/amqp';
 import { BrokerRemotingService } from '@apogee/broker-remoting';
 import { MqttGateway, listenWebSocket } from '@apogee/mqtt';
-import { NameServer } from '@apogee/namesrv';
 import { formatError } from '@apogee/message';
 import { createLogger } from '@apogee/logging';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +16,7 @@ import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
 import { AdminApi } from './admin/admin-api.js';
 import { AclEditor } from './admin/acl-editor.js';
+import { embeddedNameServer, namesrvCredentialsFrom } from './embedded-namesrv.js';
 import { recentLatencyMs } from './admin/recent-latency.js';
 import { StatsSampler } from './admin/stats-sampler.js';
 import { consoleStatic } from './console-static.js';
@@ -70,35 +70,27 @@ export async function runServer(args: ServerArgs): Promise<void> {
     }
   };
   try {
-    const namesrvGate = serverTls.remotingGate('namesrv');
-    const namesrv = new NameServer({
-      kvFile: path.join(dataDir, 'namesrv', 'kvConfig.json'),
-      logger: log,
-      limits: remotingLimits,
-      ...(namesrvGate ? { socketGate: namesrvGate } : {}),
-      ...(aclOn
-        ? {
-            access: {
-              accounts: [...auth.accounts(), internal],
-              allowAnonymous: authConfig.allowAnonymous,
-              globalWhiteRemoteAddresses: authConfig.globalWhiteRemoteAddresses,
-            },
-          }
-        : {}),
-    });
-    const namesrvAddr = await listenOrExplain(() => namesrv.start(args.namesrvPort, args.listenHost), 'NameServer', args.listenHost, args.namesrvPort);
-    closers.push(() => namesrv.close());
-    // Users edited through the admin API reach the NameServer's copy of the accounts too.
-    if (aclOn)
-      auth.onReplaced((cfg) =>
-        namesrv.replaceAccess({
-          accounts: [...auth.accounts(), internal],
-          allowAnonymous: cfg.allowAnonymous,
-          globalWhiteRemoteAddresses: cfg.globalWhiteRemoteAddresses,
-        }),
-      );
-    log.info({ addr: namesrvAddr, tls: serverTls.remotingMode }, 'apogee: namesrv listening');
-    if (namesrvGate) tlsListeners['namesrv'] = `${namesrvAddr} (${serverTls.remotingMode})`;
+    // A broker of a cluster registers with the NameServers it is given; else one runs here.
+    const namesrv =
+      args.namesrvAddrs.length === 0
+        ? embeddedNameServer({
+            dataDir,
+            logger: log,
+            limits: remotingLimits,
+            socketGate: serverTls.remotingGate('namesrv'),
+            acl: aclOn ? { auth, internal } : null,
+          })
+        : null;
+    let namesrvAddr: string | null = null;
+    if (namesrv) {
+      const addr = await listenOrExplain(() => namesrv.start(args.namesrvPort, args.listenHost), 'NameServer', args.listenHost, args.namesrvPort);
+      namesrvAddr = addr;
+      closers.push(() => namesrv.close());
+      log.info({ addr, tls: serverTls.remotingMode }, 'apogee: namesrv listening');
+      if (serverTls.remotingMode !== 'disabled') tlsListeners['namesrv'] = `${addr} (${serverTls.remotingMode})`;
+    } else log.info({ namesrv: args.namesrvAddrs }, 'apogee: no NameServer here: the broker registers with the ones given (--namesrv)');
+    const registerWith = namesrvAddr === null ? args.namesrvAddrs : [namesrvAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')];
+    const namesrvCredentials = namesrv ? (aclOn ? internal : undefined) : namesrvCredentialsFrom(process.env);
 
     const broker = await Broker.open({
       store,
@@ -107,16 +99,16 @@ export async function runServer(args: ServerArgs): Promise<void> {
       logger: log,
     });
     closers.push(() => broker.close());
-    const localNamesrv = namesrvAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:');
     const brokerGate = serverTls.remotingGate('broker');
     const namesrvTls = serverTls.namesrvClientTls();
     const service = new BrokerRemotingService({
       broker,
       advertisedAddr: advertised,
-      namesrvAddrs: [localNamesrv],
+      namesrvAddrs: registerWith,
       logger: log,
       limits: remotingLimits,
-      ...(aclOn ? { auth, globalWhiteRemoteAddresses: authConfig.globalWhiteRemoteAddresses, namesrvCredentials: internal } : {}),
+      ...(aclOn ? { auth, globalWhiteRemoteAddresses: authConfig.globalWhiteRemoteAddresses } : {}),
+      ...(namesrvCredentials ? { namesrvCredentials } : {}),
       ...(brokerGate ? { socketGate: brokerGate } : {}),
       ...(namesrvTls ? { namesrvTls } : {}),
     });
@@ -217,7 +209,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
       fsyncLatencyMs: recentLatencyMs(broker.fsyncLatency),
       listeners: () => ({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr, ...tlsListeners }),
     };
-    const stats = new StatsSampler(adminDeps, () => namesrv.connectionStats().open + service.connectionStats().open);
+    const stats = new StatsSampler(adminDeps, () => (namesrv?.connectionStats().open ?? 0) + service.connectionStats().open);
     stats.start();
     closers.push(async () => stats.stop());
     const admin = new AdminApi({ ...adminDeps, stats }, auth, log);
@@ -233,10 +225,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
           admin,
           dataDir,
           console: consoleStatic(),
-          listeners: () => [
-            { listener: 'namesrv', ...namesrv.connectionStats() },
-            { listener: 'broker', ...service.connectionStats() },
-          ],
+          listeners: () => [...(namesrv ? [{ listener: 'namesrv', ...namesrv.connectionStats() }] : []), { listener: 'broker', ...service.connectionStats() }],
           createServer: tlsCtx ? serverTls.httpsServer('https') : undefined,
         }),
       'metrics HTTP',

@@ -1,0 +1,177 @@
+/**
+ * A cluster of processes as `npm run namesrv` and `npm run broker` start them (README, "A
+ * cluster"): two standalone NameServers, two broker groups of one broker each (broker-a,
+ * broker-b) registered with both. A topic spread over both groups takes a producer's sends on
+ * both; with one group SIGKILLed, sends go on to the other (the producer retries there), and with
+ * one NameServer gone the other still routes. After broker-b restarts on its data directory,
+ * every acknowledged message is read back from the group that acknowledged it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Producer, PullConsumer, type SendResult } from '@apogee/client';
+import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTopic } from './remoting-helpers.js';
+import { ServerProcess, freePort, freePorts, killAllStarted, tempDataDir } from './server-process.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const namesrvMain = path.join(repoRoot, 'dist/namesrv/main.mjs');
+const TOPIC = 'ClusterT';
+
+interface Namesrv {
+  proc: ChildProcess;
+  addr: string;
+}
+
+async function startNamesrv(): Promise<Namesrv> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [namesrvMain, '--port', String(port), '--listen-host', '127.0.0.1'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  for (let i = 0; i < 300 && !out.includes('namesrv: listening') && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  if (!out.includes('namesrv: listening')) throw new Error(`namesrv did not start:\n${out}`);
+  return { proc, addr: `127.0.0.1:${port}` };
+}
+
+async function killNamesrv(n: Namesrv): Promise<void> {
+  if (n.proc.exitCode !== null || n.proc.signalCode !== null) return;
+  const gone = new Promise((r) => n.proc.once('exit', r));
+  n.proc.kill('SIGKILL');
+  await gone;
+}
+
+/** The broker names a NameServer routes the topic to. */
+async function routedBrokers(namesrvAddr: string): Promise<string[]> {
+  const c = new RemotingClient();
+  try {
+    const res = await c.invoke(namesrvAddr, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: TOPIC } }));
+    if (res.code !== ResponseCode.SUCCESS) return [];
+    const route = JSON.parse(res.body!.toString('utf8')) as { brokerDatas: Array<{ brokerName: string }> };
+    return route.brokerDatas.map((b) => b.brokerName).sort();
+  } finally {
+    c.close();
+  }
+}
+
+async function until(what: string, check: () => Promise<boolean>, tries = 300): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('a cluster of two NameServers and two broker groups', { timeout: 120_000 }, () => {
+  let dir: string;
+  const namesrvs: Namesrv[] = [];
+  const brokers = new Map<string, ServerProcess>();
+  const acked = new Map<string, SendResult>();
+  let producer: Producer;
+  let namesrvList: string;
+
+  const startBroker = async (name: string): Promise<ServerProcess> => {
+    const flags = [
+      '--role',
+      'broker',
+      '--namesrv',
+      namesrvList,
+      '--broker-name',
+      name,
+      '--cluster-name',
+      'TwoGroups',
+      '--mqtt-port',
+      'off',
+      '--amqp-port',
+      'off',
+    ];
+    const b = await ServerProcess.start(path.join(dir, name), await freePorts(), flags);
+    brokers.set(name, b);
+    return b;
+  };
+
+  const send = async (n: number, prefix: string): Promise<number> => {
+    let ok = 0;
+    for (let i = 0; i < n; i++) {
+      const body = `${prefix}-${i}`;
+      const r = await producer.send({ topic: TOPIC, body: Buffer.from(body) });
+      acked.set(body, r);
+      ok++;
+    }
+    return ok;
+  };
+
+  beforeAll(async () => {
+    dir = tempDataDir('apg-cluster-');
+    namesrvs.push(await startNamesrv(), await startNamesrv());
+    namesrvList = namesrvs.map((n) => n.addr).join(';');
+    for (const name of ['broker-a', 'broker-b']) {
+      const b = await startBroker(name);
+      await createTopic(b.brokerAddr, namesrvs[0]!.addr, TOPIC, 4);
+    }
+    for (const n of namesrvs) await until(`both groups on ${n.addr}`, async () => (await routedBrokers(n.addr)).length === 2);
+    producer = new Producer({ nameServer: namesrvList, group: 'cluster-pg', retryTimes: 2, sendTimeoutMs: 3000 });
+    await producer.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await producer?.shutdown();
+    await killAllStarted();
+    for (const n of namesrvs) await killNamesrv(n);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a broker without a NameServer of its own, registered with both NameServers', async () => {
+    const a = brokers.get('broker-a')!;
+    expect(a.output).toContain('no NameServer here');
+    const cluster = (await (await fetch(`http://${a.httpAddr}/api/v1/cluster`)).json()) as {
+      clusterName: string;
+      brokers: Array<{ listeners: Record<string, unknown> }>;
+    };
+    expect(cluster.clusterName).toBe('TwoGroups');
+    expect(cluster.brokers[0]!.listeners['namesrv']).toBeNull();
+    for (const n of namesrvs) expect(await routedBrokers(n.addr)).toEqual(['broker-a', 'broker-b']);
+  });
+
+  it('spreads sends over both groups', async () => {
+    expect(await send(80, 'both')).toBe(80);
+    const by = new Set([...acked.values()].map((r) => r.messageQueue.brokerName));
+    expect([...by].sort()).toEqual(['broker-a', 'broker-b']);
+  });
+
+  it('keeps sending to the other group while one is down, and through the other NameServer', async () => {
+    await brokers.get('broker-b')!.kill();
+    // Every send is acknowledged: an attempt on the dead group fails over to broker-a.
+    expect(await send(60, 'one-down')).toBe(60);
+    for (const [body, r] of acked) if (body.startsWith('one-down')) expect(r.messageQueue.brokerName).toBe('broker-a');
+    await killNamesrv(namesrvs[0]!);
+    expect(await send(20, 'one-namesrv')).toBe(20);
+  });
+
+  it('has every acknowledged message in the group that acknowledged it after the restart', async () => {
+    await startBroker('broker-b');
+    await until('broker-b routed again', async () => (await routedBrokers(namesrvs[1]!.addr)).includes('broker-b'));
+    const reader = new PullConsumer({ nameServer: namesrvs[1]!.addr, group: 'cluster-reader' });
+    await reader.start();
+    try {
+      const found = new Map<string, string>();
+      for (const q of await reader.fetchSubscribeQueues(TOPIC)) {
+        for (let offset = 0; ;) {
+          const r = await reader.pull(q, '*', offset, 32);
+          if (r.messages.length === 0) break;
+          for (const m of r.messages) found.set(m.body.toString('utf8'), q.brokerName);
+          offset = r.nextBeginOffset;
+        }
+      }
+      const lost = [...acked].filter(([body, r]) => found.get(body) !== r.messageQueue.brokerName).map(([body]) => body);
+      expect(lost).toEqual([]);
+      expect(acked.size).toBe(160);
+    } finally {
+      await reader.shutdown();
+    }
+  });
+});
