@@ -10,7 +10,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Producer, PullConsumer, type SendResult } from '@apogee/client';
-import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
+import { hashPassword } from '@apogee/broker';
+import { type AclCredentials, RemotingClient, RequestCode, ResponseCode, aclSigner, makeRequest } from '@apogee/remoting';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopic } from './remoting-helpers.js';
 import { ServerProcess, freePort, freePorts, killAllStarted, tempDataDir } from './server-process.js';
@@ -22,11 +23,12 @@ const TOPIC = 'ClusterT';
 interface Namesrv {
   proc: ChildProcess;
   addr: string;
+  output: () => string;
 }
 
-async function startNamesrv(): Promise<Namesrv> {
+async function startNamesrv(extra: string[] = []): Promise<Namesrv> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [namesrvMain, '--port', String(port), '--listen-host', '127.0.0.1'], {
+  const proc = spawn(process.execPath, [namesrvMain, '--port', String(port), '--listen-host', '127.0.0.1', ...extra], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -35,7 +37,7 @@ async function startNamesrv(): Promise<Namesrv> {
   proc.stderr!.on('data', (d) => (out += d));
   for (let i = 0; i < 300 && !out.includes('namesrv: listening') && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
   if (!out.includes('namesrv: listening')) throw new Error(`namesrv did not start:\n${out}`);
-  return { proc, addr: `127.0.0.1:${port}` };
+  return { proc, addr: `127.0.0.1:${port}`, output: () => out };
 }
 
 async function killNamesrv(n: Namesrv): Promise<void> {
@@ -46,10 +48,10 @@ async function killNamesrv(n: Namesrv): Promise<void> {
 }
 
 /** The broker names a NameServer routes the topic to. */
-async function routedBrokers(namesrvAddr: string): Promise<string[]> {
-  const c = new RemotingClient();
+async function routedBrokers(namesrvAddr: string, topic = TOPIC, creds?: AclCredentials): Promise<string[]> {
+  const c = new RemotingClient(creds ? { beforeRequest: aclSigner(creds) } : {});
   try {
-    const res = await c.invoke(namesrvAddr, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: TOPIC } }));
+    const res = await c.invoke(namesrvAddr, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic } }));
     if (res.code !== ResponseCode.SUCCESS) return [];
     const route = JSON.parse(res.body!.toString('utf8')) as { brokerDatas: Array<{ brokerName: string }> };
     return route.brokerDatas.map((b) => b.brokerName).sort();
@@ -172,6 +174,36 @@ describe('a cluster of two NameServers and two broker groups', { timeout: 120_00
       expect(acked.size).toBe(160);
     } finally {
       await reader.shutdown();
+    }
+  });
+});
+
+describe('a broker alone registering with a NameServer that checks ACL', { timeout: 120_000 }, () => {
+  it('signs its registrations with APOGEE_NAMESRV_ACCESS_KEY / _SECRET_KEY; unsigned ones are refused', async () => {
+    const dir = tempDataDir('apg-cluster-acl-');
+    const keys = { accessKey: 'broker-reg-key', secretKey: 'broker-reg-secret' };
+    const file = path.join(dir, 'namesrv.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ auth: { allowAnonymous: false, users: [{ username: 'brokers', password: await hashPassword('x'), ...keys, admin: true }] } }),
+    );
+    const ns = await startNamesrv(['--config', file]);
+    const saved = { ...process.env };
+    try {
+      const flags = (name: string) => ['--role', 'broker', '--namesrv', ns.addr, '--broker-name', name, '--mqtt-port', 'off', '--amqp-port', 'off'];
+      const unsigned = await ServerProcess.start(path.join(dir, 'unsigned'), await freePorts(), flags('broker-u'));
+      Object.assign(process.env, { APOGEE_NAMESRV_ACCESS_KEY: keys.accessKey, APOGEE_NAMESRV_SECRET_KEY: keys.secretKey });
+      const signed = await ServerProcess.start(path.join(dir, 'signed'), await freePorts(), flags('broker-s'));
+      await until('the signed broker routed', async () => (await routedBrokers(ns.addr, 'TBW102', keys)).includes('broker-s'));
+      expect(await routedBrokers(ns.addr, 'TBW102', keys)).toEqual(['broker-s']);
+      await until('the refusal logged', async () => /No accessKey is configured.*NameServer refused registration/.test(unsigned.output));
+      expect(ns.output()).toMatch(/"brokerName":"broker-u".*No accessKey is configured/);
+      await signed.stop();
+      await unsigned.stop();
+    } finally {
+      process.env = saved;
+      await killNamesrv(ns);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
