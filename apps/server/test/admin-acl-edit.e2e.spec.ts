@@ -247,3 +247,28 @@ describe('admin API: users and rules where the config cannot be edited', () => {
     }
   });
 });
+
+describe('admin API: password guessing', () => {
+  it('refuses an address with 429 after ten failed logins in a minute, even with the right password', async () => {
+    const dir = tempDataDir('apg-admin-throttle-');
+    try {
+      const file = path.join(dir, 'apogee.json');
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ auth: { anonymous: { admin: false }, users: [{ username: 'ops', password: await hashPassword('ops-secret'), admin: true }] } }),
+      );
+      const s = await ServerProcess.start(path.join(dir, 'data'), undefined, ['--config', file]);
+      for (let i = 0; i < 10; i++) expectError(await api(s.httpAddr, 'GET', '/topics', undefined, basic('ops', `guess-${i}`)), 401, 'UNAUTHENTICATED');
+      const res = await fetch(`http://${s.httpAddr}/api/v1/topics`, { headers: basic('ops', 'ops-secret-wrong') });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('60');
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/too many failed logins from 127\.0\.0\.1/);
+      expectError(await api(s.httpAddr, 'GET', '/topics', undefined, basic('ops', 'ops-secret')), 429, 'TOO_MANY_REQUESTS');
+      // Health needs no login and stays open.
+      expect((await api(s.httpAddr, 'GET', '/health', undefined, {})).status).toBe(200);
+    } finally {
+      await killAllStarted();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

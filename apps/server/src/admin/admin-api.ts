@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Authorizer } from '@apogee/broker';
 import { AdminAuth } from './admin-auth.js';
+import { WINDOW_MS } from './login-throttle.js';
 import { ApiError, errorBody } from './api-error.js';
 import { apiErrorOf } from './broker-errors.js';
 import { AdminAnswer, type AdminDeps, type AdminHandler, type AdminRequest } from './context.js';
@@ -104,6 +105,7 @@ export class AdminApi {
         status = err.status;
         body = errorBody(err.code, err.message);
         if (status === 401) res.setHeader('www-authenticate', 'Basic realm="apogee", charset="UTF-8"');
+        if (status === 429) res.setHeader('retry-after', String(Math.ceil(WINDOW_MS / 1000)));
       } else {
         status = 500;
         const message = err instanceof Error ? err.message : String(err);

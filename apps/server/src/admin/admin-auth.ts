@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import type { Authorizer, Principal } from '@apogee/broker';
 import { ApiError } from './api-error.js';
+import { LoginThrottle } from './login-throttle.js';
 
 /** Verified credentials are remembered this long, so a console polling every second does not pay scrypt each time. */
 const REMEMBER_MS = 5 * 60_000;
@@ -11,16 +12,19 @@ const MAX_REMEMBERED = 1024;
  * Who an admin request is: HTTP Basic credentials checked against the `auth` section's users
  * (their scrypt password), or the anonymous principal when there are none and anonymous clients
  * are allowed. Only principals with `admin` may use the API (UNAUTHENTICATED / FORBIDDEN
- * otherwise). A verified credential is remembered by its SHA-256 for REMEMBER_MS, or until the
+ * otherwise). Failed logins are throttled per remote address (login-throttle.ts). A verified credential is remembered by its SHA-256 for REMEMBER_MS, or until the
  * `auth` section is replaced.
  */
 export class AdminAuth {
+  private readonly throttle: LoginThrottle;
   private readonly remembered = new Map<string, { principal: Principal; until: number; generation: number }>();
 
   constructor(
     private readonly auth: Authorizer,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.throttle = new LoginThrottle(now);
+  }
 
   async principalOf(req: http.IncomingMessage): Promise<Principal> {
     const header = req.headers.authorization;
@@ -48,8 +52,12 @@ export class AdminAuth {
     // A credential verified under an older `auth` section (an edit may have changed it) is checked again.
     if (known && known.until > this.now() && known.generation === this.auth.generation) principal = known.principal;
     else {
+      const address = req.socket.remoteAddress ?? '';
+      const wait = this.throttle.waitMs(address);
+      if (wait > 0) throw new ApiError('TOO_MANY_REQUESTS', `too many failed logins from ${address}: try again in ${Math.ceil(wait / 1000)} s`);
       const r = await this.auth.authenticate(username, password, 'admin-http');
       if (!r.ok) {
+        if (username !== undefined) this.throttle.failed(address);
         if (username === undefined) throw new ApiError('UNAUTHENTICATED', 'this server needs credentials: send HTTP Basic username:password of an admin user');
         throw new ApiError('UNAUTHENTICATED', 'bad username or password');
       }
