@@ -37,6 +37,43 @@ export interface HttpApiOptions {
   timeoutMs?: number;
 }
 
+/** OpenSSL's codes for a server certificate that does not chain to a trusted CA (or is not valid now). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
+
+/** OpenSSL's reason in one of its error strings ("…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/…"). */
+const OPENSSL_REASON = /error:[0-9A-Fa-f]+:SSL routines:[^:]*:([^:]+)/;
+
+/**
+ * Why a request failed, with what to try for the mistakes that are easy to make with TLS: an
+ * https:// URL whose certificate is not trusted (no --tls-ca) or does not name the host, a server
+ * that wants a client certificate, https:// to a plain HTTP port, http:// to a server that serves
+ * HTTPS (it resets the connection). OpenSSL's own errors (EPROTO) come as several lines naming its
+ * source files: only their reason is kept.
+ */
+export function whyUnreachable(err: NodeJS.ErrnoException, secure: boolean): string {
+  const code = err.code ?? '';
+  if (!secure) return code === 'ECONNRESET' ? `${err.message} (a server with TLS configured serves HTTPS on its HTTP port: use an https:// URL)` : err.message;
+  if (UNTRUSTED_CERTIFICATE.has(code))
+    return `${err.message} (the server certificate is not trusted: pass the CA that signed it with --tls-ca FILE or APOGEE_TLS_CA)`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${err.message} (name the host the certificate is for with --tls-servername NAME, or use it in the URL)`;
+  const reason = OPENSSL_REASON.exec(err.message)?.[1];
+  if (reason === undefined) return err.message;
+  if (/wrong version number|packet length too long|http request/i.test(reason))
+    return `TLS ${reason}: the port does not answer TLS (is it plain HTTP? then use an http:// URL)`;
+  if (/certificate required|handshake failure|bad certificate|unknown ca/i.test(reason))
+    return `TLS ${reason}: the server refused the handshake (does it want a client certificate? pass --tls-cert FILE --tls-key FILE)`;
+  return `TLS ${reason}`;
+}
+
 export class HttpApi {
   private readonly base: URL;
 
@@ -113,7 +150,9 @@ export class HttpApi {
       });
       req.on('timeout', () => req.destroy(new HttpApiUnreachable(`no answer from ${this.url} within ${options.timeout} ms`)));
       req.on('error', (err) =>
-        reject(err instanceof HttpApiUnreachable ? err : new HttpApiUnreachable(`cannot reach the HTTP admin API at ${this.url}: ${err.message}`)),
+        reject(
+          err instanceof HttpApiUnreachable ? err : new HttpApiUnreachable(`cannot reach the HTTP admin API at ${this.url}: ${whyUnreachable(err, secure)}`),
+        ),
       );
       req.end(payload);
     });

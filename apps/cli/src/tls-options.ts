@@ -1,7 +1,9 @@
 /**
  * TLS for the CLI's NameServer and broker connections (the servers' remoting TLS mode permissive
- * or enforcing): --tls, --tls-ca, --tls-cert, --tls-key, --tls-servername, --tls-insecure, each
- * also from an APOGEE_TLS* variable. A CA or certificate alone turns TLS on.
+ * or enforcing) and for the HTTP admin API at an https:// --http URL (a server with TLS serves
+ * HTTPS on its HTTP port): --tls, --tls-ca, --tls-cert, --tls-key, --tls-servername,
+ * --tls-insecure, each also from an APOGEE_TLS* variable. A CA or certificate alone turns TLS on
+ * for remoting; for the admin API the URL's scheme decides.
  */
 import { readPemFile } from '@apogee/tls';
 import type { ClientTlsOptions } from '@apogee/client';
@@ -10,8 +12,13 @@ import { type OptionSpec, type ParsedArgs, UsageError } from './args.js';
 /** The global options of TLS (in usage.ts's GLOBAL_OPTIONS). */
 export const TLS_OPTIONS: readonly OptionSpec[] = [
   { name: 'tls', kind: 'flag', help: 'connect over TLS (env APOGEE_TLS=1); implied by --tls-ca / --tls-cert' },
-  { name: 'tls-ca', kind: 'string', value: 'FILE', help: 'PEM CA(s) the server certificate must chain to (default: system CAs; env APOGEE_TLS_CA)' },
-  { name: 'tls-cert', kind: 'string', value: 'FILE', help: 'PEM client certificate, for servers that want one (env APOGEE_TLS_CERT)' },
+  {
+    name: 'tls-ca',
+    kind: 'string',
+    value: 'FILE',
+    help: 'PEM CA(s) the server certificate must chain to, over remoting TLS and for an https:// --http (default: system CAs; env APOGEE_TLS_CA)',
+  },
+  { name: 'tls-cert', kind: 'string', value: 'FILE', help: 'PEM client certificate, for servers that want one (remoting and https://; env APOGEE_TLS_CERT)' },
   { name: 'tls-key', kind: 'string', value: 'FILE', help: 'PEM private key of --tls-cert (env APOGEE_TLS_KEY)' },
   { name: 'tls-servername', kind: 'string', value: 'NAME', help: 'name the server certificate must carry (default: the address host)' },
   { name: 'tls-insecure', kind: 'flag', help: 'do not verify the server certificate (testing only)' },

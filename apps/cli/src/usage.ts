@@ -15,7 +15,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'http',
     kind: 'string',
     value: 'URL',
-    help: `the server's HTTP admin API, for mqtt/amqp/acl/timer and offset commands (default ${DEFAULT_HTTP}, env APOGEE_HTTP; https:// uses the TLS options)`,
+    help: `the server's HTTP admin API, for mqtt/amqp/acl/timer and offset commands (default ${DEFAULT_HTTP}, env APOGEE_HTTP; https:// verifies the server with --tls-ca and presents --tls-cert/--tls-key)`,
   },
   { name: 'user', kind: 'string', value: 'NAME', help: 'admin user for the HTTP admin API (env APOGEE_USER)' },
   { name: 'password', kind: 'string', value: 'PW', help: 'its password (env APOGEE_PASSWORD, which keeps it out of the process list)' },

@@ -3,16 +3,25 @@
  * then the per-topic counters, the group lag before and after the commit, the histograms' shape,
  * the fsync histogram, the disk gauges and the connection family are checked in the scrape; and
  * every metric name the Grafana dashboard and the example alert rules use is one the server exposes.
+ * A second server, with an `auth` section, refuses MQTT CONNECTs (mqtt.js), SUBSCRIBEs and
+ * PUBLISHes and an AMQP login (rhea), and the scrape shows each under its operation and reason.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { AMQP_REFUSAL_REASONS } from '@apogee/amqp';
+import { hashPassword } from '@apogee/broker';
 import { MessageSelector, Producer, PullConsumer } from '@apogee/client';
+import { MQTT_REFUSAL_REASONS } from '@apogee/mqtt';
+import mqtt, { type IClientOptions } from 'mqtt';
+import type * as Rhea from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPromtool, histogramOf, metricNamesIn, scrape, valueOf, type Scrape } from './metrics-helpers.js';
 import { createTopic } from './remoting-helpers.js';
 import { ServerProcess, killAllStarted, tempDataDir } from './server-process.js';
 
+const rhea = createRequire(import.meta.url)('rhea') as typeof Rhea;
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 // Every character RocketMQ allows besides letters and digits; none needs escaping in the text format
 // (label escaping itself is covered by apps/server/src/metrics/exposition.spec.ts).
@@ -113,6 +122,107 @@ describe('/metrics store, connections', () => {
     expect(valueOf(afterCommit, 'apogee_connections', { protocol: 'mqtt' })).toBe(valueOf(afterCommit, 'apogee_mqtt_connections'));
     expect(valueOf(afterCommit, 'apogee_connections', { protocol: 'amqp' })).toBe(valueOf(afterCommit, 'apogee_amqp_connections'));
     expect(valueOf(afterCommit, 'apogee_send_refusals_total', { reason: 'DISK_FULL' })).toBe(0);
+  });
+});
+
+describe('/metrics refusals', () => {
+  /** The samples of a refusals family, as { "operation/reason": value }. */
+  const refusals = (s: Scrape, name: string) =>
+    Object.fromEntries(s.samples.filter((x) => x.name === name).map((x) => [`${x.labels['operation']}/${x.labels['reason']}`, x.value]));
+  /** Every (operation, reason) of a table at 0, with `counted` on top. */
+  const zerosWith = (table: Readonly<Record<string, readonly string[]>>, counted: Record<string, number>) => ({
+    ...Object.fromEntries(Object.entries(table).flatMap(([op, reasons]) => reasons.map((r) => [`${op}/${r}`, 0]))),
+    ...counted,
+  });
+
+  it('shows every MQTT and AMQP refusal series at 0 before anything was refused', () => {
+    expect(afterCommit.types.get('apogee_mqtt_refusals_total')).toBe('counter');
+    expect(afterCommit.types.get('apogee_amqp_refusals_total')).toBe('counter');
+    expect(refusals(afterCommit, 'apogee_mqtt_refusals_total')).toEqual(zerosWith(MQTT_REFUSAL_REASONS, {}));
+    expect(refusals(afterCommit, 'apogee_amqp_refusals_total')).toEqual(zerosWith(AMQP_REFUSAL_REASONS, {}));
+  });
+
+  describe('on a server with an auth section', () => {
+    let authDir: string;
+    let authServer: ServerProcess | undefined;
+    let refused: Scrape;
+    let mqttUrl: string;
+    const errors: string[] = [];
+
+    /** A CONNECT the server must refuse: resolves with mqtt.js's error message. */
+    async function refusedConnect(opts: IClientOptions): Promise<string> {
+      const client = await mqtt.connectAsync(mqttUrl, { reconnectPeriod: 0, connectTimeout: 10_000, ...opts }).then(
+        (c) => c,
+        (err: Error) => err.message,
+      );
+      if (typeof client === 'string') return client;
+      await client.endAsync();
+      throw new Error(`the server accepted ${JSON.stringify(opts)}`);
+    }
+
+    /** An AMQP SASL PLAIN login the server must refuse. */
+    function refusedAmqpLogin(port: number, username: string, password: string): Promise<void> {
+      const c = rhea.create_container({ id: `metrics-${Math.random().toString(36).slice(2)}` });
+      const conn = c.connect({ host: '127.0.0.1', port, username, password, reconnect: false } as never);
+      return new Promise((resolve, reject) => {
+        conn.once('connection_open', () => reject(new Error('the AMQP login was accepted')));
+        // rhea raises a SASL failure nobody listens for.
+        conn.on('connection_error', () => {});
+        c.on('error', () => {});
+        conn.once('disconnected', () => resolve());
+      });
+    }
+
+    beforeAll(async () => {
+      authDir = tempDataDir('apg-metrics-auth-');
+      const file = path.join(authDir, 'apogee.json');
+      const auth = {
+        allowAnonymous: true,
+        anonymous: { publish: { allow: ['public/#'] }, subscribe: { allow: ['public/#'] } },
+        users: [{ username: 'dev', password: await hashPassword('dev-pw'), publish: { allow: ['dev/#'] }, subscribe: { allow: ['dev/#'] } }],
+      };
+      fs.writeFileSync(file, JSON.stringify({ auth }));
+      const s = (authServer = await ServerProcess.start(path.join(authDir, 'data'), undefined, ['--config', file]));
+      mqttUrl = s.mqttUrl;
+      // Two bad passwords (5.0 and 3.1.1), and a will on a topic the anonymous rules do not allow.
+      errors.push(await refusedConnect({ protocolVersion: 5, username: 'dev', password: 'wrong' }));
+      errors.push(await refusedConnect({ protocolVersion: 4, username: 'nobody', password: 'wrong' }));
+      errors.push(await refusedConnect({ protocolVersion: 5, will: { topic: 'private/will', payload: Buffer.from('bye'), qos: 0, retain: false } }));
+      const anon = await mqtt.connectAsync(mqttUrl, { protocolVersion: 5, reconnectPeriod: 0 });
+      await expect(anon.subscribeAsync('private/#', { qos: 1 })).rejects.toThrow(/Unspecified error/);
+      await expect(anon.publishAsync('private/x', 'no', { qos: 1 })).rejects.toThrow(/Not authorized/i);
+      await anon.publishAsync('public/x', 'yes', { qos: 1 });
+      await anon.endAsync();
+      await refusedAmqpLogin(s.amqpPort, 'dev', 'wrong');
+      refused = await scrape(s.httpAddr);
+    });
+
+    afterAll(async () => {
+      await authServer?.kill();
+      if (authDir) fs.rmSync(authDir, { recursive: true, force: true });
+    });
+
+    it('mqtt.js saw the refusals', () => {
+      expect(errors[0]).toMatch(/Bad User Name or Password/i);
+      expect(errors[1]).toMatch(/Bad username or password/i);
+      expect(errors[2]).toMatch(/Not authorized/i);
+    });
+
+    it('counts refused MQTT CONNECTs, SUBSCRIBEs and PUBLISHes under their operation and reason, the rest at 0', () => {
+      expect(refusals(refused, 'apogee_mqtt_refusals_total')).toEqual(
+        zerosWith(MQTT_REFUSAL_REASONS, {
+          'connect/bad_credentials': 2,
+          'connect/will_not_authorized': 1,
+          'subscribe/not_authorized': 1,
+          'publish/not_authorized': 1,
+        }),
+      );
+      expect(valueOf(refused, 'apogee_mqtt_refusals_total', { operation: 'connect', reason: 'bad_credentials' })).toBe(2);
+    });
+
+    it('counts the refused AMQP login under sasl', () => {
+      expect(refusals(refused, 'apogee_amqp_refusals_total')).toEqual(zerosWith(AMQP_REFUSAL_REASONS, { 'sasl/bad_credentials': 1 }));
+    });
   });
 });
 

@@ -21,6 +21,7 @@ import { Condition, conditionOfPeerError } from './errors.js';
 import { IncomingLink, queueIdFor } from './link/incoming.js';
 import { OutgoingLink } from './link/outgoing.js';
 import { type ReaderHandle, Readers } from './readers.js';
+import { type AmqpRefusalCounts, AmqpRefusalCounters, attachRefusalReason } from './refusal-counters.js';
 
 export interface AmqpGatewayOptions {
   /** The engine the endpoint works on (the in-process Broker, or any other Engine). */
@@ -43,6 +44,8 @@ export interface AmqpGatewayStats {
   connectionErrors: number;
   /** Connections closed at once because their listener had maxConnections open. */
   refusedConnections: number;
+  /** Refused logins, opens, attaches and messages, connections closed on protocol errors, by operation and reason. */
+  refusals: AmqpRefusalCounts;
 }
 
 /** What the gateway keeps per connection. */
@@ -82,6 +85,8 @@ export class AmqpGateway {
   private readonly readers: Readers;
   /** Refused SASL, opens, attaches and messages, protocol errors: warnings limited per kind (`amqp:<kind>`). */
   private readonly refusals: RateLimitedWarnings;
+  /** The same refusals counted by operation and a fixed reason, for the metrics (refusal-counters.ts). */
+  private readonly refusalCounters = new AmqpRefusalCounters();
   private readonly caps: ConnectionCaps;
   /** Store confirmations of incoming messages, one wait per link and task. */
   private readonly confirms: ConfirmBatches<IncomingLink, RheaDelivery>;
@@ -150,7 +155,14 @@ export class AmqpGateway {
   stats(): AmqpGatewayStats {
     let links = 0;
     for (const c of this.connections) links += c.links;
-    return { connections: this.connections.size, links, readers: this.readers.size, ...this.counters, refusedConnections: this.caps.refused };
+    return {
+      connections: this.connections.size,
+      links,
+      readers: this.readers.size,
+      ...this.counters,
+      refusedConnections: this.caps.refused,
+      refusals: this.refusalCounters.snapshot(),
+    };
   }
 
   /** Closes every connection (amqp:connection:forced) and listener; readers commit their positions. */
@@ -172,6 +184,7 @@ export class AmqpGateway {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const cap = this.caps.of(listener);
     if (this.closing || !cap.admit(remote)) {
+      if (!this.closing) this.refusalCounters.count('open', 'connection_limit');
       socket.on('error', () => {});
       socket.destroy();
       return;
@@ -214,6 +227,7 @@ export class AmqpGateway {
         state.principal = r.principal;
         return true;
       }
+      this.refusalCounters.count('sasl', r.reason === 'BAD_CREDENTIALS' ? 'bad_credentials' : 'not_authorized');
       this.refusals.warn('amqp:sasl', { conn: id, remote, username, reason: r.reason }, 'amqp: SASL authentication refused');
       // The outcome goes out when this resolves; then the connection ends.
       setImmediate(() => guarded.end());
@@ -232,6 +246,7 @@ export class AmqpGateway {
     } as never) as unknown as RheaConnection;
     serveConnection(conn);
     const openTimer = setTimeout(() => {
+      this.refusalCounters.count('open', 'open_timeout');
       this.refusals.warn('amqp:open', { conn: id, remote, reason: `no open within ${cfg.openTimeoutSeconds} s` }, 'amqp: connection refused');
       guarded.destroy();
     }, cfg.openTimeoutSeconds * 1000);
@@ -259,6 +274,7 @@ export class AmqpGateway {
         const bad = containerId.length > MAX_LINK_NAME_LENGTH ? `more than ${MAX_LINK_NAME_LENGTH} characters` : illegalCharacterIn(containerId);
         if (bad) {
           state.principal = null;
+          this.refusalCounters.count('open', 'invalid_container_id');
           this.refusals.warn('amqp:open', { conn: state.id, remote: state.remote, reason: `container-id has ${bad}` }, 'amqp: connection refused');
           conn.close({ condition: Condition.INVALID_FIELD, description: `container-id has ${bad}` });
           return;
@@ -267,6 +283,7 @@ export class AmqpGateway {
         else if (state.principal) state.principal = { ...state.principal, clientId: containerId };
         if (!state.principal) {
           // Cannot happen with SASL required, but never serve an unauthenticated peer.
+          this.refusalCounters.count('open', 'authentication_required');
           this.refusals.warn('amqp:open', { conn: state.id, remote: state.remote, containerId, reason: 'authentication required' }, 'amqp: connection refused');
           conn.close({ condition: Condition.UNAUTHORIZED_ACCESS, description: 'authentication required' });
           return;
@@ -326,6 +343,10 @@ export class AmqpGateway {
   private peerError(state: ConnState, err: Error): void {
     this.counters.connectionErrors++;
     const condition = conditionOfPeerError(err);
+    this.refusalCounters.count(
+      'protocol',
+      condition === Condition.FRAMING_ERROR ? 'framing_error' : condition === Condition.DECODE_ERROR ? 'decode_error' : 'protocol_violation',
+    );
     this.refusals.warn(
       'amqp:protocol',
       { conn: state.id, remote: state.remote, condition, err: err.message },
@@ -336,6 +357,7 @@ export class AmqpGateway {
 
   private onGuardFailure(id: string, remote: string, f: GuardFailure): void {
     this.counters.connectionErrors++;
+    this.refusalCounters.count('protocol', f.kind);
     this.refusals.warn(
       'amqp:protocol',
       { conn: id, remote, phase: f.phase, condition: f.condition, description: f.description },
@@ -346,6 +368,7 @@ export class AmqpGateway {
   /** Answers the attach and detaches at once with an error (spec 2.6.3: the session and connection stay). */
   private refuse(state: ConnState, link: RheaLink, condition: string, description: string): void {
     const containerId = link.connection.remote.open?.container_id ?? '';
+    this.refusalCounters.count('attach', attachRefusalReason(condition));
     this.refusals.warn('amqp:attach', { conn: state.id, remote: state.remote, containerId, link: link.name, condition, description }, 'amqp: link refused');
     link.close({ condition, description });
   }
@@ -414,6 +437,7 @@ export class AmqpGateway {
           cfg: this.config,
           log: this.opts.logger,
           refusals: this.refusals,
+          refusalCounters: this.refusalCounters,
           peer: { conn: state.id, remote: state.remote },
           address,
           topic: address.storeTopic,

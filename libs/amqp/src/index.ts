@@ -1,4 +1,5 @@
 export { AmqpGateway, type AmqpGatewayOptions, type AmqpGatewayStats, type AmqpConnectionView } from './gateway.js';
+export { AMQP_REFUSAL_REASONS, AmqpRefusalCounters, type AmqpRefusalCounts, type AmqpRefusalOperation, type AmqpRefusalReason } from './refusal-counters.js';
 export { AMQP_DEFAULTS, resolveAmqpConfig, type AmqpConfig } from './config.js';
 export { AddressError, parseAddress, queueTopicOf, deadLetterTopicOf, type AmqpAddress } from './address.js';
 export { Condition } from './errors.js';

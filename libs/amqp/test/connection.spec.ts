@@ -2,6 +2,7 @@ import { Authorizer, hashPassword, parseAuthConfig } from '@apogee/broker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmqpHarness, openReceiver, openSender, refusedAttach, sendAndWait } from './harness.js';
 import { RawAmqp, dataMessage } from './raw-amqp.js';
+import { AmqpRefusalCounters } from '../src/refusal-counters.js';
 
 let h: AmqpHarness;
 beforeAll(async () => {
@@ -37,6 +38,7 @@ describe('bad input closes only that connection', () => {
     raw.write(big);
     const close = await raw.waitFor((f) => f.code === 0x18, 'close');
     expect(RawAmqp.errorOf(close).condition).toBe('amqp:connection:framing-error');
+    expect(h.gateway.stats().refusals.protocol.frame_size).toBe(1);
     await raw.done;
     await stillServing();
   });
@@ -66,6 +68,7 @@ describe('bad input closes only that connection', () => {
     const close = await raw.waitFor((f) => f.code === 0x18, 'close');
     expect(RawAmqp.errorOf(close)).toMatchObject({ condition: 'amqp:connection:framing-error' });
     expect(RawAmqp.errorOf(close).description).toContain('channel-max');
+    expect(h.gateway.stats().refusals.protocol).toMatchObject({ frame_size: 1, framing_error: 1 });
   });
 
   it("announces max-frame-size, channel-max and idle-time-out, sends heartbeats at half the peer's idle-time-out, and drops a silent peer", async () => {
@@ -177,6 +180,35 @@ describe('SASL', () => {
       c.close();
     } finally {
       await open.close();
+    }
+  });
+
+  it('counts each refusal under its operation and reason in stats().refusals, every other reason staying at 0', async () => {
+    const auth = new Authorizer(
+      parseAuthConfig(
+        { allowAnonymous: false, users: [{ username: 'bob', password: await hashPassword('pw'), publish: { allow: ['ok'] }, subscribe: { allow: ['ok'] } }] },
+        'test',
+      ),
+    );
+    const a = await AmqpHarness.start({ maxFrameSize: 4096 }, auth);
+    try {
+      await expect(a.connect({ username: 'bob', password: 'wrong' } as never)).rejects.toThrow();
+      const c = await a.connect({ username: 'bob', password: 'pw' } as never);
+      const forbidden = await openSender(c, 'secret-queue');
+      expect((await sendAndWait(forbidden, { body: 'x' })).outcome).toBe('rejected');
+      expect(await refusedAttach(c, 'receiver', 'secret-queue')).toMatchObject({ condition: 'amqp:unauthorized-access' });
+      c.close();
+      const http = await RawAmqp.connect(a.port);
+      http.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+      await http.done;
+      const expected = new AmqpRefusalCounters();
+      expected.count('sasl', 'bad_credentials');
+      expected.count('transfer', 'not_authorized');
+      expected.count('attach', 'not_authorized');
+      expected.count('protocol', 'protocol_header');
+      expect(a.gateway.stats().refusals).toEqual(expected.snapshot());
+    } finally {
+      await a.close();
     }
   });
 });

@@ -16,6 +16,7 @@ import { RetainedStore } from './publish/retained-store.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { type MqttSessionView, sessionView } from './session/session-view.js';
 import { ReasonCode } from './protocol/reason-codes.js';
+import { type MqttRefusalCounts, MqttRefusalCounters } from './refusal-counters.js';
 import { Wills } from './session/wills.js';
 
 export interface MqttGatewayOptions {
@@ -46,6 +47,8 @@ export interface MqttGatewayStats {
   droppedSlow: number;
   /** Connections closed at once because their listener had maxConnections open. */
   refusedConnections: number;
+  /** Refused CONNECTs, PUBLISHes, SUBSCRIBE filters and connections closed on protocol errors, by operation and reason. */
+  refusals: MqttRefusalCounts;
 }
 
 /** Where a stream served by MqttGateway.handleStream came from. */
@@ -100,6 +103,7 @@ export class MqttGateway {
       auth: opts.auth ?? new Authorizer(OPEN_AUTH),
       logger: opts.logger,
       refusals: new RateLimitedWarnings(opts.logger),
+      refusalCounters: new MqttRefusalCounters(),
       filters,
       publishes,
       retained,
@@ -145,6 +149,7 @@ export class MqttGateway {
   handleStream(stream: import('node:stream').Duplex, remote: string, peer?: HostAddress, origin: StreamOrigin = {}): void {
     const cap = this.caps.of(origin.listener ?? 'mqtt');
     if (!cap.admit(remote)) {
+      this.svc.refusalCounters.count('connect', 'connection_limit');
       stream.on('error', () => {});
       stream.destroy();
       return;
@@ -160,7 +165,7 @@ export class MqttGateway {
     this.connections.add(conn);
     let client: Client | null = null;
     const connectTimer = setTimeout(
-      () => conn.protocolError(`no CONNECT within ${this.config.connectTimeoutSeconds} s`),
+      () => conn.protocolError('connect_timeout', `no CONNECT within ${this.config.connectTimeoutSeconds} s`),
       this.config.connectTimeoutSeconds * 1000,
     );
     connectTimer.unref();
@@ -170,7 +175,9 @@ export class MqttGateway {
       this.connections.delete(conn);
       this.svc.wills.connectionClosed(conn, client?.session ?? null);
       if (client && client.session.connection === conn) this.svc.sessions.lost(client.session);
-      if (conn.closedOnProtocolError) {
+      const protocolError = conn.closedOnProtocolError;
+      if (protocolError) {
+        this.svc.refusalCounters.count('protocol', protocolError);
         const fields: Record<string, unknown> = { remote };
         if (client) fields['clientId'] = client.session.clientId;
         fields['reason'] = reason;
@@ -181,7 +188,7 @@ export class MqttGateway {
     let queued: Packet[] | null = null;
     const handle = (p: Packet) => {
       try {
-        if (!client) return conn.protocolError(`${p.cmd} before a successful CONNECT`);
+        if (!client) return conn.protocolError('unexpected_packet', `${p.cmd} before a successful CONNECT`);
         this.dispatch.handle(client, p);
       } catch (err) {
         this.svc.refusals.warn('mqtt:error', { remote, err: (err as Error).message }, 'mqtt: closing connection after an error');
@@ -194,7 +201,7 @@ export class MqttGateway {
         return;
       }
       if (client) return handle(p);
-      if (p.cmd !== 'connect') return conn.protocolError(`first packet was ${p.cmd}, not connect`);
+      if (p.cmd !== 'connect') return conn.protocolError('unexpected_packet', `first packet was ${p.cmd}, not connect`);
       clearTimeout(connectTimer);
       queued = [];
       this.connecting.authenticate(conn, p, certificateName).then(
@@ -205,6 +212,7 @@ export class MqttGateway {
           for (const q of waiting) handle(q);
         },
         (err: unknown) => {
+          this.svc.refusalCounters.count('connect', 'auth_error');
           this.svc.refusals.warn('mqtt:error', { remote, err: (err as Error).message }, 'mqtt: authentication failed unexpectedly');
           conn.close(`authentication error: ${(err as Error).message}`);
         },
@@ -226,6 +234,7 @@ export class MqttGateway {
       droppedOffline: this.counters.droppedOffline,
       droppedSlow: this.counters.droppedSlow,
       refusedConnections: this.caps.refused,
+      refusals: this.svc.refusalCounters.snapshot(),
     };
   }
 

@@ -1,5 +1,7 @@
 import { Authorizer, hashPassword, parseAuthConfig } from '@apogee/broker';
+import net from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MqttRefusalCounters } from '../src/refusal-counters.js';
 import { MqttHarness, eventually, inbox } from './harness.js';
 import { RawClient } from './raw-client.js';
 
@@ -123,5 +125,51 @@ describe('MQTT refusal warnings', () => {
         obj: { remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/), clientId: 'raw-1', reason: 'second CONNECT on one connection' },
       },
     ]);
+  });
+
+  it('counts each refusal under its operation and reason in stats().refusals, every other reason staying at 0', async () => {
+    h = await MqttHarness.start({ maxPacketSize: 4096 }, auth);
+    await expect(h.connect({ protocolVersion: 5, username: 'ops', password: 'wrong' })).rejects.toThrow();
+    await expect(h.connect({ protocolVersion: 4, username: 'nobody', password: 'wrong' })).rejects.toThrow();
+    const anon = await h.connect({ protocolVersion: 5, clientId: 'anon-2' });
+    await expect(anon.subscribeAsync('private/#', { qos: 1 })).rejects.toThrow();
+    await anon.publishAsync('private/x', 'no', { qos: 1 }).catch(() => {});
+    const { client: twice } = await RawClient.connect(h.url, { clientId: 'raw-2' });
+    // mqtt.js checks filters itself: an invalid one goes out raw.
+    twice.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'public/#/x', qos: 0 }] } as never);
+    expect(await twice.next('suback')).toMatchObject({ granted: [0x80] });
+    twice.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'raw-2', keepalive: 0, clean: true } as never);
+    const { client: big } = await RawClient.connect(h.url, { clientId: 'raw-3' });
+    big.send({ cmd: 'publish', topic: 'public/big', payload: Buffer.alloc(8192), qos: 0, retain: false, dup: false } as never);
+    await eventually(() => h.gateway.stats().refusals.protocol.packet_too_large === 1, 'the oversize packet counted');
+    await eventually(() => h.gateway.stats().refusals.protocol.unexpected_packet === 1, 'the second CONNECT counted');
+    twice.socket.destroy();
+    big.socket.destroy();
+    const expected = new MqttRefusalCounters();
+    expected.count('connect', 'bad_credentials');
+    expected.count('connect', 'bad_credentials');
+    expected.count('subscribe', 'not_authorized');
+    expected.count('subscribe', 'invalid_filter');
+    expected.count('publish', 'not_authorized');
+    expected.count('protocol', 'unexpected_packet');
+    expected.count('protocol', 'packet_too_large');
+    expect(h.gateway.stats().refusals).toEqual(expected.snapshot());
+  });
+
+  it('counts anonymous CONNECTs refused and connections over the cap under connect', async () => {
+    h = await MqttHarness.start({ maxConnections: 1 }, new Authorizer(parseAuthConfig({ allowAnonymous: false }, 'test')));
+    await expect(h.connect({ protocolVersion: 4 })).rejects.toThrow(/Not authorized/i);
+    await eventually(() => h.gateway.stats().connections === 0, 'the refused connection closed');
+    const [host, port] = h.url.slice('mqtt://'.length).split(':');
+    const held = net.connect(Number(port), host);
+    await new Promise((r) => held.once('connect', r));
+    await eventually(() => h.gateway.stats().connections === 1, 'the first connection accepted');
+    const over = net.connect(Number(port), host);
+    over.on('error', () => {});
+    await new Promise((r) => over.once('close', r));
+    held.destroy();
+    const s = h.gateway.stats();
+    expect(s.refusals.connect).toMatchObject({ not_authorized: 1, bad_credentials: 0, connection_limit: 1 });
+    expect(s.refusedConnections).toBe(1);
   });
 });

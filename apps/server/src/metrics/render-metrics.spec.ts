@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Broker, silentLogger, topicConfigOf } from '@apogee/broker';
+import { AMQP_REFUSAL_REASONS, AmqpRefusalCounters, type AmqpGatewayStats } from '@apogee/amqp';
+import { MQTT_REFUSAL_REASONS, MqttRefusalCounters, type MqttGatewayStats } from '@apogee/mqtt';
 import { openStore, type MessageStore } from '@apogee/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderMetrics } from './render-metrics.js';
@@ -63,5 +65,61 @@ describe('renderMetrics', () => {
     const text = renderMetrics(broker, undefined, undefined, [], { freeBytes: null, totalBytes: null, oldestStoreTimestamp: null });
     expect(text).not.toMatch(/apogee_store_disk_free_bytes/);
     expect(text).toMatch(/^apogee_store_oldest_message_age_seconds 0$/m);
+  });
+});
+
+describe('renderMetrics: MQTT and AMQP refusals', () => {
+  const mqttStats = (refusals: MqttRefusalCounters): MqttGatewayStats => ({
+    connections: 0,
+    sessions: 0,
+    subscriptions: 0,
+    filters: 0,
+    lmqsWatched: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    messagesOutFromMemory: 0,
+    droppedOffline: 0,
+    droppedSlow: 0,
+    refusedConnections: 0,
+    refusals: refusals.snapshot(),
+  });
+  const amqpStats = (refusals: AmqpRefusalCounters): AmqpGatewayStats => ({
+    connections: 0,
+    links: 0,
+    readers: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    rejectedIn: 0,
+    deadLettered: 0,
+    connectionErrors: 0,
+    refusedConnections: 0,
+    refusals: refusals.snapshot(),
+  });
+
+  it('writes one sample per operation and reason of the tables, zeros included, with what was counted', () => {
+    const m = new MqttRefusalCounters();
+    m.count('connect', 'bad_credentials');
+    m.count('connect', 'bad_credentials');
+    const a = new AmqpRefusalCounters();
+    a.count('attach', 'not_authorized');
+    const text = renderMetrics(
+      broker,
+      () => mqttStats(m),
+      () => amqpStats(a),
+    );
+    expect(text).toMatch(/^# TYPE apogee_mqtt_refusals_total counter$/m);
+    expect(text).toMatch(/^# TYPE apogee_amqp_refusals_total counter$/m);
+    const mqttLines = text.split('\n').filter((l) => l.startsWith('apogee_mqtt_refusals_total{'));
+    expect(mqttLines).toHaveLength(Object.values(MQTT_REFUSAL_REASONS).reduce((n, r) => n + r.length, 0));
+    for (const [operation, reasons] of Object.entries(MQTT_REFUSAL_REASONS)) {
+      for (const reason of reasons) {
+        const n = operation === 'connect' && reason === 'bad_credentials' ? 2 : 0;
+        expect(mqttLines).toContain(`apogee_mqtt_refusals_total{operation="${operation}",reason="${reason}"} ${n}`);
+      }
+    }
+    const amqpLines = text.split('\n').filter((l) => l.startsWith('apogee_amqp_refusals_total{'));
+    expect(amqpLines).toHaveLength(Object.values(AMQP_REFUSAL_REASONS).reduce((n, r) => n + r.length, 0));
+    expect(amqpLines).toContain('apogee_amqp_refusals_total{operation="attach",reason="not_authorized"} 1');
+    expect(amqpLines).toContain('apogee_amqp_refusals_total{operation="sasl",reason="bad_credentials"} 0');
   });
 });

@@ -144,6 +144,12 @@ function renderMqtt(out: Exposition, m: MqttGatewayStats): void {
       "QoS 0 deliveries dropped because the connection's outbound buffer was over maxOutboundBufferBytes (slow consumer)",
       m.droppedSlow,
     );
+  renderRefusals(
+    out,
+    'apogee_mqtt_refusals_total',
+    'MQTT CONNECTs, PUBLISHes and SUBSCRIBE filters refused, and connections closed on protocol errors, by operation and reason',
+    m.refusals,
+  );
 }
 
 function renderAmqp(out: Exposition, a: AmqpGatewayStats): void {
@@ -156,6 +162,18 @@ function renderAmqp(out: Exposition, a: AmqpGatewayStats): void {
     .single('apogee_amqp_rejected_in_total', 'counter', 'Incoming AMQP messages rejected (oversize, forbidden, malformed, not stored)', a.rejectedIn)
     .single('apogee_amqp_dead_lettered_total', 'counter', 'Messages a receiver rejected, moved to their dead-letter queue', a.deadLettered)
     .single('apogee_amqp_connection_errors_total', 'counter', 'AMQP connections closed for framing or protocol errors', a.connectionErrors);
+  renderRefusals(
+    out,
+    'apogee_amqp_refusals_total',
+    'AMQP logins, opens, attaches and incoming messages refused, and connections closed on protocol errors, by operation and reason',
+    a.refusals,
+  );
+}
+
+/** A gateway's refusal counters: one sample per (operation, reason) of its fixed table, zeros included, so alerts see every series from the start. */
+function renderRefusals(out: Exposition, name: string, help: string, counts: Readonly<Record<string, Readonly<Record<string, number>>>>): void {
+  out.family(name, 'counter', help);
+  for (const [operation, byReason] of Object.entries(counts)) for (const [reason, n] of Object.entries(byReason)) out.sample(name, n, { operation, reason });
 }
 
 function renderConnections(out: Exposition, listeners: readonly ListenerConnectionStats[], mqttSessions: number | undefined): void {

@@ -1,6 +1,7 @@
 import { FRAME_AMQP, FRAME_SASL, PROTOCOL_AMQP, PROTOCOL_SASL, Performative, parseProtocolHeader, protocolHeader } from './frames.js';
 import { DEFAULT_STRUCTURE_LIMITS, type StructureLimits, checkValue } from './structure-limits.js';
 import { AmqpDecodeError, Code, listElements, readBool, readDescriptor, readUint } from './types.js';
+import type { AmqpRefusalReason } from '../refusal-counters.js';
 
 /** Default ceiling of a flow's link-credit (see FrameGuardOptions.maxLinkCredit). */
 export const DEFAULT_MAX_LINK_CREDIT = 1 << 20;
@@ -39,6 +40,8 @@ export interface FrameGuardOptions {
 /** Why a connection must be closed; `replyHeader` is set when the peer's protocol header was refused. */
 export interface GuardFailure {
   phase: 'header' | 'sasl' | 'amqp';
+  /** What the metrics count it as (apogee_amqp_refusals_total{operation="protocol"}). */
+  kind: AmqpRefusalReason<'protocol'>;
   condition: string;
   description: string;
   replyHeader?: Buffer;
@@ -108,6 +111,7 @@ export class FrameGuard {
           const got = buf.subarray(pos, pos + 8).toString('hex');
           return this.fail(out, buf, runStart, pos, {
             phase: 'header',
+            kind: 'protocol_header',
             condition: FRAMING_ERROR,
             description: `unsupported protocol header ${got}; this server speaks AMQP 1.0.0${this.opts.allowNoSasl ? '' : ' over SASL'}`,
             replyHeader: reply,
@@ -127,18 +131,21 @@ export class FrameGuard {
       if (size < 8 || size > max)
         return this.fail(out, buf, runStart, pos, {
           phase,
+          kind: 'frame_size',
           condition: FRAMING_ERROR,
           description: `frame of ${size} bytes is outside 8..${max} (max-frame-size)`,
         });
       if (doff < 2 || doff * 4 > size)
         return this.fail(out, buf, runStart, pos, {
           phase,
+          kind: 'framing_error',
           condition: FRAMING_ERROR,
           description: `frame data offset ${doff} is invalid for a ${size}-byte frame`,
         });
       if (type !== (sasl ? FRAME_SASL : FRAME_AMQP))
         return this.fail(out, buf, runStart, pos, {
           phase,
+          kind: 'framing_error',
           condition: FRAMING_ERROR,
           description: `frame type ${type} is not valid in the ${sasl ? 'SASL' : 'AMQP'} phase`,
         });
@@ -146,6 +153,7 @@ export class FrameGuard {
       if (!sasl && channel > this.opts.channelMax)
         return this.fail(out, buf, runStart, pos, {
           phase: 'amqp',
+          kind: 'framing_error',
           condition: FRAMING_ERROR,
           description: `channel ${channel} is above channel-max ${this.opts.channelMax}`,
         });
@@ -157,12 +165,19 @@ export class FrameGuard {
           if (!sasl) {
             this.capLinkCredit(buf, pos + doff * 4, pos + size);
             const tooWide = this.dispositionTooWide(buf, pos + doff * 4, pos + size);
-            if (tooWide !== null) return this.fail(out, buf, runStart, pos, { phase: 'amqp', condition: 'amqp:resource-limit-exceeded', description: tooWide });
+            if (tooWide !== null)
+              return this.fail(out, buf, runStart, pos, {
+                phase: 'amqp',
+                kind: 'resource_limit',
+                condition: 'amqp:resource-limit-exceeded',
+                description: tooWide,
+              });
           }
         } catch (err) {
           if (!(err instanceof AmqpDecodeError)) throw err;
           return this.fail(out, buf, runStart, pos, {
             phase,
+            kind: 'decode_error',
             condition: 'amqp:decode-error',
             description: `frame on channel ${channel} refused: ${err.message}`,
           });
@@ -176,6 +191,7 @@ export class FrameGuard {
           if (!(err instanceof AmqpDecodeError)) throw err;
           return this.fail(out, buf, runStart, pos, {
             phase: 'amqp',
+            kind: 'decode_error',
             condition: 'amqp:decode-error',
             description: `undecodable frame on channel ${channel}: ${err.message}`,
           });

@@ -6,6 +6,7 @@ import type { AmqpConfig } from '../config.js';
 import { RawMessage, type RheaDelivery, type RheaReceiver } from '../rhea/index.js';
 import { Condition, conditionOfStoreFailure } from '../errors.js';
 import { toStoredForm } from '../message/to-store.js';
+import type { AmqpRefusalCounters, AmqpRefusalReason } from '../refusal-counters.js';
 import { TopicProperty } from '@apogee/topics';
 
 /** Gateway-wide counters an incoming link adds to. */
@@ -20,6 +21,8 @@ export interface IncomingLinkOptions {
   log: Logger;
   /** Refused messages are warned about here (`amqp:message`, `amqp:not-stored`). */
   refusals: RateLimitedWarnings;
+  /** …and counted here (operation `transfer`). */
+  refusalCounters: AmqpRefusalCounters;
   /** The connection's id and remote address, for those warnings. */
   peer: { conn: string; remote: string };
   address: AmqpAddress;
@@ -61,15 +64,20 @@ export class IncomingLink {
     if (presettled) d.update(true);
     const bytes = message instanceof RawMessage ? message.bytes : undefined;
     if (this.o.wasOversize() || (bytes !== undefined && bytes.length > this.o.cfg.maxMessageSize)) {
-      return this.refuse(d, Condition.MESSAGE_SIZE_EXCEEDED, `message exceeds the maximum message size of ${this.o.cfg.maxMessageSize} bytes`);
+      return this.refuse(
+        d,
+        'message_too_large',
+        Condition.MESSAGE_SIZE_EXCEEDED,
+        `message exceeds the maximum message size of ${this.o.cfg.maxMessageSize} bytes`,
+      );
     }
-    if (!bytes) return this.refuse(d, Condition.NOT_IMPLEMENTED, 'only message format 0 (AMQP 1.0 messages) is supported');
-    if (!this.o.allowed) return this.refuse(d, Condition.UNAUTHORIZED_ACCESS, `not authorized to send to ${this.o.address.address}`);
+    if (!bytes) return this.refuse(d, 'unsupported_format', Condition.NOT_IMPLEMENTED, 'only message format 0 (AMQP 1.0 messages) is supported');
+    if (!this.o.allowed) return this.refuse(d, 'not_authorized', Condition.UNAUTHORIZED_ACCESS, `not authorized to send to ${this.o.address.address}`);
     let form;
     try {
       form = toStoredForm(bytes);
     } catch (err) {
-      if (err instanceof AmqpDecodeError) return this.refuse(d, Condition.DECODE_ERROR, `malformed message: ${err.message}`);
+      if (err instanceof AmqpDecodeError) return this.refuse(d, 'malformed_message', Condition.DECODE_ERROR, `malformed message: ${err.message}`);
       throw err;
     }
     const props = form.properties;
@@ -123,16 +131,19 @@ export class IncomingLink {
   storeFailed(d: RheaDelivery, err: unknown): void {
     this.storing--;
     const { conn, remote } = this.o.peer;
+    const condition = conditionOfStoreFailure(err);
+    this.o.refusalCounters.count('transfer', condition === Condition.RESOURCE_LIMIT_EXCEEDED ? 'quota_exceeded' : 'not_stored');
     this.o.refusals.warn(
       'amqp:not-stored',
       { conn, remote, link: this.link.name, address: this.o.address.address, err: (err as Error).message },
       'amqp: message not stored',
     );
-    this.reject(d, conditionOfStoreFailure(err), `the message was not stored: ${(err as Error).message}`);
+    this.reject(d, condition, `the message was not stored: ${(err as Error).message}`);
   }
 
-  /** A message refused before the store saw it: a rate-limited warning, then the rejection. */
-  private refuse(d: RheaDelivery, condition: string, description: string): void {
+  /** A message refused before the store saw it: counted under `kind`, a rate-limited warning, then the rejection. */
+  private refuse(d: RheaDelivery, kind: AmqpRefusalReason<'transfer'>, condition: string, description: string): void {
+    this.o.refusalCounters.count('transfer', kind);
     const { conn, remote } = this.o.peer;
     this.o.refusals.warn(
       'amqp:message',

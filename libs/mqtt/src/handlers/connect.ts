@@ -4,6 +4,7 @@ import { InvalidTopicError, validateMqttTopicName } from '@apogee/topics';
 import type { IConnectPacket, QoS } from 'mqtt-packet';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
 import { ConnackReturnCode, EXPIRY_NEVER, ReasonCode } from '../protocol/reason-codes.js';
+import type { MqttRefusalReason } from '../refusal-counters.js';
 import type { Client, Services } from './context.js';
 
 /**
@@ -38,7 +39,8 @@ export class ConnectHandler {
         ? { cmd: 'connack', reasonCode: bad ? ReasonCode.BAD_USER_NAME_OR_PASSWORD : ReasonCode.NOT_AUTHORIZED, sessionPresent: false }
         : { cmd: 'connack', returnCode: bad ? ConnackReturnCode.BAD_USER_NAME_OR_PASSWORD : ConnackReturnCode.NOT_AUTHORIZED, sessionPresent: false },
     );
-    this.refused(conn, p, r.reason === 'BAD_CREDENTIALS' ? 'bad user name or password' : 'not authorized');
+    if (bad) this.refused(conn, p, 'bad_credentials', 'bad user name or password');
+    else this.refused(conn, p, 'not_authorized', 'not authorized');
     conn.close(`authentication refused: ${r.reason}`);
     return null;
   }
@@ -59,7 +61,7 @@ export class ConnectHandler {
       // 3.1.1 allows an empty id only with a clean session [MQTT-3.1.3-8]; 5.0 assigns one.
       if (!v5 && p.clean === false) {
         conn.send({ cmd: 'connack', returnCode: ConnackReturnCode.IDENTIFIER_REJECTED, sessionPresent: false });
-        this.refused(conn, p, 'empty client id with a persistent session');
+        this.refused(conn, p, 'client_id_rejected', 'empty client id with a persistent session');
         conn.close('empty client id with a persistent session');
         return null;
       }
@@ -74,7 +76,7 @@ export class ConnectHandler {
           ? { cmd: 'connack', reasonCode: ReasonCode.NOT_AUTHORIZED, sessionPresent: false }
           : { cmd: 'connack', returnCode: ConnackReturnCode.NOT_AUTHORIZED, sessionPresent: false },
       );
-      this.refused(conn, p, `client id ${JSON.stringify(clientId)} belongs to another user's session`);
+      this.refused(conn, p, 'session_owned_by_other_user', `client id ${JSON.stringify(clientId)} belongs to another user's session`);
       conn.close("client id of another user's session");
       return null;
     }
@@ -92,7 +94,7 @@ export class ConnectHandler {
             ? { cmd: 'connack', reasonCode: ReasonCode.TOPIC_NAME_INVALID, sessionPresent: false }
             : { cmd: 'connack', returnCode: ConnackReturnCode.SERVER_UNAVAILABLE, sessionPresent: false },
         );
-        this.refused(conn, p, `invalid will topic: ${err.reason}`);
+        this.refused(conn, p, 'will_topic_invalid', `invalid will topic: ${err.reason}`);
         conn.close(`invalid will topic: ${err.reason}`);
         return null;
       }
@@ -105,7 +107,7 @@ export class ConnectHandler {
             ? { cmd: 'connack', reasonCode: ReasonCode.NOT_AUTHORIZED, sessionPresent: false }
             : { cmd: 'connack', returnCode: ConnackReturnCode.NOT_AUTHORIZED, sessionPresent: false },
         );
-        this.refused(conn, p, `will topic ${JSON.stringify(p.will.topic)} not authorized`);
+        this.refused(conn, p, 'will_not_authorized', `will topic ${JSON.stringify(p.will.topic)} not authorized`);
         conn.close('will topic not authorized');
         return null;
       }
@@ -158,8 +160,9 @@ export class ConnectHandler {
     return client;
   }
 
-  /** A refused CONNECT (answered with a refusing CONNACK): a rate-limited warning naming the client. */
-  private refused(conn: MqttConnection, p: IConnectPacket, reason: string): void {
+  /** A refused CONNECT (answered with a refusing CONNACK): counted under `kind`, and a rate-limited warning naming the client. */
+  private refused(conn: MqttConnection, p: IConnectPacket, kind: MqttRefusalReason<'connect'>, reason: string): void {
+    this.svc.refusalCounters.count('connect', kind);
     const fields: Record<string, unknown> = { remote: conn.opts.remote, clientId: p.clientId ?? '' };
     if (p.username !== undefined) fields['username'] = p.username;
     fields['reason'] = reason;

@@ -3,6 +3,7 @@ import type { HostAddress, RateLimitedWarnings } from '@apogee/message';
 import type { MqttConfig } from '../config.js';
 import type { SharedGroups } from '../delivery/shared-groups.js';
 import type { MqttConnection } from '../protocol/mqtt-connection.js';
+import type { MqttRefusalCounters } from '../refusal-counters.js';
 import type { PublishStore } from '../publish/publish-store.js';
 import type { RetainedStore } from '../publish/retained-store.js';
 import type { InboundWindow } from '../session/inbound-qos2.js';
@@ -18,6 +19,8 @@ export interface Services {
   readonly logger: Logger;
   /** Refused CONNECTs, SUBSCRIBEs and PUBLISHes, protocol errors: warnings limited per kind (`mqtt:<kind>`). */
   readonly refusals: RateLimitedWarnings;
+  /** The same refusals counted by operation and a fixed reason, for the metrics (refusal-counters.ts). */
+  readonly refusalCounters: MqttRefusalCounters;
   /** The engine's registry of topic filters, which subscriptions register in. */
   readonly filters: Engine['topicFilters'];
   readonly publishes: PublishStore;

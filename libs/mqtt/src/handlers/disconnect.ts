@@ -10,7 +10,7 @@ export function onDisconnect(svc: Services, client: Client, p: IDisconnectPacket
   if (e !== undefined && session.persistent) session.makePersistent(e === EXPIRY_NEVER ? -1 : e);
   else if (e !== undefined && e > 0 && !session.persistent) {
     conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-    conn.protocolError('session expiry set on DISCONNECT after CONNECT asked for 0');
+    conn.protocolError('protocol_violation', 'session expiry set on DISCONNECT after CONNECT asked for 0');
     return;
   }
   if (e === 0 && session.persistent) void session.forget();

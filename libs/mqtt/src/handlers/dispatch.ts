@@ -45,11 +45,11 @@ export class PacketDispatch {
       case 'connect':
         // A second CONNECT is a protocol violation [MQTT-3.1.0-2].
         if (client.conn.protocolVersion === 5) client.conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-        client.conn.protocolError('second CONNECT on one connection');
+        client.conn.protocolError('unexpected_packet', 'second CONNECT on one connection');
         return;
       default:
         if (client.conn.protocolVersion === 5) client.conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-        client.conn.protocolError(`unexpected ${p.cmd} from a client`);
+        client.conn.protocolError('unexpected_packet', `unexpected ${p.cmd} from a client`);
     }
   }
 }

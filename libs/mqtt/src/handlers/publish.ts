@@ -47,7 +47,7 @@ export class PublishHandler {
       // Topic Alias (client → server) [MQTT-3.3.2-8..12]: 1..topicAliasMaximum, set with a topic, used without.
       if (alias === 0 || alias > cfg.topicAliasMaximum) {
         conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.TOPIC_ALIAS_INVALID });
-        conn.protocolError(`topic alias ${alias} is outside 1..${cfg.topicAliasMaximum}`);
+        conn.protocolError('topic_alias_invalid', `topic alias ${alias} is outside 1..${cfg.topicAliasMaximum}`);
         return;
       }
       const aliases = (client.topicAliases ??= new Map());
@@ -55,7 +55,7 @@ export class PublishHandler {
         const t = aliases.get(alias);
         if (t === undefined) {
           conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-          conn.protocolError(`topic alias ${alias} used before it was set`);
+          conn.protocolError('topic_alias_invalid', `topic alias ${alias} used before it was set`);
           return;
         }
         p.topic = t;
@@ -67,7 +67,7 @@ export class PublishHandler {
       } catch (err) {
         if (!(err instanceof InvalidTopicError)) throw err;
         conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-        conn.protocolError(`invalid response topic: ${err.reason}`);
+        conn.protocolError('invalid_topic', `invalid response topic: ${err.reason}`);
         return;
       }
     }
@@ -76,11 +76,12 @@ export class PublishHandler {
     } catch (err) {
       if (!(err instanceof InvalidTopicError)) throw err;
       if (v5) conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.TOPIC_NAME_INVALID });
-      conn.protocolError(`invalid topic name ${JSON.stringify(p.topic)}: ${err.reason}`);
+      conn.protocolError('invalid_topic', `invalid topic name ${JSON.stringify(p.topic)}: ${err.reason}`);
       return;
     }
     const id = p.messageId ?? 0;
     if (!this.svc.auth.canPublish(client.principal, p.topic)) {
+      this.svc.refusalCounters.count('publish', 'not_authorized');
       this.svc.refusals.warn(
         'mqtt:publish',
         { remote: conn.opts.remote, clientId: session.clientId, topic: p.topic, reason: 'not authorized' },
@@ -101,7 +102,7 @@ export class PublishHandler {
     // The client may have at most Receive Maximum QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-7].
     if (p.qos > 0 && !inbound.admit(client.inbound, id, p.qos, v5 ? cfg.receiveMaximum : Infinity)) {
       conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.RECEIVE_MAXIMUM_EXCEEDED });
-      conn.protocolError(`receive maximum of ${cfg.receiveMaximum} exceeded`);
+      conn.protocolError('receive_maximum_exceeded', `receive maximum of ${cfg.receiveMaximum} exceeded`);
       return;
     }
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
@@ -161,6 +162,7 @@ export class PublishHandler {
   /** The publish could not be stored: QoS 0 is dropped (logged); QoS 1/2 get a failure (v5) or the connection closes (3.1.1). */
   private notStored(client: Client, p: IPublishPacket, err: unknown): void {
     const { conn, session } = client;
+    this.svc.refusalCounters.count('publish', publishFailureCode(err) === ReasonCode.QUOTA_EXCEEDED ? 'quota_exceeded' : 'not_stored');
     this.svc.refusals.warn(
       'mqtt:not-stored',
       { remote: conn.opts.remote, clientId: session.clientId, topic: p.topic, err: (err as Error).message },

@@ -1,6 +1,7 @@
 import { InvalidTopicError, lmqOf, parseSharedSubscription, validateMqttTopicFilter } from '@apogee/topics';
 import type { ISubscribePacket, QoS } from 'mqtt-packet';
 import { ReasonCode, SUBACK_FAILURE } from '../protocol/reason-codes.js';
+import type { MqttRefusalReason } from '../refusal-counters.js';
 import type { SubscriptionOptions } from '../session/session-types.js';
 import type { Client, Services } from './context.js';
 
@@ -19,13 +20,13 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
     try {
       validateMqttTopicFilter(s.topic, limits);
       if (session.subscriptionCount >= svc.config.maxSubscriptionsPerSession && !session.hasSubscription(s.topic)) {
-        refused(svc, client, s.topic, `the session holds ${svc.config.maxSubscriptionsPerSession} subscriptions, the maximum`);
+        refused(svc, client, s.topic, 'subscription_limit', `the session holds ${svc.config.maxSubscriptionsPerSession} subscriptions, the maximum`);
         granted.push(v5 ? ReasonCode.QUOTA_EXCEEDED : SUBACK_FAILURE);
         continue;
       }
       const shared = parseSharedSubscription(s.topic, limits);
       if (!svc.auth.canSubscribe(client.principal, shared ? shared.filter : s.topic)) {
-        refused(svc, client, s.topic, 'not authorized');
+        refused(svc, client, s.topic, 'not_authorized', 'not authorized');
         // 0x80 in both versions: the server does not reveal that a rule exists (5.0 allows either).
         granted.push(v5 ? ReasonCode.UNSPECIFIED_ERROR : SUBACK_FAILURE);
         continue;
@@ -34,7 +35,7 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
         if (v5 && s.nl) {
           // No Local on a shared subscription is a protocol error [MQTT-3.8.3-4].
           conn.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-          conn.protocolError('no local on a shared subscription');
+          conn.protocolError('protocol_violation', 'no local on a shared subscription');
           return;
         }
         const qos = Math.min(s.qos, 2) as QoS;
@@ -47,7 +48,7 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
       }
     } catch (err) {
       if (!(err instanceof InvalidTopicError)) throw err;
-      refused(svc, client, s.topic, `invalid topic filter: ${err.reason}`);
+      refused(svc, client, s.topic, 'invalid_filter', `invalid topic filter: ${err.reason}`);
       granted.push(v5 ? ReasonCode.TOPIC_FILTER_INVALID : SUBACK_FAILURE);
       continue;
     }
@@ -81,7 +82,8 @@ export function onSubscribe(svc: Services, client: Client, p: ISubscribePacket):
   else after();
 }
 
-/** One filter of a SUBSCRIBE refused (the SUBACK carries a failure for it): a rate-limited warning. */
-function refused(svc: Services, client: Client, filter: string, reason: string): void {
+/** One filter of a SUBSCRIBE refused (the SUBACK carries a failure for it): counted under `kind`, and a rate-limited warning. */
+function refused(svc: Services, client: Client, filter: string, kind: MqttRefusalReason<'subscribe'>, reason: string): void {
+  svc.refusalCounters.count('subscribe', kind);
   svc.refusals.warn('mqtt:subscribe', { remote: client.conn.opts.remote, clientId: client.session.clientId, filter, reason }, 'mqtt: SUBSCRIBE refused');
 }

@@ -7,6 +7,7 @@ import { ReasonCode } from './reason-codes.js';
 import { type PacketLimits, packetLimitViolation } from './packet-limits.js';
 import { PacketSizeGuard } from './size-guard.js';
 import { type ParserSettings, WholePacketParser } from './whole-packet-parser.js';
+import type { ProtocolErrorKind } from '../refusal-counters.js';
 
 export type Packet = mqtt.Packet;
 
@@ -41,7 +42,7 @@ export class MqttConnection {
   private readonly splitter = new PacketSplitter();
   private readonly onWholePacket = (packet: Buffer): void => this.dispatch(packet);
   private closed = false;
-  private brokeProtocol = false;
+  private brokeProtocol: ProtocolErrorKind | null = null;
   private corked = false;
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
@@ -84,8 +85,8 @@ export class MqttConnection {
     return this.closed;
   }
 
-  /** Whether the connection was closed by protocolError (the gateway warns about those). */
-  get closedOnProtocolError(): boolean {
+  /** Why protocolError closed the connection, or null when it did not (the gateway warns about and counts those). */
+  get closedOnProtocolError(): ProtocolErrorKind | null {
     return this.brokeProtocol;
   }
 
@@ -220,10 +221,11 @@ export class MqttConnection {
 
   /**
    * Closes because the peer broke the protocol: a malformed or oversize packet, a packet it may not
-   * send, a forbidden value. Close handlers see `closedOnProtocolError`.
+   * send, a forbidden value. `kind` is the metrics' reason (a fixed vocabulary), `reason` the
+   * message for the log. Close handlers see `closedOnProtocolError`.
    */
-  protocolError(reason: string, error?: Error): void {
-    if (!this.closed) this.brokeProtocol = true;
+  protocolError(kind: ProtocolErrorKind, reason: string, error?: Error): void {
+    if (!this.closed) this.brokeProtocol = kind;
     this.close(reason, error);
   }
 
@@ -247,7 +249,7 @@ export class MqttConnection {
       this.sawFirstByte = true;
       // [MQTT-3.1.0-1] the first packet is CONNECT (type 1, flags 0): anything else, say an HTTP request, is not MQTT.
       if (chunk[0] !== FIRST_BYTE_OF_CONNECT) {
-        this.protocolError(`first byte 0x${chunk[0]!.toString(16).padStart(2, '0')} does not start a CONNECT packet [MQTT-3.1.0-1]`);
+        this.protocolError('unexpected_packet', `first byte 0x${chunk[0]!.toString(16).padStart(2, '0')} does not start a CONNECT packet [MQTT-3.1.0-1]`);
         return;
       }
     }
@@ -255,13 +257,17 @@ export class MqttConnection {
     if (oversize > 0) {
       // v5: tell the client why before closing (reason 0x95 Packet too large).
       if (this.protocolVersion === 5) this.send({ cmd: 'disconnect', reasonCode: ReasonCode.PACKET_TOO_LARGE });
-      this.protocolError(`packet of ${oversize === Number.MAX_SAFE_INTEGER ? 'malformed' : oversize} bytes exceeds the limit of ${this.opts.maxPacketSize}`);
+      const malformed = oversize === Number.MAX_SAFE_INTEGER;
+      this.protocolError(
+        malformed ? 'malformed_packet' : 'packet_too_large',
+        `packet of ${malformed ? 'malformed' : oversize} bytes exceeds the limit of ${this.opts.maxPacketSize}`,
+      );
       return;
     }
     try {
       this.splitter.push(chunk, this.onWholePacket);
     } catch (err) {
-      this.protocolError(`malformed packet: ${(err as Error).message}`, err as Error);
+      this.protocolError('malformed_packet', `malformed packet: ${(err as Error).message}`, err as Error);
     }
   }
 
@@ -284,11 +290,11 @@ export class MqttConnection {
       const violation = packetLimitViolation(p, this.opts);
       if (violation) {
         if (this.protocolVersion === 5) this.send({ cmd: 'disconnect', reasonCode: ReasonCode.PROTOCOL_ERROR });
-        this.protocolError(violation);
+        this.protocolError('packet_limit', violation);
         return;
       }
       this.packetHandler(p);
     }
-    if (error) this.protocolError(`malformed packet: ${error.message}`, error);
+    if (error) this.protocolError('malformed_packet', `malformed packet: ${error.message}`, error);
   }
 }
