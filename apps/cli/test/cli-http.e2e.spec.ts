@@ -217,4 +217,67 @@ describe('apogee CLI over the HTTP admin API', () => {
     expect(notUrl.code).toBe(1);
     expect(notUrl.stderr).toMatch(/--http needs an http:\/\/ or https:\/\/ URL/);
   });
+  it('creates, changes and deletes a user and switches anonymous access, keeping what it is not told to change', async () => {
+    const created = await cli(['acl', 'set-user', 'device', '--publish', 'dev/#', '--publish', 'fleet/#', '--json'], {
+      APOGEE_USER: 'ops',
+      APOGEE_PASSWORD: 'ops-secret',
+      APOGEE_NEW_PASSWORD: 'dev-pw',
+    });
+    expect(json(created)).toMatchObject({ username: 'device', admin: false, password: true, publish: { allow: ['dev/#', 'fleet/#'], deny: [] } });
+    const [host, port] = server.mqttUrl.slice('mqtt://'.length).split(':');
+    const device = await mqtt.connectAsync({
+      host,
+      port: Number(port),
+      protocolVersion: 5,
+      clientId: 'cli-device',
+      username: 'device',
+      password: 'dev-pw',
+      reconnectPeriod: 0,
+    });
+    try {
+      await device.publishAsync('fleet/1', 'x', { qos: 1 });
+      // Only the deny list changes: the allow list and the password stay.
+      const changed = await cli(['acl', 'set-user', 'device', '--publish-deny', 'fleet/secret']);
+      expect(changed.code, changed.stderr).toBe(0);
+      expect(changed.stdout).toBe('updated user device\n');
+      const shown = json(await cli(['acl', 'show', '--json'])).users.find((u: { username: string }) => u.username === 'device');
+      expect(shown).toMatchObject({ password: true, publish: { allow: ['dev/#', 'fleet/#'], deny: ['fleet/secret'] } });
+      await expect(device.publishAsync('fleet/secret', 'x', { qos: 1 })).rejects.toThrow(/Not authorized/);
+      const again = await mqtt.connectAsync({
+        host,
+        port: Number(port),
+        protocolVersion: 5,
+        clientId: 'cli-device-2',
+        username: 'device',
+        password: 'dev-pw',
+        reconnectPeriod: 0,
+      });
+      await again.endAsync();
+
+      const noPassword = await cli(['acl', 'set-user', 'newbie']);
+      expect(noPassword.code).toBe(2);
+      expect(noPassword.stderr).toMatch(/user newbie is new: give it a password/);
+      const badAdmin = await cli(['acl', 'set-user', 'device', '--admin', 'maybe']);
+      expect(badAdmin.code).toBe(2);
+      expect(badAdmin.stderr).toMatch(/--admin takes yes or no/);
+      const lockout = await cli(['acl', 'set-user', 'ops', '--admin', 'no']);
+      expect(lockout.code).toBe(1);
+      expect(lockout.stderr).toMatch(/^error: 409 CONFLICT .*no admin could log in/);
+
+      const off = await cli(['acl', 'anonymous', '--allow', 'no']);
+      expect(off.stdout).toBe('anonymous clients: refused\n');
+      await expect(mqtt.connectAsync({ host, port: Number(port), protocolVersion: 5, clientId: 'cli-anon', reconnectPeriod: 0 })).rejects.toThrow(
+        /Not authorized/,
+      );
+      expect((await cli(['acl', 'anonymous', '--allow', 'yes'])).stdout).toBe('anonymous clients: accepted\n');
+
+      expect((await cli(['acl', 'delete-user', 'device'])).stdout).toBe('deleted user device\n');
+      await expect(device.publishAsync('dev/1', 'x', { qos: 1 })).rejects.toThrow(/Not authorized/);
+      const gone = await cli(['acl', 'delete-user', 'device']);
+      expect(gone.code).toBe(1);
+      expect(gone.stderr).toMatch(/^error: 404 NOT_FOUND no user device/);
+    } finally {
+      await device.endAsync(true);
+    }
+  });
 });

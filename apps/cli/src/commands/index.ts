@@ -1,4 +1,4 @@
-import { aclShowCommand } from './acl.js';
+import { aclAnonymousCommand, aclShowCommand, aclUserDeleteCommand, aclUserSetCommand } from './acl.js';
 import { amqpConnectionsCommand } from './amqp.js';
 import { clusterCommand } from './cluster.js';
 import type { Command } from './command.js';
@@ -34,6 +34,9 @@ export const COMMANDS: readonly Command[] = [
   mqttDisconnectCommand,
   amqpConnectionsCommand,
   aclShowCommand,
+  aclUserSetCommand,
+  aclUserDeleteCommand,
+  aclAnonymousCommand,
   sendCommand,
   consumeCommand,
   hashPasswordCommand,
