@@ -179,6 +179,20 @@ export interface StoreStats {
  * (lmqName, 0). Everything here is safe to call concurrently from any number of callers.
  */
 export interface MessageStore {
+  // -- replication (docs/ha-design.md) --
+  /** The next append position of the commit log. */
+  readonly commitLogEnd: number;
+  /**
+   * A master's raw commit-log bytes from `from` for a replica: confirmed bytes only, within one
+   * segment and `maxBytes`; empty when nothing is new, null when `from` is not retained.
+   */
+  readForReplica(from: number, maxBytes: number): Promise<Buffer | null>;
+  /**
+   * A replica's append of bytes its master sent (starting at `from`, which must be this log's
+   * end): whole records at the same positions, indexed as recovery indexes; resolves with the
+   * new end once confirmed. Throws ReplicationError for bytes that would make the logs differ.
+   */
+  applyReplicated(from: number, bytes: Buffer): Promise<number>;
   /**
    * Stores one message; resolves per the flush mode. Rejects with a typed StoreError.
    * `onAppended` is called synchronously, before put returns, once the message has its offsets and

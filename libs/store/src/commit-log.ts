@@ -236,19 +236,36 @@ export class CommitLog {
     let pos = this.appendPos;
     const segEnd = this.segments.baseOf(pos) + this.cfg.segmentSize;
     if (pos + size + BLANK_MIN_BYTES > segEnd) {
-      const page = this.hot.page(pos);
-      const off = pos % this.pageSize;
-      page.writeInt32BE(segEnd - pos, off);
-      page.writeInt32BE(MessageMagic.BLANK, off + 4);
-      const seg = this.segments.find(pos)!;
-      seg.dataEnd = pos + BLANK_MIN_BYTES;
+      this.sealAt(pos, segEnd);
       pos = segEnd;
-      this.segments.createSync(segEnd);
     } else if (pos === segEnd - this.cfg.segmentSize && !this.segments.find(pos)) {
       this.segments.createSync(pos);
     }
     this.appendPos = pos + size;
     return pos;
+  }
+
+  /**
+   * Seals the current segment with the end-of-segment filler now, so the log continues at the
+   * next segment — what a replica does where its master's log has the filler (the master sealed
+   * it because its next record did not fit). Refused on an empty segment (a master never seals one).
+   */
+  sealSegment(): void {
+    const pos = this.appendPos;
+    const base = this.segments.baseOf(pos);
+    if (pos === base) throw new Error(`cannot seal the empty segment at ${base}`);
+    this.sealAt(pos, base + this.cfg.segmentSize);
+    this.appendPos = base + this.cfg.segmentSize;
+  }
+
+  private sealAt(pos: number, segEnd: number): void {
+    const page = this.hot.page(pos);
+    const off = pos % this.pageSize;
+    page.writeInt32BE(segEnd - pos, off);
+    page.writeInt32BE(MessageMagic.BLANK, off + 4);
+    const seg = this.segments.find(pos)!;
+    seg.dataEnd = pos + BLANK_MIN_BYTES;
+    this.segments.createSync(segEnd);
   }
 
   /** Where to encode a record of `size` at `pos` in place, or null when it straddles two pages. */

@@ -20,6 +20,7 @@ import { PutPath } from './put-path.js';
 import { QueueIndex } from './queue-index.js';
 import { Reads } from './reads.js';
 import { recover } from './recovery.js';
+import { ReplicaApplier, readForReplica } from './replication.js';
 import { Retention } from './retention.js';
 
 /** Metadata namespace of the retention floors (setRetentionFloor), one row per owner. */
@@ -39,6 +40,7 @@ export async function openStore(config: StoreConfig, logger: Logger = stderrLogg
  */
 export class DefaultMessageStore implements MessageStore {
   private closing: Promise<void> | null = null;
+  private applier: ReplicaApplier | undefined;
   private readonly puts: PutPath;
   private readonly reads: Reads;
   private readonly metadata: MetadataService;
@@ -114,6 +116,21 @@ export class DefaultMessageStore implements MessageStore {
     this.commitLog.startIdleShrink();
     this.persistence.start(indexedTo);
     this.retention.start();
+  }
+
+  // ---------------------------------------------------------------- replication (replication.ts)
+
+  get commitLogEnd(): number {
+    return this.commitLog.appendPos;
+  }
+
+  readForReplica(from: number, maxBytes: number): Promise<Buffer | null> {
+    return readForReplica(this.commitLog, this.cfg.segmentSize, from, maxBytes);
+  }
+
+  applyReplicated(from: number, bytes: Buffer): Promise<number> {
+    this.applier ??= new ReplicaApplier(this.commitLog, this.dispatcher, this.puts, this.cfg.segmentSize);
+    return this.applier.apply(from, bytes);
   }
 
   // ---------------------------------------------------------------- put (put-path.ts)

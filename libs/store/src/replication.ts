@@ -1,0 +1,84 @@
+import { MessageMagic, checkRecord } from '@apogee/message';
+import type { CommitLog } from './commit-log.js';
+import type { Dispatcher } from './dispatch.js';
+import { entersQueues } from './dispatch-rules.js';
+import type { PutPath } from './put-path.js';
+import { RecordFieldReader } from './record-fields.js';
+
+/** A chunk a replica cannot apply where it is: it would make its log differ from its master's. */
+export class ReplicationError extends Error {
+  override readonly name = 'ReplicationError';
+}
+
+/**
+ * The master's side of commit-log replication (docs/ha-design.md): raw log bytes from `from`,
+ * confirmed ones only (a replica never holds what its master could still lose), never past the
+ * end of `from`'s segment nor `maxBytes`. Empty when there is nothing new; null when `from` is no
+ * longer retained (or not a position this log has).
+ */
+export async function readForReplica(log: CommitLog, segmentSize: number, from: number, maxBytes: number): Promise<Buffer | null> {
+  const confirmed = log.confirmedPos;
+  if (from > confirmed || from < log.minPos) return null;
+  if (from === confirmed) return Buffer.alloc(0);
+  const end = Math.min(confirmed, log.segmentBase(from) + segmentSize, from + maxBytes);
+  return log.readHot(from, end - from) ?? (await log.readCold(from, end - from));
+}
+
+/**
+ * The replica's side: appends raw log bytes its master sent, at the same positions, and indexes
+ * them as recovery does (queue, LMQ and key entries at the offsets the records carry), so its log
+ * and indexes equal the master's. Whole records only: a chunk ending inside a record stops before
+ * it. The master's end-of-segment filler seals the replica's segment in the same place. A chunk
+ * that does not start at the replica's end, a record that fails its checks, or a record the
+ * replica would place elsewhere is refused with ReplicationError; the records before it stay
+ * applied.
+ */
+export class ReplicaApplier {
+  private readonly rec = new RecordFieldReader();
+
+  constructor(
+    private readonly log: CommitLog,
+    private readonly dispatcher: Dispatcher,
+    private readonly puts: PutPath,
+    private readonly segmentSize: number,
+  ) {}
+
+  /** Applies what it can of `bytes` (which start at log offset `from`); resolves with the new end once it is confirmed. */
+  apply(from: number, bytes: Buffer): Promise<number> {
+    try {
+      this.applyRecords(from, bytes);
+    } catch (err) {
+      this.log.writeSoon(); // the good records before the refused one are kept
+      return Promise.reject(err as Error);
+    }
+    this.log.writeSoon();
+    const end = this.log.appendPos;
+    return this.log.whenConfirmed(end, end);
+  }
+
+  private applyRecords(from: number, bytes: Buffer): void {
+    const log = this.log;
+    if (from !== log.appendPos) throw new ReplicationError(`the chunk starts at ${from}, this replica's log ends at ${log.appendPos}`);
+    let at = 0;
+    while (bytes.length - at >= 8) {
+      const pos = from + at;
+      const size = bytes.readInt32BE(at);
+      if (bytes.readInt32BE(at + 4) === MessageMagic.BLANK) {
+        const segEnd = log.segmentBase(pos) + this.segmentSize;
+        if (size !== segEnd - pos) throw new ReplicationError(`end-of-segment filler at ${pos} of ${size} bytes does not reach the segment end ${segEnd}`);
+        log.sealSegment();
+        break; // the master sends nothing past a segment end in one chunk
+      }
+      if (size > bytes.length - at && size <= log.maxRecordSize) break; // the rest comes in the next chunk
+      const check = checkRecord(bytes, at, bytes.length - at, { expectedPhysicalOffset: pos });
+      if (check.kind !== 'record') throw new ReplicationError(`no valid record at ${pos}: ${check.kind === 'corrupt' ? check.reason : check.kind}`);
+      const placed = log.reserve(check.size);
+      if (placed !== pos) throw new ReplicationError(`the record of ${check.size} bytes from ${pos} would land at ${placed} here (segment sizes differ?)`);
+      log.copyIn(placed, bytes.subarray(at, at + check.size));
+      const rec = this.rec.read(bytes, at);
+      if (rec.storeTimestamp > this.puts.lastStoreTimestamp) this.puts.lastStoreTimestamp = rec.storeTimestamp;
+      if (entersQueues(rec.sysFlag)) this.dispatcher.redispatch(rec, placed, check.size);
+      at += check.size;
+    }
+  }
+}
