@@ -183,10 +183,11 @@ export interface MessageStore {
   /** The next append position of the commit log. */
   readonly commitLogEnd: number;
   /**
-   * A master's raw commit-log bytes from `from` for a replica: confirmed bytes only, within one
-   * segment and `maxBytes`; empty when nothing is new, null when `from` is not retained.
+   * A master's whole records from `from` (a record boundary) for a replica: confirmed ones only,
+   * about `maxBytes`, up to an end-of-segment filler; empty when nothing is new, null when `from`
+   * is not retained. `next` is where the following chunk starts.
    */
-  readForReplica(from: number, maxBytes: number): Promise<Buffer | null>;
+  readForReplica(from: number, maxBytes: number): Promise<{ bytes: Buffer; next: number } | null>;
   /**
    * A replica's append of bytes its master sent (starting at `from`, which must be this log's
    * end): whole records at the same positions, indexed as recovery indexes; resolves with the

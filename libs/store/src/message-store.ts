@@ -20,7 +20,7 @@ import { PutPath } from './put-path.js';
 import { QueueIndex } from './queue-index.js';
 import { Reads } from './reads.js';
 import { recover } from './recovery.js';
-import { ReplicaApplier, readForReplica } from './replication.js';
+import { ReplicaApplier, type ReplicaChunk, readForReplica } from './replication.js';
 import { Retention } from './retention.js';
 
 /** Metadata namespace of the retention floors (setRetentionFloor), one row per owner. */
@@ -124,7 +124,7 @@ export class DefaultMessageStore implements MessageStore {
     return this.commitLog.appendPos;
   }
 
-  readForReplica(from: number, maxBytes: number): Promise<Buffer | null> {
+  readForReplica(from: number, maxBytes: number): Promise<ReplicaChunk | null> {
     return readForReplica(this.commitLog, this.cfg.segmentSize, from, maxBytes);
   }
 

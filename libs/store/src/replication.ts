@@ -10,18 +10,46 @@ export class ReplicationError extends Error {
   override readonly name = 'ReplicationError';
 }
 
+/** Whole records of a master's log for a replica, and where the next chunk starts. */
+export interface ReplicaChunk {
+  bytes: Buffer;
+  /** `from` + bytes.length, or the next segment's start after an end-of-segment filler. */
+  next: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /**
- * The master's side of commit-log replication (docs/ha-design.md): raw log bytes from `from`,
- * confirmed ones only (a replica never holds what its master could still lose), never past the
- * end of `from`'s segment nor `maxBytes`. Empty when there is nothing new; null when `from` is no
- * longer retained (or not a position this log has).
+ * The master's side of commit-log replication (docs/ha-design.md): whole records from `from` (a
+ * record boundary), confirmed ones only (a replica never holds what its master could still lose),
+ * about `maxBytes` (more when the first record is larger), never past a segment's end-of-segment
+ * filler (sent as its 8 bytes). Empty when there is nothing new; null when `from` is not retained
+ * or not a position this log has.
  */
-export async function readForReplica(log: CommitLog, segmentSize: number, from: number, maxBytes: number): Promise<Buffer | null> {
+export async function readForReplica(log: CommitLog, segmentSize: number, from: number, maxBytes: number): Promise<ReplicaChunk | null> {
   const confirmed = log.confirmedPos;
   if (from > confirmed || from < log.minPos) return null;
-  if (from === confirmed) return Buffer.alloc(0);
-  const end = Math.min(confirmed, log.segmentBase(from) + segmentSize, from + maxBytes);
-  return log.readHot(from, end - from) ?? (await log.readCold(from, end - from));
+  if (from === confirmed) return { bytes: EMPTY, next: from };
+  const segEnd = log.segmentBase(from) + segmentSize;
+  const read = async (len: number) => log.readHot(from, len) ?? (await log.readCold(from, len));
+  let raw = await read(Math.min(confirmed, segEnd, from + maxBytes) - from);
+  if (raw === null) return null;
+  let at = 0;
+  for (;;) {
+    if (raw.length - at < 8) break;
+    const size = raw.readInt32BE(at);
+    if (raw.readInt32BE(at + 4) === MessageMagic.BLANK) return { bytes: raw.subarray(0, at + 8), next: segEnd };
+    if (size <= 0) return null; // not a record boundary
+    if (at + size > raw.length) {
+      if (at > 0) break;
+      // The first record is larger than maxBytes: send it whole.
+      if (from + size > Math.min(confirmed, segEnd)) return null;
+      raw = await read(size);
+      if (raw === null) return null;
+    }
+    at += size;
+  }
+  return { bytes: raw.subarray(0, at), next: from + at };
 }
 
 /**
