@@ -182,12 +182,16 @@ export interface MessageStore {
   // -- replication (docs/ha-design.md) --
   /** The next append position of the commit log. */
   readonly commitLogEnd: number;
+  /** How far the commit log is confirmed (written, or flushed with SYNC_FLUSH). */
+  readonly commitLogConfirmed: number;
   /**
    * A master's whole records from `from` (a record boundary) for a replica: confirmed ones only,
    * about `maxBytes`, up to an end-of-segment filler; empty when nothing is new, null when `from`
    * is not retained. `next` is where the following chunk starts.
    */
   readForReplica(from: number, maxBytes: number): Promise<{ bytes: Buffer; next: number } | null>;
+  /** Calls `listener` each time more of the commit log is confirmed (a master's stream waits on it); returns the unsubscribe. */
+  onCommitLogConfirmed(listener: (confirmedPos: number) => void): () => void;
   /**
    * A replica's append of bytes its master sent (starting at `from`, which must be this log's
    * end): whole records at the same positions, indexed as recovery indexes; resolves with the

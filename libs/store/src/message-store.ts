@@ -41,6 +41,7 @@ export async function openStore(config: StoreConfig, logger: Logger = stderrLogg
 export class DefaultMessageStore implements MessageStore {
   private closing: Promise<void> | null = null;
   private applier: ReplicaApplier | undefined;
+  private readonly confirmedListeners = new Set<(confirmedPos: number) => void>();
   private readonly puts: PutPath;
   private readonly reads: Reads;
   private readonly metadata: MetadataService;
@@ -111,7 +112,10 @@ export class DefaultMessageStore implements MessageStore {
   }
 
   private start(indexedTo: number): void {
-    this.commitLog.onConfirmed = (pos) => this.index.notifyArrivals(pos);
+    this.commitLog.onConfirmed = (pos) => {
+      this.index.notifyArrivals(pos);
+      for (const l of this.confirmedListeners) l(pos);
+    };
     this.commitLog.startFlushTimer();
     this.commitLog.startIdleShrink();
     this.persistence.start(indexedTo);
@@ -124,8 +128,17 @@ export class DefaultMessageStore implements MessageStore {
     return this.commitLog.appendPos;
   }
 
+  get commitLogConfirmed(): number {
+    return this.commitLog.confirmedPos;
+  }
+
   readForReplica(from: number, maxBytes: number): Promise<ReplicaChunk | null> {
     return readForReplica(this.commitLog, this.cfg.segmentSize, from, maxBytes);
+  }
+
+  onCommitLogConfirmed(listener: (confirmedPos: number) => void): () => void {
+    this.confirmedListeners.add(listener);
+    return () => this.confirmedListeners.delete(listener);
   }
 
   applyReplicated(from: number, bytes: Buffer): Promise<number> {

@@ -1,0 +1,3 @@
+export * from './frames.js';
+export { HaServer, type HaServerOptions, type HaMasterStore, type HaLogger, type ReplicaView } from './ha-server.js';
+export { HaReplica, type HaReplicaOptions, type HaReplicaStore } from './ha-replica.js';
