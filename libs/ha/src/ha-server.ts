@@ -125,6 +125,17 @@ export class HaServer {
     socket.write(encodeAnswer({ truncateTo: from, masterEpoch: this.epoch() }));
     this.opts.log.info({ remote, replicaId, from }, 'ha: replica connected; streaming');
     void this.stream(socket, view, fail);
+    // A replica that stopped reading (SIGSTOP, a hung host) holds the stream in a drain wait:
+    // silence is checked on a timer, not only between frames.
+    const idleMs = this.opts.idleTimeoutMs ?? 20_000;
+    const watch = setInterval(
+      () => {
+        if (Date.now() - view.lastAckAt > idleMs) fail(`no ack for ${idleMs} ms`);
+      },
+      Math.min(idleMs, 1000),
+    );
+    watch.unref();
+    socket.once('close', () => clearInterval(watch));
     return view;
   }
 
@@ -136,7 +147,6 @@ export class HaServer {
     const { store } = this.opts;
     const chunkBytes = this.opts.chunkBytes ?? 256 * 1024;
     const heartbeatMs = this.opts.heartbeatMs ?? 1000;
-    const idleMs = this.opts.idleTimeoutMs ?? 20_000;
     let pos = view.sentOffset;
     while (!socket.destroyed && !this.closing) {
       const c = await store.readForReplica(pos, chunkBytes).catch((err: unknown) => {
@@ -147,13 +157,14 @@ export class HaServer {
       if (c === null) return fail(`offset ${pos} is no longer in this master's log`);
       if (socket.destroyed) return;
       if (c.bytes.length === 0) {
-        if (Date.now() - view.lastAckAt > idleMs) return fail(`no ack for ${idleMs} ms`);
         const more = await this.moreThan(pos, heartbeatMs);
         if (!more && !socket.destroyed) socket.write(encodeDataHeader({ offset: pos, epoch: this.epoch(), confirmOffset: pos, size: 0 }));
         continue;
       }
+      socket.cork();
       socket.write(encodeDataHeader({ offset: pos, epoch: this.epoch(), confirmOffset: store.commitLogConfirmed, size: c.bytes.length }));
       const flushed = socket.write(c.bytes);
+      socket.uncork();
       pos = c.next;
       view.sentOffset = pos;
       if (!flushed) await new Promise<void>((r) => (socket.destroyed ? r() : socket.once('drain', r).once('close', r)));

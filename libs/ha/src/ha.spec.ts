@@ -31,6 +31,10 @@ async function put(s: MessageStore, n: number, from = 0): Promise<void> {
   await Promise.all(puts);
 }
 
+/** The replica holds everything the master has, written (its reads serve confirmed records only). */
+const caughtUp = (replica: MessageStore, master: MessageStore) => () =>
+  replica.commitLogEnd === master.commitLogEnd && replica.commitLogConfirmed === replica.commitLogEnd;
+
 async function until(what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
   if (!ok()) throw new Error(`timed out waiting for ${what}`);
@@ -68,7 +72,7 @@ describe('HA port: a replica following its master over TCP', () => {
     cleanups.push(() => replica.stop());
     replica.start();
     await put(master, 300, 300); // written while the stream runs
-    await until('the replica caught up', () => replicaStore.commitLogEnd === master.commitLogEnd);
+    await until('the replica caught up', caughtUp(replicaStore, master));
     expect(await view(replicaStore)).toEqual(await view(master));
     await until('the ack', () => server.replicas()[0]?.ackedOffset === master.commitLogEnd);
     expect(server.replicas()[0]).toMatchObject({ replicaId: 1, sentOffset: master.commitLogEnd });
@@ -76,7 +80,7 @@ describe('HA port: a replica following its master over TCP', () => {
     // Idle: heartbeats keep the connection; a later write still arrives.
     await new Promise((r) => setTimeout(r, 300));
     await put(master, 10, 600);
-    await until('the late write', () => replicaStore.commitLogEnd === master.commitLogEnd);
+    await until('the late write', caughtUp(replicaStore, master));
     expect(await view(replicaStore)).toEqual(await view(master));
   });
 
@@ -98,8 +102,28 @@ describe('HA port: a replica following its master over TCP', () => {
     replica = new HaReplica({ store: reopened, master: { host: '127.0.0.1', port }, replicaId: 2, log: quiet, reconnectMs: 50 });
     cleanups.push(() => replica.stop());
     replica.start();
-    await until('caught up again', () => reopened.commitLogEnd === master.commitLogEnd);
+    await until('caught up again', caughtUp(reopened, master));
     expect(await view(reopened)).toEqual(await view(master));
+  });
+
+  it('drops a replica that stops acking', async () => {
+    const { s: master } = await store();
+    cleanups.push(() => master.close());
+    await put(master, 20);
+    const warnings: string[] = [];
+    const { server, port } = await serve(master, {
+      idleTimeoutMs: 300,
+      log: { info: () => {}, warn: (o: { reason?: string }) => warnings.push(o.reason ?? '') },
+    });
+    // A peer that shakes hands and reads the stream, but never acks.
+    await new Promise<void>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(encodeHandshake({ replicaId: 9, maxOffset: 0, epochs: [] })));
+      s.resume();
+      s.on('close', () => resolve());
+      s.on('error', () => {});
+    });
+    expect(warnings).toEqual([expect.stringMatching(/no ack for 300 ms/)]);
+    await until('the master forgot it', () => server.replicas().length === 0);
   });
 
   it('refuses a replica that is ahead, and closes a connection that is not the protocol', async () => {
@@ -119,6 +143,6 @@ describe('HA port: a replica following its master over TCP', () => {
     await closed(encodeHandshake({ replicaId: 3, maxOffset: ahead.commitLogEnd, epochs: [] }));
     await closed(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
     expect(warnings).toEqual([expect.stringMatching(/past this master's end 0/), expect.stringMatching(/bad magic/)]);
-    expect(server.replicas()).toEqual([]);
+    await until('no replica listed', () => server.replicas().length === 0);
   });
 });
