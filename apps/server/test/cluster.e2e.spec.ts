@@ -188,7 +188,6 @@ describe('a broker alone registering with a NameServer that checks ACL', { timeo
       JSON.stringify({ auth: { allowAnonymous: false, users: [{ username: 'brokers', password: await hashPassword('x'), ...keys, admin: true }] } }),
     );
     const ns = await startNamesrv(['--config', file]);
-    const saved = { ...process.env };
     try {
       const flags = (name: string) => ['--role', 'broker', '--namesrv', ns.addr, '--broker-name', name, '--mqtt-port', 'off', '--amqp-port', 'off'];
       const unsigned = await ServerProcess.start(path.join(dir, 'unsigned'), await freePorts(), flags('broker-u'));
@@ -201,7 +200,9 @@ describe('a broker alone registering with a NameServer that checks ACL', { timeo
       await signed.stop();
       await unsigned.stop();
     } finally {
-      process.env = saved;
+      delete process.env['APOGEE_NAMESRV_ACCESS_KEY'];
+      delete process.env['APOGEE_NAMESRV_SECRET_KEY'];
+      await killAllStarted();
       await killNamesrv(ns);
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -216,6 +216,7 @@ describe('format versions', () => {
         'StoreError',
         'StoreFormatError',
         'StoreLockedError',
+        'ReplicationError',
         'StoreUnavailableError',
         'openStore',
         'splitMemoryBudget',
