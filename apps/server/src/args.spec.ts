@@ -33,6 +33,10 @@ describe('server command line', () => {
     expect(() => parseServerArgs(['--namesrv', 'a:99999'], {})).toThrow(/not HOST:PORT/);
     expect(() => parseServerArgs(['--namesrv', ';'], {})).toThrow(/at least one NameServer/);
     expect(() => parseServerArgs(['--role', 'master'], {})).toThrow(/role must be all or broker/);
+    expect(parseServerArgs([], {}).haPort).toBeNull();
+    expect(parseServerArgs(['--ha-port', '10912'], {}).haPort).toBe(10912);
+    expect(parseServerArgs(['--ha-port', 'off'], { APOGEE_HA_PORT: '10912' }).haPort).toBeNull();
+    expect(() => parseServerArgs(['--ha-port', 'x'], {})).toThrow(/port must be an integer/);
   });
 
   it('takes the log level from --log-level, APOGEE_LOG_LEVEL or the config file, in that order', () => {

@@ -61,6 +61,8 @@ export interface ServerArgs {
   mqttsPort: number | null;
   mqttWssPort: number | null;
   amqpsPort: number | null;
+  /** The HA port replicas stream this broker's commit log from (docs/ha-design.md); null (default `off`): none. */
+  haPort: number | null;
 }
 
 const DEFAULTS: Omit<
@@ -76,6 +78,7 @@ const DEFAULTS: Omit<
   httpPort: 8080,
   mqttsPort: 8883,
   mqttWssPort: 8084,
+  haPort: null,
   amqpsPort: 5671,
   listenHost: '127.0.0.1',
   brokerIp: '',
@@ -118,6 +121,7 @@ const FLAGS = {
   '--mqtts-port': ['mqttsPort', 'APOGEE_MQTTS_PORT'],
   '--mqtt-wss-port': ['mqttWssPort', 'APOGEE_MQTT_WSS_PORT'],
   '--amqps-port': ['amqpsPort', 'APOGEE_AMQPS_PORT'],
+  '--ha-port': ['haPort', 'APOGEE_HA_PORT'],
 } as const;
 
 /** The config file's "tls" section: its keys and the settings they set (the same as the --tls-* flags). */
@@ -138,7 +142,7 @@ export function usage(): string {
     '                    [--mqtt-ws-port N] [--amqp-port N] [--http-port N] [--flush sync|async]',
     '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
     '                    [--cluster-name NAME] [--log-level LEVEL] [--config FILE]',
-    '                    [--memory-budget MiB] [--namesrv HOST:PORT[;HOST:PORT]] [--role all|broker]',
+    '                    [--memory-budget MiB] [--namesrv HOST:PORT[;HOST:PORT]] [--role all|broker] [--ha-port N|off]',
     '                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-client-auth none|optional|required]',
     '                    [--tls-handshake-timeout-ms N] [--remoting-tls disabled|permissive|enforcing]',
     '                    [--mqtts-port N] [--mqtt-wss-port N] [--amqps-port N]',
@@ -154,6 +158,8 @@ export function usage(): string {
     '--namesrv: register with these NameServers instead of running one in this process (a broker of a',
     'cluster; npm run broker is --role broker, which requires it). Signed with APOGEE_NAMESRV_ACCESS_KEY and',
     'APOGEE_NAMESRV_SECRET_KEY when the NameServers check RocketMQ ACL (docs/cluster.md).',
+    '--ha-port: stream the commit log to replicas on this port (default off; no authentication yet:',
+    'listen on a private address only; docs/ha-design.md).',
     'Log levels: trace, debug, info (default), warn, error, fatal, silent. Lines are JSON, or',
     'human-readable when stdout is a terminal.',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
@@ -188,7 +194,13 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
     else if (v === 'async' || v === 'async_flush') out[key] = 'ASYNC_FLUSH';
     else throw new Error(`${source}: flush must be sync or async, got ${JSON.stringify(raw)}`);
   } else if (
-    (key === 'mqttPort' || key === 'mqttWsPort' || key === 'amqpPort' || key === 'mqttsPort' || key === 'mqttWssPort' || key === 'amqpsPort') &&
+    (key === 'mqttPort' ||
+      key === 'mqttWsPort' ||
+      key === 'amqpPort' ||
+      key === 'mqttsPort' ||
+      key === 'mqttWssPort' ||
+      key === 'amqpsPort' ||
+      key === 'haPort') &&
     raw.toLowerCase() === 'off'
   ) {
     out[key] = null;

@@ -8,6 +8,7 @@ import { formatError } from '@apogee/message';
 import { createLogger } from '@apogee/logging';
 import { randomBytes } from 'node:crypto';
 import { openStore } from '@apogee/store';
+import { HaServer } from '@apogee/ha';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
 import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
@@ -114,6 +115,13 @@ export async function runServer(args: ServerArgs): Promise<void> {
     });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
     closers.push(() => service.close());
+    if (args.haPort !== null) {
+      const ha = new HaServer({ store, log });
+      const haPort = args.haPort;
+      const haAddr = await listenOrExplain(() => ha.listen(haPort, args.listenHost), 'HA port', args.listenHost, haPort);
+      closers.push(() => ha.close());
+      log.info({ addr: haAddr }, 'apogee: HA port listening: replicas stream the commit log from here (no authentication: keep it private)');
+    }
     if (brokerGate) tlsListeners['broker'] = `${bound} (${serverTls.remotingMode})`;
     log.info(
       { listen: bound, advertised, brokerName: args.brokerName, cluster: args.clusterName, tls: serverTls.remotingMode },
