@@ -11,7 +11,7 @@
  * SIGTERM/SIGINT stop it cleanly; SIGHUP re-reads the TLS certificate.
  */
 import fs from 'node:fs';
-import { parseAuthConfig } from '@apogee/broker';
+import { parseAuthConfig, remotingAccounts } from '@apogee/broker';
 import { DEFAULT_LOG_LEVEL, type LogLevel, createLogger, parseLogLevel } from '@apogee/logging';
 import { NameServer, type NameServerOptions } from '@apogee/namesrv';
 import { type NamesrvTlsArgs, TLS_FLAGS, namesrvTls, setTlsArg } from './tls.js';
@@ -73,11 +73,7 @@ function accessFrom(configFile: string | undefined): NameServerOptions['access']
   if (doc['auth'] === undefined) return undefined;
   const auth = parseAuthConfig(doc['auth'], configFile);
   return {
-    accounts: auth.users.flatMap((u) =>
-      u.accessKey === undefined
-        ? []
-        : [{ accessKey: u.accessKey, secretKey: u.secretKey!, ...(u.whiteRemoteAddress === undefined ? {} : { whiteRemoteAddress: u.whiteRemoteAddress }) }],
-    ),
+    accounts: remotingAccounts(auth),
     allowAnonymous: auth.allowAnonymous,
     globalWhiteRemoteAddresses: auth.globalWhiteRemoteAddresses,
   };

@@ -1,3 +1,4 @@
+import { RefusalCounters, type RefusalCounts } from '@apogee/message';
 import { Condition, type ConditionName } from './errors.js';
 
 /**
@@ -24,7 +25,7 @@ export type AmqpRefusalOperation = keyof typeof AMQP_REFUSAL_REASONS;
 export type AmqpRefusalReason<O extends AmqpRefusalOperation = AmqpRefusalOperation> = (typeof AMQP_REFUSAL_REASONS)[O][number];
 
 /** Refusals counted since start: operation → reason → count, every reason of the table present. */
-export type AmqpRefusalCounts = { readonly [O in AmqpRefusalOperation]: Readonly<Record<AmqpRefusalReason<O>, number>> };
+export type AmqpRefusalCounts = RefusalCounts<typeof AMQP_REFUSAL_REASONS>;
 
 /** The reason an attach refused with each condition is counted under. */
 const ATTACH_REASON_OF: Readonly<Record<ConditionName, AmqpRefusalReason<'attach'>>> = {
@@ -50,21 +51,8 @@ export function attachRefusalReason(condition: string): AmqpRefusalReason<'attac
 }
 
 /** The gateway's refusal counters (one per gateway): a count per (operation, reason) of AMQP_REFUSAL_REASONS. */
-export class AmqpRefusalCounters {
-  private readonly counts: Record<string, Record<string, number>> = {};
-
+export class AmqpRefusalCounters extends RefusalCounters<typeof AMQP_REFUSAL_REASONS> {
   constructor() {
-    for (const [operation, reasons] of Object.entries(AMQP_REFUSAL_REASONS)) this.counts[operation] = Object.fromEntries(reasons.map((r) => [r, 0]));
-  }
-
-  count<O extends AmqpRefusalOperation>(operation: O, reason: AmqpRefusalReason<O>): void {
-    this.counts[operation]![reason]!++;
-  }
-
-  /** A copy of the counts (for the metrics endpoint). */
-  snapshot(): AmqpRefusalCounts {
-    const out: Record<string, Record<string, number>> = {};
-    for (const [operation, byReason] of Object.entries(this.counts)) out[operation] = { ...byReason };
-    return out as AmqpRefusalCounts;
+    super(AMQP_REFUSAL_REASONS);
   }
 }

@@ -19,3 +19,4 @@ export * from './rate-limited-warnings.js';
 export * from './connection-cap.js';
 export * from './trace-record.js';
 export * from './histogram.js';
+export { RefusalCounters, type RefusalCounts, type RefusalTable } from './refusal-counters.js';

@@ -1,3 +1,4 @@
+import { RefusalCounters, type RefusalCounts } from '@apogee/message';
 /**
  * Every reason the MQTT endpoint refuses something for, by the operation refused: the label values
  * of `apogee_mqtt_refusals_total{operation,reason}` (docs/metrics.md describes each). The table is
@@ -41,24 +42,11 @@ export type MqttRefusalReason<O extends MqttRefusalOperation = MqttRefusalOperat
 export type ProtocolErrorKind = MqttRefusalReason<'protocol'>;
 
 /** Refusals counted since start: operation → reason → count, every reason of the table present. */
-export type MqttRefusalCounts = { readonly [O in MqttRefusalOperation]: Readonly<Record<MqttRefusalReason<O>, number>> };
+export type MqttRefusalCounts = RefusalCounts<typeof MQTT_REFUSAL_REASONS>;
 
 /** The gateway's refusal counters (one per gateway): a count per (operation, reason) of MQTT_REFUSAL_REASONS. */
-export class MqttRefusalCounters {
-  private readonly counts: Record<string, Record<string, number>> = {};
-
+export class MqttRefusalCounters extends RefusalCounters<typeof MQTT_REFUSAL_REASONS> {
   constructor() {
-    for (const [operation, reasons] of Object.entries(MQTT_REFUSAL_REASONS)) this.counts[operation] = Object.fromEntries(reasons.map((r) => [r, 0]));
-  }
-
-  count<O extends MqttRefusalOperation>(operation: O, reason: MqttRefusalReason<O>): void {
-    this.counts[operation]![reason]!++;
-  }
-
-  /** A copy of the counts (for the metrics endpoint). */
-  snapshot(): MqttRefusalCounts {
-    const out: Record<string, Record<string, number>> = {};
-    for (const [operation, byReason] of Object.entries(this.counts)) out[operation] = { ...byReason };
-    return out as MqttRefusalCounts;
+    super(MQTT_REFUSAL_REASONS);
   }
 }

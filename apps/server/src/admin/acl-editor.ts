@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { type AuthConfig, type Authorizer, hashPassword, parseAuthConfig } from '@apogee/broker';
+import { type AuthConfig, type Authorizer, hashPassword, parseAuthConfig, remotingAccounts } from '@apogee/broker';
 import { AccessValidator } from '@apogee/remoting';
 import { ApiError } from './api-error.js';
 
@@ -80,17 +80,7 @@ export class AclEditor {
       cfg = parseAuthConfig(raw, file);
       // What the remoting port and the NameServer would refuse at start (address patterns, keys).
       new AccessValidator({
-        accounts: cfg.users.flatMap((u) =>
-          u.accessKey === undefined
-            ? []
-            : [
-                {
-                  accessKey: u.accessKey,
-                  secretKey: u.secretKey!,
-                  ...(u.whiteRemoteAddress === undefined ? {} : { whiteRemoteAddress: u.whiteRemoteAddress }),
-                },
-              ],
-        ),
+        accounts: remotingAccounts(cfg),
         allowAnonymous: cfg.allowAnonymous,
         globalWhiteRemoteAddresses: cfg.globalWhiteRemoteAddresses,
       });

@@ -51,6 +51,24 @@ function principalOf(u: UserConfig, clientId: string): Principal {
   return { username: u.username, clientId, publish: u.publish, subscribe: u.subscribe, groups: u.groups, admin: u.admin };
 }
 
+/** A user's RocketMQ account, as the remoting signature check takes it. */
+export interface RemotingAccount {
+  accessKey: string;
+  secretKey: string;
+  whiteRemoteAddress?: string;
+}
+
+/** The RocketMQ accounts of an `auth` section (its users with an access key). */
+export function remotingAccounts(cfg: AuthConfig): RemotingAccount[] {
+  return cfg.users
+    .filter((u) => u.accessKey !== undefined)
+    .map((u) => ({
+      accessKey: u.accessKey!,
+      secretKey: u.secretKey!,
+      ...(u.whiteRemoteAddress === undefined ? {} : { whiteRemoteAddress: u.whiteRemoteAddress }),
+    }));
+}
+
 const NOTHING = (): AclRules => ({ allow: [], deny: ['#'] });
 
 /** Listens for a new `auth` section taking effect (Authorizer.replace). */
@@ -125,14 +143,8 @@ export class Authorizer {
   }
 
   /** The RocketMQ accounts (users with an access key), for the remoting signature check. */
-  accounts(): Array<{ accessKey: string; secretKey: string; whiteRemoteAddress?: string }> {
-    return this.cfg.users
-      .filter((u) => u.accessKey !== undefined)
-      .map((u) => ({
-        accessKey: u.accessKey!,
-        secretKey: u.secretKey!,
-        ...(u.whiteRemoteAddress === undefined ? {} : { whiteRemoteAddress: u.whiteRemoteAddress }),
-      }));
+  accounts(): RemotingAccount[] {
+    return remotingAccounts(this.cfg);
   }
 
   /**
