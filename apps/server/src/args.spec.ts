@@ -37,6 +37,16 @@ describe('server command line', () => {
     expect(parseServerArgs(['--ha-port', '10912'], {}).haPort).toBe(10912);
     expect(parseServerArgs(['--ha-port', 'off'], { APOGEE_HA_PORT: '10912' }).haPort).toBeNull();
     expect(() => parseServerArgs(['--ha-port', 'x'], {})).toThrow(/port must be an integer/);
+    const replica = parseServerArgs(['--ha-master', '10.0.0.1:10912', '--broker-id', '2'], {});
+    expect([replica.haMaster, replica.brokerId]).toEqual(['10.0.0.1:10912', 2]);
+    expect(parseServerArgs([], { APOGEE_HA_MASTER: 'm:1' }).haMaster).toBe('m:1');
+    expect(parseServerArgs([], {}).haMaster).toBeNull();
+    expect(() => parseServerArgs(['--ha-master', 'a:1;b:2'], {})).toThrow(/give one HOST:PORT/);
+    expect(() => parseServerArgs(['--ha-master', 'nope'], {})).toThrow(/not HOST:PORT/);
+    expect(() => parseServerArgs(['--ha-master', 'm:1', '--broker-id', '0'], {})).toThrow(/needs its own id of 1 or more/);
+    expect(() => parseServerArgs(['--broker-id', '3'], {})).toThrow(/registers a replica: give the master/);
+    expect(() => parseServerArgs(['--ha-master', 'm:1', '--ha-port', '10912'], {})).toThrow(/drop --ha-port/);
+    expect(() => parseServerArgs(['--broker-id', '-1'], {})).toThrow(/broker id must be an integer/);
   });
 
   it('takes the log level from --log-level, APOGEE_LOG_LEVEL or the config file, in that order', () => {

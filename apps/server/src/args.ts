@@ -63,6 +63,10 @@ export interface ServerArgs {
   amqpsPort: number | null;
   /** The HA port replicas stream this broker's commit log from (docs/ha-design.md); null (default `off`): none. */
   haPort: number | null;
+  /** The master's HA address this broker follows as a replica ("host:port"); null (default): not a replica. */
+  haMaster: string | null;
+  /** The id this broker registers with: 0 for a master; a replica's own id, default 1 (RocketMQ brokerId). */
+  brokerId: number | null;
 }
 
 const DEFAULTS: Omit<
@@ -79,6 +83,8 @@ const DEFAULTS: Omit<
   mqttsPort: 8883,
   mqttWssPort: 8084,
   haPort: null,
+  haMaster: null,
+  brokerId: null,
   amqpsPort: 5671,
   listenHost: '127.0.0.1',
   brokerIp: '',
@@ -122,6 +128,8 @@ const FLAGS = {
   '--mqtt-wss-port': ['mqttWssPort', 'APOGEE_MQTT_WSS_PORT'],
   '--amqps-port': ['amqpsPort', 'APOGEE_AMQPS_PORT'],
   '--ha-port': ['haPort', 'APOGEE_HA_PORT'],
+  '--ha-master': ['haMaster', 'APOGEE_HA_MASTER'],
+  '--broker-id': ['brokerId', 'APOGEE_BROKER_ID'],
 } as const;
 
 /** The config file's "tls" section: its keys and the settings they set (the same as the --tls-* flags). */
@@ -143,6 +151,7 @@ export function usage(): string {
     '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
     '                    [--cluster-name NAME] [--log-level LEVEL] [--config FILE]',
     '                    [--memory-budget MiB] [--namesrv HOST:PORT[;HOST:PORT]] [--role all|broker] [--ha-port N|off]',
+    '                    [--ha-master HOST:PORT [--broker-id N]]',
     '                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-client-auth none|optional|required]',
     '                    [--tls-handshake-timeout-ms N] [--remoting-tls disabled|permissive|enforcing]',
     '                    [--mqtts-port N] [--mqtt-wss-port N] [--amqps-port N]',
@@ -160,6 +169,9 @@ export function usage(): string {
     'APOGEE_NAMESRV_SECRET_KEY when the NameServers check RocketMQ ACL (docs/cluster.md).',
     '--ha-port: stream the commit log to replicas on this port (default off; no authentication yet:',
     'listen on a private address only; docs/ha-design.md).',
+    '--ha-master: run as a replica of the master whose HA port this is: its commit log streams here,',
+    'sends are refused (SERVICE_NOT_AVAILABLE), pulls and queries are served, MQTT and AMQP do not',
+    'listen; registered as --broker-id (default 1; must differ between the replicas of a group).',
     'Log levels: trace, debug, info (default), warn, error, fatal, silent. Lines are JSON, or',
     'human-readable when stdout is a terminal.',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
@@ -181,6 +193,12 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
   } else if (key === 'brokerName' || key === 'clusterName') {
     if (!/^[a-zA-Z0-9_-]{1,127}$/.test(raw)) throw new Error(`${source}: must be 1-127 characters of [a-zA-Z0-9_-], got ${JSON.stringify(raw)}`);
     out[key] = raw;
+  } else if (key === 'haMaster') {
+    out[key] = parseNamesrvList(raw, source).length === 1 ? raw.trim() : failOne(source);
+  } else if (key === 'brokerId') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new Error(`${source}: broker id must be an integer 0-4294967295, got ${JSON.stringify(raw)}`);
+    out[key] = n;
   } else if (key === 'namesrvAddrs') {
     out[key] = parseNamesrvList(raw, source);
   } else if (key === 'role') {
@@ -209,6 +227,10 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${source}: port must be an integer 0-65535, got ${JSON.stringify(raw)}`);
     out[key] = n;
   }
+}
+
+function failOne(source: string): never {
+  throw new Error(`${source}: give one HOST:PORT`);
 }
 
 /** `host:port;host:port` (RocketMQ's namesrvAddr form; commas are taken too). */
@@ -310,6 +332,12 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   const merged = { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags };
   if (!help && merged.role === 'broker' && merged.namesrvAddrs.length === 0)
     throw new Error('a broker alone (--role broker, npm run broker) needs --namesrv HOST:PORT[;HOST:PORT] (or APOGEE_NAMESRV_ADDR)');
+  if (!help && merged.brokerId === 0 && merged.haMaster !== null)
+    throw new Error("--broker-id 0 is the master's id; a replica (--ha-master) needs its own id of 1 or more");
+  if (!help && merged.haMaster === null && merged.brokerId !== null && merged.brokerId !== 0)
+    throw new Error(`--broker-id ${merged.brokerId} registers a replica: give the master to follow with --ha-master HOST:PORT`);
+  if (!help && merged.haMaster !== null && merged.haPort !== null)
+    throw new Error('a replica (--ha-master) streams from its master and serves no HA port of its own: drop --ha-port');
   return {
     ...merged,
     help,

@@ -8,7 +8,7 @@ import { formatError } from '@apogee/message';
 import { createLogger } from '@apogee/logging';
 import { randomBytes } from 'node:crypto';
 import { openStore } from '@apogee/store';
-import { HaServer } from '@apogee/ha';
+import { HaReplica, HaServer } from '@apogee/ha';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
 import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
@@ -16,6 +16,7 @@ import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
 import { memoryBudgetSettings } from './memory-budget.js';
 import { startMetricsServer } from './metrics-http.js';
 import { AdminApi } from './admin/admin-api.js';
+import type { ReplicationView } from './admin/context.js';
 import { AclEditor } from './admin/acl-editor.js';
 import { embeddedNameServer, namesrvCredentialsFrom } from './embedded-namesrv.js';
 import { recentLatencyMs } from './admin/recent-latency.js';
@@ -93,13 +94,28 @@ export async function runServer(args: ServerArgs): Promise<void> {
     const registerWith = namesrvAddr === null ? args.namesrvAddrs : [namesrvAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')];
     const namesrvCredentials = namesrv ? (aclOn ? internal : undefined) : namesrvCredentialsFrom(process.env);
 
+    const replica = args.haMaster !== null;
     const broker = await Broker.open({
       store,
       configDir: path.join(dataDir, 'config'),
       config: { ...brokerSettings, brokerName: args.brokerName, clusterName: args.clusterName },
       logger: log,
+      role: replica ? 'replica' : 'master',
     });
     closers.push(() => broker.close());
+    // A master streams its log to replicas from the HA port (registered with the NameServers as
+    // haServerAddr, so it listens before the first registration).
+    let haServerAddr: string | undefined;
+    let ha: HaServer | null = null;
+    if (args.haPort !== null) {
+      ha = new HaServer({ store, log });
+      const haPort = args.haPort;
+      const server = ha;
+      const haAddr = await listenOrExplain(() => server.listen(haPort, args.listenHost), 'HA port', args.listenHost, haPort);
+      closers.push(() => server.close());
+      haServerAddr = `${ip}:${haAddr.slice(haAddr.lastIndexOf(':') + 1)}`;
+      log.info({ addr: haAddr }, 'apogee: HA port listening: replicas stream the commit log from here (no authentication: keep it private)');
+    }
     const brokerGate = serverTls.remotingGate('broker');
     const namesrvTls = serverTls.namesrvClientTls();
     const service = new BrokerRemotingService({
@@ -112,15 +128,18 @@ export async function runServer(args: ServerArgs): Promise<void> {
       ...(namesrvCredentials ? { namesrvCredentials } : {}),
       ...(brokerGate ? { socketGate: brokerGate } : {}),
       ...(namesrvTls ? { namesrvTls } : {}),
+      brokerId: replica ? (args.brokerId ?? 1) : 0,
+      ...(haServerAddr !== undefined ? { haServerAddr } : {}),
     });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
     closers.push(() => service.close());
-    if (args.haPort !== null) {
-      const ha = new HaServer({ store, log });
-      const haPort = args.haPort;
-      const haAddr = await listenOrExplain(() => ha.listen(haPort, args.listenHost), 'HA port', args.listenHost, haPort);
-      closers.push(() => ha.close());
-      log.info({ addr: haAddr }, 'apogee: HA port listening: replicas stream the commit log from here (no authentication: keep it private)');
+    let follower: HaReplica | null = null;
+    if (args.haMaster !== null) {
+      follower = new HaReplica({ store, master: hostPort(args.haMaster), replicaId: args.brokerId ?? 1, log });
+      follower.start();
+      const following = follower;
+      closers.push(() => following.stop());
+      log.info({ master: args.haMaster, brokerId: args.brokerId ?? 1 }, "apogee: replica: following the master's commit log; sends are refused here");
     }
     if (brokerGate) tlsListeners['broker'] = `${bound} (${serverTls.remotingMode})`;
     log.info(
@@ -138,7 +157,9 @@ export async function runServer(args: ServerArgs): Promise<void> {
     let mqtt: MqttGateway | null = null;
     let mqttAddr: string | null = null;
     let mqttWsAddr: string | null = null;
-    const mqttPort = args.mqttPort;
+    // A replica's endpoints would write (sessions, publishes): MQTT and AMQP clients use the master.
+    const mqttPort = replica ? null : args.mqttPort;
+    if (replica) log.info({}, 'apogee: replica: the MQTT and AMQP endpoints do not run here');
     if (mqttPort !== null) {
       const gateway = new MqttGateway({ broker, config: mqttSettings, auth, logger: log });
       mqtt = gateway;
@@ -177,11 +198,11 @@ export async function runServer(args: ServerArgs): Promise<void> {
         tlsListeners['mqttWss'] = wss.addr;
         log.info({ addr: wss.addr, path: '/mqtt' }, 'apogee: MQTT over secure WebSocket listening');
       }
-    } else log.info({}, 'apogee: the MQTT endpoint is off (--mqtt-port off)');
+    } else if (!replica) log.info({}, 'apogee: the MQTT endpoint is off (--mqtt-port off)');
 
     let amqp: AmqpGateway | null = null;
     let amqpAddr: string | null = null;
-    const amqpPort = args.amqpPort;
+    const amqpPort = replica ? null : args.amqpPort;
     if (amqpPort !== null) {
       const gateway = new AmqpGateway({ broker, config: amqpSettings, auth, logger: log });
       amqp = gateway;
@@ -202,7 +223,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
         tlsListeners['amqps'] = addr;
         log.info({ addr }, 'apogee: AMQP 1.0 over TLS listening');
       }
-    } else log.info({}, 'apogee: the AMQP endpoint is off (--amqp-port off)');
+    } else if (!replica) log.info({}, 'apogee: the AMQP endpoint is off (--amqp-port off)');
 
     let http: http.Server | null = null;
     const adminDeps = {
@@ -215,6 +236,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
       version: APOGEE_VERSION,
       startedAt: Date.now(),
       fsyncLatencyMs: recentLatencyMs(broker.fsyncLatency),
+      replication: () => replicationView(args, store.commitLogConfirmed, ha, follower),
       listeners: () => ({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr, ...tlsListeners }),
     };
     const stats = new StatsSampler(adminDeps, () => (namesrv?.connectionStats().open ?? 0) + service.connectionStats().open);
@@ -247,7 +269,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
     log.info({ addr: httpShown, https: tlsCtx !== null }, 'apogee: metrics on /metrics, the admin API on /api/v1');
     if (tlsCtx) log.info({ ...tlsListeners, clientAuth: tlsCtx.settings.clientAuth }, 'apogee: TLS listeners open');
     else log.info({}, 'apogee: no TLS listeners (no --tls-cert / --tls-key)');
-    log.info({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr }, 'apogee: ready');
+    log.info({ role: broker.role, namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr }, 'apogee: ready');
   } catch (err) {
     await shutdown();
     throw err;
@@ -279,6 +301,23 @@ function watchStopSignals(log: { info(obj: object, msg: string): void }): Promis
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+}
+
+/** This broker's place in its group for the admin API's cluster view. */
+function replicationView(args: ServerArgs, confirmed: number, ha: HaServer | null, follower: HaReplica | null): ReplicationView {
+  if (follower && args.haMaster !== null)
+    return { brokerId: args.brokerId ?? 1, role: 'SLAVE', following: { master: args.haMaster, connected: follower.connected, lagBytes: follower.lagBytes } };
+  const view: ReplicationView = { brokerId: 0, role: 'MASTER' };
+  if (ha)
+    view.replicas = ha
+      .replicas()
+      .map((r) => ({ replicaId: r.replicaId, remote: r.remote, ackedOffset: r.ackedOffset, lagBytes: Math.max(0, confirmed - r.ackedOffset) }));
+  return view;
+}
+
+function hostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  return { host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)) };
 }
 
 async function listenOrExplain<T>(start: () => Promise<T>, what: string, host: string, port: number): Promise<T> {

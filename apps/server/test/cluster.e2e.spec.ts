@@ -6,67 +6,16 @@
  * one NameServer gone the other still routes. After broker-b restarts on its data directory,
  * every acknowledged message is read back from the group that acknowledged it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Producer, PullConsumer, type SendResult } from '@apogee/client';
 import { hashPassword } from '@apogee/broker';
-import { type AclCredentials, RemotingClient, RequestCode, ResponseCode, aclSigner, makeRequest } from '@apogee/remoting';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Namesrv, killNamesrv, routedBrokers, startNamesrv, until } from './cluster-helpers.js';
 import { createTopic } from './remoting-helpers.js';
-import { ServerProcess, freePort, freePorts, killAllStarted, tempDataDir } from './server-process.js';
+import { ServerProcess, freePorts, killAllStarted, tempDataDir } from './server-process.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const namesrvMain = path.join(repoRoot, 'dist/namesrv/main.mjs');
 const TOPIC = 'ClusterT';
-
-interface Namesrv {
-  proc: ChildProcess;
-  addr: string;
-  output: () => string;
-}
-
-async function startNamesrv(extra: string[] = []): Promise<Namesrv> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [namesrvMain, '--port', String(port), '--listen-host', '127.0.0.1', ...extra], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  for (let i = 0; i < 300 && !out.includes('namesrv: listening') && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
-  if (!out.includes('namesrv: listening')) throw new Error(`namesrv did not start:\n${out}`);
-  return { proc, addr: `127.0.0.1:${port}`, output: () => out };
-}
-
-async function killNamesrv(n: Namesrv): Promise<void> {
-  if (n.proc.exitCode !== null || n.proc.signalCode !== null) return;
-  const gone = new Promise((r) => n.proc.once('exit', r));
-  n.proc.kill('SIGKILL');
-  await gone;
-}
-
-/** The broker names a NameServer routes the topic to. */
-async function routedBrokers(namesrvAddr: string, topic = TOPIC, creds?: AclCredentials): Promise<string[]> {
-  const c = new RemotingClient(creds ? { beforeRequest: aclSigner(creds) } : {});
-  try {
-    const res = await c.invoke(namesrvAddr, makeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic } }));
-    if (res.code !== ResponseCode.SUCCESS) return [];
-    const route = JSON.parse(res.body!.toString('utf8')) as { brokerDatas: Array<{ brokerName: string }> };
-    return route.brokerDatas.map((b) => b.brokerName).sort();
-  } finally {
-    c.close();
-  }
-}
-
-async function until(what: string, check: () => Promise<boolean>, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('a cluster of two NameServers and two broker groups', { timeout: 120_000 }, () => {
   let dir: string;
@@ -115,7 +64,7 @@ describe('a cluster of two NameServers and two broker groups', { timeout: 120_00
       const b = await startBroker(name);
       await createTopic(b.brokerAddr, namesrvs[0]!.addr, TOPIC, 4);
     }
-    for (const n of namesrvs) await until(`both groups on ${n.addr}`, async () => (await routedBrokers(n.addr)).length === 2);
+    for (const n of namesrvs) await until(`both groups on ${n.addr}`, async () => (await routedBrokers(n.addr, TOPIC)).length === 2);
     producer = new Producer({ nameServer: namesrvList, group: 'cluster-pg', retryTimes: 2, sendTimeoutMs: 3000 });
     await producer.start();
   }, 120_000);
@@ -136,7 +85,7 @@ describe('a cluster of two NameServers and two broker groups', { timeout: 120_00
     };
     expect(cluster.clusterName).toBe('TwoGroups');
     expect(cluster.brokers[0]!.listeners['namesrv']).toBeNull();
-    for (const n of namesrvs) expect(await routedBrokers(n.addr)).toEqual(['broker-a', 'broker-b']);
+    for (const n of namesrvs) expect(await routedBrokers(n.addr, TOPIC)).toEqual(['broker-a', 'broker-b']);
   });
 
   it('spreads sends over both groups', async () => {
@@ -156,7 +105,7 @@ describe('a cluster of two NameServers and two broker groups', { timeout: 120_00
 
   it('has every acknowledged message in the group that acknowledged it after the restart', async () => {
     await startBroker('broker-b');
-    await until('broker-b routed again', async () => (await routedBrokers(namesrvs[1]!.addr)).includes('broker-b'));
+    await until('broker-b routed again', async () => (await routedBrokers(namesrvs[1]!.addr, TOPIC)).includes('broker-b'));
     const reader = new PullConsumer({ nameServer: namesrvs[1]!.addr, group: 'cluster-reader' });
     await reader.start();
     try {

@@ -46,6 +46,10 @@ export interface BrokerServiceOptions {
   socketGate?: RemotingServerOptions['socketGate'];
   /** TLS options for the connections to the NameServers (when they enforce TLS). Default: plain. */
   namesrvTls?: RemotingClientOptions['tls'];
+  /** The id registered with the NameServers: 0 for a group's master (default), > 0 for a replica. */
+  brokerId?: number;
+  /** The group's HA address ("ip:port") registered with the NameServers (RocketMQ haServerAddr); empty without. */
+  haServerAddr?: string;
 }
 
 const PROCESSORS: ReadonlyArray<[number, Processor]> = [
@@ -126,6 +130,8 @@ export class BrokerRemotingService {
       logger: opts.logger,
       ...(opts.namesrvCredentials ? { credentials: opts.namesrvCredentials } : {}),
       ...(opts.namesrvTls ? { tls: opts.namesrvTls } : {}),
+      ...(opts.brokerId !== undefined ? { brokerId: opts.brokerId } : {}),
+      ...(opts.haServerAddr !== undefined ? { haServerAddr: opts.haServerAddr } : {}),
     });
   }
 

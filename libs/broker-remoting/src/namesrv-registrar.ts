@@ -16,6 +16,10 @@ export interface RegistrarOptions {
   credentials?: AclCredentials;
   /** TLS options for the NameServer connections (when they enforce TLS). Default: plain. */
   tls?: RemotingClientOptions['tls'];
+  /** 0 for a group's master (default), > 0 for a replica (RocketMQ's brokerId). */
+  brokerId?: number;
+  /** The HA address registered beside the broker's (RocketMQ haServerAddr). Default empty. */
+  haServerAddr?: string;
 }
 
 /**
@@ -92,7 +96,7 @@ export class NamesrvRegistrar {
 
   private identity(): Record<string, string> {
     const cfg = this.opts.broker.config;
-    return { brokerName: cfg.brokerName, brokerAddr: this.opts.brokerAddr, clusterName: cfg.clusterName, brokerId: '0' };
+    return { brokerName: cfg.brokerName, brokerAddr: this.opts.brokerAddr, clusterName: cfg.clusterName, brokerId: String(this.opts.brokerId ?? 0) };
   }
 
   private async registerWith(addr: string): Promise<void> {
@@ -111,7 +115,7 @@ export class NamesrvRegistrar {
     });
     const ext = {
       ...this.identity(),
-      haServerAddr: '',
+      haServerAddr: this.opts.haServerAddr ?? '',
       heartbeatTimeoutMillis: String(this.opts.heartbeatTimeoutMs ?? 120_000),
       compressed: 'false',
       bodyCrc32: String(javaCrc32(body)),

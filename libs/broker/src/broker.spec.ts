@@ -167,3 +167,24 @@ describe('Broker lifecycle', () => {
     expect(hh.broker.consumers.get('kg')).toBeUndefined();
   });
 });
+
+describe('Broker role', () => {
+  it('as a replica refuses every send as READ_ONLY and serves what its store holds; as a master again it takes sends', async () => {
+    const h1 = await harness();
+    await h1.broker.send(sendRequest('T', 'stored while master', { queueId: 0 }));
+    await h1.reopen({ role: 'replica' });
+    expect(h1.broker.role).toBe('replica');
+    const err = await brokerError(() => h1.broker.send(sendRequest('T', 'to a replica', { queueId: 0 })), 'SERVICE_NOT_AVAILABLE');
+    expect(err.reason).toMatch(/^\[READ_ONLY\] broker .* is a replica/);
+    expect(h1.broker.metrics.refusals.READ_ONLY).toBe(1);
+    await brokerError(
+      () => h1.broker.sendBatch({ topic: 'T', queueId: 0, properties: new Map(), items: [{ body: Buffer.from('b'), flag: 0, properties: new Map() }] }),
+      'SERVICE_NOT_AVAILABLE',
+    );
+    expect((await h1.messages('T', 0)).map((m) => m.body.toString())).toEqual(['stored while master']);
+    await h1.reopen({ role: 'master' });
+    expect(h1.store.readOnlyReason).toBeNull();
+    await h1.broker.send(sendRequest('T', 'master again', { queueId: 0 }));
+    expect((await h1.messages('T', 0)).map((m) => m.body.toString())).toEqual(['stored while master', 'master again']);
+  });
+});

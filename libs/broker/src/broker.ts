@@ -42,7 +42,17 @@ export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
   logger?: Logger;
   now?: () => number;
+  /**
+   * 'replica': the commit log is written by replication only (docs/ha-design.md): every send is
+   * refused as the store's READ_ONLY (SERVICE_NOT_AVAILABLE, which producers retry elsewhere), and
+   * what writes on its own — delayed delivery, timers, transaction checks — does not run; reads
+   * and pulls are served. Default 'master'.
+   */
+  role?: BrokerRole;
 }
+
+/** Whether this broker takes writes (master) or follows its group's master (replica). */
+export type BrokerRole = 'master' | 'replica';
 
 /** A client heartbeat (RocketMQ HeartbeatData), protocol-neutral. */
 export interface Heartbeat {
@@ -89,6 +99,7 @@ export class Broker implements Engine {
   readonly topicFilters: TopicFilters;
   readonly metadata: EndpointMetadata;
   readonly tracer: BrokerTracer;
+  readonly role: BrokerRole;
   private scanTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
@@ -97,6 +108,7 @@ export class Broker implements Engine {
     opts: BrokerOptions,
   ) {
     this.config = resolveBrokerConfig(opts.config);
+    this.role = opts.role ?? 'master';
     this.log = opts.logger ?? silentLogger;
     const now = opts.now ?? Date.now;
     this.delayLevels = parseDelayLevels(this.config.messageDelayLevel);
@@ -150,9 +162,18 @@ export class Broker implements Engine {
     if (filters.loaded + filters.expired + filters.unreadable.length > 0)
       b.log.info({ ...filters, unreadable: filters.unreadable.length }, 'broker: durable topic filters loaded');
     for (const key of filters.unreadable) b.log.warn({ holder: key }, 'broker: a durable topic-filter record of an unknown format was left as it is');
-    b.schedule.start();
-    b.timers.start();
-    await b.transactions.start();
+    if (b.role === 'replica') {
+      opts.store.setReadOnly(`broker ${b.config.brokerName} is a replica here (its group's master takes the sends)`);
+      b.log.info(
+        { brokerName: b.config.brokerName },
+        'broker: running as a replica: sends refused, reads served; delayed delivery, timers and transaction checks wait for the master role',
+      );
+    } else {
+      opts.store.setReadOnly(null);
+      b.schedule.start();
+      b.timers.start();
+      await b.transactions.start();
+    }
     b.scanTimer = setInterval(() => {
       b.scanExpiredClients();
       b.topicFilters.expire().catch((err: unknown) => b.log.warn({ err: formatError(err) }, 'broker: expiring durable topic filters failed'));

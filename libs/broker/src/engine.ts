@@ -65,6 +65,8 @@ export interface Engine {
   /** A consumer's failed message back to its group's retry topic (or the DLQ): RocketMQ CONSUMER_SEND_MSG_BACK. */
   readonly sendBack: Pick<SendBackService, 'sendBack'>;
   readonly delayLevels: readonly number[];
+  /** 'replica' while the commit log is written by replication only: sends are refused. */
+  readonly role: 'master' | 'replica';
   /** The broker's own trace records (docs/trace.md). */
   readonly tracer: DeliveryTracer;
 

@@ -2,7 +2,7 @@ import { Histogram, LATENCY_BUCKETS_SECONDS } from '@apogee/message';
 import { GroupConsumptionTable, TopicCountersTable } from './metrics/labelled-counters.js';
 
 /** Why a send was refused; each has a counter so "broker busy" is never unexplained. */
-export type RefusalReason = 'FLOW_CONTROL_WAIT' | 'FLOW_CONTROL_IN_FLIGHT' | 'DISK_FULL' | 'WRITE_BACKLOG' | 'WRITE_FAILED' | 'STORE_CLOSED';
+export type RefusalReason = 'FLOW_CONTROL_WAIT' | 'FLOW_CONTROL_IN_FLIGHT' | 'DISK_FULL' | 'WRITE_BACKLOG' | 'WRITE_FAILED' | 'STORE_CLOSED' | 'READ_ONLY';
 
 /** Engine counters, read by the server's metrics endpoint (docs/metrics.md). */
 export class BrokerMetrics {
@@ -33,6 +33,7 @@ export class BrokerMetrics {
     WRITE_BACKLOG: 0,
     WRITE_FAILED: 0,
     STORE_CLOSED: 0,
+    READ_ONLY: 0,
   };
   /** Seconds from a confirmed send's (or batch's) arrival at the engine to its store put confirmed under the flush mode. */
   readonly sendLatency = new Histogram(LATENCY_BUCKETS_SECONDS);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeRecord, type MessageExt } from '@apogee/message';
 import { openStore, type MessageStore, type StoreConfig } from '@apogee/store';
-import { Broker } from './broker.js';
+import { Broker, type BrokerRole } from './broker.js';
 import type { ClientChannel } from './client/client-channel.js';
 import type { BrokerConfig } from './config.js';
 import { BrokerError } from './errors.js';
@@ -31,6 +31,7 @@ export interface HarnessOptions {
   store?: Partial<StoreConfig>;
   config?: Partial<BrokerConfig>;
   now?: () => number;
+  role?: BrokerRole;
 }
 
 /** A broker on a real store in a temp directory; `reopen` closes and reopens both on the same files. */
@@ -40,7 +41,7 @@ export class BrokerHarness {
   readonly dir: string;
   private open = false;
 
-  private constructor(private readonly opts: HarnessOptions) {
+  private constructor(private opts: HarnessOptions) {
     this.dir = makeTempDir();
   }
 
@@ -55,6 +56,7 @@ export class BrokerHarness {
     const o: Parameters<typeof Broker.open>[0] = { store: this.store, configDir: path.join(this.dir, 'config') };
     if (this.opts.config) o.config = this.opts.config;
     if (this.opts.now) o.now = this.opts.now;
+    if (this.opts.role) o.role = this.opts.role;
     this.broker = await Broker.open(o);
     this.open = true;
   }
@@ -66,7 +68,9 @@ export class BrokerHarness {
     await this.store.close();
   }
 
-  async reopen(): Promise<void> {
+  /** Closes and reopens on the same files, with `over` changing the options (a role, a config). */
+  async reopen(over: Partial<HarnessOptions> = {}): Promise<void> {
+    this.opts = { ...this.opts, ...over };
     await this.close();
     await this.start();
   }

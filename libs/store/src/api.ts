@@ -199,6 +199,14 @@ export interface MessageStore {
    */
   applyReplicated(from: number, bytes: Buffer): Promise<number>;
   /**
+   * Refuses every put (StoreUnavailableError READ_ONLY, with `reason` as its message) while the log
+   * is written by replication only — a replica's — or accepts puts again with null. Reads,
+   * applyReplicated and metadata writes are not affected.
+   */
+  setReadOnly(reason: string | null): void;
+  /** Why puts are refused (setReadOnly), or null. */
+  readonly readOnlyReason: string | null;
+  /**
    * Stores one message; resolves per the flush mode. Rejects with a typed StoreError.
    * `onAppended` is called synchronously, before put returns, once the message has its offsets and
    * sits in the log's memory tail — not yet written, not yet visible to readers, lost if the

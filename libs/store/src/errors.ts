@@ -28,7 +28,7 @@ export class IllegalPutError extends StoreError {
 /** The store refuses writes for now; the message says why (disk full, write failing, backlog). */
 export class StoreUnavailableError extends StoreError {
   constructor(
-    readonly reason: 'DISK_FULL' | 'WRITE_FAILED' | 'WRITE_BACKLOG' | 'CLOSED',
+    readonly reason: 'DISK_FULL' | 'WRITE_FAILED' | 'WRITE_BACKLOG' | 'CLOSED' | 'READ_ONLY',
     message: string,
   ) {
     super(`APG_STORE_${reason}`, message);

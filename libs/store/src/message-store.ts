@@ -141,6 +141,14 @@ export class DefaultMessageStore implements MessageStore {
     return () => this.confirmedListeners.delete(listener);
   }
 
+  setReadOnly(reason: string | null): void {
+    this.puts.readOnly = reason;
+  }
+
+  get readOnlyReason(): string | null {
+    return this.puts.readOnly;
+  }
+
   applyReplicated(from: number, bytes: Buffer): Promise<number> {
     this.applier ??= new ReplicaApplier(this.commitLog, this.dispatcher, this.puts, this.cfg.segmentSize);
     return this.applier.apply(from, bytes);

@@ -90,6 +90,8 @@ export class PutPath {
   putBytes = 0;
   /** Set when the store starts closing: puts are refused from then on. */
   closing = false;
+  /** Why puts are refused while the log is written only by replication (a replica), or null. */
+  readOnly: string | null = null;
   /** Upper-case hex of the encoded store host: the first part of every offset message id. */
   readonly storeHostHex: string;
   private readonly topicBytes = new Map<string, Buffer>();
@@ -192,6 +194,7 @@ export class PutPath {
 
   private refusal(): ApogeeError | null {
     if (this.closing) return new StoreUnavailableError('CLOSED', 'the store is closing');
+    if (this.readOnly !== null) return new StoreUnavailableError('READ_ONLY', this.readOnly);
     return this.retention.refusal() ?? this.commitLog.refusal();
   }
 

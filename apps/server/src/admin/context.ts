@@ -23,8 +23,20 @@ export interface AdminDeps {
   startedAt: number;
   /** The one-second samples behind GET /api/v1/stats/overview (the console's live charts). */
   stats?: StatsSampler | undefined;
+  /** This broker's place in its group (brokerId, role, replication progress); absent: a lone master. */
+  replication?: (() => ReplicationView) | undefined;
   /** The store's recent fsync latency (ms), when it measures it; null or absent: not known. */
   fsyncLatencyMs?: (() => { p50: number; p99: number } | null) | undefined;
+}
+
+/** A broker's place in its group, as GET /api/v1/cluster shows it. */
+export interface ReplicationView {
+  brokerId: number;
+  role: 'MASTER' | 'SLAVE';
+  /** A replica: the master's HA address, whether it is connected and how many confirmed bytes it lacks. */
+  following?: { master: string; connected: boolean; lagBytes: number };
+  /** A master with an HA port: its replicas, with what each acknowledged. */
+  replicas?: Array<{ replicaId: number; remote: string; ackedOffset: number; lagBytes: number }>;
 }
 
 /** One admin request as a route handler sees it. */

@@ -7,9 +7,12 @@ import type { Processor } from './context.js';
  * whatever this returns); a two-way caller gets SUCCESS, or the engine's refusal through the
  * error table (SYSTEM_ERROR with RocketMQ's remarks, ILLEGAL_OPERATION 604 past the check
  * immunity). UNKNOW changes nothing (RocketMQ answers nothing at all; a two-way caller here gets
- * SUCCESS with a remark saying so).
+ * SUCCESS with a remark saying so). On a replica: SLAVE_NOT_AVAILABLE.
  */
 export const endTransaction: Processor = (ctx, req) => {
+  // A replica's decision would not reach its master's log (RocketMQ answers a slave's the same way).
+  if (ctx.broker.role === 'replica')
+    return isOneway(req) ? null : responseTo(req, ResponseCode.SLAVE_NOT_AVAILABLE, 'this broker is a replica: end the transaction on its master');
   const done = ctx.broker.endTransaction(readEndTransactionHeader(req.extFields, req.remark));
   // The usual (oneway) case builds no response; a refusal still reaches the refusal log.
   if (isOneway(req)) return done.then(() => null);

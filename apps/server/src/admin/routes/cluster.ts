@@ -6,7 +6,7 @@ export const health: AdminHandler = () => ({ status: 'UP' });
 
 /**
  * GET /api/v1/cluster: this broker (name, cluster, role, version, addresses) and its store's disk.
- * One process is one broker group of one master until replication lands (issue 16).
+ * With replication, its brokerId, role (MASTER or SLAVE) and where replication stands.
  */
 export const cluster: AdminHandler = async (deps) => {
   const { broker } = deps;
@@ -25,8 +25,7 @@ export const cluster: AdminHandler = async (deps) => {
     brokers: [
       {
         brokerName: broker.config.brokerName,
-        brokerId: 0,
-        role: 'MASTER',
+        ...(deps.replication?.() ?? { brokerId: 0, role: 'MASTER' }),
         version: deps.version,
         startedAt: deps.startedAt,
         listeners: deps.listeners(),
