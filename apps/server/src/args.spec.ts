@@ -47,6 +47,12 @@ describe('server command line', () => {
     expect(() => parseServerArgs(['--broker-id', '3'], {})).toThrow(/registers a replica: give the master/);
     expect(() => parseServerArgs(['--ha-master', 'm:1', '--ha-port', '10912'], {})).toThrow(/drop --ha-port/);
     expect(() => parseServerArgs(['--broker-id', '-1'], {})).toThrow(/broker id must be an integer/);
+    const sync = parseServerArgs(['--ha-port', '10912', '--replication', 'sync', '--min-in-sync-replicas', '2'], {});
+    expect([sync.replication, sync.minInSyncReplicas]).toEqual(['sync', 2]);
+    expect([parseServerArgs([], {}).replication, parseServerArgs([], {}).minInSyncReplicas]).toEqual(['async', 1]);
+    expect(() => parseServerArgs(['--replication', 'sync'], {})).toThrow(/give the master an --ha-port/);
+    expect(() => parseServerArgs(['--replication', 'semi'], {})).toThrow(/replication must be sync or async/);
+    expect(() => parseServerArgs(['--min-in-sync-replicas', '0'], {})).toThrow(/integer 1-64/);
   });
 
   it('takes the log level from --log-level, APOGEE_LOG_LEVEL or the config file, in that order', () => {

@@ -67,6 +67,10 @@ export interface ServerArgs {
   haMaster: string | null;
   /** The id this broker registers with: 0 for a master; a replica's own id, default 1 (RocketMQ brokerId). */
   brokerId: number | null;
+  /** sync: a send is answered once every in-sync replica confirmed it (with --min-in-sync-replicas copies at least); async (default): at once. */
+  replication: 'sync' | 'async';
+  /** Copies, the master included, a synchronously replicated send needs (default 1). */
+  minInSyncReplicas: number;
 }
 
 const DEFAULTS: Omit<
@@ -85,6 +89,8 @@ const DEFAULTS: Omit<
   haPort: null,
   haMaster: null,
   brokerId: null,
+  replication: 'async',
+  minInSyncReplicas: 1,
   amqpsPort: 5671,
   listenHost: '127.0.0.1',
   brokerIp: '',
@@ -130,6 +136,8 @@ const FLAGS = {
   '--ha-port': ['haPort', 'APOGEE_HA_PORT'],
   '--ha-master': ['haMaster', 'APOGEE_HA_MASTER'],
   '--broker-id': ['brokerId', 'APOGEE_BROKER_ID'],
+  '--replication': ['replication', 'APOGEE_REPLICATION'],
+  '--min-in-sync-replicas': ['minInSyncReplicas', 'APOGEE_MIN_IN_SYNC_REPLICAS'],
 } as const;
 
 /** The config file's "tls" section: its keys and the settings they set (the same as the --tls-* flags). */
@@ -151,7 +159,7 @@ export function usage(): string {
     '                    [--listen-host ADDR] [--broker-ip IP] [--broker-name NAME]',
     '                    [--cluster-name NAME] [--log-level LEVEL] [--config FILE]',
     '                    [--memory-budget MiB] [--namesrv HOST:PORT[;HOST:PORT]] [--role all|broker] [--ha-port N|off]',
-    '                    [--ha-master HOST:PORT [--broker-id N]]',
+    '                    [--ha-master HOST:PORT [--broker-id N]] [--replication sync|async] [--min-in-sync-replicas N]',
     '                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-client-auth none|optional|required]',
     '                    [--tls-handshake-timeout-ms N] [--remoting-tls disabled|permissive|enforcing]',
     '                    [--mqtts-port N] [--mqtt-wss-port N] [--amqps-port N]',
@@ -172,6 +180,9 @@ export function usage(): string {
     '--ha-master: run as a replica of the master whose HA port this is: its commit log streams here,',
     'sends are refused (SERVICE_NOT_AVAILABLE), pulls and queries are served, MQTT and AMQP do not',
     'listen; registered as --broker-id (default 1; must differ between the replicas of a group).',
+    '--replication sync: a master answers a send once every in-sync replica confirmed it, and only while',
+    '--min-in-sync-replicas copies (itself included; default 1) are in sync (else SLAVE_NOT_AVAILABLE; no',
+    'confirmation within 3 s: FLUSH_SLAVE_TIMEOUT). async (default): at once. Needs --ha-port.',
     'Log levels: trace, debug, info (default), warn, error, fatal, silent. Lines are JSON, or',
     'human-readable when stdout is a terminal.',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
@@ -195,6 +206,13 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
     out[key] = raw;
   } else if (key === 'haMaster') {
     out[key] = parseNamesrvList(raw, source).length === 1 ? raw.trim() : failOne(source);
+  } else if (key === 'replication') {
+    if (raw !== 'sync' && raw !== 'async') throw new Error(`${source}: replication must be sync or async, got ${JSON.stringify(raw)}`);
+    out[key] = raw;
+  } else if (key === 'minInSyncReplicas') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${source}: must be an integer 1-64, got ${JSON.stringify(raw)}`);
+    out[key] = n;
   } else if (key === 'brokerId') {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new Error(`${source}: broker id must be an integer 0-4294967295, got ${JSON.stringify(raw)}`);
@@ -336,6 +354,8 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     throw new Error("--broker-id 0 is the master's id; a replica (--ha-master) needs its own id of 1 or more");
   if (!help && merged.haMaster === null && merged.brokerId !== null && merged.brokerId !== 0)
     throw new Error(`--broker-id ${merged.brokerId} registers a replica: give the master to follow with --ha-master HOST:PORT`);
+  if (!help && merged.replication === 'sync' && merged.haPort === null && merged.haMaster === null)
+    throw new Error('--replication sync needs replicas to wait for: give the master an --ha-port');
   if (!help && merged.haMaster !== null && merged.haPort !== null)
     throw new Error('a replica (--ha-master) streams from its master and serves no HA port of its own: drop --ha-port');
   return {

@@ -8,7 +8,7 @@ import { formatError } from '@apogee/message';
 import { createLogger } from '@apogee/logging';
 import { randomBytes } from 'node:crypto';
 import { openStore } from '@apogee/store';
-import { HaReplica, HaServer } from '@apogee/ha';
+import { HaReplica, HaServer, SyncReplication } from '@apogee/ha';
 import { advertisedIp, freePort } from './advertised-ip.js';
 import type { ServerArgs } from './args.js';
 import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
@@ -95,26 +95,41 @@ export async function runServer(args: ServerArgs): Promise<void> {
     const namesrvCredentials = namesrv ? (aclOn ? internal : undefined) : namesrvCredentialsFrom(process.env);
 
     const replica = args.haMaster !== null;
+    // A master streams its log to replicas from the HA port (registered with the NameServers as
+    // haServerAddr, so it listens before the first registration); with --replication sync its
+    // sends wait for the in-sync replicas.
+    const ha = args.haPort !== null ? new HaServer({ store, log }) : null;
+    const sync =
+      ha && args.replication === 'sync' && !replica
+        ? new SyncReplication({
+            server: ha,
+            store,
+            minInSyncReplicas: args.minInSyncReplicas,
+            onInSyncChange: (members) =>
+              log.info({ inSync: members, copies: members.length + 1, min: args.minInSyncReplicas }, 'apogee: in-sync replicas changed'),
+          })
+        : null;
+    if (sync) closers.push(async () => sync.close());
     const broker = await Broker.open({
       store,
       configDir: path.join(dataDir, 'config'),
       config: { ...brokerSettings, brokerName: args.brokerName, clusterName: args.clusterName },
       logger: log,
       role: replica ? 'replica' : 'master',
+      ...(sync ? { replication: sync } : {}),
     });
     closers.push(() => broker.close());
-    // A master streams its log to replicas from the HA port (registered with the NameServers as
-    // haServerAddr, so it listens before the first registration).
     let haServerAddr: string | undefined;
-    let ha: HaServer | null = null;
-    if (args.haPort !== null) {
-      ha = new HaServer({ store, log });
+    if (ha && args.haPort !== null) {
       const haPort = args.haPort;
       const server = ha;
       const haAddr = await listenOrExplain(() => server.listen(haPort, args.listenHost), 'HA port', args.listenHost, haPort);
       closers.push(() => server.close());
       haServerAddr = `${ip}:${haAddr.slice(haAddr.lastIndexOf(':') + 1)}`;
-      log.info({ addr: haAddr }, 'apogee: HA port listening: replicas stream the commit log from here (no authentication: keep it private)');
+      log.info(
+        { addr: haAddr, replication: args.replication, minInSyncReplicas: args.minInSyncReplicas },
+        'apogee: HA port listening: replicas stream the commit log from here (no authentication: keep it private)',
+      );
     }
     const brokerGate = serverTls.remotingGate('broker');
     const namesrvTls = serverTls.namesrvClientTls();
@@ -236,7 +251,7 @@ export async function runServer(args: ServerArgs): Promise<void> {
       version: APOGEE_VERSION,
       startedAt: Date.now(),
       fsyncLatencyMs: recentLatencyMs(broker.fsyncLatency),
-      replication: () => replicationView(args, store.commitLogConfirmed, ha, follower),
+      replication: () => replicationView(args, store.commitLogConfirmed, ha, follower, sync),
       listeners: () => ({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr, ...tlsListeners }),
     };
     const stats = new StatsSampler(adminDeps, () => (namesrv?.connectionStats().open ?? 0) + service.connectionStats().open);
@@ -304,14 +319,21 @@ function watchStopSignals(log: { info(obj: object, msg: string): void }): Promis
 }
 
 /** This broker's place in its group for the admin API's cluster view. */
-function replicationView(args: ServerArgs, confirmed: number, ha: HaServer | null, follower: HaReplica | null): ReplicationView {
+function replicationView(args: ServerArgs, confirmed: number, ha: HaServer | null, follower: HaReplica | null, sync: SyncReplication | null): ReplicationView {
   if (follower && args.haMaster !== null)
     return { brokerId: args.brokerId ?? 1, role: 'SLAVE', following: { master: args.haMaster, connected: follower.connected, lagBytes: follower.lagBytes } };
   const view: ReplicationView = { brokerId: 0, role: 'MASTER' };
-  if (ha)
-    view.replicas = ha
-      .replicas()
-      .map((r) => ({ replicaId: r.replicaId, remote: r.remote, ackedOffset: r.ackedOffset, lagBytes: Math.max(0, confirmed - r.ackedOffset) }));
+  if (ha) {
+    const inSync = new Set(sync?.members() ?? []);
+    view.replication = sync ? 'sync' : 'async';
+    view.replicas = ha.replicas().map((r) => ({
+      replicaId: r.replicaId,
+      remote: r.remote,
+      ackedOffset: r.ackedOffset,
+      lagBytes: Math.max(0, confirmed - r.ackedOffset),
+      ...(sync ? { inSync: inSync.has(r.replicaId) } : {}),
+    }));
+  }
   return view;
 }
 

@@ -6,6 +6,7 @@
  * and restarted on its data directory; it refuses sends and END_TRANSACTION as a RocketMQ slave
  * does, serves pulls, and the NameServer routes the group with both brokers (ids 0 and 1).
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Producer } from '@apogee/client';
@@ -204,5 +205,98 @@ describe('a broker group of a master and a replica process', { timeout: 180_000 
     const onReplica = await pullAll(replica.brokerAddr);
     expect(acked.filter((b) => !onReplica.has(b))).toEqual([]);
     expect(onReplica).toEqual(await pullAll(master.brokerAddr));
+  });
+});
+
+describe('synchronous replication between a master and a replica process', { timeout: 180_000 }, () => {
+  const dir = tempDataDir('apg-sync-');
+  let namesrv: Namesrv;
+  let master: ServerProcess;
+  let replica: ServerProcess;
+  let replicaFlags: string[];
+  const replicaPorts = freePorts();
+  let producer: Producer;
+  let bigProducer: Producer;
+
+  beforeAll(async () => {
+    namesrv = await startNamesrv();
+    const haPort = await freePort();
+    const group = ['--role', 'broker', '--namesrv', namesrv.addr, '--broker-name', 'broker-s', '--cluster-name', 'Synced', '--flush', 'sync'];
+    master = await ServerProcess.start(path.join(dir, 'master'), await freePorts(), [
+      ...group,
+      '--ha-port',
+      String(haPort),
+      '--replication',
+      'sync',
+      '--min-in-sync-replicas',
+      '2',
+    ]);
+    replicaFlags = [...group, '--ha-master', `127.0.0.1:${haPort}`, '--broker-id', '1'];
+    replica = await ServerProcess.start(path.join(dir, 'replica'), await replicaPorts, replicaFlags);
+    await createTopic(master.brokerAddr, namesrv.addr, TOPIC, QUEUES);
+    await createTopic(replica.brokerAddr, namesrv.addr, TOPIC, QUEUES);
+    producer = new Producer({ nameServer: namesrv.addr, group: 'sync-pg', sendTimeoutMs: 5000, retryTimes: 0 });
+    await producer.start();
+    bigProducer = new Producer({ nameServer: namesrv.addr, group: 'sync-big-pg', sendTimeoutMs: 5000, retryTimes: 0, compressOverBytes: 1 << 30 });
+    await bigProducer.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await producer?.shutdown();
+    await bigProducer?.shutdown();
+    await killAllStarted();
+    if (namesrv) await killNamesrv(namesrv);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const inSync = async (): Promise<boolean> => {
+    const res = await fetch(`http://${master.httpAddr}/api/v1/cluster`);
+    const b = ((await res.json()) as { brokers: Array<{ replicas?: Array<{ inSync?: boolean }> }> }).brokers[0]!;
+    return b.replicas?.some((r) => r.inSync === true) === true;
+  };
+
+  it('answers SLAVE_NOT_AVAILABLE while the replica is down and SEND_OK once it is back in sync', async () => {
+    await until('the replica in sync', inSync);
+    expect((await producer.send({ topic: TOPIC, body: Buffer.from('with the replica') })).status).toBe('SEND_OK');
+    await replica.kill();
+    await until('the replica out of the in-sync set', async () => !(await inSync()));
+    expect((await producer.send({ topic: TOPIC, body: Buffer.from('alone') })).status).toBe('SLAVE_NOT_AVAILABLE');
+    replica = await ServerProcess.start(replica.dataDir, await replicaPorts, replicaFlags);
+    await until('the replica in sync again', inSync);
+    expect((await producer.send({ topic: TOPIC, body: Buffer.from('with the replica again') })).status).toBe('SEND_OK');
+    const metrics = await (await fetch(`http://${master.httpAddr}/metrics`)).text();
+    expect(metrics).toMatch(/apogee_replication_shortfalls_total\{outcome="SLAVE_NOT_AVAILABLE"\} [1-9]/);
+  });
+
+  it('has every SEND_OK message on the replica when the master is SIGKILLed while the replica was suspended', async () => {
+    await until('the replica in sync', inSync);
+    const ok: string[] = [];
+    let stop = false;
+    const big = randomBytes(12 * 1024).toString('base64'); // uncompressed on the wire (bigProducer)
+    const senders = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; !stop && i < 2000; i++) {
+        const body = `load-${w}-${i}-${big}`;
+        try {
+          const r = await bigProducer.send({ topic: TOPIC, body: Buffer.from(body) });
+          if (r.status === 'SEND_OK') ok.push(body);
+        } catch {
+          // The master is gone: the send is not acknowledged.
+        }
+      }
+    });
+    await until('sends acknowledged with the replica in sync', () => ok.length >= 100);
+    // The replica stops reading (a GC pause, a hung host) while sends go on for a few seconds:
+    // more than socket buffers hold. Asynchronous replication would acknowledge them all.
+    replica.proc.kill('SIGSTOP');
+    const acked = ok.length;
+    await new Promise((r) => setTimeout(r, 3500));
+    await master.kill();
+    stop = true;
+    replica.proc.kill('SIGCONT');
+    await Promise.all(senders);
+    await until('the replica saw its master go', async () => (await brokerView(replica)).following?.connected === false);
+    const onReplica = await pullAll(replica.brokerAddr);
+    expect(ok.length).toBeGreaterThanOrEqual(acked);
+    expect(ok.filter((b) => !onReplica.has(b)).map((b) => b.slice(0, 16))).toEqual([]);
   });
 });

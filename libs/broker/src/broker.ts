@@ -29,6 +29,7 @@ import { LiveFeed } from './live/live-feed.js';
 import { TopicFilters } from './topic-space/topic-filters.js';
 import { TopicSpaceRouting } from './topic-space/routing.js';
 import type { UnconfirmedSend } from './send/send-service.js';
+import type { ReplicationGate } from './send/replication-gate.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send/send-types.js';
 import { TransactionService } from './transaction/transaction-service.js';
 import type { EndTransactionOutcome, EndTransactionRequest, OpenTransaction } from './transaction/transaction-types.js';
@@ -49,6 +50,8 @@ export interface BrokerOptions {
    * and pulls are served. Default 'master'.
    */
   role?: BrokerRole;
+  /** Synchronous replication (a master's): what sends wait for after the local store. Default none. */
+  replication?: ReplicationGate;
 }
 
 /** Whether this broker takes writes (master) or follows its group's master (replica). */
@@ -149,6 +152,7 @@ export class Broker implements Engine {
     this.timers = new TimerService(store, put, this.metrics, this.log, now);
     this.transactions = new TransactionService(store, put, this.producers, this.topics, this.config, this.log, now, (p) => this.sender.putCommitted(p));
     this.sender.onHalfStored = (p, r) => this.transactions.rememberHalf(p, r);
+    this.sender.replication = opts.replication ?? null;
     this.consumers.onMembershipChange((group) => this.announceMembership(group));
   }
 
@@ -275,7 +279,7 @@ export class Broker implements Engine {
   }
 
   whenConfirmed(appended: Appended): Promise<void> {
-    return this.store.whenConfirmed(appended);
+    return this.sender.whenReplicated(appended);
   }
 
   get unconfirmedBytes(): number {

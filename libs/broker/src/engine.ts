@@ -81,7 +81,7 @@ export interface Engine {
    * `whenConfirmed` waits for what send would have waited for.
    */
   sendUnconfirmed(req: SendRequest): UnconfirmedSend | null;
-  /** Resolves once a message from sendUnconfirmed is stored under the flush mode. */
+  /** Resolves once a message from sendUnconfirmed is stored under the flush mode and, under synchronous replication, held by the in-sync replicas (else rejects with BrokerError). */
   whenConfirmed(appended: Appended): Promise<void>;
   /** Bytes appended but not yet confirmed (endpoints slow their publishers down past a bound). */
   readonly unconfirmedBytes: number;

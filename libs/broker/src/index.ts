@@ -20,6 +20,7 @@ export * from './filter/tag-filter.js';
 export * from './group/group-manager.js';
 export * from './pull/pull-types.js';
 export * from './send/send-types.js';
+export type { CopiesOutcome, ReplicationGate } from './send/replication-gate.js';
 export type { UnconfirmedSend } from './send/send-service.js';
 export type { SendBackRequest, SendBackResult } from './send/send-back-service.js';
 export { TopicManager, checkTopicName, topicConfigOf, MAX_QUEUE_NUMS, type DataVersion } from './topic/topic-manager.js';

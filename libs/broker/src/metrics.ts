@@ -35,6 +35,8 @@ export class BrokerMetrics {
     STORE_CLOSED: 0,
     READ_ONLY: 0,
   };
+  /** Sends stored here that synchronous replication answered short: replicas too slow, or too few in sync. */
+  readonly replicationShortfalls = { FLUSH_SLAVE_TIMEOUT: 0, SLAVE_NOT_AVAILABLE: 0 };
   /** Seconds from a confirmed send's (or batch's) arrival at the engine to its store put confirmed under the flush mode. */
   readonly sendLatency = new Histogram(LATENCY_BUCKETS_SECONDS);
   /** Seconds a pull took in the engine, the time a long poll was held waiting for arrivals left out. */

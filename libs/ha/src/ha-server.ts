@@ -46,6 +46,7 @@ export interface ReplicaView {
 export class HaServer {
   private server: net.Server | null = null;
   private readonly conns = new Map<net.Socket, ReplicaView>();
+  private readonly progressListeners = new Set<() => void>();
   private closing = false;
 
   constructor(private readonly opts: HaServerOptions) {}
@@ -66,6 +67,21 @@ export class HaServer {
 
   replicas(): ReplicaView[] {
     return [...this.conns.values()].map((v) => ({ ...v }));
+  }
+
+  /** The connected replicas' views themselves (read-only; for sync replication's per-ack checks). */
+  liveReplicas(): Iterable<Readonly<ReplicaView>> {
+    return this.conns.values();
+  }
+
+  /** Calls `listener` after a replica's acks were taken in and after a replica left. Returns the unsubscribe function. */
+  onProgress(listener: () => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+
+  private progressed(): void {
+    for (const l of this.progressListeners) l();
   }
 
   async close(): Promise<void> {
@@ -96,12 +112,15 @@ export class HaServer {
           view = this.start(socket, remote, h.handshake.replicaId, h.handshake.maxOffset, fail);
           if (!view) return;
         }
+        let acked = false;
         for (let b = input.take(ACK_BYTES); b; b = input.take(ACK_BYTES)) {
           const a = decodeAck(b);
           view.ackedOffset = a.maxOffset;
           view.flushedOffset = a.flushedOffset;
           view.lastAckAt = Date.now();
+          acked = true;
         }
+        if (acked) this.progressed();
       } catch (err) {
         fail(err instanceof HaProtocolError ? err.message : String(err));
       }
@@ -109,7 +128,7 @@ export class HaServer {
     socket.on('error', () => {});
     socket.on('close', () => {
       clearTimeout(handshakeTimer);
-      this.conns.delete(socket);
+      if (this.conns.delete(socket)) this.progressed();
     });
   }
 

@@ -36,7 +36,9 @@ export interface ReplicationView {
   /** A replica: the master's HA address, whether it is connected and how many confirmed bytes it lacks. */
   following?: { master: string; connected: boolean; lagBytes: number };
   /** A master with an HA port: its replicas, with what each acknowledged. */
-  replicas?: Array<{ replicaId: number; remote: string; ackedOffset: number; lagBytes: number }>;
+  replicas?: Array<{ replicaId: number; remote: string; ackedOffset: number; lagBytes: number; inSync?: boolean }>;
+  /** A master with an HA port: whether sends wait for the in-sync replicas. */
+  replication?: 'sync' | 'async';
 }
 
 /** One admin request as a route handler sees it. */

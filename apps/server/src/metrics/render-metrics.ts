@@ -68,6 +68,12 @@ function renderEngine(out: Exposition, broker: Broker): void {
   for (const [outcome, n] of Object.entries(broker.tracer.counts)) out.sample('apogee_broker_trace_records_total', n, { outcome });
   out.family('apogee_send_refusals_total', 'counter', 'Sends refused, by reason');
   for (const [reason, n] of Object.entries(m.refusals)) out.sample('apogee_send_refusals_total', n, { reason });
+  out.family(
+    'apogee_replication_shortfalls_total',
+    'counter',
+    'Sends stored on this master that synchronous replication answered short (FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE)',
+  );
+  for (const [outcome, n] of Object.entries(m.replicationShortfalls)) out.sample('apogee_replication_shortfalls_total', n, { outcome });
   out.histogram(
     'apogee_send_latency_seconds',
     "Confirmed sends and batches (every endpoint's), from their arrival at the engine to their store put confirmed under the flush mode",

@@ -45,7 +45,10 @@ function requestOf(h: SendMessageHeader, bornHost: HostAddress): Omit<SendReques
 
 const EMPTY = Buffer.alloc(0);
 
-/** MSG_REGION and TRACE_ON tell tracing clients the region and whether to trace (RocketMQ SendMessageProcessor). */
+/**
+ * MSG_REGION and TRACE_ON tell tracing clients the region and whether to trace (RocketMQ
+ * SendMessageProcessor); FLUSH_SLAVE_TIMEOUT (12) and SLAVE_NOT_AVAILABLE (11) carry the same header.
+ */
 function sendResponse(req: RemotingCommand, r: SendResult, cfg: Pick<BrokerConfig, 'regionId' | 'traceOn'>): RemotingCommand {
   const ext: Record<string, string> = {
     msgId: r.msgIds.length === 1 ? r.msgIds[0]! : r.msgIds.join(','),
@@ -60,5 +63,8 @@ function sendResponse(req: RemotingCommand, r: SendResult, cfg: Pick<BrokerConfi
     const uniq = r.uniqKeys.filter((k): k is string => k !== undefined);
     if (uniq.length > 0) ext['transactionId'] = uniq.join(',');
   }
+  // Synchronous replication fell short: stored here, answered with the normal header and RocketMQ's status code.
+  if (r.status === 'FLUSH_SLAVE_TIMEOUT') return responseTo(req, ResponseCode.FLUSH_SLAVE_TIMEOUT, 'the replicas did not confirm the message in time', ext);
+  if (r.status === 'SLAVE_NOT_AVAILABLE') return responseTo(req, ResponseCode.SLAVE_NOT_AVAILABLE, 'too few replicas in sync', ext);
   return responseTo(req, ResponseCode.SUCCESS, undefined, ext);
 }

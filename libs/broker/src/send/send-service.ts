@@ -28,6 +28,7 @@ import { checkTopicName, type TopicManager } from '../topic/topic-manager.js';
 import { applyDelayLevel } from './delay-routing.js';
 import { applyTimer, dropTimerProperties, hasTimerProperty, timerDeliverMs } from '../timer/timer-routing.js';
 import type { FlowControl } from './flow-control.js';
+import type { ReplicationGate } from './replication-gate.js';
 import type { SendBatchRequest, SendRequest, SendResult } from './send-types.js';
 import type { AppendedMessage, LiveFeed } from '../live/live-feed.js';
 import type { TopicSpaceRouting } from '../topic-space/routing.js';
@@ -43,6 +44,8 @@ export class SendService {
   private roundRobin = 0;
   /** Told of every half message once stored (the transaction service remembers recent ones). */
   onHalfStored: ((put: PutMessage, stored: PutResult) => void) | undefined;
+  /** Synchronous replication: what sends wait for after the local store (null: nothing). */
+  replication: ReplicationGate | null = null;
   /** UNIQ_KEYs for half messages whose client sent none. */
   private readonly uniqKeys = new UniqueIdGenerator();
 
@@ -143,14 +146,17 @@ export class SendService {
     }
     return this.putOne(put, onAppended).then((r) => {
       this.confirmed(req.topic, 1, put.body.length, started);
-      return {
-        topic: target.topic,
-        queueId: target.queueId,
-        queueOffset: r.queueOffset,
-        msgIds: [r.msgId],
-        commitLogOffsets: [r.commitLogOffset],
-        uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
-      };
+      return this.withCopies(
+        {
+          topic: target.topic,
+          queueId: target.queueId,
+          queueOffset: r.queueOffset,
+          msgIds: [r.msgId],
+          commitLogOffsets: [r.commitLogOffset],
+          uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
+        },
+        r.commitLogOffset + r.size,
+      );
     });
   }
 
@@ -187,14 +193,17 @@ export class SendService {
     return this.putOne(put).then((r) => {
       this.onHalfStored?.(put, r);
       this.confirmed(req.topic, 1, put.body.length, started);
-      return {
-        topic: target.topic,
-        queueId: realQueueId,
-        queueOffset: r.queueOffset,
-        msgIds: [r.msgId],
-        commitLogOffsets: [r.commitLogOffset],
-        uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
-      };
+      return this.withCopies(
+        {
+          topic: target.topic,
+          queueId: realQueueId,
+          queueOffset: r.queueOffset,
+          msgIds: [r.msgId],
+          commitLogOffsets: [r.commitLogOffset],
+          uniqKeys: [props.get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)],
+        },
+        r.commitLogOffset + r.size,
+      );
     });
   }
 
@@ -278,14 +287,51 @@ export class SendService {
     let bytes = 0;
     for (const item of req.items) bytes += item.body.length;
     this.confirmed(req.topic, puts.length, bytes, started);
-    return {
-      topic: target.topic,
-      queueId: target.queueId,
-      queueOffset: results[0]!.queueOffset,
-      msgIds: results.map((r) => r.msgId),
-      commitLogOffsets: results.map((r) => r.commitLogOffset),
-      uniqKeys: puts.map((p) => (p.properties as Map<string, string>).get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)),
-    };
+    const last = results[results.length - 1]!;
+    return this.withCopies(
+      {
+        topic: target.topic,
+        queueId: target.queueId,
+        queueOffset: results[0]!.queueOffset,
+        msgIds: results.map((r) => r.msgId),
+        commitLogOffsets: results.map((r) => r.commitLogOffset),
+        uniqKeys: puts.map((p) => (p.properties as Map<string, string>).get(PropertyKey.UNIQ_CLIENT_MESSAGE_ID_KEYIDX)),
+      },
+      last.commitLogOffset + last.size,
+    );
+  }
+
+  /**
+   * The send's result once the replicas hold it (synchronous replication): as it is when there
+   * is nothing to wait for, else with RocketMQ's status when they did not in time or too few are
+   * in sync — the message is stored here either way, as Apache answers it.
+   */
+  private withCopies(result: SendResult, end: number): SendResult | Promise<SendResult> {
+    const wait = this.replication?.awaitCopies(end);
+    if (!wait) return result;
+    return wait.then((outcome) => {
+      if (outcome !== 'SEND_OK') {
+        result.status = outcome;
+        this.metrics.replicationShortfalls[outcome]++;
+      }
+      return result;
+    });
+  }
+
+  /** Resolves once a message from sendUnconfirmed is confirmed here and, under synchronous replication, held by the replicas. */
+  whenReplicated(appended: PutResult): Promise<void> {
+    const stored = this.store.whenConfirmed(appended);
+    const gate = this.replication;
+    if (!gate) return stored;
+    return stored.then(() => {
+      const wait = gate.awaitCopies(appended.commitLogOffset + appended.size);
+      if (!wait) return;
+      return wait.then((outcome) => {
+        if (outcome === 'SEND_OK') return;
+        this.metrics.replicationShortfalls[outcome]++;
+        throw new BrokerError('SERVICE_NOT_AVAILABLE', `[${outcome}] the message is stored on this master but its replicas do not all hold it`);
+      });
+    });
   }
 
   /** Stores puts (already routed) under flow control, mapping store errors to broker errors. */

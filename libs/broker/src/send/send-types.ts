@@ -51,4 +51,9 @@ export interface SendResult {
   commitLogOffsets: number[];
   /** UNIQ_KEY of each message, where set. */
   uniqKeys: Array<string | undefined>;
+  /**
+   * Set when synchronous replication fell short (the message is stored here): the replicas did not
+   * all confirm it in time, or too few copies were in sync. Absent: SEND_OK.
+   */
+  status?: 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
 }
