@@ -10,6 +10,9 @@ import {
   encodeAnswer,
   encodeDataHeader,
   encodeHandshake,
+  epochAt,
+  epochEndAfter,
+  truncationPoint,
 } from './frames.js';
 
 describe('HA frames', () => {
@@ -51,5 +54,40 @@ describe('HA frames', () => {
     expect(q.take(3)!.toString()).toBe('abc');
     expect(q.available).toBe(2);
     expect(q.take(2)!.toString()).toBe('de');
+  });
+
+  it("find a record's epoch and where its epoch ends", () => {
+    const h = [
+      { epoch: 1, startOffset: 100 },
+      { epoch: 3, startOffset: 500 },
+      { epoch: 4, startOffset: 500 },
+    ];
+    expect([epochAt(h, 0), epochAt(h, 100), epochAt(h, 499), epochAt(h, 500), epochAt(h, 9999)]).toEqual([0, 1, 1, 4, 4]);
+    expect([epochEndAfter(h, 0), epochEndAfter(h, 100), epochEndAfter(h, 499), epochEndAfter(h, 500)]).toEqual([100, 500, 500, Number.POSITIVE_INFINITY]);
+    expect(epochAt([], 5)).toBe(0);
+  });
+
+  it("compute where a replica's log must end: the end of the newest epoch both logs hold (Kafka's leader-epoch rule)", () => {
+    const e = (...pairs: Array<[number, number]>) => pairs.map(([epoch, startOffset]) => ({ epoch, startOffset }));
+    const master = { epochs: e([1, 0], [2, 1000], [4, 3000]), end: 5000 };
+    // Behind in a shared epoch: nothing to cut.
+    expect(truncationPoint(master, { epochs: e([1, 0]), end: 700 })).toBe(700);
+    expect(truncationPoint(master, { epochs: e([1, 0], [2, 1000], [4, 3000]), end: 4000 })).toBe(4000);
+    // A deposed master's tail in epoch 2 past where epoch 2 ended on the new master.
+    expect(truncationPoint(master, { epochs: e([1, 0], [2, 1000]), end: 3500 })).toBe(3000);
+    // Its tail in an epoch the master never had (3): back to the end of epoch 2 as both hold it.
+    expect(truncationPoint(master, { epochs: e([1, 0], [2, 1000], [3, 2500]), end: 2900 })).toBe(2500);
+    // Ahead in the master's current epoch (the master lost a tail): back to the master's end.
+    expect(truncationPoint(master, { epochs: e([1, 0], [4, 3000]), end: 6000 })).toBe(5000);
+    // Empty, or no epoch in common: 0.
+    expect(truncationPoint(master, { epochs: [], end: 0 })).toBe(0);
+    expect(truncationPoint(master, { epochs: e([3, 0]), end: 800 })).toBe(0);
+    // Records older than every entry are epoch 0 on both sides.
+    expect(truncationPoint({ epochs: e([1, 600]), end: 900 }, { epochs: [], end: 800 })).toBe(600);
+    expect(truncationPoint({ epochs: [], end: 900 }, { epochs: [], end: 800 })).toBe(800);
+    // Refused: the replica has seen a newer epoch, or sends no history.
+    expect(truncationPoint(master, { epochs: e([5, 4000]), end: 4100 })).toMatch(/epoch 5, newer than this master's epoch 4: this master is deposed/);
+    expect(truncationPoint(master, { epochs: e([2, 0], [1, 10]), end: 100 })).toMatch(/not valid/);
+    expect(truncationPoint(master, { epochs: e([1, 200]), end: 100 })).toMatch(/past the log's end/);
   });
 });

@@ -16,10 +16,17 @@ export const MAX_EPOCH_ENTRIES = 4096;
 /** Largest DATA body accepted (a record is at most a segment; chunks are far smaller). */
 export const MAX_DATA_BYTES = 64 * 1024 * 1024;
 
+/** An entry of a log's epoch history: its records from `startOffset` on were written in `epoch`. */
+export interface EpochEntry {
+  readonly epoch: number;
+  readonly startOffset: number;
+}
+
 export interface Handshake {
   replicaId: number;
   maxOffset: number;
-  epochs: Array<{ epoch: number; startOffset: number }>;
+  /** The replica's epoch history, oldest first (MessageStore.epochs). */
+  epochs: EpochEntry[];
 }
 
 export interface Answer {
@@ -155,4 +162,69 @@ export class ByteQueue {
     this.length -= n;
     return b;
   }
+}
+
+// ---------------------------------------------------------------- epochs (docs/ha-design.md, decision 2)
+
+/** The epoch of the record at `offset`: that of the newest entry starting at or below it, 0 below the first. */
+export function epochAt(epochs: ReadonlyArray<EpochEntry>, offset: number): number {
+  for (let i = epochs.length - 1; i >= 0; i--) if (epochs[i]!.startOffset <= offset) return epochs[i]!.epoch;
+  return 0;
+}
+
+/** Where the epoch holding `offset` ends: the first entry start above `offset` (Infinity in the newest epoch). */
+export function epochEndAfter(epochs: ReadonlyArray<EpochEntry>, offset: number): number {
+  for (const e of epochs) if (e.startOffset > offset) return e.startOffset;
+  return Number.POSITIVE_INFINITY;
+}
+
+/** A log as the handshake compares it: its epoch history and its end. */
+export interface LogEpochs {
+  epochs: ReadonlyArray<EpochEntry>;
+  end: number;
+}
+
+/**
+ * Where a replica's log must end so that it is a prefix of its master's (Kafka's leader-epoch
+ * rule): the end of the newest epoch both histories hold — for the replica's newest epoch the
+ * master also has, the lower of its end on the master (the start of the master's next epoch, or
+ * the master's end if it is the master's current one) and its end on the replica. Records older
+ * than a history's first entry are of epoch 0, which both hold (on a log whose history starts at
+ * offset 0, an empty one): so nothing shared gives 0. A string is a refusal: the replica has seen
+ * an epoch newer than the master's current one (the master is deposed), or its history is not
+ * one.
+ */
+export function truncationPoint(master: LogEpochs, replica: LogEpochs): number | string {
+  const bad = checkHistory(replica.epochs, replica.end);
+  if (bad) return `the replica's epoch history is not valid: ${bad}`;
+  const masterEpoch = master.epochs.at(-1)?.epoch ?? 0;
+  const replicaEpoch = replica.epochs.at(-1)?.epoch ?? 0;
+  if (replicaEpoch > masterEpoch) return `the replica has seen epoch ${replicaEpoch}, newer than this master's epoch ${masterEpoch}: this master is deposed`;
+  const m = withEpochZero(master.epochs);
+  const r = withEpochZero(replica.epochs);
+  const onMaster = new Map(m.map((e, j) => [e.epoch, j]));
+  for (let i = r.length - 1; i >= 0; i--) {
+    const j = onMaster.get(r[i]!.epoch);
+    if (j === undefined) continue;
+    const endOnReplica = i + 1 < r.length ? r[i + 1]!.startOffset : replica.end;
+    const endOnMaster = j + 1 < m.length ? m[j + 1]!.startOffset : master.end;
+    return Math.min(endOnReplica, endOnMaster, replica.end);
+  }
+  return 0; // not reached: both hold epoch 0
+}
+
+function withEpochZero(epochs: ReadonlyArray<EpochEntry>): ReadonlyArray<EpochEntry> {
+  return epochs[0]?.epoch === 0 ? epochs : [{ epoch: 0, startOffset: 0 }, ...epochs];
+}
+
+/** Why `epochs` is no epoch history of a log ending at `end`, or null. */
+function checkHistory(epochs: ReadonlyArray<EpochEntry>, end: number): string | null {
+  let prev: EpochEntry | undefined;
+  for (const e of epochs) {
+    if (prev && e.epoch <= prev.epoch) return `epoch ${e.epoch} follows epoch ${prev.epoch}`;
+    if (prev && e.startOffset < prev.startOffset) return `epoch ${e.epoch} starts at ${e.startOffset}, below epoch ${prev.epoch}'s start ${prev.startOffset}`;
+    if (e.startOffset > end) return `epoch ${e.epoch} starts at ${e.startOffset}, past the log's end ${end}`;
+    prev = e;
+  }
+  return null;
 }

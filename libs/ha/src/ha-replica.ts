@@ -4,7 +4,10 @@ import { ANSWER_BYTES, ByteQueue, DATA_HEADER_BYTES, HaProtocolError, decodeAnsw
 import type { HaLogger } from './ha-server.js';
 
 /** What a replica's follower needs of its store. */
-export type HaReplicaStore = Pick<MessageStore, 'commitLogEnd' | 'commitLogConfirmed' | 'applyReplicated'>;
+export type HaReplicaStore = Pick<
+  MessageStore,
+  'commitLogEnd' | 'commitLogConfirmed' | 'applyReplicated' | 'epochs' | 'currentEpoch' | 'beginEpoch' | 'truncateReplicated'
+>;
 
 export interface HaReplicaOptions {
   store: HaReplicaStore;
@@ -16,10 +19,13 @@ export interface HaReplicaOptions {
 }
 
 /**
- * The replica's side of the HA port: connects to the master, says where its log ends, applies
- * each DATA frame in order (the socket is paused while a frame is applied, so a slow disk slows
- * the master's stream instead of filling memory), acks what it holds, and connects again after
- * any failure until stopped. A frame that does not continue its log closes the connection.
+ * The replica's side of the HA port: connects to the master, says where its log ends and its
+ * epoch history, truncates its log where the answer says (a divergent tail a deposed master
+ * wrote), applies each DATA frame in order (the socket is paused while a frame is applied, so a
+ * slow disk slows the master's stream instead of filling memory), records a new epoch where the
+ * first frame of a newer one starts, acks what it holds, and connects again after any failure
+ * until stopped. A frame that does not continue its log, or whose epoch is older than the newest
+ * this replica has seen (a deposed master's), closes the connection.
  */
 export class HaReplica {
   private socket: net.Socket | null = null;
@@ -27,6 +33,8 @@ export class HaReplica {
   private retry: NodeJS.Timeout | null = null;
   /** The master's confirmed end as of its last frame. */
   masterConfirmed = 0;
+  /** The newest epoch seen in a frame (heartbeats included; the store's history holds those of data frames). */
+  private seenEpoch = 0;
   connected = false;
 
   constructor(private readonly opts: HaReplicaOptions) {}
@@ -50,6 +58,10 @@ export class HaReplica {
       s.once('close', () => r());
       s.destroy();
     });
+  }
+
+  private newestEpoch(): number {
+    return Math.max(this.seenEpoch, this.opts.store.currentEpoch());
   }
 
   private connect(): void {
@@ -79,10 +91,22 @@ export class HaReplica {
             const b = input.take(ANSWER_BYTES);
             if (!b) break;
             const a = decodeAnswer(b);
-            if (a.truncateTo !== store.commitLogEnd)
+            const newest = this.newestEpoch();
+            if (a.masterEpoch < newest)
+              throw new HaProtocolError(`the master is at epoch ${a.masterEpoch}, older than epoch ${newest} seen here: a deposed master`);
+            const end = store.commitLogEnd;
+            if (a.truncateTo > end)
               throw new HaProtocolError(
-                `the master asks to truncate to ${a.truncateTo}; this replica ends at ${store.commitLogEnd} (truncation comes with the controller)`,
+                `the master's log continues at ${a.truncateTo}, past this replica's end ${end}: its log would have to be discarded and copied again (not done yet)`,
               );
+            if (a.truncateTo < end) {
+              log.warn({ master: `${master.host}:${master.port}`, end, truncateTo: a.truncateTo }, 'ha: truncating a divergent tail');
+              socket.pause();
+              await store.truncateReplicated(a.truncateTo).catch((err: unknown) => {
+                throw new HaProtocolError(`cannot truncate to ${a.truncateTo} where the master's log and this one diverge: ${(err as Error).message}`);
+              });
+              socket.resume();
+            }
             answered = true;
             this.connected = true;
             log.info({ master: `${master.host}:${master.port}`, from: a.truncateTo, epoch: a.masterEpoch }, 'ha: following the master');
@@ -95,9 +119,14 @@ export class HaReplica {
           input.take(DATA_HEADER_BYTES);
           const body = h.size > 0 ? input.take(h.size)! : null;
           this.masterConfirmed = h.confirmOffset;
+          const newest = this.newestEpoch();
+          if (h.epoch < newest) throw new HaProtocolError(`a frame of epoch ${h.epoch}, older than epoch ${newest} seen here: a deposed master`);
+          this.seenEpoch = h.epoch;
           if (body) {
             if (h.offset !== store.commitLogEnd) throw new HaProtocolError(`a frame for offset ${h.offset}; this replica's log ends at ${store.commitLogEnd}`);
             socket.pause();
+            // The first frame of a newer epoch: the history records where it starts, before its records land.
+            if (h.epoch > store.currentEpoch()) await store.beginEpoch(h.epoch, h.offset);
             await store.applyReplicated(h.offset, body);
             socket.resume();
           }
@@ -111,7 +140,9 @@ export class HaReplica {
       // Bytes that arrived while applying are handled now.
       if (more && !socket.destroyed) void pump();
     };
-    socket.on('connect', () => socket.write(encodeHandshake({ replicaId: this.opts.replicaId, maxOffset: store.commitLogEnd, epochs: [] })));
+    socket.on('connect', () =>
+      socket.write(encodeHandshake({ replicaId: this.opts.replicaId, maxOffset: store.commitLogEnd, epochs: store.epochs().map((e) => ({ ...e })) })),
+    );
     socket.on('data', (chunk: Buffer) => {
       input.push(chunk);
       void pump();

@@ -1,9 +1,21 @@
 import net from 'node:net';
 import type { MessageStore } from '@apogee/store';
-import { ACK_BYTES, ByteQueue, HaProtocolError, decodeAck, decodeHandshake, encodeAnswer, encodeDataHeader } from './frames.js';
+import {
+  ACK_BYTES,
+  ByteQueue,
+  HaProtocolError,
+  type Handshake,
+  decodeAck,
+  decodeHandshake,
+  encodeAnswer,
+  encodeDataHeader,
+  epochAt,
+  epochEndAfter,
+  truncationPoint,
+} from './frames.js';
 
 /** What the master's stream needs of its store. */
-export type HaMasterStore = Pick<MessageStore, 'readForReplica' | 'onCommitLogConfirmed' | 'commitLogEnd' | 'commitLogConfirmed'>;
+export type HaMasterStore = Pick<MessageStore, 'readForReplica' | 'onCommitLogConfirmed' | 'commitLogEnd' | 'commitLogConfirmed' | 'epochs' | 'currentEpoch'>;
 
 export interface HaLogger {
   info(obj: object, msg: string): void;
@@ -13,8 +25,6 @@ export interface HaLogger {
 export interface HaServerOptions {
   store: HaMasterStore;
   log: HaLogger;
-  /** The group's epoch (fixed at 0 until the controller lands). */
-  epoch?: () => number;
   /** Bytes read per DATA frame (default 256 KiB). */
   chunkBytes?: number;
   /** A heartbeat frame after this long without data (default 1 s). */
@@ -38,10 +48,14 @@ export interface ReplicaView {
 }
 
 /**
- * The master's side of the HA port: each replica connects, says where its log ends, and gets the
- * confirmed records from there as DATA frames (whole records, one socket write each, paced by the
- * socket's backpressure), a heartbeat when idle, and is dropped when it goes silent or breaks the
- * protocol. Its acks are kept for the lag view (and, later, sync replication).
+ * The master's side of the HA port: each replica connects and sends its log's end and epoch
+ * history; the answer says where its log must end to be a prefix of this one (truncationPoint:
+ * the end of the newest epoch both hold) and this master's epoch (the store's currentEpoch), and
+ * the replica gets the confirmed records from there as DATA frames (whole records, one socket
+ * write each, paced by the socket's backpressure, each within one epoch and carrying it), a
+ * heartbeat when idle, and is dropped when it goes silent or breaks the protocol. A replica that
+ * has seen a newer epoch than this master's is refused (this master is deposed). Its acks are
+ * kept for the lag view (and, later, sync replication).
  */
 export class HaServer {
   private server: net.Server | null = null;
@@ -109,7 +123,7 @@ export class HaServer {
           if (!h) return;
           input.take(h.bytes);
           clearTimeout(handshakeTimer);
-          view = this.start(socket, remote, h.handshake.replicaId, h.handshake.maxOffset, fail);
+          view = this.start(socket, remote, h.handshake, fail);
           if (!view) return;
         }
         let acked = false;
@@ -132,17 +146,22 @@ export class HaServer {
     });
   }
 
-  private start(socket: net.Socket, remote: string, replicaId: number, from: number, fail: (reason: string) => void): ReplicaView | null {
+  private start(socket: net.Socket, remote: string, h: Handshake, fail: (reason: string) => void): ReplicaView | null {
     const store = this.opts.store;
-    if (from > store.commitLogEnd) {
-      // Without epochs (the controller's work) a longer log cannot be cut safely: refuse it.
-      fail(`the replica's log ends at ${from}, past this master's end ${store.commitLogEnd}`);
+    const { replicaId, maxOffset } = h;
+    // The master's log as far as a replica may hold it: its confirmed part.
+    const from = truncationPoint({ epochs: store.epochs(), end: store.commitLogConfirmed }, { epochs: h.epochs, end: maxOffset });
+    if (typeof from === 'string') {
+      fail(from);
       return null;
     }
     const view: ReplicaView = { replicaId, remote, sentOffset: from, ackedOffset: from, flushedOffset: from, lastAckAt: Date.now() };
     this.conns.set(socket, view);
-    socket.write(encodeAnswer({ truncateTo: from, masterEpoch: this.epoch() }));
-    this.opts.log.info({ remote, replicaId, from }, 'ha: replica connected; streaming');
+    const masterEpoch = store.currentEpoch();
+    socket.write(encodeAnswer({ truncateTo: from, masterEpoch }));
+    if (from < maxOffset)
+      this.opts.log.warn({ remote, replicaId, replicaEnd: maxOffset, truncateTo: from }, 'ha: the replica has a divergent tail; it truncates it');
+    this.opts.log.info({ remote, replicaId, from, epoch: masterEpoch }, 'ha: replica connected; streaming');
     void this.stream(socket, view, fail);
     // A replica that stopped reading (SIGSTOP, a hung host) holds the stream in a drain wait:
     // silence is checked on a timer, not only between frames.
@@ -158,17 +177,16 @@ export class HaServer {
     return view;
   }
 
-  private epoch(): number {
-    return this.opts.epoch?.() ?? 0;
-  }
-
   private async stream(socket: net.Socket, view: ReplicaView, fail: (reason: string) => void): Promise<void> {
     const { store } = this.opts;
     const chunkBytes = this.opts.chunkBytes ?? 256 * 1024;
     const heartbeatMs = this.opts.heartbeatMs ?? 1000;
     let pos = view.sentOffset;
     while (!socket.destroyed && !this.closing) {
-      const c = await store.readForReplica(pos, chunkBytes).catch((err: unknown) => {
+      // A frame holds records of one epoch: a chunk stops where the next epoch starts.
+      const epochs = store.epochs();
+      const epoch = epochAt(epochs, pos);
+      const c = await store.readForReplica(pos, Math.min(chunkBytes, epochEndAfter(epochs, pos) - pos)).catch((err: unknown) => {
         fail(`reading the log at ${pos} failed: ${(err as Error).message}`);
         return undefined;
       });
@@ -177,11 +195,11 @@ export class HaServer {
       if (socket.destroyed) return;
       if (c.bytes.length === 0) {
         const more = await this.moreThan(pos, heartbeatMs);
-        if (!more && !socket.destroyed) socket.write(encodeDataHeader({ offset: pos, epoch: this.epoch(), confirmOffset: pos, size: 0 }));
+        if (!more && !socket.destroyed) socket.write(encodeDataHeader({ offset: pos, epoch: epochAt(store.epochs(), pos), confirmOffset: pos, size: 0 }));
         continue;
       }
       socket.cork();
-      socket.write(encodeDataHeader({ offset: pos, epoch: this.epoch(), confirmOffset: store.commitLogConfirmed, size: c.bytes.length }));
+      socket.write(encodeDataHeader({ offset: pos, epoch, confirmOffset: store.commitLogConfirmed, size: c.bytes.length }));
       const flushed = socket.write(c.bytes);
       socket.uncork();
       pos = c.next;

@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { type MessageStore, openStore } from '@apogee/store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeHandshake } from './frames.js';
+import { encodeAnswer, encodeDataHeader, encodeHandshake } from './frames.js';
 import { HaReplica } from './ha-replica.js';
 import { HaServer } from './ha-server.js';
 
+const SEGMENT = 64 * 1024;
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -53,6 +54,18 @@ async function view(s: MessageStore) {
   return out;
 }
 
+/** The whole log from offset 0 as replication reads it. */
+async function wholeLog(s: MessageStore): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let pos = 0; pos < s.commitLogEnd;) {
+    const c = (await s.readForReplica(pos, 1 << 20))!;
+    if (c.bytes.length === 0) break;
+    parts.push(c.bytes);
+    pos = c.next;
+  }
+  return Buffer.concat(parts);
+}
+
 async function serve(master: MessageStore, opts = {}): Promise<{ server: HaServer; port: number }> {
   const server = new HaServer({ store: master, log: quiet, heartbeatMs: 100, ...opts });
   const addr = await server.listen(0);
@@ -90,9 +103,18 @@ describe('HA port: a replica following its master over TCP', () => {
     const r = await store();
     await put(master, 400);
     const { port } = await serve(master, { chunkBytes: 4096 });
-    let replica = new HaReplica({ store: r.s, master: { host: '127.0.0.1', port }, replicaId: 2, log: quiet, reconnectMs: 50 });
+    // The replica stops applying past 20 000 bytes (however fast the stream), and is stopped there.
+    const gated = new Proxy(r.s, {
+      get(target, p) {
+        if (p === 'applyReplicated')
+          return (from: number, bytes: Buffer) => (from > 20_000 ? Promise.reject(new Error('held back by the test')) : target.applyReplicated(from, bytes));
+        const v: unknown = Reflect.get(target, p, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    let replica = new HaReplica({ store: gated, master: { host: '127.0.0.1', port }, replicaId: 2, log: quiet, reconnectMs: 60_000 });
     replica.start();
-    await until('part of the log', () => r.s.commitLogEnd > 20_000);
+    await until('part of the log', () => r.s.commitLogEnd > 20_000 && !replica.connected);
     await replica.stop();
     await r.s.close();
     const reopened = (await store(r.dir)).s;
@@ -126,12 +148,10 @@ describe('HA port: a replica following its master over TCP', () => {
     await until('the master forgot it', () => server.replicas().length === 0);
   });
 
-  it('refuses a replica that is ahead, and closes a connection that is not the protocol', async () => {
+  it('closes a connection that is not the protocol, and refuses a replica that has seen a newer epoch (a deposed master)', async () => {
     const { s: master } = await store();
     cleanups.push(() => master.close());
-    const { s: ahead } = await store();
-    cleanups.push(() => ahead.close());
-    await put(ahead, 5);
+    await master.beginEpoch(1);
     const warnings: string[] = [];
     const { server, port } = await serve(master, { log: { info: () => {}, warn: (o: { reason?: string }) => warnings.push(o.reason ?? '') } });
     const closed = (payload: Buffer) =>
@@ -140,9 +160,133 @@ describe('HA port: a replica following its master over TCP', () => {
         s.on('close', () => resolve());
         s.on('error', () => {});
       });
-    await closed(encodeHandshake({ replicaId: 3, maxOffset: ahead.commitLogEnd, epochs: [] }));
+    await closed(encodeHandshake({ replicaId: 3, maxOffset: 0, epochs: [{ epoch: 2, startOffset: 0 }] }));
     await closed(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-    expect(warnings).toEqual([expect.stringMatching(/past this master's end 0/), expect.stringMatching(/bad magic/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/seen epoch 2, newer than this master's epoch 1: this master is deposed/),
+      expect.stringMatching(/bad magic/),
+    ]);
     await until('no replica listed', () => server.replicas().length === 0);
+  });
+
+  it("truncates a replica that is ahead in the same epoch (its master lost a tail) to the master's end, then streams", async () => {
+    const { s: master } = await store();
+    cleanups.push(() => master.close());
+    const { s: ahead } = await store();
+    cleanups.push(() => ahead.close());
+    await put(ahead, 5);
+    const { port } = await serve(master);
+    const replica = new HaReplica({ store: ahead, master: { host: '127.0.0.1', port }, replicaId: 3, log: quiet, reconnectMs: 50 });
+    cleanups.push(() => replica.stop());
+    replica.start();
+    await until('the tail is gone', () => ahead.commitLogEnd === 0);
+    await put(master, 20);
+    await until('caught up', caughtUp(ahead, master));
+    expect(await view(ahead)).toEqual(await view(master));
+  });
+});
+
+describe('HA port: failover and divergent tails (epochs)', () => {
+  it("truncates a deposed master's unreplicated tail when it rejoins as a replica: then its log and queues equal the new master's", async () => {
+    const a = await store();
+    const b = await store();
+    let aStore = a.s;
+    cleanups.push(() => aStore.close());
+    cleanups.push(() => b.s.close());
+    // A is master in epoch 1; B follows it.
+    await a.s.beginEpoch(1);
+    await put(a.s, 300);
+    const first = await serve(a.s, { chunkBytes: 8192 });
+    const follower = new HaReplica({ store: b.s, master: { host: '127.0.0.1', port: first.port }, replicaId: 2, log: quiet, reconnectMs: 50 });
+    follower.start();
+    await until('B caught up with A', caughtUp(b.s, a.s));
+    await follower.stop();
+    await first.server.close();
+    expect(b.s.epochs()).toEqual([{ epoch: 1, startOffset: 0 }]);
+    const shared = b.s.commitLogEnd;
+    // A goes on alone in epoch 1 (its tail is never replicated, and crosses into a new segment) …
+    await put(a.s, 250, 1000);
+    expect(a.s.commitLogEnd - (a.s.commitLogEnd % SEGMENT)).toBeGreaterThan(shared - (shared % SEGMENT));
+    // … while B becomes master in epoch 2 and takes other writes.
+    await b.s.beginEpoch(2);
+    await put(b.s, 120, 5000);
+    expect(b.s.epochs()).toEqual([
+      { epoch: 1, startOffset: 0 },
+      { epoch: 2, startOffset: shared },
+    ]);
+    // A restarts and rejoins as B's replica.
+    await a.s.close();
+    aStore = (await store(a.dir)).s;
+    const warnings: Array<{ truncateTo?: number }> = [];
+    const second = await serve(b.s, { chunkBytes: 1 << 20 });
+    const rejoined = new HaReplica({
+      store: aStore,
+      master: { host: '127.0.0.1', port: second.port },
+      replicaId: 1,
+      log: { info: () => {}, warn: (o: { truncateTo?: number }) => warnings.push(o) },
+      reconnectMs: 50,
+    });
+    cleanups.push(() => rejoined.stop());
+    rejoined.start();
+    await until('A caught up with B', caughtUp(aStore, b.s));
+    expect(warnings).toContainEqual(expect.objectContaining({ truncateTo: shared }));
+    expect((await wholeLog(aStore)).equals(await wholeLog(b.s))).toBe(true);
+    expect(await view(aStore)).toEqual(await view(b.s));
+    expect(aStore.epochs()).toEqual(b.s.epochs());
+    expect(await aStore.queryByKey('T', 'k1100', 10, 0, Number.MAX_SAFE_INTEGER)).toEqual([]); // A's lost tail
+    expect(await aStore.queryByKey('T', 'k5100', 10, 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1); // B's epoch 2
+    // A fresh replica follows B from the start in large chunks: the frames split at epoch 2's start, so its history is B's.
+    const c = await store();
+    cleanups.push(() => c.s.close());
+    const fresh = new HaReplica({ store: c.s, master: { host: '127.0.0.1', port: second.port }, replicaId: 3, log: quiet, reconnectMs: 50 });
+    cleanups.push(() => fresh.stop());
+    fresh.start();
+    await until('C caught up with B', caughtUp(c.s, b.s));
+    expect(c.s.epochs()).toEqual(b.s.epochs());
+    expect((await wholeLog(c.s)).equals(await wholeLog(b.s))).toBe(true);
+    // More writes on B still reach A, and A reopened holds what it was sent.
+    await put(b.s, 30, 6000);
+    await until('A caught up again', caughtUp(aStore, b.s));
+    await rejoined.stop();
+    await aStore.close();
+    aStore = (await store(a.dir)).s;
+    expect(await view(aStore)).toEqual(await view(b.s));
+    expect(aStore.epochs()).toEqual(b.s.epochs());
+  });
+
+  it('refuses a frame whose epoch is older than the newest it has seen, and an answer from a master of an older epoch', async () => {
+    const { s: replicaStore } = await store();
+    cleanups.push(() => replicaStore.close());
+    await replicaStore.beginEpoch(2);
+    // A master that answers as told, then sends one DATA frame.
+    const fake = async (masterEpoch: number, frameEpoch: number) => {
+      const reasons: string[] = [];
+      const server = net.createServer((s) => {
+        s.once('data', () => {
+          s.write(encodeAnswer({ truncateTo: 0, masterEpoch }));
+          const body = Buffer.alloc(64, 1);
+          s.write(Buffer.concat([encodeDataHeader({ offset: 0, epoch: frameEpoch, confirmOffset: 64, size: body.length }), body]));
+        });
+        s.on('error', () => {});
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as net.AddressInfo).port;
+      const replica = new HaReplica({
+        store: replicaStore,
+        master: { host: '127.0.0.1', port },
+        replicaId: 4,
+        log: { info: () => {}, warn: (o: { reason?: string }) => o.reason && reasons.push(o.reason) },
+        reconnectMs: 10_000,
+      });
+      replica.start();
+      await until('the replica gave up', () => reasons.length > 0);
+      await replica.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+      return reasons[0];
+    };
+    expect(await fake(2, 1)).toMatch(/a frame of epoch 1, older than epoch 2 seen here: a deposed master/);
+    expect(await fake(1, 1)).toMatch(/the master is at epoch 1, older than epoch 2 seen here/);
+    expect(replicaStore.commitLogEnd).toBe(0);
+    expect(replicaStore.epochs()).toEqual([{ epoch: 2, startOffset: 0 }]);
   });
 });

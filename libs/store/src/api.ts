@@ -151,6 +151,12 @@ export interface KeyLookupHit {
   storeTimestamp: number;
 }
 
+/** One entry of a store's epoch history (MessageStore.epochs). */
+export interface EpochEntry {
+  readonly epoch: number;
+  readonly startOffset: number;
+}
+
 /** Per-queue figures, for admin and metrics. */
 export interface QueueStats {
   topic: string;
@@ -198,6 +204,30 @@ export interface MessageStore {
    * new end once confirmed. Throws ReplicationError for bytes that would make the logs differ.
    */
   applyReplicated(from: number, bytes: Buffer): Promise<number>;
+  // -- epochs and truncation (docs/ha-design.md, decisions 2 and 3) --
+  /**
+   * The epoch history (`<dataDir>/epochs.json`), oldest first: the records from each entry's
+   * `startOffset` on were written in its epoch; records below the first entry are of epoch 0.
+   */
+  epochs(): ReadonlyArray<EpochEntry>;
+  /** The newest epoch of the history, 0 when it is empty. */
+  currentEpoch(): number;
+  /**
+   * Records, durably, that the log continues in `epoch` from `startOffset` (default: the commit-log
+   * end now; otherwise a record boundary at or below it). A master calls it before it takes writes
+   * in a new epoch; a replica when the first frame of a newer epoch arrives. Rejects with
+   * ReplicationError an epoch not above the current one, or a start below the newest entry's.
+   */
+  beginEpoch(epoch: number, startOffset?: number): Promise<void>;
+  /**
+   * A replica's cut of its divergent tail: the commit log ends at `offset` (a record boundary at or
+   * below the end, not below the oldest retained offset; else ReplicationError), the queue, LMQ and
+   * key indexes lose the entries of the records cut, the epochs starting at or above `offset` are
+   * dropped. Crash-safe (an interrupted truncation is finished by the next open). Only while
+   * nothing else writes: puts and applyReplicated are refused while it runs. Consumer offsets are
+   * left as they are (as recovery leaves them). A no-op at the end.
+   */
+  truncateReplicated(offset: number): Promise<void>;
   /**
    * Refuses every put (StoreUnavailableError READ_ONLY, with `reason` as its message) while the log
    * is written by replication only — a replica's — or accepts puts again with null. Reads,

@@ -108,9 +108,11 @@ export class CommitLog {
    * Opens the log: loads segments, walks records from `scanFrom` (a record boundary) checking each (size, magic,
    * position, body CRC, record CRC), hands those at or after `dispatchFrom` to `onRecord`, and
    * truncates at the first bad or missing record. `floorPos` is the lowest offset the log may
-   * restart at when no segment is left (offsets never go backwards).
+   * restart at when no segment is left (offsets never go backwards). With `stopAt` (a record
+   * boundary at or above `scanFrom`: an interrupted truncation's target) the log ends there at
+   * the latest, whatever follows it.
    */
-  async recover(scanFrom: number, dispatchFrom: number, floorPos: number, onRecord: RecoveredRecord): Promise<void> {
+  async recover(scanFrom: number, dispatchFrom: number, floorPos: number, onRecord: RecoveredRecord, stopAt = Number.POSITIVE_INFINITY): Promise<void> {
     this.segments.load();
     const size = this.cfg.segmentSize;
     if (this.segments.segments.length === 0) {
@@ -134,6 +136,11 @@ export class CommitLog {
       let bufPos = pos;
       let bufLen = await readAt(fd, buf, pos - seg.base);
       while (pos < segEnd) {
+        if (pos >= stopAt) {
+          end = pos;
+          reason = 'an interrupted truncation ends the log here';
+          break scan;
+        }
         let off = pos - bufPos;
         let avail = bufLen - off;
         const need = avail >= 8 ? buf.readInt32BE(off) : 8;
@@ -167,7 +174,7 @@ export class CommitLog {
         break scan;
       }
       const next = this.segments.find(segEnd);
-      if (!next) {
+      if (!next || pos >= stopAt) {
         end = pos;
         break;
       }
@@ -204,6 +211,42 @@ export class CommitLog {
     }
   }
 
+  /**
+   * Why appends are refused while the log is cut back (truncation.ts), or null. Set for the whole
+   * of a truncation, and for good when one failed midway (the next open finishes it).
+   */
+  truncating: string | null = null;
+
+  /**
+   * Makes `end` (a record boundary at or below the end) the end of the log at run time: the
+   * segment holding `end` is cut there (the rest of it zeroed) and synced first, then the later
+   * segments are deleted, newest first, and the directory synced; the hot tail restarts at `end`.
+   * Nothing may be in flight: the caller drained the log and holds appends off (`truncating`).
+   * `afterCut` runs between the cut and the deletions (a test hook).
+   */
+  async cutTo(end: number, afterCut: () => void = () => {}): Promise<void> {
+    if (this.inflight.length > 0 || this.flushing || this.appendPos !== this.writtenPos || this.writtenPos !== this.flushedPos)
+      throw new Error('commit log: cannot cut while writes or flushes are pending');
+    const size = this.cfg.segmentSize;
+    let seg = this.segments.find(end);
+    if (!seg && end === this.segments.last()!.base + size) seg = this.segments.createSync(end);
+    if (!seg) throw new Error(`commit log: ${end} is outside the log`);
+    seg.readers++;
+    try {
+      const fd = this.segments.fd(seg);
+      // Shrinking then re-growing zeroes every byte after `end` (see truncate).
+      await fdCall((cb) => fs.ftruncate(fd, end - seg.base, cb));
+      await fdCall((cb) => fs.ftruncate(fd, size, cb));
+      await fdCall((cb) => fs.fdatasync(fd, cb));
+    } finally {
+      seg.readers--;
+    }
+    seg.dataEnd = null; // no longer sealed: appends continue in it
+    afterCut();
+    await this.segments.removeAfterAsync(seg);
+    this.setPositions(end);
+  }
+
   private setPositions(end: number): void {
     this.appendPos = end;
     this.writtenPos = end;
@@ -216,6 +259,7 @@ export class CommitLog {
   /** Why puts cannot be taken now, or null. */
   refusal(): StoreUnavailableError | null {
     if (this.closed) return new StoreUnavailableError('CLOSED', 'the store is closed');
+    if (this.truncating !== null) return new StoreUnavailableError('WRITE_FAILED', this.truncating);
     if (this.writeError) return new StoreUnavailableError('WRITE_FAILED', `commit log writes are failing (${this.writeError.message}); retrying`);
     const backlog = this.appendPos - this.writtenPos;
     if (backlog > this.cfg.maxWriteBacklogBytes) {
@@ -551,6 +595,10 @@ export class CommitLog {
   get hotBytes(): number {
     return this.hot.bytes;
   }
+}
+
+function fdCall(f: (cb: (err: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => f((err) => (err ? reject(err) : resolve())));
 }
 
 function readAt(fd: number, buf: Buffer, position: number): Promise<number> {

@@ -38,6 +38,12 @@ export class IndexPersistence {
     this.timer = null;
   }
 
+  /** Stops the timer and waits for a pass in flight (a truncation; `start` resumes). */
+  async pause(): Promise<void> {
+    this.stop();
+    await this.lastFlush;
+  }
+
   /** Persists index entries of durable records, and the checkpoint. */
   private tick(): Promise<unknown> {
     const bound = this.commitLog.flushedPos;

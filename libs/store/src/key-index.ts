@@ -147,6 +147,34 @@ export class KeyIndex {
     return out;
   }
 
+  /**
+   * Drops the rows of records at or above `logEnd` (a truncated tail), pending and stored. Store
+   * times never go backwards along the log, so stored rows are looked for only in buckets from
+   * that of `fromTime` (the store time of the first record cut, 0 when unknown) on — one bucket
+   * earlier, for safety. Returns the rows dropped.
+   */
+  truncateAbove(logEnd: number, fromTime: number): number {
+    let n = 0;
+    const kept: PendingKey[] = [];
+    for (let i = this.head; i < this.pending.length; i++) {
+      const row = this.pending[i]!;
+      if (readInt64BE(row.key, row.key.length - 8) < logEnd) kept.push(row);
+      else n++;
+    }
+    this.pending = kept;
+    this.head = 0;
+    const start = Buffer.allocUnsafe(4);
+    start.writeUInt32BE(Math.max(0, Math.floor(fromTime / KEY_BUCKET_MS) - 1), 0);
+    for (const k of this.env.keys.getKeys({ start })) {
+      const row = k as Buffer;
+      if (readInt64BE(row, row.length - 8) < logEnd) continue;
+      // A copy: the iterator may hand out its keys in a buffer it reuses.
+      this.env.keys.remove(Buffer.from(row));
+      n++;
+    }
+    return n;
+  }
+
   /** Deletes rows of buckets wholly older than `before` ms; at most `budget` rows per call. Returns rows deleted. */
   expire(before: number, budget: number): number {
     const endBucket = Math.floor(before / KEY_BUCKET_MS);

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Histogram } from '@apogee/message';
-import type { GetOptions, GetResult, KeyLookupHit, MessageStore, PutMessage, PutResult, StoreConfig, StoreStats, TopicConfig } from './api.js';
+import type { EpochEntry, GetOptions, GetResult, KeyLookupHit, MessageStore, PutMessage, PutResult, StoreConfig, StoreStats, TopicConfig } from './api.js';
 import { CheckpointWriter, readCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import { type ResolvedStoreConfig, resolveConfig } from './config.js';
 import { Dispatcher } from './dispatch.js';
-import { IllegalPutError, StoreCorruptError } from './errors.js';
+import { EpochHistory } from './epochs.js';
+import { IllegalPutError, StoreCorruptError, StoreUnavailableError } from './errors.js';
 import { DATA_DIR_FORMAT_VERSION, INDEX_FORMAT_VERSION, checkDataDirFormat, checkIndexFormat, stampDataDirFormat, stampIndexFormat } from './format.js';
 import { type IndexEnv, openIndexEnv } from './index-env.js';
 import { IndexPersistence } from './index-persistence.js';
@@ -19,9 +20,10 @@ import { MetadataService } from './metadata-service.js';
 import { PutPath } from './put-path.js';
 import { QueueIndex } from './queue-index.js';
 import { Reads } from './reads.js';
-import { recover } from './recovery.js';
+import { type PendingCut, recover } from './recovery.js';
 import { ReplicaApplier, type ReplicaChunk, readForReplica } from './replication.js';
 import { Retention } from './retention.js';
+import { Truncation, type TruncationStep, clearPendingCut, readPendingCut } from './truncation.js';
 
 /** Metadata namespace of the retention floors (setRetentionFloor), one row per owner. */
 const RETENTION_FLOOR_NAMESPACE = 'store.retention-floor';
@@ -100,7 +102,10 @@ export class DefaultMessageStore implements MessageStore {
       const meta = new Metadata(env);
       const commitLog = new CommitLog(cfg, logDir, log);
       const store = new DefaultMessageStore(cfg, lock, env, commitLog, index, keyIndex, meta, new CheckpointWriter(cpFile), log);
-      const recovered = await recover(commitLog, index, keyIndex, store.dispatcher, cp, log);
+      const pendingCut = readPendingCut(cfg.dataDir);
+      const epochs = EpochHistory.load(cfg.dataDir);
+      const recovered = await recover(commitLog, index, keyIndex, store.dispatcher, cp, log, pendingCut ?? undefined);
+      await store.openEpochs(epochs, recovered.end, pendingCut, keyIndex, log);
       store.puts.lastStoreTimestamp = recovered.lastStoreTimestamp;
       store.start(recovered.end);
       return store;
@@ -152,6 +157,46 @@ export class DefaultMessageStore implements MessageStore {
   applyReplicated(from: number, bytes: Buffer): Promise<number> {
     this.applier ??= new ReplicaApplier(this.commitLog, this.dispatcher, this.puts, this.cfg.segmentSize);
     return this.applier.apply(from, bytes);
+  }
+
+  // ---------------------------------------------------------------- epochs and truncation (epochs.ts, truncation.ts)
+
+  private epochHistory!: EpochHistory;
+  private truncation!: Truncation;
+
+  /**
+   * At open, after recovery: finishes an interrupted truncation's epochs and removes its intent,
+   * drops epochs past a log that lost data, and sets up truncation.
+   */
+  private async openEpochs(epochs: EpochHistory, end: number, pendingCut: PendingCut | null, keyIndex: KeyIndex, log: Logger): Promise<void> {
+    this.epochHistory = epochs;
+    if (pendingCut) await epochs.dropFrom(pendingCut.offset);
+    await epochs.dropAbove(end);
+    if (pendingCut) await clearPendingCut(this.cfg.dataDir);
+    const { cfg, commitLog, index, persistence, retention } = this;
+    this.truncation = new Truncation(cfg.dataDir, cfg.segmentSize, commitLog, index, keyIndex, persistence, retention, epochs, log);
+  }
+
+  epochs(): ReadonlyArray<EpochEntry> {
+    return this.epochHistory.entries;
+  }
+
+  currentEpoch(): number {
+    return this.epochHistory.current;
+  }
+
+  beginEpoch(epoch: number, startOffset: number = this.commitLog.appendPos): Promise<void> {
+    return this.epochHistory.begin(epoch, startOffset, this.commitLog.appendPos);
+  }
+
+  truncateReplicated(offset: number): Promise<void> {
+    if (this.closing) return Promise.reject(new StoreUnavailableError('CLOSED', 'the store is closed'));
+    return this.truncation.run(offset);
+  }
+
+  /** Tests: called after each durable step of a truncation (a throw or a SIGKILL there is a crash at that point). */
+  setTruncationHook(hook: (step: TruncationStep) => void): void {
+    this.truncation.hook = hook;
   }
 
   // ---------------------------------------------------------------- put (put-path.ts)
@@ -330,6 +375,7 @@ export class DefaultMessageStore implements MessageStore {
   }
 
   private async doClose(): Promise<void> {
+    await this.truncation.settled();
     this.persistence.stop();
     await this.retention.stop();
     try {

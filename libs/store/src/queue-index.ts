@@ -586,8 +586,10 @@ export class QueueIndex {
   }
 
   /**
-   * Recovery when the index is ahead of the CommitLog (durable data was lost below the marker):
-   * every queue drops entries whose records end after `logEnd`. Walks all queues once.
+   * Recovery when the index is ahead of the CommitLog (durable data was lost below the marker),
+   * and a replica's truncation (truncation.ts): every queue drops entries whose records end after
+   * `logEnd`. Walks all queues that have a row once (queues created since the last flush have none:
+   * a run-time caller flushes first).
    */
   truncateAbove(logEnd: number): number {
     let fixed = 0;
@@ -621,6 +623,8 @@ export class QueueIndex {
         st.tail = tail;
         st.persisted = base;
         st.lastEnd = n > base ? entryEnd(tail, n - base - 1) : 0;
+        // Listeners hear of the offsets refilled from here on (notifyArrivals skips offsets at or below `notified`).
+        if (st.notified > n) st.notified = n;
         this.account(st);
         st.metaDirty = true;
         this.markDirty(st);

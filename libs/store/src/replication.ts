@@ -5,7 +5,11 @@ import { entersQueues } from './dispatch-rules.js';
 import type { PutPath } from './put-path.js';
 import { RecordFieldReader } from './record-fields.js';
 
-/** A chunk a replica cannot apply where it is: it would make its log differ from its master's. */
+/**
+ * A replication step the store refuses: a chunk it cannot apply where it is (its log would differ
+ * from its master's), a truncation to a point that is not a record boundary of its log, or an epoch
+ * that would break its epoch history.
+ */
 export class ReplicationError extends Error {
   override readonly name = 'ReplicationError';
 }
@@ -86,6 +90,7 @@ export class ReplicaApplier {
 
   private applyRecords(from: number, bytes: Buffer): void {
     const log = this.log;
+    if (log.truncating !== null) throw new ReplicationError(`cannot apply a chunk now: ${log.truncating}`);
     if (from !== log.appendPos) throw new ReplicationError(`the chunk starts at ${from}, this replica's log ends at ${log.appendPos}`);
     let at = 0;
     while (bytes.length - at >= 8) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { syncDir } from './atomic-file.js';
 import { StoreCorruptError } from './errors.js';
 
 /** One CommitLog segment file: bytes [base, base + size) of the log. */
@@ -138,6 +139,17 @@ export class SegmentSet {
       fs.rmSync(seg.file, { force: true });
       this.releaseIfIdle(seg);
     }
+  }
+
+  /** Drops every segment after `keep`, newest first, off the event loop, then syncs the directory (run-time truncation). */
+  async removeAfterAsync(keep: Segment): Promise<void> {
+    while (this.segments.length > 0 && this.last() !== keep) {
+      const seg = this.segments.pop()!;
+      seg.removed = true;
+      this.releaseIfIdle(seg);
+      await fs.promises.rm(seg.file, { force: true });
+    }
+    await syncDir(this.dir);
   }
 
   releaseIfIdle(seg: Segment): void {
