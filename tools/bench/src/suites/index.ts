@@ -36,6 +36,10 @@ export const suites: Readonly<Record<string, SuiteEntry>> = {
     description: 'a million pending timer messages: RSS added, schedule rate vs plain sends, lateness at 10,000/s firing vs the precision',
     load: async () => (await import('./timer/index.js')).default,
   },
+  ha: {
+    description: 'synchronous replication to one replica (2 in-sync copies) vs a single broker in the same run: send throughput, send → ack latency',
+    load: async () => (await import('./ha/index.js')).default,
+  },
   tls: {
     description: 'TLS vs plain in one run: MQTT QoS 1 1-to-1 (Apogee and mosquitto), AMQP at least once 1-to-1',
     load: async () => (await import('./tls/index.js')).default,

@@ -146,6 +146,8 @@ export class ApogeeServer {
     readonly mqttPort: number,
     /** The AMQP listener's port on 127.0.0.1. */
     readonly amqpPort: number,
+    /** The HTTP port (metrics, admin API) on 127.0.0.1. */
+    readonly httpPort: number,
   ) {}
 
   /** `mqtt://127.0.0.1:<mqttPort>`. */
@@ -203,7 +205,7 @@ export class ApogeeServer {
       proc.stdout?.pipe(sink);
       proc.stderr?.pipe(sink);
     }
-    const s = new ApogeeServer(p, `127.0.0.1:${namesrvPort}`, `127.0.0.1:${brokerPort}`, flush, mqttPort, amqpPort);
+    const s = new ApogeeServer(p, `127.0.0.1:${namesrvPort}`, `127.0.0.1:${brokerPort}`, flush, mqttPort, amqpPort, httpPort);
     try {
       await p.waitFor('apogee: ready', 60_000);
     } catch (err) {
