@@ -135,6 +135,7 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
       ...(brokerGate ? { socketGate: brokerGate } : {}),
       ...(namesrvTls ? { namesrvTls } : {}),
       brokerId: replica ? replicaId : 0,
+      stateVersion: role.epoch,
       ...(haServerAddr !== undefined ? { haServerAddr } : {}),
     });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);

@@ -50,6 +50,8 @@ export interface BrokerServiceOptions {
   brokerId?: number;
   /** The group's HA address ("ip:port") registered with the NameServers (RocketMQ haServerAddr); empty without. */
   haServerAddr?: string;
+  /** The group's epoch, registered as dataVersion.stateVersion (see RegistrarOptions.stateVersion). */
+  stateVersion?: number;
 }
 
 const PROCESSORS: ReadonlyArray<[number, Processor]> = [
@@ -132,6 +134,7 @@ export class BrokerRemotingService {
       ...(opts.namesrvTls ? { tls: opts.namesrvTls } : {}),
       ...(opts.brokerId !== undefined ? { brokerId: opts.brokerId } : {}),
       ...(opts.haServerAddr !== undefined ? { haServerAddr: opts.haServerAddr } : {}),
+      ...(opts.stateVersion !== undefined ? { stateVersion: opts.stateVersion } : {}),
     });
   }
 

@@ -20,6 +20,12 @@ export interface RegistrarOptions {
   brokerId?: number;
   /** The HA address registered beside the broker's (RocketMQ haServerAddr). Default empty. */
   haServerAddr?: string;
+  /**
+   * The group's epoch, sent as the registration's dataVersion.stateVersion (RocketMQ 5's controller
+   * mode): a NameServer keeps a master id's address of the newer epoch, so a deposed master's late
+   * registration cannot take the route back. Default 0.
+   */
+  stateVersion?: number;
 }
 
 /**
@@ -110,7 +116,7 @@ export class NamesrvRegistrar {
         topicSysFlag: t.topicSysFlag,
         order: t.order,
       })),
-      dataVersion: { ...topics.dataVersion },
+      dataVersion: { ...topics.dataVersion, stateVersion: this.opts.stateVersion ?? 0 },
       filterServerList: [],
     });
     const ext = {
