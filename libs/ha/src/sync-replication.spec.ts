@@ -134,6 +134,39 @@ describe('SyncReplication (the in-sync set and the waits, on a stand-in master)'
     expect(changes).toEqual([[1], [], [1]]);
   });
 
+  it('with confirmLeave, keeps waiting for a leaving member until the smaller set is confirmed', async () => {
+    const m = new FakeMaster();
+    const asked: number[][] = [];
+    let agree: (ok: boolean) => void = () => {};
+    const s = new SyncReplication({
+      server: m,
+      store: m,
+      minInSyncReplicas: 1,
+      now: () => 0,
+      confirmLeave: (remaining) => {
+        asked.push([...remaining]);
+        return new Promise((r) => (agree = r));
+      },
+    });
+    cleanups.push(() => s.close());
+    m.ack(1, 0);
+    m.ack(2, 0);
+    expect(s.members()).toEqual([1, 2]);
+    m.commitLogConfirmed = 10;
+    const a = settled(s.awaitCopies(10));
+    m.ack(2, 10);
+    m.drop(1); // gone before it confirmed 10: the send must not be answered without it yet
+    await tick();
+    expect(asked).toEqual([[2]]);
+    expect(a.value).toBe('pending');
+    expect(s.members()).toEqual([1, 2]);
+    agree(true);
+    await tick();
+    await tick();
+    expect(s.members()).toEqual([2]);
+    expect(a.value).toBe('SEND_OK');
+  });
+
   it('refuses a minimum below one', () => {
     const m = new FakeMaster();
     expect(() => new SyncReplication({ server: m, store: m, minInSyncReplicas: 0 })).toThrow(/minInSyncReplicas must be 1 or more/);

@@ -17,6 +17,13 @@ export interface SyncReplicationOptions {
   leaveLagMs?: number;
   /** Tells when the in-sync set changed (the replica ids in it), for logs and the controller. */
   onInSyncChange?: (members: readonly number[]) => void;
+  /**
+   * Asked before a member leaves (with the ids that would remain): sends keep waiting for it until
+   * this resolves true — the controller records the smaller set in etcd first, so a replica that
+   * may lack an acknowledged send is never electable. False or a rejection: asked again on the
+   * next tick. Absent: members leave at once.
+   */
+  confirmLeave?: (remaining: readonly number[]) => Promise<boolean>;
   now?: () => number;
 }
 
@@ -47,6 +54,9 @@ export class SyncReplication {
   private readonly waiters: Waiter[] = [];
   private head = 0;
   private readonly inSync = new Set<number>();
+  /** Members whose leave is being confirmed (still waited for), and what each last confirmed. */
+  private readonly leaving = new Set<number>();
+  private readonly lastHeld = new Map<number, number>();
   /** Replica id → when it became a candidate. */
   private readonly candidates = new Map<number, number>();
   /** The highest log end of a send answered SEND_OK (or answered at once with nothing to wait for). */
@@ -117,12 +127,43 @@ export class SyncReplication {
     this.settleAll('SLAVE_NOT_AVAILABLE');
   }
 
-  /** The lowest offset every in-sync replica and candidate confirmed (Infinity with none). */
+  /** The lowest offset every in-sync replica and candidate confirmed (Infinity with none); a member gone from the connections counts with what it last confirmed. */
   private heldByAllUpTo(): number {
     let low = Infinity;
-    for (const r of this.opts.server.liveReplicas())
-      if ((this.inSync.has(r.replicaId) || this.candidates.has(r.replicaId)) && r.flushedOffset < low) low = r.flushedOffset;
+    for (const r of this.opts.server.liveReplicas()) {
+      if (this.inSync.has(r.replicaId)) this.lastHeld.set(r.replicaId, r.flushedOffset);
+      else if (this.candidates.has(r.replicaId) && r.flushedOffset < low) low = r.flushedOffset;
+    }
+    for (const id of this.inSync) {
+      const held = this.lastHeld.get(id) ?? 0;
+      if (held < low) low = held;
+    }
     return low;
+  }
+
+  /** Takes a member out of the set (at once, or once confirmLeave agreed). Returns true when it left now. */
+  private leave(id: number): boolean {
+    const confirm = this.opts.confirmLeave;
+    if (!confirm) {
+      this.inSync.delete(id);
+      this.lastHeld.delete(id);
+      return true;
+    }
+    if (this.leaving.has(id)) return false;
+    this.leaving.add(id);
+    const remaining = this.members().filter((m) => m !== id && !this.leaving.has(m));
+    void confirm(remaining)
+      .catch(() => false)
+      .then((ok) => {
+        this.leaving.delete(id);
+        if (!ok || !this.inSync.has(id)) return;
+        this.inSync.delete(id);
+        this.lastHeld.delete(id);
+        this.opts.onInSyncChange?.(this.members());
+        if (this.inSync.size < this.needed) this.settleAll('SLAVE_NOT_AVAILABLE');
+        else this.progress();
+      });
+    return false;
   }
 
   private sample(): void {
@@ -149,10 +190,8 @@ export class SyncReplication {
       const id = r.replicaId;
       present.add(id);
       if (this.inSync.has(id)) {
-        if (this.lagMs(r.flushedOffset, now) > this.leaveLagMs) {
-          this.inSync.delete(id);
-          changed = true;
-        }
+        this.lastHeld.set(id, r.flushedOffset);
+        if (this.lagMs(r.flushedOffset, now) > this.leaveLagMs && this.leave(id)) changed = true;
         continue;
       }
       const since = this.candidates.get(id);
@@ -165,11 +204,7 @@ export class SyncReplication {
       // Too slow to join (sends wait for it meanwhile, so the window is short): it may try again.
       else if (now - since > this.joinLagMs) this.candidates.delete(id);
     }
-    for (const id of this.inSync)
-      if (!present.has(id)) {
-        this.inSync.delete(id);
-        changed = true;
-      }
+    for (const id of [...this.inSync]) if (!present.has(id) && this.leave(id)) changed = true;
     for (const id of this.candidates.keys()) if (!present.has(id)) this.candidates.delete(id);
     if (changed) {
       this.opts.onInSyncChange?.(this.members());
@@ -190,6 +225,7 @@ export class SyncReplication {
     if (held < this.answeredUpTo) return false;
     this.candidates.delete(id);
     this.inSync.add(id);
+    this.lastHeld.set(id, held);
     return true;
   }
 
