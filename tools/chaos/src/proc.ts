@@ -32,6 +32,8 @@ export class ManagedProcess {
   private suspended = false;
   /** Starts so far (1 after the first start). */
   starts = 0;
+  /** The PID of every start, in order. */
+  readonly pids: number[] = [];
 
   constructor(readonly spec: ProcSpec) {}
 
@@ -58,6 +60,7 @@ export class ManagedProcess {
     fs.writeSync(log, `--- start ${++this.starts} at ${new Date().toISOString()}: ${this.spec.command.join(' ')}\n`);
     const child = spawn('ip', ['netns', 'exec', this.spec.ns, ...this.spec.command], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    if (child.pid !== undefined) this.pids.push(child.pid);
     const onData = (d: Buffer): void => {
       fs.writeSync(log, d);
       this.tail = (this.tail + d.toString()).slice(-65_536);

@@ -80,6 +80,8 @@ export interface ChaosReport extends CheckResult {
   offsetResets: number;
   /** Hosts whose process had to be restarted after the schedule (a restart that failed during it). */
   restartedAfter: string[];
+  /** The topology's hosts, with the PID of every process started on each. */
+  hosts: Array<{ name: string; role: string; group?: string; ip: string; ns: string; pids: number[] }>;
   /** Namespaces or links of the run still present after cleanup (should be empty). */
   leftovers: string[];
   /** Where the process logs and data were (removed unless --keep-data). */
@@ -222,6 +224,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       throttled: w.throttled,
       offsetResets: w.offsetResets,
       restartedAfter,
+      hosts: topo.hosts.map((h) => ({ name: h.name, role: h.role, ...(h.group === undefined ? {} : { group: h.group }), ip: h.net.ip, ns: h.net.ns, pids: h.proc.pids })),
       leftovers: [],
       dir,
       aborted: aborted(),
