@@ -187,9 +187,9 @@ export class ChaosNet {
     await run('ip', ['addr', 'add', `${net.clientIp}/24`, 'dev', net.clientLink]);
     await run('ip', ['link', 'set', net.clientLink, 'up']);
     // netem where the kernel has it; the random BPF filter elsewhere.
-    if ((await sh('ip', ['netns', 'exec', b, 'tc', 'qdisc', 'add', 'dev', 'br0', 'root', 'netem', 'loss', '1%'])).code === 0) {
+    if ((await sh('tc', ['-n', b, 'qdisc', 'add', 'dev', 'br0', 'root', 'netem', 'loss', '1%'])).code === 0) {
       net.lossMethod = 'netem';
-      await sh('ip', ['netns', 'exec', b, 'tc', 'qdisc', 'del', 'dev', 'br0', 'root']);
+      await sh('tc', ['-n', b, 'qdisc', 'del', 'dev', 'br0', 'root']);
     }
     return net;
   }
@@ -224,16 +224,23 @@ export class ChaosNet {
   }
 
   private tc(ns: string, args: string[]): Promise<string> {
-    return run('ip', ['netns', 'exec', ns, 'tc', ...args]);
+    return run('tc', ['-n', ns, ...args]);
   }
 
-  private async dropFilter(h: NetHost, dir: 'egress' | 'ingress', match: string[]): Promise<void> {
-    await this.tc(h.ns, ['filter', 'add', 'dev', h.dev, dir, 'prio', '1', ...match, 'action', 'mirred', 'egress', 'redirect', 'dev', 'drop0']);
+  /** Several tc commands in one process (`tc -batch`), so a fault is in force at once. */
+  private async tcBatch(ns: string, lines: string[], force = false): Promise<void> {
+    if (lines.length === 0) return;
+    const r = await sh('tc', [...(force ? ['-force'] : []), '-n', ns, '-batch', '-'], 10_000, `${lines.join('\n')}\n`);
+    if (r.code !== 0 && !force) throw new Error(`tc -n ${ns} -batch failed (${r.code}): ${r.stderr.trim()}\n${lines.join('\n')}`);
+  }
+
+  private dropLine(h: NetHost, dir: 'egress' | 'ingress', match: string): string {
+    return `filter add dev ${h.dev} ${dir} prio 1 ${match} action mirred egress redirect dev drop0`;
   }
 
   /** Every packet in and out of the host dropped (as `netem loss 100%`, without netem). */
   async partition(h: NetHost): Promise<void> {
-    for (const dir of ['egress', 'ingress'] as const) await this.dropFilter(h, dir, ['bpf', 'bytecode', MATCH_ALL]);
+    await this.tcBatch(h.ns, [this.dropLine(h, 'egress', `bpf bytecode "${MATCH_ALL}"`), this.dropLine(h, 'ingress', `bpf bytecode "${MATCH_ALL}"`)]);
   }
 
   /** `percent`% of the host's packets lost, both directions. */
@@ -242,25 +249,35 @@ export class ChaosNet {
       await this.tc(h.ns, ['qdisc', 'add', 'dev', h.dev, 'root', 'netem', 'loss', `${percent}%`]);
       await this.tc(this.bridgeNs, ['qdisc', 'add', 'dev', h.port, 'root', 'netem', 'loss', `${percent}%`]);
     } else {
-      for (const dir of ['egress', 'ingress'] as const) await this.dropFilter(h, dir, ['bpf', 'bytecode', randomMatchBytecode(percent)]);
+      const bpf = `bpf bytecode "${randomMatchBytecode(percent)}"`;
+      await this.tcBatch(h.ns, [this.dropLine(h, 'egress', bpf), this.dropLine(h, 'ingress', bpf)]);
     }
   }
 
   /** The host stops exchanging packets with `others` (both directions); the rest of the network is untouched. */
   async cutFrom(h: NetHost, others: readonly NetHost[]): Promise<void> {
-    for (const o of others) {
-      await this.dropFilter(h, 'egress', ['protocol', 'ip', 'u32', 'match', 'ip', 'dst', `${o.ip}/32`]);
-      await this.dropFilter(h, 'ingress', ['protocol', 'ip', 'u32', 'match', 'ip', 'src', `${o.ip}/32`]);
-    }
+    await this.tcBatch(
+      h.ns,
+      others.flatMap((o) => [
+        this.dropLine(h, 'egress', `protocol ip u32 match ip dst ${o.ip}/32`),
+        this.dropLine(h, 'ingress', `protocol ip u32 match ip src ${o.ip}/32`),
+      ]),
+    );
   }
 
   /** Removes every fault rule of the host (filters on both hooks, a netem qdisc if any). */
   async heal(h: NetHost): Promise<void> {
-    for (const dir of ['egress', 'ingress']) await sh('ip', ['netns', 'exec', h.ns, 'tc', 'filter', 'del', 'dev', h.dev, dir]);
-    if (this.lossMethod === 'netem') {
-      await sh('ip', ['netns', 'exec', h.ns, 'tc', 'qdisc', 'del', 'dev', h.dev, 'root']);
-      await sh('ip', ['netns', 'exec', this.bridgeNs, 'tc', 'qdisc', 'del', 'dev', h.port, 'root']);
-    }
+    const lines = [`filter del dev ${h.dev} egress`, `filter del dev ${h.dev} ingress`];
+    if (this.lossMethod === 'netem') lines.push(`qdisc del dev ${h.dev} root`);
+    await this.tcBatch(h.ns, lines, true);
+    if (this.lossMethod === 'netem') await sh('tc', ['-n', this.bridgeNs, 'qdisc', 'del', 'dev', h.port, 'root']);
+  }
+
+  /** The host's fault rules now (`tc filter show` of both hooks), for checks. */
+  async rules(h: NetHost): Promise<string> {
+    const e = await this.tc(h.ns, ['filter', 'show', 'dev', h.dev, 'egress']);
+    const i = await this.tc(h.ns, ['filter', 'show', 'dev', h.dev, 'ingress']);
+    return `${e}${i}`;
   }
 
   private namespaces(): string[] {

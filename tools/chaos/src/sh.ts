@@ -8,13 +8,14 @@ export interface ShResult {
 }
 
 /** Runs a command and resolves with its output; kills it (by its PID) after `timeoutMs`. */
-export function sh(cmd: string, args: readonly string[], timeoutMs = 10_000): Promise<ShResult> {
+export function sh(cmd: string, args: readonly string[], timeoutMs = 10_000, input?: string): Promise<ShResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) p.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.on('error', (err) => {
       clearTimeout(timer);
@@ -28,8 +29,8 @@ export function sh(cmd: string, args: readonly string[], timeoutMs = 10_000): Pr
 }
 
 /** Like sh, but a non-zero exit is an error naming the command. */
-export async function run(cmd: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
-  const r = await sh(cmd, args, timeoutMs);
+export async function run(cmd: string, args: readonly string[], timeoutMs = 10_000, input?: string): Promise<string> {
+  const r = await sh(cmd, args, timeoutMs, input);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout;
 }

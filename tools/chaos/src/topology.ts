@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { Admin } from '@apogee/client';
+import { ETCD_CLIENT_PORT, ETCD_READY, controllerUrl, etcdCommand } from './etcd.js';
 import type { ChaosNet, NetHost } from './net.js';
 import { ManagedProcess, type ProcSpec } from './proc.js';
 import { sleep } from './sh.js';
@@ -89,6 +90,39 @@ export abstract class BaseTopology implements Topology {
     if (group !== undefined) host.group = group;
     this.hosts.push(host);
     return host;
+  }
+
+  /**
+   * Adds etcd members (role `etcd`), one per namespace, as one fresh cluster, and starts them
+   * together (each waits for a quorum before it is ready). For topologies with a controller.
+   */
+  protected async addEtcdMembers(names: readonly string[]): Promise<ChaosHost[]> {
+    const nets = [];
+    for (const name of names) nets.push(await this.ctx.net.addHost(name));
+    const members = nets.map((n) => ({ name: n.name, ip: n.ip }));
+    const hosts = nets.map((net) => {
+      const spec: ProcSpec = {
+        ns: net.ns,
+        command: etcdCommand({ name: net.name, ip: net.ip }, members, this.ctx.dir, `apogee-chaos-${this.ctx.net.rid}`),
+        readyText: ETCD_READY,
+        logFile: path.join(this.ctx.dir, `${net.name}.log`),
+      };
+      const host: ChaosHost = { name: net.name, role: 'etcd', net, proc: new ManagedProcess(spec) };
+      this.hosts.push(host);
+      return host;
+    });
+    await Promise.all(hosts.map((h) => h.proc.start()));
+    return hosts;
+  }
+
+  /** The etcd members' client endpoints ("ip:2379"). */
+  etcdEndpoints(): string[] {
+    return this.etcdHosts().map((h) => `${h.net.ip}:${ETCD_CLIENT_PORT}`);
+  }
+
+  /** `etcd://…` for the brokers' `--controller`. */
+  controllerUrl(): string {
+    return controllerUrl(this.etcdHosts().map((h) => ({ name: h.name, ip: h.net.ip })));
   }
 
   async restart(host: ChaosHost): Promise<void> {
