@@ -18,12 +18,30 @@ function got(seq: number, queueOffset = seq, rid = RID, broker = 'broker-a'): Re
 
 describe('the checker', () => {
   it('counts enqueued, acked, failed and timed-out sends', () => {
-    const r = check({ rid: RID, sends: sends([['acked', 10], ['failed', 20], ['timeout', 30], ['acked', 40], ['pending', -1]]), live: [got(0), got(3)], verified: [], faults: [], endMs: 100 });
+    const r = check({
+      rid: RID,
+      sends: sends([
+        ['acked', 10],
+        ['failed', 20],
+        ['timeout', 30],
+        ['acked', 40],
+        ['pending', -1],
+      ]),
+      live: [got(0), got(3)],
+      verified: [],
+      faults: [],
+      endMs: 100,
+    });
     expect(r).toMatchObject({ enqueued: 5, acked: 2, failed: 2, timedOut: 1, pending: 1, consumed: 2, lost: 0, duplicated: 0, unexpected: 0 });
   });
 
   it('calls an acked message never consumed lost, live or in the verification read', () => {
-    const s = sends([['acked', 1], ['acked', 2], ['acked', 3], ['acked', 4]]);
+    const s = sends([
+      ['acked', 1],
+      ['acked', 2],
+      ['acked', 3],
+      ['acked', 4],
+    ]);
     const r = check({ rid: RID, sends: s, live: [got(0)], verified: [got(0), got(2)], faults: [], endMs: 10 });
     expect(r.lost).toBe(2);
     expect(r.lostSeqs).toEqual([1, 3]);
@@ -31,14 +49,35 @@ describe('the checker', () => {
   });
 
   it('does not count a failed send that was never consumed as lost, and reports one that was stored anyway', () => {
-    const r = check({ rid: RID, sends: sends([['failed', 1], ['timeout', 2], ['timeout', 3]]), live: [got(1, 0)], verified: [], faults: [], endMs: 10 });
+    const r = check({
+      rid: RID,
+      sends: sends([
+        ['failed', 1],
+        ['timeout', 2],
+        ['timeout', 3],
+      ]),
+      live: [got(1, 0)],
+      verified: [],
+      faults: [],
+      endMs: 10,
+    });
     expect(r.lost).toBe(0);
     expect(r.failedButConsumed).toBe(1);
   });
 
   it('calls a message at two queue positions duplicated, and the same position read twice redelivered', () => {
-    const s = sends([['acked', 1], ['acked', 2]]);
-    const r = check({ rid: RID, sends: s, live: [got(0, 0), got(0, 5), got(1, 1), got(1, 1)], verified: [got(0, 0), got(0, 5), got(1, 1)], faults: [], endMs: 10 });
+    const s = sends([
+      ['acked', 1],
+      ['acked', 2],
+    ]);
+    const r = check({
+      rid: RID,
+      sends: s,
+      live: [got(0, 0), got(0, 5), got(1, 1), got(1, 1)],
+      verified: [got(0, 0), got(0, 5), got(1, 1)],
+      faults: [],
+      endMs: 10,
+    });
     expect(r.duplicated).toBe(1);
     expect(r.redelivered).toBe(1);
     expect(r.consumed).toBe(2);
@@ -46,14 +85,27 @@ describe('the checker', () => {
 
   it('calls messages of another run or beyond the sequence unexpected, counted once each', () => {
     const s = sends([['acked', 1]]);
-    const r = check({ rid: RID, sends: s, live: [got(0), got(7, 1), got(0, 2, 'zz99')], verified: [got(7, 1), { ...got(-1, 3), rid: '' }], faults: [], endMs: 10 });
+    const r = check({
+      rid: RID,
+      sends: s,
+      live: [got(0), got(7, 1), got(0, 2, 'zz99')],
+      verified: [got(7, 1), { ...got(-1, 3), rid: '' }],
+      faults: [],
+      endMs: 10,
+    });
     expect(r.unexpected).toBe(3);
     expect(r.consumed).toBe(1);
     expect(r.lost).toBe(0);
   });
 
   it('gives per fault the acks and failures during it, by group', () => {
-    const s = sends([['acked', 5, 'broker-a'], ['acked', 12, 'broker-b'], ['failed', 13], ['acked', 15, 'broker-b'], ['acked', 30, 'broker-a']]);
+    const s = sends([
+      ['acked', 5, 'broker-a'],
+      ['acked', 12, 'broker-b'],
+      ['failed', 13],
+      ['acked', 15, 'broker-b'],
+      ['acked', 30, 'broker-a'],
+    ]);
     const r = check({ rid: RID, sends: s, live: [], verified: [], faults: [{ index: 0, kind: 'kill', startMs: 10, healMs: 20 }], endMs: 40 });
     expect(r.faults).toHaveLength(1);
     expect(r.faults[0]).toMatchObject({ index: 0, kind: 'kill', ackedDuring: 2, failedDuring: 1, ackedByGroupDuring: { 'broker-b': 2 }, recovered: true });

@@ -7,7 +7,29 @@ const log = (): void => {};
 describe('the chaos command line', () => {
   it('takes the documented flags', () => {
     const { opts, report } = parseCli(
-      ['--topology', 'cluster', '--faults', 'kill,bridge', '--duration', '90s', '--rate', '50', '--seed', '9', '--report', 'r.json', '--hold', '2s..3s', '--loss', '5..40', '--target', 'mixed', '--flush', 'async', '--keep-data'],
+      [
+        '--topology',
+        'cluster',
+        '--faults',
+        'kill,bridge',
+        '--duration',
+        '90s',
+        '--rate',
+        '50',
+        '--seed',
+        '9',
+        '--report',
+        'r.json',
+        '--hold',
+        '2s..3s',
+        '--loss',
+        '5..40',
+        '--target',
+        'mixed',
+        '--flush',
+        'async',
+        '--keep-data',
+      ],
       log,
     );
     expect(report).toBe('r.json');

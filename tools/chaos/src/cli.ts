@@ -70,6 +70,12 @@ export function parseCli(argv: string[], log: (l: string) => void): Cli {
         opts.target = t as TargetMode | 'mixed';
         break;
       }
+      case '--partition-mode': {
+        const m = value();
+        if (m !== 'drop' && m !== 'down') throw new Error(`--partition-mode takes drop|down, got ${m}`);
+        opts.partitionMode = m;
+        break;
+      }
       case '--flush': {
         const f = value();
         if (f !== 'sync' && f !== 'async') throw new Error(`--flush takes sync|async, got ${f}`);
@@ -108,4 +114,3 @@ export function parseCli(argv: string[], log: (l: string) => void): Cli {
 export function timeBoundMs(o: ChaosOptions): number {
   return o.durationMs + 2 * o.drainMs + o.hold.maxMs + 180_000;
 }
-

@@ -3,7 +3,7 @@
  * answers only (the master of a group now, or a minority of its faultable hosts), so the same code
  * serves every topology.
  */
-import type { ChaosNet } from './net.js';
+import type { ChaosNet, PartitionMode } from './net.js';
 import { Rng } from './rng.js';
 import type { ScheduledFault } from './schedule.js';
 import type { ChaosHost, Topology } from './topology.js';
@@ -17,8 +17,11 @@ export interface FaultRecord {
   /** `bridge`: the two halves and the host that sees both. */
   bridge?: { left: string[]; right: string[]; middle: string };
   lossPercent?: number;
-  /** Workload times. */
+  /** Workload times: injection began, */
   startMs?: number;
+  /** the fault was in force, */
+  inForceMs?: number;
+  /** the heal began, */
   healMs?: number;
   /** When the hosts were serving again (for `kill`: the restarted process was ready). */
   healedMs?: number;
@@ -49,7 +52,13 @@ async function pickTargets(f: ScheduledFault, topo: Topology, rng: Rng): Promise
  * Injects `f` (now). Returns undefined with the record's `skipped` set when the topology cannot
  * take it (a bridge needs three hosts).
  */
-export async function inject(f: ScheduledFault, topo: Topology, net: ChaosNet, now: () => number): Promise<{ record: FaultRecord; active?: ActiveFault }> {
+export async function inject(
+  f: ScheduledFault,
+  topo: Topology,
+  net: ChaosNet,
+  now: () => number,
+  partitionMode: PartitionMode = 'drop',
+): Promise<{ record: FaultRecord; active?: ActiveFault }> {
   const rng = new Rng(f.choiceSeed);
   const record: FaultRecord = { index: f.index, kind: f.kind, target: f.target, hosts: [], holdMs: f.holdMs };
   if (f.kind === 'bridge') {
@@ -66,8 +75,16 @@ export async function inject(f: ScheduledFault, topo: Topology, net: ChaosNet, n
     record.bridge = { left: left.map((h) => h.name), right: right.map((h) => h.name), middle: middle.name };
     record.hosts = rest.map((h) => h.name);
     record.startMs = now();
-    for (const h of left) await net.cutFrom(h.net, right.map((r) => r.net));
-    for (const h of right) await net.cutFrom(h.net, left.map((l) => l.net));
+    for (const h of left)
+      await net.cutFrom(
+        h.net,
+        right.map((r) => r.net),
+      );
+    for (const h of right)
+      await net.cutFrom(
+        h.net,
+        left.map((l) => l.net),
+      );
     return {
       record,
       active: {
@@ -102,7 +119,7 @@ export async function inject(f: ScheduledFault, topo: Topology, net: ChaosNet, n
       };
       break;
     case 'partition':
-      for (const h of targets) await net.partition(h.net);
+      for (const h of targets) await net.partition(h.net, partitionMode);
       heal = async () => {
         for (const h of targets) await net.heal(h.net);
       };
@@ -115,6 +132,7 @@ export async function inject(f: ScheduledFault, topo: Topology, net: ChaosNet, n
       };
       break;
   }
+  record.inForceMs = now();
   return {
     record,
     active: {

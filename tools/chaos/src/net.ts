@@ -36,6 +36,7 @@ export interface NetHost {
 }
 
 export type LossMethod = 'netem' | 'bpf';
+export type PartitionMode = 'drop' | 'down';
 
 /** A fresh 4-character run id. */
 export function newRunId(): string {
@@ -156,6 +157,8 @@ export class ChaosNet {
   readonly clientIp: string;
   lossMethod: LossMethod = 'bpf';
   private readonly hosts = new Map<string, NetHost>();
+  /** Hosts whose veth a partition set down. */
+  private readonly downed = new Set<string>();
   private created = false;
 
   private constructor(
@@ -238,8 +241,17 @@ export class ChaosNet {
     return `filter add dev ${h.dev} ${dir} prio 1 ${match} action mirred egress redirect dev drop0`;
   }
 
-  /** Every packet in and out of the host dropped (as `netem loss 100%`, without netem). */
-  async partition(h: NetHost): Promise<void> {
+  /**
+   * The host cut off from everyone. `drop` (default): every packet in and out dropped (as `netem
+   * loss 100%`, without netem) — peers see silence and time out. `down`: the host's veth set down —
+   * its own sends fail at once (no route), peers see silence.
+   */
+  async partition(h: NetHost, mode: PartitionMode = 'drop'): Promise<void> {
+    if (mode === 'down') {
+      await run('ip', ['-n', h.ns, 'link', 'set', h.dev, 'down']);
+      this.downed.add(h.name);
+      return;
+    }
     await this.tcBatch(h.ns, [this.dropLine(h, 'egress', `bpf bytecode "${MATCH_ALL}"`), this.dropLine(h, 'ingress', `bpf bytecode "${MATCH_ALL}"`)]);
   }
 
@@ -265,8 +277,9 @@ export class ChaosNet {
     );
   }
 
-  /** Removes every fault rule of the host (filters on both hooks, a netem qdisc if any). */
+  /** Removes every fault rule of the host (filters on both hooks, a netem qdisc if any) and sets its veth up. */
   async heal(h: NetHost): Promise<void> {
+    if (this.downed.delete(h.name)) await run('ip', ['-n', h.ns, 'link', 'set', h.dev, 'up']);
     const lines = [`filter del dev ${h.dev} egress`, `filter del dev ${h.dev} ingress`];
     if (this.lossMethod === 'netem') lines.push(`qdisc del dev ${h.dev} root`);
     await this.tcBatch(h.ns, lines, true);

@@ -75,7 +75,8 @@ export class ManagedProcess {
     );
     const deadline = Date.now() + (this.spec.readyTimeoutMs ?? 60_000);
     while (!this.tail.includes(this.spec.readyText)) {
-      if (this.state === 'stopped') throw new Error(`${this.spec.ns}: exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${this.tail.slice(-4000)}`);
+      if (this.state === 'stopped')
+        throw new Error(`${this.spec.ns}: exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${this.tail.slice(-4000)}`);
       if (Date.now() > deadline) {
         await this.kill();
         throw new Error(`${this.spec.ns}: not ready within ${this.spec.readyTimeoutMs ?? 60_000} ms:\n${this.tail.slice(-4000)}`);

@@ -51,7 +51,7 @@ export function formatReport(r: ChaosReport): string {
   }
   const notes = [
     ...(r.aborted ? ['ABORTED before the end of the duration (signal or time bound)'] : []),
-    `flush ${r.flush}, rate ${r.rate}/s for ${r.durationSec} s, loss by ${r.lossMethod}; drained: ${r.drained ? 'yes' : 'NO'}, verification read complete: ${r.verifyComplete ? 'yes' : 'NO'}`,
+    `flush ${r.flush}, rate ${r.rate}/s for ${r.durationSec} s, loss by ${r.lossMethod}, partition by ${r.partitionMode}; drained: ${r.drained ? 'yes' : 'NO'}, verification read complete: ${r.verifyComplete ? 'yes' : 'NO'}`,
     `failed but stored: ${r.failedButConsumed}, redelivered: ${r.redelivered}, acked missed by the live consumer: ${r.missedByLiveConsumer}, throttled ticks: ${r.throttled}, pending: ${r.pending}`,
     r.lost > 0 ? `LOST sequence numbers (first 20): ${r.lostSeqs.join(', ')}` : 'no acknowledged message lost',
     r.leftovers.length > 0 ? `LEFT AFTER CLEANUP: ${r.leftovers.join(', ')}` : 'namespaces removed',

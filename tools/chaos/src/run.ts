@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type CheckResult, check } from './checker.js';
 import { type FaultRecord, type ActiveFault, inject } from './faults.js';
-import { ChaosNet, type LossMethod, newRunId, sweepStale, unsupportedReason } from './net.js';
+import { ChaosNet, type LossMethod, type PartitionMode, newRunId, sweepStale, unsupportedReason } from './net.js';
 import { type FaultKind, type Range, type ScheduledFault, type TargetMode, buildSchedule } from './schedule.js';
 import { sleep } from './sh.js';
 import { TOPOLOGIES } from './topologies/index.js';
@@ -27,6 +27,7 @@ export interface ChaosOptions {
   recover: Range;
   lossPercent: { min: number; max: number };
   target: TargetMode | 'mixed';
+  partitionMode: PartitionMode;
   flush: 'sync' | 'async';
   sendTimeoutMs: number;
   retryTimes: number;
@@ -51,6 +52,7 @@ export const DEFAULTS: Omit<ChaosOptions, 'topology' | 'faults' | 'log'> = {
   recover: { minMs: 5000, maxMs: 10_000 },
   lossPercent: { min: 10, max: 30 },
   target: 'master',
+  partitionMode: 'drop',
   flush: 'sync',
   sendTimeoutMs: 3000,
   retryTimes: 2,
@@ -69,6 +71,7 @@ export interface ChaosReport extends CheckResult {
   rate: number;
   flush: 'sync' | 'async';
   lossMethod: LossMethod;
+  partitionMode: PartitionMode;
   startedAt: string;
   /** Every scheduled fault as it ran (or why it did not). */
   faultLog: FaultRecord[];
@@ -98,6 +101,7 @@ async function playSchedule(
   endMs: number,
   aborted: () => boolean,
   log: (l: string) => void,
+  partitionMode: PartitionMode,
 ): Promise<FaultRecord[]> {
   const records: FaultRecord[] = [];
   for (const f of schedule) {
@@ -105,7 +109,7 @@ async function playSchedule(
     if (aborted() || w.now() >= endMs) break;
     let injected: { record: FaultRecord; active?: ActiveFault };
     try {
-      injected = await inject(f, topo, net, () => w.now());
+      injected = await inject(f, topo, net, () => w.now(), partitionMode);
     } catch (err) {
       records.push({ index: f.index, kind: f.kind, target: f.target, hosts: [], holdMs: f.holdMs, error: `inject: ${(err as Error).message}` });
       log(`fault ${f.index} ${f.kind}: inject failed: ${(err as Error).message}`);
@@ -179,10 +183,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       lossPercent: o.lossPercent,
       target: o.target,
     });
-    o.log(`schedule (seed ${o.seed}): ${schedule.map((f) => `${f.kind}@${(f.atMs / 1000).toFixed(1)}s/${(f.holdMs / 1000).toFixed(1)}s`).join(' ') || 'no fault fits the duration'}`);
+    o.log(
+      `schedule (seed ${o.seed}): ${schedule.map((f) => `${f.kind}@${(f.atMs / 1000).toFixed(1)}s/${(f.holdMs / 1000).toFixed(1)}s`).join(' ') || 'no fault fits the duration'}`,
+    );
     const endMs = w.now() + o.durationMs;
     const producing = w.produce(endMs, aborted);
-    const faultLog = await playSchedule(schedule, topo, net, w, endMs, aborted, o.log);
+    const faultLog = await playSchedule(schedule, topo, net, w, endMs, aborted, o.log, o.partitionMode);
     await producing;
     const producedUntil = w.now();
     await w.settle();
@@ -204,7 +210,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       sends: w.sends,
       live: w.receipts,
       verified: verified.receipts,
-      faults: faultLog.flatMap((r) => (r.startMs === undefined ? [] : [{ index: r.index, kind: r.kind, startMs: r.startMs, ...(r.healMs === undefined ? {} : { healMs: r.healMs }) }])),
+      faults: faultLog.flatMap((r) =>
+        r.startMs === undefined ? [] : [{ index: r.index, kind: r.kind, startMs: r.startMs, ...(r.healMs === undefined ? {} : { healMs: r.healMs }) }],
+      ),
       endMs: producedUntil,
     });
     report = {
@@ -216,6 +224,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       rate: o.rate,
       flush: o.flush,
       lossMethod: net.lossMethod,
+      partitionMode: o.partitionMode,
       startedAt,
       ...result,
       faultLog,
@@ -224,7 +233,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       throttled: w.throttled,
       offsetResets: w.offsetResets,
       restartedAfter,
-      hosts: topo.hosts.map((h) => ({ name: h.name, role: h.role, ...(h.group === undefined ? {} : { group: h.group }), ip: h.net.ip, ns: h.net.ns, pids: h.proc.pids })),
+      hosts: topo.hosts.map((h) => ({
+        name: h.name,
+        role: h.role,
+        ...(h.group === undefined ? {} : { group: h.group }),
+        ip: h.net.ip,
+        ns: h.net.ns,
+        pids: h.proc.pids,
+      })),
       leftovers: [],
       dir,
       aborted: aborted(),

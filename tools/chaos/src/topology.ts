@@ -83,7 +83,12 @@ export abstract class BaseTopology implements Topology {
   }
 
   /** Makes the host's namespace and its process (not started). */
-  protected async addHost(name: string, role: HostRole, group: string | undefined, proc: (net: NetHost) => Omit<ProcSpec, 'ns' | 'logFile'>): Promise<ChaosHost> {
+  protected async addHost(
+    name: string,
+    role: HostRole,
+    group: string | undefined,
+    proc: (net: NetHost) => Omit<ProcSpec, 'ns' | 'logFile'>,
+  ): Promise<ChaosHost> {
     const net = await this.ctx.net.addHost(name);
     const spec: ProcSpec = { ...proc(net), ns: net.ns, logFile: path.join(this.ctx.dir, `${name}.log`) };
     const host: ChaosHost = { name, role, net, proc: new ManagedProcess(spec) };

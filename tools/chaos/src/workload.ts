@@ -176,15 +176,13 @@ export class Workload {
       }
       Object.assign(rec, { outcome, endMs: this.now(), ...extra });
     };
-    const p = this.producer
-      .send({ topic: this.o.topic, body, keys: key })
-      .then(
-        (r) =>
-          r.status === 'SEND_OK'
-            ? settle('acked', { broker: r.messageQueue.brokerName, queueId: r.messageQueue.queueId, queueOffset: r.queueOffset })
-            : settle('failed', { error: r.status }),
-        (err: unknown) => settle(isTimeout(err) ? 'timeout' : 'failed', { error: (err as Error).message?.slice(0, 200) ?? String(err) }),
-      );
+    const p = this.producer.send({ topic: this.o.topic, body, keys: key }).then(
+      (r) =>
+        r.status === 'SEND_OK'
+          ? settle('acked', { broker: r.messageQueue.brokerName, queueId: r.messageQueue.queueId, queueOffset: r.queueOffset })
+          : settle('failed', { error: r.status }),
+      (err: unknown) => settle(isTimeout(err) ? 'timeout' : 'failed', { error: (err as Error).message?.slice(0, 200) ?? String(err) }),
+    );
     const guard = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         settle('timeout', { error: `no answer within ${guardMs} ms` });

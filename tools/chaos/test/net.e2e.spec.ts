@@ -46,16 +46,17 @@ function received(to: NetHost): Promise<number> {
   return new Promise((resolve, reject) => {
     let text = '';
     const s = net.connect(PORT, to.ip);
-    s.setTimeout(3000, () => (s.destroy(), reject(new Error('no answer'))));
+    s.setTimeout(3000, () => (s.destroy(), reject(new Error(`no answer from ${to.ip} (got ${JSON.stringify(text)})`))));
     s.on('data', (d) => (text += d));
     s.on('end', () => resolve(Number(text)));
     s.on('error', reject);
   });
 }
 
-/** Sends `n` datagrams from the root namespace to the host and returns how many arrived. */
-async function datagramsThrough(to: NetHost, n: number, heal?: () => Promise<void>): Promise<number> {
+/** Sends `n` datagrams from the root namespace to the host and returns how many arrived; the counts are read outside `fault`…`heal`. */
+async function datagramsThrough(to: NetHost, n: number, fault?: () => Promise<void>, heal?: () => Promise<void>): Promise<number> {
   const before = await received(to);
+  await fault?.();
   const sock = dgram.createSocket('udp4');
   for (let i = 0; i < n; i++) {
     await new Promise<void>((resolve) => sock.send('x', PORT, to.ip, () => resolve()));
@@ -80,7 +81,12 @@ describe.skipIf(skip)('the chaos network', { timeout: 120_000 }, () => {
     for (const name of ['a', 'b', 'c']) {
       const h = await cnet.addHost(name);
       hosts.push(h);
-      const p = new ManagedProcess({ ns: h.ns, command: [process.execPath, '-e', LISTENER, h.ip], readyText: 'listening', logFile: path.join(dir, `${name}.log`) });
+      const p = new ManagedProcess({
+        ns: h.ns,
+        command: [process.execPath, '-e', LISTENER, h.ip],
+        readyText: 'listening',
+        logFile: path.join(dir, `${name}.log`),
+      });
       await p.start();
       procs.push(p);
     }
@@ -112,6 +118,16 @@ describe.skipIf(skip)('the chaos network', { timeout: 120_000 }, () => {
     expect(await reaches(b, a)).toBe(true);
   });
 
+  it('partitions by setting the veth down, and heals', async () => {
+    const [a, b] = hosts as [NetHost, NetHost, NetHost];
+    await cnet.partition(a, 'down');
+    expect(await reaches('root', a)).toBe(false);
+    expect(await reaches(a, b)).toBe(false);
+    await cnet.heal(a);
+    expect(await reaches('root', a)).toBe(true);
+    expect(await reaches(a, b)).toBe(true);
+  });
+
   it('bridges: the halves cannot talk, the middle host and the clients reach both', async () => {
     const [a, b, c] = hosts as [NetHost, NetHost, NetHost];
     // a | c | b
@@ -131,9 +147,13 @@ describe.skipIf(skip)('the chaos network', { timeout: 120_000 }, () => {
   it('loses some packets and not all under loss, none after the heal', async () => {
     const a = hosts[0]!;
     expect(await datagramsThrough(a, 200)).toBe(200);
-    await cnet.loss(a, 30);
     // Of 400 datagrams at 30% loss, all or none arriving has a probability below 1e-60.
-    const through = await datagramsThrough(a, 400, () => cnet.heal(a));
+    const through = await datagramsThrough(
+      a,
+      400,
+      () => cnet.loss(a, 30),
+      () => cnet.heal(a),
+    );
     expect(through).toBeGreaterThan(0);
     expect(through).toBeLessThan(400);
     expect(await datagramsThrough(a, 200)).toBe(200);

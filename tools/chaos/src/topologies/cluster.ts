@@ -61,5 +61,4 @@ export class ClusterTopology extends BaseTopology {
   nameServer(): string {
     return this.namesrvs.map((n) => `${n.net.ip}:${NAMESRV_PORT}`).join(';');
   }
-
 }
