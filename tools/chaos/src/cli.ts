@@ -100,6 +100,9 @@ export function parseCli(argv: string[], log: (l: string) => void): Cli {
       case '--sweep':
         sweepOnly = true;
         break;
+      case '--mqtt':
+        opts.mqttRate = int(flag, value(), 1);
+        break;
       case '--keep-data':
         opts.keepData = true;
         break;

@@ -24,6 +24,27 @@ export function formatReport(r: ChaosReport): string {
       r.maxUnavailableSec.toFixed(1),
     ],
   ]);
+  const mq = r.mqtt;
+  const mqttBlock = mq
+    ? `\n\nMQTT QoS 1 at ${mq.rate}/s:\n` +
+      table([
+        ['enqueued', 'acked', 'failed', 'timeout', 'lost', 'duplicated', 'unexpected', 'delivered', 'max unavail s', 'drained'],
+        [
+          mq.enqueued,
+          mq.acked,
+          mq.failed,
+          mq.timedOut,
+          mq.lost,
+          mq.duplicated,
+          mq.unexpected,
+          mq.consumed,
+          mq.maxUnavailableSec.toFixed(1),
+          mq.drained ? 'yes' : 'NO',
+        ].map(String),
+      ]) +
+      (mq.lost > 0 ? `\nMQTT LOST sequence numbers (first 20): ${mq.lostSeqs.join(', ')}` : '') +
+      `\nMQTT unavailable s per fault: ${mq.faults.map((f) => `#${f.index} ${f.kind} ${f.unavailableSec.toFixed(1)}`).join(', ')}`
+    : '';
   const faultRows = [['#', 'fault', 'hosts', 'start s', 'hold s', 'unavail s', 'recovered', 'acked during', 'failed during', 'acked by group during']];
   const figures = new Map(r.faults.map((f) => [f.index, f]));
   for (const rec of r.faultLog) {
@@ -56,5 +77,5 @@ export function formatReport(r: ChaosReport): string {
     r.lost > 0 ? `LOST sequence numbers (first 20): ${r.lostSeqs.join(', ')}` : 'no acknowledged message lost',
     r.leftovers.length > 0 ? `LEFT AFTER CLEANUP: ${r.leftovers.join(', ')}` : 'namespaces removed',
   ];
-  return `${summary}\n\n${table(faultRows)}\n\n${notes.join('\n')}`;
+  return `${summary}\n\n${table(faultRows)}${mqttBlock}\n\n${notes.join('\n')}`;
 }

@@ -13,6 +13,7 @@ import { type FaultKind, type Range, type ScheduledFault, type TargetMode, build
 import { sleep } from './sh.js';
 import { TOPOLOGIES } from './topologies/index.js';
 import type { Topology } from './topology.js';
+import { MqttWorkload } from './mqtt-workload.js';
 import { Workload } from './workload.js';
 
 export interface ChaosOptions {
@@ -36,6 +37,8 @@ export interface ChaosOptions {
   /** Bound of the drain and of the verification read, each. */
   drainMs: number;
   keepData: boolean;
+  /** Publishes per second of the MQTT QoS 1 workload alongside; 0: none. */
+  mqttRate: number;
   log: (line: string) => void;
   /** Aborting it ends the run early (faults healed, cleanup as usual). */
   signal?: AbortSignal;
@@ -60,6 +63,7 @@ export const DEFAULTS: Omit<ChaosOptions, 'topology' | 'faults' | 'log'> = {
   queuesPerGroup: 4,
   drainMs: 30_000,
   keepData: false,
+  mqttRate: 0,
 };
 
 export interface ChaosReport extends CheckResult {
@@ -90,6 +94,8 @@ export interface ChaosReport extends CheckResult {
   /** Where the process logs and data were (removed unless --keep-data). */
   dir: string;
   aborted: boolean;
+  /** The MQTT workload's figures, when it ran (`--mqtt`). */
+  mqtt?: CheckResult & { rate: number; drained: boolean };
 }
 
 /** Runs the schedule against the topology while the producer runs; returns the fault records. */
@@ -152,6 +158,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let net: ChaosNet | undefined;
   let topo: Topology | undefined;
   let w: Workload | undefined;
+  let mw: MqttWorkload | undefined;
   let report: ChaosReport | undefined;
   try {
     net = await ChaosNet.create(rid);
@@ -173,6 +180,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       log: o.log,
     });
     await w.start();
+    if (o.mqttRate > 0) {
+      const url = topo.mqttUrl?.();
+      if (url === undefined) o.log(`topology ${topo.name} runs no MQTT endpoint: no MQTT workload`);
+      else {
+        const clock = w;
+        mw = new MqttWorkload({ url, rid, rate: o.mqttRate, timeoutMs: 10_000, messageSize: o.messageSize, now: () => clock.now() });
+        await mw.start();
+        o.log(`MQTT QoS 1 workload at ${o.mqttRate}/s on ${url}`);
+      }
+    }
     const schedule = buildSchedule({
       kinds: o.faults,
       seed: o.seed,
@@ -187,11 +204,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       `schedule (seed ${o.seed}): ${schedule.map((f) => `${f.kind}@${(f.atMs / 1000).toFixed(1)}s/${(f.holdMs / 1000).toFixed(1)}s`).join(' ') || 'no fault fits the duration'}`,
     );
     const endMs = w.now() + o.durationMs;
-    const producing = w.produce(endMs, aborted);
+    const producing = Promise.all([w.produce(endMs, aborted), mw?.produce(endMs, aborted)]);
     const faultLog = await playSchedule(schedule, topo, net, w, endMs, aborted, o.log, o.partitionMode);
     await producing;
     const producedUntil = w.now();
-    await w.settle();
+    await Promise.all([w.settle(), mw?.settle()]);
     // Anything a failed heal left down is brought back before the drain.
     const restartedAfter: string[] = [];
     for (const h of topo.hosts) {
@@ -205,6 +222,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     o.log(`produced for ${(producedUntil / 1000).toFixed(1)} s: ${w.sends.length} sends; draining (at most ${o.drainMs / 1000} s)`);
     const drained = await w.drain(o.drainMs);
     const verified = await w.verify(o.drainMs);
+    const faultWindows = faultLog.flatMap((r) =>
+      r.startMs === undefined ? [] : [{ index: r.index, kind: r.kind, startMs: r.startMs, ...(r.healMs === undefined ? {} : { healMs: r.healMs }) }],
+    );
+    const mqttDrained = mw ? await mw.drain(o.drainMs) : false;
     const result = check({
       rid,
       sends: w.sends,
@@ -245,9 +266,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       dir,
       aborted: aborted(),
     };
+    if (mw)
+      report.mqtt = {
+        ...check({ rid, sends: mw.sends, live: mw.receipts, verified: [], faults: faultWindows, endMs: producedUntil }),
+        rate: o.mqttRate,
+        drained: mqttDrained,
+      };
     return report;
   } finally {
     await w?.close().catch(() => {});
+    await mw?.close().catch(() => {});
     await topo?.teardown().catch((err: unknown) => o.log(`teardown: ${(err as Error).message}`));
     const leftovers = net ? await net.destroy().catch((err: unknown) => [`destroy failed: ${(err as Error).message}`]) : [];
     if (leftovers.length > 0) o.log(`left after cleanup: ${leftovers.join(', ')}`);

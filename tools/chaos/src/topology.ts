@@ -46,6 +46,8 @@ export interface Topology {
   master(group: string): Promise<ChaosHost | undefined>;
   /** The etcd members (empty without a controller). */
   etcdHosts(): ChaosHost[];
+  /** An MQTT endpoint for the optional MQTT workload, when the topology runs one. */
+  mqttUrl?(): string;
   /** Hosts a `minority` or `bridge` fault may pick from. */
   faultableHosts(): ChaosHost[];
   /** Creates the topic on every group and waits until every NameServer routes it to all of them. */

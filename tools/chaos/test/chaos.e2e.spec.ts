@@ -69,10 +69,10 @@ describe.skipIf(skip)('the chaos harness', { timeout: 150_000 }, () => {
     }
   });
 
-  it('single: kill, suspend, partition and loss once each, with --flush sync: nothing acknowledged is lost', async () => {
+  it('single: kill, suspend, partition and loss once each, with --flush sync: nothing acknowledged is lost (remoting and MQTT QoS 1)', async () => {
     const faults = ['kill', 'suspend', 'partition', 'loss'] as const;
     // Faults at 2, 6.5, 11 and 15.5 s, each held 2 s; a fifth would end its hold at 22 s.
-    const r = await runChaos(opts({ topology: 'single', faults: [...faults], durationMs: 21_000 }));
+    const r = await runChaos(opts({ topology: 'single', faults: [...faults], durationMs: 21_000, mqttRate: 20 }));
     const ran = r.faultLog.filter((f) => f.startMs !== undefined && f.healMs !== undefined && f.error === undefined);
     expect(ran.map((f) => f.kind)).toEqual(faults);
     expect(r.faultLog.find((f) => f.kind === 'kill')!.hosts).toEqual(['server']);
@@ -84,6 +84,10 @@ describe.skipIf(skip)('the chaos harness', { timeout: 150_000 }, () => {
     expect(r.pending).toBe(0);
     expect(r.drained && r.verifyComplete).toBe(true);
     expect(r.faults.map((f) => f.kind)).toEqual(faults);
+    // MQTT: every PUBACKed message delivered to the persistent session, across the SIGKILL too.
+    expect(r.mqtt!.acked).toBeGreaterThan(0);
+    expect(r.mqtt!.lost, `MQTT lost: ${r.mqtt!.lostSeqs.join(', ')}`).toBe(0);
+    expect(r.mqtt!.unexpected).toBe(0);
     expectCleanedUp(r);
   });
 
