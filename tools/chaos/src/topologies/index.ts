@@ -1,0 +1,9 @@
+/** The topologies `--topology` names. A new one (`ha`) is one more entry. */
+import type { Topology, TopologyContext } from '../topology.js';
+import { ClusterTopology } from './cluster.js';
+import { SingleTopology } from './single.js';
+
+export const TOPOLOGIES: Record<string, (ctx: TopologyContext) => Topology> = {
+  single: (ctx) => new SingleTopology(ctx),
+  cluster: (ctx) => new ClusterTopology(ctx),
+};
