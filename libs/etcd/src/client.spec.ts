@@ -273,6 +273,35 @@ describe('EtcdClient against a server that is not etcd', () => {
   });
 });
 
+describe('a watch against a server that is not etcd', () => {
+  it('reports a line that is not JSON or too long, reconnects with back-off, and stops when cancelled', async () => {
+    let connections = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      connections++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (connections % 2 === 1) res.write('<html>\n');
+      else res.write('{"result":"' + 'x'.repeat(300));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = client(`etcd://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+      const errors: string[] = [];
+      const w = c.watch('k', { maxLineBytes: 200, retryMinMs: 10, retryMaxMs: 40 }, { onEvent: () => {}, onError: (e) => errors.push(e.message) });
+      await until('four failed connections', () => errors.length >= 4);
+      expect(errors[0]).toContain('JSON');
+      expect(errors[1]).toContain('longer than 200 bytes');
+      w.cancel();
+      const seen = connections;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(connections).toBe(seen);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 async function closedPort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

@@ -12,6 +12,7 @@ interface Member {
   readonly roles: Array<RoleChange & { at: number }>;
   readonly fenced: FenceInfo[];
   readonly campaigns: CampaignInfo[];
+  readonly errors: Error[];
   /** Called with each role change, synchronously (to look at other members at that instant). */
   onRole?: (r: RoleChange) => void;
 }
@@ -31,6 +32,7 @@ function member(g: string, id: number, endOffset: number, endpoints = etcd.endpo
     roles: [],
     fenced: [],
     campaigns: [],
+    errors: [],
     c: new GroupController({
       etcd: endpoints,
       cluster: 'test',
@@ -45,6 +47,7 @@ function member(g: string, id: number, endOffset: number, endpoints = etcd.endpo
       },
       onFenced: (f) => m.fenced.push(f),
       onCampaign: (c) => m.campaigns.push(c),
+      onError: (e) => m.errors.push(e),
       now,
     }),
   };
@@ -164,6 +167,62 @@ describe.skipIf(skipWithoutEtcd)('GroupController', () => {
     expect(await a.c.resign()).toBe(false);
     expect(await a.c.setInSync([1, 2])).toBe(false);
     await expect(b.c.setInSync([1, 3])).rejects.toThrow(RangeError);
+  });
+
+  it('reads the state afresh when the history its watch needs was compacted away', async () => {
+    const g = `g${group++}`;
+    const [x, y, z] = etcd.members;
+    const rest = `etcd://${y!.endpoint},${z!.endpoint}`;
+    const a = member(g, 1, 300, rest);
+    const b = member(g, 2, 200, `etcd://${x!.endpoint}`);
+    await a.c.start();
+    await until('a to lead', agreed([a], 1, 1));
+    await b.c.start();
+    await until('b to follow', agreed([a, b], 1, 1));
+    x!.signal('SIGKILL');
+    await x!.exited();
+    // While b's only member is down: a change, then the history compacted up to it. (If x led the
+    // cluster, the others elect a leader first, and a may have lost and won again meanwhile.)
+    let written = false;
+    await until('a to write the in-sync set', () => {
+      if (a.c.canAck())
+        void a.c.setInSync([1, 2]).then(
+          (ok) => (written ||= ok),
+          () => {},
+        );
+      return written;
+    });
+    const client = new EtcdClient({ endpoints: rest });
+    try {
+      const { header } = await client.put(`/apogee/test/${g}-elsewhere`, 'later');
+      await client.compact(header.revision);
+    } finally {
+      client.close();
+    }
+    await x!.start();
+    await until('b to see the new in-sync set', () => b.c.status().inSync?.members.join() === '1,2');
+    expect(b.errors.map((e) => e.message).filter((m) => m.includes('compacted'))).toHaveLength(1);
+    // (b is in the in-sync set now: if the leader change cost a its lease, b may lead.)
+    await until('a and b to agree on one master', () => {
+      const leaders = masterOf([a, b]);
+      return leaders.length === 1 && agreed([a, b], leaders[0]!.id, leaders[0]!.c.status().epoch)();
+    });
+  });
+
+  it('reports a garbled master key and neither follows nor campaigns on it', async () => {
+    const g = `g${group++}`;
+    const client = new EtcdClient({ endpoints: etcd.endpoints });
+    try {
+      await client.put(`/apogee/test/${g}/master`, '{"brokerId":"one"}');
+      const a = member(g, 1, 300);
+      await a.c.start();
+      await until('the error', () => a.errors.some((e) => e.message.includes('master needs brokerId')));
+      expect(a.c.status()).toMatchObject({ role: 'replica', master: null, canAck: false, campaigning: false });
+      await client.delete(`/apogee/test/${g}/master`);
+      await until('a to lead once the key is gone', agreed([a], 1, 1));
+    } finally {
+      client.close();
+    }
   });
 
   it('a master cut off from etcd (its only member SIGSTOPped) stops acking before its lease expires and a new master is seen', async () => {

@@ -287,7 +287,10 @@ export class GroupController {
           this.queueEvaluate();
         },
         // The history we need is gone: read the state afresh.
-        onCompacted: () => this.resync(),
+        onCompacted: (revision) => {
+          this.error(new Error(`group ${this.keys.prefix}: the watch's history was compacted (to revision ${revision}); reading the group afresh`));
+          this.resync();
+        },
         onError: (e, stopped) => {
           this.error(e);
           if (stopped) this.resync();

@@ -63,7 +63,11 @@ export class LeaseKeeper {
   private async grant(): Promise<LeaseId> {
     const sentAt = this.o.now();
     const g = await this.etcd.leaseGrant(this.o.ttlSeconds, { timeoutMs: this.o.callTimeoutMs });
-    if (this.stopped) throw new Error('lease keeper stopped');
+    if (this.stopped) {
+      // Stopped while the grant was on its way: nobody will keep this lease; give it back.
+      this.etcd.leaseRevoke(g.id, { timeoutMs: this.o.callTimeoutMs }).catch(() => {});
+      throw new Error('lease keeper stopped');
+    }
     this.lease = g.id;
     this.confirmed(sentAt);
     this.schedule();
