@@ -27,9 +27,10 @@
 // controller steps down (onFenced, then replica of nobody) and revokes the lease when etcd answers.
 // Every broker holds a lease, replica or not: its keepalives also probe the etcd endpoint, which moves
 // the watch off a member that stopped answering.
-import { EtcdClient, type KeyValue, type LeaseId, type Txn, type TxnOp, type Watch } from '@apogee/etcd';
+import { EtcdClient, type LeaseId, type Watch } from '@apogee/etcd';
+import { campaignTxn, eligible, rankOf, syntheticKv } from './campaign.js';
 import { GroupView } from './group-view.js';
-import { type InSyncRecord, type MasterRecord, GroupKeys, encodeCandidate, encodeInSync, encodeMaster } from './keys.js';
+import { type InSyncRecord, type MasterRecord, GroupKeys, encodeCandidate, encodeInSync } from './keys.js';
 import { LeaseKeeper } from './lease-keeper.js';
 
 export interface ControllerTimings {
@@ -352,23 +353,14 @@ export class GroupController {
   }
 
   private mayCampaign(): boolean {
-    if (this.now() < this.holdoffUntil) return false;
-    if (this.view.epoch?.error) return false;
-    const s = this.view.inSync;
-    if (s === null) return true;
-    return s.value !== null && s.value.members.includes(this.o.brokerId);
-  }
-
-  private eligible(brokerId: number): boolean {
-    const s = this.view.inSync;
-    return s === null || (s.value !== null && s.value.members.includes(brokerId));
+    return this.now() >= this.holdoffUntil && eligible(this.view, this.o.brokerId);
   }
 
   private setRole(next: RoleChange): void {
     const prev = this.role;
     if (prev && prev.role === next.role && prev.epoch === next.epoch && sameMaster(prev.master, next.master)) return;
     this.role = next;
-    this.o.onRole(next);
+    this.emit(() => this.o.onRole(next));
   }
 
   /** Leaves the master role (if held): canAck() is false from here on. */
@@ -377,7 +369,7 @@ export class GroupController {
     this.masterLease = null;
     const info: FenceInfo = { epoch: this.role.epoch, reason, at: this.now(), lastConfirmedAt: this.leases.lastConfirmedAt };
     this.setRole({ role: 'replica', epoch: this.role.epoch, master: null });
-    this.o.onFenced?.(info);
+    this.emit(() => this.o.onFenced?.(info));
   }
 
   private leaseExpired(why: 'unconfirmed' | 'gone'): void {
@@ -426,47 +418,19 @@ export class GroupController {
     this.candidatePublished = true;
     await this.sleep(this.t.electionWindowMs);
     if (c.cancelled) return;
-    const rank = this.rank(endOffset);
+    const rank = rankOf(this.view, this.o.brokerId, endOffset);
     if (rank > 0) await this.sleep(rank * this.t.rankStepMs);
     if (c.cancelled || this.view.master !== null || !this.mayCampaign() || this.leases.id !== lease) return;
-    const epoch = (this.view.epoch?.value ?? 0) + 1;
-    const master: MasterRecord = { brokerId: this.o.brokerId, addr: this.o.addr, haAddr: this.o.haAddr, epoch };
-    const success: TxnOp[] = [
-      { put: { key: this.keys.epoch, value: String(epoch) } },
-      { put: { key: this.keys.master, value: encodeMaster(master), lease } },
-      { delete: { key: this.keys.candidate(this.o.brokerId) } },
-    ];
-    const freshInSync = this.view.inSync === null;
-    if (freshInSync) success.push({ put: { key: this.keys.inSync, value: encodeInSync({ epoch, members: [this.o.brokerId] }) } });
-    const txn: Txn = {
-      compare: [
-        { key: this.keys.master, target: 'CREATE', createRevision: 0 },
-        { key: this.keys.epoch, target: 'MOD', modRevision: this.view.epoch?.modRevision ?? 0 },
-        { key: this.keys.inSync, target: 'MOD', modRevision: this.view.inSync?.modRevision ?? 0 },
-      ],
-      success,
-    };
-    const r = await this.etcd.txn(txn);
-    this.o.onCampaign?.({ epoch, endOffset, won: r.succeeded });
+    const campaign = campaignTxn(this.keys, this.view, { brokerId: this.o.brokerId, addr: this.o.addr, haAddr: this.o.haAddr }, lease);
+    const r = await this.etcd.txn(campaign.txn);
+    this.emit(() => this.o.onCampaign?.({ epoch: campaign.master.epoch, endOffset, won: r.succeeded }));
     if (!r.succeeded || c.cancelled) return;
     // Apply our own txn now (the watch repeats it later; the view ignores old news).
-    const rev = r.header.revision;
     this.candidatePublished = false;
-    this.view.put(syntheticKv(this.keys.epoch, String(epoch), rev, '0'));
-    this.view.put(syntheticKv(this.keys.master, encodeMaster(master), rev, lease));
-    this.view.delete(this.keys.candidate(this.o.brokerId), rev);
-    if (freshInSync) this.view.put(syntheticKv(this.keys.inSync, encodeInSync({ epoch, members: [this.o.brokerId] }), rev, '0'));
+    const { puts, deletes } = campaign.applied(r.header.revision);
+    for (const kv of puts) this.view.put(kv);
+    for (const key of deletes) this.view.delete(key, r.header.revision);
     this.evaluate();
-  }
-
-  /** How many eligible candidates should campaign before us: longer logs, then lower ids. */
-  private rank(endOffset: number): number {
-    let ahead = 0;
-    for (const [id, e] of this.view.candidates) {
-      if (id === this.o.brokerId || e.value === null || !this.eligible(id)) continue;
-      if (e.value.endOffset > endOffset || (e.value.endOffset === endOffset && id < this.o.brokerId)) ahead++;
-    }
-    return ahead;
   }
 
   /** Our candidate key is of no use once there is a master (it would only skew the next ranking). */
@@ -498,17 +462,26 @@ export class GroupController {
     this.timers.add(t);
   }
 
+  /** Runs one of the owner's callbacks: a throw there is reported, and never breaks the controller. */
+  private emit(callback: () => void): void {
+    try {
+      callback();
+    } catch (e) {
+      this.error(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
   private error(e: Error): void {
-    if (this.phase === 'running') this.o.onError?.(e);
+    if (this.phase !== 'running') return;
+    try {
+      this.o.onError?.(e);
+    } catch {
+      // nowhere left to report it
+    }
   }
 }
 
 function sameMaster(a: MasterRecord | null, b: MasterRecord | null): boolean {
   if (a === null || b === null) return a === b;
   return a.brokerId === b.brokerId && a.epoch === b.epoch && a.addr === b.addr && a.haAddr === b.haAddr;
-}
-
-/** A key-value as our own successful txn left it at `revision`. */
-function syntheticKv(key: string, value: string, revision: number, lease: LeaseId): KeyValue {
-  return { key: Buffer.from(key), value: Buffer.from(value), createRevision: revision, modRevision: revision, version: 1, lease };
 }
