@@ -157,8 +157,8 @@ describe.skipIf(skipWithoutEtcd)('EtcdClient on one member', () => {
   it('gives EtcdUnavailableError when the member does not answer in time (SIGSTOP), and recovers after SIGCONT', async () => {
     const c = client(etcd.endpoints, 300);
     await c.put('/stop/k', 'v');
-    etcd.members[0]!.signal('SIGSTOP');
     try {
+      await etcd.members[0]!.pause();
       const e = await c.get('/stop/k').catch((x: unknown) => x);
       expect(e).toBeInstanceOf(EtcdUnavailableError);
       expect((e as EtcdUnavailableError).causes).toEqual([
@@ -167,7 +167,7 @@ describe.skipIf(skipWithoutEtcd)('EtcdClient on one member', () => {
       const short = await c.get('/stop/k', { timeoutMs: 50 }).catch((x: unknown) => x);
       expect((short as EtcdUnavailableError).causes[0]!.error.message).toBe('timed out after 50 ms');
     } finally {
-      etcd.members[0]!.signal('SIGCONT');
+      etcd.members[0]!.resume();
     }
     expect((await c.get('/stop/k'))?.value.toString()).toBe('v');
   });
@@ -183,14 +183,14 @@ describe.skipIf(skipWithoutEtcd)('EtcdClient on one member', () => {
   it('fails calls in flight and cancels watches at close()', async () => {
     const c = new EtcdClient({ endpoints: etcd.endpoints });
     const w = c.watch('/close/', { prefix: true }, () => {});
-    etcd.members[0]!.signal('SIGSTOP');
     try {
+      await etcd.members[0]!.pause();
       const pending = c.get('/close/k', { timeoutMs: 5000 }).catch((x: unknown) => x);
       await new Promise((r) => setTimeout(r, 50));
       c.close();
       expect(await pending).toBeInstanceOf(EtcdClosedError);
     } finally {
-      etcd.members[0]!.signal('SIGCONT');
+      etcd.members[0]!.resume();
     }
     expect(w.active).toBe(false);
     await expect(c.get('k')).rejects.toBeInstanceOf(EtcdClosedError);

@@ -29,6 +29,11 @@ export interface EtcdMember {
   readonly pid: number | null;
   /** Sends a signal to the process (SIGKILL, SIGSTOP, SIGCONT…) by its PID. */
   signal(signal: NodeJS.Signals): void;
+  /** SIGSTOP, and waits until the kernel shows every thread stopped (signals are asynchronous: a
+   * request sent right after kill(2) may otherwise still be answered). */
+  pause(): Promise<void>;
+  /** SIGCONT. */
+  resume(): void;
   /** Waits until the process has exited (after SIGKILL, say). */
   exited(): Promise<void>;
   /** SIGTERM (SIGKILL after a bound); keeps the data dir. */
@@ -115,6 +120,18 @@ class Member implements EtcdMember {
     return this.exit;
   }
 
+  async pause(): Promise<void> {
+    const pid = this.child?.pid;
+    if (!pid) throw new Error(`etcd ${this.name} is not running`);
+    tryKill(pid, 'SIGSTOP');
+    for (let i = 0; i < 200 && !allStopped(pid); i++) await new Promise((r) => setTimeout(r, 5));
+    if (!allStopped(pid)) throw new Error(`etcd ${this.name} (pid ${pid}) did not stop on SIGSTOP`);
+  }
+
+  resume(): void {
+    this.signal('SIGCONT');
+  }
+
   async start(): Promise<void> {
     if (this.child) return;
     fs.mkdirSync(this.dataDir, { recursive: true });
@@ -176,6 +193,19 @@ class Member implements EtcdMember {
     } catch {
       return '(no log)';
     }
+  }
+}
+
+/** Whether every thread of `pid` is in state T (stopped), from /proc/PID/task/TID/stat. */
+function allStopped(pid: number): boolean {
+  try {
+    const tasks = fs.readdirSync(`/proc/${pid}/task`);
+    return tasks.every((tid) => {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+    });
+  } catch {
+    return false;
   }
 }
 

@@ -247,8 +247,8 @@ describe.skipIf(skipWithoutEtcd)('GroupController', () => {
       }
     };
     const stoppedAt = now();
-    x!.signal('SIGSTOP');
     try {
+      await x!.pause();
       await until('a new master at epoch 2', () => masterOf([b, c]).length === 1 && b.c.status().epoch === 2);
       expect(goneAt).toBeGreaterThan(0);
       expect(aCouldAckThen).toBe(false);
@@ -262,7 +262,7 @@ describe.skipIf(skipWithoutEtcd)('GroupController', () => {
       expect(a.c.status().role).toBe('replica');
       expect(b.campaigns.some((w) => w.won) || c.campaigns.some((w) => w.won)).toBe(true);
     } finally {
-      x!.signal('SIGCONT');
+      x!.resume();
     }
     const winner = masterOf([b, c])[0]!.id;
     await until('a, back in touch, to follow the new master', agreed(ms, winner, 2));
