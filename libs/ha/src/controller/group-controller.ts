@@ -49,7 +49,7 @@ export interface ControllerTimings {
   readonly resignHoldoffMs: number;
 }
 
-export const DEFAULT_TIMINGS: ControllerTimings = {
+export const DEFAULT_CONTROLLER_TIMINGS: ControllerTimings = {
   leaseTtlSeconds: 2,
   keepAliveMs: 500,
   fenceAfterMs: 1500,
@@ -139,7 +139,7 @@ export class GroupController {
 
   constructor(private readonly o: GroupControllerOptions) {
     if (!Number.isSafeInteger(o.brokerId) || o.brokerId < 0) throw new RangeError(`brokerId must be a whole number ≥ 0, not ${o.brokerId}`);
-    this.t = { ...DEFAULT_TIMINGS, ...o.timings };
+    this.t = { ...DEFAULT_CONTROLLER_TIMINGS, ...o.timings };
     this.now = o.now ?? (() => performance.now());
     this.ownsClient = typeof o.etcd === 'string';
     this.etcd = typeof o.etcd === 'string' ? new EtcdClient({ endpoints: o.etcd, timeoutMs: this.t.callTimeoutMs }) : o.etcd;

@@ -1,6 +1,6 @@
 export {
   GroupController,
-  DEFAULT_TIMINGS,
+  DEFAULT_CONTROLLER_TIMINGS,
   type GroupControllerOptions,
   type ControllerTimings,
   type ControllerStatus,
