@@ -7,8 +7,10 @@
 // `broker-remoting` may also use remoting and namesrv's codecs. `logging` (the apps' logger: pino,
 // the terminal format, the level vocabulary) depends on no other project and only apps and tools use
 // it: libraries take a logger from their caller. `tls` (PEM files, the reloadable server context, the
-// socket gates of the TLS modes) depends on no other project; the apps wire it to the listeners. `ha`
-// (commit-log replication, docs/ha-design.md) depends on the store only.
+// socket gates of the TLS modes) depends on no other project; the apps wire it to the listeners. `etcd`
+// (a client of etcd's JSON gateway, and the harness that runs etcd for tests) depends on no other
+// project. `ha` (commit-log replication and the group controller on etcd, docs/ha-design.md) depends
+// on the store and etcd only.
 // Apps and tools may use anything.
 //
 // This file is an Nx plugin (nx.json "plugins") that gives every project its layer tags, keyed by the
@@ -29,6 +31,7 @@ const projectTags = {
   'libs/client': ['layer:sdk'],
   'libs/logging': ['layer:logging'],
   'libs/tls': ['layer:tls'],
+  'libs/etcd': ['layer:etcd'],
   'libs/ha': ['layer:ha'],
   'libs/broker-remoting': ['layer:endpoint', 'endpoint:remoting'],
   'libs/mqtt': ['layer:endpoint', 'endpoint:mqtt'],
@@ -55,8 +58,10 @@ const depConstraints = [
   { sourceTag: 'layer:sdk', onlyDependOnLibsWithTags: ['layer:message', 'protocol:remoting'] },
   { sourceTag: 'layer:logging', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'layer:tls', onlyDependOnLibsWithTags: [] },
-  // Replication moves commit-log bytes between stores; the engine and the apps drive it.
-  { sourceTag: 'layer:ha', onlyDependOnLibsWithTags: ['layer:message', 'layer:store'] },
+  { sourceTag: 'layer:etcd', onlyDependOnLibsWithTags: [] },
+  // Replication moves commit-log bytes between stores, and the group controller elects the master
+  // over etcd; the engine and the apps drive them.
+  { sourceTag: 'layer:ha', onlyDependOnLibsWithTags: ['layer:message', 'layer:store', 'layer:etcd'] },
   // Endpoints: never one another (directly or through anything they use), never the store.
   { sourceTag: 'layer:endpoint', notDependOnLibsWithTags: ['layer:endpoint'] },
   {

@@ -1,0 +1,11 @@
+export {
+  GroupController,
+  DEFAULT_CONTROLLER_TIMINGS,
+  type GroupControllerOptions,
+  type ControllerTimings,
+  type ControllerStatus,
+  type RoleChange,
+  type FenceInfo,
+  type CampaignInfo,
+} from './group-controller.js';
+export { GroupKeys, type MasterRecord, type InSyncRecord, type CandidateRecord } from './keys.js';
