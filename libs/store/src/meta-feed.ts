@@ -15,9 +15,46 @@ class JournalEntry {
     public change: MetaChange,
     /** Approximate encoded size (string lengths in UTF-16 units). */
     public size: number,
-    /** The consumer offset it changes, for coalescing; null for other changes. */
-    readonly offsetKey: string | null,
+    /** Whether it is a consumer-offset change (indexed in OffsetEntries, for coalescing). */
+    readonly isOffset: boolean,
   ) {}
+}
+
+/**
+ * The journal's newest entry per consumer offset: group → topic → queueId, so the commit path
+ * looks up strings it has (their hashes cached) and a number, and builds no key.
+ */
+class OffsetEntries {
+  private readonly groups = new Map<string, Map<string, Map<number, JournalEntry>>>();
+
+  get(group: string, topic: string, queueId: number): JournalEntry | undefined {
+    return this.groups.get(group)?.get(topic)?.get(queueId);
+  }
+
+  set(group: string, topic: string, queueId: number, e: JournalEntry): void {
+    let topics = this.groups.get(group);
+    if (topics === undefined) this.groups.set(group, (topics = new Map()));
+    let queues = topics.get(topic);
+    if (queues === undefined) topics.set(topic, (queues = new Map()));
+    queues.set(queueId, e);
+  }
+
+  /** Forgets `e` if it is still the entry of its offset. */
+  delete(e: JournalEntry): void {
+    const c = e.change as { group: string; topic: string; queueId: number };
+    const topics = this.groups.get(c.group);
+    const queues = topics?.get(c.topic);
+    if (queues?.get(c.queueId) !== e) return;
+    queues.delete(c.queueId);
+    if (queues.size === 0) {
+      topics!.delete(c.topic);
+      if (topics!.size === 0) this.groups.delete(c.group);
+    }
+  }
+
+  clear(): void {
+    this.groups.clear();
+  }
 }
 
 /** Approximate encoded size of a consumer-offset change (exact for ASCII names). */
@@ -45,7 +82,7 @@ export class MetaFeed {
   private liveBytes = 0;
   private liveCount = 0;
   private deadCount = 0;
-  private readonly byOffset = new Map<string, JournalEntry>();
+  private readonly byOffset = new OffsetEntries();
   private readonly listeners = new Set<(position: MetaFeedPosition) => void>();
   private notifyQueued = false;
   /** While set, changes are not recorded (a snapshot being applied resets the journal instead). */
@@ -75,8 +112,7 @@ export class MetaFeed {
   /** A consumer offset commit; replaces the journal's earlier change of the same offset. */
   offsetCommitted(group: string, topic: string, queueId: number, offset: number): void {
     if (this.suspended) return;
-    const key = `${group}\u0000${topic}\u0000${queueId}`;
-    const prev = this.byOffset.get(key);
+    const prev = this.byOffset.get(group, topic, queueId);
     if (prev !== undefined && prev === this.entries[this.entries.length - 1] && prev.change.kind === 'offset') {
       // The hot path — the same consumer again, nothing else in between: renumber in place.
       prev.change.offset = offset;
@@ -84,13 +120,15 @@ export class MetaFeed {
       this.changed();
       return;
     }
-    this.append({ kind: 'offset', group, topic, queueId, offset }, offsetSize(group, topic), key, prev);
+    // The superseded entry keeps only its seq (for the binary search): its change object moves on.
+    const c = prev !== undefined && prev.change.kind === 'offset' ? prev.change : { kind: 'offset' as const, group, topic, queueId, offset };
+    c.offset = offset;
+    this.append(c, offsetSize(group, topic), true, prev);
   }
 
   offsetDeleted(group: string, topic: string, queueId: number): void {
     if (this.suspended) return;
-    const key = `${group}\u0000${topic}\u0000${queueId}`;
-    this.append({ kind: 'offset-delete', group, topic, queueId }, offsetSize(group, topic) - 8, key, this.byOffset.get(key));
+    this.append({ kind: 'offset-delete', group, topic, queueId }, offsetSize(group, topic) - 8, true, this.byOffset.get(group, topic, queueId));
   }
 
   /** Any other change (topic configs, meta KV): kept in order, never coalesced. */
@@ -107,7 +145,7 @@ export class MetaFeed {
       default:
         size = 512;
     }
-    this.append(change, size, null, undefined);
+    this.append(change, size, false, undefined);
   }
 
   /**
@@ -153,16 +191,19 @@ export class MetaFeed {
     return () => this.listeners.delete(listener);
   }
 
-  private append(change: MetaChange, size: number, offsetKey: string | null, prev: JournalEntry | undefined): void {
+  private append(change: MetaChange, size: number, isOffset: boolean, prev: JournalEntry | undefined): void {
     if (prev !== undefined) {
       prev.dead = true;
       this.liveBytes -= prev.size;
       this.liveCount--;
       this.deadCount++;
     }
-    const e = new JournalEntry(++this.seq, change, size, offsetKey);
+    const e = new JournalEntry(++this.seq, change, size, isOffset);
     this.entries.push(e);
-    if (offsetKey !== null) this.byOffset.set(offsetKey, e);
+    if (isOffset) {
+      const c = change as { group: string; topic: string; queueId: number };
+      this.byOffset.set(c.group, c.topic, c.queueId, e);
+    }
     this.liveBytes += size;
     this.liveCount++;
     this.trim();
@@ -179,7 +220,7 @@ export class MetaFeed {
       this.floor = e.seq;
       this.liveBytes -= e.size;
       this.liveCount--;
-      if (e.offsetKey !== null && this.byOffset.get(e.offsetKey) === e) this.byOffset.delete(e.offsetKey);
+      if (e.isOffset) this.byOffset.delete(e);
     }
     // Drop what fell out, and superseded entries once they outnumber the live ones (amortised O(1)).
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
