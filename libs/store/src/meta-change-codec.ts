@@ -106,7 +106,8 @@ export const SNAPSHOT_OVERHEAD = SNAPSHOT_HEADER + CRC;
 
 export function generationToBytes(generation: string): Buffer {
   const b = Buffer.from(generation, 'hex');
-  if (b.length !== GENERATION_BYTES || b.toString('hex') !== generation) throw new MetaFeedError('DAMAGED', `generation ${JSON.stringify(generation)} is not ${GENERATION_BYTES} bytes of hex`);
+  if (b.length !== GENERATION_BYTES || b.toString('hex') !== generation)
+    throw new MetaFeedError('DAMAGED', `generation ${JSON.stringify(generation)} is not ${GENERATION_BYTES} bytes of hex`);
   return b;
 }
 
@@ -196,7 +197,14 @@ export function encodeChanges(generation: Buffer, fromSeq: number, toSeq: number
   return w.b;
 }
 
-export function encodeSnapshotChunk(generation: Buffer, seq: number, chunkIndex: number, last: boolean, changes: readonly MetaChange[], bodyBytes: number): Buffer {
+export function encodeSnapshotChunk(
+  generation: Buffer,
+  seq: number,
+  chunkIndex: number,
+  last: boolean,
+  changes: readonly MetaChange[],
+  bodyBytes: number,
+): Buffer {
   const w = new Writer(Buffer.allocUnsafe(SNAPSHOT_OVERHEAD + bodyBytes));
   w.u8(META_CODEC_VERSION);
   w.u8(TYPE_SNAPSHOT);

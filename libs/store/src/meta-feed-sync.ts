@@ -118,7 +118,8 @@ export class MetaFeedSync {
           if (!fresh) throw new MetaFeedError('DAMAGED', `meta snapshot: a duplicate ${ch.kind} entry in chunk ${c.chunkIndex}`);
         }
       }
-      if (!last) throw new MetaFeedError('DAMAGED', next === 0 ? 'meta snapshot: no chunks' : `meta snapshot: ended after chunk ${next - 1}, before its last chunk`);
+      if (!last)
+        throw new MetaFeedError('DAMAGED', next === 0 ? 'meta snapshot: no chunks' : `meta snapshot: ended after chunk ${next - 1}, before its last chunk`);
       await Promise.all(this.replace(offsets, topics, metas));
       this.applied = { generation, seq };
       return this.applied;

@@ -31,10 +31,28 @@ async function reopen(s: DefaultMessageStore): Promise<DefaultMessageStore> {
 }
 
 const GROUPS = ['G1', 'G2', '%LMQ%session-a', 'CID_RMQ_SYS_TRANS'];
-const NAMESPACES = ['mqtt-session', 'mqtt-retained', 'timer', 'timer-state', 'topicFilterHolders', 'transaction-checks', 'broker.subscription-group', 'store.retention-floor'];
+const NAMESPACES = [
+  'mqtt-session',
+  'mqtt-retained',
+  'timer',
+  'timer-state',
+  'topicFilterHolders',
+  'transaction-checks',
+  'broker.subscription-group',
+  'store.retention-floor',
+];
 
 function topicConfig(name: string, queues: number, perm = 6): TopicConfig {
-  return { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: { '+x': String(queues) } };
+  return {
+    topicName: name,
+    readQueueNums: queues,
+    writeQueueNums: queues,
+    perm,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+    attributes: { '+x': String(queues) },
+  };
 }
 
 /** Everything a replica must hold equal to its master, through the public read API. */
@@ -305,12 +323,24 @@ describe('metadata feed', () => {
         changes,
         changes.reduce((n, c) => n + changeSize(c), 0),
       );
-    await expectRefused(replica.applyMetaChanges(frame([{ kind: 'meta', namespace: 'ns', key: 'k', value: Buffer.alloc(MAX_META_VALUE_BYTES + 1) }])), 'TOO_LARGE', /limit/);
+    await expectRefused(
+      replica.applyMetaChanges(frame([{ kind: 'meta', namespace: 'ns', key: 'k', value: Buffer.alloc(MAX_META_VALUE_BYTES + 1) }])),
+      'TOO_LARGE',
+      /limit/,
+    );
     await expectRefused(replica.applyMetaChanges(frame([{ kind: 'meta', namespace: 'ns', key: 'k'.repeat(1600), value: Buffer.alloc(1) }])), 'TOO_LARGE');
     await expectRefused(replica.applyMetaChanges(frame([{ kind: 'offset', group: '', topic: 'T', queueId: 0, offset: 1 }])), 'DAMAGED', /group is empty/);
     await expectRefused(replica.applyMetaChanges(frame([{ kind: 'offset', group: 'G', topic: 'bad topic', queueId: 0, offset: 1 }])), 'DAMAGED');
-    await expectRefused(replica.applyMetaChanges(frame([{ kind: 'meta', namespace: 'store.local.offsets-by-name', key: 'k', value: Buffer.alloc(1) }])), 'DAMAGED', /never replicates/);
-    await expectRefused(replica.applyMetaChanges(frame([{ kind: 'topic', config: { ...topicConfig('T', 1), perm: 'rw' as unknown as number } }])), 'DAMAGED', /perm/);
+    await expectRefused(
+      replica.applyMetaChanges(frame([{ kind: 'meta', namespace: 'store.local.offsets-by-name', key: 'k', value: Buffer.alloc(1) }])),
+      'DAMAGED',
+      /never replicates/,
+    );
+    await expectRefused(
+      replica.applyMetaChanges(frame([{ kind: 'topic', config: { ...topicConfig('T', 1), perm: 'rw' as unknown as number } }])),
+      'DAMAGED',
+      /perm/,
+    );
     // The first change good, the second bad: nothing of the batch is applied.
     await expectRefused(
       replica.applyMetaChanges(

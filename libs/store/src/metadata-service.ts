@@ -103,7 +103,8 @@ export class MetadataService {
     }
     if (this.byName) {
       const own = new Set(out.map((o) => `${o.topic}\u0000${o.queueId}`));
-      for (const o of this.offsetsByName(group)) if (!own.has(`${o.topic}\u0000${o.queueId}`)) out.push({ topic: o.topic, queueId: o.queueId, offset: o.offset });
+      for (const o of this.offsetsByName(group))
+        if (!own.has(`${o.topic}\u0000${o.queueId}`)) out.push({ topic: o.topic, queueId: o.queueId, offset: o.offset });
     }
     return out;
   }

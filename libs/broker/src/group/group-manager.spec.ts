@@ -115,12 +115,20 @@ describe('GroupManager', () => {
     const gm = await manager(s, {}, log);
     expect(gm.get('old')).toMatchObject({ retryMaxTimes: 3, consumeEnable: true, notifyConsumerIdsChangedEnable: true });
     expect(gm.get('tuned')).toMatchObject({ consumeEnable: false, retryMaxTimes: 16 });
-    expect(gm.list().map((g) => g.groupName).sort()).toEqual(['old', 'tuned']);
+    expect(
+      gm
+        .list()
+        .map((g) => g.groupName)
+        .sort(),
+    ).toEqual(['old', 'tuned']);
     expect([...s.metaScan(GROUP_NAMESPACE)].map((e) => e.key)).toEqual(['old', 'tuned']);
     // The file is kept, renamed, no longer read.
     expect(fs.existsSync(file)).toBe(false);
     expect(fs.readFileSync(file + MIGRATED_SUFFIX, 'utf8')).toBe(legacy);
-    expect(log.lines.find((l) => l.level === 'info')).toMatchObject({ msg: expect.stringMatching(/moved from subscriptionGroup\.json into the store/), obj: { groups: 2 } });
+    expect(log.lines.find((l) => l.level === 'info')).toMatchObject({
+      msg: expect.stringMatching(/moved from subscriptionGroup\.json into the store/),
+      obj: { groups: 2 },
+    });
     expect(log.lines.some((l) => l.level === 'warn' && l.msg.includes('invalid name'))).toBe(true);
 
     // A group deleted after the import stays deleted (the renamed file is not imported again).
