@@ -29,8 +29,10 @@ export const META_CODEC_VERSION = 1;
 export const GENERATION_BYTES = 16;
 /** Largest frame accepted or produced (a single change may be one MAX_META_VALUE_BYTES value). */
 export const MAX_META_FRAME_BYTES = 2 * MAX_META_VALUE_BYTES;
-/** Largest encoded TopicConfig. */
-const MAX_TOPIC_CONFIG_BYTES = 64 * 1024;
+/** Largest TopicConfig, as JSON (putTopicConfig refuses larger ones). */
+export const MAX_TOPIC_CONFIG_BYTES = 64 * 1024;
+/** Longest consumer group name in UTF-8 bytes (as an LMQ name; commitOffset refuses longer ones). */
+export const MAX_GROUP_BYTES = 1024;
 
 const TYPE_CHANGES = 1;
 const TYPE_SNAPSHOT = 2;
@@ -273,7 +275,7 @@ class Reader {
     return v;
   }
   group(): string {
-    const g = this.str('group', MAX_META_KEY_BYTES);
+    const g = this.str('group', MAX_GROUP_BYTES);
     checkGroup(g, (m) => damaged(this.what, m));
     return g;
   }
@@ -332,10 +334,12 @@ class Reader {
   }
 }
 
-/** A consumer group name as the metadata feed carries it: non-empty, no U+0000. */
+/** A consumer group name as the store keeps it: non-empty, no U+0000, at most MAX_GROUP_BYTES. */
 export function checkGroup(group: string, err: (msg: string) => Error): void {
-  if (group.length === 0) throw err('consumer group is empty');
+  if (typeof group !== 'string' || group.length === 0) throw err('consumer group is empty');
   if (group.includes('\u0000')) throw err('consumer group holds U+0000');
+  if (group.length > MAX_GROUP_BYTES / 3 && Buffer.byteLength(group, 'utf8') > MAX_GROUP_BYTES)
+    throw err(`consumer group is longer than ${MAX_GROUP_BYTES} bytes`);
 }
 
 function parseTopicConfig(b: Buffer, err: (msg: string) => Error): TopicConfig {

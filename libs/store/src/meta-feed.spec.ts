@@ -225,8 +225,18 @@ describe('metadata feed', () => {
     expect(replica.listConsumerOffsets('G1')).toEqual([{ topic: 'TQ', queueId: 2, offset: 9 }]);
     expect([...replica.metaScan('store.local.offsets-by-name')]).toEqual([]);
     await master.deleteConsumerOffsets('G1');
-    await pump(master, replica, pos, 4096);
+    pos = await pump(master, replica, pos, 4096);
     expect(replica.getConsumerOffset('G1', 'TQ', 2)).toBeUndefined();
+    // Names at their limits (an LMQ group and topic of 1,024 bytes each) are kept by name too.
+    const long = `%LMQ%${'x'.repeat(1019)}`;
+    await master.commitOffset(long, long, 0, 42);
+    pos = await pump(master, replica, pos, 4096);
+    expect(replica.hasQueue(long, 0)).toBe(false);
+    expect(replica.getConsumerOffset(long, long, 0)).toBe(42);
+    expect(replica.listConsumerOffsets(long)).toEqual([{ topic: long, queueId: 0, offset: 42 }]);
+    // Beyond them the master refuses, so it never records what a replica would refuse.
+    await expect(master.commitOffset(`${long}y`, 'T', 0, 1)).rejects.toThrow(/longer than 1024 bytes/);
+    await expect(master.putTopicConfig({ ...topicConfig('TQ', 1), attributes: { big: 'x'.repeat(70_000) } })).rejects.toThrow(/the limit is 65536/);
   });
 
   it('coalesces consumer-offset commits of one queue: a hot consumer leaves one journal entry', async () => {

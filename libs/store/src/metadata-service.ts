@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { validateTopicName } from '@apogee/message';
 import type { TopicConfig } from './api.js';
 import type { ResolvedStoreConfig } from './config.js';
 import { IllegalPutError } from './errors.js';
+import { MAX_TOPIC_CONFIG_BYTES, checkGroup } from './meta-change-codec.js';
 import type { MetaFeed } from './meta-feed.js';
 import type { MetaKv } from './meta-kv.js';
 import type { Metadata } from './metadata.js';
@@ -11,26 +13,28 @@ import { type QueueIndex, decodeQueueName, queueNameKey } from './queue-index.js
  * Consumer offsets a replica holds for queues it has no messages of yet (the master's records not
  * replicated yet): by queue name, in a local meta KV namespace, since a queue's qid exists only
  * once the queue does. Reads fall back to them when the queue has no offset of its own; an
- * offset change for an existing queue moves it into the queue's own table. Key:
- * group \0 topic \0 queueId; value: the offset, 8 bytes.
+ * offset change for an existing queue moves it into the queue's own table. Key: group \0 a
+ * digest of (topic, queueId) — names can be too long for a key together; value: offset (8),
+ * queueId (4), topic (UTF-8).
  */
 export const OFFSETS_BY_NAME_NAMESPACE = 'store.local.offsets-by-name';
 
-const byNameKey = (group: string, topic: string, queueId: number) => `${group}\u0000${topic}\u0000${queueId}`;
+const byNameKey = (group: string, topic: string, queueId: number) =>
+  `${group}\u0000${createHash('sha256').update(`${topic}\u0000${queueId}`).digest('base64url')}`;
 
-function parseByNameKey(key: string): { group: string; topic: string; queueId: number } | undefined {
-  const b = key.lastIndexOf('\u0000');
-  const a = key.lastIndexOf('\u0000', b - 1);
-  if (a <= 0 || b <= a + 1) return undefined;
-  const queueId = Number(key.slice(b + 1));
-  if (!Number.isInteger(queueId)) return undefined;
-  return { group: key.slice(0, a), topic: key.slice(a + 1, b), queueId };
+function byNameValue(topic: string, queueId: number, offset: number): Buffer {
+  const t = Buffer.from(topic, 'utf8');
+  const b = Buffer.allocUnsafe(12 + t.length);
+  b.writeBigInt64BE(BigInt(offset), 0);
+  b.writeUInt32BE(queueId, 8);
+  t.copy(b, 12);
+  return b;
 }
 
-function offsetValue(offset: number): Buffer {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigInt64BE(BigInt(offset), 0);
-  return b;
+function parseByName(key: string, value: Buffer): { group: string; topic: string; queueId: number; offset: number } | undefined {
+  const nul = key.lastIndexOf('\u0000');
+  if (nul <= 0 || value.length < 12) return undefined;
+  return { group: key.slice(0, nul), topic: value.toString('utf8', 12), queueId: value.readUInt32BE(8), offset: Number(value.readBigInt64BE(0)) };
 }
 
 /**
@@ -57,8 +61,7 @@ export class MetadataService {
   // ---------------------------------------------------------------- consumer offsets
 
   async commitOffset(group: string, topic: string, queueId: number, offset: number): Promise<void> {
-    if (!group) throw new IllegalPutError('consumer group is empty');
-    if (group.includes('\u0000')) throw new IllegalPutError('consumer group holds U+0000');
+    checkGroup(group, (m) => new IllegalPutError(m));
     if (!Number.isSafeInteger(offset)) throw new IllegalPutError(`offset must be an integer, got ${offset}`);
     try {
       validateTopicName(topic);
@@ -77,7 +80,7 @@ export class MetadataService {
     const st = this.index.lookup(topic, queueId, create);
     if (!st) {
       this.byName = true;
-      return this.kv.put(OFFSETS_BY_NAME_NAMESPACE, byNameKey(group, topic, queueId), offsetValue(offset));
+      return this.kv.put(OFFSETS_BY_NAME_NAMESPACE, byNameKey(group, topic, queueId), byNameValue(topic, queueId, offset));
     }
     const now = this.cfg.now();
     if (this.cfg.lmqIdleTtlMs > 0 && now - st.lastActive > this.cfg.lmqIdleTtlMs / 10) this.index.touch(st, now);
@@ -92,7 +95,8 @@ export class MetadataService {
     const own = st ? this.meta.getOffset(st.qid, group) : undefined;
     if (own !== undefined || !this.byName) return own;
     const v = this.kv.get(OFFSETS_BY_NAME_NAMESPACE, byNameKey(group, topic, queueId));
-    return v?.length === 8 ? Number(v.readBigInt64BE(0)) : undefined;
+    const o = v === undefined ? undefined : parseByName(`${group}\u0000`, v);
+    return o !== undefined && o.topic === topic && o.queueId === queueId ? o.offset : undefined;
   }
 
   listConsumerOffsets(group: string): Array<{ topic: string; queueId: number; offset: number }> {
@@ -113,8 +117,8 @@ export class MetadataService {
   *offsetsByName(group?: string): Generator<{ group: string; topic: string; queueId: number; offset: number }> {
     if (!this.byName) return;
     for (const { key, value } of this.kv.scan(OFFSETS_BY_NAME_NAMESPACE, group === undefined ? '' : `${group}\u0000`)) {
-      const k = parseByNameKey(key);
-      if (k && value.length === 8) yield { ...k, offset: Number(value.readBigInt64BE(0)) };
+      const o = parseByName(key, value);
+      if (o) yield o;
     }
   }
 
@@ -151,7 +155,7 @@ export class MetadataService {
     const st = this.index.lookup(topic, queueId, false);
     if (!st) {
       this.byName = true;
-      return this.kv.put(OFFSETS_BY_NAME_NAMESPACE, byNameKey(group, topic, queueId), offsetValue(offset));
+      return this.kv.put(OFFSETS_BY_NAME_NAMESPACE, byNameKey(group, topic, queueId), byNameValue(topic, queueId, offset));
     }
     this.index.ensureRow(st);
     const done = this.meta.setOffsetNow(st.qid, queueNameKey(topic, queueId), group, offset, this.cfg.now());
@@ -183,6 +187,8 @@ export class MetadataService {
     } catch (err) {
       throw new IllegalPutError((err as Error).message, err);
     }
+    const bytes = Buffer.byteLength(JSON.stringify(config), 'utf8');
+    if (bytes > MAX_TOPIC_CONFIG_BYTES) throw new IllegalPutError(`topic config is ${bytes} bytes as JSON; the limit is ${MAX_TOPIC_CONFIG_BYTES}`);
     await this.meta.putTopic(config);
   }
 
