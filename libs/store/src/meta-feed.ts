@@ -7,31 +7,30 @@ export const META_JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
 /** Default bound of the journal's changes, in count. */
 export const META_JOURNAL_MAX_CHANGES = 100_000;
 
-/** A change in the journal. `dead` once a later change of the same consumer offset superseded it. */
-class JournalEntry {
-  dead = false;
-  constructor(
-    public seq: number,
-    public change: MetaChange,
-    /** Approximate encoded size (string lengths in UTF-16 units). */
-    public size: number,
-    /** Whether it is a consumer-offset change (indexed in OffsetEntries, for coalescing). */
-    readonly isOffset: boolean,
-  ) {}
-}
+/**
+ * A change in the journal: the change object itself, with its sequence number, approximate
+ * encoded size (string lengths in UTF-16 units) and `dead` once a later change of the same
+ * consumer offset superseded it — one object per change, since the journal holds up to
+ * META_JOURNAL_MAX_CHANGES of them and their count is what the garbage collector pays for.
+ */
+type JournalEntry = MetaChange & { seq: number; size: number; dead: boolean };
+type OffsetEntry = JournalEntry & { kind: 'offset' | 'offset-delete' };
+
+const isOffset = (e: JournalEntry): e is OffsetEntry => e.kind === 'offset' || e.kind === 'offset-delete';
 
 /**
  * The journal's newest entry per consumer offset: group → topic → queueId, so the commit path
  * looks up strings it has (their hashes cached) and a number, and builds no key.
  */
 class OffsetEntries {
-  private readonly groups = new Map<string, Map<string, Map<number, JournalEntry>>>();
+  private readonly groups = new Map<string, Map<string, Map<number, OffsetEntry>>>();
 
-  get(group: string, topic: string, queueId: number): JournalEntry | undefined {
+  get(group: string, topic: string, queueId: number): OffsetEntry | undefined {
     return this.groups.get(group)?.get(topic)?.get(queueId);
   }
 
-  set(group: string, topic: string, queueId: number, e: JournalEntry): void {
+  set(e: OffsetEntry): void {
+    const { group, topic, queueId } = e;
     let topics = this.groups.get(group);
     if (topics === undefined) this.groups.set(group, (topics = new Map()));
     let queues = topics.get(topic);
@@ -40,15 +39,14 @@ class OffsetEntries {
   }
 
   /** Forgets `e` if it is still the entry of its offset. */
-  delete(e: JournalEntry): void {
-    const c = e.change as { group: string; topic: string; queueId: number };
-    const topics = this.groups.get(c.group);
-    const queues = topics?.get(c.topic);
-    if (queues?.get(c.queueId) !== e) return;
-    queues.delete(c.queueId);
+  delete(e: OffsetEntry): void {
+    const topics = this.groups.get(e.group);
+    const queues = topics?.get(e.topic);
+    if (queues?.get(e.queueId) !== e) return;
+    queues.delete(e.queueId);
     if (queues.size === 0) {
-      topics!.delete(c.topic);
-      if (topics!.size === 0) this.groups.delete(c.group);
+      topics!.delete(e.topic);
+      if (topics!.size === 0) this.groups.delete(e.group);
     }
   }
 
@@ -113,25 +111,25 @@ export class MetaFeed {
   offsetCommitted(group: string, topic: string, queueId: number, offset: number): void {
     if (this.suspended) return;
     const prev = this.byOffset.get(group, topic, queueId);
-    if (prev !== undefined && prev === this.entries[this.entries.length - 1] && prev.change.kind === 'offset') {
+    if (prev !== undefined && prev.kind === 'offset' && prev === this.entries[this.entries.length - 1]) {
       // The hot path — the same consumer again, nothing else in between: renumber in place.
-      prev.change.offset = offset;
+      prev.offset = offset;
       prev.seq = ++this.seq;
       this.changed();
       return;
     }
-    // The superseded entry keeps only its seq (for the binary search): its change object moves on.
-    const c = prev !== undefined && prev.change.kind === 'offset' ? prev.change : { kind: 'offset' as const, group, topic, queueId, offset };
-    c.offset = offset;
-    this.append(c, offsetSize(group, topic), true, prev);
+    this.append({ kind: 'offset', group, topic, queueId, offset, seq: 0, size: offsetSize(group, topic), dead: false }, prev);
   }
 
   offsetDeleted(group: string, topic: string, queueId: number): void {
     if (this.suspended) return;
-    this.append({ kind: 'offset-delete', group, topic, queueId }, offsetSize(group, topic) - 8, true, this.byOffset.get(group, topic, queueId));
+    this.append(
+      { kind: 'offset-delete', group, topic, queueId, seq: 0, size: offsetSize(group, topic) - 8, dead: false },
+      this.byOffset.get(group, topic, queueId),
+    );
   }
 
-  /** Any other change (topic configs, meta KV): kept in order, never coalesced. */
+  /** Any other change (topic configs, meta KV): kept in order, never coalesced. The journal adopts the object. */
   record(change: MetaChange): void {
     if (this.suspended) return;
     let size: number;
@@ -145,7 +143,11 @@ export class MetaFeed {
       default:
         size = 512;
     }
-    this.append(change, size, false, undefined);
+    const e = change as JournalEntry;
+    e.seq = 0;
+    e.size = size;
+    e.dead = false;
+    this.append(e, undefined);
   }
 
   /**
@@ -162,12 +164,12 @@ export class MetaFeed {
     for (let i = this.firstAfter(fromSeq); i < this.entries.length; i++) {
       const e = this.entries[i]!;
       if (e.dead) continue;
-      const n = changeSize(e.change);
+      const n = changeSize(e);
       if (out.length > 0 && bytes + n > budget) {
         toSeq = this.entries[i - 1]!.seq;
         break;
       }
-      out.push(e.change);
+      out.push(e);
       bytes += n;
     }
     return encodeChanges(this.generationBytes, fromSeq, toSeq, out, bytes);
@@ -191,20 +193,17 @@ export class MetaFeed {
     return () => this.listeners.delete(listener);
   }
 
-  private append(change: MetaChange, size: number, isOffset: boolean, prev: JournalEntry | undefined): void {
+  private append(e: JournalEntry, prev: OffsetEntry | undefined): void {
     if (prev !== undefined) {
       prev.dead = true;
       this.liveBytes -= prev.size;
       this.liveCount--;
       this.deadCount++;
     }
-    const e = new JournalEntry(++this.seq, change, size, isOffset);
+    e.seq = ++this.seq;
     this.entries.push(e);
-    if (isOffset) {
-      const c = change as { group: string; topic: string; queueId: number };
-      this.byOffset.set(c.group, c.topic, c.queueId, e);
-    }
-    this.liveBytes += size;
+    if (isOffset(e)) this.byOffset.set(e);
+    this.liveBytes += e.size;
     this.liveCount++;
     this.trim();
     this.changed();
@@ -220,7 +219,7 @@ export class MetaFeed {
       this.floor = e.seq;
       this.liveBytes -= e.size;
       this.liveCount--;
-      if (e.isOffset) this.byOffset.delete(e);
+      if (isOffset(e)) this.byOffset.delete(e);
     }
     // Drop what fell out, and superseded entries once they outnumber the live ones (amortised O(1)).
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
