@@ -116,18 +116,19 @@ export class Broker implements Engine {
     const now = opts.now ?? Date.now;
     this.delayLevels = parseDelayLevels(this.config.messageDelayLevel);
     this.topics = new TopicManager(store, this.config);
-    this.groups = new GroupManager(path.join(opts.configDir, 'subscriptionGroup.json'), this.config);
-    this.consumers = new ConsumerRegistry(now);
-    this.producers = new ProducerRegistry(now);
-    this.locks = new QueueLocks(this.config.rebalanceLockMaxLiveTimeMs, now);
-    const flow = new FlowControl(this.config.maxPutWaitMs, this.config.maxPutsInFlight, this.metrics, now);
-    this.live = new LiveFeed(store);
     this.metadata = {
       put: (ns, k, v) => store.metaPut(ns, k, v),
       get: (ns, k) => store.metaGet(ns, k),
       delete: (ns, k) => store.metaDelete(ns, k),
       scan: (ns, prefix, limit) => store.metaScan(ns, prefix, limit),
     };
+    // Subscription groups live in the store's metadata (they replicate with it); an older broker's JSON file is imported once.
+    this.groups = new GroupManager(path.join(opts.configDir, 'subscriptionGroup.json'), this.config, this.metadata, this.log);
+    this.consumers = new ConsumerRegistry(now);
+    this.producers = new ProducerRegistry(now);
+    this.locks = new QueueLocks(this.config.rebalanceLockMaxLiveTimeMs, now);
+    const flow = new FlowControl(this.config.maxPutWaitMs, this.config.maxPutsInFlight, this.metrics, now);
+    this.live = new LiveFeed(store);
     this.topicFilters = new TopicFilters(this.metadata, MQTT_DEFAULT_LIMITS, now);
     const routing = new TopicSpaceRouting(this.topicFilters);
     this.sender = new SendService(

@@ -301,6 +301,43 @@ export interface MessageStore {
   setRetentionFloor(owner: string, commitLogOffset: number | null): Promise<void>;
   /** The lowest retention floor, or null when no owner has one. */
   retentionFloor(): number | null;
+  // -- metadata feed (docs/ha-design.md decision 4) --
+  /**
+   * Where this store's metadata change feed is: `seq` numbers every durable metadata mutation
+   * made through the store (consumer offsets, topic configs, meta KV but `store.local.*`);
+   * `generation` is random per open, so positions of an earlier open are never mistaken for this one's.
+   */
+  metaFeedPosition(): MetaFeedPosition;
+  /**
+   * The changes after `fromSeq` of `generation`, encoded (about `maxBytes`, at least one change
+   * when there is one; an empty batch when there is none), for applyMetaChanges on a replica;
+   * null when the position is not in the bounded in-memory journal any more (or is of another
+   * generation): the replica needs readMetaSnapshot. Consumer-offset commits to one queue
+   * coalesce: a replica behind gets the latest, not each.
+   */
+  readMetaChanges(generation: string, fromSeq: number, maxBytes: number): Buffer | null;
+  /**
+   * The whole replicated metadata as of this call, as encoded chunks (read them in order, within
+   * a reasonable time: the state is held in memory until then), and the feed position it is
+   * consistent with: continue with readMetaChanges from there.
+   */
+  readMetaSnapshot(): MetaSnapshot;
+  /**
+   * A replica's application of its master's change batch. The batch must start where the replica
+   * is (the position the last applyMetaSnapshot or applyMetaChanges resolved with); resolves with
+   * the new position once durable. Damaged, truncated, oversized or misplaced bytes are refused
+   * with MetaFeedError before anything is written.
+   */
+  applyMetaChanges(bytes: Buffer): Promise<MetaFeedPosition>;
+  /**
+   * Replaces the replicated metadata (entries absent from the snapshot are deleted, consumer
+   * offsets included) with a master's snapshot, atomically; resolves with the snapshot's position.
+   * Every chunk is checked before anything is written; a bad one is refused with MetaFeedError.
+   */
+  applyMetaSnapshot(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<MetaFeedPosition>;
+  /** Calls `listener` (at most once per event-loop turn) after metadata changed; returns the unsubscribe. */
+  onMetaChange(listener: (position: MetaFeedPosition) => void): () => void;
+  // -- end of metadata feed --
   /** True if the queue has ever been written (or has offsets). */
   hasQueue(topic: string, queueId: number): boolean;
   stats(): StoreStats;
@@ -310,4 +347,22 @@ export interface MessageStore {
   flush(): Promise<void>;
   /** Flushes everything, persists indexes, releases the data directory lock. */
   close(): Promise<void>;
+}
+
+// -- metadata feed (docs/ha-design.md decision 4) --
+
+/** A position in a store's metadata change feed. */
+export interface MetaFeedPosition {
+  /** Random per store open (32 hex digits). */
+  generation: string;
+  /** Sequence number of the last change included. */
+  seq: number;
+}
+
+/** A consistent copy of a store's replicated metadata. */
+export interface MetaSnapshot {
+  /** The feed position the snapshot is the state at. */
+  position: MetaFeedPosition;
+  /** Encoded chunks, for applyMetaSnapshot, in order. */
+  chunks: AsyncIterable<Buffer>;
 }

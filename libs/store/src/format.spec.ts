@@ -217,6 +217,7 @@ describe('format versions', () => {
         'StoreFormatError',
         'StoreLockedError',
         'ReplicationError',
+        'MetaFeedError',
         'StoreUnavailableError',
         'openStore',
         'splitMemoryBudget',

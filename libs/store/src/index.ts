@@ -5,5 +5,6 @@ export * from './errors.js';
 export { openStore } from './message-store.js';
 export type { Logger } from './logger.js';
 export { ReplicationError } from './replication.js';
+export { MetaFeedError } from './meta-change-codec.js';
 export { DEFAULTS as STORE_DEFAULTS } from './config.js';
 export { DEFAULT_MEMORY_BUDGET_BYTES, MIN_MEMORY_BUDGET_BYTES, splitMemoryBudget, type MemoryShares } from './memory-budget.js';

@@ -1,7 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Histogram } from '@apogee/message';
-import type { EpochEntry, GetOptions, GetResult, KeyLookupHit, MessageStore, PutMessage, PutResult, StoreConfig, StoreStats, TopicConfig } from './api.js';
+import type {
+  EpochEntry,
+  GetOptions,
+  GetResult,
+  KeyLookupHit,
+  MessageStore,
+  MetaFeedPosition,
+  MetaSnapshot,
+  PutMessage,
+  PutResult,
+  StoreConfig,
+  StoreStats,
+  TopicConfig,
+} from './api.js';
 import { CheckpointWriter, readCheckpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import { type ResolvedStoreConfig, resolveConfig } from './config.js';
@@ -14,6 +27,8 @@ import { IndexPersistence } from './index-persistence.js';
 import { KeyIndex } from './key-index.js';
 import { DirectoryLock } from './lock.js';
 import { type Logger, stderrLogger } from './logger.js';
+import { MetaFeed } from './meta-feed.js';
+import { MetaFeedSync } from './meta-feed-sync.js';
 import { MetaKv } from './meta-kv.js';
 import { Metadata } from './metadata.js';
 import { MetadataService } from './metadata-service.js';
@@ -51,6 +66,9 @@ export class DefaultMessageStore implements MessageStore {
   private readonly retention: Retention;
   private readonly dispatcher: Dispatcher;
   private readonly kv: MetaKv;
+  /** The metadata change feed's journal (meta-feed.ts). */
+  readonly metaFeed = new MetaFeed();
+  private readonly metaSync: MetaFeedSync;
 
   private constructor(
     readonly cfg: ResolvedStoreConfig,
@@ -63,12 +81,14 @@ export class DefaultMessageStore implements MessageStore {
     private readonly checkpoint: CheckpointWriter,
     log: Logger,
   ) {
-    this.kv = new MetaKv(env.meta);
+    this.kv = new MetaKv(env.meta, this.metaFeed);
+    meta.feed = this.metaFeed;
     this.retention = new Retention(cfg, commitLog, index, keyIndex, meta, log, () => this.retentionFloor());
     this.dispatcher = new Dispatcher(index, keyIndex);
     this.puts = new PutPath(cfg, commitLog, index, this.dispatcher, this.retention, log);
     this.reads = new Reads(cfg, commitLog, index, keyIndex, log);
-    this.metadata = new MetadataService(cfg, index, meta, this.kv);
+    this.metadata = new MetadataService(cfg, index, meta, this.kv, this.metaFeed);
+    this.metaSync = new MetaFeedSync(this.metadata, this.metaFeed);
     this.persistence = new IndexPersistence(cfg, commitLog, index, keyIndex, checkpoint, this.puts, log);
   }
 
@@ -330,6 +350,32 @@ export class DefaultMessageStore implements MessageStore {
       if (min === null || v < min) min = v;
     }
     return min;
+  }
+
+  // ---------------------------------------------------------------- metadata feed (meta-feed.ts, meta-feed-sync.ts)
+
+  metaFeedPosition(): MetaFeedPosition {
+    return this.metaFeed.position();
+  }
+
+  readMetaChanges(generation: string, fromSeq: number, maxBytes: number): Buffer | null {
+    return this.metaFeed.read(generation, fromSeq, maxBytes);
+  }
+
+  readMetaSnapshot(): MetaSnapshot {
+    return this.metaSync.snapshot();
+  }
+
+  applyMetaChanges(bytes: Buffer): Promise<MetaFeedPosition> {
+    return this.metaSync.applyChanges(bytes);
+  }
+
+  applyMetaSnapshot(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<MetaFeedPosition> {
+    return this.metaSync.applySnapshot(chunks);
+  }
+
+  onMetaChange(listener: (position: MetaFeedPosition) => void): () => void {
+    return this.metaFeed.onChange(listener);
   }
 
   // ---------------------------------------------------------------- lifecycle

@@ -1,6 +1,8 @@
 import { readInt64BE, writeInt64BE } from '@apogee/message';
 import type { TopicConfig } from './api.js';
 import { type IndexEnv, u32Key } from './index-env.js';
+import type { MetaFeed } from './meta-feed.js';
+import { decodeQueueName } from './queue-index.js';
 
 function offsetKey(qid: number, group: string): Buffer {
   const g = Buffer.from(group, 'utf8');
@@ -46,6 +48,8 @@ export class Metadata {
   private batchTimer: NodeJS.Timeout | null = null;
   private releaseBatch: (() => void) | null = null;
   private readonly topicCache = new Map<string, TopicConfig>();
+  /** Where replicated mutations are recorded (docs/ha-design.md decision 4); set by the store. */
+  feed: MetaFeed | undefined;
 
   constructor(private readonly env: IndexEnv) {
     for (const { key, value } of env.topics.getRange({})) this.topicCache.set(String(key), value as unknown as TopicConfig);
@@ -129,6 +133,38 @@ export class Metadata {
     return out;
   }
 
+  /** Every consumer offset held (pending commits included): group, qid, queue name key, offset. */
+  *allOffsets(): Generator<{ group: string; qid: number; queueKey: Buffer; offset: number }> {
+    const seen = new Set<string>();
+    for (const { key, value } of this.env.groups.getRange({})) {
+      const k = key as Buffer;
+      const qid = k.readUInt32BE(k.length - 4);
+      const group = k.toString('utf8', 0, k.length - 5);
+      const offset = this.getOffset(qid, group);
+      seen.add(`${qid}\u0000${group}`);
+      if (offset !== undefined) yield { group, qid, queueKey: value, offset };
+    }
+    for (const [pk, c] of this.batch) if (!seen.has(pk)) yield { group: c.group, qid: c.qid, queueKey: c.queueKey, offset: c.offset };
+  }
+
+  /**
+   * Writes an offset at once, outside the gathered batch, so it commits with the other writes of
+   * this event turn (a snapshot being applied); reads see it at once.
+   */
+  setOffsetNow(qid: number, queueKey: Buffer, group: string, offset: number, now: number): Promise<unknown> {
+    const pk = `${qid}\u0000${group}`;
+    this.batch.delete(pk);
+    this.pendingOffsets.set(pk, offset);
+    const k = offsetKey(qid, group);
+    this.env.groups.put(groupKey(group, qid), queueKey);
+    const v = Buffer.allocUnsafe(16);
+    writeInt64BE(v, offset, 0);
+    writeInt64BE(v, now, 8);
+    return this.env.offsets.put(k, v).then(() => {
+      if (this.pendingOffsets.get(pk) === offset) this.pendingOffsets.delete(pk);
+    });
+  }
+
   deleteOffset(qid: number, group: string): Promise<unknown> {
     this.pendingOffsets.delete(`${qid}\u0000${group}`);
     this.batch.delete(`${qid}\u0000${group}`);
@@ -142,10 +178,21 @@ export class Metadata {
       if (c.qid !== qid) continue;
       this.batch.delete(pk);
       this.pendingOffsets.delete(pk);
+      if (this.feed) {
+        const { topic, queueId } = decodeQueueName(c.queueKey);
+        this.feed.offsetDeleted(c.group, topic, queueId);
+      }
     }
     for (const k of this.env.offsets.getKeys({ start: u32Key(qid), end: u32Key(qid + 1) })) {
       const key = k as Buffer;
       const group = key.toString('utf8', 4);
+      if (this.feed) {
+        const queueKey = this.env.groups.get(groupKey(group, qid));
+        if (queueKey) {
+          const { topic, queueId } = decodeQueueName(queueKey);
+          this.feed.offsetDeleted(group, topic, queueId);
+        }
+      }
       this.env.groups.remove(groupKey(group, qid));
       this.env.offsets.remove(key);
       this.pendingOffsets.delete(`${qid}\u0000${group}`);
@@ -155,6 +202,7 @@ export class Metadata {
 
   putTopic(cfg: TopicConfig): Promise<unknown> {
     this.topicCache.set(cfg.topicName, cfg);
+    this.feed?.record({ kind: 'topic', config: { ...cfg, attributes: { ...cfg.attributes } } });
     return this.env.topics.put(cfg.topicName, cfg as unknown as string);
   }
 
@@ -168,6 +216,7 @@ export class Metadata {
 
   deleteTopic(name: string): Promise<unknown> {
     this.topicCache.delete(name);
+    this.feed?.record({ kind: 'topic-delete', topic: name });
     return this.env.topics.remove(name);
   }
 }

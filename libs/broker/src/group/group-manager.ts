@@ -1,7 +1,10 @@
+import fs from 'node:fs/promises';
 import { isLmqName } from '@apogee/message';
 import type { BrokerConfig } from '../config.js';
+import type { EndpointMetadata } from '../engine-types.js';
 import { BrokerError } from '../errors.js';
 import { JsonFile } from '../json-file.js';
+import { type Logger, silentLogger } from '../logger.js';
 
 /** RocketMQ SubscriptionGroupConfig (the fields Apogee honours). */
 export interface SubscriptionGroupConfig {
@@ -14,23 +17,84 @@ export interface SubscriptionGroupConfig {
   notifyConsumerIdsChangedEnable: boolean;
 }
 
+/**
+ * Store metadata namespace of the subscription group configs: key = group name, value = the
+ * config as JSON. In the store, they replicate with the rest of its metadata (docs/ha-design.md
+ * decision 4).
+ */
+export const GROUP_NAMESPACE = 'broker.subscription-group';
+
+/** Suffix the old `subscriptionGroup.json` is renamed with once its groups are in the store. */
+export const MIGRATED_SUFFIX = '.migrated';
+
 const GROUP_NAME = /^[%|a-zA-Z0-9_-]{1,255}$/;
 
-/** Consumer group configs: auto-created on first use (autoCreateSubscriptionGroup), persisted as JSON. */
+/**
+ * Consumer group configs: auto-created on first use (autoCreateSubscriptionGroup), persisted in
+ * the store's metadata. A `subscriptionGroup.json` left by an older broker is imported once on
+ * load, then renamed `subscriptionGroup.json.migrated`.
+ */
 export class GroupManager {
   private readonly groups = new Map<string, SubscriptionGroupConfig>();
-  private readonly file: JsonFile<{ subscriptionGroupTable: Record<string, SubscriptionGroupConfig> }>;
+  /** Writes not yet durable (flush waits for them). */
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(
-    file: string,
+    /** Where an older broker kept the groups (`<configDir>/subscriptionGroup.json`): imported once, then renamed. */
+    private readonly legacyFile: string,
     private readonly cfg: BrokerConfig,
-  ) {
-    this.file = new JsonFile(file, () => ({ subscriptionGroupTable: Object.fromEntries(this.groups) }));
-  }
+    private readonly metadata: EndpointMetadata,
+    private readonly log: Logger = silentLogger,
+  ) {}
 
   async load(): Promise<void> {
-    const doc = await this.file.read();
-    for (const [name, g] of Object.entries(doc?.subscriptionGroupTable ?? {})) this.groups.set(name, { ...this.defaults(name), ...g });
+    this.groups.clear();
+    for (const { key, value } of this.metadata.scan(GROUP_NAMESPACE)) {
+      const g = parseGroup(value);
+      if (g === undefined) {
+        this.log.warn({ group: key }, 'broker: a subscription group record that is not a JSON object was left as it is (defaults apply)');
+        continue;
+      }
+      this.groups.set(key, { ...this.defaults(key), ...g, groupName: key });
+    }
+    await this.migrate();
+  }
+
+  /** Imports a legacy subscriptionGroup.json (unless the store has groups already) and renames it. */
+  private async migrate(): Promise<void> {
+    const doc = await new JsonFile<{ subscriptionGroupTable?: Record<string, Partial<SubscriptionGroupConfig>> }>(this.legacyFile, () => ({})).read();
+    if (doc === undefined) return;
+    const table = doc?.subscriptionGroupTable ?? {};
+    const names = Object.keys(table);
+    const fromStore = this.groups.size > 0;
+    const imported: string[] = [];
+    if (!fromStore) {
+      const writes: Array<Promise<unknown>> = [];
+      for (const name of names) {
+        if (!GROUP_NAME.test(name)) {
+          this.log.warn({ group: name, file: this.legacyFile }, 'broker: not importing a subscription group with an invalid name');
+          continue;
+        }
+        const g = { ...this.defaults(name), ...table[name], groupName: name };
+        this.groups.set(name, g);
+        writes.push(this.persist(g));
+        imported.push(name);
+      }
+      // Issued in one turn: one store transaction, all or nothing.
+      await Promise.all(writes);
+    }
+    const renamed = this.legacyFile + MIGRATED_SUFFIX;
+    await fs.rename(this.legacyFile, renamed);
+    if (fromStore)
+      this.log.warn(
+        { file: this.legacyFile, renamed, groups: names.length, inStore: this.groups.size },
+        'broker: the store holds subscription groups already; the legacy subscriptionGroup.json was not imported, only renamed',
+      );
+    else
+      this.log.info(
+        { file: this.legacyFile, renamed, groups: imported.length },
+        "broker: subscription groups moved from subscriptionGroup.json into the store's metadata (they replicate with it); the file is kept, renamed, and no longer read",
+      );
   }
 
   get(group: string): SubscriptionGroupConfig | undefined {
@@ -53,7 +117,7 @@ export class GroupManager {
     // LMQ session groups (one per MQTT client) are not persisted: there can be millions.
     if (isLmqName(group)) return created;
     this.groups.set(group, created);
-    void this.file.save().catch(() => {});
+    void this.persist(created).catch(() => {});
     return created;
   }
 
@@ -64,19 +128,30 @@ export class GroupManager {
       throw new BrokerError('INVALID_PARAMETER', `retryMaxTimes ${cfg.retryMaxTimes} is outside 0..10000`);
     }
     this.groups.set(cfg.groupName, cfg);
-    await this.file.save();
+    await this.persist(cfg);
     return cfg;
   }
 
   async delete(group: string): Promise<boolean> {
     const had = this.groups.delete(group);
-    if (had) await this.file.save();
+    if (had) await this.track(this.metadata.delete(GROUP_NAMESPACE, group));
     return had;
   }
 
   /** Waits for pending writes. */
-  flush(): Promise<void> {
-    return this.file.save();
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+  }
+
+  private persist(g: SubscriptionGroupConfig): Promise<unknown> {
+    return this.track(this.metadata.put(GROUP_NAMESPACE, g.groupName, Buffer.from(JSON.stringify(g), 'utf8')));
+  }
+
+  private track(p: Promise<unknown>): Promise<unknown> {
+    this.writes.add(p);
+    const done = () => this.writes.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   private defaults(groupName: string): SubscriptionGroupConfig {
@@ -88,6 +163,15 @@ export class GroupManager {
       retryMaxTimes: this.cfg.defaultRetryMaxTimes,
       notifyConsumerIdsChangedEnable: true,
     };
+  }
+}
+
+function parseGroup(b: Buffer): Partial<SubscriptionGroupConfig> | undefined {
+  try {
+    const v = JSON.parse(b.toString('utf8')) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Partial<SubscriptionGroupConfig>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
