@@ -53,6 +53,13 @@ describe('server command line', () => {
     expect(() => parseServerArgs(['--replication', 'sync'], {})).toThrow(/give the master an --ha-port/);
     expect(() => parseServerArgs(['--replication', 'semi'], {})).toThrow(/replication must be sync or async/);
     expect(() => parseServerArgs(['--min-in-sync-replicas', '0'], {})).toThrow(/integer 1-64/);
+    const ctl = parseServerArgs(['--controller', 'etcd://10.0.0.1:2379,10.0.0.2:2379', '--broker-id', '2', '--ha-port', '10912'], {});
+    expect([ctl.controller, ctl.brokerId]).toEqual(['etcd://10.0.0.1:2379,10.0.0.2:2379', 2]);
+    expect(parseServerArgs([], {}).controller).toBeNull();
+    expect(() => parseServerArgs(['--controller', 'http://x:1', '--broker-id', '1', '--ha-port', '1'], {})).toThrow(/--controller/);
+    expect(() => parseServerArgs(['--controller', 'etcd://h:1', '--ha-port', '1'], {})).toThrow(/own --broker-id/);
+    expect(() => parseServerArgs(['--controller', 'etcd://h:1', '--broker-id', '1'], {})).toThrow(/needs an --ha-port/);
+    expect(() => parseServerArgs(['--controller', 'etcd://h:1', '--broker-id', '1', '--ha-port', '1', '--ha-master', 'm:1'], {})).toThrow(/drop --ha-master/);
   });
 
   it('takes the log level from --log-level, APOGEE_LOG_LEVEL or the config file, in that order', () => {

@@ -1,3 +1,4 @@
+import { parseEndpoints } from '@apogee/etcd';
 import fs from 'node:fs';
 import { DEFAULT_LOG_LEVEL, type LogLevel, parseLogLevel } from '@apogee/logging';
 import { type ClientAuthMode, type RemotingTlsMode, parseClientAuth, parseRemotingTlsMode } from '@apogee/tls';
@@ -71,6 +72,8 @@ export interface ServerArgs {
   replication: 'sync' | 'async';
   /** Copies, the master included, a synchronously replicated send needs (default 1). */
   minInSyncReplicas: number;
+  /** etcd endpoints of the group controller (`etcd://H:P[,H:P]`); null (default): roles from the command line. */
+  controller: string | null;
 }
 
 const DEFAULTS: Omit<
@@ -91,6 +94,7 @@ const DEFAULTS: Omit<
   brokerId: null,
   replication: 'async',
   minInSyncReplicas: 1,
+  controller: null,
   amqpsPort: 5671,
   listenHost: '127.0.0.1',
   brokerIp: '',
@@ -138,6 +142,7 @@ const FLAGS = {
   '--broker-id': ['brokerId', 'APOGEE_BROKER_ID'],
   '--replication': ['replication', 'APOGEE_REPLICATION'],
   '--min-in-sync-replicas': ['minInSyncReplicas', 'APOGEE_MIN_IN_SYNC_REPLICAS'],
+  '--controller': ['controller', 'APOGEE_CONTROLLER'],
 } as const;
 
 /** The config file's "tls" section: its keys and the settings they set (the same as the --tls-* flags). */
@@ -160,6 +165,7 @@ export function usage(): string {
     '                    [--cluster-name NAME] [--log-level LEVEL] [--config FILE]',
     '                    [--memory-budget MiB] [--namesrv HOST:PORT[;HOST:PORT]] [--role all|broker] [--ha-port N|off]',
     '                    [--ha-master HOST:PORT [--broker-id N]] [--replication sync|async] [--min-in-sync-replicas N]',
+    '                    [--controller etcd://HOST:PORT[,HOST:PORT] --broker-id N --ha-port N]',
     '                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-client-auth none|optional|required]',
     '                    [--tls-handshake-timeout-ms N] [--remoting-tls disabled|permissive|enforcing]',
     '                    [--mqtts-port N] [--mqtt-wss-port N] [--amqps-port N]',
@@ -183,6 +189,8 @@ export function usage(): string {
     '--replication sync: a master answers a send once every in-sync replica confirmed it, and only while',
     '--min-in-sync-replicas copies (itself included; default 1) are in sync (else SLAVE_NOT_AVAILABLE; no',
     'confirmation within 3 s: FLUSH_SLAVE_TIMEOUT). async (default): at once. Needs --ha-port.',
+    '--controller: the group elects its master on etcd (docs/cluster.md, "Automatic failover"): every',
+    'broker of the group gives it, with its own --broker-id (1 or more) and an --ha-port.',
     'Log levels: trace, debug, info (default), warn, error, fatal, silent. Lines are JSON, or',
     'human-readable when stdout is a terminal.',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
@@ -206,6 +214,13 @@ function setValue(out: Record<string, unknown>, key: Key, raw: string, source: s
     out[key] = raw;
   } else if (key === 'haMaster') {
     out[key] = parseNamesrvList(raw, source).length === 1 ? raw.trim() : failOne(source);
+  } else if (key === 'controller') {
+    try {
+      parseEndpoints(raw);
+    } catch (err) {
+      throw new Error(`${source}: ${(err as Error).message}`);
+    }
+    out[key] = raw.trim();
   } else if (key === 'replication') {
     if (raw !== 'sync' && raw !== 'async') throw new Error(`${source}: replication must be sync or async, got ${JSON.stringify(raw)}`);
     out[key] = raw;
@@ -352,7 +367,12 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     throw new Error('a broker alone (--role broker, npm run broker) needs --namesrv HOST:PORT[;HOST:PORT] (or APOGEE_NAMESRV_ADDR)');
   if (!help && merged.brokerId === 0 && merged.haMaster !== null)
     throw new Error("--broker-id 0 is the master's id; a replica (--ha-master) needs its own id of 1 or more");
-  if (!help && merged.haMaster === null && merged.brokerId !== null && merged.brokerId !== 0)
+  if (!help && merged.controller !== null) {
+    if (merged.haMaster !== null) throw new Error('--controller elects the master: drop --ha-master');
+    if (merged.haPort === null) throw new Error('--controller needs an --ha-port: any broker of the group may become its master');
+    if (merged.brokerId === null || merged.brokerId < 1) throw new Error("--controller needs this broker's own --broker-id (1 or more, distinct in the group)");
+  }
+  if (!help && merged.controller === null && merged.haMaster === null && merged.brokerId !== null && merged.brokerId !== 0)
     throw new Error(`--broker-id ${merged.brokerId} registers a replica: give the master to follow with --ha-master HOST:PORT`);
   if (!help && merged.replication === 'sync' && merged.haPort === null && merged.haMaster === null)
     throw new Error('--replication sync needs replicas to wait for: give the master an --ha-port');

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type AuthConfig, type Authorizer, Broker } from '@apogee/broker';
+import { type AuthConfig, type Authorizer, Broker, type CopiesOutcome, type ReplicationGate } from '@apogee/broker';
 import { AmqpGateway } from '@apogee/amqp';
 import { BrokerRemotingService } from '@apogee/broker-remoting';
 import { MqttGateway, listenWebSocket } from '@apogee/mqtt';
@@ -21,7 +21,17 @@ import { APOGEE_VERSION } from './version.js';
 import { certificateName, type serverTls as makeServerTls } from './tls-listeners.js';
 
 /** A broker's place in its group: the group's master at an epoch, or a replica following the master's HA port. */
-export type StackRole = { kind: 'master'; epoch: number } | { kind: 'replica'; haMaster: string; epoch: number };
+export type StackRole = { kind: 'master'; epoch: number } | { kind: 'replica'; haMaster: string | null; epoch: number };
+
+/** What a stack needs of the group controller (--controller): fencing and the in-sync set in etcd. */
+export interface StackController {
+  /** This broker's id in its group (in the in-sync set). */
+  readonly brokerId: number;
+  /** Whether this broker may ack a write now: the master, with its lease certainly alive. */
+  canAck(): boolean;
+  /** Writes the group's in-sync set (it includes the master) by CAS; false when that did not happen. */
+  setInSync(members: readonly number[]): Promise<boolean>;
+}
 
 interface StackLogger {
   info(obj: object, msg: string): void;
@@ -53,6 +63,8 @@ export interface StackContext {
   namesrvCredentials: { accessKey: string; secretKey: string } | undefined;
   /** Listener descriptions of what outlives the stack (the NameServer's TLS mode). */
   baseTlsListeners: Record<string, string>;
+  /** With --controller: the group controller (roles come from it). */
+  controller?: StackController;
 }
 
 /** One role's engine and endpoints, running. */
@@ -88,17 +100,25 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
     // haServerAddr, so it listens before the first registration); with --replication sync its
     // sends wait for the in-sync replicas.
     const ha = args.haPort !== null && !replica ? new HaServer({ store, log }) : null;
+    const controller = ctx.controller;
+    // With a controller the in-sync set lives in etcd: a member leaves it there before sends stop
+    // waiting for it (only in-sync members may be elected), and joins are recorded after the fact.
+    const inSyncInEtcd = (members: readonly number[]) => (controller ? controller.setInSync([controller.brokerId, ...members]) : Promise.resolve(true));
     const sync =
       ha && args.replication === 'sync' && !replica
         ? new SyncReplication({
             server: ha,
             store,
             minInSyncReplicas: args.minInSyncReplicas,
-            onInSyncChange: (members) =>
-              log.info({ inSync: members, copies: members.length + 1, min: args.minInSyncReplicas }, 'apogee: in-sync replicas changed'),
+            onInSyncChange: (members) => {
+              log.info({ inSync: members, copies: members.length + 1, min: args.minInSyncReplicas }, 'apogee: in-sync replicas changed');
+              inSyncInEtcd(members).catch((err: unknown) => log.warn({ err: formatError(err) }, 'apogee: cannot record the in-sync set in etcd'));
+            },
+            ...(controller ? { confirmLeave: inSyncInEtcd } : {}),
           })
         : null;
     if (sync) closers.push(async () => sync.close());
+    const gate = controller ? fencedGate(controller, sync) : sync;
     // A new master's log starts its epoch where it ends now (docs/ha-design.md, decision 2).
     if (role.kind === 'master' && role.epoch > store.currentEpoch()) await store.beginEpoch(role.epoch);
     const broker = await Broker.open({
@@ -107,7 +127,7 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
       config: { ...brokerSettings, brokerName: args.brokerName, clusterName: args.clusterName },
       logger: log,
       role: replica ? 'replica' : 'master',
-      ...(sync ? { replication: sync } : {}),
+      ...(gate ? { replication: gate } : {}),
     });
     closers.push(() => broker.close());
     let haServerAddr: string | undefined;
@@ -141,7 +161,8 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
     closers.push(() => service.close());
     let follower: HaReplica | null = null;
-    if (role.kind === 'replica') {
+    if (role.kind === 'replica' && role.haMaster === null) log.info({ brokerId: replicaId }, 'apogee: replica of no master yet: waiting for the controller');
+    if (role.kind === 'replica' && role.haMaster !== null) {
       follower = new HaReplica({ store, master: hostPort(role.haMaster), replicaId, log });
       follower.start();
       const following = follower;
@@ -237,7 +258,7 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
       version: APOGEE_VERSION,
       startedAt: Date.now(),
       fsyncLatencyMs: recentLatencyMs(broker.fsyncLatency),
-      replication: () => replicationView(role, replicaId, store.commitLogConfirmed, ha, follower, sync),
+      replication: () => ({ ...replicationView(role, replicaId, store.commitLogConfirmed, ha, follower, sync), epoch: store.currentEpoch() }),
       listeners: () => ({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr, ...tlsListeners }),
     };
     const stats = new StatsSampler(adminDeps, () => (namesrv?.connectionStats().open ?? 0) + service.connectionStats().open);
@@ -304,8 +325,12 @@ function replicationView(
   follower: HaReplica | null,
   sync: SyncReplication | null,
 ): ReplicationView {
-  if (follower && role.kind === 'replica')
-    return { brokerId: replicaId, role: 'SLAVE', following: { master: role.haMaster, connected: follower.connected, lagBytes: follower.lagBytes } };
+  if (role.kind === 'replica')
+    return {
+      brokerId: replicaId,
+      role: 'SLAVE',
+      ...(follower && role.haMaster !== null ? { following: { master: role.haMaster, connected: follower.connected, lagBytes: follower.lagBytes } } : {}),
+    };
   const view: ReplicationView = { brokerId: 0, role: 'MASTER' };
   if (ha) {
     const inSync = new Set(sync?.members() ?? []);
@@ -319,6 +344,22 @@ function replicationView(
     }));
   }
   return view;
+}
+
+/**
+ * The controller's fencing on every send (docs/ha-design.md, decision 6): a master whose lease is
+ * in doubt answers SLAVE_NOT_AVAILABLE instead of SEND_OK — before the wait for the replicas and
+ * after it — so no send is acknowledged once another broker may have been elected.
+ */
+function fencedGate(controller: StackController, sync: SyncReplication | null): ReplicationGate {
+  return {
+    awaitCopies(end: number): Promise<CopiesOutcome> | null {
+      if (!controller.canAck()) return Promise.resolve('SLAVE_NOT_AVAILABLE');
+      const wait = sync?.awaitCopies(end) ?? null;
+      if (!wait) return null;
+      return wait.then((outcome) => (outcome === 'SEND_OK' && !controller.canAck() ? 'SLAVE_NOT_AVAILABLE' : outcome));
+    },
+  };
 }
 
 function hostPort(addr: string): { host: string; port: number } {

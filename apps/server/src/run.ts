@@ -5,7 +5,9 @@ import { createLogger } from '@apogee/logging';
 import { randomBytes } from 'node:crypto';
 import { openStore } from '@apogee/store';
 import { advertisedIp, freePort } from './advertised-ip.js';
-import { type StackContext, type StackRole, listenOrExplain, startRoleStack } from './role-stack.js';
+import { type StackContext, type StackController, type StackRole, listenOrExplain, startRoleStack } from './role-stack.js';
+import { RoleSwitcher } from './role-switcher.js';
+import { GroupController } from '@apogee/ha';
 import type { ServerArgs } from './args.js';
 import { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
 import { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
@@ -111,9 +113,13 @@ export async function runServer(args: ServerArgs): Promise<void> {
         'apogee: RocketMQ ACL 1.0 on the broker and NameServer ports (docs/security.md)',
       );
     const epoch = store.currentEpoch();
-    const role: StackRole = args.haMaster !== null ? { kind: 'replica', haMaster: args.haMaster, epoch } : { kind: 'master', epoch };
-    const stack = await startRoleStack(stackCtx, role);
-    closers.push(() => stack.close());
+    if (args.controller !== null) {
+      await runControlled(stackCtx, args.controller, closers);
+    } else {
+      const role: StackRole = args.haMaster !== null ? { kind: 'replica', haMaster: args.haMaster, epoch } : { kind: 'master', epoch };
+      const stack = await startRoleStack(stackCtx, role);
+      closers.push(() => stack.close());
+    }
   } catch (err) {
     await shutdown();
     throw err;
@@ -125,6 +131,64 @@ export async function runServer(args: ServerArgs): Promise<void> {
   await shutdown();
   log.info({}, 'apogee: stopped cleanly');
   log.flush();
+}
+
+/**
+ * A broker whose role the group controller decides (--controller, docs/ha-design.md decision 6):
+ * it starts as a replica of no master, then serves whatever role the controller gives it — the
+ * master at the controller's epoch, or a replica of the master it names; a fence makes the store
+ * refuse puts at once, before the role change follows. On stop the controller closes first (a
+ * master resigns, so another is elected at once), then the stack.
+ */
+async function runControlled(ctx: StackContext, etcd: string, closers: Array<() => Promise<unknown>>): Promise<void> {
+  const { args, log, store, ip } = ctx;
+  const brokerId = args.brokerId!;
+  let controller: GroupController | null = null;
+  const switcher = new RoleSwitcher(
+    (role) => startRoleStack({ ...ctx, ...(controller ? { controller: stackController(controller, brokerId) } : {}) }, role),
+    log,
+  );
+  closers.push(() => switcher.stop());
+  const c = new GroupController({
+    etcd,
+    cluster: args.clusterName,
+    brokerName: args.brokerName,
+    brokerId,
+    addr: ctx.advertised,
+    haAddr: `${ip}:${args.haPort}`,
+    endOffset: () => store.commitLogEnd,
+    onRole: (change) => {
+      const role: StackRole =
+        change.role === 'master' ? { kind: 'master', epoch: change.epoch } : { kind: 'replica', haMaster: change.master?.haAddr ?? null, epoch: change.epoch };
+      log.info({ role: change.role, epoch: change.epoch, master: change.master }, 'apogee: the controller gives this broker a role');
+      void switcher.want(role);
+    },
+    onFenced: (f) => {
+      store.setReadOnly(`broker ${args.brokerName}/${brokerId} was fenced (${f.reason}): it is no longer sure to be the master`);
+      log.warn({ epoch: f.epoch, reason: f.reason }, 'apogee: fenced: sends refused until the controller decides again');
+    },
+    onCampaign: (info) => log.info({ ...info }, 'apogee: campaigned for master'),
+    onError: (err) => log.warn({ err: formatError(err) }, 'apogee: controller'),
+  });
+  controller = c;
+  // Until the controller decides, serve as a replica of nobody (reads only).
+  await switcher.want({ kind: 'replica', haMaster: null, epoch: store.currentEpoch() });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await c.start();
+      break;
+    } catch (err) {
+      if (attempt >= 10) throw new Error(`cannot reach the controller at ${etcd}: ${formatError(err)}`);
+      log.warn({ attempt, err: formatError(err) }, 'apogee: the controller (etcd) does not answer yet; retrying');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  closers.push(() => c.close());
+  log.info({ controller: etcd, brokerId, cluster: args.clusterName, brokerName: args.brokerName }, 'apogee: the group controller runs: roles come from etcd');
+}
+
+function stackController(c: GroupController, brokerId: number): StackController {
+  return { brokerId, canAck: () => c.canAck(), setInSync: (members) => c.setInSync(members) };
 }
 
 /**

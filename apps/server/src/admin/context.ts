@@ -33,6 +33,8 @@ export interface AdminDeps {
 export interface ReplicationView {
   brokerId: number;
   role: 'MASTER' | 'SLAVE';
+  /** The newest epoch of this broker's log (0 before any controller election). */
+  epoch?: number;
   /** A replica: the master's HA address, whether it is connected and how many confirmed bytes it lacks. */
   following?: { master: string; connected: boolean; lagBytes: number };
   /** A master with an HA port: its replicas, with what each acknowledged. */

@@ -1,0 +1,220 @@
+/**
+ * Automatic failover of a broker group on etcd (docs/ha-design.md, decisions 5–7): a real etcd
+ * (Debian's etcd-server, started by the test), one standalone NameServer and two broker processes
+ * of one group with `--controller`, `--replication sync` and `--flush sync`. The controller elects
+ * one master; @apogee/client sends under load; the master is SIGKILLed; the other broker is elected
+ * with a higher epoch, registers as brokerId 0, and the producer moves to it at its next route
+ * refresh. Every SEND_OK message is readable from the new master; the killed broker restarts as
+ * the new master's replica and its commit log equals the new master's again.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Producer } from '@apogee/client';
+import { decodeRecords } from '@apogee/message';
+import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
+import { type TestEtcd, skipWithoutEtcd, startEtcd } from '@apogee/etcd/test-etcd';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Namesrv, killNamesrv, startNamesrv, topicRoute, until } from './cluster-helpers.js';
+import { createTopic } from './remoting-helpers.js';
+import { type ServerPorts, ServerProcess, freePort, freePorts, killAllStarted, tempDataDir } from './server-process.js';
+
+const TOPIC = 'FailoverT';
+const QUEUES = 4;
+
+interface View {
+  brokerId: number;
+  role: 'MASTER' | 'SLAVE';
+  epoch?: number;
+  following?: { connected: boolean; lagBytes: number };
+  store: { maxCommitLogOffset: number };
+}
+
+async function view(s: ServerProcess): Promise<View | null> {
+  try {
+    const res = await fetch(`http://${s.httpAddr}/api/v1/cluster`);
+    return ((await res.json()) as { brokers: View[] }).brokers[0]!;
+  } catch {
+    return null; // between two role stacks, or gone
+  }
+}
+
+/** Every message body of the topic on one broker (pulled over remoting). */
+async function pullAll(brokerAddr: string): Promise<Set<string>> {
+  const client = new RemotingClient({ requestTimeoutMs: 10_000 });
+  const found = new Set<string>();
+  try {
+    for (let q = 0; q < QUEUES; q++) {
+      for (let offset = 0, guard = 0; guard < 10_000; guard++) {
+        const res = await client.invoke(
+          brokerAddr,
+          makeRequest(RequestCode.PULL_MESSAGE, {
+            extFields: {
+              consumerGroup: 'failover-check',
+              topic: TOPIC,
+              queueId: String(q),
+              queueOffset: String(offset),
+              maxMsgNums: '32',
+              sysFlag: '4',
+              commitOffset: '0',
+              suspendTimeoutMillis: '0',
+              subscription: '*',
+              subVersion: '0',
+            },
+          }),
+        );
+        if (res.code !== ResponseCode.SUCCESS) {
+          expect(res.code, res.remark ?? '').toBe(ResponseCode.PULL_NOT_FOUND);
+          break;
+        }
+        for (const m of decodeRecords(res.body!)) found.add(m.body.toString('utf8'));
+        offset = Number(res.extFields['nextBeginOffset']);
+      }
+    }
+  } finally {
+    client.close();
+  }
+  return found;
+}
+
+function commitLogBytes(dataDir: string, end: number): Buffer {
+  const dir = path.join(dataDir, 'store', 'commitlog');
+  return Buffer.concat(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => fs.readFileSync(path.join(dir, f))),
+  ).subarray(0, end);
+}
+
+describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd', { timeout: 240_000 }, () => {
+  const dir = tempDataDir('apg-failover-');
+  let etcd: TestEtcd;
+  let namesrv: Namesrv;
+  const brokers = new Map<number, { proc: ServerProcess; ports: ServerPorts; flags: string[] }>();
+
+  const startBroker = async (id: number): Promise<ServerProcess> => {
+    const known = brokers.get(id);
+    const ports = known?.ports ?? (await freePorts());
+    const flags = known?.flags ?? [
+      '--role',
+      'broker',
+      '--namesrv',
+      namesrv.addr,
+      '--broker-name',
+      'broker-f',
+      '--cluster-name',
+      'Failover',
+      '--controller',
+      etcd.endpoints,
+      '--broker-id',
+      String(id),
+      '--ha-port',
+      String(await freePort()),
+      '--replication',
+      'sync',
+      '--flush',
+      'sync',
+      '--mqtt-port',
+      'off',
+      '--amqp-port',
+      'off',
+    ];
+    const proc = await ServerProcess.start(path.join(dir, `b${id}`), ports, flags);
+    brokers.set(id, { proc, ports, flags });
+    return proc;
+  };
+
+  /** The broker that says it is the master (and the epoch it is at), once exactly one does. */
+  const masterNow = async (): Promise<{ id: number; proc: ServerProcess; epoch: number } | null> => {
+    const found: Array<{ id: number; proc: ServerProcess; epoch: number }> = [];
+    for (const [id, b] of brokers) {
+      if (b.proc.proc.exitCode !== null || b.proc.proc.signalCode !== null) continue;
+      const v = await view(b.proc);
+      if (v?.role === 'MASTER') found.push({ id, proc: b.proc, epoch: v.epoch ?? 0 });
+    }
+    return found.length === 1 ? found[0]! : null;
+  };
+
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    namesrv = await startNamesrv();
+    await Promise.all([startBroker(1), startBroker(2)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await killAllStarted();
+    if (namesrv) await killNamesrv(namesrv);
+    await etcd?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('elects one master, fails over to the replica after a SIGKILL with every SEND_OK message kept, and takes the old master back as a replica', async () => {
+    await until('one master elected', async () => (await masterNow()) !== null);
+    const first = (await masterNow())!;
+    const otherId = first.id === 1 ? 2 : 1;
+    const other = brokers.get(otherId)!.proc;
+    expect(first.epoch).toBeGreaterThanOrEqual(1);
+    await until('the other broker follows the master', async () => (await view(other))?.following?.connected === true);
+    // Topic configs do not replicate yet (docs/ha-design.md): both brokers are told of the topic.
+    await createTopic(first.proc.brokerAddr, namesrv.addr, TOPIC, QUEUES);
+    await createTopic(other.brokerAddr, namesrv.addr, TOPIC, QUEUES);
+    await until('the route names the master as id 0', async () => {
+      const r = await topicRoute(namesrv.addr, TOPIC);
+      return r?.brokerDatas[0]?.brokerAddrs['0'] === first.proc.brokerAddr;
+    });
+
+    const producer = new Producer({ nameServer: namesrv.addr, group: 'failover-pg', sendTimeoutMs: 3000, retryTimes: 2, routeRefreshMs: 500 });
+    await producer.start();
+    const ok: string[] = [];
+    let killedAt = 0;
+    let firstOkAfterKill = 0;
+    let stop = false;
+    try {
+      const senders = Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; !stop && i < 20_000; i++) {
+          const body = `m-${w}-${i}`;
+          try {
+            const r = await producer.send({ topic: TOPIC, body: Buffer.from(body) });
+            if (r.status === 'SEND_OK') {
+              ok.push(body);
+              if (killedAt > 0 && firstOkAfterKill === 0) firstOkAfterKill = performance.now();
+            }
+          } catch {
+            await new Promise((r) => setTimeout(r, 50)); // no master reachable yet
+          }
+        }
+      });
+      await until('sends acknowledged before the kill', () => ok.length >= 300);
+      await first.proc.kill();
+      killedAt = performance.now();
+      const before = ok.length;
+      await until('the other broker elected', async () => (await masterNow())?.id === otherId, 600);
+      await until('sends acknowledged by the new master', () => ok.length >= before + 300, 600);
+      stop = true;
+      await Promise.all(senders);
+    } finally {
+      stop = true;
+      await producer.shutdown();
+    }
+    const second = (await masterNow())!;
+    expect(second.id).toBe(otherId);
+    expect(second.epoch).toBeGreaterThan(first.epoch);
+    const route = await topicRoute(namesrv.addr, TOPIC);
+    expect(route!.brokerDatas[0]!.brokerAddrs['0']).toBe(second.proc.brokerAddr);
+    // Every acknowledged message is on the new master.
+    const onNew = await pullAll(second.proc.brokerAddr);
+    expect(ok.filter((b) => !onNew.has(b))).toEqual([]);
+    console.log(`failover: ${ok.length} SEND_OK; first SEND_OK ${((firstOkAfterKill - killedAt) / 1000).toFixed(2)} s after the SIGKILL`);
+
+    // The old master comes back as the new master's replica and converges on its log.
+    const back = await startBroker(first.id);
+    await until('the old master follows the new one', async () => (await view(back))?.following?.connected === true, 600);
+    expect((await view(back))!.role).toBe('SLAVE');
+    await until('the old master caught up', async () => {
+      const [m, r] = await Promise.all([view(second.proc), view(back)]);
+      return !!m && !!r && r.store.maxCommitLogOffset === m.store.maxCommitLogOffset && r.following?.lagBytes === 0;
+    });
+    const end = (await view(second.proc))!.store.maxCommitLogOffset;
+    expect(commitLogBytes(back.dataDir, end).equals(commitLogBytes(second.proc.dataDir, end))).toBe(true);
+  });
+});
