@@ -5,9 +5,11 @@
  * one master; @apogee/client sends under load; the master is SIGKILLed; the other broker is elected
  * with a higher epoch, registers as brokerId 0, and the producer moves to it at its next route
  * refresh. Every SEND_OK message is readable from the new master; the killed broker restarts as
- * the new master's replica and its commit log equals the new master's again.
+ * the new master's replica and its commit log equals the new master's again. Then the same once
+ * more, back to the first broker, under the unmodified ali-ons producer.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Producer } from '@apogee/client';
 import { decodeRecords } from '@apogee/message';
@@ -18,6 +20,11 @@ import { type Namesrv, killNamesrv, startNamesrv, topicRoute, until } from './cl
 import { createTopic } from './remoting-helpers.js';
 import { type ServerPorts, ServerProcess, freePort, freePorts, killAllStarted, tempDataDir } from './server-process.js';
 
+const require = createRequire(import.meta.url);
+const { Producer: OnsProducer, Message: OnsMessage } = require('ali-ons') as any;
+/** ali-ons asserts an HTTP client even when given a NameServer address; it is never called. */
+const httpclient = { request: () => Promise.reject(new Error('ali-ons must not use HTTP here')) };
+
 const TOPIC = 'FailoverT';
 const QUEUES = 4;
 
@@ -26,6 +33,7 @@ interface View {
   role: 'MASTER' | 'SLAVE';
   epoch?: number;
   following?: { connected: boolean; lagBytes: number };
+  replicas?: Array<{ inSync?: boolean }>;
   store: { maxCommitLogOffset: number };
 }
 
@@ -148,7 +156,7 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('elects one master, fails over to the replica after a SIGKILL with every SEND_OK message kept, and takes the old master back as a replica', async () => {
+  it('elects one master, fails over to the replica after a SIGKILL with every SEND_OK kept, takes the old master back as a replica, and fails over again under ali-ons', async () => {
     await until('one master elected', async () => (await masterNow()) !== null);
     const first = (await masterNow())!;
     const otherId = first.id === 1 ? 2 : 1;
@@ -216,5 +224,41 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
     });
     const end = (await view(second.proc))!.store.maxCommitLogOffset;
     expect(commitLogBytes(back.dataDir, end).equals(commitLogBytes(second.proc.dataDir, end))).toBe(true);
+
+    // A second failover, back to the first broker, under the unmodified ali-ons producer.
+    await until('the old master in sync again', async () => (await view(second.proc))?.replicas?.some((r) => r.inSync === true) === true);
+    const ons = new OnsProducer({ httpclient, nameSrv: namesrv.addr, producerGroup: 'failover-ons', pollNameServerInteval: 500 });
+    await ons.ready();
+    const onsOk: string[] = [];
+    let onsStop = false;
+    try {
+      const senders = Array.from({ length: 2 }, async (_, w) => {
+        for (let i = 0; !onsStop && i < 20_000; i++) {
+          const body = `ons-${w}-${i}`;
+          try {
+            const r = await ons.send(new OnsMessage(TOPIC, 'TagA', body));
+            if (r.sendStatus === 'SEND_OK') onsOk.push(body);
+          } catch {
+            await new Promise((res) => setTimeout(res, 50));
+          }
+        }
+      });
+      await until('ali-ons sends acknowledged', () => onsOk.length >= 200);
+      await second.proc.kill();
+      const before = onsOk.length;
+      await until('the first broker elected again', async () => (await masterNow())?.id === first.id, 600);
+      await until('ali-ons sends acknowledged by the new master', () => onsOk.length >= before + 200, 600);
+      onsStop = true;
+      await Promise.all(senders);
+    } finally {
+      onsStop = true;
+      await ons.close();
+    }
+    const third = (await masterNow())!;
+    expect(third.id).toBe(first.id);
+    expect(third.epoch).toBeGreaterThan(second.epoch);
+    const onThird = await pullAll(third.proc.brokerAddr);
+    expect(onsOk.filter((b) => !onThird.has(b))).toEqual([]);
+    expect(ok.filter((b) => !onThird.has(b))).toEqual([]);
   });
 });
