@@ -60,6 +60,13 @@ describe('server command line', () => {
     expect(() => parseServerArgs(['--controller', 'etcd://h:1', '--ha-port', '1'], {})).toThrow(/own --broker-id/);
     expect(() => parseServerArgs(['--controller', 'etcd://h:1', '--broker-id', '1'], {})).toThrow(/needs an --ha-port/);
     expect(() => parseServerArgs(['--controller', 'etcd://h:1', '--broker-id', '1', '--ha-port', '1', '--ha-master', 'm:1'], {})).toThrow(/drop --ha-master/);
+    expect(parseServerArgs(['--controller', 'etcd://h:1', '--broker-id', '1', '--ha-port', '1', '--preferred-master'], {}).preferredMaster).toBe(true);
+    expect(parseServerArgs(['--controller', 'etcd://h:1', '--broker-id', '1', '--ha-port', '1'], { APOGEE_PREFERRED_MASTER: 'true' }).preferredMaster).toBe(
+      true,
+    );
+    expect(parseServerArgs([], {}).preferredMaster).toBe(false);
+    expect(() => parseServerArgs(['--preferred-master'], {})).toThrow(/give --controller too/);
+    expect(() => parseServerArgs([], { APOGEE_PREFERRED_MASTER: 'yes' })).toThrow(/true or false/);
   });
 
   it('takes the log level from --log-level, APOGEE_LOG_LEVEL or the config file, in that order', () => {

@@ -74,6 +74,8 @@ export interface ServerArgs {
   minInSyncReplicas: number;
   /** etcd endpoints of the group controller (`etcd://H:P[,H:P]`); null (default): roles from the command line. */
   controller: string | null;
+  /** This broker is its group's preferred master (--preferred-master, APOGEE_PREFERRED_MASTER=true). */
+  preferredMaster: boolean;
 }
 
 const DEFAULTS: Omit<
@@ -95,6 +97,7 @@ const DEFAULTS: Omit<
   replication: 'async',
   minInSyncReplicas: 1,
   controller: null,
+  preferredMaster: false,
   amqpsPort: 5671,
   listenHost: '127.0.0.1',
   brokerIp: '',
@@ -165,7 +168,7 @@ export function usage(): string {
     '                    [--cluster-name NAME] [--log-level LEVEL] [--config FILE]',
     '                    [--memory-budget MiB] [--namesrv HOST:PORT[;HOST:PORT]] [--role all|broker] [--ha-port N|off]',
     '                    [--ha-master HOST:PORT [--broker-id N]] [--replication sync|async] [--min-in-sync-replicas N]',
-    '                    [--controller etcd://HOST:PORT[,HOST:PORT] --broker-id N --ha-port N]',
+    '                    [--controller etcd://HOST:PORT[,HOST:PORT] --broker-id N --ha-port N [--preferred-master]]',
     '                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-client-auth none|optional|required]',
     '                    [--tls-handshake-timeout-ms N] [--remoting-tls disabled|permissive|enforcing]',
     '                    [--mqtts-port N] [--mqtt-wss-port N] [--amqps-port N]',
@@ -190,7 +193,8 @@ export function usage(): string {
     '--min-in-sync-replicas copies (itself included; default 1) are in sync (else SLAVE_NOT_AVAILABLE; no',
     'confirmation within 3 s: FLUSH_SLAVE_TIMEOUT). async (default): at once. Needs --ha-port.',
     '--controller: the group elects its master on etcd (docs/cluster.md, "Automatic failover"): every',
-    'broker of the group gives it, with its own --broker-id (1 or more) and an --ha-port.',
+    'broker of the group gives it, with its own --broker-id (1 or more) and an --ha-port. --preferred-master:',
+    'this broker wins ties in elections, and a master hands over to it once it has caught up.',
     'Log levels: trace, debug, info (default), warn, error, fatal, silent. Lines are JSON, or',
     'human-readable when stdout is a terminal.',
     'Environment: APOGEE_DATA_DIR, APOGEE_NAMESRV_PORT, … (same names), APOGEE_CONFIG.',
@@ -296,6 +300,10 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       help = true;
       continue;
     }
+    if (flag === '--preferred-master' && value === undefined) {
+      fromFlags['preferredMaster'] = true;
+      continue;
+    }
     const takeValue = (): string => {
       if (value !== undefined) return value;
       const v = argv[++i];
@@ -362,6 +370,12 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     const v = env[name];
     if (v !== undefined && v !== '') setValue(fromEnv, key, v, `${name} (${flag})`);
   }
+  const preferredEnv = env['APOGEE_PREFERRED_MASTER'];
+  if (preferredEnv !== undefined && preferredEnv !== '') {
+    if (preferredEnv !== 'true' && preferredEnv !== 'false')
+      throw new Error(`APOGEE_PREFERRED_MASTER (--preferred-master): true or false, got ${JSON.stringify(preferredEnv)}`);
+    fromEnv['preferredMaster'] = preferredEnv === 'true';
+  }
   const merged = { ...DEFAULTS, ...fromFile, ...fromEnv, ...fromFlags };
   if (!help && merged.role === 'broker' && merged.namesrvAddrs.length === 0)
     throw new Error('a broker alone (--role broker, npm run broker) needs --namesrv HOST:PORT[;HOST:PORT] (or APOGEE_NAMESRV_ADDR)');
@@ -372,6 +386,7 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     if (merged.haPort === null) throw new Error('--controller needs an --ha-port: any broker of the group may become its master');
     if (merged.brokerId === null || merged.brokerId < 1) throw new Error("--controller needs this broker's own --broker-id (1 or more, distinct in the group)");
   }
+  if (!help && merged.preferredMaster && merged.controller === null) throw new Error('--preferred-master takes effect in elections: give --controller too');
   if (!help && merged.controller === null && merged.haMaster === null && merged.brokerId !== null && merged.brokerId !== 0)
     throw new Error(`--broker-id ${merged.brokerId} registers a replica: give the master to follow with --ha-master HOST:PORT`);
   if (!help && merged.replication === 'sync' && merged.haPort === null && merged.haMaster === null)

@@ -18,6 +18,7 @@ import { recentLatencyMs } from './admin/recent-latency.js';
 import { StatsSampler } from './admin/stats-sampler.js';
 import { consoleStatic } from './console-static.js';
 import { APOGEE_VERSION } from './version.js';
+import { PreferredHandover } from './handover.js';
 import { certificateName, type serverTls as makeServerTls } from './tls-listeners.js';
 
 /** A broker's place in its group: the group's master at an epoch, or a replica following the master's HA port. */
@@ -31,6 +32,10 @@ export interface StackController {
   canAck(): boolean;
   /** Writes the group's in-sync set (it includes the master) by CAS; false when that did not happen. */
   setInSync(members: readonly number[]): Promise<boolean>;
+  /** The group's preferred master (--preferred-master), or null. */
+  preferredBrokerId(): number | null;
+  /** Gives the master role up (for the preferred master). */
+  resign(): Promise<boolean>;
 }
 
 interface StackLogger {
@@ -104,21 +109,31 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
     // With a controller the in-sync set lives in etcd: a member leaves it there before sends stop
     // waiting for it (only in-sync members may be elected), and joins are recorded after the fact.
     const inSyncInEtcd = (members: readonly number[]) => (controller ? controller.setInSync([controller.brokerId, ...members]) : Promise.resolve(true));
-    const sync =
-      ha && args.replication === 'sync' && !replica
+    // The in-sync set is kept with --replication sync (sends wait for it) and with a controller
+    // whatever the mode (only its members may be elected; with async replication they may lack
+    // the last acknowledged sends, which is what async means).
+    const sync = args.replication === 'sync';
+    const inSync =
+      ha && !replica && (sync || controller)
         ? new SyncReplication({
             server: ha,
             store,
-            minInSyncReplicas: args.minInSyncReplicas,
+            minInSyncReplicas: sync ? args.minInSyncReplicas : 1,
             onInSyncChange: (members) => {
-              log.info({ inSync: members, copies: members.length + 1, min: args.minInSyncReplicas }, 'apogee: in-sync replicas changed');
+              log.info({ inSync: members, copies: members.length + 1, replication: args.replication }, 'apogee: in-sync replicas changed');
               inSyncInEtcd(members).catch((err: unknown) => log.warn({ err: formatError(err) }, 'apogee: cannot record the in-sync set in etcd'));
             },
             ...(controller ? { confirmLeave: inSyncInEtcd } : {}),
           })
         : null;
-    if (sync) closers.push(async () => sync.close());
-    const gate = controller ? fencedGate(controller, sync) : sync;
+    if (inSync) closers.push(async () => inSync.close());
+    const waitFor = sync ? inSync : null;
+    const gate = controller ? fencedGate(controller, waitFor) : waitFor;
+    if (controller && ha && !replica && !args.preferredMaster) {
+      const handover = new PreferredHandover({ controller, ha, sync: inSync, store, log });
+      handover.start();
+      closers.push(async () => handover.close());
+    }
     // A new master's log starts its epoch where it ends now (docs/ha-design.md, decision 2).
     if (role.kind === 'master' && role.epoch > store.currentEpoch()) await store.beginEpoch(role.epoch);
     const broker = await Broker.open({
@@ -258,7 +273,10 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
       version: APOGEE_VERSION,
       startedAt: Date.now(),
       fsyncLatencyMs: recentLatencyMs(broker.fsyncLatency),
-      replication: () => ({ ...replicationView(role, replicaId, store.commitLogConfirmed, ha, follower, sync), epoch: store.currentEpoch() }),
+      replication: () => ({
+        ...replicationView(role, replicaId, store.commitLogConfirmed, ha, follower, inSync, args.replication),
+        epoch: store.currentEpoch(),
+      }),
       listeners: () => ({ namesrv: namesrvAddr, broker: advertised, mqtt: mqttAddr, mqttWs: mqttWsAddr, amqp: amqpAddr, ...tlsListeners }),
     };
     const stats = new StatsSampler(adminDeps, () => (namesrv?.connectionStats().open ?? 0) + service.connectionStats().open);
@@ -323,7 +341,8 @@ function replicationView(
   confirmed: number,
   ha: HaServer | null,
   follower: HaReplica | null,
-  sync: SyncReplication | null,
+  inSync: SyncReplication | null,
+  mode: 'sync' | 'async',
 ): ReplicationView {
   if (role.kind === 'replica')
     return {
@@ -333,14 +352,14 @@ function replicationView(
     };
   const view: ReplicationView = { brokerId: 0, role: 'MASTER' };
   if (ha) {
-    const inSync = new Set(sync?.members() ?? []);
-    view.replication = sync ? 'sync' : 'async';
+    const members = new Set(inSync?.members() ?? []);
+    view.replication = mode;
     view.replicas = ha.replicas().map((r) => ({
       replicaId: r.replicaId,
       remote: r.remote,
       ackedOffset: r.ackedOffset,
       lagBytes: Math.max(0, confirmed - r.ackedOffset),
-      ...(sync ? { inSync: inSync.has(r.replicaId) } : {}),
+      ...(inSync ? { inSync: members.has(r.replicaId) } : {}),
     }));
   }
   return view;

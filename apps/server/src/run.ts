@@ -157,6 +157,7 @@ async function runControlled(ctx: StackContext, etcd: string, closers: Array<() 
     addr: ctx.advertised,
     haAddr: `${ip}:${args.haPort}`,
     endOffset: () => store.commitLogEnd,
+    preferred: args.preferredMaster,
     onRole: (change) => {
       const role: StackRole =
         change.role === 'master' ? { kind: 'master', epoch: change.epoch } : { kind: 'replica', haMaster: change.master?.haAddr ?? null, epoch: change.epoch };
@@ -188,7 +189,13 @@ async function runControlled(ctx: StackContext, etcd: string, closers: Array<() 
 }
 
 function stackController(c: GroupController, brokerId: number): StackController {
-  return { brokerId, canAck: () => c.canAck(), setInSync: (members) => c.setInSync(members) };
+  return {
+    brokerId,
+    canAck: () => c.canAck(),
+    setInSync: (members) => c.setInSync(members),
+    preferredBrokerId: () => c.preferredBrokerId(),
+    resign: () => c.resign(),
+  };
 }
 
 /**

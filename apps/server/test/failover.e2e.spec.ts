@@ -100,7 +100,7 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
   let namesrv: Namesrv;
   const brokers = new Map<number, { proc: ServerProcess; ports: ServerPorts; flags: string[] }>();
 
-  const startBroker = async (id: number): Promise<ServerProcess> => {
+  const startBroker = async (id: number, extra: string[] = []): Promise<ServerProcess> => {
     const known = brokers.get(id);
     const ports = known?.ports ?? (await freePorts());
     const flags = known?.flags ?? [
@@ -126,6 +126,7 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
       'off',
       '--amqp-port',
       'off',
+      ...extra,
     ];
     const proc = await ServerProcess.start(path.join(dir, `b${id}`), ports, flags);
     brokers.set(id, { proc, ports, flags });
@@ -260,5 +261,119 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
     const onThird = await pullAll(third.proc.brokerAddr);
     expect(onsOk.filter((b) => !onThird.has(b))).toEqual([]);
     expect(ok.filter((b) => !onThird.has(b))).toEqual([]);
+  });
+});
+
+describe.skipIf(skipWithoutEtcd)('a preferred master on etcd', { timeout: 240_000 }, () => {
+  const dir = tempDataDir('apg-preferred-');
+  let etcd: TestEtcd;
+  let namesrv: Namesrv;
+  const brokers = new Map<number, { proc: ServerProcess; ports: ServerPorts; flags: string[] }>();
+
+  const startBroker = async (id: number, extra: string[] = []): Promise<ServerProcess> => {
+    const known = brokers.get(id);
+    const ports = known?.ports ?? (await freePorts());
+    const flags = known?.flags ?? [
+      '--role',
+      'broker',
+      '--namesrv',
+      namesrv.addr,
+      '--broker-name',
+      'broker-p',
+      '--cluster-name',
+      'Preferred',
+      '--controller',
+      etcd.endpoints,
+      '--broker-id',
+      String(id),
+      '--ha-port',
+      String(await freePort()),
+      '--replication',
+      'sync',
+      '--flush',
+      'sync',
+      '--mqtt-port',
+      'off',
+      '--amqp-port',
+      'off',
+      ...extra,
+    ];
+    const proc = await ServerProcess.start(path.join(dir, `b${id}`), ports, flags);
+    brokers.set(id, { proc, ports, flags });
+    return proc;
+  };
+
+  const roles = async (): Promise<Map<number, View | null>> => {
+    const out = new Map<number, View | null>();
+    for (const [id, b] of brokers) out.set(id, b.proc.proc.exitCode === null && b.proc.proc.signalCode === null ? await view(b.proc) : null);
+    return out;
+  };
+  const masterId = async (): Promise<number | null> => {
+    const masters = [...(await roles())].filter(([, v]) => v?.role === 'MASTER');
+    return masters.length === 1 ? masters[0]![0] : null;
+  };
+
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    namesrv = await startNamesrv();
+    await Promise.all([startBroker(1), startBroker(2, ['--preferred-master'])]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await killAllStarted();
+    if (namesrv) await killNamesrv(namesrv);
+    await etcd?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('elects the preferred broker, fails over without it, and hands the role back once it has caught up, with every SEND_OK kept', async () => {
+    await until('a master elected', async () => (await masterId()) !== null);
+    // Both logs are empty at the first election: the preferred broker wins the tie.
+    expect(await masterId()).toBe(2);
+    await until('broker 1 follows', async () => (await view(brokers.get(1)!.proc))?.following?.connected === true);
+    await createTopic(brokers.get(2)!.proc.brokerAddr, namesrv.addr, TOPIC, QUEUES);
+    await createTopic(brokers.get(1)!.proc.brokerAddr, namesrv.addr, TOPIC, QUEUES);
+
+    const producer = new Producer({ nameServer: namesrv.addr, group: 'preferred-pg', sendTimeoutMs: 3000, retryTimes: 2, routeRefreshMs: 500 });
+    await producer.start();
+    const ok: string[] = [];
+    let stop = false;
+    const epochs: number[] = [];
+    try {
+      const senders = Array.from({ length: 2 }, async (_, w) => {
+        for (let i = 0; !stop && i < 50_000; i++) {
+          const body = `p-${w}-${i}`;
+          try {
+            if ((await producer.send({ topic: TOPIC, body: Buffer.from(body) })).status === 'SEND_OK') ok.push(body);
+          } catch {
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      });
+      await until('sends acknowledged', () => ok.length >= 100);
+      epochs.push((await view(brokers.get(2)!.proc))!.epoch ?? 0);
+      await brokers.get(2)!.proc.kill();
+      await until('broker 1 elected', async () => (await masterId()) === 1, 600);
+      epochs.push((await view(brokers.get(1)!.proc))!.epoch ?? 0);
+      const during = ok.length;
+      await until('sends acknowledged by broker 1', () => ok.length >= during + 100, 600);
+      // The preferred broker comes back, catches up as a replica, and is handed the role.
+      await startBroker(2);
+      await until('the preferred broker is the master again', async () => (await masterId()) === 2, 900);
+      epochs.push((await view(brokers.get(2)!.proc))!.epoch ?? 0);
+      const after = ok.length;
+      await until('sends acknowledged by the preferred master', () => ok.length >= after + 100, 600);
+      stop = true;
+      await Promise.all(senders);
+    } finally {
+      stop = true;
+      await producer.shutdown();
+    }
+    expect(epochs[1]).toBeGreaterThan(epochs[0]!);
+    expect(epochs[2]).toBeGreaterThan(epochs[1]!);
+    await until('broker 1 follows the preferred master', async () => (await view(brokers.get(1)!.proc))?.following?.connected === true, 600);
+    const onPreferred = await pullAll(brokers.get(2)!.proc.brokerAddr);
+    expect(ok.filter((b) => !onPreferred.has(b))).toEqual([]);
+    expect(brokers.get(1)!.proc.output).toMatch(/handing over to the preferred master/);
   });
 });

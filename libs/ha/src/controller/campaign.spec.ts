@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { campaignTxn, eligible, rankOf, syntheticKv } from './campaign.js';
 import { GroupView } from './group-view.js';
-import { GroupKeys, encodeCandidate, encodeInSync } from './keys.js';
+import { GroupKeys, encodeCandidate, encodeInSync, encodePreferred } from './keys.js';
 
 const keys = new GroupKeys('C', 'b');
 const self = { brokerId: 2, addr: 'h:1', haAddr: 'h:2' };
@@ -35,6 +35,21 @@ describe('campaign', () => {
     expect(rankOf(v, 2, 200)).toBe(1); // behind 1 (longer log); ahead of 3 (same offset, higher id)
     expect(rankOf(v, 3, 200)).toBe(2);
     expect(rankOf(v, 1, 500)).toBe(0);
+  });
+
+  it('puts the preferred master first among candidates with the same log end, never ahead of a longer log', () => {
+    const v = view(
+      [1, 2, 3],
+      [
+        [1, 200],
+        [2, 200],
+        [3, 300],
+      ],
+    );
+    v.put(syntheticKv(keys.preferred, encodePreferred({ brokerId: 2 }), 99, '0'));
+    expect(rankOf(v, 2, 200)).toBe(1); // only the longer log (3) goes first
+    expect(rankOf(v, 1, 200)).toBe(2); // the preferred 2 wins the tie although 1 has the lower id
+    expect(rankOf(v, 3, 300)).toBe(0);
   });
 
   it('builds one txn: master absent and epoch/in-sync unchanged → epoch+1, master on the lease, in-sync only when absent', () => {

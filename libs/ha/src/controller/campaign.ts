@@ -12,12 +12,14 @@ export function eligible(view: GroupView, brokerId: number): boolean {
   return s === null || (s.value !== null && s.value.members.includes(brokerId));
 }
 
-/** How many eligible candidates campaign before `self`: longer logs first, then lower broker ids. */
+/** How many eligible candidates campaign before `self`: longer logs first, then the preferred master, then lower broker ids. */
 export function rankOf(view: GroupView, self: number, endOffset: number): number {
+  const preferred = view.preferred?.value?.brokerId ?? null;
   let ahead = 0;
   for (const [id, e] of view.candidates) {
     if (id === self || e.value === null || !eligible(view, id)) continue;
-    if (e.value.endOffset > endOffset || (e.value.endOffset === endOffset && id < self)) ahead++;
+    const tieFirst = id === preferred || (self !== preferred && id < self);
+    if (e.value.endOffset > endOffset || (e.value.endOffset === endOffset && tieFirst)) ahead++;
   }
   return ahead;
 }

@@ -30,7 +30,7 @@
 import { EtcdClient, type LeaseId, type Watch } from '@apogee/etcd';
 import { campaignTxn, eligible, rankOf, syntheticKv } from './campaign.js';
 import { GroupView } from './group-view.js';
-import { type InSyncRecord, type MasterRecord, GroupKeys, encodeCandidate, encodeInSync } from './keys.js';
+import { type InSyncRecord, type MasterRecord, GroupKeys, encodeCandidate, encodeInSync, encodePreferred } from './keys.js';
 import { LeaseKeeper } from './lease-keeper.js';
 
 export interface ControllerTimings {
@@ -93,6 +93,8 @@ export interface GroupControllerOptions {
   readonly haAddr: string;
   /** The end of this broker's commit log: the longest log campaigns first. */
   endOffset(): number;
+  /** This broker is the group's preferred master (--preferred-master): it wins ties, and a master hands over to it. */
+  readonly preferred?: boolean;
   onRole(change: RoleChange): void;
   /** The master stopped acking: its lease was not confirmed in time, went away, or its key did. */
   onFenced?(info: FenceInfo): void;
@@ -164,9 +166,28 @@ export class GroupController {
     this.keepLease();
     try {
       await this.sync();
+      await this.markPreferred();
     } catch (e) {
       this.stop();
       throw e;
+    }
+  }
+
+  /** The preferred master's broker id, as the group's `preferred` key names it (null: none). */
+  preferredBrokerId(): number | null {
+    return this.view.preferred?.value?.brokerId ?? null;
+  }
+
+  /** Names this broker in the `preferred` key (--preferred-master), or clears a stale one naming it. */
+  private async markPreferred(): Promise<void> {
+    const named = this.preferredBrokerId();
+    if (this.o.preferred === true && named !== this.o.brokerId) {
+      await this.etcd.put(this.keys.preferred, encodePreferred({ brokerId: this.o.brokerId }));
+    } else if (this.o.preferred !== true && named === this.o.brokerId) {
+      await this.etcd.txn({
+        compare: [{ key: this.keys.preferred, target: 'VALUE', value: encodePreferred({ brokerId: this.o.brokerId }) }],
+        success: [{ delete: { key: this.keys.preferred } }],
+      });
     }
   }
 

@@ -3,7 +3,18 @@
 // change applied to it and older news is ignored, so the controller may apply the result of its own
 // txn at once (at the txn's revision) and let the watch deliver the same change later.
 import type { KeyValue } from '@apogee/etcd';
-import { type CandidateRecord, type GroupKeys, type InSyncRecord, type MasterRecord, parseCandidate, parseEpoch, parseInSync, parseMaster } from './keys.js';
+import {
+  type CandidateRecord,
+  type GroupKeys,
+  type InSyncRecord,
+  type MasterRecord,
+  type PreferredRecord,
+  parseCandidate,
+  parseEpoch,
+  parseInSync,
+  parseMaster,
+  parsePreferred,
+} from './keys.js';
 
 /** One key as last seen: its parsed value (null when it did not parse: then `error` says why). */
 export interface Entry<T> {
@@ -18,6 +29,7 @@ export class GroupView {
   master: Entry<MasterRecord> | null = null;
   epoch: Entry<number> | null = null;
   inSync: Entry<InSyncRecord> | null = null;
+  preferred: Entry<PreferredRecord> | null = null;
   readonly candidates = new Map<number, Entry<CandidateRecord>>();
   /** The newest revision this view has applied. */
   revision = 0;
@@ -27,7 +39,7 @@ export class GroupView {
 
   /** Replaces everything with a range's answer read at `revision`. */
   reset(kvs: readonly KeyValue[], revision: number): void {
-    this.master = this.epoch = this.inSync = null;
+    this.master = this.epoch = this.inSync = this.preferred = null;
     this.candidates.clear();
     this.changedAt.clear();
     this.revision = 0;
@@ -47,7 +59,7 @@ export class GroupView {
 
   /** A parse error of a key we read, if any (the controller reports it). */
   errors(): string[] {
-    const all = [this.master, this.epoch, this.inSync, ...this.candidates.values()];
+    const all = [this.master, this.epoch, this.inSync, this.preferred, ...this.candidates.values()];
     return all.flatMap((e) => (e?.error ? [e.error] : []));
   }
 
@@ -59,6 +71,7 @@ export class GroupView {
     if (key === this.keys.master) this.master = kv && entry(kv, () => parseMaster(text));
     else if (key === this.keys.epoch) this.epoch = kv && entry(kv, () => parseEpoch(text));
     else if (key === this.keys.inSync) this.inSync = kv && entry(kv, () => parseInSync(text));
+    else if (key === this.keys.preferred) this.preferred = kv && entry(kv, () => parsePreferred(text));
     else if (key.startsWith(this.keys.candidates)) {
       const id = Number(key.slice(this.keys.candidates.length));
       if (!Number.isSafeInteger(id) || id < 0) return true; // not a candidate key of ours: ignored

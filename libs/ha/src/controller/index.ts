@@ -8,4 +8,4 @@ export {
   type FenceInfo,
   type CampaignInfo,
 } from './group-controller.js';
-export { GroupKeys, type MasterRecord, type InSyncRecord, type CandidateRecord } from './keys.js';
+export { GroupKeys, type MasterRecord, type InSyncRecord, type CandidateRecord, type PreferredRecord } from './keys.js';

@@ -5,6 +5,8 @@
 //   in-sync           {epoch, members:[brokerId…]}, written by the master by CAS on its mod revision
 //   candidates/<id>   {endOffset}, on the candidate's lease: who is campaigning, and how far its log
 //                     reaches, so the longest log campaigns first
+//   preferred         {brokerId}: the broker started with --preferred-master (DLedger's preferred
+//                     leader): it wins ties, and a master hands over to it once it has caught up
 // Values are parsed strictly: a value another writer garbled is reported, never half-trusted.
 
 export interface MasterRecord {
@@ -25,8 +27,13 @@ export interface CandidateRecord {
   readonly endOffset: number;
 }
 
+export interface PreferredRecord {
+  readonly brokerId: number;
+}
+
 export class GroupKeys {
   readonly prefix: string;
+  readonly preferred: string;
   readonly epoch: string;
   readonly master: string;
   readonly inSync: string;
@@ -44,6 +51,7 @@ export class GroupKeys {
     this.master = `${this.prefix}master`;
     this.inSync = `${this.prefix}in-sync`;
     this.candidates = `${this.prefix}candidates/`;
+    this.preferred = `${this.prefix}preferred`;
   }
 
   candidate(brokerId: number): string {
@@ -89,6 +97,12 @@ export function parseCandidate(text: string): CandidateRecord {
   return { endOffset };
 }
 
+export function parsePreferred(text: string): PreferredRecord {
+  const { brokerId } = object(text, 'preferred');
+  if (!isBrokerId(brokerId)) throw new SyntaxError(`preferred needs brokerId: ${text.slice(0, 120)}`);
+  return { brokerId };
+}
+
 export function parseEpoch(text: string): number {
   if (!/^[0-9]{1,15}$/.test(text)) throw new SyntaxError(`epoch is not a counter: ${JSON.stringify(text.slice(0, 40))}`);
   return Number(text);
@@ -97,3 +111,4 @@ export function parseEpoch(text: string): number {
 export const encodeMaster = (m: MasterRecord): string => JSON.stringify({ brokerId: m.brokerId, addr: m.addr, haAddr: m.haAddr, epoch: m.epoch });
 export const encodeInSync = (s: InSyncRecord): string => JSON.stringify({ epoch: s.epoch, members: s.members });
 export const encodeCandidate = (c: CandidateRecord): string => JSON.stringify({ endOffset: c.endOffset });
+export const encodePreferred = (p: PreferredRecord): string => JSON.stringify({ brokerId: p.brokerId });
