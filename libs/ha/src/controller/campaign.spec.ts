@@ -52,7 +52,7 @@ describe('campaign', () => {
     expect(rankOf(v, 3, 300)).toBe(0);
   });
 
-  it('builds one txn: master absent and epoch/in-sync unchanged → epoch+1, master on the lease, in-sync only when absent', () => {
+  it('builds one txn: master absent and epoch/in-sync unchanged → epoch+1, master on the lease, in-sync reset to the new master', () => {
     const fresh = campaignTxn(keys, view(null, []), self, '77');
     expect(fresh.master).toEqual({ ...self, epoch: 5 });
     expect(fresh.txn.compare).toEqual([
@@ -72,10 +72,11 @@ describe('campaign', () => {
     ]);
     const later = campaignTxn(keys, view([1, 2], []), self, '77');
     expect(later.txn.compare[2]).toEqual({ key: keys.inSync, target: 'MOD', modRevision: 2 });
-    expect(later.txn.success).toHaveLength(3);
-    expect(later.applied(10).puts.map((kv) => [kv.key.toString(), kv.modRevision, kv.lease])).toEqual([
-      [keys.epoch, 10, '0'],
-      [keys.master, 10, '77'],
+    expect(later.txn.success).toHaveLength(4);
+    expect(later.applied(10).puts.map((kv) => [kv.key.toString(), kv.value.toString(), kv.modRevision, kv.lease])).toEqual([
+      [keys.epoch, '5', 10, '0'],
+      [keys.master, '{"brokerId":2,"addr":"h:1","haAddr":"h:2","epoch":5}', 10, '77'],
+      [keys.inSync, '{"epoch":5,"members":[2]}', 10, '0'],
     ]);
   });
 });

@@ -32,8 +32,7 @@ export interface CampaignTxn {
 }
 
 /** compare master absent (CREATE 0), epoch and in-sync unchanged since the view saw them (MOD; 0 =
- * absent) → put epoch+1, master on `lease`, in-sync {epoch+1, [self]} if there was none; drop our
- * candidate key. */
+ * absent) → put epoch+1, master on `lease`, in-sync {epoch+1, [self]}; drop our candidate key. */
 export function campaignTxn(keys: GroupKeys, view: GroupView, self: Omit<MasterRecord, 'epoch'>, lease: LeaseId): CampaignTxn {
   const epoch = (view.epoch?.value ?? 0) + 1;
   const master: MasterRecord = { ...self, epoch };
@@ -41,7 +40,10 @@ export function campaignTxn(keys: GroupKeys, view: GroupView, self: Omit<MasterR
     [keys.epoch, String(epoch), '0'],
     [keys.master, encodeMaster(master), lease],
   ];
-  if (view.inSync === null) values.push([keys.inSync, encodeInSync({ epoch, members: [self.brokerId] }), '0']);
+  // The new master alone is in sync at its epoch (as RocketMQ's controller resets the SyncStateSet):
+  // an old member listed from the previous epoch may lack what this master acknowledges before
+  // that member catches up and joins again, so it must not stay electable.
+  values.push([keys.inSync, encodeInSync({ epoch, members: [self.brokerId] }), '0']);
   const success: TxnOp[] = [
     ...values.map(([key, value, l]): TxnOp => ({ put: { key, value, ...(l !== '0' ? { lease: l } : {}) } })),
     { delete: { key: keys.candidate(self.brokerId) } },

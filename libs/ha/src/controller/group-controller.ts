@@ -15,7 +15,7 @@
 //
 //   compare  master CREATE = 0 (absent), epoch MOD = as seen, in-sync MOD = as seen
 //   success  put epoch = e+1; put master = {self, epoch e+1} on our lease;
-//            put in-sync = {e+1, [self]} when there was none; delete our candidate key
+//            put in-sync = {e+1, [self]} (the new master alone, until replicas catch up); delete our candidate key
 //
 // So the longest log campaigns first and the others only if it fails to; the CAS makes one winner per
 // epoch whatever the timing. A txn's answer is not trusted alone (a retried txn may have applied on
