@@ -9,7 +9,7 @@ const specs: OptionSpec[] = [
   { name: 'topic', kind: 'list', help: '' },
 ];
 
-const commands = [{ path: ['cluster'] }, { path: ['topic', 'create'] }, { path: ['topic', 'list'] }, { path: ['send'] }];
+const commands = [{ path: ['cluster'] }, { path: ['cluster', 'ha'] }, { path: ['topic', 'create'] }, { path: ['topic', 'list'] }, { path: ['send'] }];
 
 describe('parseOptions', () => {
   it('reads flags, values in both spellings, repeatable lists and positionals in order', () => {
@@ -61,6 +61,17 @@ describe('resolveCommand', () => {
       rest: ['--namesrv', 'h:1', '--json', 'T', '--count', '2'],
     });
     expect(resolveCommand(['--namesrv=h:1', 'send', 'T', 'B'], commands, specs).rest).toEqual(['--namesrv=h:1', 'T', 'B']);
+  });
+
+  it('takes the two-word command where a word is a command and a group at once', () => {
+    expect(resolveCommand(['cluster', 'ha', '--json'], commands, specs)).toEqual({
+      command: { path: ['cluster', 'ha'] },
+      path: ['cluster', 'ha'],
+      rest: ['--json'],
+    });
+    expect(resolveCommand(['--json', 'cluster'], commands, specs)).toEqual({ command: { path: ['cluster'] }, path: ['cluster'], rest: ['--json'] });
+    // Any other word after it is the one-word command's argument (which it then refuses).
+    expect(resolveCommand(['cluster', 'other'], commands, specs)).toEqual({ command: { path: ['cluster'] }, path: ['cluster'], rest: ['other'] });
   });
 
   it('answers no command for an empty line or --help alone, and a group for `topic --help`', () => {

@@ -122,7 +122,7 @@ export interface CommandLine<C> {
 
 /**
  * Finds the command: leading options (of `globalSpecs`) are skipped, then one or two words name a
- * command of `commands`. Throws UsageError for an unknown word; a group without its subcommand is
+ * command of `commands` (two words first: `cluster ha` before `cluster`). Throws UsageError for an unknown word; a group without its subcommand is
  * an error unless help was asked for.
  */
 export function resolveCommand<C extends { path: readonly string[] }>(
@@ -142,11 +142,12 @@ export function resolveCommand<C extends { path: readonly string[] }>(
   if (first === undefined || first === '--') return { command: undefined, path: [], rest: [...before, ...argv.slice(i + 1)] };
   const family = commands.filter((c) => c.path[0] === first);
   if (family.length === 0) throw new UsageError(`unknown command ${JSON.stringify(first)}`);
+  // A word can be a command and a group at once (`cluster`, `cluster ha`): the two-word command wins.
+  const second = argv[i + 1];
+  const sub = second === undefined ? undefined : family.find((c) => c.path.length === 2 && c.path[1] === second);
+  if (sub) return { command: sub, path: [first, second!], rest: [...before, ...argv.slice(i + 2)] };
   const single = family.find((c) => c.path.length === 1);
   if (single) return { command: single, path: [first], rest: [...before, ...argv.slice(i + 1)] };
-  const second = argv[i + 1];
-  const sub = family.find((c) => c.path[1] === second);
-  if (sub) return { command: sub, path: [first, second!], rest: [...before, ...argv.slice(i + 2)] };
   const rest = [...before, ...argv.slice(i + 1)];
   if (second === undefined || second.startsWith('-')) {
     if (rest.includes('--help') || rest.includes('-h')) return { command: undefined, path: [first], rest };

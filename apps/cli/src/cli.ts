@@ -49,6 +49,7 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
       credentials,
       tls,
       httpSettingsFrom(args.str('http'), args.str('user'), args.str('password'), opts.env, cmd.path),
+      opts.env ?? {},
     );
     await cmd.run(ctx, args);
     return 0;

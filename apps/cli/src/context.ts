@@ -41,6 +41,8 @@ export class Context {
     readonly tls?: ClientTlsOptions,
     /** The server's HTTP admin API (--http, --user, --password) for the commands only it serves. */
     private readonly httpSettings: HttpSettings = { url: 'http://127.0.0.1:8080' },
+    /** The environment the command line came with (APOGEE_* defaults a command reads itself). */
+    readonly env: Readonly<Record<string, string | undefined>> = {},
   ) {}
 
   private httpClient: HttpApi | undefined;

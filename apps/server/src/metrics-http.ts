@@ -5,15 +5,19 @@ import type { MqttGatewayStats } from '@apogee/mqtt';
 import { RateLimitedWarnings, type WarnSink } from '@apogee/message';
 import type { HttpLimitSettings } from './listener-limits.js';
 import { type ListenerConnectionStats, renderMetrics } from './metrics/render-metrics.js';
+import type { ReplicationStats } from './metrics/replication-stats.js';
 import { StoreDiskProbe } from './metrics/store-disk-probe.js';
 
 export { renderMetrics, type ListenerConnectionStats } from './metrics/render-metrics.js';
+export { collectReplicationStats, replicationRuntimeInfo, type ReplicationSources, type ReplicationStats } from './metrics/replication-stats.js';
 
 export interface MetricsServerOptions {
   mqtt?: (() => MqttGatewayStats) | undefined;
   amqp?: (() => AmqpGatewayStats) | undefined;
   /** Connection figures of the other listeners (NameServer, broker). */
   listeners?: () => ListenerConnectionStats[];
+  /** This broker's role and replication progress in its group (collectReplicationStats); null or absent: no apogee_ha_* series. */
+  replication?: (() => ReplicationStats | null) | undefined;
   /** Connection cap and deadlines of this listener. */
   limits: HttpLimitSettings;
   /** Where refused connections are warned about (rate-limited). */
@@ -52,7 +56,7 @@ export function startMetricsServer(broker: Broker, port: number, host: string, o
         const listeners = [...(opts.listeners?.() ?? []), { listener: 'http', open, refused }];
         void (disk ? disk.read() : Promise.resolve(undefined))
           .then((figures) => {
-            const text = renderMetrics(broker, opts.mqtt, opts.amqp, listeners, figures);
+            const text = renderMetrics(broker, opts.mqtt, opts.amqp, listeners, figures, opts.replication);
             res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
           })
           .catch((err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`));

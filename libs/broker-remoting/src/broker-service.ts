@@ -52,6 +52,12 @@ export interface BrokerServiceOptions {
   haServerAddr?: string;
   /** The group's epoch, registered as dataVersion.stateVersion (see RegistrarOptions.stateVersion). */
   stateVersion?: number;
+  /**
+   * More fields for GET_BROKER_RUNTIME_INFO's table, read at each request: a replicated group's
+   * broker adds its HA fields (brokerRole, masterEpoch, slaveFallBehindMuch, …). The broker's own
+   * figures keep their values; a provider that throws is reported in `runtimeInfoError`.
+   */
+  runtimeInfoExtra?: () => Readonly<Record<string, string>>;
 }
 
 const PROCESSORS: ReadonlyArray<[number, Processor]> = [
@@ -85,7 +91,6 @@ const PROCESSORS: ReadonlyArray<[number, Processor]> = [
   [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, admin.updateAndCreateSubscriptionGroup],
   [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, admin.getAllSubscriptionGroupConfig],
   [RequestCode.DELETE_SUBSCRIPTIONGROUP, admin.deleteSubscriptionGroup],
-  [RequestCode.GET_BROKER_RUNTIME_INFO, admin.getBrokerRuntimeInfo],
   [RequestCode.END_TRANSACTION, transaction.endTransaction],
   [RequestCode.APOGEE_LIST_OPEN_TRANSACTIONS, transaction.listOpenTransactions],
 ];
@@ -118,7 +123,11 @@ export class BrokerRemotingService {
     });
     this.channels = new ChannelTable(this.server);
     const ctx: ProcessorContext = { broker: opts.broker, server: this.server, channels: this.channels, brokerAddr: opts.advertisedAddr };
-    for (const [code, p] of PROCESSORS) this.server.register(code, (req, conn) => p(ctx, req, conn));
+    const processors: ReadonlyArray<[number, Processor]> = [
+      ...PROCESSORS,
+      [RequestCode.GET_BROKER_RUNTIME_INFO, admin.getBrokerRuntimeInfo(opts.runtimeInfoExtra)],
+    ];
+    for (const [code, p] of processors) this.server.register(code, (req, conn) => p(ctx, req, conn));
     this.server.onConnectionClosed((conn) => {
       const ch = this.channels.existing(conn);
       if (!ch) return;

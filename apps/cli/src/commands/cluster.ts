@@ -8,6 +8,7 @@ export const clusterCommand: Command = {
   args: [],
   summary: 'list clusters, brokers and their addresses',
   options: [],
+  notes: ["Replicated groups' roles, epochs, in-sync sets and lag: `cluster ha --controller etcd://H:P`."],
   async run(ctx: Context) {
     const info = await ctx.admin().clusterInfo();
     ctx.emit(info, () => {

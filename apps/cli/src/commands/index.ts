@@ -1,6 +1,7 @@
 import { aclAnonymousCommand, aclShowCommand, aclUserDeleteCommand, aclUserSetCommand } from './acl.js';
 import { amqpConnectionsCommand } from './amqp.js';
 import { clusterCommand } from './cluster.js';
+import { clusterHaCommand } from './cluster-ha.js';
 import type { Command } from './command.js';
 import { consumeCommand } from './consume.js';
 import { groupConsumersCommand, groupProgressCommand, groupResetOffsetCommand, groupSkipBacklogCommand } from './group.js';
@@ -17,6 +18,7 @@ export type { Command } from './command.js';
 /** Every command, in the order the usage lists them. */
 export const COMMANDS: readonly Command[] = [
   clusterCommand,
+  clusterHaCommand,
   topicCreateCommand,
   topicListCommand,
   topicDescribeCommand,

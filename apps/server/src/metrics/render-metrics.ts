@@ -2,6 +2,7 @@ import type { Broker } from '@apogee/broker';
 import type { AmqpGatewayStats } from '@apogee/amqp';
 import type { MqttGatewayStats } from '@apogee/mqtt';
 import { Exposition } from './exposition.js';
+import type { ReplicationStats } from './replication-stats.js';
 import type { DiskFigures } from './store-disk-probe.js';
 
 /** Connections of a listener the metrics name (NameServer, broker, HTTP): open now, refused for the cap since start. */
@@ -16,7 +17,8 @@ const PROTOCOL_OF_LISTENER: Record<string, string> = { namesrv: 'remoting', brok
 
 /**
  * Prometheus text exposition of the broker's, the store's and the gateways' figures; every family
- * is described in docs/metrics.md. `disk` (StoreDiskProbe) adds the disk and retention gauges.
+ * is described in docs/metrics.md. `disk` (StoreDiskProbe) adds the disk and retention gauges,
+ * `replication` (a broker of a replicated group) the apogee_ha_* families.
  */
 export function renderMetrics(
   broker: Broker,
@@ -24,10 +26,13 @@ export function renderMetrics(
   amqp?: () => AmqpGatewayStats,
   listeners: ListenerConnectionStats[] = [],
   disk?: DiskFigures,
+  replication?: () => ReplicationStats | null,
 ): string {
   const out = new Exposition();
   renderEngine(out, broker);
   renderStore(out, broker, disk);
+  const ha = replication?.();
+  if (ha) renderReplication(out, ha);
   renderPerTopic(out, broker);
   let mqttSessions: number | undefined;
   if (mqtt) {
@@ -80,6 +85,32 @@ function renderEngine(out: Exposition, broker: Broker): void {
     m.sendLatency.snapshot(),
   );
   out.histogram('apogee_pull_latency_seconds', 'Pulls served by the engine, the long-poll hold left out', m.pullLatency.snapshot());
+}
+
+/**
+ * The group role and replication progress: on a master one series per connected replica (their
+ * ids are the group's broker ids: a handful, never client-supplied), on a replica its own lag.
+ */
+function renderReplication(out: Exposition, s: ReplicationStats): void {
+  out.family('apogee_ha_role', 'gauge', "This broker's role in its group: 1 for the current role, 0 for the other");
+  out.sample('apogee_ha_role', s.role === 'master' ? 1 : 0, { role: 'master' });
+  out.sample('apogee_ha_role', s.role === 'replica' ? 1 : 0, { role: 'replica' });
+  out.single('apogee_ha_epoch', 'gauge', "The epoch this broker is in (a master's own; a replica's: the newest it has seen)", s.epoch);
+  if (s.role === 'master') {
+    out.family('apogee_ha_replica_lag_bytes', 'gauge', "Confirmed commit-log bytes a connected replica has not acknowledged yet (the master's view)");
+    for (const r of s.replicas) out.sample('apogee_ha_replica_lag_bytes', r.lagBytes, { replica_id: String(r.replicaId) });
+    const synced = s.replicas.filter((r) => r.inSync !== undefined);
+    if (synced.length > 0 || s.inSyncReplicas !== undefined) {
+      out.family('apogee_ha_replica_in_sync', 'gauge', 'Whether a connected replica is in the in-sync set (1) or not (0); --replication sync only');
+      for (const r of synced) out.sample('apogee_ha_replica_in_sync', r.inSync ? 1 : 0, { replica_id: String(r.replicaId) });
+    }
+    if (s.inSyncReplicas !== undefined)
+      out.single('apogee_ha_in_sync_replicas', 'gauge', 'Replicas in the in-sync set, the master not counted; --replication sync only', s.inSyncReplicas);
+  } else {
+    out
+      .single('apogee_ha_lag_bytes', 'gauge', "Confirmed master commit-log bytes this replica does not hold yet (as of the master's last frame)", s.lagBytes)
+      .single('apogee_ha_master_connected', 'gauge', 'Whether this replica is connected to its master (1) or not (0)', s.connected ? 1 : 0);
+  }
 }
 
 function renderStore(out: Exposition, broker: Broker, disk: DiskFigures | undefined): void {

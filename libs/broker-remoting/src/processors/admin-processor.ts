@@ -131,22 +131,38 @@ export const deleteSubscriptionGroup: Processor = async (ctx, req) => {
   return responseTo(req, ResponseCode.SUCCESS);
 };
 
-/** GET_BROKER_RUNTIME_INFO (28): `{"table":{…}}` of figures as strings. */
-export const getBrokerRuntimeInfo: Processor = (ctx, req) => {
-  const s = ctx.broker.storeStats();
-  const m = ctx.broker.metrics;
-  const table: Record<string, string> = {
-    brokerVersionDesc: 'Apogee',
-    commitLogMinOffset: String(s.minCommitLogOffset),
-    commitLogMaxOffset: String(s.maxCommitLogOffset),
-    commitLogFlushedOffset: String(s.flushedCommitLogOffset),
-    putMessageTimesTotal: String(s.putMessages),
-    putMessageSizeTotal: String(s.putBytes),
-    sendRequests: String(m.sendRequests),
-    pullRequests: String(m.pullRequests),
-    pullsWaiting: String(m.pullsWaiting),
-    putsInFlight: String(m.putsInFlight),
-    refusals: JSON.stringify(m.refusals),
+/**
+ * GET_BROKER_RUNTIME_INFO (28): `{"table":{…}}` of figures as strings. `extra` (the service's
+ * runtimeInfoExtra: the HA fields of a replicated group's broker — brokerRole, masterEpoch, …) is
+ * merged in; it may not replace the broker's own figures, and a provider that throws leaves them
+ * out (the rest of the table still answers).
+ */
+export function getBrokerRuntimeInfo(extra?: () => Readonly<Record<string, string>>): Processor {
+  return (ctx, req) => {
+    const s = ctx.broker.storeStats();
+    const m = ctx.broker.metrics;
+    const own: Record<string, string> = {
+      brokerVersionDesc: 'Apogee',
+      commitLogMinOffset: String(s.minCommitLogOffset),
+      commitLogMaxOffset: String(s.maxCommitLogOffset),
+      commitLogFlushedOffset: String(s.flushedCommitLogOffset),
+      putMessageTimesTotal: String(s.putMessages),
+      putMessageSizeTotal: String(s.putBytes),
+      sendRequests: String(m.sendRequests),
+      pullRequests: String(m.pullRequests),
+      pullsWaiting: String(m.pullsWaiting),
+      putsInFlight: String(m.putsInFlight),
+      refusals: JSON.stringify(m.refusals),
+    };
+    const table: Record<string, string> = {};
+    let added: Readonly<Record<string, string>> = {};
+    try {
+      added = extra?.() ?? {};
+    } catch (err) {
+      table['runtimeInfoError'] = `the replication figures could not be read: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    for (const [k, v] of Object.entries(added)) if (typeof v === 'string' && !(k in own)) table[k] = v;
+    Object.assign(table, own);
+    return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ table }));
   };
-  return responseTo(req, ResponseCode.SUCCESS, undefined, {}, jsonBody({ table }));
-};
+}
