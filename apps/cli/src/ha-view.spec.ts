@@ -53,9 +53,9 @@ describe('groupsFromKvs', () => {
     ]);
     expect(g).toMatchObject({ epoch: null, master: null, inSync: null, candidates: [] });
     expect(g!.errors).toEqual([
-      'epoch: not a counter: "three"',
-      'master: not JSON: "nope"',
-      'in-sync: needs epoch and members (broker ids): {"epoch":1,"members":[-1]}',
+      'epoch is not a counter: "three"',
+      'master is not JSON: "nope"',
+      'in-sync needs epoch and members (broker ids): {"epoch":1,"members":[-1]}',
       'candidates/x: not a broker id',
     ]);
   });
@@ -183,7 +183,7 @@ describe('renderHaGroups', () => {
     const [g] = groupsFromKvs([kv(b.epoch, '2'), kv(b.master, '{"x":1}')]);
     const text = renderHaGroups([{ ...g!, brokers: [] }]).join('\n');
     expect(text).toContain('master      none (no master key');
-    expect(text).toContain('garbled     master: needs brokerId, addr, haAddr and epoch');
+    expect(text).toContain('garbled     master needs brokerId, addr, haAddr and epoch');
     expect(text).toContain('no broker address known');
   });
 });

@@ -1,12 +1,12 @@
 /**
  * `cluster ha` without I/O: the broker groups read from the controller's etcd keys
  * (docs/ha-design.md, decision 6; GroupKeys of @apogee/ha), the HA fields of each broker's
- * GET_BROKER_RUNTIME_INFO table, and their text rendering. Values are decoded by the rules the
- * brokers write them with (libs/ha/src/controller/keys.ts); one another writer garbled is shown as
- * such, never half-trusted.
+ * GET_BROKER_RUNTIME_INFO table, and their text rendering. Values are decoded with the brokers' own
+ * parsers (libs/ha/src/controller/keys.ts); one another writer garbled is shown as such, never
+ * half-trusted.
  */
 import type { KeyValue } from '@apogee/etcd';
-import { type CandidateRecord, GroupKeys, type InSyncRecord, type MasterRecord } from '@apogee/ha';
+import { type CandidateRecord, GroupKeys, type InSyncRecord, type MasterRecord, parseCandidate, parseEpoch, parseInSync, parseMaster } from '@apogee/ha';
 import { table } from './format.js';
 
 /** Every group's keys live under this prefix: `/apogee/<cluster>/<brokerName>/…`. */
@@ -54,13 +54,13 @@ export function groupsFromKvs(kvs: readonly KeyValue[]): HaGroupKeys[] {
     const { keys, g } = entry;
     const text = kv.value.toString('utf8');
     try {
-      if (key === keys.epoch) g.epoch = decodeEpoch(text);
-      else if (key === keys.master) g.master = { ...decodeMaster(text), lease: kv.lease };
-      else if (key === keys.inSync) g.inSync = decodeInSync(text);
+      if (key === keys.epoch) g.epoch = parseEpoch(text);
+      else if (key === keys.master) g.master = { ...parseMaster(text), lease: kv.lease };
+      else if (key === keys.inSync) g.inSync = parseInSync(text);
       else if (key.startsWith(keys.candidates)) {
         const rest = key.slice(keys.candidates.length);
         if (!/^[0-9]{1,15}$/.test(rest)) throw new SyntaxError(`candidates/${rest.slice(0, 40)}: not a broker id`);
-        g.candidates.push({ brokerId: Number(rest), ...decodeCandidate(text) });
+        g.candidates.push({ brokerId: Number(rest), ...parseCandidate(text) });
       }
       // Any other key under the group is not the controller's (or a newer one's): left alone.
     } catch (err) {
@@ -72,42 +72,6 @@ export function groupsFromKvs(kvs: readonly KeyValue[]): HaGroupKeys[] {
 }
 
 const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-
-function object(text: string, what: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new SyntaxError(`${what}: not JSON: ${JSON.stringify(text.slice(0, 80))}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SyntaxError(`${what}: not a JSON object: ${text.slice(0, 80)}`);
-  return v as Record<string, unknown>;
-}
-
-function decodeEpoch(text: string): number {
-  if (!/^[0-9]{1,15}$/.test(text)) throw new SyntaxError(`epoch: not a counter: ${JSON.stringify(text.slice(0, 40))}`);
-  return Number(text);
-}
-
-function decodeMaster(text: string): MasterRecord {
-  const { brokerId, addr, haAddr, epoch } = object(text, 'master');
-  if (!isId(brokerId) || typeof addr !== 'string' || typeof haAddr !== 'string' || !isId(epoch))
-    throw new SyntaxError(`master: needs brokerId, addr, haAddr and epoch: ${text.slice(0, 120)}`);
-  return { brokerId, addr, haAddr, epoch };
-}
-
-function decodeInSync(text: string): InSyncRecord {
-  const { epoch, members } = object(text, 'in-sync');
-  if (!isId(epoch) || !Array.isArray(members) || !members.every(isId))
-    throw new SyntaxError(`in-sync: needs epoch and members (broker ids): ${text.slice(0, 120)}`);
-  return { epoch, members: [...new Set(members)].sort((a, b) => a - b) };
-}
-
-function decodeCandidate(text: string): CandidateRecord {
-  const { endOffset } = object(text, 'candidate');
-  if (!isId(endOffset)) throw new SyntaxError(`candidate: needs endOffset: ${text.slice(0, 120)}`);
-  return { endOffset };
-}
 
 /** A replica as its master's runtime info lists it (haConnectionInfo). */
 export interface ReplicaProgress {

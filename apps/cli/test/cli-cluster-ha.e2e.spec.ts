@@ -226,7 +226,7 @@ describe.skipIf(skipWithoutEtcd)('cluster ha against etcd and real brokers', () 
     expect(c.brokers[0].error).toBe(`connect ECONNREFUSED ${deadAddr}`);
 
     expect(d).toMatchObject({ epoch: 2, master: null, brokers: [] });
-    expect(d.errors).toEqual(['master: not JSON: "not json"']);
+    expect(d.errors).toEqual(['master is not JSON: "not json"']);
   });
 
   it('prints one block per group as text', async () => {
@@ -240,7 +240,7 @@ describe.skipIf(skipWithoutEtcd)('cluster ha against etcd and real brokers', () 
     expect(out).toMatch(new RegExp(`^  1 +${replica.brokerAddr.replace(/\./g, '\\.')} +namesrv `, 'm'));
     expect(out).toMatch(/^ {2}0 +127\.0\.0\.1:\d+ +controller +SYNC_MASTER +1 +- +replicas 1 lag 0 \(in sync\), 2 lag 4096 \(not in sync\), 1 in sync$/m);
     expect(out).toMatch(new RegExp(`^  0 +${deadAddr.replace(/\./g, '\\.')} +controller +unreachable +- +- +unreachable: `, 'm'));
-    expect(out).toContain('  garbled     master: not JSON: "not json"');
+    expect(out).toContain('  garbled     master is not JSON: "not json"');
     expect(out).toContain('  no broker address known (no master key, and the NameServer routes no broker of the group)');
   });
 

@@ -9,7 +9,7 @@ import { HaReplica, HaServer, SyncReplication } from '@apogee/ha';
 import type { ServerArgs } from './args.js';
 import type { amqpSettingsFrom, brokerSettingsFrom, mqttSettingsFrom } from './broker-settings.js';
 import type { httpLimitsFrom, remotingLimitsFrom } from './listener-limits.js';
-import { startMetricsServer } from './metrics-http.js';
+import { collectReplicationStats, replicationRuntimeInfo, startMetricsServer } from './metrics-http.js';
 import { AdminApi } from './admin/admin-api.js';
 import { AclEditor } from './admin/acl-editor.js';
 import type { ReplicationView } from './admin/context.js';
@@ -159,7 +159,20 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
     }
     const brokerGate = serverTls.remotingGate('broker');
     const namesrvTls = serverTls.namesrvClientTls();
+    let follower: HaReplica | null = null;
+    const replicationStats = () =>
+      collectReplicationStats({
+        brokerId: replica ? replicaId : 0,
+        epoch: Math.max(role.epoch, store.currentEpoch()),
+        confirmedOffset: store.commitLogConfirmed,
+        ha,
+        sync: inSync,
+        replication: args.replication,
+        follower,
+        haMaster: role.kind === 'replica' ? role.haMaster : null,
+      });
     const service = new BrokerRemotingService({
+      runtimeInfoExtra: () => replicationRuntimeInfo(replicationStats()),
       broker,
       advertisedAddr: advertised,
       namesrvAddrs: registerWith,
@@ -175,7 +188,6 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
     });
     const bound = await listenOrExplain(() => service.start(brokerPort, args.listenHost), 'broker', args.listenHost, brokerPort);
     closers.push(() => service.close());
-    let follower: HaReplica | null = null;
     if (role.kind === 'replica' && role.haMaster === null) log.info({ brokerId: replicaId }, 'apogee: replica of no master yet: waiting for the controller');
     if (role.kind === 'replica' && role.haMaster !== null) {
       follower = new HaReplica({ store, master: hostPort(role.haMaster), replicaId, log });
@@ -288,6 +300,7 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
     const http = await listenOrExplain(
       () =>
         startMetricsServer(broker, args.httpPort, args.listenHost, {
+          replication: replicationStats,
           mqtt: mqttStats,
           amqp: amqpStats,
           limits: httpLimits,

@@ -53,8 +53,10 @@ export interface ReplicationSources {
   readonly confirmedOffset: number;
   /** The master's HA port (HaServer); null or absent on a replica or a master without one. */
   readonly ha?: { replicas(): ReplicaView[] } | null | undefined;
-  /** Synchronous replication (SyncReplication); null or absent with async replication. */
+  /** The in-sync set (SyncReplication): kept with --replication sync, and with a controller in either mode; null or absent: none. */
   readonly sync?: { members(): number[] } | null | undefined;
+  /** The master's replication mode (default: sync when `sync` is given). */
+  readonly replication?: 'sync' | 'async';
   /** A replica's follower (HaReplica); null or absent on a master. */
   readonly follower?: { readonly connected: boolean; readonly lagBytes: number } | null | undefined;
   /** The HA address the follower follows. */
@@ -92,7 +94,7 @@ export function collectReplicationStats(src: ReplicationSources): ReplicationSta
     role: 'master',
     brokerId: src.brokerId,
     epoch: src.epoch,
-    replication: members ? 'sync' : 'async',
+    replication: src.replication ?? (members ? 'sync' : 'async'),
     replicas,
     ...(members ? { inSyncReplicas: members.size } : {}),
   };

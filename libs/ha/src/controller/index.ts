@@ -8,4 +8,19 @@ export {
   type FenceInfo,
   type CampaignInfo,
 } from './group-controller.js';
-export { GroupKeys, type MasterRecord, type InSyncRecord, type CandidateRecord, type PreferredRecord } from './keys.js';
+export {
+  GroupKeys,
+  type MasterRecord,
+  type InSyncRecord,
+  type CandidateRecord,
+  type PreferredRecord,
+  parseMaster,
+  parseInSync,
+  parseCandidate,
+  parsePreferred,
+  parseEpoch,
+  encodeMaster,
+  encodeInSync,
+  encodeCandidate,
+  encodePreferred,
+} from './keys.js';
