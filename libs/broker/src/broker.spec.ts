@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Heartbeat } from './broker.js';
 import { parseSubscription } from './filter/tag-filter.js';
-import { BrokerHarness, brokerError, sendRequest, testChannel, type HarnessOptions } from './test-support.js';
+import { GROUP_NAMESPACE } from './group/group-manager.js';
+import { BrokerHarness, brokerError, makeTempDir, openTestStore, removeDir, sendRequest, testChannel, type HarnessOptions } from './test-support.js';
+import { topicConfigOf } from './topic/topic-manager.js';
+import { FILTER_HOLDERS_NAMESPACE } from './topic-space/topic-filters.js';
 
 let h: BrokerHarness | undefined;
 
@@ -186,5 +189,87 @@ describe('Broker role', () => {
     expect(h1.store.readOnlyReason).toBeNull();
     await h1.broker.send(sendRequest('T', 'master again', { queueId: 0 }));
     expect((await h1.messages('T', 0)).map((m) => m.body.toString())).toEqual(['stored while master', 'master again']);
+  });
+});
+
+describe('Broker.reloadMetadata', () => {
+  it("makes metadata applied into the store through the feed (a replica's) visible to the engine: topic configs, groups, durable topic filters", async () => {
+    const h1 = await harness({ role: 'replica' });
+    const masterDir = makeTempDir();
+    const master = await openTestStore(masterDir);
+    try {
+      const holder = (filters: string[]) => Buffer.from(JSON.stringify({ v: 1, filters, expirySeconds: -1, disconnectedAt: 0 }));
+      await master.putTopicConfig(topicConfigOf('Replicated', 4));
+      await master.metaPut(GROUP_NAMESPACE, 'rg', Buffer.from(JSON.stringify({ groupName: 'rg', retryMaxTimes: 3, consumeEnable: true })));
+      await master.metaPut(FILTER_HOLDERS_NAMESPACE, 'mqtt:c1', holder(['a/+']));
+      const announced: string[] = [];
+      h1.broker.topics.onChange((t) => announced.push(t));
+      const version = h1.broker.topics.dataVersion.counter;
+      // The master's snapshot, applied as HaReplica applies it.
+      let at = await h1.store.applyMetaSnapshot(master.readMetaSnapshot().chunks);
+      expect(h1.broker.groups.get('rg')).toBeUndefined(); // cached: not seen before the reload
+      await h1.broker.reloadMetadata();
+      expect(h1.broker.topics.get('Replicated')).toMatchObject({ topicName: 'Replicated', readQueueNums: 4, writeQueueNums: 4 });
+      expect(h1.broker.groups.get('rg')).toMatchObject({ groupName: 'rg', retryMaxTimes: 3 });
+      expect(h1.broker.topicFilters.holder('mqtt:c1')?.filters).toEqual(['a/+']);
+      expect(h1.broker.topicFilters.match('a/b')).toEqual(['a/+']);
+      // The replica's own topics (created at its open) are gone with the snapshot, the master's announced.
+      expect(announced).toContain('Replicated');
+      expect(announced).toContain('TBW102');
+      expect(h1.broker.topics.dataVersion.counter).toBeGreaterThan(version);
+      // A live reader of the same filter (an online MQTT subscriber): its reference outlives the holder's.
+      h1.broker.topicFilters.add('a/+');
+      // Then changes: a topic updated and another created, the group deleted, the holder's filters changed.
+      await master.putTopicConfig(topicConfigOf('Replicated', 8));
+      await master.putTopicConfig(topicConfigOf('Later', 2));
+      await master.metaDelete(GROUP_NAMESPACE, 'rg');
+      await master.metaPut(FILTER_HOLDERS_NAMESPACE, 'mqtt:c1', holder(['x/#']));
+      at = await h1.store.applyMetaChanges(master.readMetaChanges(at.generation, at.seq, 1 << 20)!);
+      expect(at).toEqual(master.metaFeedPosition());
+      announced.length = 0;
+      await h1.broker.reloadMetadata();
+      expect(h1.broker.topics.get('Replicated')?.writeQueueNums).toBe(8);
+      expect(h1.broker.topics.get('Later')?.writeQueueNums).toBe(2);
+      expect(announced.sort()).toEqual(['Later', 'Replicated']);
+      expect(h1.broker.groups.get('rg')).toBeUndefined();
+      expect(h1.broker.topicFilters.holder('mqtt:c1')?.filters).toEqual(['x/#']);
+      expect(h1.broker.topicFilters.match('x/y/z')).toEqual(['x/#']);
+      expect(h1.broker.topicFilters.match('a/b')).toEqual(['a/+']); // the live reference
+      h1.broker.topicFilters.remove('a/+');
+      expect(h1.broker.topicFilters.match('a/b')).toEqual([]);
+      // The holder deleted on the master: gone from the registry too.
+      await master.metaDelete(FILTER_HOLDERS_NAMESPACE, 'mqtt:c1');
+      at = await h1.store.applyMetaChanges(master.readMetaChanges(at.generation, at.seq, 1 << 20)!);
+      await h1.broker.reloadMetadata();
+      expect(h1.broker.topicFilters.holder('mqtt:c1')).toBeUndefined();
+      expect(h1.broker.topicFilters.match('x/y/z')).toEqual([]);
+      // Nothing changed: nothing announced.
+      announced.length = 0;
+      await h1.broker.reloadMetadata();
+      expect(announced).toEqual([]);
+    } finally {
+      await master.close();
+      removeDir(masterDir);
+    }
+  });
+
+  it('coalesces: one reload at a time, at least 100 ms apart, concurrent callers share the queued one', async () => {
+    const h1 = await harness({ role: 'replica' });
+    let runs = 0;
+    const reload = h1.broker.groups.reload.bind(h1.broker.groups);
+    h1.broker.groups.reload = () => {
+      runs++;
+      return reload();
+    };
+    const t0 = Date.now();
+    const first = h1.broker.reloadMetadata();
+    await first;
+    expect(runs).toBe(1);
+    // Ten calls while none runs: one reload for all of them, 100 ms after the first.
+    const calls = Array.from({ length: 10 }, () => h1.broker.reloadMetadata());
+    expect(new Set(calls).size).toBe(1);
+    await Promise.all(calls);
+    expect(runs).toBe(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(95);
   });
 });

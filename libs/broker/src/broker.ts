@@ -105,6 +105,11 @@ export class Broker implements Engine {
   readonly role: BrokerRole;
   private scanTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
+  /** reloadMetadata's state: the reload running, the one queued behind it (callers share it), when the last one started. */
+  private reloadRunning: Promise<void> | null = null;
+  private reloadQueued: Promise<void> | null = null;
+  private lastReloadAt = Number.NEGATIVE_INFINITY;
+  private closed = false;
 
   private constructor(
     private readonly store: MessageStore,
@@ -373,7 +378,48 @@ export class Broker implements Engine {
     return lagByGroupAndTopic(this, names, (topic) => this.topics.get(topic) !== undefined);
   }
 
+  /**
+   * Re-reads what the engine caches of the store's metadata — subscription groups, the durable
+   * topic filters, and which topic configs changed (announced to the NameServers) — after it was
+   * changed underneath: on a replica, once its master's metadata was applied (HaReplica's
+   * onMetaApplied; docs/ha-design.md decision 4). Coalesced: at most one reload runs at a time
+   * and they start at least 100 ms apart; calls while one waits share it. Resolves once a reload
+   * begun after the call finished; never rejects (a failure is logged).
+   */
+  reloadMetadata(): Promise<void> {
+    if (this.reloadQueued) return this.reloadQueued;
+    const queued = (async () => {
+      // Not before `reloadQueued` is set below (an async function runs synchronously to its first await).
+      await (this.reloadRunning ?? Promise.resolve());
+      const wait = this.lastReloadAt + 100 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
+      // From here on, a new call queues the next reload.
+      this.reloadQueued = null;
+      this.lastReloadAt = Date.now();
+      const running = Promise.resolve().then(() => this.reloadNow());
+      this.reloadRunning = running;
+      await running;
+      if (this.reloadRunning === running) this.reloadRunning = null;
+    })();
+    this.reloadQueued = queued;
+    return queued;
+  }
+
+  private reloadNow(): void {
+    if (this.closed) return;
+    try {
+      const groups = this.groups.reload();
+      const topics = this.topics.reload();
+      const filters = this.topicFilters.reload();
+      if (groups.added + groups.changed + groups.removed + topics.length + filters.added + filters.changed + filters.removed > 0)
+        this.log.info({ groups, topics: topics.length, filters }, "broker: reloaded metadata changed in the store (the master's, replicated)");
+    } catch (err) {
+      this.log.warn({ err: formatError(err) }, 'broker: reloading metadata from the store failed');
+    }
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     if (this.scanTimer) clearInterval(this.scanTimer);
     this.scanTimer = null;
     await Promise.all([this.schedule.stop(), this.timers.stop(), this.transactions.stop()]);

@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
   ByteQueue,
+  DATA_HEADER_BYTES,
+  FRAME_DATA,
+  FRAME_META_CHANGES,
+  FRAME_META_SNAPSHOT,
   HaProtocolError,
+  MAX_META_BYTES,
+  META_CHANGES_HEADER_BYTES,
+  META_SNAPSHOT_HEADER_BYTES,
   decodeAck,
+  decodeMetaChangesHeader,
+  decodeMetaSnapshotHeader,
+  encodeMetaChangesHeader,
+  encodeMetaSnapshotHeader,
+  frameHeaderBytes,
   decodeAnswer,
   decodeDataHeader,
   decodeHandshake,
@@ -24,7 +36,25 @@ describe('HA frames', () => {
     expect(decodeAnswer(encodeAnswer({ truncateTo: 2 ** 35, masterEpoch: 9 }))).toEqual({ truncateTo: 2 ** 35, masterEpoch: 9 });
     const d = { offset: 2 ** 36, epoch: 1, confirmOffset: 2 ** 36 + 100, size: 100 };
     expect(decodeDataHeader(encodeDataHeader(d))).toEqual(d);
-    expect(decodeAck(encodeAck({ maxOffset: 12, flushedOffset: 10 }))).toEqual({ maxOffset: 12, flushedOffset: 10 });
+    expect(decodeAck(encodeAck({ maxOffset: 12, flushedOffset: 10 }))).toEqual({ maxOffset: 12, flushedOffset: 10, meta: null });
+    const meta = { generation: 'ab'.repeat(16), seq: 2 ** 40 + 1 };
+    expect(decodeAck(encodeAck({ maxOffset: 12, flushedOffset: 10, meta }))).toEqual({ maxOffset: 12, flushedOffset: 10, meta });
+    const ch = { epoch: 3, logOffset: 2 ** 34, size: 999 };
+    expect(decodeMetaChangesHeader(encodeMetaChangesHeader(ch))).toEqual(ch);
+    const sn = { epoch: 3, logOffset: 2 ** 34, generation: '0f'.repeat(16), seq: 77, chunkIndex: 5, last: true, size: 12 };
+    expect(decodeMetaSnapshotHeader(encodeMetaSnapshotHeader(sn))).toEqual(sn);
+    expect(decodeMetaSnapshotHeader(encodeMetaSnapshotHeader({ ...sn, last: false }))).toEqual({ ...sn, last: false });
+    // Every master frame starts with its kind.
+    expect([encodeDataHeader(d)[0], encodeMetaChangesHeader(ch)[0], encodeMetaSnapshotHeader(sn)[0]]).toEqual([
+      FRAME_DATA,
+      FRAME_META_CHANGES,
+      FRAME_META_SNAPSHOT,
+    ]);
+    expect([FRAME_DATA, FRAME_META_CHANGES, FRAME_META_SNAPSHOT].map(frameHeaderBytes)).toEqual([
+      DATA_HEADER_BYTES,
+      META_CHANGES_HEADER_BYTES,
+      META_SNAPSHOT_HEADER_BYTES,
+    ]);
   });
 
   it('refuses a bad magic, another version, too many epochs and oversize data', () => {
@@ -32,18 +62,36 @@ describe('HA frames', () => {
     const bad = Buffer.from(enc);
     bad[0] = 0;
     expect(() => decodeHandshake(bad)).toThrow(HaProtocolError);
-    const v2 = Buffer.from(enc);
-    v2.writeUInt16BE(2, 4);
-    expect(() => decodeHandshake(v2)).toThrow(/version 2 is not supported/);
+    const v1 = Buffer.from(enc);
+    v1.writeUInt16BE(1, 4);
+    expect(() => decodeHandshake(v1)).toThrow(/version 1 is not supported \(this broker speaks 2\)/);
     const many = Buffer.from(enc);
     many.writeUInt32BE(1_000_000, 22);
     expect(() => decodeHandshake(many)).toThrow(/epoch entries/);
     const big = encodeDataHeader({ offset: 0, epoch: 0, confirmOffset: 0, size: 0 });
-    big.writeUInt32BE(0xffffffff, 20);
+    big.writeUInt32BE(0xffffffff, 21);
     expect(() => decodeDataHeader(big)).toThrow(/data frame of/);
     const huge = encodeAck({ maxOffset: 0, flushedOffset: 0 });
     huge.writeUInt32BE(0xffffffff, 0);
     expect(() => decodeAck(huge)).toThrow(/past 2\^53/);
+  });
+
+  it('refuses unknown frame kinds, meta frames of no or oversize bodies, unknown flags, a kind where another is due', () => {
+    expect(() => frameHeaderBytes(0)).toThrow(/unknown kind 0/);
+    expect(() => frameHeaderBytes(9)).toThrow(/unknown kind 9/);
+    const ch = encodeMetaChangesHeader({ epoch: 1, logOffset: 0, size: 10 });
+    expect(() => decodeDataHeader(ch)).toThrow(/kind 2 where kind 1 was expected/);
+    const empty = encodeMetaChangesHeader({ epoch: 1, logOffset: 0, size: 0 });
+    expect(() => decodeMetaChangesHeader(empty)).toThrow(/meta changes frame of 0 bytes/);
+    const over = encodeMetaChangesHeader({ epoch: 1, logOffset: 0, size: MAX_META_BYTES + 1 });
+    expect(() => decodeMetaChangesHeader(over)).toThrow(/meta changes frame of/);
+    const sn = encodeMetaSnapshotHeader({ epoch: 1, logOffset: 0, generation: '00'.repeat(16), seq: 0, chunkIndex: 0, last: false, size: 10 });
+    sn.writeUInt8(6, 41);
+    expect(() => decodeMetaSnapshotHeader(sn)).toThrow(/unknown flags 6/);
+    expect(() => encodeMetaSnapshotHeader({ epoch: 1, logOffset: 0, generation: 'xyz', seq: 0, chunkIndex: 0, last: false, size: 1 })).toThrow(RangeError);
+    const noGen = encodeAck({ maxOffset: 0, flushedOffset: 0 });
+    noGen.writeUInt32BE(5, 36);
+    expect(() => decodeAck(noGen)).toThrow(/meta seq 5 without a generation/);
   });
 
   it('queues bytes across chunks', () => {

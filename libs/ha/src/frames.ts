@@ -1,20 +1,42 @@
 /**
  * The HA protocol's frames (docs/ha-design.md, decision 2), big-endian, fixed directions:
- * replica → master: one HANDSHAKE, then ACKs; master → replica: one ANSWER, then DATA frames
- * (size 0 = heartbeat). Offsets are u64 on the wire and safe integers here.
+ * replica → master: one HANDSHAKE, then ACKs; master → replica: one ANSWER, then frames that each
+ * start with their kind (1 byte): DATA (size 0 = heartbeat), META_CHANGES and META_SNAPSHOT (the
+ * store's metadata feed, decision 4). Offsets are u64 on the wire and safe integers here.
+ *
+ * Version 2 added the kind byte, the meta frames and the meta position in the ack; a version 1
+ * peer's handshake is refused (and a version 1 master refuses ours), so the two never mix frames.
  */
 
 export const HA_MAGIC = 0x41504841; // 'APHA'
-export const HA_VERSION = 1;
+export const HA_VERSION = 2;
 /** magic(4) version(2) replicaId(8) maxOffset(8) epochCount(4), then epochCount × (epoch(4) startOffset(8)). */
 export const HANDSHAKE_BYTES = 26;
 export const ANSWER_BYTES = 12;
-export const DATA_HEADER_BYTES = 24;
-export const ACK_BYTES = 16;
+/** Kinds of the master's frames after the answer (their first byte). */
+export const FRAME_DATA = 1;
+export const FRAME_META_CHANGES = 2;
+export const FRAME_META_SNAPSHOT = 3;
+/** kind(1) offset(8) epoch(4) confirmOffset(8) size(4), then size bytes of the commit log. */
+export const DATA_HEADER_BYTES = 25;
+/** kind(1) epoch(4) logOffset(8) size(4), then a readMetaChanges batch. */
+export const META_CHANGES_HEADER_BYTES = 17;
+/** kind(1) epoch(4) logOffset(8) generation(16) seq(8) chunkIndex(4) flags(1) size(4), then one readMetaSnapshot chunk. */
+export const META_SNAPSHOT_HEADER_BYTES = 46;
+/** maxOffset(8) flushedOffset(8) metaGeneration(16) metaSeq(8); a zero generation = no meta position yet. */
+export const ACK_BYTES = 40;
 /** Epoch entries a handshake may carry. */
 export const MAX_EPOCH_ENTRIES = 4096;
 /** Largest DATA body accepted (a record is at most a segment; chunks are far smaller). */
 export const MAX_DATA_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest meta frame body accepted: the store's own bound of an encoded batch or snapshot chunk
+ * (8 MiB: one change may carry a 4 MiB meta value). The master asks for far less per frame.
+ */
+export const MAX_META_BYTES = 8 * 1024 * 1024;
+/** META_SNAPSHOT flag: the snapshot's last chunk (the replica applies the whole snapshot then). */
+const SNAPSHOT_LAST = 1;
+const GENERATION_HEX = /^[0-9a-f]{32}$/;
 
 /** An entry of a log's epoch history: its records from `startOffset` on were written in `epoch`. */
 export interface EpochEntry {
@@ -46,6 +68,38 @@ export interface DataHeader {
 export interface Ack {
   maxOffset: number;
   flushedOffset: number;
+  /** Where the replica's metadata is in its master's feed (what it last applied on this connection); null before its first snapshot. */
+  meta?: MetaPosition | null;
+}
+
+/** A position in a store's metadata feed (the store's MetaFeedPosition). */
+export interface MetaPosition {
+  /** 32 hex digits. */
+  generation: string;
+  seq: number;
+}
+
+/** A META_CHANGES frame's header: a readMetaChanges batch follows. */
+export interface MetaChangesHeader {
+  /** The master's current epoch when it sent the frame. */
+  epoch: number;
+  /**
+   * The master's confirmed commit-log end when the batch was read: everything the batch refers to
+   * (a retained message's offset, a consumer offset) is below it, and the replica holds it already.
+   */
+  logOffset: number;
+  size: number;
+}
+
+/** A META_SNAPSHOT frame's header: one chunk of a readMetaSnapshot follows. */
+export interface MetaSnapshotHeader extends MetaChangesHeader {
+  /** The feed position the snapshot is the state at (the same in every chunk of one snapshot). */
+  generation: string;
+  seq: number;
+  /** 0, 1, … in order. */
+  chunkIndex: number;
+  /** The snapshot's last chunk: the replica applies it whole now. */
+  last: boolean;
 }
 
 /** A frame that breaks the protocol: the connection is closed. */
@@ -106,30 +160,117 @@ export function decodeAnswer(buf: Buffer): Answer {
   return { truncateTo: readU64(buf, 0, 'truncation offset'), masterEpoch: buf.readUInt32BE(8) };
 }
 
+/** The DATA frame's header, its kind byte first. */
 export function encodeDataHeader(h: DataHeader): Buffer {
   const buf = Buffer.alloc(DATA_HEADER_BYTES);
-  writeU64(buf, h.offset, 0);
-  buf.writeUInt32BE(h.epoch, 8);
-  writeU64(buf, h.confirmOffset, 12);
-  buf.writeUInt32BE(h.size, 20);
+  buf.writeUInt8(FRAME_DATA, 0);
+  writeU64(buf, h.offset, 1);
+  buf.writeUInt32BE(h.epoch, 9);
+  writeU64(buf, h.confirmOffset, 13);
+  buf.writeUInt32BE(h.size, 21);
   return buf;
 }
 
 export function decodeDataHeader(buf: Buffer, at = 0): DataHeader {
-  const size = buf.readUInt32BE(at + 20);
+  expectKind(buf, at, FRAME_DATA);
+  const size = buf.readUInt32BE(at + 21);
   if (size > MAX_DATA_BYTES) throw new HaProtocolError(`data frame of ${size} bytes (at most ${MAX_DATA_BYTES})`);
-  return { offset: readU64(buf, at, 'data offset'), epoch: buf.readUInt32BE(at + 8), confirmOffset: readU64(buf, at + 12, 'confirm offset'), size };
+  return { offset: readU64(buf, at + 1, 'data offset'), epoch: buf.readUInt32BE(at + 9), confirmOffset: readU64(buf, at + 13, 'confirm offset'), size };
+}
+
+/** The header length of a master frame of `kind` (its first byte); throws for a kind this version does not know. */
+export function frameHeaderBytes(kind: number): number {
+  switch (kind) {
+    case FRAME_DATA:
+      return DATA_HEADER_BYTES;
+    case FRAME_META_CHANGES:
+      return META_CHANGES_HEADER_BYTES;
+    case FRAME_META_SNAPSHOT:
+      return META_SNAPSHOT_HEADER_BYTES;
+    default:
+      throw new HaProtocolError(`a frame of unknown kind ${kind} (HA protocol version ${HA_VERSION} knows ${FRAME_DATA}..${FRAME_META_SNAPSHOT})`);
+  }
+}
+
+function expectKind(buf: Buffer, at: number, kind: number): void {
+  const k = buf.readUInt8(at);
+  if (k !== kind) throw new HaProtocolError(`a frame of kind ${k} where kind ${kind} was expected`);
+}
+
+function checkMetaSize(size: number, what: string): void {
+  if (size === 0 || size > MAX_META_BYTES) throw new HaProtocolError(`${what} frame of ${size} bytes (1..${MAX_META_BYTES})`);
+}
+
+export function encodeMetaChangesHeader(h: MetaChangesHeader): Buffer {
+  const buf = Buffer.alloc(META_CHANGES_HEADER_BYTES);
+  buf.writeUInt8(FRAME_META_CHANGES, 0);
+  buf.writeUInt32BE(h.epoch, 1);
+  writeU64(buf, h.logOffset, 5);
+  buf.writeUInt32BE(h.size, 13);
+  return buf;
+}
+
+export function decodeMetaChangesHeader(buf: Buffer, at = 0): MetaChangesHeader {
+  expectKind(buf, at, FRAME_META_CHANGES);
+  const size = buf.readUInt32BE(at + 13);
+  checkMetaSize(size, 'meta changes');
+  return { epoch: buf.readUInt32BE(at + 1), logOffset: readU64(buf, at + 5, 'meta log offset'), size };
+}
+
+export function encodeMetaSnapshotHeader(h: MetaSnapshotHeader): Buffer {
+  if (!GENERATION_HEX.test(h.generation)) throw new RangeError(`not a feed generation: ${h.generation}`);
+  const buf = Buffer.alloc(META_SNAPSHOT_HEADER_BYTES);
+  buf.writeUInt8(FRAME_META_SNAPSHOT, 0);
+  buf.writeUInt32BE(h.epoch, 1);
+  writeU64(buf, h.logOffset, 5);
+  buf.write(h.generation, 13, 16, 'hex');
+  writeU64(buf, h.seq, 29);
+  buf.writeUInt32BE(h.chunkIndex, 37);
+  buf.writeUInt8(h.last ? SNAPSHOT_LAST : 0, 41);
+  buf.writeUInt32BE(h.size, 42);
+  return buf;
+}
+
+export function decodeMetaSnapshotHeader(buf: Buffer, at = 0): MetaSnapshotHeader {
+  expectKind(buf, at, FRAME_META_SNAPSHOT);
+  const size = buf.readUInt32BE(at + 42);
+  checkMetaSize(size, 'meta snapshot');
+  const flags = buf.readUInt8(at + 41);
+  if ((flags & ~SNAPSHOT_LAST) !== 0) throw new HaProtocolError(`meta snapshot frame with unknown flags ${flags}`);
+  return {
+    epoch: buf.readUInt32BE(at + 1),
+    logOffset: readU64(buf, at + 5, 'meta log offset'),
+    generation: buf.toString('hex', at + 13, at + 29),
+    seq: readU64(buf, at + 29, 'meta snapshot seq'),
+    chunkIndex: buf.readUInt32BE(at + 37),
+    last: flags === SNAPSHOT_LAST,
+    size,
+  };
 }
 
 export function encodeAck(a: Ack): Buffer {
   const buf = Buffer.alloc(ACK_BYTES);
   writeU64(buf, a.maxOffset, 0);
   writeU64(buf, a.flushedOffset, 8);
+  if (a.meta) {
+    if (!GENERATION_HEX.test(a.meta.generation)) throw new RangeError(`not a feed generation: ${a.meta.generation}`);
+    buf.write(a.meta.generation, 16, 16, 'hex');
+    writeU64(buf, a.meta.seq, 32);
+  }
   return buf;
 }
 
+const ZERO_GENERATION = '0'.repeat(32);
+
 export function decodeAck(buf: Buffer, at = 0): Ack {
-  return { maxOffset: readU64(buf, at, 'acked offset'), flushedOffset: readU64(buf, at + 8, 'flushed offset') };
+  const generation = buf.toString('hex', at + 16, at + 32);
+  const seq = readU64(buf, at + 32, 'acked meta seq');
+  if (generation === ZERO_GENERATION && seq !== 0) throw new HaProtocolError(`an ack of meta seq ${seq} without a generation`);
+  return {
+    maxOffset: readU64(buf, at, 'acked offset'),
+    flushedOffset: readU64(buf, at + 8, 'flushed offset'),
+    meta: generation === ZERO_GENERATION ? null : { generation, seq },
+  };
 }
 
 /** Collects socket chunks and hands out exactly `n` bytes at a time (no copy when one chunk holds them). */

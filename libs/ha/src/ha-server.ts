@@ -11,11 +11,14 @@ import {
   encodeDataHeader,
   epochAt,
   epochEndAfter,
+  type MetaPosition,
   truncationPoint,
 } from './frames.js';
+import { type HaMetaStore, MetaSender, drained } from './meta-sender.js';
 
-/** What the master's stream needs of its store. */
-export type HaMasterStore = Pick<MessageStore, 'readForReplica' | 'onCommitLogConfirmed' | 'commitLogEnd' | 'commitLogConfirmed' | 'epochs' | 'currentEpoch'>;
+/** What the master's streams (commit log and metadata feed) need of its store. */
+export type HaMasterStore = Pick<MessageStore, 'readForReplica' | 'onCommitLogConfirmed' | 'commitLogEnd' | 'commitLogConfirmed' | 'epochs' | 'currentEpoch'> &
+  HaMetaStore;
 
 export interface HaLogger {
   info(obj: object, msg: string): void;
@@ -33,6 +36,10 @@ export interface HaServerOptions {
   idleTimeoutMs?: number;
   /** A connection must complete its handshake within this (default 10 s). */
   handshakeTimeoutMs?: number;
+  /** About this many bytes of metadata changes per META_CHANGES frame (default 1 MiB; one change may make a frame larger). */
+  metaBatchBytes?: number;
+  /** The metadata stream looks for changes at least this often (default 1 s; changes wake it at once). */
+  metaCheckMs?: number;
 }
 
 /** One connected replica as the master sees it. */
@@ -45,6 +52,10 @@ export interface ReplicaView {
   ackedOffset: number;
   flushedOffset: number;
   lastAckAt: number;
+  /** Where its metadata is in this master's feed, as it last acked (null before its first snapshot on this connection). Set by HaServer. */
+  metaAcked?: MetaPosition | null;
+  /** Metadata snapshots sent to it on this connection (the first, and one per fall out of the journal). Set by HaServer. */
+  metaSnapshots?: number;
 }
 
 /**
@@ -55,12 +66,15 @@ export interface ReplicaView {
  * write each, paced by the socket's backpressure, each within one epoch and carrying it), a
  * heartbeat when idle, and is dropped when it goes silent or breaks the protocol. A replica that
  * has seen a newer epoch than this master's is refused (this master is deposed). Its acks are
- * kept for the lag view (and, later, sync replication).
+ * kept for the lag view and sync replication. Next to the log, each replica gets the store's
+ * metadata feed (MetaSender: a snapshot, then changes), never ahead of the log it acked.
  */
 export class HaServer {
   private server: net.Server | null = null;
   private readonly conns = new Map<net.Socket, ReplicaView>();
   private readonly progressListeners = new Set<() => void>();
+  private readonly metaSenders = new Map<net.Socket, MetaSender>();
+  private unsubscribeMeta: (() => void) | null = null;
   private closing = false;
 
   constructor(private readonly opts: HaServerOptions) {}
@@ -68,6 +82,10 @@ export class HaServer {
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     const server = net.createServer((s) => this.accept(s));
     this.server = server;
+    // Metadata changed: every replica's stream looks (the store calls at most once per event-loop turn).
+    this.unsubscribeMeta ??= this.opts.store.onMetaChange(() => {
+      for (const m of this.metaSenders.values()) m.wake();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -100,6 +118,8 @@ export class HaServer {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.unsubscribeMeta?.();
+    this.unsubscribeMeta = null;
     for (const s of this.conns.keys()) s.destroy();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
@@ -110,6 +130,7 @@ export class HaServer {
     const input = new ByteQueue();
     let view: ReplicaView | null = null;
     const fail = (reason: string) => {
+      if (socket.destroyed) return; // closed already, and said why
       this.opts.log.warn({ remote, replicaId: view?.replicaId, reason }, 'ha: replica connection closed');
       socket.destroy();
     };
@@ -132,9 +153,13 @@ export class HaServer {
           view.ackedOffset = a.maxOffset;
           view.flushedOffset = a.flushedOffset;
           view.lastAckAt = Date.now();
+          view.metaAcked = a.meta ?? null;
           acked = true;
         }
-        if (acked) this.progressed();
+        if (acked) {
+          this.metaSenders.get(socket)?.wake();
+          this.progressed();
+        }
       } catch (err) {
         fail(err instanceof HaProtocolError ? err.message : String(err));
       }
@@ -142,6 +167,8 @@ export class HaServer {
     socket.on('error', () => {});
     socket.on('close', () => {
       clearTimeout(handshakeTimer);
+      this.metaSenders.get(socket)?.stop();
+      this.metaSenders.delete(socket);
       if (this.conns.delete(socket)) this.progressed();
     });
   }
@@ -155,7 +182,16 @@ export class HaServer {
       fail(from);
       return null;
     }
-    const view: ReplicaView = { replicaId, remote, sentOffset: from, ackedOffset: from, flushedOffset: from, lastAckAt: Date.now() };
+    const view: ReplicaView = {
+      replicaId,
+      remote,
+      sentOffset: from,
+      ackedOffset: from,
+      flushedOffset: from,
+      lastAckAt: Date.now(),
+      metaAcked: null,
+      metaSnapshots: 0,
+    };
     this.conns.set(socket, view);
     const masterEpoch = store.currentEpoch();
     socket.write(encodeAnswer({ truncateTo: from, masterEpoch }));
@@ -163,9 +199,23 @@ export class HaServer {
       this.opts.log.warn({ remote, replicaId, replicaEnd: maxOffset, truncateTo: from }, 'ha: the replica has a divergent tail; it truncates it');
     this.opts.log.info({ remote, replicaId, from, epoch: masterEpoch }, 'ha: replica connected; streaming');
     void this.stream(socket, view, fail);
+    const idleMs = this.opts.idleTimeoutMs ?? 20_000;
+    const meta = new MetaSender({
+      store,
+      socket,
+      view,
+      remote,
+      log: this.opts.log,
+      fail,
+      closing: () => this.closing,
+      batchBytes: this.opts.metaBatchBytes ?? 1024 * 1024,
+      checkMs: this.opts.metaCheckMs ?? 1000,
+      ackTimeoutMs: idleMs,
+    });
+    this.metaSenders.set(socket, meta);
+    void meta.run();
     // A replica that stopped reading (SIGSTOP, a hung host) holds the stream in a drain wait:
     // silence is checked on a timer, not only between frames.
-    const idleMs = this.opts.idleTimeoutMs ?? 20_000;
     const watch = setInterval(
       () => {
         if (Date.now() - view.lastAckAt > idleMs) fail(`no ack for ${idleMs} ms`);
@@ -204,7 +254,7 @@ export class HaServer {
       socket.uncork();
       pos = c.next;
       view.sentOffset = pos;
-      if (!flushed) await new Promise<void>((r) => (socket.destroyed ? r() : socket.once('drain', r).once('close', r)));
+      if (!flushed) await drained(socket);
     }
   }
 

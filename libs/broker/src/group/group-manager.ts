@@ -48,16 +48,43 @@ export class GroupManager {
   ) {}
 
   async load(): Promise<void> {
-    this.groups.clear();
+    this.readStore();
+    await this.migrate();
+  }
+
+  /**
+   * Re-reads the groups from the store after its metadata was changed underneath (a replica
+   * applied its master's, docs/ha-design.md decision 4): the cache becomes exactly the store's
+   * groups, replaced in one step. Writes nothing. Returns how many groups were added, changed and
+   * removed.
+   */
+  reload(): { added: number; changed: number; removed: number } {
+    const before = new Map(this.groups);
+    this.readStore();
+    let added = 0;
+    let changed = 0;
+    for (const [name, g] of this.groups) {
+      const was = before.get(name);
+      if (was === undefined) added++;
+      else if (JSON.stringify(was) !== JSON.stringify(g)) changed++;
+      before.delete(name);
+    }
+    return { added, changed, removed: before.size };
+  }
+
+  /** The cache := the store's groups (a record that is not a JSON object is skipped, with a warning). */
+  private readStore(): void {
+    const next = new Map<string, SubscriptionGroupConfig>();
     for (const { key, value } of this.metadata.scan(GROUP_NAMESPACE)) {
       const g = parseGroup(value);
       if (g === undefined) {
         this.log.warn({ group: key }, 'broker: a subscription group record that is not a JSON object was left as it is (defaults apply)');
         continue;
       }
-      this.groups.set(key, { ...this.defaults(key), ...g, groupName: key });
+      next.set(key, { ...this.defaults(key), ...g, groupName: key });
     }
-    await this.migrate();
+    this.groups.clear();
+    for (const [k, g] of next) this.groups.set(k, g);
   }
 
   /** Imports a legacy subscriptionGroup.json (unless the store has groups already) and renames it. */

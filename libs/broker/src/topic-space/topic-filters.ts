@@ -69,6 +69,51 @@ export class TopicFilters {
     return { loaded: this.durable.size, expired: expired.length, unreadable };
   }
 
+  /**
+   * Re-reads the durable holders from the metadata after it was changed underneath (a replica
+   * applied its master's, docs/ha-design.md decision 4): holders added or changed there are
+   * adopted, holders gone from it are dropped, live references are kept. Writes nothing (expired
+   * holders are skipped, not deleted: the master deletes them). Returns the counts.
+   */
+  reload(): { added: number; changed: number; removed: number; unreadable: number } {
+    const now = this.now();
+    const next = new Map<string, DurableHolder>();
+    let unreadable = 0;
+    for (const { key, value } of this.meta.scan(FILTER_HOLDERS_NAMESPACE)) {
+      const rec = decodeHolder(value);
+      if (rec === null) {
+        unreadable++;
+        continue;
+      }
+      const holder: DurableHolder = { filters: rec.filters, expirySeconds: rec.expirySeconds, disconnectedAt: rec.disconnectedAt };
+      if (!isExpired(holder, now)) next.set(key, holder);
+    }
+    let added = 0;
+    let changed = 0;
+    let removed = 0;
+    // New filters in before old ones out: a filter two states share never leaves the registry.
+    for (const [key, holder] of next) {
+      const before = this.durable.get(key);
+      if (before !== undefined && sameFilters(before.filters, holder.filters)) {
+        this.durable.set(key, { ...holder, filters: before.filters });
+        continue;
+      }
+      this.adopt(key, holder);
+      if (before === undefined) added++;
+      else {
+        for (const f of before.filters) this.trie.remove(f);
+        changed++;
+      }
+    }
+    for (const [key, before] of [...this.durable]) {
+      if (next.has(key)) continue;
+      this.durable.delete(key);
+      for (const f of before.filters) this.trie.remove(f);
+      removed++;
+    }
+    return { added, changed, removed, unreadable };
+  }
+
   /** Distinct filters registered. */
   get size(): number {
     return this.trie.size;
@@ -164,6 +209,11 @@ export class TopicFilters {
     }
     this.durable.set(key, { ...holder, filters: kept });
   }
+}
+
+/** Same filters in the same order (what adopt would keep of `b` may be fewer: compared as stored). */
+function sameFilters(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((f, i) => f === b[i]);
 }
 
 function isExpired(h: DurableHolder, now: number): boolean {

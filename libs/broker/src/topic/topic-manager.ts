@@ -47,6 +47,11 @@ export function topicConfigOf(topicName: string, queues: number, perm = Perm.REA
 export class TopicManager {
   private readonly listeners: Array<(topic: string) => void> = [];
   readonly dataVersion: DataVersion = { stateVersion: 0, timestamp: Date.now(), counter: 0 };
+  /**
+   * Each topic's config as last announced (JSON), so reload() tells which ones metadata
+   * replication changed in the store underneath (the configs themselves are read from the store).
+   */
+  private readonly announced = new Map<string, string>();
 
   constructor(
     private readonly store: MessageStore,
@@ -60,6 +65,26 @@ export class TopicManager {
     if (!tbw || tbw.perm !== defaultPerm || tbw.writeQueueNums !== this.cfg.defaultTopicQueueNums) {
       await this.store.putTopicConfig(topicConfigOf(DEFAULT_TOPIC, this.cfg.defaultTopicQueueNums, defaultPerm));
     }
+    this.announced.clear();
+    for (const c of this.store.listTopicConfigs()) this.announced.set(c.topicName, JSON.stringify(c));
+  }
+
+  /**
+   * After the store's topic configs were changed underneath (a replica applied its master's
+   * metadata, docs/ha-design.md decision 4): announces every topic created, changed or deleted
+   * since the last announcement (onChange listeners, dataVersion: the NameServers hear of it).
+   * Returns the topics announced.
+   */
+  reload(): string[] {
+    const seen = new Set<string>();
+    const changed: string[] = [];
+    for (const c of this.store.listTopicConfigs()) {
+      seen.add(c.topicName);
+      if (this.announced.get(c.topicName) !== JSON.stringify(c)) changed.push(c.topicName);
+    }
+    for (const t of this.announced.keys()) if (!seen.has(t)) changed.push(t);
+    for (const t of changed) this.changed(t);
+    return changed;
   }
 
   /** Called with the topic name after every create, update or delete. */
@@ -160,6 +185,9 @@ export class TopicManager {
   }
 
   private changed(topic: string): void {
+    const c = this.store.getTopicConfig(topic);
+    if (c === undefined) this.announced.delete(topic);
+    else this.announced.set(topic, JSON.stringify(c));
     this.dataVersion.counter++;
     this.dataVersion.timestamp = Date.now();
     for (const fn of this.listeners) fn(topic);
