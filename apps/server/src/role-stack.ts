@@ -190,7 +190,8 @@ export async function startRoleStack(ctx: StackContext, role: StackRole): Promis
     closers.push(() => service.close());
     if (role.kind === 'replica' && role.haMaster === null) log.info({ brokerId: replicaId }, 'apogee: replica of no master yet: waiting for the controller');
     if (role.kind === 'replica' && role.haMaster !== null) {
-      follower = new HaReplica({ store, master: hostPort(role.haMaster), replicaId, log });
+      // Replicated metadata (topic and group configs, topic filters) reaches the engine's caches.
+      follower = new HaReplica({ store, master: hostPort(role.haMaster), replicaId, log, onMetaApplied: () => void broker.reloadMetadata() });
       follower.start();
       const following = follower;
       closers.push(() => following.stop());

@@ -84,6 +84,15 @@ async function pullAll(brokerAddr: string): Promise<Set<string>> {
   return found;
 }
 
+/** Whether the broker knows the topic (its config, from the admin API). */
+async function hasTopic(s: ServerProcess): Promise<boolean> {
+  try {
+    return (await fetch(`http://${s.httpAddr}/api/v1/topics/${TOPIC}`)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
 function commitLogBytes(dataDir: string, end: number): Buffer {
   const dir = path.join(dataDir, 'store', 'commitlog');
   return Buffer.concat(
@@ -164,9 +173,9 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
     const other = brokers.get(otherId)!.proc;
     expect(first.epoch).toBeGreaterThanOrEqual(1);
     await until('the other broker follows the master', async () => (await view(other))?.following?.connected === true);
-    // Topic configs do not replicate yet (docs/ha-design.md): both brokers are told of the topic.
+    // Created on the master only: the topic config reaches the replica with the metadata feed.
     await createTopic(first.proc.brokerAddr, namesrv.addr, TOPIC, QUEUES);
-    await createTopic(other.brokerAddr, namesrv.addr, TOPIC, QUEUES);
+    await until('the topic config on the replica', () => hasTopic(other));
     await until('the route names the master as id 0', async () => {
       const r = await topicRoute(namesrv.addr, TOPIC);
       return r?.brokerDatas[0]?.brokerAddrs['0'] === first.proc.brokerAddr;
@@ -332,7 +341,7 @@ describe.skipIf(skipWithoutEtcd)('a preferred master on etcd', { timeout: 240_00
     expect(await masterId()).toBe(2);
     await until('broker 1 follows', async () => (await view(brokers.get(1)!.proc))?.following?.connected === true);
     await createTopic(brokers.get(2)!.proc.brokerAddr, namesrv.addr, TOPIC, QUEUES);
-    await createTopic(brokers.get(1)!.proc.brokerAddr, namesrv.addr, TOPIC, QUEUES);
+    await until('the topic config on the replica', () => hasTopic(brokers.get(1)!.proc));
 
     const producer = new Producer({ nameServer: namesrv.addr, group: 'preferred-pg', sendTimeoutMs: 3000, retryTimes: 2, routeRefreshMs: 500 });
     await producer.start();
