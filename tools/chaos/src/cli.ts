@@ -1,6 +1,6 @@
 /** The command line of `npm run chaos` (docs/chaos.md). */
 import { type ChaosOptions, DEFAULTS } from './run.js';
-import { type TargetMode, parseDuration, parseKinds, parseRange } from './schedule.js';
+import { type TargetMode, buildSchedule, parseDuration, parseKinds, parseRange } from './schedule.js';
 import { TOPOLOGIES } from './topologies/index.js';
 
 export interface Cli {
@@ -20,6 +20,7 @@ export function parseCli(argv: string[], log: (l: string) => void): Cli {
   const opts: ChaosOptions = { ...DEFAULTS, topology: 'single', faults: ['kill', 'suspend', 'partition', 'loss'], log };
   let report: string | undefined;
   let sweepOnly = false;
+  let durationGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -37,6 +38,27 @@ export function parseCli(argv: string[], log: (l: string) => void): Cli {
         break;
       case '--duration':
         opts.durationMs = parseDuration(value());
+        durationGiven = true;
+        break;
+      case '--count':
+        opts.count = int(flag, value(), 1);
+        break;
+      case '--route-refresh':
+        opts.routeRefreshMs = parseDuration(value());
+        if (opts.routeRefreshMs < 100) throw new Error('--route-refresh takes at least 100ms');
+        break;
+      case '--brokers':
+        opts.brokers = int(flag, value(), 2);
+        if (opts.brokers > 3) throw new Error('--brokers takes 2 or 3');
+        break;
+      case '--replication': {
+        const r = value();
+        if (r !== 'sync' && r !== 'async') throw new Error(`--replication takes sync|async, got ${r}`);
+        opts.replication = r;
+        break;
+      }
+      case '--min-in-sync-replicas':
+        opts.minInSyncReplicas = int(flag, value(), 1);
         break;
       case '--rate':
         opts.rate = int(flag, value(), 1);
@@ -110,7 +132,17 @@ export function parseCli(argv: string[], log: (l: string) => void): Cli {
         throw new Error(`unknown flag ${flag} (docs/chaos.md)`);
     }
   }
+  // --count without --duration: until the N-th fault's recovery ends (the schedule follows from the seed).
+  if (opts.count > 0 && !durationGiven) opts.durationMs = countDurationMs(opts);
   return { opts, report, sweepOnly };
+}
+
+/** The duration `--count N` implies: the end of the N-th fault's recovery in the seed's schedule. */
+export function countDurationMs(o: Pick<ChaosOptions, 'count' | 'warmupMs' | 'hold' | 'recover' | 'faults' | 'seed' | 'lossPercent' | 'target'>): number {
+  const longest = o.warmupMs + o.count * (o.hold.maxMs + o.recover.maxMs);
+  const s = buildSchedule({ ...o, kinds: o.faults, durationMs: longest });
+  const last = s.at(-1);
+  return last === undefined ? longest : last.atMs + last.holdMs + last.recoverMs;
 }
 
 /** The run's outer time bound: setup, the duration, drain and verification, teardown. */

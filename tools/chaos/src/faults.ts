@@ -43,6 +43,7 @@ async function pickTargets(f: ScheduledFault, topo: Topology, rng: Rng): Promise
     const m = await topo.master(group);
     return m ? [m] : [];
   }
+  if (topo.minority) return topo.minority(rng);
   const hosts = topo.faultableHosts();
   const n = Math.max(1, Math.floor((hosts.length - 1) / 2));
   return rng.shuffle(hosts).slice(0, n);

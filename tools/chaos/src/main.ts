@@ -1,10 +1,11 @@
 /**
- * `npm run chaos -- --topology single|cluster --faults kill,suspend,partition,loss[,bridge]
- * --duration 60s --rate 200 --seed N [--report FILE] [--hold 5s..10s] [--recover 5s..10s]
+ * `npm run chaos -- --topology single|cluster|ha --faults kill,suspend,partition,loss[,bridge]
+ * --duration 60s|--count N --rate 200 --seed N [--report FILE] [--hold 5s..10s] [--recover 5s..10s]
  * [--warmup 5s] [--loss 10..30] [--target master|minority|mixed] [--partition-mode drop|down] [--flush sync|async]
- * [--send-timeout 3s] [--retries 2] [--size 128] [--queues 4] [--drain 30s] [--mqtt RATE] [--keep-data]`, or
+ * [--send-timeout 3s] [--retries 2] [--size 128] [--queues 4] [--drain 30s] [--mqtt RATE] [--keep-data]
+ * [--route-refresh D] [--brokers 2|3] [--replication sync|async] [--min-in-sync-replicas K]`, or
  * `npm run chaos -- --sweep` to remove only what crashed runs left
- * (docs/chaos.md). Needs root, `ip` and `tc`. Exit code 1 when an acknowledged message was lost,
+ * (docs/chaos.md). Needs root, `ip` and `tc` (and etcd for `ha`). Exit code 1 when an acknowledged message was lost,
  * one was unexpected, or the cleanup left something; 2 on a usage error; 3 when the run itself
  * failed or overran its time bound.
  */

@@ -70,12 +70,58 @@ export function formatReport(r: ChaosReport): string {
         .join(' ') || '-',
     ]);
   }
+  const f1 = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
+  const f2 = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(2));
+  const byKind =
+    r.byKind.length === 0
+      ? ''
+      : '\n\nper fault kind:\n' +
+        table([
+          ['fault', 'count', 'failovers', 're-elected', 'avg unavail s', 'min', 'max', 'avg key gone s', 'avg elected s', 'avg 1st ack after s'],
+          ...r.byKind.map((k) => [
+            k.kind,
+            String(k.faults),
+            String(k.failovers),
+            String(k.reelections),
+            f2(k.avgUnavailableSec),
+            f1(k.minUnavailableSec),
+            f1(k.maxUnavailableSec),
+            f2(k.avgKeyGoneSec),
+            f2(k.avgElectedSec),
+            f2(k.avgFirstAckAfterElectedSec),
+          ]),
+        ]);
+  const ha = r.ha;
+  const haBlock = ha
+    ? `\n\nmasters (${ha.brokers} brokers, --replication ${ha.replication}${ha.minInSyncReplicas === undefined ? '' : `, --min-in-sync-replicas ${ha.minInSyncReplicas}`}): epoch ${ha.firstEpoch ?? '-'} → ${ha.lastEpoch ?? '-'}, ${ha.masterChanges} changes\n` +
+      table([
+        ['#', 'fault', 'master', 'epoch', 'new master', 'epoch', 'key gone s', 'elected s', '1st ack after s'],
+        ...ha.failovers.map((f) => [
+          String(f.index),
+          f.kind,
+          f.from ?? '-',
+          f.fromEpoch === null ? '-' : String(f.fromEpoch),
+          f.to ?? '-',
+          f.toEpoch === undefined ? '-' : String(f.toEpoch),
+          f2(f.keyGoneSec),
+          f2(f.electedSec),
+          f2(f.firstAckAfterElectedSec),
+        ]),
+      ])
+    : '';
+  const reasons =
+    r.failureReasons.length === 0
+      ? ''
+      : `\n\nfailed sends by reason:\n${r.failureReasons
+          .slice(0, 8)
+          .map((x) => `  ${String(x.count).padStart(7)}  ${x.reason}`)
+          .join('\n')}`;
   const notes = [
     ...(r.aborted ? ['ABORTED before the end of the duration (signal or time bound)'] : []),
-    `flush ${r.flush}, rate ${r.rate}/s for ${r.durationSec} s, loss by ${r.lossMethod}, partition by ${r.partitionMode}; drained: ${r.drained ? 'yes' : 'NO'}, verification read complete: ${r.verifyComplete ? 'yes' : 'NO'}`,
+    `flush ${r.flush}, rate ${r.rate}/s for ${r.durationSec} s, route refresh ${r.routeRefreshMs} ms, loss by ${r.lossMethod}, partition by ${r.partitionMode}; drained: ${r.drained ? 'yes' : 'NO'}, verification read complete: ${r.verifyComplete ? 'yes' : 'NO'}`,
     `failed but stored: ${r.failedButConsumed}, redelivered: ${r.redelivered}, acked missed by the live consumer: ${r.missedByLiveConsumer}, throttled ticks: ${r.throttled}, pending: ${r.pending}`,
     r.lost > 0 ? `LOST sequence numbers (first 20): ${r.lostSeqs.join(', ')}` : 'no acknowledged message lost',
     r.leftovers.length > 0 ? `LEFT AFTER CLEANUP: ${r.leftovers.join(', ')}` : 'namespaces removed',
   ];
-  return `${summary}\n\n${table(faultRows)}${mqttBlock}\n\n${notes.join('\n')}`;
+  return `${summary}\n\n${table(faultRows)}${byKind}${haBlock}${reasons}${mqttBlock}\n\n${notes.join('\n')}`;
 }

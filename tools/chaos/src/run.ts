@@ -7,14 +7,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type CheckResult, check } from './checker.js';
+import { type FailoverFigures, type KindSummary, failoverFigures, summarizeByKind } from './failover.js';
 import { type FaultRecord, type ActiveFault, inject } from './faults.js';
 import { ChaosNet, type LossMethod, type PartitionMode, newRunId, sweepStale, unsupportedReason } from './net.js';
 import { type FaultKind, type Range, type ScheduledFault, type TargetMode, buildSchedule } from './schedule.js';
 import { sleep } from './sh.js';
 import { TOPOLOGIES } from './topologies/index.js';
-import type { Topology } from './topology.js';
+import type { MasterSample, Topology } from './topology.js';
 import { MqttWorkload } from './mqtt-workload.js';
-import { Workload } from './workload.js';
+import { type SendRecord, Workload } from './workload.js';
 
 export interface ChaosOptions {
   topology: string;
@@ -39,6 +40,16 @@ export interface ChaosOptions {
   keepData: boolean;
   /** Publishes per second of the MQTT QoS 1 workload alongside; 0: none. */
   mqttRate: number;
+  /** At most this many faults (0: as many as fit in the duration). */
+  count: number;
+  /** The clients' route refresh; undefined: the topology's (`ha`: 500 ms), else 5 s. */
+  routeRefreshMs?: number;
+  /** Brokers per group of the `ha` topology (2 or 3). */
+  brokers: number;
+  /** The `ha` brokers' `--replication`. */
+  replication: 'sync' | 'async';
+  /** The `ha` brokers' `--min-in-sync-replicas` (undefined: the server's default). */
+  minInSyncReplicas?: number;
   log: (line: string) => void;
   /** Aborting it ends the run early (faults healed, cleanup as usual). */
   signal?: AbortSignal;
@@ -64,6 +75,9 @@ export const DEFAULTS: Omit<ChaosOptions, 'topology' | 'faults' | 'log'> = {
   drainMs: 30_000,
   keepData: false,
   mqttRate: 0,
+  count: 0,
+  brokers: 2,
+  replication: 'sync',
 };
 
 export interface ChaosReport extends CheckResult {
@@ -96,6 +110,41 @@ export interface ChaosReport extends CheckResult {
   aborted: boolean;
   /** The MQTT workload's figures, when it ran (`--mqtt`). */
   mqtt?: CheckResult & { rate: number; drained: boolean };
+  /** The clients' route refresh (ms). */
+  routeRefreshMs: number;
+  /** Wall-clock time (epoch ms) of the workload's time 0, to line its times up with the process logs' `time`. */
+  clockZeroEpochMs: number;
+  /** Unavailable seconds per fault kind. */
+  byKind: KindSummary[];
+  /** Failed sends by reason (the status, or the error with addresses and numbers blanked), most first. */
+  failureReasons: Array<{ reason: string; count: number }>;
+  /** Topologies with a controller (`ha`): brokers per group, replication, who was master when. */
+  ha?: {
+    brokers: number;
+    replication: 'sync' | 'async';
+    minInSyncReplicas?: number;
+    masters: MasterSample[];
+    /** The epochs seen, first and last (per run, over all groups). */
+    firstEpoch: number | null;
+    lastEpoch: number | null;
+    /** Master changes seen (a new epoch with a master). */
+    masterChanges: number;
+    failovers: FailoverFigures[];
+  };
+}
+
+/** Failed sends grouped by reason: addresses, numbers and ids blanked so that alike errors count together. */
+export function failureReasons(sends: readonly SendRecord[]): Array<{ reason: string; count: number }> {
+  const by = new Map<string, number>();
+  for (const s of sends) {
+    if (s.outcome !== 'failed' && s.outcome !== 'timeout') continue;
+    const reason = `${s.outcome}: ${(s.error ?? '?')
+      .replace(/\d+\.\d+\.\d+\.\d+(:\d+)?/g, 'ADDR')
+      .replace(/\d+/g, 'N')
+      .slice(0, 120)}`;
+    by.set(reason, (by.get(reason) ?? 0) + 1);
+  }
+  return [...by].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
 }
 
 /** Runs the schedule against the topology while the producer runs; returns the fault records. */
@@ -164,11 +213,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     net = await ChaosNet.create(rid);
     o.onNet?.(net);
     o.log(`run ${rid}: network ${net.subnet}.0/24 (bridge namespace ${net.bridgeNs}, loss by ${net.lossMethod}), logs in ${dir}`);
-    topo = make({ net, dir, flush: o.flush, log: o.log });
+    topo = make({
+      net,
+      dir,
+      flush: o.flush,
+      brokers: o.brokers,
+      replication: o.replication,
+      ...(o.minInSyncReplicas === undefined ? {} : { minInSyncReplicas: o.minInSyncReplicas }),
+      log: o.log,
+    });
     await topo.setup();
     o.log(`topology ${topo.name}: ${topo.hosts.map((h) => `${h.name}(${h.role}${h.group ? ` ${h.group}` : ''}) ${h.net.ip} pid ${h.proc.pid}`).join('; ')}`);
     const topic = `ChaosT_${rid}`;
     await topo.createTopic(topic, o.queuesPerGroup);
+    const routeRefreshMs = o.routeRefreshMs ?? topo.routeRefreshMs ?? 5000;
     w = new Workload({
       nameServer: topo.nameServer(),
       topic,
@@ -177,14 +235,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       sendTimeoutMs: o.sendTimeoutMs,
       retryTimes: o.retryTimes,
       messageSize: o.messageSize,
+      routeRefreshMs,
       log: o.log,
     });
     await w.start();
+    const clock = w;
+    topo.watchMasters?.(() => clock.now());
     if (o.mqttRate > 0) {
       const url = topo.mqttUrl?.();
       if (url === undefined) o.log(`topology ${topo.name} runs no MQTT endpoint: no MQTT workload`);
       else {
-        const clock = w;
         mw = new MqttWorkload({ url, rid, rate: o.mqttRate, timeoutMs: 10_000, messageSize: o.messageSize, now: () => clock.now() });
         await mw.start();
         o.log(`MQTT QoS 1 workload at ${o.mqttRate}/s on ${url}`);
@@ -199,6 +259,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       recover: o.recover,
       lossPercent: o.lossPercent,
       target: o.target,
+      count: o.count,
     });
     o.log(
       `schedule (seed ${o.seed}): ${schedule.map((f) => `${f.kind}@${(f.atMs / 1000).toFixed(1)}s/${(f.holdMs / 1000).toFixed(1)}s`).join(' ') || 'no fault fits the duration'}`,
@@ -226,6 +287,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       r.startMs === undefined ? [] : [{ index: r.index, kind: r.kind, startMs: r.startMs, ...(r.healMs === undefined ? {} : { healMs: r.healMs }) }],
     );
     const mqttDrained = mw ? await mw.drain(o.drainMs) : false;
+    const masters = (await topo.stopWatchingMasters?.()) ?? [];
     const result = check({
       rid,
       sends: w.sends,
@@ -236,6 +298,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       ),
       endMs: producedUntil,
     });
+    const ackTimes = w.sends.flatMap((s) => (s.outcome === 'acked' ? [s.endMs] : [])).sort((a, b) => a - b);
+    const starts = result.faults.map((f) => f.startMs);
+    const failovers = topo.watchMasters
+      ? failoverFigures(result.faults, masters, ackTimes, (index) => {
+          const i = result.faults.findIndex((f) => f.index === index);
+          return starts[i + 1] ?? producedUntil;
+        })
+      : [];
     report = {
       runId: rid,
       topology: o.topology,
@@ -265,7 +335,25 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       leftovers: [],
       dir,
       aborted: aborted(),
+      routeRefreshMs,
+      clockZeroEpochMs: Math.round(Date.now() - w.now()),
+      byKind: summarizeByKind(result.faults, failovers),
+      failureReasons: failureReasons(w.sends),
     };
+    if (topo.watchMasters) {
+      const epochs = masters.flatMap((m) => (m.host !== null && m.epoch !== undefined ? [m.epoch] : []));
+      const changes = epochs.filter((e, i) => i > 0 && e !== epochs[i - 1]).length;
+      report.ha = {
+        brokers: o.brokers,
+        replication: o.replication,
+        ...(o.minInSyncReplicas === undefined ? {} : { minInSyncReplicas: o.minInSyncReplicas }),
+        masters,
+        firstEpoch: epochs[0] ?? null,
+        lastEpoch: epochs.at(-1) ?? null,
+        masterChanges: changes,
+        failovers,
+      };
+    }
     if (mw)
       report.mqtt = {
         ...check({ rid, sends: mw.sends, live: mw.receipts, verified: [], faults: faultWindows, endMs: producedUntil }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countDurationMs } from './cli.js';
 import { MAX_FAULTS, type ScheduleOptions, buildSchedule, parseDuration, parseKinds, parseRange } from './schedule.js';
 
 const base: ScheduleOptions = {
@@ -38,6 +39,20 @@ describe('the fault schedule', () => {
   it('takes the kinds in the order given, so as many faults as kinds has each once', () => {
     const s = buildSchedule({ ...base, durationMs: 1_000_000 });
     expect(s.slice(0, 6).map((f) => f.kind)).toEqual(['kill', 'suspend', 'partition', 'loss', 'kill', 'suspend']);
+  });
+
+  it('stops after --count faults, and the duration --count implies fits exactly that many', () => {
+    const s = buildSchedule({ ...base, durationMs: 1_000_000, count: 7 });
+    expect(s).toHaveLength(7);
+    expect(s).toEqual(buildSchedule({ ...base, durationMs: 1_000_000 }).slice(0, 7));
+    for (let seed = 0; seed < 20; seed++) {
+      const o = { ...base, faults: [...base.kinds], seed, count: 20 };
+      const durationMs = countDurationMs(o);
+      expect(durationMs).toBeLessThanOrEqual(5000 + 20 * 20_000);
+      const s = buildSchedule({ ...base, seed, durationMs, count: 20 });
+      expect(s).toHaveLength(20);
+      expect(s.at(-1)!.atMs + s.at(-1)!.holdMs + s.at(-1)!.recoverMs).toBe(durationMs);
+    }
   });
 
   it('draws a loss percentage for loss faults only, within its range', () => {

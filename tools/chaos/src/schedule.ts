@@ -28,6 +28,8 @@ export interface ScheduleOptions {
   lossPercent: { min: number; max: number };
   /** Where each fault aims; `mixed` draws master or minority per fault. */
   target: TargetMode | 'mixed';
+  /** At most this many faults (0 or unset: as many as fit in the duration). */
+  count?: number;
 }
 
 export interface ScheduledFault {
@@ -55,7 +57,8 @@ export function buildSchedule(o: ScheduleOptions): ScheduledFault[] {
   const rng = new Rng(o.seed);
   const out: ScheduledFault[] = [];
   let t = o.warmupMs;
-  for (let i = 0; i < MAX_FAULTS; i++) {
+  const max = o.count !== undefined && o.count > 0 ? Math.min(o.count, MAX_FAULTS) : MAX_FAULTS;
+  for (let i = 0; i < max; i++) {
     const holdMs = rng.between(o.hold.minMs, o.hold.maxMs);
     const recoverMs = rng.between(o.recover.minMs, o.recover.maxMs);
     // A fault is scheduled only when its hold ends inside the duration (its recovery may be cut short).

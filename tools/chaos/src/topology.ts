@@ -11,6 +11,7 @@ import { Admin } from '@apogee/client';
 import { ETCD_CLIENT_PORT, ETCD_READY, controllerUrl, etcdCommand } from './etcd.js';
 import type { ChaosNet, NetHost } from './net.js';
 import { ManagedProcess, type ProcSpec } from './proc.js';
+import type { Rng } from './rng.js';
 import { sleep } from './sh.js';
 
 export type HostRole = 'server' | 'namesrv' | 'broker' | 'etcd';
@@ -30,7 +31,23 @@ export interface TopologyContext {
   dir: string;
   /** Every server's `--flush`. */
   flush: 'sync' | 'async';
+  /** Brokers per group, for topologies whose groups have replicas (`ha`: 2 by default). */
+  brokers?: number;
+  /** The brokers' `--replication` (`ha`; default sync). */
+  replication?: 'sync' | 'async';
+  /** The brokers' `--min-in-sync-replicas` (`ha`; the server's default when unset). */
+  minInSyncReplicas?: number;
   log: (line: string) => void;
+}
+
+/** One observation of a group's master (the etcd key), on the workload's clock. */
+export interface MasterSample {
+  atMs: number;
+  group: string;
+  /** The host the key names; null while the key is absent (between a lease expiry and an election). */
+  host: string | null;
+  brokerId?: number;
+  epoch?: number;
 }
 
 export interface Topology {
@@ -50,6 +67,17 @@ export interface Topology {
   mqttUrl?(): string;
   /** Hosts a `minority` or `bridge` fault may pick from. */
   faultableHosts(): ChaosHost[];
+  /**
+   * The hosts of a `minority` fault, when the topology draws them itself (`ha`: one etcd member or
+   * one replica, so a quorum and the master survive); otherwise ⌊(n−1)/2⌋ of `faultableHosts()`.
+   */
+  minority?(rng: Rng): Promise<ChaosHost[]>;
+  /** The producer's and consumer's route refresh the topology wants (`ha`: 500 ms); default 5 s. */
+  readonly routeRefreshMs?: number;
+  /** Starts sampling who is master (on the workload's clock `now`), for topologies with a controller. */
+  watchMasters?(now: () => number): void;
+  /** Stops sampling; returns every change seen (the first sample of each group, then each change). */
+  stopWatchingMasters?(): Promise<MasterSample[]>;
   /** Creates the topic on every group and waits until every NameServer routes it to all of them. */
   createTopic(topic: string, queuesPerGroup: number): Promise<void>;
   /** Starts a killed host's process again on its data directory. */

@@ -42,6 +42,8 @@ export interface WorkloadOptions {
   sendTimeoutMs: number;
   retryTimes: number;
   messageSize: number;
+  /** The producer's and consumer's route refresh (default 5 s). */
+  routeRefreshMs?: number;
   log: (line: string) => void;
 }
 
@@ -67,7 +69,8 @@ export class Workload {
   offsetResets = 0;
   /** Sends whose SDK promise settled after the harness had already called them timed out. */
   lateSettled = 0;
-  private readonly t0 = performance.now();
+  /** The workload's clock starts here (performance.now()). */
+  readonly t0 = performance.now();
   private readonly producer: Producer;
   private readonly consumer: PullConsumer;
   private readonly queues = new Map<string, { q: MessageQueue; offset: number }>();
@@ -77,7 +80,7 @@ export class Workload {
   private discovery: Promise<void> | undefined;
 
   constructor(private readonly o: WorkloadOptions) {
-    const common = { nameServer: o.nameServer, requestTimeoutMs: 3000, routeRefreshMs: 5000, heartbeatMs: 10_000 };
+    const common = { nameServer: o.nameServer, requestTimeoutMs: 3000, routeRefreshMs: o.routeRefreshMs ?? 5000, heartbeatMs: 10_000 };
     this.producer = new Producer({ ...common, group: `chaos-p-${o.rid}`, sendTimeoutMs: o.sendTimeoutMs, retryTimes: o.retryTimes });
     this.consumer = new PullConsumer({ ...common, group: `chaos-c-${o.rid}` });
     // Background failures (route refresh, heartbeats to a dead broker) are expected under faults.
@@ -222,7 +225,12 @@ export class Workload {
 
   /** Reads every queue from its min offset with a fresh consumer (bounded): what the brokers hold now. */
   async verify(maxMs: number): Promise<{ receipts: Receipt[]; complete: boolean }> {
-    const reader = new PullConsumer({ nameServer: this.o.nameServer, group: `chaos-v-${this.o.rid}`, requestTimeoutMs: 3000 });
+    const reader = new PullConsumer({
+      nameServer: this.o.nameServer,
+      group: `chaos-v-${this.o.rid}`,
+      requestTimeoutMs: 3000,
+      routeRefreshMs: this.o.routeRefreshMs ?? 5000,
+    });
     reader.on('error', () => {});
     await reader.start();
     const out: Receipt[] = [];
