@@ -15,23 +15,12 @@ import type * as Rhea from 'rhea';
 import { type TestEtcd, skipWithoutEtcd, startEtcd } from '@apogee/etcd/test-etcd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Namesrv, killNamesrv, startNamesrv, until } from './cluster-helpers.js';
+import { brokerView, controlledBrokerFlags } from './group-helpers.js';
 import { type ServerPorts, ServerProcess, freePort, freePorts, killAllStarted, tempDataDir } from './server-process.js';
 
 const rhea = createRequire(import.meta.url)('rhea') as typeof Rhea;
 
-interface View {
-  role: 'MASTER' | 'SLAVE';
-  following?: { connected: boolean };
-  replicas?: Array<{ inSync?: boolean }>;
-}
-
-async function view(s: ServerProcess): Promise<View | null> {
-  try {
-    return ((await (await fetch(`http://${s.httpAddr}/api/v1/cluster`)).json()) as { brokers: View[] }).brokers[0]!;
-  } catch {
-    return null;
-  }
-}
+const view = brokerView;
 
 describe.skipIf(skipWithoutEtcd)('failover under an AMQP durable subscription', { timeout: 240_000 }, () => {
   const dir = tempDataDir('apg-failover-ep-');
@@ -42,26 +31,19 @@ describe.skipIf(skipWithoutEtcd)('failover under an AMQP durable subscription', 
 
   const startBroker = async (id: number): Promise<void> => {
     const ports = await freePorts();
-    const proc = await ServerProcess.start(path.join(dir, `b${id}`), ports, [
-      '--role',
-      'broker',
-      '--namesrv',
-      namesrv.addr,
-      '--broker-name',
-      'broker-e',
-      '--cluster-name',
-      'Endpoints',
-      '--controller',
-      etcd.endpoints,
-      '--broker-id',
-      String(id),
-      '--ha-port',
-      String(await freePort()),
-      '--replication',
-      'sync',
-      '--flush',
-      'sync',
-    ]);
+    const proc = await ServerProcess.start(
+      path.join(dir, `b${id}`),
+      ports,
+      controlledBrokerFlags({
+        namesrv: namesrv.addr,
+        etcd: etcd.endpoints,
+        cluster: 'Endpoints',
+        brokerName: 'broker-e',
+        brokerId: id,
+        haPort: await freePort(),
+        endpoints: true,
+      }),
+    );
     brokers.set(id, { proc, ports });
   };
 

@@ -12,11 +12,10 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Producer } from '@apogee/client';
-import { decodeRecords } from '@apogee/message';
-import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 import { type TestEtcd, skipWithoutEtcd, startEtcd } from '@apogee/etcd/test-etcd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Namesrv, killNamesrv, startNamesrv, topicRoute, until } from './cluster-helpers.js';
+import { type BrokerView, brokerView, commitLogBytes, controlledBrokerFlags, hasTopic, pullAll } from './group-helpers.js';
 import { createTopic } from './remoting-helpers.js';
 import { type ServerPorts, ServerProcess, freePort, freePorts, killAllStarted, tempDataDir } from './server-process.js';
 
@@ -28,80 +27,8 @@ const httpclient = { request: () => Promise.reject(new Error('ali-ons must not u
 const TOPIC = 'FailoverT';
 const QUEUES = 4;
 
-interface View {
-  brokerId: number;
-  role: 'MASTER' | 'SLAVE';
-  epoch?: number;
-  following?: { connected: boolean; lagBytes: number };
-  replicas?: Array<{ inSync?: boolean }>;
-  store: { maxCommitLogOffset: number };
-}
-
-async function view(s: ServerProcess): Promise<View | null> {
-  try {
-    const res = await fetch(`http://${s.httpAddr}/api/v1/cluster`);
-    return ((await res.json()) as { brokers: View[] }).brokers[0]!;
-  } catch {
-    return null; // between two role stacks, or gone
-  }
-}
-
-/** Every message body of the topic on one broker (pulled over remoting). */
-async function pullAll(brokerAddr: string): Promise<Set<string>> {
-  const client = new RemotingClient({ requestTimeoutMs: 10_000 });
-  const found = new Set<string>();
-  try {
-    for (let q = 0; q < QUEUES; q++) {
-      for (let offset = 0, guard = 0; guard < 10_000; guard++) {
-        const res = await client.invoke(
-          brokerAddr,
-          makeRequest(RequestCode.PULL_MESSAGE, {
-            extFields: {
-              consumerGroup: 'failover-check',
-              topic: TOPIC,
-              queueId: String(q),
-              queueOffset: String(offset),
-              maxMsgNums: '32',
-              sysFlag: '4',
-              commitOffset: '0',
-              suspendTimeoutMillis: '0',
-              subscription: '*',
-              subVersion: '0',
-            },
-          }),
-        );
-        if (res.code !== ResponseCode.SUCCESS) {
-          expect(res.code, res.remark ?? '').toBe(ResponseCode.PULL_NOT_FOUND);
-          break;
-        }
-        for (const m of decodeRecords(res.body!)) found.add(m.body.toString('utf8'));
-        offset = Number(res.extFields['nextBeginOffset']);
-      }
-    }
-  } finally {
-    client.close();
-  }
-  return found;
-}
-
-/** Whether the broker knows the topic (its config, from the admin API). */
-async function hasTopic(s: ServerProcess): Promise<boolean> {
-  try {
-    return (await fetch(`http://${s.httpAddr}/api/v1/topics/${TOPIC}`)).status === 200;
-  } catch {
-    return false;
-  }
-}
-
-function commitLogBytes(dataDir: string, end: number): Buffer {
-  const dir = path.join(dataDir, 'store', 'commitlog');
-  return Buffer.concat(
-    fs
-      .readdirSync(dir)
-      .sort()
-      .map((f) => fs.readFileSync(path.join(dir, f))),
-  ).subarray(0, end);
-}
+const view = brokerView;
+const pullBodies = (addr: string) => pullAll(addr, TOPIC, QUEUES);
 
 describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd', { timeout: 240_000 }, () => {
   const dir = tempDataDir('apg-failover-');
@@ -112,31 +39,17 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
   const startBroker = async (id: number, extra: string[] = []): Promise<ServerProcess> => {
     const known = brokers.get(id);
     const ports = known?.ports ?? (await freePorts());
-    const flags = known?.flags ?? [
-      '--role',
-      'broker',
-      '--namesrv',
-      namesrv.addr,
-      '--broker-name',
-      'broker-f',
-      '--cluster-name',
-      'Failover',
-      '--controller',
-      etcd.endpoints,
-      '--broker-id',
-      String(id),
-      '--ha-port',
-      String(await freePort()),
-      '--replication',
-      'sync',
-      '--flush',
-      'sync',
-      '--mqtt-port',
-      'off',
-      '--amqp-port',
-      'off',
-      ...extra,
-    ];
+    const flags =
+      known?.flags ??
+      controlledBrokerFlags({
+        namesrv: namesrv.addr,
+        etcd: etcd.endpoints,
+        cluster: 'Failover',
+        brokerName: 'broker-f',
+        brokerId: id,
+        haPort: await freePort(),
+        extra,
+      });
     const proc = await ServerProcess.start(path.join(dir, `b${id}`), ports, flags);
     brokers.set(id, { proc, ports, flags });
     return proc;
@@ -175,7 +88,7 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
     await until('the other broker follows the master', async () => (await view(other))?.following?.connected === true);
     // Created on the master only: the topic config reaches the replica with the metadata feed.
     await createTopic(first.proc.brokerAddr, namesrv.addr, TOPIC, QUEUES);
-    await until('the topic config on the replica', () => hasTopic(other));
+    await until('the topic config on the replica', () => hasTopic(other, TOPIC));
     await until('the route names the master as id 0', async () => {
       const r = await topicRoute(namesrv.addr, TOPIC);
       return r?.brokerDatas[0]?.brokerAddrs['0'] === first.proc.brokerAddr;
@@ -220,7 +133,7 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
     const route = await topicRoute(namesrv.addr, TOPIC);
     expect(route!.brokerDatas[0]!.brokerAddrs['0']).toBe(second.proc.brokerAddr);
     // Every acknowledged message is on the new master.
-    const onNew = await pullAll(second.proc.brokerAddr);
+    const onNew = await pullBodies(second.proc.brokerAddr);
     expect(ok.filter((b) => !onNew.has(b))).toEqual([]);
     console.log(`failover: ${ok.length} SEND_OK; first SEND_OK ${((firstOkAfterKill - killedAt) / 1000).toFixed(2)} s after the SIGKILL`);
 
@@ -267,7 +180,7 @@ describe.skipIf(skipWithoutEtcd)('automatic failover of a broker group on etcd',
     const third = (await masterNow())!;
     expect(third.id).toBe(first.id);
     expect(third.epoch).toBeGreaterThan(second.epoch);
-    const onThird = await pullAll(third.proc.brokerAddr);
+    const onThird = await pullBodies(third.proc.brokerAddr);
     expect(onsOk.filter((b) => !onThird.has(b))).toEqual([]);
     expect(ok.filter((b) => !onThird.has(b))).toEqual([]);
   });
@@ -282,38 +195,24 @@ describe.skipIf(skipWithoutEtcd)('a preferred master on etcd', { timeout: 240_00
   const startBroker = async (id: number, extra: string[] = []): Promise<ServerProcess> => {
     const known = brokers.get(id);
     const ports = known?.ports ?? (await freePorts());
-    const flags = known?.flags ?? [
-      '--role',
-      'broker',
-      '--namesrv',
-      namesrv.addr,
-      '--broker-name',
-      'broker-p',
-      '--cluster-name',
-      'Preferred',
-      '--controller',
-      etcd.endpoints,
-      '--broker-id',
-      String(id),
-      '--ha-port',
-      String(await freePort()),
-      '--replication',
-      'sync',
-      '--flush',
-      'sync',
-      '--mqtt-port',
-      'off',
-      '--amqp-port',
-      'off',
-      ...extra,
-    ];
+    const flags =
+      known?.flags ??
+      controlledBrokerFlags({
+        namesrv: namesrv.addr,
+        etcd: etcd.endpoints,
+        cluster: 'Preferred',
+        brokerName: 'broker-p',
+        brokerId: id,
+        haPort: await freePort(),
+        extra,
+      });
     const proc = await ServerProcess.start(path.join(dir, `b${id}`), ports, flags);
     brokers.set(id, { proc, ports, flags });
     return proc;
   };
 
-  const roles = async (): Promise<Map<number, View | null>> => {
-    const out = new Map<number, View | null>();
+  const roles = async (): Promise<Map<number, BrokerView | null>> => {
+    const out = new Map<number, BrokerView | null>();
     for (const [id, b] of brokers) out.set(id, b.proc.proc.exitCode === null && b.proc.proc.signalCode === null ? await view(b.proc) : null);
     return out;
   };
@@ -341,7 +240,7 @@ describe.skipIf(skipWithoutEtcd)('a preferred master on etcd', { timeout: 240_00
     expect(await masterId()).toBe(2);
     await until('broker 1 follows', async () => (await view(brokers.get(1)!.proc))?.following?.connected === true);
     await createTopic(brokers.get(2)!.proc.brokerAddr, namesrv.addr, TOPIC, QUEUES);
-    await until('the topic config on the replica', () => hasTopic(brokers.get(1)!.proc));
+    await until('the topic config on the replica', () => hasTopic(brokers.get(1)!.proc, TOPIC));
 
     const producer = new Producer({ nameServer: namesrv.addr, group: 'preferred-pg', sendTimeoutMs: 3000, retryTimes: 2, routeRefreshMs: 500 });
     await producer.start();
@@ -381,7 +280,7 @@ describe.skipIf(skipWithoutEtcd)('a preferred master on etcd', { timeout: 240_00
     expect(epochs[1]).toBeGreaterThan(epochs[0]!);
     expect(epochs[2]).toBeGreaterThan(epochs[1]!);
     await until('broker 1 follows the preferred master', async () => (await view(brokers.get(1)!.proc))?.following?.connected === true, 600);
-    const onPreferred = await pullAll(brokers.get(2)!.proc.brokerAddr);
+    const onPreferred = await pullBodies(brokers.get(2)!.proc.brokerAddr);
     expect(ok.filter((b) => !onPreferred.has(b))).toEqual([]);
     expect(brokers.get(1)!.proc.output).toMatch(/handing over to the preferred master/);
   });

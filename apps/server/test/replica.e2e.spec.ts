@@ -10,84 +10,23 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Producer } from '@apogee/client';
-import { decodeRecords } from '@apogee/message';
 import { RemotingClient, RequestCode, ResponseCode, makeRequest } from '@apogee/remoting';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Namesrv, killNamesrv, startNamesrv, topicRoute, until } from './cluster-helpers.js';
+import { type BrokerView, brokerView, commitLogBytes, hasTopic, pullAll } from './group-helpers.js';
 import { createTopic } from './remoting-helpers.js';
 import { ServerProcess, freePort, freePorts, killAllStarted, tempDataDir } from './server-process.js';
 
 const TOPIC = 'ReplicaT';
 const QUEUES = 4;
 
-/** Every message of the topic on one broker, pulled over remoting: body → queue and offset. */
-async function pullAll(brokerAddr: string): Promise<Map<string, string>> {
-  const client = new RemotingClient({ requestTimeoutMs: 10_000 });
-  const found = new Map<string, string>();
-  try {
-    for (let q = 0; q < QUEUES; q++) {
-      for (let offset = 0, guard = 0; guard < 10_000; guard++) {
-        const res = await client.invoke(
-          brokerAddr,
-          makeRequest(RequestCode.PULL_MESSAGE, {
-            extFields: {
-              consumerGroup: 'replica-check',
-              topic: TOPIC,
-              queueId: String(q),
-              queueOffset: String(offset),
-              maxMsgNums: '32',
-              sysFlag: '4',
-              commitOffset: '0',
-              suspendTimeoutMillis: '0',
-              subscription: '*',
-              subVersion: '0',
-            },
-          }),
-        );
-        if (res.code !== ResponseCode.SUCCESS) {
-          expect(res.code, res.remark ?? '').toBe(ResponseCode.PULL_NOT_FOUND);
-          break;
-        }
-        for (const m of decodeRecords(res.body!)) found.set(m.body.toString('utf8'), `${m.queueId}@${m.queueOffset}`);
-        offset = Number(res.extFields['nextBeginOffset']);
-      }
-    }
-  } finally {
-    client.close();
-  }
-  return found;
-}
+const pullBodies = (addr: string) => pullAll(addr, TOPIC, QUEUES);
 
-/** Whether the broker knows the topic (its config, from the admin API). */
-async function hasTopic(s: ServerProcess): Promise<boolean> {
-  try {
-    return (await fetch(`http://${s.httpAddr}/api/v1/topics/${TOPIC}`)).status === 200;
-  } catch {
-    return false;
-  }
-}
-
-/** The commit-log bytes of a data directory up to `end`, segment files concatenated in order. */
-function commitLogBytes(dataDir: string, end: number): Buffer {
-  const dir = path.join(dataDir, 'store', 'commitlog');
-  const parts = fs
-    .readdirSync(dir)
-    .sort()
-    .map((f) => fs.readFileSync(path.join(dir, f)));
-  return Buffer.concat(parts).subarray(0, end);
-}
-
-interface BrokerView {
-  brokerId: number;
-  role: string;
-  following?: { connected: boolean; lagBytes: number };
-  store: { maxCommitLogOffset: number };
-}
-
-async function brokerView(s: ServerProcess): Promise<BrokerView> {
-  const res = await fetch(`http://${s.httpAddr}/api/v1/cluster`);
-  const body = (await res.json()) as { brokers: BrokerView[] };
-  return body.brokers[0]!;
+/** The broker's view of itself (it must answer). */
+async function viewOf(s: ServerProcess): Promise<BrokerView> {
+  const v = await brokerView(s);
+  if (!v) throw new Error(`${s.httpAddr} does not answer`);
+  return v;
 }
 
 async function request(addr: string, code: number, extFields: Record<string, string>, body?: Buffer) {
@@ -123,7 +62,7 @@ describe('a broker group of a master and a replica process', { timeout: 180_000 
   };
 
   const caughtUp = async (): Promise<boolean> => {
-    const [m, r] = await Promise.all([brokerView(master), brokerView(replica)]);
+    const [m, r] = await Promise.all([viewOf(master), viewOf(replica)]);
     return r.following?.connected === true && r.store.maxCommitLogOffset === m.store.maxCommitLogOffset && r.following.lagBytes === 0;
   };
 
@@ -136,7 +75,7 @@ describe('a broker group of a master and a replica process', { timeout: 180_000 
     replica = await ServerProcess.start(path.join(dir, 'replica'), await replicaPorts, replicaFlags);
     await createTopic(master.brokerAddr, namesrv.addr, TOPIC, QUEUES);
     // Created on the master only: the topic config reaches the replica with the metadata feed.
-    await until('the topic config on the replica', () => hasTopic(replica));
+    await until('the topic config on the replica', () => hasTopic(replica, TOPIC));
   }, 120_000);
 
   afterAll(async () => {
@@ -152,16 +91,16 @@ describe('a broker group of a master and a replica process', { timeout: 180_000 
     });
     const route = await topicRoute(namesrv.addr, TOPIC);
     expect(route!.brokerDatas[0]!.brokerAddrs).toEqual({ '0': master.brokerAddr, '1': replica.brokerAddr });
-    expect((await brokerView(replica)).role).toBe('SLAVE');
-    expect((await brokerView(master)).role).toBe('MASTER');
+    expect((await viewOf(replica)).role).toBe('SLAVE');
+    expect((await viewOf(master)).role).toBe('MASTER');
   });
 
   it("holds the master's commit log byte for byte and serves the same messages at the same offsets", async () => {
     await sendMany('first', 250);
     await until('the replica caught up', caughtUp);
-    const end = (await brokerView(master)).store.maxCommitLogOffset;
+    const end = (await viewOf(master)).store.maxCommitLogOffset;
     expect(commitLogBytes(replica.dataDir, end).equals(commitLogBytes(master.dataDir, end))).toBe(true);
-    const [onMaster, onReplica] = await Promise.all([pullAll(master.brokerAddr), pullAll(replica.brokerAddr)]);
+    const [onMaster, onReplica] = await Promise.all([pullBodies(master.brokerAddr), pullBodies(replica.brokerAddr)]);
     expect(onMaster.size).toBe(acked.length);
     expect(onReplica).toEqual(onMaster);
   });
@@ -196,24 +135,24 @@ describe('a broker group of a master and a replica process', { timeout: 180_000 
     expect(end.code).toBe(ResponseCode.SLAVE_NOT_AVAILABLE);
     // Nothing reached the replica's log outside replication.
     await until('the replica caught up', caughtUp);
-    const m = (await brokerView(master)).store.maxCommitLogOffset;
-    expect((await brokerView(replica)).store.maxCommitLogOffset).toBe(m);
+    const m = (await viewOf(master)).store.maxCommitLogOffset;
+    expect((await viewOf(replica)).store.maxCommitLogOffset).toBe(m);
   });
 
   it('comes back equal after a SIGKILL in the middle of the stream', async () => {
     const load = sendMany('during', 400);
     // Kill the replica once part of this load has reached it.
-    const before = (await brokerView(replica)).store.maxCommitLogOffset;
-    await until('part of the load replicated', async () => (await brokerView(replica)).store.maxCommitLogOffset > before + 20_000);
+    const before = (await viewOf(replica)).store.maxCommitLogOffset;
+    await until('part of the load replicated', async () => (await viewOf(replica)).store.maxCommitLogOffset > before + 20_000);
     await replica.kill();
     await load;
     replica = await ServerProcess.start(replica.dataDir, await replicaPorts, replicaFlags);
     await until('the restarted replica caught up', caughtUp);
-    const end = (await brokerView(master)).store.maxCommitLogOffset;
+    const end = (await viewOf(master)).store.maxCommitLogOffset;
     expect(commitLogBytes(replica.dataDir, end).equals(commitLogBytes(master.dataDir, end))).toBe(true);
-    const onReplica = await pullAll(replica.brokerAddr);
+    const onReplica = await pullBodies(replica.brokerAddr);
     expect(acked.filter((b) => !onReplica.has(b))).toEqual([]);
-    expect(onReplica).toEqual(await pullAll(master.brokerAddr));
+    expect(onReplica).toEqual(await pullBodies(master.brokerAddr));
   });
 });
 
@@ -243,7 +182,7 @@ describe('synchronous replication between a master and a replica process', { tim
     replicaFlags = [...group, '--ha-master', `127.0.0.1:${haPort}`, '--broker-id', '1'];
     replica = await ServerProcess.start(path.join(dir, 'replica'), await replicaPorts, replicaFlags);
     await createTopic(master.brokerAddr, namesrv.addr, TOPIC, QUEUES);
-    await until('the topic config on the replica', () => hasTopic(replica));
+    await until('the topic config on the replica', () => hasTopic(replica, TOPIC));
     producer = new Producer({ nameServer: namesrv.addr, group: 'sync-pg', sendTimeoutMs: 5000, retryTimes: 0 });
     await producer.start();
     bigProducer = new Producer({ nameServer: namesrv.addr, group: 'sync-big-pg', sendTimeoutMs: 5000, retryTimes: 0, compressOverBytes: 1 << 30 });
@@ -303,8 +242,8 @@ describe('synchronous replication between a master and a replica process', { tim
     stop = true;
     replica.proc.kill('SIGCONT');
     await Promise.all(senders);
-    await until('the replica saw its master go', async () => (await brokerView(replica)).following?.connected === false);
-    const onReplica = await pullAll(replica.brokerAddr);
+    await until('the replica saw its master go', async () => (await viewOf(replica)).following?.connected === false);
+    const onReplica = await pullBodies(replica.brokerAddr);
     expect(ok.length).toBeGreaterThanOrEqual(acked);
     expect(ok.filter((b) => !onReplica.has(b)).map((b) => b.slice(0, 16))).toEqual([]);
   });
