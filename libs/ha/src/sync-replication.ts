@@ -56,6 +56,8 @@ export class SyncReplication {
   private readonly inSync = new Set<number>();
   /** Members whose leave is being confirmed (still waited for), and what each last confirmed. */
   private readonly leaving = new Set<number>();
+  /** Scratch of progress(): the connected replica ids (reused: progress runs on every ack). */
+  private readonly present = new Set<number>();
   private readonly lastHeld = new Map<number, number>();
   /** Replica id → when it became a candidate. */
   private readonly candidates = new Map<number, number>();
@@ -185,7 +187,8 @@ export class SyncReplication {
   private progress(): void {
     const now = this.now();
     let changed = false;
-    const present = new Set<number>();
+    const present = this.present;
+    present.clear();
     for (const r of this.opts.server.liveReplicas()) {
       const id = r.replicaId;
       present.add(id);
@@ -204,7 +207,8 @@ export class SyncReplication {
       // Too slow to join (sends wait for it meanwhile, so the window is short): it may try again.
       else if (now - since > this.joinLagMs) this.candidates.delete(id);
     }
-    for (const id of [...this.inSync]) if (!present.has(id) && this.leave(id)) changed = true;
+    // Deleting the current entry while iterating a Set is safe (leave() may delete at once).
+    for (const id of this.inSync) if (!present.has(id) && this.leave(id)) changed = true;
     for (const id of this.candidates.keys()) if (!present.has(id)) this.candidates.delete(id);
     if (changed) {
       this.opts.onInSyncChange?.(this.members());
